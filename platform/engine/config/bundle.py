@@ -1,0 +1,135 @@
+"""The compiled, immutable config Bundle and the engine-level types it holds.
+
+The engine only ever sees these values: everything in them has been validated and
+cross-checked, so code indexes keys directly. Field types live in `gongdan.forms`;
+calendars, SLA policies, routing rules, automations and teams in `gongdan.rules`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gongdan.errors import ConfigIssue
+from gongdan.forms.fields import FieldDef
+from gongdan.rules.actions import Action
+from gongdan.rules.calendar import Calendar
+from gongdan.rules.conditions import Condition
+from gongdan.rules.durations import Duration
+from gongdan.rules.routing import Automation, RoutingRule
+from gongdan.rules.sla import SLAPolicy
+from gongdan.rules.teams import Team
+
+__all__ = [
+    "BUILTIN_FIELDS",
+    "Bundle",
+    "FormSection",
+    "PriorityRule",
+    "StateDef",
+    "TicketTypeDef",
+    "TransitionDef",
+    "WorkflowDef",
+]
+
+# Fields every ticket has; a ticket type may place them in forms but never redeclare them.
+BUILTIN_FIELDS = (
+    "assignee", "description", "priority", "requester", "state", "tags", "team", "title",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class StateDef:
+    id: str
+    category: str
+    label: Any
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionDef:
+    id: str
+    label: Any
+    sources: frozenset[str]
+    target: str
+    roles: frozenset[str]
+    guard: Condition | None
+    fields: tuple[str, ...]
+    comment: str | None  # "required", "optional" or None
+    after: Duration | None
+    actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowDef:
+    id: str
+    name: Any
+    initial: str
+    states: Mapping[str, StateDef]
+    transitions: tuple[TransitionDef, ...]
+    on_enter: Mapping[str, tuple[Action, ...]]
+    by_source: Mapping[str, tuple[TransitionDef, ...]] = field(repr=False)
+
+    def transitions_from(self, state: str) -> tuple[TransitionDef, ...]:
+        """Transitions whose `from` includes `state` (empty for an unknown state)."""
+        return self.by_source.get(state, ())
+
+
+@dataclass(frozen=True, slots=True)
+class FormSection:
+    label: Any  # None for an untitled section
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityRule:
+    when: Condition
+    set: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketTypeDef:
+    id: str
+    name: Any
+    description: Any
+    key_prefix: str
+    workflow: str
+    sla: str | None
+    portal: bool
+    fields: tuple[FieldDef, ...]
+    field_map: Mapping[str, FieldDef]
+    forms: Mapping[str, tuple[FormSection, ...]]
+    priority_default: str
+    priority_rules: tuple[PriorityRule, ...]
+    data_schema: Mapping[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    """Everything a config directory declares, compiled. Swapped whole on reload."""
+
+    version: str
+    ticket_types: Mapping[str, TicketTypeDef]
+    workflows: Mapping[str, WorkflowDef]
+    calendars: Mapping[str, Calendar]
+    sla_policies: tuple[SLAPolicy, ...]
+    routing_rules: tuple[RoutingRule, ...]
+    automations: Mapping[str, Automation]
+    teams: Mapping[str, Team]
+    warnings: tuple[ConfigIssue, ...] = ()
+
+    def summary(self) -> str:
+        """One line saying what the bundle holds."""
+        parts = [
+            (len(self.ticket_types), "ticket type"),
+            (len(self.workflows), "workflow"),
+            (len(self.calendars), "calendar"),
+            (len(self.sla_policies), "SLA policy"),
+            (len(self.routing_rules), "routing rule"),
+            (len(self.automations), "automation"),
+            (len(self.teams), "team"),
+        ]
+        text = ", ".join(
+            f"{n} {noun if n == 1 else noun.replace('policy', 'policies') if 'policy' in noun else noun + 's'}"
+            for n, noun in parts
+        )
+        return text

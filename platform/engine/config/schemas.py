@@ -1,0 +1,417 @@
+"""JSON Schemas (draft 2020-12) of every config kind, built once from this module.
+
+They are the first validation layer of the loader and what `gongdan schema export`
+writes for editors (yaml-language-server). Strict: unknown keys are errors. What a
+schema cannot say well (cross-file references, condition types, field option
+consistency) is checked by the loader's second pass.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+__all__ = [
+    "ACTION_KEYS",
+    "AUTOMATION_EVENTS",
+    "CONDITION_OPERATORS",
+    "FIELD_TYPE_NAMES",
+    "KINDS",
+    "PRIORITIES",
+    "STATE_CATEGORIES",
+    "STRATEGIES",
+    "bundle_schema",
+    "kind_schema",
+]
+
+SCHEMA_BASE = "https://gongdan.dev/schemas/"
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+KINDS = ("Automation", "Calendar", "RoutingRules", "SLAPolicy", "Team", "TicketType", "Workflow")
+PRIORITIES = ("low", "normal", "high", "urgent")
+STATE_CATEGORIES = ("new", "open", "pending", "resolved", "closed")
+STRATEGIES = ("least_loaded", "manual", "round_robin", "skills")
+AUTOMATION_EVENTS = (
+    "schedule",
+    "sla.breached",
+    "sla.warning",
+    "ticket.created",
+    "ticket.transitioned",
+    "ticket.updated",
+)
+FIELD_TYPE_NAMES = (
+    "attachment", "boolean", "date", "datetime", "decimal", "email", "integer", "markdown",
+    "multiselect", "number", "phone", "select", "team", "text", "textarea", "url", "user",
+)  # fmt: skip
+CONDITION_OPERATORS = (
+    "changed", "changed_to", "contains", "empty", "gt", "gte", "in", "lt", "lte", "ne",
+    "newer_than", "not_in", "older_than", "starts_with",
+)  # fmt: skip
+ACTION_KEYS = (
+    "add_tags", "assign", "comment", "notify", "set", "survey", "transition", "webhook",
+)  # fmt: skip
+TRANSITION_ROLE_PATTERN = r"^(admin|agent|requester|field:[a-z][a-z0-9_]*)$"
+DAY = "(mon|tue|wed|thu|fri|sat|sun)"
+CLOCK = "([01][0-9]|2[0-3]):[0-5][0-9]"
+DATE = "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def _obj(properties: dict[str, Any], required: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if required:
+        schema["required"] = list(required)
+    schema.update(extra)
+    return schema
+
+
+def _list(items: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "array", "items": items, **extra}
+
+
+_SCALAR = {"type": ["string", "number", "boolean", "null"]}
+
+DEFS: dict[str, Any] = {
+    "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "maxLength": 64},
+    "label": {
+        "description": "A text, or a map of locale to text: {en: Category, zh-CN: 类别}",
+        "type": ["string", "object"],
+        "minLength": 1,
+        "minProperties": 1,
+        "propertyNames": {"pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"},
+        "additionalProperties": {"type": "string", "minLength": 1},
+    },
+    "duration": {
+        "description": "30m, 4h, 3d, 1d4h (in an SLA target 1d is one working day)",
+        "type": "string",
+        "pattern": "^(?=[0-9])([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?$",
+        "maxLength": 32,
+    },
+    "date": {"type": "string", "pattern": f"^{DATE}$"},
+    "condition": {
+        "description": "field: value, field: [one, of], field: {operator: value}; any/all/not",
+        "type": "object",
+        "properties": {
+            "any": _list(_ref("condition"), minItems=1),
+            "all": _list(_ref("condition"), minItems=1),
+            "not": _ref("condition"),
+        },
+        "additionalProperties": _ref("condition_value"),
+    },
+    "condition_value": {
+        "if": {"type": "object"},
+        "then": _obj(
+            {op: {} for op in CONDITION_OPERATORS},
+            minProperties=1,
+        ),
+        "else": {"anyOf": [_SCALAR, _list(_SCALAR)]},
+    },
+    "field_values": {
+        "description": "field id: value",
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": {},
+    },
+    "action": {
+        "type": "object",
+        "properties": {
+            "notify": {
+                "type": "string",
+                "pattern": "^(requester|assignee|team|field:[a-z][a-z0-9_]*|[^@\\s]+@[^@\\s]+)$",
+            },
+            "template": _ref("id"),
+            "set": _ref("field_values"),
+            "assign": _ref("assignment"),
+            "add_tags": _list({"type": "string", "minLength": 1}, minItems=1),
+            "transition": _ref("id"),
+            "comment": {"type": "string", "minLength": 1},
+            "webhook": _obj({"url": {"type": "string", "pattern": "^https?://"},
+                             "secret_env": {"type": "string"}}, ("url",)),
+            "survey": {"enum": ["csat"]},
+        },
+        "additionalProperties": False,
+        "oneOf": [{"required": [key]} for key in ACTION_KEYS],
+        "dependentRequired": {"template": ["notify"]},
+    },
+    "actions": _list(_ref("action"), minItems=1),
+    "assignment": _obj(
+        {
+            "team": _ref("id"),
+            "strategy": {"enum": list(STRATEGIES)},
+            "skills": _list({"type": "string"}, minItems=1),
+            "user": {"type": "string"},
+        },
+        minProperties=1,
+    ),
+}
+
+_OPTION = {
+    "type": ["string", "integer", "object"],
+    "if": {"type": "object"},
+    "then": _obj({"value": {"type": ["string", "integer"]}, "label": _ref("label")}, ("value",)),
+}
+
+_FIELD = _obj(
+    {
+        "id": _ref("id"),
+        "type": {"enum": list(FIELD_TYPE_NAMES)},
+        "label": _ref("label"),
+        "help": _ref("label"),
+        "placeholder": _ref("label"),
+        "default": {},
+        "required": {"type": "boolean"},
+        "required_if": _ref("condition"),
+        "visible_if": _ref("condition"),
+        "readonly_in": _list(_ref("id")),
+        "min": {"type": "number"},
+        "max": {"type": "number"},
+        "min_length": {"type": "integer", "minimum": 0},
+        "max_length": {"type": "integer", "minimum": 1},
+        "pattern": {"type": "string", "minLength": 1},
+        "options": _list(_OPTION, minItems=1),
+        "multiple": {"type": "boolean"},
+        "max_size_mb": {"type": "number", "exclusiveMinimum": 0},
+        "accept": _list({"type": "string", "minLength": 1}, minItems=1),
+        "scale": {"type": "integer", "minimum": 0, "maximum": 12},
+        "internal": {"type": "boolean"},
+    },
+    ("id", "type"),
+)
+
+_FORM_ITEM = {
+    "type": ["string", "object"],
+    "if": {"type": "object"},
+    "then": _obj({"section": _ref("label"), "fields": _list({"type": "string"}, minItems=1)},
+                 ("section", "fields")),
+}
+
+_HEADER = {"kind": {}, "id": _ref("id"), "name": _ref("label"), "description": _ref("label")}
+
+KIND_SCHEMAS: dict[str, dict[str, Any]] = {
+    "TicketType": _obj(
+        {
+            **_HEADER,
+            "key_prefix": {"type": "string", "pattern": "^[A-Z][A-Z0-9]{1,9}$"},
+            "workflow": _ref("id"),
+            "sla": _ref("id"),
+            "portal": {"type": "boolean"},
+            "fields": _list(_FIELD),
+            "forms": _obj(
+                {"create": _list(_FORM_ITEM, minItems=1), "agent": _list(_FORM_ITEM, minItems=1)}
+            ),
+            "priority": _obj(
+                {
+                    "default": {"enum": list(PRIORITIES)},
+                    "rules": _list(
+                        _obj({"when": _ref("condition"), "set": {"enum": list(PRIORITIES)}},
+                             ("when", "set"))
+                    ),
+                }
+            ),
+        },
+        ("kind", "name", "key_prefix", "workflow"),
+    ),
+    "Workflow": _obj(
+        {
+            **_HEADER,
+            "initial": _ref("id"),
+            "states": {
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": _ref("id"),
+                "additionalProperties": _obj(
+                    {"category": {"enum": list(STATE_CATEGORIES)}, "label": _ref("label")},
+                    ("category",),
+                ),
+            },
+            "transitions": _list(
+                _obj(
+                    {
+                        "id": _ref("id"),
+                        "label": _ref("label"),
+                        "from": {
+                            "type": ["array", "string"],
+                            "items": _ref("id"),
+                            "minItems": 1,
+                        },
+                        "to": _ref("id"),
+                        "roles": _list(
+                            {"type": "string", "pattern": TRANSITION_ROLE_PATTERN}, minItems=1
+                        ),
+                        "when": _ref("condition"),
+                        "fields": _list({"type": "string"}, minItems=1),
+                        "comment": {"enum": ["required", "optional"]},
+                        "after": _ref("duration"),
+                        "actions": _ref("actions"),
+                    },
+                    ("id", "from", "to"),
+                )
+            ),
+            "on_enter": {
+                "type": "object",
+                "propertyNames": _ref("id"),
+                "additionalProperties": _ref("actions"),
+            },
+        },
+        ("kind", "initial", "states", "transitions"),
+    ),
+    "Calendar": _obj(
+        {
+            **_HEADER,
+            "timezone": {"type": "string", "minLength": 1},
+            "hours": {
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": {"pattern": f"^{DAY}(-{DAY})?$"},
+                "additionalProperties": _list(
+                    {"type": "string", "pattern": f"^{CLOCK}-({CLOCK}|24:00)$"}
+                ),
+            },
+            "holidays": _list({"type": "string", "pattern": f"^{DATE}(\\.\\.{DATE})?$"}),
+            "workdays": _list(_ref("date")),
+            "public_holidays": _obj(
+                {"country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                 "subdivision": {"type": "string"}},
+                ("country",),
+            ),
+        },
+        ("kind", "timezone", "hours"),
+    ),
+    "SLAPolicy": _obj(
+        {
+            **_HEADER,
+            "applies_when": _ref("condition"),
+            "calendar": _ref("id"),
+            "targets": _obj(
+                {
+                    target: _obj({p: _ref("duration") for p in PRIORITIES}, minProperties=1)
+                    for target in ("first_response", "next_response", "resolution")
+                },
+                minProperties=1,
+            ),
+            "pause_in": _list({"enum": list(STATE_CATEGORIES)}, uniqueItems=True),
+            "escalations": _list(
+                _obj(
+                    {
+                        "at": {"type": "string", "pattern": "^(breach|([1-9][0-9]?|100)%)$"},
+                        "target": {"enum": ["first_response", "next_response", "resolution"]},
+                        "actions": _ref("actions"),
+                    },
+                    ("at", "target", "actions"),
+                )
+            ),
+        },
+        ("kind", "calendar", "targets"),
+    ),
+    "RoutingRules": _obj(
+        {
+            **_HEADER,
+            "rules": _list(
+                _obj(
+                    {
+                        "name": _ref("label"),
+                        "when": _ref("condition"),
+                        "assign": _ref("assignment"),
+                        "set": _ref("field_values"),
+                        "add_tags": _list({"type": "string", "minLength": 1}, minItems=1),
+                        "continue": {"type": "boolean"},
+                    },
+                    ("name",),
+                    anyOf=[{"required": [a]} for a in ("assign", "set", "add_tags")],
+                ),
+                minItems=1,
+            ),
+        },
+        ("kind", "rules"),
+    ),
+    "Automation": _obj(
+        {
+            **_HEADER,
+            "on": {"enum": list(AUTOMATION_EVENTS)},
+            "every": _ref("duration"),
+            "when": _ref("condition"),
+            "actions": _ref("actions"),
+            "enabled": {"type": "boolean"},
+        },
+        ("kind", "on", "actions"),
+        **{
+            "if": {"properties": {"on": {"const": "schedule"}}},
+            "then": {"required": ["every"]},
+            "else": {"not": {"required": ["every"]}},
+        },
+    ),
+    "Team": _obj(
+        {
+            **_HEADER,
+            "email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
+            "members": _list(
+                _obj(
+                    {
+                        "user": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
+                        "skills": _list({"type": "string", "minLength": 1}),
+                        "capacity": {"type": "integer", "minimum": 1},
+                    },
+                    ("user",),
+                )
+            ),
+        },
+        ("kind", "name"),
+    ),
+}
+
+_SNAKE = {
+    "Automation": "automation",
+    "Calendar": "calendar",
+    "RoutingRules": "routing_rules",
+    "SLAPolicy": "sla_policy",
+    "Team": "team",
+    "TicketType": "ticket_type",
+    "Workflow": "workflow",
+}
+
+
+def schema_file_name(kind: str) -> str:
+    """The file name a kind's schema is exported under, e.g. `ticket_type.schema.json`."""
+    return f"{_SNAKE[kind]}.schema.json"
+
+
+def kind_schema(kind: str) -> dict[str, Any]:
+    """The self-contained JSON Schema of one kind (a fresh copy)."""
+    schema = copy.deepcopy(KIND_SCHEMAS[kind])
+    schema["properties"]["kind"] = {"const": kind}
+    return {
+        "$schema": DRAFT,
+        "$id": SCHEMA_BASE + schema_file_name(kind),
+        "title": f"Gongdan {kind}",
+        **schema,
+        "$defs": copy.deepcopy(DEFS),
+    }
+
+
+def bundle_schema() -> dict[str, Any]:
+    """One schema for any config document: dispatches on `kind` (multi-kind files)."""
+    defs = copy.deepcopy(DEFS)
+    branches = []
+    for kind in KINDS:
+        body = copy.deepcopy(KIND_SCHEMAS[kind])
+        body["properties"]["kind"] = {"const": kind}
+        defs[kind] = body
+        branches.append({"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+                         "then": _ref(kind)})
+    return {
+        "$schema": DRAFT,
+        "$id": SCHEMA_BASE + "gongdan.schema.json",
+        "title": "Gongdan config document",
+        "type": "object",
+        "required": ["kind"],
+        "properties": {"kind": {"enum": list(KINDS)}},
+        "allOf": branches,
+        "$defs": defs,
+    }

@@ -1,0 +1,414 @@
+"""Custom fields of a ticket type: the compiled `FieldDef` and the field-type registry.
+
+Each field type is one small `FieldType` subclass, registered by name with
+`@register_field_type`; the built-in ones live in `gongdan.forms.types`. A type
+knows everything that differs between types (which options apply, its JSON Schema
+fragment, how form or API input becomes its canonical JSON value, how conditions see
+it, its widget template and list-filter operators), so no code outside the type ever
+branches on a type name.
+
+The config loader calls `check_field` on each raw field mapping (all problems at once,
+paths relative to the mapping), compiles the field's conditions, then `build_field`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal, TypeVar
+
+from gongdan.errors import did_you_mean
+from gongdan.rules.conditions import Condition, FieldInfo
+
+from .patterns import RE2Validator, compile_pattern, describe_schema_error, error_order
+
+__all__ = [
+    "BUILTIN_FIELDS",
+    "COMMON_KEYS",
+    "FIELD_TYPES",
+    "PARAM_NAMES",
+    "FieldDef",
+    "FieldProblem",
+    "FieldType",
+    "Label",
+    "Option",
+    "build_field",
+    "check_field",
+    "english",
+    "normalise_label",
+    "register_field_type",
+]
+
+Label = Mapping[str, str]
+
+# Fields every ticket has; a custom field may not take their names, and conditions
+# read them from the `context` the caller passes.
+BUILTIN_FIELDS = frozenset(
+    {"assignee", "description", "priority", "requester", "state", "state_category"}
+    | {"tags", "team", "title", "type"}
+)
+# Keys every field may have, whatever its type.
+COMMON_KEYS = frozenset(
+    {"default", "help", "id", "internal", "label", "placeholder", "readonly_in", "required"}
+    | {"required_if", "type", "visible_if"}
+)
+# Keys that only some types accept (`FieldType.allowed_params`).
+PARAM_NAMES = frozenset(
+    {"accept", "max", "max_length", "max_size_mb", "min", "min_length", "multiple", "options"}
+    | {"pattern", "scale"}
+)
+_FIELD_ID = re.compile(r"[a-z][a-z0-9_]{0,62}")
+_ACCEPT_ENTRY = re.compile(r"\.[A-Za-z0-9]{1,16}|[a-z]{1,32}/(\*|[A-Za-z0-9.+-]{1,64})")
+_MAX_SCALE = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One choice of a select or multiselect field."""
+
+    value: str
+    label: Label = field(hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDef:
+    """One compiled custom field of a ticket type.
+
+    Mappings and conditions are left out of the hash (they are not hashable) but not
+    out of equality, so a tuple of FieldDefs can key a cache.
+    """
+
+    id: str
+    type: str
+    label: Label = field(hash=False)
+    help: Label | None = field(default=None, hash=False)
+    placeholder: Label | None = field(default=None, hash=False)
+    default: Any = field(default=None, hash=False)
+    required: bool = False
+    required_if: Condition | None = field(default=None, hash=False)
+    visible_if: Condition | None = field(default=None, hash=False)
+    readonly_in: frozenset[str] = frozenset()
+    options: tuple[Option, ...] = ()
+    internal: bool = False
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+
+    @property
+    def field_type(self) -> FieldType:
+        """The registered type of this field."""
+        return FIELD_TYPES[self.type]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One problem in a raw field mapping; `path` is relative to that mapping."""
+
+    path: tuple[str | int, ...]
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+
+def english(label: Label | None) -> str | None:
+    """The English text of a label (or its first locale when it has no English)."""
+    if not label:
+        return None
+    return label.get("en") or next(iter(label.values()))
+
+
+def normalise_label(value: Any) -> Label | None:
+    """A label as a read-only locale map: a plain string `s` becomes `{"en": s}`."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return MappingProxyType({"en": value})
+    return MappingProxyType({str(k): str(v) for k, v in value.items()})
+
+
+def _label_problem(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return None
+    if (
+        isinstance(value, Mapping)
+        and value
+        and all(isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items())
+    ):
+        return None
+    return "must be text or a map of locales to text, like {en: Category, zh-CN: 类别}"
+
+
+def _number_problem(value: Any) -> str | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    return None if ok else "must be a number"
+
+
+def _length_problem(value: Any) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return None if ok else "must be a whole number, 0 or more"
+
+
+def _pattern_problem(value: Any) -> str | None:
+    try:
+        compile_pattern(value)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def _bool_problem(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _size_problem(value: Any) -> str | None:
+    ok = _number_problem(value) is None and value > 0
+    return None if ok else "must be a number of megabytes greater than 0"
+
+
+def _accept_problem(value: Any) -> str | None:
+    entries = [value] if isinstance(value, str) else value
+    if (
+        isinstance(entries, list)
+        and entries
+        and all(isinstance(e, str) and _ACCEPT_ENTRY.fullmatch(e.strip()) for e in entries)
+    ):
+        return None
+    return "must list file types, like [.pdf, image/*, application/zip]"
+
+
+def _scale_problem(value: Any) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_SCALE
+    return None if ok else f"must be a whole number from 0 to {_MAX_SCALE}"
+
+
+def _string_list_problem(value: Any) -> str | None:
+    ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return None if ok else "must be a list of state ids"
+
+
+# What each key must look like; `options` and `default` need the whole field.
+_KEY_CHECKS: Mapping[str, Callable[[Any], str | None]] = {
+    "accept": _accept_problem,
+    "help": _label_problem,
+    "internal": _bool_problem,
+    "label": _label_problem,
+    "max": _number_problem,
+    "max_length": _length_problem,
+    "max_size_mb": _size_problem,
+    "min": _number_problem,
+    "min_length": _length_problem,
+    "multiple": _bool_problem,
+    "pattern": _pattern_problem,
+    "placeholder": _label_problem,
+    "readonly_in": _string_list_problem,
+    "required": _bool_problem,
+    "scale": _scale_problem,
+}
+
+
+def _option_problems(raw: Mapping[str, Any], type_name: str) -> Iterator[FieldProblem]:
+    options = raw.get("options")
+    if not isinstance(options, list) or not options:
+        yield FieldProblem(("options",), f"a {type_name} field needs a non-empty list of options")
+        return
+    seen: set[str] = set()
+    for index, option in enumerate(options):
+        value = option.get("value") if isinstance(option, Mapping) else option
+        if isinstance(option, Mapping):
+            for key in option:
+                if key not in ("value", "label"):
+                    hint = did_you_mean(str(key), ["value", "label"])
+                    yield FieldProblem(("options", index, key), f"unknown key{hint}")
+            if "label" in option and (problem := _label_problem(option["label"])):
+                yield FieldProblem(("options", index, "label"), problem)
+        if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+            yield FieldProblem(("options", index), "an option needs a value that is text")
+        elif str(value) in seen:
+            yield FieldProblem(("options", index), f"duplicate option '{value}'")
+        else:
+            seen.add(str(value))
+
+
+def _parse_options(raw: Mapping[str, Any]) -> tuple[Option, ...]:
+    parsed = []
+    for option in raw.get("options") or ():
+        if isinstance(option, Mapping):
+            value = str(option["value"])
+            label = normalise_label(option.get("label", value))
+        else:
+            value = str(option)
+            label = normalise_label(value)
+        parsed.append(Option(value, label or MappingProxyType({"en": value})))
+    return tuple(parsed)
+
+
+def _humanise(field_id: str) -> str:
+    return field_id.replace("_", " ").strip().capitalize() or field_id
+
+
+class FieldType:
+    """Base of the field types; subclasses set the class attributes and override
+    `json_schema`, `parse` (non-empty input) and `condition_info`."""
+
+    name: ClassVar[str]
+    allowed_params: ClassVar[frozenset[str]] = frozenset()
+    template: ClassVar[str]
+    filter_operators: ClassVar[tuple[str, ...]] = ("eq", "empty")
+    # Whether a JSON Schema test on the stored value means what a condition means
+    # (false for decimals: stored as text, compared as numbers).
+    schema_conditions: ClassVar[bool] = True
+
+    def check(self, raw: Mapping[str, Any]) -> list[FieldProblem]:
+        """Every problem in the raw mapping of a field of this type."""
+        problems = list(self._key_problems(raw))
+        if "options" in self.allowed_params:
+            problems += _option_problems(raw, self.name)
+        problems += self._range_problems(raw)
+        problems += self.check_params(raw)
+        if raw.get("required") is True and raw.get("required_if") is not None:
+            message = "has no effect: the field is always required (required: true)"
+            problems.append(FieldProblem(("required_if",), message, "warning"))
+        if raw.get("default") is not None and not any(p.severity == "error" for p in problems):
+            try:
+                self.validate(self._build(raw), raw["default"])
+            except ValueError as error:
+                problems.append(FieldProblem(("default",), str(error)))
+        return problems
+
+    def check_params(self, raw: Mapping[str, Any]) -> list[FieldProblem]:
+        """Problems particular to this type; the base checks every shared key."""
+        return []
+
+    def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        """The JSON Schema (2020-12) fragment for this field's stored (canonical) value."""
+        raise NotImplementedError
+
+    def coerce(self, field: FieldDef, value: Any) -> Any:
+        """Turn form text or API JSON into the canonical JSON value; empty becomes None.
+
+        Raises ValueError with a message for the user. Constraints the JSON Schema
+        states (lengths, pattern, options, min/max) are left to `validate`.
+        """
+        if value is None or value == [] or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return self.parse(field, value)
+
+    def parse(self, field: FieldDef, value: Any) -> Any:
+        """Canonical value of non-empty input; raise ValueError when it is not one."""
+        raise NotImplementedError
+
+    def validate(self, field: FieldDef, value: Any) -> Any:
+        """`coerce`, then check the canonical value against this field's JSON Schema."""
+        canonical = self.coerce(field, value)
+        if canonical is not None:
+            validator = RE2Validator(self.json_schema(field))
+            error = next(iter(sorted(validator.iter_errors(canonical), key=error_order)), None)
+            if error is not None:
+                raise ValueError(describe_schema_error(error))
+        return canonical
+
+    def condition_info(self, field: FieldDef) -> FieldInfo:
+        """How conditions see this field (its value type and, for choices, its options)."""
+        raise NotImplementedError
+
+    def condition_value(self, field: FieldDef, value: Any) -> Any:
+        """The canonical value as conditions read it; most types read it as stored."""
+        return value
+
+    def _key_problems(self, raw: Mapping[str, Any]) -> Iterator[FieldProblem]:
+        for key, value in raw.items():
+            if key in PARAM_NAMES and key not in self.allowed_params:
+                yield FieldProblem((key,), f"'{key}' does not apply to a {self.name} field")
+            elif key not in PARAM_NAMES and key not in COMMON_KEYS:
+                hint = did_you_mean(str(key), sorted(COMMON_KEYS | self.allowed_params))
+                yield FieldProblem((key,), f"unknown option '{key}'{hint}")
+            elif key in _KEY_CHECKS and (problem := _KEY_CHECKS[key](value)):
+                yield FieldProblem((key,), problem)
+
+    def _range_problems(self, raw: Mapping[str, Any]) -> Iterator[FieldProblem]:
+        for low, high in (("min", "max"), ("min_length", "max_length")):
+            if (
+                low in self.allowed_params
+                and _KEY_CHECKS[low](raw.get(low)) is None
+                and _KEY_CHECKS[high](raw.get(high)) is None
+                and raw[low] > raw[high]
+            ):
+                message = f"{high} ({raw[high]}) is less than {low} ({raw[low]})"
+                yield FieldProblem((high,), message)
+
+    def _build(self, raw: Mapping[str, Any]) -> FieldDef:
+        params = {key: raw[key] for key in sorted(self.allowed_params - {"options"}) if key in raw}
+        if isinstance(params.get("accept"), str):
+            params["accept"] = params["accept"].split(",")
+        if "accept" in params:
+            params["accept"] = tuple(entry.strip().lower() for entry in params["accept"])
+        return FieldDef(
+            id=raw["id"],
+            type=self.name,
+            label=normalise_label(raw.get("label")) or normalise_label(_humanise(raw["id"])) or {},
+            help=normalise_label(raw.get("help")),
+            placeholder=normalise_label(raw.get("placeholder")),
+            required=raw.get("required", False),
+            readonly_in=frozenset(raw.get("readonly_in", ())),
+            options=_parse_options(raw),
+            internal=raw.get("internal", False),
+            params=MappingProxyType(params),
+        )
+
+
+_registry: dict[str, FieldType] = {}
+FIELD_TYPES: Mapping[str, FieldType] = MappingProxyType(_registry)
+
+_T = TypeVar("_T", bound=type[FieldType])
+
+
+def register_field_type(cls: _T) -> _T:
+    """Class decorator: register one instance of a field type under `cls.name`."""
+    if cls.name in _registry:
+        raise ValueError(f"field type '{cls.name}' is registered twice")
+    _registry[cls.name] = cls()
+    return cls
+
+
+def check_field(raw: Mapping[str, Any]) -> list[FieldProblem]:
+    """Every problem in the raw mapping of one custom field, all at once."""
+    if not isinstance(raw, Mapping):
+        return [FieldProblem((), "a field must be a mapping with at least id and type")]
+    problems = []
+    field_id = raw.get("id")
+    if not isinstance(field_id, str) or not _FIELD_ID.fullmatch(field_id):
+        message = "a field needs an id of lower-case letters, digits and _, starting with a letter"
+        problems.append(FieldProblem(("id",), message))
+    elif field_id in BUILTIN_FIELDS:
+        problems.append(FieldProblem(("id",), f"'{field_id}' is a built-in field of every ticket"))
+    type_name = raw.get("type")
+    field_type = FIELD_TYPES.get(type_name) if isinstance(type_name, str) else None
+    if field_type is None:
+        if type_name is None:
+            message = f"a field needs a type, one of: {', '.join(sorted(FIELD_TYPES))}"
+        else:
+            message = f"unknown field type '{type_name}'{did_you_mean(type_name, FIELD_TYPES)}"
+        return [*problems, FieldProblem(("type",), message)]
+    if problems:
+        # The default cannot be checked without a usable id; everything else can.
+        raw = {key: value for key, value in raw.items() if key != "default"}
+        raw = {**raw, "id": "field"}
+    return problems + field_type.check(raw)
+
+
+def build_field(
+    raw: Mapping[str, Any], *, required_if: Condition | None, visible_if: Condition | None
+) -> FieldDef:
+    """Compile one raw field mapping; call it only when `check_field` found no errors."""
+    field_type = FIELD_TYPES[raw["type"]]
+    built = field_type._build(raw)
+    default = field_type.validate(built, raw.get("default"))
+    return replace(built, default=default, required_if=required_if, visible_if=visible_if)
+
+
+# The built-in types register themselves on import; they need the names above, so the
+# import comes last.
+from . import types as _builtin_types  # noqa: E402
+
+del _builtin_types

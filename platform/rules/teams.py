@@ -1,0 +1,27 @@
+"""Compiled teams: who is in a team, with which skills and how many open tickets at most."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Member", "Team"]
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A team member, matched to a user in the database by email."""
+
+    user: str
+    skills: frozenset[str]
+    capacity: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    """A team from `config/teams/*.yaml`."""
+
+    id: str
+    name: Any
+    email: str | None
+    members: tuple[Member, ...]
