@@ -33,8 +33,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     errors = sum(1 for i in issues if i.severity == "error")
     warnings = len(issues) - errors
     if bundle is None:
-        print(f"{directory}: {errors} error{'s' * (errors != 1)}, "
-              f"{warnings} warning{'s' * (warnings != 1)}", file=sys.stderr)
+        print(
+            f"{directory}: {errors} error{'s' * (errors != 1)}, "
+            f"{warnings} warning{'s' * (warnings != 1)}",
+            file=sys.stderr,
+        )
         return 1
     suffix = f" ({warnings} warning{'s' * (warnings != 1)})" if warnings else ""
     print(f"{directory}: OK: {bundle.summary()}{suffix}")
@@ -47,8 +50,10 @@ def cmd_schema_export(args: argparse.Namespace) -> int:
     written = []
     for kind in schemas.KINDS:
         target = out / schemas.schema_file_name(kind)
-        target.write_text(json.dumps(schemas.kind_schema(kind), indent=2, ensure_ascii=False)
-                          + "\n", encoding="utf-8")
+        target.write_text(
+            json.dumps(schemas.kind_schema(kind), indent=2, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
         written.append(target.name)
     (out / "gongdan.schema.json").write_text(
         json.dumps(schemas.bundle_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
@@ -59,9 +64,9 @@ def cmd_schema_export(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn  # noqa: PLC0415 - only `serve` needs the web stack
+    import uvicorn
 
-    from gongdan.ui.app import create_app  # noqa: PLC0415
+    from gongdan.ui.app import create_app
 
     try:
         app = create_app(config_dir=args.config)
@@ -74,9 +79,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gongdan", description="Gongdan (工单) ticketing platform")
-    parser.add_argument("--config", default=_default_config(),
-                        help="config directory (default: $GONGDAN_CONFIG_DIR or ./config)")
+    parser = argparse.ArgumentParser(
+        prog="gongdan", description="Gongdan (工单) ticketing platform"
+    )
+    parser.add_argument(
+        "--config",
+        default=_default_config(),
+        help="config directory (default: $GONGDAN_CONFIG_DIR or ./config)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="validate a config bundle; exit 1 with every error")

@@ -10,8 +10,9 @@ MINIMAL = FIXTURES / "bundles" / "minimal"
 EXAMPLE = Path(__file__).parent.parent / "config"
 
 
-def make_bundle(root: Path, files: dict[str, str | None] | None = None,
-                base: Path | None = MINIMAL) -> Path:
+def make_bundle(
+    root: Path, files: dict[str, str | None] | None = None, base: Path | None = MINIMAL
+) -> Path:
     """Copy `base` to `root/config`, then write (or, for None, delete) `files`."""
     target = root / "config"
     if target.exists():

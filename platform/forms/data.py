@@ -90,7 +90,7 @@ def check_ticket_data(
     values, errors = _coerce(compiled, data, partial)
     context = context or {}
     visible = _visible_fields(compiled.fields, values, context, previous, now)
-    scope = {**context, **condition_values(compiled.fields, _present(values, visible))}
+    scope = _scope(compiled.fields, values, context, visible)
     old = condition_values(compiled.fields, previous) if previous is not None else None
     for field in compiled.fields:
         if field.id not in visible:
@@ -199,6 +199,22 @@ def _present(values: Mapping[str, Any], visible: frozenset[str]) -> dict[str, An
     return {key: value for key, value in values.items() if key in visible and value is not None}
 
 
+def _scope(
+    fields: tuple[FieldDef, ...],
+    values: Mapping[str, Any],
+    context: Mapping[str, Any],
+    visible: frozenset[str],
+) -> dict[str, Any]:
+    """What conditions read: the context, then the values of the visible fields.
+
+    The context may hold the ticket's current custom data (partial updates); a field
+    hidden now is absent from it as well.
+    """
+    own = {field.id for field in fields}
+    scope = {key: value for key, value in context.items() if key not in own or key in visible}
+    return {**scope, **condition_values(fields, _present(values, visible))}
+
+
 def _visible_fields(
     fields: tuple[FieldDef, ...],
     values: Mapping[str, Any],
@@ -214,7 +230,7 @@ def _visible_fields(
     visible = frozenset(field.id for field in fields)
     old = condition_values(fields, previous) if previous is not None else None
     for _ in range(len(fields) + 1):
-        scope = {**context, **condition_values(fields, _present(values, visible))}
+        scope = _scope(fields, values, context, visible)
         still = frozenset(
             field.id
             for field in fields

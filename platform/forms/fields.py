@@ -28,6 +28,7 @@ __all__ = [
     "BUILTIN_FIELDS",
     "COMMON_KEYS",
     "FIELD_TYPES",
+    "MAX_INPUT_LENGTH",
     "PARAM_NAMES",
     "FieldDef",
     "FieldProblem",
@@ -62,6 +63,9 @@ PARAM_NAMES = frozenset(
 _FIELD_ID = re.compile(r"[a-z][a-z0-9_]{0,62}")
 _ACCEPT_ENTRY = re.compile(r"\.[A-Za-z0-9]{1,16}|[a-z]{1,32}/(\*|[A-Za-z0-9.+-]{1,64})")
 _MAX_SCALE = 12
+# No field takes more text than this, whatever its max_length: a bound on the work any
+# one request can cause before the real limits are checked.
+MAX_INPUT_LENGTH = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +169,7 @@ def _size_problem(value: Any) -> str | None:
 
 
 def _accept_problem(value: Any) -> str | None:
-    entries = [value] if isinstance(value, str) else value
+    entries = value.split(",") if isinstance(value, str) else value
     if (
         isinstance(entries, list)
         and entries
@@ -290,6 +294,8 @@ class FieldType:
         """
         if value is None or value == [] or (isinstance(value, str) and not value.strip()):
             return None
+        if isinstance(value, str) and len(value) > MAX_INPUT_LENGTH:
+            raise ValueError(f"is longer than {MAX_INPUT_LENGTH} characters")
         if isinstance(value, str) and "\x00" in value:
             raise ValueError("must not contain NUL characters")
         return self.parse(field, value)

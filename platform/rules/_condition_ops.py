@@ -126,7 +126,10 @@ def _same_value(first: object, second: object) -> bool:
         return True
     if isinstance(first, bool) != isinstance(second, bool):
         return False
-    return bool(first == second)
+    try:
+        return bool(first == second)
+    except ArithmeticError:  # a signaling NaN Decimal, maybe inside a list, refuses ==
+        return False
 
 
 def parse_temporal(text: str) -> date | None:

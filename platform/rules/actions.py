@@ -29,7 +29,7 @@ class Assignment:
     def from_config(cls, raw: Mapping[str, Any]) -> Assignment:
         return cls(
             team=raw.get("team"),
-            strategy=str(raw.get("strategy", "manual" if raw.get("team") else "manual")),
+            strategy=str(raw.get("strategy", "manual")),
             skills=frozenset(str(s) for s in raw.get("skills", ())),
             user=raw.get("user"),
         )

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
+from itertools import pairwise
 from typing import Any
 
 from gongdan.errors import did_you_mean
@@ -96,7 +97,7 @@ def _compile_week(
             else:
                 parsed.append((begin, end))
         parsed.sort()
-        for (_, end_a), (begin_b, _) in zip(parsed, parsed[1:], strict=False):
+        for (_, end_a), (begin_b, _) in pairwise(parsed):
             if begin_b < end_a:
                 problems.append((("hours", spec), "working intervals overlap"))
                 break
@@ -156,7 +157,7 @@ def compile_calendar(
         workdays.add(day)
     public = raw.get("public_holidays") or {}
     if public:
-        import holidays as holiday_data  # noqa: PLC0415 - only calendars that ask for it pay
+        import holidays as holiday_data
 
         supported = holiday_data.list_supported_countries()
         if public["country"] not in supported:

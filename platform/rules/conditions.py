@@ -11,6 +11,7 @@ own data into a JSON Schema fragment, for the `if`/`then` of an exported ticket 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -317,6 +318,9 @@ class _Checker:
                 f"not {_describe(value)}",
             )
             return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self.report(where, f"a number must be finite, not {value}")
+            return None
         kind = info.value_type
         if kind in ("date", "datetime") or (kind == "any" and isinstance(value, str)):
             temporal = _temporal_operand(value, kind)
@@ -410,7 +414,10 @@ class _Checker:
     ) -> Any:
         kind = info.value_type
         if is_number(operand) and kind in ("number", "integer", "any"):
-            return operand
+            if math.isfinite(operand):  # type: ignore[arg-type]
+                return operand
+            self.report(here, f"a number must be finite, not {operand}")
+            return None
         temporal = _temporal_operand(operand, kind) if kind in ("date", "datetime", "any") else None
         if temporal is None:
             self.report(here, f"'{name}' needs {_BOUND_HINTS[kind]}, not {_describe(operand)}")
@@ -419,7 +426,7 @@ class _Checker:
     def contained(
         self, key: str, info: FieldInfo, operand: object, here: tuple[str | int, ...]
     ) -> Any:
-        if operand is None or isinstance(operand, _LISTS | Mapping):
+        if operand is None or isinstance(operand, (*_LISTS, Mapping)):
             self.report(here, f"'contains' needs one value, not {_describe(operand)}")
         elif info.value_type == "string" and not isinstance(operand, str):
             self.report(
@@ -451,14 +458,17 @@ def _schema(node: Node) -> dict[str, Any] | None:
         return None if inner is None else {"not": inner}
     if isinstance(node, Invalid):
         return None
-    parts = [_schema(child) for child in node.children]
-    if any(part is None for part in parts):
-        return None
+    keyword = "anyOf" if isinstance(node, AnyOf) else "allOf"
+    parts: list[dict[str, Any]] = []
+    for child in node.children:
+        part = _schema(child)
+        if part is None:
+            return None
+        # Splice a nested group of the same kind: {allOf: [{allOf: [a, b]}, c]} is a, b, c.
+        parts.extend(part[keyword] if list(part) == [keyword] else [part])
     if len(parts) == 1:
         return parts[0]
-    if isinstance(node, AnyOf):
-        return {"anyOf": parts}
-    return {"allOf": parts} if parts else {}
+    return {keyword: parts} if parts else {}
 
 
 def _property(key: str, schema: dict[str, Any], *, required: bool) -> dict[str, Any]:

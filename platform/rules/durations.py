@@ -12,8 +12,15 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-__all__ = ["DURATION_PATTERN", "MAX_DURATION_LENGTH", "Duration", "parse_duration"]
+__all__ = [
+    "DURATION_PATTERN",
+    "MAX_DURATION_DAYS",
+    "MAX_DURATION_LENGTH",
+    "Duration",
+    "parse_duration",
+]
 
+MAX_DURATION_DAYS = 36_500  # a hundred years: anything longer in config is a typo
 MAX_DURATION_LENGTH = 32
 
 # Each unit at most once, largest first, at most six digits each. Optional groups in a
@@ -62,7 +69,7 @@ def parse_duration(text: str) -> Duration:
     """Parse config text such as `30m`, `1d4h` or `2w` into a `Duration`.
 
     Raises `ValueError` with a message fit for a config error when the text is not a
-    duration, is longer than 32 characters, or is zero.
+    duration, is longer than 32 characters, is zero or is longer than 36,500 days.
     """
     if not isinstance(text, str):
         raise ValueError(f"invalid duration {text!r}: {_HINT}")
@@ -78,4 +85,6 @@ def parse_duration(text: str) -> Duration:
     duration = Duration(days=weeks * 7 + days, seconds=hours * 3600 + minutes * 60 + seconds)
     if duration == Duration():
         raise ValueError(f"invalid duration '{text}': a duration must be longer than zero")
+    if duration.total_seconds() > MAX_DURATION_DAYS * 86400:
+        raise ValueError(f"invalid duration '{text}': longer than {MAX_DURATION_DAYS} days")
     return duration

@@ -68,7 +68,9 @@ def create_app(config_dir: str | os.PathLike[str] = "config") -> FastAPI:
     async def home(request: Request, bundle: BundleDep) -> HTMLResponse:
         language = pick_language(request)
         return TEMPLATES.TemplateResponse(
-            request, "home.html", {"bundle": bundle, "lang": language},
+            request,
+            "home.html",
+            {"bundle": bundle, "lang": language},
             headers={"Vary": "Accept-Language"},
         )
 

@@ -119,17 +119,13 @@ class Bundle:
 
     def summary(self) -> str:
         """One line saying what the bundle holds."""
-        parts = [
-            (len(self.ticket_types), "ticket type"),
-            (len(self.workflows), "workflow"),
-            (len(self.calendars), "calendar"),
-            (len(self.sla_policies), "SLA policy"),
-            (len(self.routing_rules), "routing rule"),
-            (len(self.automations), "automation"),
-            (len(self.teams), "team"),
+        counts = [
+            (len(self.ticket_types), "ticket type", "ticket types"),
+            (len(self.workflows), "workflow", "workflows"),
+            (len(self.calendars), "calendar", "calendars"),
+            (len(self.sla_policies), "SLA policy", "SLA policies"),
+            (len(self.routing_rules), "routing rule", "routing rules"),
+            (len(self.automations), "automation", "automations"),
+            (len(self.teams), "team", "teams"),
         ]
-        text = ", ".join(
-            f"{n} {noun if n == 1 else noun.replace('policy', 'policies') if 'policy' in noun else noun + 's'}"
-            for n, noun in parts
-        )
-        return text
+        return ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts)

@@ -32,18 +32,31 @@ SETTABLE_BUILTINS = ("assignee", "description", "priority", "tags", "team", "tit
 class ActionChecker:
     """Checks the references inside actions: teams, fields, transitions, notify targets."""
 
-    def __init__(self, report: Reporter, teams: Collection[str], catalog: Catalog,
-                 user_fields: Collection[str]) -> None:
-        self.report, self.teams, self.catalog, self.user_fields = report, teams, catalog, user_fields
+    def __init__(
+        self,
+        report: Reporter,
+        teams: Collection[str],
+        catalog: Catalog,
+        user_fields: Collection[str],
+    ) -> None:
+        self.report, self.teams, self.catalog, self.user_fields = (
+            report,
+            teams,
+            catalog,
+            user_fields,
+        )
 
-    def for_transitions(self, transition_ids: Collection[str]) -> Callable[[Document, Path, Action], None]:
+    def for_transitions(
+        self, transition_ids: Collection[str]
+    ) -> Callable[[Document, Path, Action], None]:
         def check(doc: Document, path: Path, action: Action) -> None:
             self.check(doc, path, action, transition_ids)
 
         return check
 
-    def check(self, doc: Document, path: Path, action: Action,
-              transition_ids: Collection[str]) -> None:
+    def check(
+        self, doc: Document, path: Path, action: Action, transition_ids: Collection[str]
+    ) -> None:
         report, where = self.report, (*path, action.kind)
         if action.kind == "assign":
             self.check_assignment(doc, where, action.value)
@@ -54,8 +67,12 @@ class ActionChecker:
         elif action.kind == "notify" and str(action.value).startswith("field:"):
             name = str(action.value).removeprefix("field:")
             if name not in self.user_fields:
-                report.error(doc, where, f"'{action.value}' needs a user field '{name}'"
-                             f"{did_you_mean(name, self.user_fields)}")
+                report.error(
+                    doc,
+                    where,
+                    f"'{action.value}' needs a user field '{name}'"
+                    f"{did_you_mean(name, self.user_fields)}",
+                )
 
     def check_assignment(self, doc: Document, path: Path, assignment: Assignment) -> None:
         if assignment.team is not None and assignment.team not in self.teams:
@@ -71,17 +88,27 @@ class ActionChecker:
             info = fields.get(name)
             if info is None or (name not in SETTABLE_BUILTINS and name in _READ_ONLY):
                 known = [k for k in fields if k not in _READ_ONLY]
-                self.report.error(doc, (*path, name), f"cannot set '{name}': not a settable "
-                                  f"field{did_you_mean(name, known)}")
-            elif info.options is not None and not isinstance(value, (list, tuple)) and (
-                str(value) not in info.options
+                self.report.error(
+                    doc,
+                    (*path, name),
+                    f"cannot set '{name}': not a settable field{did_you_mean(name, known)}",
+                )
+            elif (
+                info.options is not None
+                and not isinstance(value, (list, tuple))
+                and (str(value) not in info.options)
             ):
-                self.report.error(doc, (*path, name), f"'{value}' is not an option of "
-                                  f"'{name}'{did_you_mean(str(value), info.options)}")
+                self.report.error(
+                    doc,
+                    (*path, name),
+                    f"'{value}' is not an option of "
+                    f"'{name}'{did_you_mean(str(value), info.options)}",
+                )
 
 
-_READ_ONLY = frozenset({"key", "state", "state_category", "type", "created_at", "updated_at",
-                        "requester"})
+_READ_ONLY = frozenset(
+    {"key", "state", "state_category", "type", "created_at", "updated_at", "requester"}
+)
 
 
 def compile_team(entry: Entry, report: Reporter) -> Team:
@@ -108,30 +135,41 @@ def compile_calendars(entries: list[Entry], report: Reporter) -> dict[str, Calen
     return calendars
 
 
-def compile_sla_policy(entry: Entry, catalog: Catalog, calendars: Collection[str],
-                       checker: ActionChecker) -> SLAPolicy:
+def compile_sla_policy(
+    entry: Entry, catalog: Catalog, calendars: Collection[str], checker: ActionChecker
+) -> SLAPolicy:
     doc, data, report = entry.doc, entry.data, checker.report
     if data["calendar"] not in calendars:
         report.unknown(doc, ("calendar",), "calendar", data["calendar"], calendars)
     escalations = []
     for index, raw in enumerate(data.get("escalations", ())):
         if raw["target"] not in data["targets"]:
-            report.error(doc, ("escalations", index, "target"),
-                         f"this policy has no '{raw['target']}' target")
+            report.error(
+                doc,
+                ("escalations", index, "target"),
+                f"this policy has no '{raw['target']}' target",
+            )
         at = raw["at"]
-        escalations.append(Escalation(
-            at_percent=None if at == "breach" else int(at.rstrip("%")),
-            target=raw["target"],
-            actions=report.actions(doc, ("escalations", index, "actions"), raw["actions"],
-                                   checker.for_transitions(())),
-        ))
+        escalations.append(
+            Escalation(
+                at_percent=None if at == "breach" else int(at.rstrip("%")),
+                target=raw["target"],
+                actions=report.actions(
+                    doc,
+                    ("escalations", index, "actions"),
+                    raw["actions"],
+                    checker.for_transitions(()),
+                ),
+            )
+        )
     return SLAPolicy(
         id=entry.id,
         name=data.get("name", entry.id),
         applies_when=report.condition(doc, ("applies_when",), data.get("applies_when"), catalog),
         calendar=data["calendar"],
-        targets={t: {p: parse_duration(d) for p, d in by.items()}
-                 for t, by in data["targets"].items()},
+        targets={
+            t: {p: parse_duration(d) for p, d in by.items()} for t, by in data["targets"].items()
+        },
         pause_in=frozenset(data.get("pause_in", ())),
         escalations=tuple(escalations),
     )
@@ -149,8 +187,13 @@ def _constrained_types(source: Any) -> list[str] | None:
     return None
 
 
-def compile_routing(entry: Entry, catalog: Catalog, type_fields: Mapping[str, Collection[str]],
-                    checker: ActionChecker, reached_end: bool) -> tuple[list[RoutingRule], bool]:
+def compile_routing(
+    entry: Entry,
+    catalog: Catalog,
+    type_fields: Mapping[str, Collection[str]],
+    checker: ActionChecker,
+    reached_end: bool,
+) -> tuple[list[RoutingRule], bool]:
     """Compile one RoutingRules document. `reached_end`: an earlier catch-all stops all."""
     doc, report = entry.doc, checker.report
     rules: list[RoutingRule] = []
@@ -158,17 +201,26 @@ def compile_routing(entry: Entry, catalog: Catalog, type_fields: Mapping[str, Co
         path: Path = ("rules", index)
         name = raw["name"]
         if reached_end:
-            report.warning(doc, path, "this rule is never reached: an earlier rule matches every "
-                           "ticket and does not `continue`")
+            report.warning(
+                doc,
+                path,
+                "this rule is never reached: an earlier rule matches every "
+                "ticket and does not `continue`",
+            )
         when = report.condition(doc, (*path, "when"), raw.get("when"), catalog)
         pinned = _constrained_types(raw.get("when"))
         if pinned is not None:
             for key in raw["when"]:
-                if key in catalog.fields and key not in _BUILTIN_KEYS and not any(
-                    key in type_fields.get(t, ()) for t in pinned
+                if (
+                    key in catalog.fields
+                    and key not in _BUILTIN_KEYS
+                    and not any(key in type_fields.get(t, ()) for t in pinned)
                 ):
-                    report.warning(doc, (*path, "when", key), f"this rule can never match: "
-                                   f"{', '.join(pinned)} has no field '{key}'")
+                    report.warning(
+                        doc,
+                        (*path, "when", key),
+                        f"this rule can never match: {', '.join(pinned)} has no field '{key}'",
+                    )
         assign = Assignment.from_config(raw["assign"]) if "assign" in raw else None
         if assign is not None:
             checker.check_assignment(doc, (*path, "assign"), assign)
@@ -177,18 +229,42 @@ def compile_routing(entry: Entry, catalog: Catalog, type_fields: Mapping[str, Co
         continues = raw.get("continue", False)
         if not raw.get("when") and not continues:
             reached_end = True
-        rules.append(RoutingRule(name, when, assign, dict(raw.get("set", {})),
-                                 tuple(raw.get("add_tags", ())), continues, entry.id))
+        rules.append(
+            RoutingRule(
+                name,
+                when,
+                assign,
+                dict(raw.get("set", {})),
+                tuple(raw.get("add_tags", ())),
+                continues,
+                entry.id,
+            )
+        )
     return rules, reached_end
 
 
-_BUILTIN_KEYS = frozenset({"title", "description", "key", "priority", "requester", "assignee",
-                           "team", "state", "state_category", "tags", "type", "created_at",
-                           "updated_at"})
+_BUILTIN_KEYS = frozenset(
+    {
+        "title",
+        "description",
+        "key",
+        "priority",
+        "requester",
+        "assignee",
+        "team",
+        "state",
+        "state_category",
+        "tags",
+        "type",
+        "created_at",
+        "updated_at",
+    }
+)
 
 
-def compile_automation(entry: Entry, catalog: Catalog, transition_ids: Collection[str],
-                       checker: ActionChecker) -> Automation:
+def compile_automation(
+    entry: Entry, catalog: Catalog, transition_ids: Collection[str], checker: ActionChecker
+) -> Automation:
     doc, data, report = entry.doc, entry.data, checker.report
     return Automation(
         id=entry.id,
@@ -196,8 +272,8 @@ def compile_automation(entry: Entry, catalog: Catalog, transition_ids: Collectio
         on=data["on"],
         every=parse_duration(data["every"]) if "every" in data else None,
         when=report.condition(doc, ("when",), data.get("when"), catalog),
-        actions=report.actions(doc, ("actions",), data["actions"],
-                               checker.for_transitions(transition_ids)),
+        actions=report.actions(
+            doc, ("actions",), data["actions"], checker.for_transitions(transition_ids)
+        ),
         enabled=data.get("enabled", True),
     )
-

@@ -27,8 +27,13 @@ def _sources(raw: Any) -> list[str]:
     return [raw] if isinstance(raw, str) else list(raw)
 
 
-def _check_graph(entry: Entry, states: Mapping[str, StateDef], initial: str,
-                 transitions: list[TransitionDef], report: Reporter) -> None:
+def _check_graph(
+    entry: Entry,
+    states: Mapping[str, StateDef],
+    initial: str,
+    transitions: list[TransitionDef],
+    report: Reporter,
+) -> None:
     doc = entry.doc
     edges: dict[str, set[str]] = {s: set() for s in states}
     for t in transitions:
@@ -43,16 +48,27 @@ def _check_graph(entry: Entry, states: Mapping[str, StateDef], initial: str,
                 queue.append(nxt)
     for state_id, state in states.items():
         if state_id not in seen:
-            report.error(doc, ("states", state_id),
-                         f"state '{state_id}' can never be reached from '{initial}'", key=True)
+            report.error(
+                doc,
+                ("states", state_id),
+                f"state '{state_id}' can never be reached from '{initial}'",
+                key=True,
+            )
         if state.category != "closed" and not edges.get(state_id):
-            report.error(doc, ("states", state_id),
-                         f"state '{state_id}' has no way out but is not of category closed",
-                         key=True)
+            report.error(
+                doc,
+                ("states", state_id),
+                f"state '{state_id}' has no way out but is not of category closed",
+                key=True,
+            )
 
 
-def compile_workflow(entry: Entry, catalog: Catalog, report: Reporter,
-                     check_action: Callable[[set[str]], ActionCheck]) -> WorkflowDef | None:
+def compile_workflow(
+    entry: Entry,
+    catalog: Catalog,
+    report: Reporter,
+    check_action: Callable[[set[str]], ActionCheck],
+) -> WorkflowDef | None:
     """Compile one schema-valid Workflow; None when it has errors (all reported)."""
     doc, data = entry.doc, entry.data
     before = len(report.issues)
@@ -70,9 +86,11 @@ def compile_workflow(entry: Entry, catalog: Catalog, report: Reporter,
     for index, raw in enumerate(data["transitions"]):
         path: Path = ("transitions", index)
         if raw["id"] in seen_ids:
-            report.error(doc, (*path, "id"),
-                         f"duplicate transition id '{raw['id']}' (also transitions"
-                         f"[{seen_ids[raw['id']]}])")
+            report.error(
+                doc,
+                (*path, "id"),
+                f"duplicate transition id '{raw['id']}' (also transitions[{seen_ids[raw['id']]}])",
+            )
         seen_ids.setdefault(raw["id"], index)
         sources = _sources(raw["from"])
         for n, source in enumerate(sources):
@@ -92,16 +110,14 @@ def compile_workflow(entry: Entry, catalog: Catalog, report: Reporter,
                 fields=tuple(raw.get("fields", ())),
                 comment=raw.get("comment"),
                 after=parse_duration(raw["after"]) if "after" in raw else None,
-                actions=report.actions(doc, (*path, "actions"), raw.get("actions"),
-                                       actions_check),
+                actions=report.actions(doc, (*path, "actions"), raw.get("actions"), actions_check),
             )
         )
     on_enter: dict[str, tuple[Action, ...]] = {}
     for state_id, raw_actions in data.get("on_enter", {}).items():
         if state_id not in states:
-            report.unknown(doc, ("on_enter", state_id), "state", state_id, states)
-        on_enter[state_id] = report.actions(doc, ("on_enter", state_id), raw_actions,
-                                            actions_check)
+            report.unknown(doc, ("on_enter", state_id), "state", state_id, states, key=True)
+        on_enter[state_id] = report.actions(doc, ("on_enter", state_id), raw_actions, actions_check)
     if initial in states and len(report.issues) == before:
         _check_graph(entry, states, initial, transitions, report)
     if any(i.severity == "error" for i in report.issues[before:]):

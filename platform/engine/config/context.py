@@ -94,6 +94,9 @@ class Reporter:
 
     def __init__(self) -> None:
         self.issues: list[ConfigIssue] = []
+        # Lenient: some document could not be read, so an unknown key in a condition may
+        # be one of its fields; accept it rather than report a cascade of errors.
+        self.lenient = False
 
     def error(self, doc: Document, path: Path, message: str, *, key: bool = False) -> None:
         self.issues.append(doc.issue(path, message, key=key))
@@ -101,17 +104,28 @@ class Reporter:
     def warning(self, doc: Document, path: Path, message: str, *, key: bool = False) -> None:
         self.issues.append(doc.issue(path, message, severity="warning", key=key))
 
-    def unknown(self, doc: Document, path: Path, what: str, name: str,
-                known: Iterable[str]) -> None:
-        self.error(doc, path, f"unknown {what} '{name}'{did_you_mean(name, known)}")
+    def unknown(
+        self,
+        doc: Document,
+        path: Path,
+        what: str,
+        name: str,
+        known: Iterable[str],
+        *,
+        key: bool = False,
+    ) -> None:
+        self.error(doc, path, f"unknown {what} '{name}'{did_you_mean(name, known)}", key=key)
 
-    def condition(self, doc: Document, path: Path, source: Any,
-                  catalog: Catalog | None) -> Condition | None:
+    def condition(
+        self, doc: Document, path: Path, source: Any, catalog: Catalog | None
+    ) -> Condition | None:
         """Compile a condition, reporting its problems; None when it has errors."""
         if source is None:
             return None
         compiled, problems = compile_condition(
-            source, catalog.fields if catalog is not None else None, open_prefixes=OPEN_PREFIXES
+            source,
+            catalog.fields if catalog is not None else None,
+            open_prefixes=("",) if self.lenient else OPEN_PREFIXES,
         )
         failed = False
         for problem in problems:
@@ -120,8 +134,9 @@ class Reporter:
             failed = failed or problem.severity == "error"
         return None if failed else compiled
 
-    def actions(self, doc: Document, path: Path, raw: list[Mapping[str, Any]] | None,
-                check: Any = None) -> tuple[Action, ...]:
+    def actions(
+        self, doc: Document, path: Path, raw: list[Mapping[str, Any]] | None, check: Any = None
+    ) -> tuple[Action, ...]:
         """Compile actions; `check(doc, path, action)` reports reference problems."""
         out = []
         for index, item in enumerate(raw or ()):

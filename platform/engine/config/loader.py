@@ -32,6 +32,7 @@ from gongdan.engine.config.compile_rules import (
     compile_team,
 )
 from gongdan.engine.config.compile_ticket_type import (
+    CORE_FIELD_KEYS,
     TypeFields,
     build_field,
     check_field,
@@ -58,8 +59,9 @@ def _files(root: FsPath) -> list[FsPath]:
     found = []
     for folder, dirs, names in os.walk(root):
         here = FsPath(folder)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
-                         and not (here == root and d in SKIPPED_DIRS))
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and not (here == root and d in SKIPPED_DIRS)
+        )
         found.extend(here / n for n in sorted(names) if n.endswith((".yaml", ".yml")))
     return found
 
@@ -68,14 +70,20 @@ def load_sources(directory: str | os.PathLike[str]) -> list[tuple[str, bytes]]:
     """(display name, bytes) of every YAML file of a config directory, in a stable order."""
     root = FsPath(directory)
     if not root.is_dir():
-        raise ConfigError([ConfigIssue(str(directory), 1, 1, "(directory)",
-                                       "no such config directory")])
-    return [(str(FsPath(directory) / path.relative_to(root)), path.read_bytes())
-            for path in _files(root)]
+        raise ConfigError(
+            [ConfigIssue(str(directory), 1, 1, "(directory)", "no such config directory")]
+        )
+    return [
+        (str(FsPath(directory) / path.relative_to(root)), path.read_bytes())
+        for path in _files(root)
+    ]
 
 
-def _entries(sources: Iterable[tuple[str, bytes]], issues: list[ConfigIssue]) -> list[Entry]:
-    """Pass 1: parse and schema-check every document; the valid ones become entries."""
+def _entries(
+    sources: Iterable[tuple[str, bytes]], issues: list[ConfigIssue], unreadable: list[str]
+) -> list[Entry]:
+    """Pass 1: parse and schema-check every document. Files that cannot be parsed add
+    their name to `unreadable`."""
     entries: list[Entry] = []
     first_seen: dict[tuple[str, str], Document] = {}
     for name, content in sources:
@@ -83,36 +91,47 @@ def _entries(sources: Iterable[tuple[str, bytes]], issues: list[ConfigIssue]) ->
             documents = [d for d in parse_documents(content, name) if d.data is not None]
         except ConfigError as error:
             issues.extend(error.issues)
+            unreadable.append(FsPath(name).stem)
             continue
         stem = FsPath(name).stem
         for doc in documents:
             data = doc.data
             if not isinstance(data, dict):
-                issues.append(doc.issue((), "a config document must be a mapping with kind: "
-                                        "and id:"))
+                issues.append(
+                    doc.issue((), "a config document must be a mapping with kind: and id:")
+                )
                 continue
             kind = data.get("kind")
             if kind not in schemas.KINDS:
-                message = ("missing required key 'kind'" if kind is None else
-                           f"unknown kind '{kind}'{did_you_mean(str(kind), schemas.KINDS)}")
+                message = (
+                    "missing required key 'kind'"
+                    if kind is None
+                    else f"unknown kind '{kind}'{did_you_mean(str(kind), schemas.KINDS)}"
+                )
                 issues.append(doc.issue(("kind",) if kind is not None else (), message))
                 continue
             problems = check_document_schema(doc, kind)
             if "id" not in data:
                 if len(documents) > 1:
-                    problems.append(doc.issue((), "a file with several documents needs an "
-                                              "id: in each"))
+                    problems.append(
+                        doc.issue((), "a file with several documents needs an id: in each")
+                    )
                 elif not _is_id(stem):
-                    problems.append(doc.issue((), f"no id: given and the file name '{stem}' "
-                                              "is not a valid id"))
+                    problems.append(
+                        doc.issue((), f"no id: given and the file name '{stem}' is not a valid id")
+                    )
             issues.extend(problems)
             doc_id = str(data.get("id", stem))
             key = (kind, doc_id)
             if key in first_seen:
                 other = first_seen[key]
-                issues.append(doc.issue(("id",) if "id" in data else (),
-                                        f"duplicate {kind} id '{doc_id}' (first defined at "
-                                        f"{other.file}:{other.position[0]})"))
+                issues.append(
+                    doc.issue(
+                        ("id",) if "id" in data else (),
+                        f"duplicate {kind} id '{doc_id}' (first defined at "
+                        f"{other.file}:{other.position[0]})",
+                    )
+                )
                 continue
             first_seen[key] = doc
             valid = not any(p.severity == "error" for p in problems)
@@ -121,7 +140,7 @@ def _entries(sources: Iterable[tuple[str, bytes]], issues: list[ConfigIssue]) ->
 
 
 def _is_id(text: str) -> bool:
-    import re  # noqa: PLC0415 - only for files without an id
+    import re
 
     return re.fullmatch(ID_PATTERN.strip("^$"), text) is not None
 
@@ -133,32 +152,37 @@ def _salvage_fields(entry: Entry) -> TypeFields:
     plain = {}
     for raw in fields if isinstance(fields, list) else ():
         try:
-            if isinstance(raw, dict) and isinstance(raw.get("id"), str) and not any(
-                p.severity == "error" for p in check_field(raw)
+            if not isinstance(raw, dict):
+                continue
+            core = {k: v for k, v in raw.items() if k in CORE_FIELD_KEYS}
+            if isinstance(raw.get("id"), str) and not any(
+                p.severity == "error" for p in check_field(core)
             ):
-                plain[raw["id"]] = build_field(raw, required_if=None, visible_if=None)
-        except Exception:  # noqa: BLE001, S112 - best effort on a document already in error
+                plain[raw["id"]] = build_field(core, required_if=None, visible_if=None)
+        except Exception:  # noqa: S112 - best effort on a document already in error
             continue
-    return TypeFields({}, plain, ok=False)
+    return TypeFields({}, plain, ok=False, names=set(plain))
 
 
 def _mapping(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _compile(entries: list[Entry], version: str, report: Reporter) -> Bundle:
+def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: list[str]) -> Bundle:
     """Pass 2: references, sanity and compilation of the schema-valid entries.
 
     Entries that failed their schema take part only by name (and by their fields or
     states where those can be read), so one mistake is reported once, not everywhere
-    it is referenced.
+    it is referenced. A file that could not be parsed at all may have declared anything:
+    its name counts as a known id of every kind, and conditions accept unknown keys.
     """
     by_kind: dict[str, list[Entry]] = defaultdict(list)
-    known: dict[str, list[str]] = defaultdict(list)
+    known: dict[str, list[str]] = defaultdict(lambda: list(unreadable))
     for entry in entries:
         known[entry.kind].append(entry.id)
         if entry.valid:
             by_kind[entry.kind].append(entry)
+    report.lenient = bool(unreadable) or any(not e.valid for e in entries if e.kind == "TicketType")
     all_types = [e for e in entries if e.kind == "TicketType"]
     types_raw = by_kind["TicketType"]
     workflows_raw = {e.id: e for e in entries if e.kind == "Workflow"}
@@ -183,8 +207,12 @@ def _compile(entries: list[Entry], version: str, report: Reporter) -> Bundle:
         if "sla" in data and data["sla"] not in known["SLAPolicy"]:
             report.unknown(entry.doc, ("sla",), "SLA policy", data["sla"], known["SLAPolicy"])
         if data["key_prefix"] in prefixes:
-            report.error(entry.doc, ("key_prefix",), f"key prefix '{data['key_prefix']}' is "
-                         f"already used by ticket type '{prefixes[data['key_prefix']].id}'")
+            report.error(
+                entry.doc,
+                ("key_prefix",),
+                f"key prefix '{data['key_prefix']}' is "
+                f"already used by ticket type '{prefixes[data['key_prefix']].id}'",
+            )
         prefixes.setdefault(data["key_prefix"], entry)
 
     all_fields = [f for tf in type_fields.values() for f in tf.plain.values()]
@@ -201,12 +229,16 @@ def _compile(entries: list[Entry], version: str, report: Reporter) -> Bundle:
             report.warning(entry.doc, (), f"workflow '{wf_id}' is not used by any ticket type")
         wf_fields = [f for u in users for f in type_fields[u.id].plain.values()]
         wf_catalog = base.with_fields(wf_fields)
-        wf_checker = ActionChecker(report, known["Team"], wf_catalog,
-                                   {f.id for f in wf_fields if f.type == "user"})
+        wf_checker = ActionChecker(
+            report, known["Team"], wf_catalog, {f.id for f in wf_fields if f.type == "user"}
+        )
         for user in users:
             if user.valid:
                 check_type_against_workflow(user, type_fields[user.id].plain, entry, report)
+        # An unused workflow's guards may name fields of types yet to be written.
+        lenient, report.lenient = report.lenient, report.lenient or not users
         compiled = compile_workflow(entry, wf_catalog, report, wf_checker.for_transitions)
+        report.lenient = lenient
         if compiled is not None:
             workflows[wf_id] = compiled
 
@@ -220,8 +252,9 @@ def _compile(entries: list[Entry], version: str, report: Reporter) -> Bundle:
         if compiled_type is not None:
             ticket_types[entry.id] = compiled_type
 
-    policies = [compile_sla_policy(e, everything, known["Calendar"], checker)
-                for e in by_kind["SLAPolicy"]]
+    policies = [
+        compile_sla_policy(e, everything, known["Calendar"], checker) for e in by_kind["SLAPolicy"]
+    ]
     rules: list[RoutingRule] = []
     reached_end = False
     names = {tid: set(tf.plain) for tid, tf in type_fields.items()}
@@ -234,8 +267,10 @@ def _compile(entries: list[Entry], version: str, report: Reporter) -> Bundle:
         for t in (e.data.get("transitions") if isinstance(e.data.get("transitions"), list) else ())
         if isinstance(t, dict) and isinstance(t.get("id"), str)
     }
-    automations = {e.id: compile_automation(e, everything, transition_ids, checker)
-                   for e in by_kind["Automation"]}
+    automations = {
+        e.id: compile_automation(e, everything, transition_ids, checker)
+        for e in by_kind["Automation"]
+    }
     return Bundle(
         version=version,
         ticket_types=MappingProxyType(ticket_types),
@@ -257,12 +292,15 @@ def bundle_version(sources: Iterable[tuple[str, bytes]]) -> str:
     return digest.hexdigest()[:16]
 
 
-def check_bundle_sources(sources: list[tuple[str, bytes]]) -> tuple[Bundle | None, list[ConfigIssue]]:
+def check_bundle_sources(
+    sources: list[tuple[str, bytes]],
+) -> tuple[Bundle | None, list[ConfigIssue]]:
     """Every problem (errors and warnings) of a bundle given as (name, bytes) pairs."""
     issues: list[ConfigIssue] = []
-    entries = _entries(sources, issues)
+    unreadable: list[str] = []
+    entries = _entries(sources, issues, unreadable)
     report = Reporter()
-    bundle = _compile(entries, bundle_version(sources), report)
+    bundle = _compile(entries, bundle_version(sources), report, unreadable)
     issues.extend(report.issues)
     issues.sort()
     if any(i.severity == "error" for i in issues):

@@ -60,7 +60,9 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/$defs/{name}"}
 
 
-def _obj(properties: dict[str, Any], required: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
+def _obj(
+    properties: dict[str, Any], required: tuple[str, ...] = (), **extra: Any
+) -> dict[str, Any]:
     schema: dict[str, Any] = {
         "type": "object",
         "properties": properties,
@@ -132,8 +134,13 @@ DEFS: dict[str, Any] = {
             "add_tags": _list({"type": "string", "minLength": 1}, minItems=1),
             "transition": _ref("id"),
             "comment": {"type": "string", "minLength": 1},
-            "webhook": _obj({"url": {"type": "string", "pattern": "^https?://"},
-                             "secret_env": {"type": "string"}}, ("url",)),
+            "webhook": _obj(
+                {
+                    "url": {"type": "string", "pattern": "^https?://"},
+                    "secret_env": {"type": "string"},
+                },
+                ("url",),
+            ),
             "survey": {"enum": ["csat"]},
         },
         "additionalProperties": False,
@@ -188,8 +195,10 @@ _FIELD = _obj(
 _FORM_ITEM = {
     "type": ["string", "object"],
     "if": {"type": "object"},
-    "then": _obj({"section": _ref("label"), "fields": _list({"type": "string"}, minItems=1)},
-                 ("section", "fields")),
+    "then": _obj(
+        {"section": _ref("label"), "fields": _list({"type": "string"}, minItems=1)},
+        ("section", "fields"),
+    ),
 }
 
 _HEADER = {"kind": {}, "id": _ref("id"), "name": _ref("label"), "description": _ref("label")}
@@ -210,8 +219,10 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
                 {
                     "default": {"enum": list(PRIORITIES)},
                     "rules": _list(
-                        _obj({"when": _ref("condition"), "set": {"enum": list(PRIORITIES)}},
-                             ("when", "set"))
+                        _obj(
+                            {"when": _ref("condition"), "set": {"enum": list(PRIORITIES)}},
+                            ("when", "set"),
+                        )
                     ),
                 }
             ),
@@ -277,8 +288,10 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
             "holidays": _list({"type": "string", "pattern": f"^{DATE}(\\.\\.{DATE})?$"}),
             "workdays": _list(_ref("date")),
             "public_holidays": _obj(
-                {"country": {"type": "string", "pattern": "^[A-Z]{2}$"},
-                 "subdivision": {"type": "string"}},
+                {
+                    "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                    "subdivision": {"type": "string"},
+                },
                 ("country",),
             ),
         },
@@ -403,8 +416,12 @@ def bundle_schema() -> dict[str, Any]:
         body = copy.deepcopy(KIND_SCHEMAS[kind])
         body["properties"]["kind"] = {"const": kind}
         defs[kind] = body
-        branches.append({"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
-                         "then": _ref(kind)})
+        branches.append(
+            {
+                "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+                "then": _ref(kind),
+            }
+        )
     return {
         "$schema": DRAFT,
         "$id": SCHEMA_BASE + "gongdan.schema.json",

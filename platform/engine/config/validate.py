@@ -81,8 +81,13 @@ def _issues_for(error: ValidationError, doc: Document) -> list[ConfigIssue]:
         return [doc.issue(path, f"missing required key '{k}'") for k in missing]
     if validator == "enum":
         options = [str(v) for v in error.validator_value]
-        return [doc.issue(path, f"'{instance}' is not one of: {', '.join(options)}"
-                          f"{did_you_mean(str(instance), options)}")]
+        return [
+            doc.issue(
+                path,
+                f"'{instance}' is not one of: {', '.join(options)}"
+                f"{did_you_mean(str(instance), options)}",
+            )
+        ]
     if validator == "const":
         return [doc.issue(path, f"must be '{error.validator_value}'")]
     if validator == "type":
@@ -91,28 +96,48 @@ def _issues_for(error: ValidationError, doc: Document) -> list[ConfigIssue]:
         hint = _PATTERN_HINTS.get(error.validator_value)
         message = hint or f"does not match the pattern {error.validator_value}"
         return [doc.issue(path, f"'{instance}' {message}")]
-    if validator == "oneOf" and "oneOf" in schema and schema is not None and isinstance(instance, dict):
+    if (
+        validator == "oneOf"
+        and "oneOf" in schema
+        and schema is not None
+        and isinstance(instance, dict)
+    ):
         keys = [k for k in schemas.ACTION_KEYS if k in instance]
         if not keys:
             return [doc.issue(path, "an action needs one of: " + ", ".join(schemas.ACTION_KEYS))]
-        return [doc.issue(path, "an action takes exactly one of "
-                          + ", ".join(schemas.ACTION_KEYS) + f"; found {' and '.join(keys)}")]
+        return [
+            doc.issue(
+                path,
+                "an action takes exactly one of "
+                + ", ".join(schemas.ACTION_KEYS)
+                + f"; found {' and '.join(keys)}",
+            )
+        ]
     if validator == "anyOf" and all("required" in b for b in error.validator_value):
         options = [b["required"][0] for b in error.validator_value]
         return [doc.issue(path, f"needs at least one of: {', '.join(options)}")]
     if validator == "anyOf":
-        return [doc.issue(path, "a condition value must be a value, a list of values or a "
-                          "mapping of operators (ne, in, gt, …)")]
+        return [
+            doc.issue(
+                path,
+                "a condition value must be a value, a list of values or a "
+                "mapping of operators (ne, in, gt, …)",
+            )
+        ]
     if validator == "dependentRequired":
         return [
-            doc.issue((*path, key), f"'{key}' only applies together with "
-                      + " and ".join(f"'{n}'" for n in needed), key=True)
+            doc.issue(
+                (*path, key),
+                f"'{key}' only applies together with " + " and ".join(f"'{n}'" for n in needed),
+                key=True,
+            )
             for key, needed in error.validator_value.items()
             if key in instance and any(n not in instance for n in needed)
         ]
     if validator == "not" and path == () and "every" in instance:
-        return [doc.issue(("every",), "'every' only applies to automations with on: schedule",
-                          key=True)]
+        return [
+            doc.issue(("every",), "'every' only applies to automations with on: schedule", key=True)
+        ]
     if validator == "minItems" and error.validator_value == 1:
         return [doc.issue(path, "must not be empty")]
     if validator == "minProperties" and error.validator_value == 1:

@@ -89,7 +89,9 @@ class Document:
             probe = probe[:-1]
         return self.marks.get((), self.position)
 
-    def issue(self, path: Path, message: str, *, severity: str = "error", key: bool = False) -> ConfigIssue:
+    def issue(
+        self, path: Path, message: str, *, severity: str = "error", key: bool = False
+    ) -> ConfigIssue:
         line, column = self.locate(path, key=key)
         return ConfigIssue(self.file, line, column, format_path(path), message, severity)  # type: ignore[arg-type]
 
@@ -116,8 +118,14 @@ def _resolve_plain(text: str) -> Any:
         if _HEX.fullmatch(text):
             return int(text[2:], 16)
         if _FLOAT.fullmatch(text) or _INF.fullmatch(text) or _NAN.fullmatch(text):
-            return float(text.replace(".inf", "inf").replace(".Inf", "inf").replace(".INF", "inf")
-                         .replace(".nan", "nan").replace(".NaN", "nan").replace(".NAN", "nan"))
+            return float(
+                text.replace(".inf", "inf")
+                .replace(".Inf", "inf")
+                .replace(".INF", "inf")
+                .replace(".nan", "nan")
+                .replace(".NaN", "nan")
+                .replace(".NAN", "nan")
+            )
     return text
 
 
@@ -131,14 +139,14 @@ def _scalar_value(event: Any, position: Position, path: Path) -> Any:
             return text
         if not tag.startswith(_CORE_TAG):
             raise _Problem(position, path, f"unsupported tag '{tag}'")
-        kind = tag[len(_CORE_TAG):]
+        kind = tag[len(_CORE_TAG) :]
         if kind == "str":
             return text
         value = _resolve_plain(text)
         expected = {"int": int, "float": (int, float), "bool": bool, "null": type(None)}.get(kind)
         if expected is None:
             raise _Problem(position, path, f"unsupported tag '!!{kind}'")
-        if isinstance(value, bool) and kind != "bool" or not isinstance(value, expected):
+        if (isinstance(value, bool) and kind != "bool") or not isinstance(value, expected):
             raise _Problem(position, path, f"cannot read {text!r} as !!{kind}")
         return float(value) if kind == "float" else value
     except ValueError as exc:  # e.g. an integer with more digits than Python will convert
@@ -197,8 +205,11 @@ class _Builder:
                     self._attach(stack, value, 1, position)
             elif isinstance(event, yaml.AliasEvent):
                 if event.anchor not in self.anchors:
-                    raise _Problem(position, parent_path,
-                                   f"alias *{event.anchor} refers to an unknown or enclosing anchor")
+                    raise _Problem(
+                        position,
+                        parent_path,
+                        f"alias *{event.anchor} refers to an unknown or enclosing anchor",
+                    )
                 value, size = self.anchors[event.anchor]
                 self._count(size, position, parent_path)
                 if not stack:
@@ -220,8 +231,11 @@ class _Builder:
     def _count(self, size: int, position: Position, path: Path) -> None:
         self.expanded += size
         if self.expanded > MAX_EXPANDED_NODES:
-            raise _Problem(position, path,
-                           f"document expands to more than {MAX_EXPANDED_NODES:,} values (alias bomb?)")
+            raise _Problem(
+                position,
+                path,
+                f"document expands to more than {MAX_EXPANDED_NODES:,} values (alias bomb?)",
+            )
 
     def _child_path(self, stack: list[_Frame], position: Position, event: Any) -> Path | None:
         """The path the next value goes to; None when `event` was consumed as a mapping key."""
@@ -232,21 +246,34 @@ class _Builder:
             return (*frame.path, len(frame.container))
         if frame.pending_key is None:
             if not isinstance(event, yaml.ScalarEvent):
-                raise _Problem(position, frame.path, "a mapping key must be a plain value, not a "
-                               + ("list or mapping" if not isinstance(event, yaml.AliasEvent) else "alias"))
+                raise _Problem(
+                    position,
+                    frame.path,
+                    "a mapping key must be a plain value, not a "
+                    + ("list or mapping" if not isinstance(event, yaml.AliasEvent) else "alias"),
+                )
             key = str(event.value)
             if key in frame.container:
                 line, column = self.key_marks[(*frame.path, key)]
-                raise _Problem(position, (*frame.path, key),
-                               f"duplicate key '{key}' (first given at line {line}, column {column})")
+                raise _Problem(
+                    position,
+                    (*frame.path, key),
+                    f"duplicate key '{key}' (first given at line {line}, column {column})",
+                )
             frame.pending_key = key
             self.key_marks[(*frame.path, key)] = position
             return None
         return (*frame.path, frame.pending_key)
 
     @staticmethod
-    def _attach(stack: list[_Frame], value: Any, size: int, position: Position,
-                *, is_container: bool = False) -> None:
+    def _attach(
+        stack: list[_Frame],
+        value: Any,
+        size: int,
+        position: Position,
+        *,
+        is_container: bool = False,
+    ) -> None:
         frame = stack[-1]
         frame.size += size
         if isinstance(frame.container, list):
@@ -265,8 +292,9 @@ def _decode(source: str | bytes, file: str) -> str:
     except UnicodeDecodeError as exc:
         line = source.count(b"\n", 0, exc.start) + 1
         column = exc.start - (source.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ConfigError([ConfigIssue(file, line, column, "(document)",
-                                       "the file is not valid UTF-8 text")]) from None
+        raise ConfigError(
+            [ConfigIssue(file, line, column, "(document)", "the file is not valid UTF-8 text")]
+        ) from None
 
 
 def parse_documents(source: str | bytes, file: str) -> list[Document]:
@@ -288,27 +316,43 @@ def parse_documents(source: str | bytes, file: str) -> list[Document]:
             if isinstance(event, yaml.DocumentStartEvent):
                 builder = _Builder(stream)
                 data = builder.build()
-                documents.append(Document(file, len(documents), data, _position(event),
-                                          builder.marks, builder.key_marks))
+                documents.append(
+                    Document(
+                        file,
+                        len(documents),
+                        data,
+                        _position(event),
+                        builder.marks,
+                        builder.key_marks,
+                    )
+                )
     except _Problem as problem:
         line, column = problem.position
-        raise ConfigError([ConfigIssue(file, line, column, format_path(problem.path),
-                                       problem.message)]) from None
+        raise ConfigError(
+            [ConfigIssue(file, line, column, format_path(problem.path), problem.message)]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        raise ConfigError([ConfigIssue(file, line, column, "(document)",
-                                       f"YAML syntax error: {message}")]) from None
+        raise ConfigError(
+            [ConfigIssue(file, line, column, "(document)", f"YAML syntax error: {message}")]
+        ) from None
     except yaml.YAMLError as exc:  # reader errors: control characters and the like
         position = getattr(exc, "position", None)
         line, column = _line_column(text, position) if position is not None else (1, 1)
         reason = getattr(exc, "reason", None) or str(exc).splitlines()[0]
-        raise ConfigError([ConfigIssue(file, line, column, "(document)",
-                                       f"unreadable YAML: {reason}")]) from None
+        raise ConfigError(
+            [ConfigIssue(file, line, column, "(document)", f"unreadable YAML: {reason}")]
+        ) from None
     except (RecursionError, MemoryError):
-        raise ConfigError([ConfigIssue(file, 1, 1, "(document)",
-                                       "the document is too deeply nested or too large")]) from None
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    file, 1, 1, "(document)", "the document is too deeply nested or too large"
+                )
+            ]
+        ) from None
     return documents
 
 

@@ -18,7 +18,7 @@ MAX_SAFE_INTEGER = 2**53 - 1
 _MAX_EXPONENT = 30
 _MAX_DIGITS = 40
 _EXACT = Context(prec=2 * _MAX_DIGITS)
-_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,4})?")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,4})?")
 
 
 def _decimal(value: Any) -> Decimal:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from gongdan.rules.conditions import FieldInfo
 
-from ..fields import FieldDef, FieldType, register_field_type
+from ..fields import FieldDef, FieldProblem, FieldType, register_field_type
 from ._input import EMAIL, as_email, as_text, matching
 
 __all__ = ["EmailType", "MarkdownType", "PhoneType", "TextType", "TextareaType", "UrlType"]
 
 _PHONE = r"^\+?[0-9(][0-9 ()./-]{0,30}[0-9]$"
-_URL = r"^https?://[^\s/?#]+[^\s]*$"
+_URL = r"^https?://[^\s/?#]+([/?#][^\s]*)?$"
 
 
 class _TextLike(FieldType):
@@ -41,6 +42,13 @@ class _TextLike(FieldType):
             if param in field.params:
                 schema[keyword] = field.params[param]
         return schema
+
+    def check_params(self, raw: Mapping[str, Any]) -> list[FieldProblem]:
+        low = raw.get("min_length")
+        if "max_length" not in raw and isinstance(low, int) and low > self.default_max_length:
+            message = f"is more than the {self.default_max_length} characters a {self.name} takes"
+            return [FieldProblem(("min_length",), message + "; set max_length too")]
+        return []
 
     def parse(self, field: FieldDef, value: Any) -> Any:
         return as_text(value).strip()

@@ -1,0 +1,1 @@
+"""Tests of gongdan.forms: field types, field checks and ticket data validation."""

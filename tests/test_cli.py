@@ -1,0 +1,96 @@
+"""The `gongdan` command as a user runs it: exit codes, output lines, schema export."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from gongdan.cli import main
+from gongdan.engine.config import schemas
+from gongdan.engine.config.yamlio import parse_documents
+from tests.bundles import EXAMPLE, make_bundle
+
+REPO = Path(__file__).parent.parent
+
+
+def run_gongdan(
+    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gongdan.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+
+
+def test_check_example_bundle_passes_with_a_summary() -> None:
+    result = run_gongdan("check", "config")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("config: OK: 5 ticket types")
+
+
+def test_check_reports_every_error_one_per_line_and_exits_1(tmp_path: Path) -> None:
+    root = make_bundle(
+        tmp_path, {"teams/bad.yaml": "kind: Team\nname: x\ncolour: 1\nemail: nope\n"}
+    )
+    result = run_gongdan("check", str(root))
+    assert result.returncode == 1
+    lines = result.stdout.strip().splitlines()
+    assert lines == [
+        f"{root}/teams/bad.yaml:3:1: colour: unknown key 'colour' (expected one of: "
+        "description, email, id, kind, members, name)",
+        f"{root}/teams/bad.yaml:4:8: email: 'nope' does not match the pattern ^[^@\\s]+@[^@\\s]+$",
+    ]
+    assert "2 errors" in result.stderr
+
+
+def test_config_option_and_environment_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_bundle(tmp_path)
+    assert main(["--config", str(root), "check"]) == 0
+    assert capsys.readouterr().out.startswith(f"{root}: OK")
+    monkeypatch.setenv("GONGDAN_CONFIG_DIR", str(root))
+    assert main(["check"]) == 0
+    assert capsys.readouterr().out.startswith(f"{root}: OK")
+
+
+def test_schema_export_writes_valid_schemas(tmp_path: Path) -> None:
+    assert main(["schema", "export", str(tmp_path)]) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert "gongdan.schema.json" in names and "ticket_type.schema.json" in names
+    for path in tmp_path.iterdir():
+        Draft202012Validator.check_schema(json.loads(path.read_text("utf-8")))
+
+
+def test_committed_schemas_are_up_to_date(tmp_path: Path) -> None:
+    main(["schema", "export", str(tmp_path)])
+    for path in tmp_path.iterdir():
+        committed = REPO / "schemas" / path.name
+        assert committed.read_text("utf-8") == path.read_text("utf-8"), (
+            f"schemas/{path.name} is stale: run `gongdan schema export schemas`"
+        )
+
+
+def test_combined_schema_checks_multi_kind_files_like_an_editor() -> None:
+    """What yaml-language-server does with the combined schema: accept the example bundle
+    and flag a mistake."""
+    validator = Draft202012Validator(schemas.bundle_schema())
+    for path in EXAMPLE.rglob("*.yaml"):
+        for doc in parse_documents(path.read_bytes(), str(path)):  # YAML 1.2, like the editor
+            assert not list(validator.iter_errors(doc.data)), path
+    assert list(validator.iter_errors({"kind": "Team", "name": "x", "colour": 1}))
+
+
+def test_usage_error_exits_2() -> None:
+    result = run_gongdan("frobnicate")
+    assert result.returncode == 2

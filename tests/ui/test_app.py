@@ -1,0 +1,58 @@
+"""The web app as it stands: health, the config overview, type schemas, JSON errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from jsonschema import Draft202012Validator
+
+from gongdan.errors import ConfigError
+from gongdan.ui.app import create_app
+from tests.bundles import EXAMPLE, make_bundle
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    return TestClient(create_app(EXAMPLE))
+
+
+def test_healthz_reports_the_config_version(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert len(response.json()["config_version"]) == 16
+
+
+def test_home_lists_ticket_types_in_the_users_language(client: TestClient) -> None:
+    english = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert "IT incident" in english.text and "Ticket types" in english.text
+    chinese = client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert "IT 故障" in chinese.text and "工单类型" in chinese.text
+
+
+def test_ticket_type_schema_endpoint(client: TestClient) -> None:
+    response = client.get("/api/v1/config/ticket-types/it_incident/schema")
+    assert response.status_code == 200
+    schema = response.json()
+    Draft202012Validator.check_schema(schema)
+    validator = Draft202012Validator(schema)
+    assert not list(validator.iter_errors({"category": "software", "impact": "me"}))
+    assert list(validator.iter_errors({"category": "teleport", "impact": "me"}))
+
+
+def test_unknown_ticket_type_is_a_json_404(client: TestClient) -> None:
+    response = client.get("/api/v1/config/ticket-types/nope/schema")
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": "not_found",
+        "detail": "no ticket type 'nope'",
+        "fields": {},
+    }
+
+
+def test_invalid_bundle_refuses_to_start(tmp_path: Path) -> None:
+    root = make_bundle(tmp_path, {"teams/bad.yaml": "kind: Team\n"})
+    with pytest.raises(ConfigError, match="missing required key 'name'"):
+        create_app(root)
