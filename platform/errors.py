@@ -19,6 +19,7 @@ __all__ = [
     "GongdanError",
     "NotFound",
     "PermissionDenied",
+    "Severity",
     "TransitionNotAllowed",
     "ValidationFailed",
     "did_you_mean",

@@ -56,7 +56,7 @@ ID_PATTERN = schemas.DEFS["id"]["pattern"]
 
 
 def _files(root: FsPath) -> list[FsPath]:
-    found = []
+    found: list[FsPath] = []
     for folder, dirs, names in os.walk(root):
         here = FsPath(folder)
         dirs[:] = sorted(
@@ -122,7 +122,7 @@ def _entries(
                     )
             issues.extend(problems)
             doc_id = str(data.get("id", stem))
-            key = (kind, doc_id)
+            key = (str(kind), doc_id)
             if key in first_seen:
                 other = first_seen[key]
                 issues.append(

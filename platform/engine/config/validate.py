@@ -50,9 +50,8 @@ def _describe(value: Any) -> str:
         return {True: "true", False: "false", None: "empty"}[value]
     if isinstance(value, (int, float)):
         return "a number"
-    return _TYPE_NAMES.get(
-        {str: "string", dict: "object", list: "array"}.get(type(value), ""), type(value).__name__
-    )
+    names: dict[type, str] = {str: "string", dict: "object", list: "array"}
+    return _TYPE_NAMES.get(names.get(type(value), ""), type(value).__name__)
 
 
 def _expected_types(schema: dict[str, Any]) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from gongdan.errors import ConfigError, ConfigIssue, format_path
+from gongdan.errors import ConfigError, ConfigIssue, Severity, format_path
 
 __all__ = ["Document", "Path", "parse_documents"]
 
@@ -90,10 +90,11 @@ class Document:
         return self.marks.get((), self.position)
 
     def issue(
-        self, path: Path, message: str, *, severity: str = "error", key: bool = False
+        self, path: Path, message: str, *, severity: Severity = "error", key: bool = False
     ) -> ConfigIssue:
+        """A problem located at `path` (at its key with `key=True`)."""
         line, column = self.locate(path, key=key)
-        return ConfigIssue(self.file, line, column, format_path(path), message, severity)  # type: ignore[arg-type]
+        return ConfigIssue(self.file, line, column, format_path(path), message, severity)
 
 
 def _position(event: Any) -> Position:
@@ -101,7 +102,7 @@ def _position(event: Any) -> Position:
     return (mark.line + 1, mark.column + 1)
 
 
-def _resolve_plain(text: str) -> Any:
+def _resolve_plain(text: str) -> Any:  # noqa: PLR0911 - one return per YAML 1.2 type
     """YAML 1.2 core schema for an untagged plain scalar."""
     if text in _NULL:
         return None
@@ -143,12 +144,17 @@ def _scalar_value(event: Any, position: Position, path: Path) -> Any:
         if kind == "str":
             return text
         value = _resolve_plain(text)
-        expected = {"int": int, "float": (int, float), "bool": bool, "null": type(None)}.get(kind)
-        if expected is None:
+        expected: dict[str, type | tuple[type, ...]] = {
+            "int": int,
+            "float": (int, float),
+            "bool": bool,
+            "null": type(None),
+        }
+        if kind not in expected:
             raise _Problem(position, path, f"unsupported tag '!!{kind}'")
-        if (isinstance(value, bool) and kind != "bool") or not isinstance(value, expected):
+        if (isinstance(value, bool) and kind != "bool") or not isinstance(value, expected[kind]):
             raise _Problem(position, path, f"cannot read {text!r} as !!{kind}")
-        return float(value) if kind == "float" else value
+        return float(value) if kind == "float" and isinstance(value, (int, float)) else value
     except ValueError as exc:  # e.g. an integer with more digits than Python will convert
         raise _Problem(position, path, f"cannot read this number: {exc}") from None
 
