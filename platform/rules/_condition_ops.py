@@ -43,6 +43,8 @@ Evaluator = Callable[[Values, Values | None, datetime | None], bool]
 Predicate = Callable[[Any], bool]
 
 _LIST_TYPES = (list, tuple, set, frozenset)
+_TEXT_CONTAINERS = (str, *_LIST_TYPES)
+_REAL_TYPES = (int, float)
 _SIZED_TYPES = (str, list, tuple, set, frozenset, dict, Mapping)
 _ISO_DATE_START = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MAX_TEMPORAL_LENGTH = 40
@@ -110,7 +112,7 @@ def is_number(value: object) -> bool:
     if isinstance(value, Decimal):
         # Ordering a NaN Decimal raises; a NaN is not a number anyone compares with.
         return not value.is_nan()
-    return isinstance(value, int | float)
+    return isinstance(value, _REAL_TYPES)
 
 
 def _is_empty(value: object) -> bool:
@@ -255,12 +257,17 @@ def _order_predicate(name: str, operand: float | date) -> Predicate:
 
 
 def _contains_predicate(operand: Scalar) -> Predicate:
+    if isinstance(operand, str):
+        text = operand
+
+        # Text equals only text, so plain `in` is exact for lists as well as for substrings.
+        def contains_text(value: Any) -> bool:
+            return isinstance(value, _TEXT_CONTAINERS) and text in value
+
+        return contains_text
     member = _member_predicate(operand)
-    text = operand if isinstance(operand, str) else None
 
     def contains(value: Any) -> bool:
-        if isinstance(value, str):
-            return text is not None and text in value
         if isinstance(value, _LIST_TYPES):
             return any(member(element) for element in value)
         return False
@@ -299,7 +306,7 @@ def _getter(key: str) -> Callable[[Values], Any]:
             return found
         current: Any = values
         for part in parts:
-            if not isinstance(current, Mapping):
+            if type(current) is not dict and not isinstance(current, Mapping):
                 return None
             current = current.get(part)
         return current
@@ -336,7 +343,12 @@ def _age_evaluator(test: KeyTest) -> Evaluator:
     def age(values: Values, previous: Values | None, now: datetime | None) -> bool:
         if now is None:
             raise ValueError(f"the condition on '{key}' uses {test.operator}: pass `now`")
-        stamp = _as_instant(get(values))
+        value = get(values)
+        # Stored timestamps are aware datetimes: compare them without parsing anything.
+        if type(value) is datetime and value.utcoffset() is not None:
+            stamp: datetime | None = value
+        else:
+            stamp = _as_instant(value)
         if stamp is None:
             return False
         threshold = _aware(now) - delta

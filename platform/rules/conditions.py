@@ -164,6 +164,13 @@ class Condition:
     def __repr__(self) -> str:
         return f"Condition({self.source!r})"
 
+    # Immutable, so a copy is the condition itself (a deep copy of a compiled bundle works).
+    def __copy__(self) -> Condition:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Condition:
+        return self
+
 
 def compile_condition(
     source: object,

@@ -7,6 +7,7 @@ table (limits, immutability, the purity of the core, property tests) is here.
 from __future__ import annotations
 
 import ast
+import copy
 import math
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
@@ -279,6 +280,8 @@ def test_conditions_are_immutable() -> None:
     with pytest.raises(AttributeError):
         condition.extra = 1  # type: ignore[attr-defined]
     assert repr(condition) == "Condition({'category': 'hardware'})"
+    assert copy.copy(condition) is condition
+    assert copy.deepcopy({"when": condition})["when"] is condition
 
 
 # JSON Schema ---------------------------------------------------------------------------
@@ -337,6 +340,18 @@ def test_json_schema_agrees_with_the_callable_on_any_data(ticket: dict[str, Any]
         schema = condition_json_schema(condition)
         assert problems == [] and schema is not None
         assert Draft202012Validator(schema).is_valid(ticket) == condition(ticket), source
+
+
+@settings(max_examples=300, database=None, derandomize=True)
+@given(prefix=st.text(max_size=6), rest=st.text(max_size=4), before=st.text(max_size=2))
+def test_starts_with_and_contains_escape_any_text(prefix: str, rest: str, before: str) -> None:
+    for operator in ("starts_with", "contains"):
+        condition, problems = compile_condition({"title": {operator: prefix}})
+        schema = condition_json_schema(condition)
+        assert problems == [] and schema is not None
+        validator = Draft202012Validator(schema)
+        for title in (prefix + rest, before + prefix + rest, before + rest):
+            assert validator.is_valid({"title": title}) == condition({"title": title})
 
 
 # The core stays pure -------------------------------------------------------------------

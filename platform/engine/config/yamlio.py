@@ -102,7 +102,7 @@ def _position(event: Any) -> Position:
     return (mark.line + 1, mark.column + 1)
 
 
-def _resolve_plain(text: str) -> Any:  # noqa: PLR0911 - one return per YAML 1.2 type
+def _resolve_plain(text: str) -> Any:
     """YAML 1.2 core schema for an untagged plain scalar."""
     if text in _NULL:
         return None

@@ -1,0 +1,165 @@
+"""The unit of work every write runs in: one session, one bundle, one actor, one `now`.
+
+`WriteContext` loads what writes need (tickets, users) and writes the audit trail
+(events) and the outbox in the same transaction as the change itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gongdan.engine.config.bundle import Bundle, TicketTypeDef, WorkflowDef
+from gongdan.engine.db.models import Event, Outbox, Ticket, User
+from gongdan.engine.decisions import Actor
+from gongdan.engine.records import EventRecord, TicketRecord, ticket_values
+from gongdan.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+
+__all__ = ["WriteContext"]
+
+
+@dataclass
+class WriteContext:
+    session: Session
+    bundle: Bundle
+    actor: Actor
+    now: datetime
+    events: list[Event] = field(default_factory=list)
+    _users: dict[int, User] = field(default_factory=dict)
+
+    # Reading -----------------------------------------------------------------------
+
+    def user(self, user_id: int | None) -> User | None:
+        if user_id is None:
+            return None
+        if user_id not in self._users:
+            user = self.session.get(User, user_id)
+            if user is None:
+                raise NotFound(f"no user {user_id}")
+            self._users[user_id] = user
+        return self._users[user_id]
+
+    def user_by_email(self, email: str, *, what: str = "user") -> User:
+        user = self.session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None or not user.active:
+            raise ValidationFailed(f"no active {what} '{email}'", {what: f"no user '{email}'"})
+        self._users[user.id] = user
+        return user
+
+    def ticket(self, key: str, *, expected_version: int | None = None) -> Ticket:
+        """The ticket `key` if the actor may see it; NotFound otherwise (never a hint
+        that a ticket they may not see exists)."""
+        ticket = self.session.scalar(select(Ticket).where(Ticket.key == key))
+        if ticket is None or not self.may_see(ticket):
+            raise NotFound(f"no ticket '{key}'")
+        if expected_version is not None and ticket.version != expected_version:
+            raise Conflict(
+                f"{key} was changed by someone else (version {ticket.version}, "
+                f"you had {expected_version}); reload and try again",
+                {"version": str(ticket.version)},
+            )
+        return ticket
+
+    def may_see(self, ticket: Ticket) -> bool:
+        actor = self.actor
+        if actor.role in ("admin", "system"):
+            return True
+        if actor.role == "requester":
+            return ticket.requester_id == actor.user_id
+        return (
+            ticket.team_id is None
+            or ticket.team_id in actor.team_ids
+            or ticket.assignee_id == actor.user_id
+        )
+
+    def require_staff(self, what: str) -> None:
+        if not self.actor.is_staff:
+            raise PermissionDenied(f"only agents may {what}")
+
+    def ticket_type(self, ticket: Ticket) -> TicketTypeDef:
+        ticket_type = self.bundle.ticket_types.get(ticket.ticket_type)
+        if ticket_type is None:
+            raise Conflict(f"ticket type '{ticket.ticket_type}' of {ticket.key} no longer exists")
+        return ticket_type
+
+    def workflow(self, ticket_type: TicketTypeDef) -> WorkflowDef:
+        return self.bundle.workflows[ticket_type.workflow]
+
+    def values(self, ticket: Ticket) -> dict[str, Any]:
+        return ticket_values(ticket, self.user(ticket.requester_id), self.user(ticket.assignee_id))
+
+    # Writing -----------------------------------------------------------------------
+
+    def event(
+        self,
+        ticket: Ticket | None,
+        kind: str,
+        *,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        detail: dict[str, Any] | None = None,
+        internal: bool = False,
+    ) -> Event:
+        event = Event(
+            ticket_id=ticket.id if ticket is not None else None,
+            actor_id=self.actor.user_id,
+            kind=kind,
+            at=self.now,
+            before=_jsonable(before or {}),
+            after=_jsonable(after or {}),
+            detail=_jsonable(detail or {}),
+            internal=internal,
+        )
+        self.session.add(event)
+        self.events.append(event)
+        return event
+
+    def outbox(self, topic: str, payload: dict[str, Any]) -> None:
+        self.session.add(
+            Outbox(topic=topic, payload=_jsonable(payload), created_at=self.now, attempts=0)
+        )
+
+    def record(self, ticket: Ticket) -> TicketRecord:
+        requester = self.user(ticket.requester_id)
+        assert requester is not None  # noqa: S101 - a ticket always has a requester
+        merged_into = None
+        if ticket.merged_into_id is not None:
+            target = self.session.get(Ticket, ticket.merged_into_id)
+            merged_into = target.key if target is not None else None
+        return TicketRecord.build(
+            ticket,
+            self.bundle,
+            requester=requester,
+            assignee=self.user(ticket.assignee_id),
+            for_requester=self.actor.role == "requester",
+            merged_into=merged_into,
+        )
+
+    def event_records(self) -> tuple[EventRecord, ...]:
+        self.session.flush()
+        keys: dict[int, str] = {}
+        out = []
+        for event in self.events:
+            if event.ticket_id is not None and event.ticket_id not in keys:
+                ticket = self.session.get(Ticket, event.ticket_id)
+                keys[event.ticket_id] = ticket.key if ticket is not None else ""
+            if self.actor.role == "requester" and event.internal:
+                continue
+            key = keys.get(event.ticket_id) if event.ticket_id is not None else None
+            out.append(EventRecord.build(event, key, self.user(event.actor_id)))
+        return tuple(out)
+
+
+def _jsonable(value: Any) -> Any:
+    """Event and outbox payloads are JSON: datetimes become ISO 8601 text."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value

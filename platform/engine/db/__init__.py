@@ -1,0 +1,1 @@
+"""Persistence: models, database access and migrations."""

@@ -1,0 +1,108 @@
+"""Pure decisions about one ticket: who may take which transition, which priority.
+
+No database, no clock: the service hands in the ticket's values (`ticket_values`), the
+actor and `now`. Everything here is a plain function over compiled config values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gongdan.engine.config.bundle import TicketTypeDef, TransitionDef, WorkflowDef
+
+__all__ = [
+    "Actor",
+    "allowed_transitions",
+    "priority_for",
+    "transition_problems",
+]
+
+ROLES = ("admin", "agent", "requester")
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: a user with a role and teams, or the system (automations, timers)."""
+
+    user_id: int | None
+    email: str | None
+    role: str  # admin | agent | requester | system
+    team_ids: frozenset[str] = frozenset()
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(None, None, "system")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("admin", "agent", "system")
+
+
+def _holds_role(actor: Actor, role: str, values: Mapping[str, Any]) -> bool:
+    if role == "admin":
+        return actor.role == "admin"
+    if role == "agent":
+        return actor.role in ("agent", "admin")
+    if role == "requester":
+        requester = values.get("requester") or {}
+        return actor.email is not None and requester.get("email") == actor.email
+    if role.startswith("field:"):
+        approver = values.get(role.removeprefix("field:"))
+        emails = approver if isinstance(approver, list) else [approver]
+        return actor.email is not None and actor.email in emails
+    return False
+
+
+def transition_problems(
+    workflow: WorkflowDef,
+    transition: TransitionDef,
+    values: Mapping[str, Any],
+    actor: Actor,
+    now: datetime,
+) -> list[str]:
+    """Why `actor` may not take `transition` on a ticket with `values` now (empty: may)."""
+    problems = []
+    state = values.get("state")
+    if state not in transition.sources:
+        problems.append(
+            f"'{transition.id}' cannot be taken from state '{state}' "
+            f"(only from {', '.join(sorted(transition.sources))})"
+        )
+    if actor.role != "system" and not any(
+        _holds_role(actor, role, values) for role in transition.roles
+    ):
+        problems.append(f"'{transition.id}' is for {', '.join(sorted(transition.roles))} only")
+    if transition.guard is not None and not transition.guard(values, None, now):
+        problems.append(f"the conditions of '{transition.id}' do not hold")
+    return problems
+
+
+def allowed_transitions(
+    workflow: WorkflowDef, values: Mapping[str, Any], actor: Actor, now: datetime
+) -> list[TransitionDef]:
+    """The transitions `actor` may take now, in the workflow's order."""
+    state = str(values.get("state"))
+    return [
+        t
+        for t in workflow.transitions_from(state)
+        if not transition_problems(workflow, t, values, actor, now)
+    ]
+
+
+def priority_for(
+    ticket_type: TicketTypeDef,
+    values: Mapping[str, Any],
+    previous: Mapping[str, Any] | None,
+    now: datetime,
+) -> str | None:
+    """The priority the type's rules give: the first rule that matches `values` and (on an
+    update, `previous` given) did not already match before. None: no rule fires."""
+    for rule in ticket_type.priority_rules:
+        if rule.when(values, None, now) and (
+            previous is None or not rule.when(previous, None, now)
+        ):
+            return rule.set
+    return None

@@ -1,0 +1,195 @@
+"""What the service returns: plain immutable snapshots, never live ORM objects.
+
+A record is built for one reader: a requester's copy of a ticket has no internal
+fields, and their comment and event lists have no internal notes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from gongdan.engine.config.bundle import Bundle
+from gongdan.engine.db.models import Comment, Event, Ticket, User
+
+__all__ = [
+    "CommentRecord",
+    "EventRecord",
+    "Page",
+    "TicketRecord",
+    "WriteResult",
+    "ticket_values",
+    "user_values",
+]
+
+
+def user_values(user: User | None) -> dict[str, Any] | None:
+    """A user as conditions see it (`requester.tier`, `assignee.email`…)."""
+    if user is None:
+        return None
+    return {
+        **(user.attributes or {}),
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "organization": user.organization,
+        "language": user.language,
+    }
+
+
+def ticket_values(ticket: Ticket, requester: User | None, assignee: User | None) -> dict[str, Any]:
+    """Everything a condition may read about a ticket: custom data plus built-ins."""
+    return {
+        **(ticket.data or {}),
+        "key": ticket.key,
+        "type": ticket.ticket_type,
+        "title": ticket.title,
+        "description": ticket.description,
+        "priority": ticket.priority,
+        "state": ticket.state,
+        "state_category": ticket.state_category,
+        "team": ticket.team_id,
+        "tags": list(ticket.tags or ()),
+        "requester": user_values(requester),
+        "assignee": user_values(assignee),
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRecord:
+    id: int
+    key: str
+    type: str
+    state: str
+    state_category: str
+    priority: str
+    title: str
+    description: str
+    requester: str
+    assignee: str | None
+    team: str | None
+    tags: tuple[str, ...]
+    data: Mapping[str, Any]
+    version: int
+    config_version: str
+    created_at: datetime
+    updated_at: datetime
+    merged_into: str | None = None
+    problems: tuple[str, ...] = ()  # e.g. its state no longer exists in the workflow
+
+    @classmethod
+    def build(
+        cls,
+        ticket: Ticket,
+        bundle: Bundle,
+        *,
+        requester: User,
+        assignee: User | None,
+        for_requester: bool,
+        merged_into: str | None = None,
+    ) -> TicketRecord:
+        ticket_type = bundle.ticket_types.get(ticket.ticket_type)
+        problems = []
+        data = dict(ticket.data or {})
+        if ticket_type is None:
+            problems.append(f"ticket type '{ticket.ticket_type}' no longer exists")
+        else:
+            workflow = bundle.workflows.get(ticket_type.workflow)
+            if workflow is None or ticket.state not in workflow.states:
+                problems.append(
+                    f"state '{ticket.state}' no longer exists in workflow '{ticket_type.workflow}'"
+                )
+            if for_requester:
+                hidden = {f.id for f in ticket_type.fields if f.internal}
+                data = {k: v for k, v in data.items() if k not in hidden}
+        return cls(
+            id=ticket.id,
+            key=ticket.key,
+            type=ticket.ticket_type,
+            state=ticket.state,
+            state_category=ticket.state_category,
+            priority=ticket.priority,
+            title=ticket.title,
+            description=ticket.description,
+            requester=requester.email,
+            assignee=assignee.email if assignee is not None else None,
+            team=ticket.team_id,
+            tags=tuple(ticket.tags or ()),
+            data=data,
+            version=ticket.version,
+            config_version=ticket.config_version,
+            created_at=ticket.created_at,
+            updated_at=ticket.updated_at,
+            merged_into=merged_into,
+            problems=tuple(problems),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CommentRecord:
+    id: int
+    ticket_key: str
+    author: str | None
+    body: str
+    public: bool
+    created_at: datetime
+
+    @classmethod
+    def build(cls, comment: Comment, ticket_key: str, author: User | None) -> CommentRecord:
+        return cls(
+            id=comment.id,
+            ticket_key=ticket_key,
+            author=author.email if author is not None else None,
+            body=comment.body,
+            public=comment.public,
+            created_at=comment.created_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    id: int
+    ticket_key: str | None
+    actor: str | None
+    kind: str
+    at: datetime
+    before: Mapping[str, Any]
+    after: Mapping[str, Any]
+    detail: Mapping[str, Any]
+    internal: bool
+
+    @classmethod
+    def build(cls, event: Event, ticket_key: str | None, actor: User | None) -> EventRecord:
+        return cls(
+            id=event.id,
+            ticket_key=ticket_key,
+            actor=actor.email if actor is not None else None,
+            kind=event.kind,
+            at=event.at,
+            before=event.before or {},
+            after=event.after or {},
+            detail=event.detail or {},
+            internal=event.internal,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What a write did: the ticket as it is now, and the events it wrote."""
+
+    ticket: TicketRecord
+    events: tuple[EventRecord, ...] = ()
+    comment: CommentRecord | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a list; `next_cursor` is None on the last page."""
+
+    items: tuple[TicketRecord, ...]
+    next_cursor: str | None = None
+    total: int | None = field(default=None)

@@ -1,0 +1,216 @@
+"""`TicketService`: the one entry point every channel (web, REST, email, CLI) calls.
+
+Each method is one transaction: validate against the compiled bundle, change rows,
+write events and outbox rows, commit; or roll everything back and raise one of the
+errors of `gongdan.errors`. Concurrent writers of one ticket are told apart by the
+row version: the loser gets `Conflict`, nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from gongdan.engine import links, tickets, transitions
+from gongdan.engine.config.bundle import Bundle, TransitionDef
+from gongdan.engine.context import WriteContext
+from gongdan.engine.db.database import Database
+from gongdan.engine.db.models import Ticket
+from gongdan.engine.decisions import Actor, allowed_transitions
+from gongdan.engine.queries import TicketQuery, select_comments, select_events, select_tickets
+from gongdan.engine.records import CommentRecord, EventRecord, Page, TicketRecord, WriteResult
+from gongdan.errors import Conflict
+from gongdan.forms.data import condition_values
+
+__all__ = ["TicketService", "utc_now"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TicketService:
+    """Tickets on one database under one compiled bundle."""
+
+    def __init__(
+        self, db: Database, bundle: Bundle, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.db, self.bundle, self.clock = db, bundle, clock
+
+    @contextmanager
+    def _write(self, actor: Actor) -> Iterator[WriteContext]:
+        try:
+            with self.db.transaction() as session:
+                yield WriteContext(session, self.bundle, actor, self.clock())
+        except StaleDataError as exc:
+            raise Conflict(
+                "the ticket was changed by someone else at the same time; reload and try again"
+            ) from exc
+        except IntegrityError as exc:
+            raise Conflict(f"the change clashes with existing data: {exc.orig}") from exc
+        except OperationalError as exc:
+            if "could not serialize" in str(exc) or "deadlock" in str(exc):
+                raise Conflict("the ticket was changed by someone else at the same time") from exc
+            raise
+
+    def _result(self, ctx: WriteContext, ticket: Ticket) -> WriteResult:
+        ctx.session.flush()
+        return WriteResult(ticket=ctx.record(ticket), events=ctx.event_records())
+
+    # Writes ------------------------------------------------------------------------
+
+    def create_ticket(self, actor: Actor, type_id: str, **values: Any) -> WriteResult:
+        """Create a ticket: title, description, fields, requester, priority, tags, team,
+        assignee (see `tickets.create_ticket`)."""
+        with self._write(actor) as ctx:
+            return self._result(ctx, tickets.create_ticket(ctx, type_id, **values))
+
+    def update_ticket(
+        self,
+        actor: Actor,
+        key: str,
+        changes: dict[str, Any],
+        *,
+        expected_version: int | None = None,
+    ) -> WriteResult:
+        with self._write(actor) as ctx:
+            ticket = tickets.update_ticket(ctx, key, changes, expected_version=expected_version)
+            return self._result(ctx, ticket)
+
+    def assign(
+        self,
+        actor: Actor,
+        key: str,
+        *,
+        team: str | None = None,
+        assignee: str | None = None,
+        expected_version: int | None = None,
+    ) -> WriteResult:
+        with self._write(actor) as ctx:
+            ticket = tickets.assign_ticket(
+                ctx, key, team=team, assignee=assignee, expected_version=expected_version
+            )
+            return self._result(ctx, ticket)
+
+    def take_transition(
+        self,
+        actor: Actor,
+        key: str,
+        transition_id: str,
+        *,
+        fields: dict[str, Any] | None = None,
+        comment: str | None = None,
+        public: bool = True,
+        expected_version: int | None = None,
+    ) -> WriteResult:
+        with self._write(actor) as ctx:
+            ticket = transitions.take_transition(
+                ctx,
+                key,
+                transition_id,
+                fields=fields,
+                comment=comment,
+                public=public,
+                expected_version=expected_version,
+            )
+            return self._result(ctx, ticket)
+
+    def add_comment(self, actor: Actor, key: str, body: str, *, public: bool = True) -> WriteResult:
+        with self._write(actor) as ctx:
+            comment = tickets.add_comment(ctx, key, body, public=public)
+            ticket = ctx.ticket(key)
+            result = self._result(ctx, ticket)
+            author = ctx.user(comment.author_id)
+            return WriteResult(
+                result.ticket, result.events, CommentRecord.build(comment, key, author)
+            )
+
+    def link(self, actor: Actor, key: str, other_key: str, kind: str = "relates") -> WriteResult:
+        with self._write(actor) as ctx:
+            return self._result(ctx, links.link_tickets(ctx, key, other_key, kind))
+
+    def merge(
+        self, actor: Actor, key: str, into_key: str, *, expected_version: int | None = None
+    ) -> WriteResult:
+        with self._write(actor) as ctx:
+            target = links.merge_tickets(ctx, key, into_key, expected_version=expected_version)
+            return self._result(ctx, target)
+
+    def split(
+        self,
+        actor: Actor,
+        key: str,
+        *,
+        title: str,
+        description: str = "",
+        fields: dict[str, Any] | None = None,
+    ) -> WriteResult:
+        with self._write(actor) as ctx:
+            new = links.split_ticket(ctx, key, title=title, description=description, fields=fields)
+            return self._result(ctx, new)
+
+    # Reads -------------------------------------------------------------------------
+
+    def get_ticket(self, actor: Actor, key: str) -> TicketRecord:
+        with self.db.reading() as session:
+            ctx = WriteContext(session, self.bundle, actor, self.clock())
+            return ctx.record(ctx.ticket(key))
+
+    def list_tickets(self, actor: Actor, query: TicketQuery | None = None) -> Page:
+        with self.db.reading() as session:
+            ctx = WriteContext(session, self.bundle, actor, self.clock())
+            rows, cursor = select_tickets(session, self.bundle, actor, query or TicketQuery())
+            _preload_users(ctx, rows)
+            return Page(tuple(ctx.record(row) for row in rows), cursor)
+
+    def transitions_for(self, actor: Actor, key: str) -> list[TransitionDef]:
+        """The transitions `actor` may take on `key` now (none if its state was removed)."""
+        with self.db.reading() as session:
+            ctx = WriteContext(session, self.bundle, actor, self.clock())
+            ticket = ctx.ticket(key)
+            ticket_type = self.bundle.ticket_types.get(ticket.ticket_type)
+            if ticket_type is None:
+                return []
+            workflow = self.bundle.workflows[ticket_type.workflow]
+            values = condition_values(ticket_type.fields, ctx.values(ticket))
+            return allowed_transitions(workflow, values, actor, ctx.now)
+
+    def list_comments(self, actor: Actor, key: str) -> list[CommentRecord]:
+        """Comments of a ticket; a requester sees public ones only."""
+        with self.db.reading() as session:
+            ctx = WriteContext(session, self.bundle, actor, self.clock())
+            ticket = ctx.ticket(key)
+            return [
+                CommentRecord.build(c, key, ctx.user(c.author_id))
+                for c in select_comments(session, [ticket.id], actor)
+            ]
+
+    def list_events(self, actor: Actor, key: str) -> list[EventRecord]:
+        """The audit trail of a ticket, with the history of tickets merged into it."""
+        with self.db.reading() as session:
+            ctx = WriteContext(session, self.bundle, actor, self.clock())
+            ticket = ctx.ticket(key)
+            merged = list(session.scalars(select(Ticket).where(Ticket.merged_into_id == ticket.id)))
+            keys = {ticket.id: ticket.key, **{m.id: m.key for m in merged}}
+            events = select_events(session, list(keys), actor)
+            return [
+                EventRecord.build(e, keys.get(e.ticket_id or -1), ctx.user(e.actor_id))
+                for e in events
+            ]
+
+
+def _preload_users(ctx: WriteContext, rows: list[Ticket]) -> None:
+    """Load every requester and assignee of a page in one query (no N+1)."""
+    from gongdan.engine.db.models import User
+
+    ids = {r.requester_id for r in rows} | {r.assignee_id for r in rows if r.assignee_id}
+    missing = [i for i in ids if i not in ctx._users]
+    if missing:
+        for user in ctx.session.scalars(select(User).where(User.id.in_(missing))):
+            ctx._users[user.id] = user

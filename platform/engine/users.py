@@ -1,0 +1,130 @@
+"""Users and teams: accounts with argon2 password hashes, and teams synced from config.
+
+Users live in the database (DESIGN.md); teams and memberships are declared in
+`config/teams/` and synced, matching members to users by email.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from gongdan.engine.config.bundle import Bundle
+from gongdan.engine.db.models import ConfigVersion, Membership, Team, User
+from gongdan.engine.decisions import Actor
+from gongdan.errors import Conflict, ValidationFailed
+
+__all__ = [
+    "ROLES",
+    "actor_for",
+    "add_user",
+    "check_password",
+    "record_config_version",
+    "sync_teams",
+]
+
+ROLES = ("admin", "agent", "requester")
+_hasher = PasswordHasher()
+
+
+def add_user(
+    session: Session,
+    email: str,
+    *,
+    role: str,
+    now: datetime,
+    name: str | None = None,
+    password: str | None = None,
+    language: str = "en",
+) -> User:
+    """Create a user; the email must be new."""
+    address = email.strip().lower()
+    if "@" not in address or len(address) > 254 or any(c.isspace() for c in address):
+        raise ValidationFailed(
+            f"'{email}' is not an email address", {"email": "must be an email address"}
+        )
+    if role not in ROLES:
+        raise ValidationFailed(
+            f"unknown role '{role}'", {"role": f"must be one of: {', '.join(ROLES)}"}
+        )
+    if session.scalar(select(User.id).where(User.email == address)) is not None:
+        raise Conflict(f"a user '{address}' already exists")
+    user = User(
+        email=address,
+        name=name or address.split("@")[0],
+        role=role,
+        password_hash=_hasher.hash(password) if password else None,
+        language=language,
+        attributes={},
+        away=False,
+        active=True,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def check_password(user: User, password: str) -> bool:
+    """Whether `password` is the user's (constant-time, argon2)."""
+    if not user.password_hash or not user.active:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def actor_for(session: Session, user: User) -> Actor:
+    """The actor a signed-in user acts as, with their teams."""
+    teams = session.scalars(select(Membership.team_id).where(Membership.user_id == user.id))
+    return Actor(user.id, user.email, user.role, frozenset(teams))
+
+
+def sync_teams(session: Session, bundle: Bundle) -> list[str]:
+    """Make teams and memberships match the bundle; returns members with no user yet."""
+    missing: list[str] = []
+    existing = {team.id: team for team in session.scalars(select(Team))}
+    users = {u.email: u for u in session.scalars(select(User))}
+    for team_id, team in existing.items():
+        team.active = team_id in bundle.teams
+    for team in bundle.teams.values():
+        row = existing.get(team.id)
+        if row is None:
+            row = Team(id=team.id, name=_label(team.name), email=team.email, active=True)
+            session.add(row)
+        else:
+            row.name, row.email, row.active = _label(team.name), team.email, True
+        session.flush()
+        session.execute(delete(Membership).where(Membership.team_id == team.id))
+        for member in team.members:
+            user = users.get(member.user)
+            if user is None:
+                missing.append(member.user)
+                continue
+            session.add(
+                Membership(
+                    team_id=team.id,
+                    user_id=user.id,
+                    skills=sorted(member.skills),
+                    capacity=member.capacity,
+                )
+            )
+    session.flush()
+    return missing
+
+
+def _label(value: object) -> dict[str, str]:
+    if isinstance(value, str):
+        return {"en": value}
+    return {str(k): str(v) for k, v in dict(value).items()}  # type: ignore[call-overload]
+
+
+def record_config_version(session: Session, bundle: Bundle, now: datetime) -> None:
+    """Remember that this bundle version ran (tickets carry the version they used)."""
+    if session.get(ConfigVersion, bundle.version) is None:
+        session.add(ConfigVersion(version=bundle.version, loaded_at=now, summary=bundle.summary()))
