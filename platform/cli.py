@@ -1,6 +1,7 @@
 """The `gongdan` command line: check and export config, serve the platform.
 
-Every command takes `--config DIR` (default `$GONGDAN_CONFIG_DIR` or `./config`).
+Every command takes `--config DIR` (default `$GONGDAN_CONFIG_DIR` or `./config`) and
+uses the database at `$GONGDAN_DATABASE_URL` (default `sqlite:///./gongdan.db`).
 Exit codes: 0 success, 1 the input is invalid (every error printed, one per line as
 `file:line:col: path: message`), 2 wrong usage.
 """
@@ -16,7 +17,10 @@ from pathlib import Path
 
 from gongdan.engine.config import schemas
 from gongdan.engine.config.loader import check_bundle
-from gongdan.errors import ConfigError
+from gongdan.engine.db.database import Database, database_url
+from gongdan.engine.service import utc_now
+from gongdan.engine.users import ROLES, add_user
+from gongdan.errors import ConfigError, Conflict, ValidationFailed
 
 __all__ = ["main", "run"]
 
@@ -64,17 +68,48 @@ def cmd_schema_export(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    import uvicorn  # only `serve` needs the web stack
 
     from gongdan.ui.app import create_app
 
     try:
-        app = create_app(config_dir=args.config)
+        app = create_app(config_dir=args.config, database_url=database_url(), demo=args.demo)
     except ConfigError as error:
         for issue in error.issues:
             print(issue, file=sys.stderr)
         return 1
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    db = Database(database_url())
+    db.upgrade(args.revision)
+    print(f"database at revision {args.revision}: {db.engine.url.render_as_string()}")
+    db.dispose()
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    db = Database(database_url())
+    db.upgrade()
+    try:
+        with db.transaction() as session:
+            user = add_user(
+                session,
+                args.email,
+                role=args.role,
+                name=args.name,
+                password=args.password,
+                now=utc_now(),
+            )
+            email, role = user.email, user.role
+    except (ValidationFailed, Conflict) as error:
+        print(f"gongdan user add: {error}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    print(f"added {role} {email}")
     return 0
 
 
@@ -102,9 +137,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the web platform")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="seed demo users and tickets")
     serve.set_defaults(handler=cmd_serve)
 
-    for sub in (check, export, serve):
+    db = commands.add_parser("db", help="the database ($GONGDAN_DATABASE_URL)")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="apply migrations (Alembic)")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+
+    user = commands.add_parser("user", help="manage users")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    user_add = user_commands.add_parser("add", help="create a user")
+    user_add.add_argument("email")
+    user_add.add_argument("--role", required=True, choices=ROLES)
+    user_add.add_argument("--name")
+    user_add.add_argument("--password")
+    user_add.set_defaults(handler=cmd_user_add)
+
+    for sub in (check, export, serve, upgrade, user_add):
         sub.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 

@@ -94,3 +94,90 @@ def test_combined_schema_checks_multi_kind_files_like_an_editor() -> None:
 def test_usage_error_exits_2() -> None:
     result = run_gongdan("frobnicate")
     assert result.returncode == 2
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_db_upgrade_and_user_add_use_the_database_url(tmp_path: Path) -> None:
+    import os
+
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    env = {**os.environ, "GONGDAN_DATABASE_URL": url}
+    upgraded = run_gongdan("db", "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    added = run_gongdan(
+        "user",
+        "add",
+        "Li.Wei@Example.com",
+        "--role",
+        "agent",
+        "--name",
+        "李伟",
+        "--password",
+        "s3cret",
+        env=env,
+    )
+    assert added.returncode == 0 and "added agent li.wei@example.com" in added.stdout
+    again = run_gongdan("user", "add", "li.wei@example.com", "--role", "agent", env=env)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    bad_role = run_gongdan("user", "add", "x@example.com", "--role", "boss", env=env)
+    assert bad_role.returncode == 2
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        name, password_hash = connection.execute(
+            sa.text("SELECT name, password_hash FROM users WHERE email = 'li.wei@example.com'")
+        ).one()
+    engine.dispose()
+    assert name == "李伟" and password_hash.startswith("$argon2")
+
+
+def test_serve_answers_healthz_on_the_given_host_and_port(tmp_path: Path) -> None:
+    import os
+    import time
+    import urllib.request
+
+    port = _free_port()
+    env = {**os.environ, "GONGDAN_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gongdan.cli",
+            "--config",
+            str(EXAMPLE),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    body = json.loads(r.read())
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.3)
+        assert body["status"] == "ok"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if server.stdout is not None:
+            server.stdout.close()

@@ -1,5 +1,8 @@
 """The FastAPI application: for now the config overview, health and type schemas.
 
+At start-up it loads the bundle, migrates an embedded SQLite database, records the config
+version and syncs teams from the bundle (and with `demo`, seeds a working desk).
+
 The bundle is loaded once at start-up and kept on `app.state`; a request reads the
 bundle it started with (DESIGN.md: reload swaps it atomically).
 """
@@ -13,9 +16,14 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import text
 
 from gongdan.engine.config.bundle import Bundle
 from gongdan.engine.config.loader import load_bundle
+from gongdan.engine.db.database import Database
+from gongdan.engine.demo import seed_demo
+from gongdan.engine.service import TicketService, utc_now
+from gongdan.engine.users import record_config_version, sync_teams
 from gongdan.errors import NotFound
 
 __all__ = ["create_app"]
@@ -50,10 +58,27 @@ def get_bundle(request: Request) -> Bundle:
 BundleDep = Annotated[Bundle, Depends(get_bundle)]
 
 
-def create_app(config_dir: str | os.PathLike[str] = "config") -> FastAPI:
-    """Build the app around the bundle of `config_dir` (raises ConfigError if invalid)."""
+def create_app(
+    config_dir: str | os.PathLike[str] = "config",
+    *,
+    database_url: str | None = None,
+    demo: bool = False,
+) -> FastAPI:
+    """Build the app around the bundle of `config_dir` (raises ConfigError if invalid)
+    and the database at `database_url` (default: $GONGDAN_DATABASE_URL or SQLite)."""
     app = FastAPI(title="Gongdan", version="0.1.0", docs_url="/docs")
-    app.state.bundle = load_bundle(config_dir)
+    bundle = load_bundle(config_dir)
+    db = Database(database_url)
+    if db.dialect == "sqlite":
+        db.upgrade()  # the embedded default sets itself up; production runs `db upgrade`
+    with db.transaction() as session:
+        record_config_version(session, bundle, utc_now())
+        if demo:
+            seed_demo(session, bundle, utc_now())
+        sync_teams(session, bundle)
+    app.state.bundle = bundle
+    app.state.db = db
+    app.state.service = TicketService(db, bundle)
     TEMPLATES.env.filters["l10n"] = localise
 
     @app.exception_handler(NotFound)
@@ -61,7 +86,9 @@ def create_app(config_dir: str | os.PathLike[str] = "config") -> FastAPI:
         return JSONResponse({"error": "not_found", "detail": exc.detail, "fields": {}}, 404)
 
     @app.get("/healthz")
-    async def healthz(bundle: BundleDep) -> dict[str, str]:
+    def healthz(bundle: BundleDep, request: Request) -> dict[str, str]:
+        with request.app.state.db.reading() as session:
+            session.execute(text("SELECT 1"))
         return {"status": "ok", "config_version": bundle.version}
 
     @app.get("/", response_class=HTMLResponse)
