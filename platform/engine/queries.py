@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -133,7 +133,7 @@ def _field_condition(
         present = (
             element.as_string().is_not(None) if not numeric else element.as_float().is_not(None)
         )
-        return ~present if flt.value in (True, "true", "1") else present
+        return ~present if flt.value in (True, "true", "1") else present  # type: ignore[no-any-return]
 
     def typed(value: Any) -> Any:
         if not numeric:
@@ -156,16 +156,17 @@ def _field_condition(
                 ]
             return or_(*options)
         column = element.as_float() if numeric else element.as_string()
-        return column.in_([typed(v) for v in values])
+        return column.in_([typed(v) for v in values])  # type: ignore[no-any-return]
     column = element.as_float() if numeric else element.as_string()
     operand = typed(flt.value)
-    return {
+    comparisons: dict[str, Callable[[], ColumnElement[bool]]] = {
         "ne": lambda: or_(column != operand, column.is_(None)),
         "gt": lambda: column > operand,
         "gte": lambda: column >= operand,
         "lt": lambda: column < operand,
         "lte": lambda: column <= operand,
-    }[flt.op]()
+    }
+    return comparisons[flt.op]()
 
 
 def _json_value(kind: str, value: Any) -> Any:
@@ -226,7 +227,7 @@ def select_tickets(
     for flt in query.fields:
         conditions.append(_field_condition(dialect, bundle, query, flt))
     column = _sort_column(query.sort)
-    statement: Select[tuple[Ticket]] = select(Ticket).where(*conditions)
+    statement: Select[Any] = select(Ticket).where(*conditions)
     if query.cursor:
         value, last_id = _decode_cursor(query.cursor, query.sort)
         if query.descending:
@@ -240,7 +241,7 @@ def select_tickets(
     order = (
         (column.desc(), Ticket.id.desc()) if query.descending else (column.asc(), Ticket.id.asc())
     )
-    rows = list(session.scalars(statement.order_by(*order).limit(limit + 1)))
+    rows: list[Ticket] = list(session.scalars(statement.order_by(*order).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

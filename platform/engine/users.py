@@ -88,10 +88,10 @@ def actor_for(session: Session, user: User) -> Actor:
 def sync_teams(session: Session, bundle: Bundle) -> list[str]:
     """Make teams and memberships match the bundle; returns members with no user yet."""
     missing: list[str] = []
-    existing = {team.id: team for team in session.scalars(select(Team))}
+    existing = {row.id: row for row in session.scalars(select(Team))}
     users = {u.email: u for u in session.scalars(select(User))}
-    for team_id, team in existing.items():
-        team.active = team_id in bundle.teams
+    for team_id, stored in existing.items():
+        stored.active = team_id in bundle.teams
     for team in bundle.teams.values():
         row = existing.get(team.id)
         if row is None:

@@ -168,6 +168,10 @@ def _mapping(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: list[str]) -> Bundle:
     """Pass 2: references, sanity and compilation of the schema-valid entries.
 
@@ -264,7 +268,7 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
     transition_ids = {
         t["id"]
         for e in workflows_raw.values()
-        for t in (e.data.get("transitions") if isinstance(e.data.get("transitions"), list) else ())
+        for t in _list(e.data.get("transitions"))
         if isinstance(t, dict) and isinstance(t.get("id"), str)
     }
     automations = {

@@ -92,8 +92,9 @@ def _issues_for(error: ValidationError, doc: Document) -> list[ConfigIssue]:
     if validator == "type":
         return [doc.issue(path, f"must be {_expected_types(schema)}, not {_describe(instance)}")]
     if validator == "pattern":
-        hint = _PATTERN_HINTS.get(error.validator_value)
-        message = hint or f"does not match the pattern {error.validator_value}"
+        message = _PATTERN_HINTS.get(
+            error.validator_value, f"does not match the pattern {error.validator_value}"
+        )
         return [doc.issue(path, f"'{instance}' {message}")]
     if (
         validator == "oneOf"
