@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from gongdan.engine import links, tickets, transitions
+from gongdan.engine.attachments import AttachmentStore, store_upload, visible_attachment
 from gongdan.engine.config.bundle import Bundle, TransitionDef
 from gongdan.engine.context import WriteContext
 from gongdan.engine.db.database import Database
@@ -39,9 +40,14 @@ class TicketService:
     """Tickets on one database under one compiled bundle."""
 
     def __init__(
-        self, db: Database, bundle: Bundle, clock: Callable[[], datetime] = utc_now
+        self,
+        db: Database,
+        bundle: Bundle,
+        clock: Callable[[], datetime] = utc_now,
+        attachments: AttachmentStore | None = None,
     ) -> None:
         self.db, self.bundle, self.clock = db, bundle, clock
+        self.attachments = attachments or AttachmentStore()
 
     @contextmanager
     def _write(self, actor: Actor) -> Iterator[WriteContext]:
@@ -154,6 +160,35 @@ class TicketService:
         with self._write(actor) as ctx:
             new = links.split_ticket(ctx, key, title=title, description=description, fields=fields)
             return self._result(ctx, new)
+
+    def upload(
+        self,
+        actor: Actor,
+        type_id: str,
+        field_id: str,
+        *,
+        filename: str,
+        content_type: str,
+        content: bytes,
+    ) -> int:
+        """Store a file for an attachment field; returns the id to put in that field."""
+        with self._write(actor) as ctx:
+            return store_upload(
+                ctx,
+                self.attachments,
+                type_id=type_id,
+                field_id=field_id,
+                filename=filename,
+                content_type=content_type,
+                content=content,
+            ).id
+
+    def read_attachment(self, actor: Actor, attachment_id: int) -> tuple[str, str, bytes]:
+        """(filename, content type, content) of an attachment the actor may see."""
+        with self.db.reading() as session:
+            ctx = WriteContext(session, self.bundle, actor, self.clock())
+            row = visible_attachment(ctx, attachment_id)
+            return row.filename, row.content_type, self.attachments.get(row.sha256)
 
     # Reads -------------------------------------------------------------------------
 
