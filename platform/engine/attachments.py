@@ -75,12 +75,11 @@ def store_upload(
     name = Path(filename.replace("\\", "/")).name.strip()[:255] or "upload"
     if len(content) > DEFAULT_MAX_BYTES and field.params.get("max_size_mb") is None:
         raise ValidationFailed(f"'{name}' is too large", {field_id: "is larger than 25 MB"})
+    field_type = field.field_type
+    assert isinstance(field_type, AttachmentType)  # noqa: S101 - checked above by type name
     try:
-        field.field_type.check_upload(
-            field,
-            filename=name,
-            content_type=content_type,  # type: ignore[attr-defined]
-            size_bytes=len(content),
+        field_type.check_upload(
+            field, filename=name, content_type=content_type, size_bytes=len(content)
         )
     except ValueError as exc:
         raise ValidationFailed(str(exc), {field_id: str(exc)}) from exc
