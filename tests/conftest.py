@@ -24,7 +24,7 @@ from tests.bundles import EXAMPLE
 PG_ADMIN_URL = os.environ.get(
     "GONGDAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-PG_TEST_DB = "gongdan_test"
+PG_TEST_DB = os.environ.get("GONGDAN_TEST_POSTGRES_DB", "gongdan_test")
 REQUIRE_SERVICES = os.environ.get("GONGDAN_REQUIRE_SERVICES") == "1"
 
 
