@@ -133,7 +133,7 @@ def _label_problem(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
         return None
     if (
-        isinstance(value, Mapping)
+        isinstance(value, dict | Mapping)
         and value
         and all(isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items())
     ):
@@ -409,7 +409,10 @@ def build_field(
     """Compile one raw field mapping; call it only when `check_field` found no errors."""
     field_type = FIELD_TYPES[raw["type"]]
     built = field_type._build(raw)
-    default = field_type.validate(built, raw.get("default"))
+    # `check_field` validated the default against the field's schema already.
+    default = field_type.coerce(built, raw["default"]) if "default" in raw else None
+    if default is None and required_if is None and visible_if is None:
+        return built  # most fields: no second copy (a bundle may hold tens of thousands)
     return replace(built, default=default, required_if=required_if, visible_if=visible_if)
 
 

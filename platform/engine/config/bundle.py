@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gongdan.errors import ConfigIssue
+from gongdan.forms.data import ticket_data_schema
 from gongdan.forms.fields import FieldDef
 from gongdan.rules.actions import Action
 from gongdan.rules.calendar import Calendar
@@ -100,7 +101,12 @@ class TicketTypeDef:
     forms: Mapping[str, tuple[FormSection, ...]]
     priority_default: str
     priority_rules: tuple[PriorityRule, ...]
-    data_schema: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def data_schema(self) -> dict[str, Any]:
+        """The JSON Schema of this type's custom data (built on first use, then cached
+        by `gongdan.forms`; a fresh copy each time)."""
+        return ticket_data_schema(self.fields)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ full catalog and the fields rebuilt with them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -20,7 +20,6 @@ from gongdan.engine.config.bundle import (
 )
 from gongdan.engine.config.context import Catalog, Entry, Reporter
 from gongdan.errors import did_you_mean
-from gongdan.forms.data import ticket_data_schema
 from gongdan.forms.fields import FieldDef, build_field, check_field
 
 __all__ = [
@@ -187,7 +186,11 @@ def compile_ticket_type(
                 report.unknown(doc, (*path, "readonly_in", n), "state", state, states)
         if raw.get("visible_if") is not None and field_id in raw["visible_if"]:
             report.error(doc, (*path, "visible_if"), "a field's visibility cannot depend on itself")
-        fields.append(build_field(raw, required_if=required_if, visible_if=visible_if))
+        plain = type_fields.plain[field_id]
+        if required_if is None and visible_if is None:
+            fields.append(plain)
+        else:
+            fields.append(replace(plain, required_if=required_if, visible_if=visible_if))
     forms = _compile_forms(entry, type_fields.names, list(type_fields.raw), report)
     priority = data.get("priority", {})
     rules = []
@@ -210,5 +213,4 @@ def compile_ticket_type(
         forms=MappingProxyType(forms),
         priority_default=priority.get("default", "normal"),
         priority_rules=tuple(rules),
-        data_schema=ticket_data_schema(fields),
     )

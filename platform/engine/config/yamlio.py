@@ -16,7 +16,7 @@ Anything wrong is reported as `ConfigIssue`s inside one `ConfigError`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,27 +67,64 @@ class _Problem(Exception):
         self.message = message
 
 
+class _Shadow:
+    """Where a container and each of its entries stand in the file (kept beside the
+    data instead of one entry per path: loading stays cheap, locating walks it)."""
+
+    __slots__ = ("children", "key_marks", "mark")
+
+    def __init__(self, mark: Any, mapping: bool) -> None:
+        self.mark = mark
+        self.children: dict[str, Any] | list[Any] = {} if mapping else []
+        self.key_marks: dict[str, Any] | None = {} if mapping else None
+
+
+def _point(mark: Any) -> Position:
+    return (mark.line + 1, mark.column + 1)
+
+
 @dataclass(frozen=True)
 class Document:
-    """One YAML document: its plain value and where each part of it stands in the file."""
+    """One YAML document: its plain value and where each part of it stands in the file.
+
+    Positions are worked out only when a problem needs one: the file is then read once
+    more, keeping every mark (`_Builder(track=True)`). Valid bundles never pay for them.
+    """
 
     file: str
     index: int
     data: Any
     position: Position
-    marks: dict[Path, Position] = field(repr=False, compare=False)
-    key_marks: dict[Path, Position] = field(repr=False, compare=False)
+    text: str = field(default="", repr=False, compare=False)
+    _shadow: list[Any] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def shadow(self) -> Any:
+        if not self._shadow:
+            tracked = _parse(self.text, self.file, track=True)
+            self._shadow.append(
+                tracked[self.index].shadow_value if self.index < len(tracked) else None
+            )
+        return self._shadow[0]
 
     def locate(self, path: Path, *, key: bool = False) -> Position:
         """Line and column of the value at `path` (or of its key), else of its nearest parent."""
-        if key and path in self.key_marks:
-            return self.key_marks[path]
-        probe = tuple(path)
-        while probe:
-            if probe in self.marks:
-                return self.marks[probe]
-            probe = probe[:-1]
-        return self.marks.get((), self.position)
+        node = self.shadow
+        if node is None:
+            return self.position
+        best = node.mark if isinstance(node, _Shadow) else node
+        for depth, part in enumerate(path):
+            if not isinstance(node, _Shadow):
+                break
+            last = depth == len(path) - 1
+            if key and last and node.key_marks is not None and part in node.key_marks:
+                return _point(node.key_marks[part])
+            try:
+                node = node.children[part]  # type: ignore[index]
+            except (KeyError, IndexError, TypeError):
+                break
+            best = node.mark if isinstance(node, _Shadow) else node
+        return _point(best)
 
     def issue(
         self, path: Path, message: str, *, severity: Severity = "error", key: bool = False
@@ -95,11 +132,6 @@ class Document:
         """A problem located at `path` (at its key with `key=True`)."""
         line, column = self.locate(path, key=key)
         return ConfigIssue(self.file, line, column, format_path(path), message, severity)
-
-
-def _position(event: Any) -> Position:
-    mark = event.start_mark
-    return (mark.line + 1, mark.column + 1)
 
 
 def _resolve_plain(text: str) -> Any:
@@ -130,9 +162,10 @@ def _resolve_plain(text: str) -> Any:
     return text
 
 
-def _scalar_value(event: Any, position: Position, path: Path) -> Any:
+def _scalar_value(event: Any, path: Path) -> Any:
     tag = event.tag
     text: str = event.value
+    position = _point(event.start_mark)
     try:
         if tag is None:
             return _resolve_plain(text) if event.implicit[0] else text
@@ -159,134 +192,193 @@ def _scalar_value(event: Any, position: Position, path: Path) -> Any:
         raise _Problem(position, path, f"cannot read this number: {exc}") from None
 
 
-@dataclass
+class _Retrack(Exception):
+    """Raised by an untracked build when a message needs marks: read again, tracked."""
+
+
 class _Frame:
-    container: dict[str, Any] | list[Any]
-    path: Path
-    anchor: str | None
-    size: int = 1
-    pending_key: str | None = None
+    __slots__ = ("anchor", "container", "mapping", "path", "pending_key", "shadow", "size")
+
+    def __init__(
+        self,
+        container: dict[str, Any] | list[Any],
+        shadow: Any,
+        path: Path,
+        anchor: str | None,
+        mapping: bool,
+    ) -> None:
+        self.container, self.shadow, self.path, self.anchor = container, shadow, path, anchor
+        self.mapping = mapping
+        self.size = 1
+        self.pending_key: str | None = None
+
+
+_SCALAR, _ALIAS = yaml.ScalarEvent, yaml.AliasEvent
+_MAP_START, _SEQ_START = yaml.MappingStartEvent, yaml.SequenceStartEvent
+_MAP_END, _SEQ_END, _DOC_END = yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.DocumentEndEvent
+_CONTAINER_TAGS = frozenset({None, "!", _CORE_TAG + "map", _CORE_TAG + "seq"})
 
 
 class _Builder:
-    """Builds one document's value from parser events, iteratively (no recursion)."""
+    """Builds one document's value from parser events, iteratively (no recursion).
 
-    def __init__(self, events: Iterator[Any]) -> None:
-        self.events = events
-        self.marks: dict[Path, Position] = {}
-        self.key_marks: dict[Path, Position] = {}
+    This loop runs once per YAML value of the whole bundle, so it is written for speed:
+    event classes are compared by identity and marks are kept as the parser gives them.
+    """
+
+    def __init__(self, next_event: Any, *, track: bool) -> None:
+        self.next_event = next_event
+        self.track = track
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.expanded = 0
+        self.shadow: Any = None
 
     def build(self) -> Any:
         stack: list[_Frame] = []
+        top: _Frame | None = None
         result: Any = None
+        anchors, track, next_event = self.anchors, self.track, self.next_event
         while True:
-            event = next(self.events)
-            if isinstance(event, yaml.DocumentEndEvent):
+            event = next_event()
+            cls = event.__class__
+            if cls is _DOC_END:
                 return result
-            position = _position(event)
-            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            if cls is _MAP_END or cls is _SEQ_END:
                 frame = stack.pop()
-                value, size = frame.container, frame.size
+                top = stack[-1] if stack else None
+                value, size, shadow = frame.container, frame.size, frame.shadow
                 if frame.anchor is not None:
-                    self.anchors[frame.anchor] = (value, size)
-                if not stack:
-                    result = value
+                    anchors[frame.anchor] = (value, size)
+                if top is None:
+                    result, self.shadow = value, shadow
+                elif self.track:
+                    self._attach(top, value, size, shadow)
                 else:
-                    self._attach(stack, value, size, position, is_container=True)
+                    self._attach_value(top, value, size)
                 continue
-            parent_path = self._child_path(stack, position, event)
-            if parent_path is None:  # the event was a mapping key
+            if top is not None and top.mapping and top.pending_key is None:
+                # A mapping key. Fast path: a plain new key, positions not kept.
+                if cls is _SCALAR and not track and event.value not in top.container:
+                    top.pending_key = event.value
+                else:
+                    self._key(top, event)
                 continue
-            self.marks[parent_path] = position
-            if isinstance(event, yaml.ScalarEvent):
-                value = _scalar_value(event, position, parent_path)
-                self._count(1, position, parent_path)
+            if cls is _SCALAR:
+                if event.tag is None and not event.implicit[0]:
+                    value = event.value  # quoted: always text
+                elif event.tag is None:
+                    try:
+                        value = _resolve_plain(event.value)
+                    except ValueError:  # a number Python will not convert: say where
+                        value = _scalar_value(event, self._path(top))
+                else:
+                    value = _scalar_value(event, self._path(top))
+                self.expanded += 1
+                if self.expanded > MAX_EXPANDED_NODES:
+                    self._count(0, event, top)
                 if event.anchor is not None:
-                    self.anchors[event.anchor] = (value, 1)
-                if not stack:
-                    result = value
+                    anchors[event.anchor] = (value, 1)
+                if top is None:
+                    result, self.shadow = value, event.start_mark
+                elif track:
+                    self._attach(top, value, 1, event.start_mark)
                 else:
-                    self._attach(stack, value, 1, position)
-            elif isinstance(event, yaml.AliasEvent):
-                if event.anchor not in self.anchors:
+                    top.size += 1
+                    key = top.pending_key
+                    if key is None:
+                        top.container.append(value)  # type: ignore[union-attr]
+                    else:
+                        top.container[key] = value  # type: ignore[call-overload]
+                        top.pending_key = None
+            elif cls is _ALIAS:
+                if event.anchor not in anchors:
                     raise _Problem(
-                        position,
-                        parent_path,
+                        _point(event.start_mark),
+                        self._path(top),
                         f"alias *{event.anchor} refers to an unknown or enclosing anchor",
                     )
-                value, size = self.anchors[event.anchor]
-                self._count(size, position, parent_path)
-                if not stack:
-                    result = value
+                value, size = anchors[event.anchor]
+                self._count(size, event, top)
+                if top is None:
+                    result, self.shadow = value, event.start_mark
+                elif self.track:
+                    self._attach(top, value, size, event.start_mark)
                 else:
-                    self._attach(stack, value, size, position)
-            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                    self._attach_value(top, value, size)
+            else:  # a mapping or a sequence starts
+                path = self._path(top)
                 if len(stack) >= MAX_DEPTH:
-                    raise _Problem(position, parent_path, f"nested deeper than {MAX_DEPTH} levels")
-                tag = event.tag
-                if tag not in (None, "!", _CORE_TAG + "map", _CORE_TAG + "seq"):
-                    raise _Problem(position, parent_path, f"unsupported tag '{tag}'")
-                self._count(1, position, parent_path)
-                container: dict[str, Any] | list[Any] = (
-                    {} if isinstance(event, yaml.MappingStartEvent) else []
-                )
-                stack.append(_Frame(container, parent_path, event.anchor))
+                    raise _Problem(
+                        _point(event.start_mark), path, f"nested deeper than {MAX_DEPTH} levels"
+                    )
+                if event.tag not in _CONTAINER_TAGS:
+                    raise _Problem(_point(event.start_mark), path, f"unsupported tag '{event.tag}'")
+                self._count(1, event, top)
+                mapping = cls is _MAP_START
+                shadow = _Shadow(event.start_mark, mapping) if self.track else None
+                top = _Frame({} if mapping else [], shadow, path, event.anchor, mapping)
+                stack.append(top)
 
-    def _count(self, size: int, position: Position, path: Path) -> None:
+    @staticmethod
+    def _path(top: _Frame | None) -> Path:
+        """The path of the value about to be attached to `top`."""
+        if top is None:
+            return ()
+        if top.pending_key is not None:
+            return (*top.path, top.pending_key)
+        return (*top.path, len(top.container))
+
+    def _count(self, size: int, event: Any, top: _Frame | None) -> None:
         self.expanded += size
         if self.expanded > MAX_EXPANDED_NODES:
             raise _Problem(
-                position,
-                path,
+                _point(event.start_mark),
+                self._path(top),
                 f"document expands to more than {MAX_EXPANDED_NODES:,} values (alias bomb?)",
             )
 
-    def _child_path(self, stack: list[_Frame], position: Position, event: Any) -> Path | None:
-        """The path the next value goes to; None when `event` was consumed as a mapping key."""
-        if not stack:
-            return ()
-        frame = stack[-1]
-        if isinstance(frame.container, list):
-            return (*frame.path, len(frame.container))
-        if frame.pending_key is None:
-            if not isinstance(event, yaml.ScalarEvent):
-                raise _Problem(
-                    position,
-                    frame.path,
-                    "a mapping key must be a plain value, not a "
-                    + ("list or mapping" if not isinstance(event, yaml.AliasEvent) else "alias"),
-                )
-            key = str(event.value)
-            if key in frame.container:
-                line, column = self.key_marks[(*frame.path, key)]
-                raise _Problem(
-                    position,
-                    (*frame.path, key),
-                    f"duplicate key '{key}' (first given at line {line}, column {column})",
-                )
-            frame.pending_key = key
-            self.key_marks[(*frame.path, key)] = position
-            return None
-        return (*frame.path, frame.pending_key)
+    def _key(self, frame: _Frame, event: Any) -> None:
+        if event.__class__ is not _SCALAR:
+            raise _Problem(
+                _point(event.start_mark),
+                frame.path,
+                "a mapping key must be a plain value, not a "
+                + ("alias" if event.__class__ is _ALIAS else "list or mapping"),
+            )
+        key = str(event.value)
+        if key in frame.container:
+            if not self.track:
+                raise _Retrack  # the message names where the key was first given
+            line, column = _point(frame.shadow.key_marks[key])
+            raise _Problem(
+                _point(event.start_mark),
+                (*frame.path, key),
+                f"duplicate key '{key}' (first given at line {line}, column {column})",
+            )
+        frame.pending_key = key
+        if self.track:
+            frame.shadow.key_marks[key] = event.start_mark
 
     @staticmethod
-    def _attach(
-        stack: list[_Frame],
-        value: Any,
-        size: int,
-        position: Position,
-        *,
-        is_container: bool = False,
-    ) -> None:
-        frame = stack[-1]
+    def _attach_value(frame: _Frame, value: Any, size: int) -> None:
         frame.size += size
-        if isinstance(frame.container, list):
-            frame.container.append(value)
+        key = frame.pending_key
+        if key is None:
+            frame.container.append(value)  # type: ignore[union-attr]
         else:
-            assert frame.pending_key is not None  # noqa: S101 - guaranteed by _child_path
-            frame.container[frame.pending_key] = value
+            frame.container[key] = value  # type: ignore[call-overload]
+            frame.pending_key = None
+
+    @staticmethod
+    def _attach(frame: _Frame, value: Any, size: int, mark: Any) -> None:
+        frame.size += size
+        key = frame.pending_key
+        if key is None:
+            frame.container.append(value)  # type: ignore[union-attr]
+            frame.shadow.children.append(mark)
+        else:
+            frame.container[key] = value  # type: ignore[call-overload]
+            frame.shadow.children[key] = mark
             frame.pending_key = None
 
 
@@ -303,35 +395,36 @@ def _decode(source: str | bytes, file: str) -> str:
         ) from None
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    data: Any
+    position: Position
+    shadow_value: Any
+
+
 def parse_documents(source: str | bytes, file: str) -> list[Document]:
     """Parse every document of one YAML file into `Document`s, or raise `ConfigError`."""
     text = _decode(source, file)
-    documents: list[Document] = []
+    try:
+        parsed = _parse(text, file, track=False)
+    except _Retrack:
+        parsed = _parse(text, file, track=True)  # raises the located ConfigError
+    return [Document(file, i, p.data, p.position, text) for i, p in enumerate(parsed)]
+
+
+def _parse(text: str, file: str, *, track: bool) -> list[_Parsed]:
+    documents: list[_Parsed] = []
     parser = _Parser(text)
-
-    def events() -> Iterator[Any]:
-        while True:
-            yield parser.get_event()
-
-    stream = events()
+    next_event = parser.get_event
     try:
         while True:
-            event = next(stream)
+            event = next_event()
             if isinstance(event, yaml.StreamEndEvent):
                 break
             if isinstance(event, yaml.DocumentStartEvent):
-                builder = _Builder(stream)
+                builder = _Builder(next_event, track=track)
                 data = builder.build()
-                documents.append(
-                    Document(
-                        file,
-                        len(documents),
-                        data,
-                        _position(event),
-                        builder.marks,
-                        builder.key_marks,
-                    )
-                )
+                documents.append(_Parsed(data, _point(event.start_mark), builder.shadow))
     except _Problem as problem:
         line, column = problem.position
         raise ConfigError(
