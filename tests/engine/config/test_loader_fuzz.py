@@ -150,3 +150,21 @@ def test_arbitrary_documents_of_every_kind(kind: str, body: dict[str, Any]) -> N
     document = yaml.safe_dump({**body, "kind": kind}, allow_unicode=True).encode()
     bundle, issues = check_bundle_sources([("x/fuzz.yaml", document), *SOURCES])
     assert bundle is not None or issues
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_bundles())
+def test_fast_and_explaining_validators_agree(sources: list[tuple[str, bytes]]) -> None:
+    """jsonschema-rs decides validity on the fast path; jsonschema explains errors. They
+    must agree on every document, or an invalid document could slip through."""
+    from gongdan.engine.config import schemas
+    from gongdan.engine.config.validate import _fast_validator_for, validator_for
+
+    for name, content in sources:
+        for doc in parse_documents(content, name):
+            kind = doc.data.get("kind") if isinstance(doc.data, dict) else None
+            if kind not in schemas.KINDS:
+                continue
+            fast = _fast_validator_for(kind).is_valid(doc.data)
+            full = not any(True for _ in validator_for(kind).iter_errors(doc.data))
+            assert fast == full, (name, doc.data)
