@@ -1,14 +1,15 @@
-"""Plain typed factories for tests: users with roles and teams, actors, tickets."""
+"""Plain typed factories for tests: users with roles and teams, actors, tickets of
+each example type, the outbox, and a clock that ticks."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from gongdan.engine.db.database import Database
-from gongdan.engine.db.models import Membership, Team, User
+from gongdan.engine.db.models import Membership, Outbox, Team, User
 from gongdan.engine.decisions import Actor
 from gongdan.engine.records import WriteResult
 from gongdan.engine.service import TicketService
@@ -55,3 +56,63 @@ def incident(service: TicketService, who: Actor, **overrides: Any) -> WriteResul
     }
     values.update(overrides)
     return service.create_ticket(who, "it_incident", **values)
+
+
+def access_request(
+    service: TicketService, who: Actor, approver: str, **overrides: Any
+) -> WriteResult:
+    """An access request of the example bundle, approved by `approver` (an email)."""
+    values: dict[str, Any] = {
+        "title": "ERP read access",
+        "description": "For the month-end close.",
+        "fields": {
+            "system": "erp",
+            "access_level": "read",
+            "justification": "I prepare the monthly cost reports.",
+            "approver": approver,
+        },
+    }
+    values.update(overrides)
+    return service.create_ticket(who, "access_request", **values)
+
+
+def after_sales(service: TicketService, who: Actor, **overrides: Any) -> WriteResult:
+    """A return for a refund (after-sales type of the example bundle)."""
+    fields: dict[str, Any] = {
+        "order_number": "SO20260315000123",
+        "product": "laptop",
+        "purchase_date": "2026-10-20",
+        "request_kind": "return",
+        "reason": "changed_mind",
+    }
+    fields.update(overrides.pop("fields", {}))
+    values: dict[str, Any] = {"title": "Return my laptop", "fields": fields}
+    values.update(overrides)
+    return service.create_ticket(who, "after_sales", **values)
+
+
+def maintenance(service: TicketService, who: Actor, **overrides: Any) -> WriteResult:
+    """An equipment breakdown (maintenance type of the example bundle)."""
+    fields: dict[str, Any] = {"device_id": "SMT-0042", "production_line": "smt_1"}
+    fields.update(overrides.pop("fields", {}))
+    values: dict[str, Any] = {"title": "Pick-and-place head jams", "fields": fields}
+    values.update(overrides)
+    return service.create_ticket(who, "equipment_maintenance", **values)
+
+
+def outbox(db: Database) -> list[tuple[str, dict[str, Any]]]:
+    """Every outbox row, oldest first, as (topic, payload)."""
+    with db.reading() as session:
+        rows = session.scalars(select(Outbox).order_by(Outbox.id))
+        return [(row.topic, dict(row.payload)) for row in rows]
+
+
+class StepClock:
+    """A clock that moves one second forward each time it is read (distinct stamps)."""
+
+    def __init__(self, start: datetime = NOW) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now

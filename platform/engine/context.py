@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from gongdan.engine.config.bundle import Bundle, TicketTypeDef, WorkflowDef
 from gongdan.engine.db.models import Event, Outbox, Ticket, User
 from gongdan.engine.decisions import Actor
-from gongdan.engine.records import EventRecord, TicketRecord, ticket_values
+from gongdan.engine.records import EventRecord, TicketRecord, internal_fields, ticket_values
 from gongdan.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 __all__ = ["WriteContext"]
@@ -139,18 +139,28 @@ class WriteContext:
             merged_into=merged_into,
         )
 
+    def hidden_fields(self, ticket: Ticket) -> frozenset[str]:
+        """Fields of `ticket` whose values the actor may not read (internal ones, for a
+        requester)."""
+        if self.actor.role != "requester":
+            return frozenset()
+        return internal_fields(self.bundle, ticket.ticket_type)
+
     def event_records(self) -> tuple[EventRecord, ...]:
         self.session.flush()
-        keys: dict[int, str] = {}
+        tickets: dict[int, Ticket | None] = {}
         out = []
         for event in self.events:
-            if event.ticket_id is not None and event.ticket_id not in keys:
-                ticket = self.session.get(Ticket, event.ticket_id)
-                keys[event.ticket_id] = ticket.key if ticket is not None else ""
+            if event.ticket_id is not None and event.ticket_id not in tickets:
+                tickets[event.ticket_id] = self.session.get(Ticket, event.ticket_id)
             if self.actor.role == "requester" and event.internal:
                 continue
-            key = keys.get(event.ticket_id) if event.ticket_id is not None else None
-            out.append(EventRecord.build(event, key, self.user(event.actor_id)))
+            ticket = tickets.get(event.ticket_id) if event.ticket_id is not None else None
+            key = (ticket.key if ticket is not None else "") if event.ticket_id else None
+            hidden = self.hidden_fields(ticket) if ticket is not None else frozenset()
+            record = EventRecord.build(event, key, self.user(event.actor_id), hidden)
+            if record is not None:
+                out.append(record)
         return tuple(out)
 
 

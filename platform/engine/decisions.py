@@ -51,8 +51,11 @@ def _holds_role(actor: Actor, role: str, values: Mapping[str, Any]) -> bool:
         return actor.email is not None and requester.get("email") == actor.email
     if role.startswith("field:"):
         approver = values.get(role.removeprefix("field:"))
-        emails = approver if isinstance(approver, list) else [approver]
-        return actor.email is not None and actor.email in emails
+        named = approver if isinstance(approver, list) else [approver]
+        # A user field keeps the local part as typed (Boss@example.com); accounts are
+        # matched by email case-insensitively, as at sign-in.
+        emails = {str(email).lower() for email in named if email}
+        return actor.email is not None and actor.email.lower() in emails
     return False
 
 

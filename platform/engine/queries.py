@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, false, func, or_, select
+from sqlalchemy import Select, and_, case, false, func, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -31,6 +32,8 @@ MAX_PAGE = 200
 SORTS = ("created_at", "updated_at", "priority", "key")
 FILTER_OPS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "empty")
 NUMERIC_TYPES = frozenset({"number", "integer", "decimal"})
+# Types whose value may be a list (multiselect; user and attachment with `multiple`).
+LIST_TYPES = frozenset({"attachment", "multiselect", "user"})
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,11 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         value, ticket_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if sort in ("created_at", "updated_at"):
             value = datetime.fromisoformat(value)
-        if not isinstance(ticket_id, int):
+        # A cursor of another sort (or a forged one) must not reach the database as a
+        # value of the wrong type: PostgreSQL would refuse the comparison.
+        elif isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError
+        if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
             raise TypeError
         return value, ticket_id
     except (ValueError, TypeError, json.JSONDecodeError) as exc:
@@ -107,35 +114,48 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         ) from exc
 
 
-def _field_type(bundle: Bundle, query: TicketQuery, name: str) -> str:
+def _field_type(bundle: Bundle, query: TicketQuery, name: str, actor: Actor) -> str:
     types = query.types or list(bundle.ticket_types)
     for type_id in types:
         ticket_type = bundle.ticket_types.get(type_id)
-        if ticket_type is not None and name in ticket_type.field_map:
-            return ticket_type.field_map[name].type
+        if ticket_type is None or name not in ticket_type.field_map:
+            continue
+        field = ticket_type.field_map[name]
+        # Filtering on an internal field would tell a requester its hidden value.
+        if field.internal and not actor.is_staff:
+            continue
+        return field.type
     raise ValidationFailed(
         f"unknown field '{name}'", {name: "is not a field of these ticket types"}
     )
 
 
 def _field_condition(
-    dialect: str, bundle: Bundle, query: TicketQuery, flt: FieldFilter
+    dialect: str, bundle: Bundle, query: TicketQuery, flt: FieldFilter, actor: Actor
 ) -> ColumnElement[bool]:
     if flt.op not in FILTER_OPS:
         raise ValidationFailed(
             f"unknown operator '{flt.op}'",
             {flt.field: f"operator must be one of: {', '.join(FILTER_OPS)}"},
         )
-    kind = _field_type(bundle, query, flt.field)
+    kind = _field_type(bundle, query, flt.field, actor)
     element = Ticket.data[flt.field]
     numeric = kind in NUMERIC_TYPES
+    column: ColumnElement[Any]
+    if numeric:
+        column = element.as_float()
+    elif kind == "boolean":
+        # SQLite's JSON functions give 1/0 for true/false, never the text 'true'.
+        column = element.as_boolean()
+    else:
+        column = element.as_string()
     if flt.op == "empty":
-        present = (
-            element.as_string().is_not(None) if not numeric else element.as_float().is_not(None)
-        )
-        return ~present if flt.value in (True, "true", "1") else present  # type: ignore[no-any-return]
+        present: ColumnElement[bool] = column.is_not(None)
+        return ~present if flt.value in (True, "true", "1") else present
 
     def typed(value: Any) -> Any:
+        if kind == "boolean":
+            return _json_value(kind, value)
         if not numeric:
             return str(value)
         try:
@@ -148,16 +168,21 @@ def _field_condition(
     if flt.op in ("eq", "in"):
         values = flt.value if isinstance(flt.value, (list, tuple)) else [flt.value]
         if dialect == "postgresql" and kind not in ("decimal",):
-            # JSONB containment is served by the GIN index on `data`.
-            options = [Ticket.data.contains({flt.field: _json_value(kind, v)}) for v in values]
-            if kind in ("multiselect",) or kind == "user":
-                options += [
-                    Ticket.data.contains({flt.field: [_json_value(kind, v)]}) for v in values
-                ]
+            # JSONB containment is served by the GIN index on `data`. The column is
+            # typed JSON for both dialects; containment is a JSONB operator.
+            data = type_coerce(Ticket.data, JSONB)
+            options = [data.contains({flt.field: _json_value(kind, v)}) for v in values]
+            if kind in LIST_TYPES:
+                options += [data.contains({flt.field: [_json_value(kind, v)]}) for v in values]
             return or_(*options)
-        column = element.as_float() if numeric else element.as_string()
-        return column.in_([typed(v) for v in values])  # type: ignore[no-any-return]
-    column = element.as_float() if numeric else element.as_string()
+        wanted = [typed(v) for v in values]
+        if kind in LIST_TYPES:
+            # A list matches when one of its items does (json_each also yields a single
+            # value as its only row).
+            each = func.json_each(Ticket.data, f'$."{flt.field}"').table_valued("value")
+            return select(1).select_from(each).where(each.c.value.in_(wanted)).exists()
+        matches: ColumnElement[bool] = column.in_(wanted)
+        return matches
     operand = typed(flt.value)
     comparisons: dict[str, Callable[[], ColumnElement[bool]]] = {
         "ne": lambda: or_(column != operand, column.is_(None)),
@@ -212,7 +237,7 @@ def select_tickets(
     conditions += _people(session, actor, query)
     for tag in query.tags:
         if dialect == "postgresql":
-            conditions.append(Ticket.tags.contains([tag]))
+            conditions.append(type_coerce(Ticket.tags, JSONB).contains([tag]))
         else:
             each = func.json_each(Ticket.tags).table_valued("value")
             conditions.append(select(1).select_from(each).where(each.c.value == tag).exists())
@@ -225,7 +250,7 @@ def select_tickets(
             )
         )
     for flt in query.fields:
-        conditions.append(_field_condition(dialect, bundle, query, flt))
+        conditions.append(_field_condition(dialect, bundle, query, flt, actor))
     column = _sort_column(query.sort)
     statement: Select[Any] = select(Ticket).where(*conditions)
     if query.cursor:

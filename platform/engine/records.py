@@ -1,7 +1,8 @@
 """What the service returns: plain immutable snapshots, never live ORM objects.
 
 A record is built for one reader: a requester's copy of a ticket has no internal
-fields, and their comment and event lists have no internal notes.
+fields, and their comment and event lists have no internal notes and no values of
+internal fields. Times are timezone-aware UTC on every database (see `db.models.UTCDateTime`).
 """
 
 from __future__ import annotations
@@ -20,9 +21,18 @@ __all__ = [
     "Page",
     "TicketRecord",
     "WriteResult",
+    "internal_fields",
     "ticket_values",
     "user_values",
 ]
+
+
+def internal_fields(bundle: Bundle, type_id: str) -> frozenset[str]:
+    """The ids of a ticket type's internal fields (none for a type no longer known)."""
+    ticket_type = bundle.ticket_types.get(type_id)
+    if ticket_type is None:
+        return frozenset()
+    return frozenset(f.id for f in ticket_type.fields if f.internal)
 
 
 def user_values(user: User | None) -> dict[str, Any] | None:
@@ -163,18 +173,39 @@ class EventRecord:
     internal: bool
 
     @classmethod
-    def build(cls, event: Event, ticket_key: str | None, actor: User | None) -> EventRecord:
+    def build(
+        cls,
+        event: Event,
+        ticket_key: str | None,
+        actor: User | None,
+        hidden: frozenset[str] = frozenset(),
+    ) -> EventRecord | None:
+        """The event as its reader may see it: without the fields in `hidden` (the
+        internal fields, for a requester). None when the event changed only those."""
+        before, after = _without(event.before or {}, hidden), _without(event.after or {}, hidden)
+        if hidden and (event.before or event.after) and not (before or after):
+            return None
         return cls(
             id=event.id,
             ticket_key=ticket_key,
             actor=actor.email if actor is not None else None,
             kind=event.kind,
             at=event.at,
-            before=event.before or {},
-            after=event.after or {},
+            before=before,
+            after=after,
             detail=event.detail or {},
             internal=event.internal,
         )
+
+
+def _without(values: Mapping[str, Any], hidden: frozenset[str]) -> Mapping[str, Any]:
+    """`values` without the `hidden` fields, at the top level and in a snapshot's data."""
+    if not hidden:
+        return values
+    out = {k: v for k, v in values.items() if k not in hidden}
+    if isinstance(out.get("data"), Mapping):
+        out["data"] = {k: v for k, v in out["data"].items() if k not in hidden}
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -202,7 +202,11 @@ class TicketService:
             ctx = WriteContext(session, self.bundle, actor, self.clock())
             rows, cursor = select_tickets(session, self.bundle, actor, query or TicketQuery())
             _preload_users(ctx, rows)
-            return Page(tuple(ctx.record(row) for row in rows), cursor)
+            # Held while the records are built: the session only keeps weak references.
+            targets = _preload_merge_targets(ctx, rows)
+            page = Page(tuple(ctx.record(row) for row in rows), cursor)
+            del targets
+            return page
 
     def transitions_for(self, actor: Actor, key: str) -> list[TransitionDef]:
         """The transitions `actor` may take on `key` now (none if its state was removed)."""
@@ -231,13 +235,22 @@ class TicketService:
         with self.db.reading() as session:
             ctx = WriteContext(session, self.bundle, actor, self.clock())
             ticket = ctx.ticket(key)
-            merged = list(session.scalars(select(Ticket).where(Ticket.merged_into_id == ticket.id)))
-            keys = {ticket.id: ticket.key, **{m.id: m.key for m in merged}}
-            events = select_events(session, list(keys), actor)
-            return [
-                EventRecord.build(e, keys.get(e.ticket_id or -1), ctx.user(e.actor_id))
+            merged = session.scalars(select(Ticket).where(Ticket.merged_into_id == ticket.id))
+            # A merged ticket's history is shown only to those who may see that ticket:
+            # two requesters' duplicates merged together stay private to each.
+            shown = {t.id: t for t in [ticket, *merged] if ctx.may_see(t)}
+            events = select_events(session, list(shown), actor)
+            records = (
+                EventRecord.build(
+                    e,
+                    shown[e.ticket_id].key,
+                    ctx.user(e.actor_id),
+                    ctx.hidden_fields(shown[e.ticket_id]),
+                )
                 for e in events
-            ]
+                if e.ticket_id is not None
+            )
+            return [record for record in records if record is not None]
 
 
 def _preload_users(ctx: WriteContext, rows: list[Ticket]) -> None:
@@ -249,3 +262,13 @@ def _preload_users(ctx: WriteContext, rows: list[Ticket]) -> None:
     if missing:
         for user in ctx.session.scalars(select(User).where(User.id.in_(missing))):
             ctx._users[user.id] = user
+
+
+def _preload_merge_targets(ctx: WriteContext, rows: list[Ticket]) -> list[Ticket]:
+    """Load the tickets a page's merged tickets point at in one query: while the caller
+    holds them, the session finds them when each record names its `merged_into`."""
+    page = {r.id for r in rows}
+    missing = {r.merged_into_id for r in rows if r.merged_into_id} - page
+    if not missing:
+        return []
+    return list(ctx.session.scalars(select(Ticket).where(Ticket.id.in_(sorted(missing)))))

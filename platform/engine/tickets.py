@@ -25,6 +25,7 @@ __all__ = [
     "BUILTIN_EDITABLE",
     "add_comment",
     "assign_ticket",
+    "check_references",
     "create_ticket",
     "next_number",
     "update_ticket",
@@ -118,6 +119,20 @@ def _builtins(
     ticket_type: TicketTypeDef, state: str, category: str, **values: Any
 ) -> dict[str, Any]:
     return {"type": ticket_type.id, "state": state, "state_category": category, **values}
+
+
+def check_references(ctx: WriteContext, ticket_type: TicketTypeDef, data: dict[str, Any]) -> None:
+    """Values of team fields must name a team of the bundle (the field type alone only
+    knows what a team id looks like)."""
+    unknown = {
+        field.id: f"no team '{data[field.id]}'"
+        for field in ticket_type.fields
+        if field.type == "team"
+        and data.get(field.id) is not None
+        and data[field.id] not in ctx.bundle.teams
+    }
+    if unknown:
+        raise ValidationFailed(f"unknown team in {', '.join(unknown)}", unknown)
 
 
 def _link_attachments(
@@ -219,6 +234,7 @@ def create_ticket(
         requester={"email": requester_user.email, **(requester_user.attributes or {})},
     )
     data = check_ticket_data(ticket_type.fields, given, context=context, now=ctx.now)
+    check_references(ctx, ticket_type, data)
     if priority is not None:
         chosen_priority = _clean_priority(priority)
     else:
@@ -252,6 +268,12 @@ def create_ticket(
         _apply_assignment(ctx, ticket, team, assignee)
     ctx.event(ticket, "ticket.created", after=snapshot(ticket, ctx))
     ctx.outbox("ticket.created", {"ticket": ticket.key, "type": type_id})
+    # A new ticket enters its initial state: that state's on_enter actions run as for
+    # any state entered later (the approval workflow asks its approver this way).
+    # Imported here: `transitions` imports this module.
+    from gongdan.engine.transitions import run_actions
+
+    run_actions(ctx, ticket, workflow.on_enter.get(state, ()), source=f"on_enter:{state}")
     return ticket
 
 
@@ -310,6 +332,8 @@ def update_ticket(
             now=ctx.now,
             partial=True,
         )
+        check_references(ctx, ticket_type, cleaned)
+        _link_attachments(ctx, ticket, ticket_type, cleaned)
         data = dict(ticket.data or {})
         for name, value in cleaned.items():
             if data.get(name) != value:

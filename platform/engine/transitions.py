@@ -14,7 +14,12 @@ from gongdan.engine.config.bundle import TransitionDef
 from gongdan.engine.context import WriteContext
 from gongdan.engine.db.models import Comment, Ticket
 from gongdan.engine.decisions import Actor, transition_problems
-from gongdan.engine.tickets import _apply_assignment, _clean_text
+from gongdan.engine.tickets import (
+    _apply_assignment,
+    _clean_text,
+    _link_attachments,
+    check_references,
+)
 from gongdan.errors import TransitionNotAllowed, ValidationFailed
 from gongdan.forms.data import check_ticket_data, condition_values
 from gongdan.frozen import thaw
@@ -76,6 +81,8 @@ def take_transition(
             now=ctx.now,
             partial=True,
         )
+        check_references(ctx, ticket_type, cleaned)
+        _link_attachments(ctx, ticket, ticket_type, cleaned)
         for name, value in cleaned.items():
             if data.get(name) != value:
                 before[name], after[name] = data.get(name), value

@@ -20,7 +20,7 @@ from tests.factories import NOW
 
 def test_passwords_are_argon2_and_checked(db: Database) -> None:
     with db.transaction() as session:
-        user = add_user(session, " Li.Wei@Example.COM ", role="agent", now=NOW, password="s3cret")
+        user = add_user(session, " Li.Wei@Example.COM ", role="agent", now=NOW, password="s3cret")  # noqa: S106
         assert user.email == "li.wei@example.com"
         assert user.password_hash is not None and user.password_hash.startswith("$argon2id$")
         assert check_password(user, "s3cret")
