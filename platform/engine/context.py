@@ -69,11 +69,18 @@ class WriteContext:
         if actor.role in ("admin", "system"):
             return True
         if actor.role == "requester":
-            return ticket.requester_id == actor.user_id
+            return ticket.requester_id == actor.user_id or self._named_approver(ticket)
         return (
             ticket.team_id is None
             or ticket.team_id in actor.team_ids
             or ticket.assignee_id == actor.user_id
+        )
+
+    def _named_approver(self, ticket: Ticket) -> bool:
+        email = (self.actor.email or "").lower()
+        data = ticket.data or {}
+        return bool(email) and any(
+            str(data.get(name) or "").lower() == email for name in self.bundle.approval_fields
         )
 
     def require_staff(self, what: str) -> None:

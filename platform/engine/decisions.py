@@ -55,7 +55,13 @@ def _holds_role(actor: Actor, role: str, values: Mapping[str, Any]) -> bool:
         # A user field keeps the local part as typed (Boss@example.com); accounts are
         # matched by email case-insensitively, as at sign-in.
         emails = {str(email).lower() for email in named if email}
-        return actor.email is not None and actor.email.lower() in emails
+        requester = (values.get("requester") or {}).get("email")
+        # Nobody approves their own request (separation of duties).
+        return (
+            actor.email is not None
+            and actor.email.lower() in emails
+            and actor.email.lower() != str(requester or "").lower()
+        )
     return False
 
 

@@ -63,12 +63,17 @@ class TicketQuery:
     limit: int = 50
 
 
-def scope(actor: Actor) -> ColumnElement[bool]:
-    """Which tickets `actor` may see, as a SQL condition."""
+def scope(actor: Actor, approval_fields: frozenset[str] = frozenset()) -> ColumnElement[bool]:
+    """Which tickets `actor` may see, as a SQL condition. A requester sees their own
+    tickets and those naming them as approver (`approval_fields`)."""
     if actor.role in ("admin", "system"):
         return and_(True)
     if actor.role == "requester":
-        return Ticket.requester_id == actor.user_id
+        email = (actor.email or "").lower()
+        approving = [
+            func.lower(Ticket.data[name].as_string()) == email for name in sorted(approval_fields)
+        ]
+        return or_(Ticket.requester_id == actor.user_id, *approving)
     if actor.role == "agent":
         return or_(
             Ticket.team_id.is_(None),
@@ -223,7 +228,7 @@ def select_tickets(
         )
     limit = max(1, min(int(query.limit), MAX_PAGE))
     dialect = session.get_bind().dialect.name
-    conditions: list[ColumnElement[bool]] = [scope(actor)]
+    conditions: list[ColumnElement[bool]] = [scope(actor, bundle.approval_fields)]
     if query.types:
         conditions.append(Ticket.ticket_type.in_(list(query.types)))
     if query.states:

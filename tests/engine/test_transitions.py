@@ -15,7 +15,7 @@ from gongdan.engine.db.database import Database
 from gongdan.engine.decisions import Actor
 from gongdan.engine.service import TicketService
 from gongdan.engine.transitions import MAX_CHAIN
-from gongdan.errors import PermissionDenied, TransitionNotAllowed, ValidationFailed
+from gongdan.errors import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from tests.bundles import MINIMAL, make_bundle
 from tests.factories import (
     NOW,
@@ -463,3 +463,25 @@ def test_guard_on_the_tickets_age(db: Database, tmp_path: Path) -> None:
     clock.now = NOW + timedelta(hours=2)
     assert "wait" in [t.id for t in service.transitions_for(agent, key)]
     assert service.take_transition(agent, key, "wait").ticket.state == "waiting"
+
+
+def test_a_manager_without_an_agent_account_approves_what_names_them(
+    db: Database, service: TicketService, requester: Actor
+) -> None:
+    """Line managers are often requesters, not agents: being named as approver lets them
+    see that request (and only it) and decide on it."""
+    boss = make_user(db, "boss.requester@example.com", "requester")
+    other = make_user(db, "someone.else@example.com", "requester")
+    key = access_request(service, requester, "Boss.Requester@example.com").ticket.key
+    assert service.get_ticket(boss, key).key == key
+    assert [t.key for t in service.list_tickets(boss).items] == [key]
+    with pytest.raises(NotFound):
+        service.get_ticket(other, key)
+    assert "approve" in [t.id for t in service.transitions_for(boss, key)]
+    assert service.take_transition(boss, key, "approve").ticket.state != "awaiting_approval"
+
+
+def test_nobody_approves_their_own_request(service: TicketService, requester: Actor) -> None:
+    key = access_request(service, requester, requester.email or "").ticket.key
+    with pytest.raises(TransitionNotAllowed):
+        service.take_transition(requester, key, "approve")

@@ -122,6 +122,9 @@ class Bundle:
     automations: Mapping[str, Automation]
     teams: Mapping[str, Team]
     warnings: tuple[ConfigIssue, ...] = ()
+    # User fields that name approvers (`roles: [field:approver]`): the people named in
+    # them may see the ticket to decide, even as requesters.
+    approval_fields: frozenset[str] = frozenset()
 
     def summary(self) -> str:
         """One line saying what the bundle holds."""

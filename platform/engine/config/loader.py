@@ -286,6 +286,13 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         automations=MappingProxyType(automations),
         teams=MappingProxyType(teams),
         warnings=tuple(sorted(i for i in report.issues if i.severity == "warning")),
+        approval_fields=frozenset(
+            role.removeprefix("field:")
+            for workflow in workflows.values()
+            for transition in workflow.transitions
+            for role in transition.roles
+            if role.startswith("field:")
+        ),
     )
 
 
