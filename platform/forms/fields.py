@@ -13,6 +13,8 @@ paths relative to the mapping), compiles the field's conditions, then `build_fie
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -308,7 +310,7 @@ class FieldType:
         """`coerce`, then check the canonical value against this field's JSON Schema."""
         canonical = self.coerce(field, value)
         if canonical is not None:
-            validator = RE2Validator(self.json_schema(field))
+            validator = _validator(json.dumps(self.json_schema(field), sort_keys=True))
             error = next(iter(sorted(validator.iter_errors(canonical), key=error_order)), None)
             if error is not None:
                 raise ValueError(describe_schema_error(error))
@@ -361,6 +363,12 @@ class FieldType:
             internal=raw.get("internal", False),
             params=MappingProxyType(params),
         )
+
+
+@functools.lru_cache(maxsize=1024)
+def _validator(schema_json: str) -> Any:
+    """One validator per distinct field schema (many fields share one)."""
+    return RE2Validator(json.loads(schema_json))
 
 
 _registry: dict[str, FieldType] = {}

@@ -81,10 +81,18 @@ class Catalog:
             }
         )
 
-    def with_fields(self, fields: Iterable[FieldDef]) -> Catalog:
+    def with_fields(
+        self, fields: Iterable[FieldDef], infos: dict[int, FieldInfo] | None = None
+    ) -> Catalog:
+        """This catalog plus `fields`. `infos` caches each field's FieldInfo by id()
+        during one load: a field is in several catalogs (its type's, its workflow's,
+        the whole bundle's)."""
         merged = dict(self.fields)
+        cache = infos if infos is not None else {}
         for f in fields:
-            info = FIELD_TYPES[f.type].condition_info(f)
+            info = cache.get(id(f))
+            if info is None:
+                info = cache[id(f)] = FIELD_TYPES[f.type].condition_info(f)
             merged[f.id] = merge_info(merged[f.id], info) if f.id in merged else info
         return Catalog(merged)
 

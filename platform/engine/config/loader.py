@@ -221,7 +221,8 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         prefixes.setdefault(data["key_prefix"], entry)
 
     all_fields = [f for tf in type_fields.values() for f in tf.plain.values()]
-    everything = base.with_fields(all_fields)
+    infos: dict[int, FieldInfo] = {}
+    everything = base.with_fields(all_fields, infos)
     user_fields = {f.id for f in all_fields if f.type == "user"}
     checker = ActionChecker(report, known["Team"], everything, user_fields)
 
@@ -233,7 +234,7 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         if not users:
             report.warning(entry.doc, (), f"workflow '{wf_id}' is not used by any ticket type")
         wf_fields = [f for u in users for f in type_fields[u.id].plain.values()]
-        wf_catalog = base.with_fields(wf_fields)
+        wf_catalog = base.with_fields(wf_fields, infos)
         wf_checker = ActionChecker(
             report, known["Team"], wf_catalog, {f.id for f in wf_fields if f.type == "user"}
         )
@@ -251,7 +252,7 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
     for entry in types_raw:
         wf = workflows_raw.get(entry.data["workflow"])
         states = _mapping(wf.data.get("states")) if wf is not None else {}
-        catalog = base.with_fields(type_fields[entry.id].plain.values())
+        catalog = base.with_fields(type_fields[entry.id].plain.values(), infos)
         catalog.fields["state"] = FieldInfo("string", frozenset(states))
         compiled_type = compile_ticket_type(entry, type_fields[entry.id], catalog, states, report)
         if compiled_type is not None:
@@ -320,6 +321,11 @@ def check_bundle_sources(
         bundle = _compile(entries, bundle_version(sources), report, unreadable)
     finally:
         if collecting:
+            # Hand what the load allocated straight to the oldest generation (freeze then
+            # unfreeze moves objects without scanning them): the compiled bundle lives as
+            # long as the process, so young-generation passes over it would be wasted.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
     issues.extend(report.issues)
     issues.sort()
