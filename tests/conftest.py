@@ -8,6 +8,7 @@ PostgreSQL tests skip with a reason when the server is unreachable, except when
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,7 +77,18 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def example_bundle() -> Bundle:
+def example_bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
+    """The example types, workflows, SLAs and teams without its routing rules and
+    automations, so engine tests see tickets exactly as they wrote them. Routing is
+    tested with the whole example bundle (`routed_bundle`)."""
+    root = tmp_path_factory.mktemp("example") / "config"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("routing"))
+    return load_bundle(root)
+
+
+@pytest.fixture(scope="session")
+def routed_bundle() -> Bundle:
+    """The example bundle exactly as shipped, routing rules included."""
     return load_bundle(EXAMPLE)
 
 

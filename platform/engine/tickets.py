@@ -18,6 +18,7 @@ from gongdan.engine.config.schemas import PRIORITIES
 from gongdan.engine.context import WriteContext
 from gongdan.engine.db.models import Attachment, Comment, Membership, Ticket, TicketCounter, User
 from gongdan.engine.decisions import priority_for
+from gongdan.engine.routing import route_ticket
 from gongdan.errors import PermissionDenied, ValidationFailed
 from gongdan.forms.data import check_ticket_data, condition_values
 
@@ -268,6 +269,8 @@ def create_ticket(
         _apply_assignment(ctx, ticket, team, assignee)
     ctx.event(ticket, "ticket.created", after=snapshot(ticket, ctx))
     ctx.outbox("ticket.created", {"ticket": ticket.key, "type": type_id})
+    if team is None and assignee is None:
+        route_ticket(ctx, ticket)
     # A new ticket enters its initial state: that state's on_enter actions run as for
     # any state entered later (the approval workflow asks its approver this way).
     # Imported here: `transitions` imports this module.
@@ -365,6 +368,7 @@ def update_ticket(
     ticket.updated_at = ctx.now
     ctx.event(ticket, "ticket.updated", before=before, after=after)
     ctx.outbox("ticket.updated", {"ticket": ticket.key, "fields": sorted(after)})
+    route_ticket(ctx, ticket, previous=before_values, changed=frozenset(after))
     return ticket
 
 

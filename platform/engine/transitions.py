@@ -14,8 +14,8 @@ from gongdan.engine.config.bundle import TransitionDef
 from gongdan.engine.context import WriteContext
 from gongdan.engine.db.models import Comment, Ticket
 from gongdan.engine.decisions import Actor, transition_problems
+from gongdan.engine.routing import assign_by_strategy
 from gongdan.engine.tickets import (
-    _apply_assignment,
     _clean_text,
     _link_attachments,
     check_references,
@@ -210,18 +210,16 @@ def _run_immediate(ctx: WriteContext, ticket: Ticket, action: Action, source: st
             ticket.tags = tags + added
     elif action.kind == "assign":
         assignment: Assignment = action.value
-        before, after = _apply_assignment(ctx, ticket, assignment.team, assignment.user)
-        if assignment.strategy != "manual" and assignment.user is None:
-            ctx.outbox(
-                "route",
-                {
-                    "ticket": ticket.key,
-                    "team": assignment.team,
-                    "strategy": assignment.strategy,
-                    "skills": sorted(assignment.skills),
-                    "source": source,
-                },
-            )
+        old_team, old_assignee = ticket.team_id, ctx.user(ticket.assignee_id)
+        detail = assign_by_strategy(ctx, ticket, assignment, source=source)
+        ctx.event(
+            ticket,
+            "ticket.routed",
+            detail=detail,
+            before={"team": old_team, "assignee": old_assignee.email if old_assignee else None},
+            after={"team": ticket.team_id, "assignee": detail.get("assignee")},
+        )
+        return
     elif action.kind == "comment":
         ctx.session.add(
             Comment(

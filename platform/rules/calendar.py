@@ -3,22 +3,32 @@
 `compile_calendar` turns a schema-valid `Calendar` document into an immutable
 `Calendar` and reports what the schema cannot see (an unknown time zone, overlapping
 intervals, a day given twice, a holiday range that runs backwards or a date that does
-not exist). Business-time arithmetic builds on this value.
+not exist). Business-time arithmetic (`business_time`) builds on this value.
+
+Public holidays of a calendar with `public_holidays:` come from the `holidays` package,
+looked up one year at a time when first needed and kept: `Calendar.public_days(2026)`.
 """
 
 from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
 from typing import Any
 
 from gongdan.errors import did_you_mean
 
-__all__ = ["WEEKDAYS", "Calendar", "CalendarProblem", "compile_calendar"]
+__all__ = [
+    "WEEKDAYS",
+    "Calendar",
+    "CalendarProblem",
+    "Interval",
+    "PublicDays",
+    "compile_calendar",
+]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_RANGE_DAYS = 366
@@ -26,6 +36,17 @@ MAX_RANGE_DAYS = 366
 Interval = tuple[int, int]  # minutes from midnight, end may be 1440 (24:00)
 ProblemPath = tuple[str | int, ...]
 CalendarProblem = tuple[ProblemPath, str]
+
+
+@dataclass(frozen=True, slots=True)
+class PublicDays:
+    """One year of a country's public holidays, and its weekend days worked instead (调休)."""
+
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+
+
+NO_PUBLIC_DAYS = PublicDays()
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +61,11 @@ class Calendar:
     workdays: frozenset[date]
     public_holidays: str | None = None
     subdivision: str | None = None
+    # What other modules derive from the calendar and keep with it (business_time's
+    # timeline of working intervals). Filled lazily, never part of the calendar's value.
+    memo: dict[str, object] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @property
     def weekly_seconds(self) -> int:
@@ -55,6 +81,24 @@ class Calendar:
     def makeup_day_hours(self) -> tuple[Interval, ...]:
         """Hours worked on a make-up workday (调休): those of the first working weekday."""
         return next((day for day in self.week if day), ())
+
+    def public_days(self, year: int) -> PublicDays:
+        """The public holidays (and weekend workdays) of the calendar's country in `year`."""
+        if self.public_holidays is None:
+            return NO_PUBLIC_DAYS
+        return _public_days(self.public_holidays, self.subdivision, year)
+
+
+@lru_cache(maxsize=512)
+def _public_days(country: str, subdivision: str | None, year: int) -> PublicDays:
+    import holidays as holiday_data
+
+    found = holiday_data.country_holidays(country, subdiv=subdivision, years=year)
+    # `weekend_workdays` may also hold other years' days: keep this year's only.
+    return PublicDays(
+        holidays=frozenset(day for day in found if day.year == year),
+        workdays=frozenset(day for day in found.weekend_workdays if day.year == year),
+    )
 
 
 @cache
@@ -130,6 +174,34 @@ def _compile_holidays(raw: list[str], problems: list[CalendarProblem]) -> set[da
     return days
 
 
+def _check_public_holidays(public: Mapping[str, Any]) -> list[CalendarProblem]:
+    import holidays as holiday_data
+
+    country, subdivision = public["country"], public.get("subdivision")
+    supported = holiday_data.list_supported_countries()
+    if country not in supported:
+        return [
+            (
+                ("public_holidays", "country"),
+                f"no public holidays known for country '{country}'"
+                f"{did_you_mean(country, supported)}",
+            )
+        ]
+    if subdivision is None:
+        return []
+    try:  # the package also accepts aliases of subdivision codes: ask it
+        holiday_data.country_holidays(country, subdiv=subdivision)
+    except NotImplementedError:
+        return [
+            (
+                ("public_holidays", "subdivision"),
+                f"country '{country}' has no subdivision '{subdivision}'"
+                f"{did_you_mean(subdivision, supported[country])}",
+            )
+        ]
+    return []
+
+
 def compile_calendar(
     cal_id: str, raw: Mapping[str, Any]
 ) -> tuple[Calendar | None, list[CalendarProblem]]:
@@ -157,17 +229,7 @@ def compile_calendar(
         workdays.add(day)
     public = raw.get("public_holidays") or {}
     if public:
-        import holidays as holiday_data
-
-        supported = holiday_data.list_supported_countries()
-        if public["country"] not in supported:
-            problems.append(
-                (
-                    ("public_holidays", "country"),
-                    f"no public holidays known for country '{public['country']}'"
-                    f"{did_you_mean(public['country'], supported)}",
-                )
-            )
+        problems.extend(_check_public_holidays(public))
     if problems or timezone is None:
         return None, problems
     calendar = Calendar(

@@ -1,23 +1,29 @@
-"""Compiled routing rules and automations (evaluation comes with the routing engine)."""
+"""Routing rules and automations: their compiled form and the pure evaluation of rules.
+
+`route(rules, values, previous, now)` walks the rules in order: the first match wins
+unless it says `continue: true`; it returns what to do (team, strategy, fields to set,
+tags to add) and which rules matched, without touching any ticket.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from gongdan.rules.actions import Action, Assignment
 from gongdan.rules.conditions import Condition
 from gongdan.rules.durations import Duration
 
-__all__ = ["Automation", "RoutingRule"]
+__all__ = ["Automation", "RoutingDecision", "RoutingRule", "route", "rule_keys"]
 
 
 @dataclass(frozen=True, slots=True)
 class RoutingRule:
     """One rule of a RoutingRules document; `when` None matches every ticket."""
 
-    name: str
+    name: Any  # a text or a {locale: text} label
     when: Condition | None
     assign: Assignment | None
     set: Mapping[str, Any]
@@ -37,3 +43,56 @@ class Automation:
     when: Condition | None
     actions: tuple[Action, ...]
     enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingDecision:
+    """What the matching rules ask for. `assign` is the last matching rule's."""
+
+    assign: Assignment | None
+    set: Mapping[str, Any]
+    add_tags: tuple[str, ...]
+    matched: tuple[str, ...]  # rule names, in order
+
+
+def _name(rule: RoutingRule) -> str:
+    if isinstance(rule.name, str):
+        return rule.name
+    return str(rule.name.get("en") or next(iter(rule.name.values()), ""))
+
+
+def route(
+    rules: tuple[RoutingRule, ...],
+    values: Mapping[str, Any],
+    previous: Mapping[str, Any] | None,
+    now: datetime,
+) -> RoutingDecision:
+    """Evaluate `rules` on a ticket's `values`; first match wins unless `continue`."""
+    assign: Assignment | None = None
+    updates: dict[str, Any] = {}
+    tags: list[str] = []
+    matched: list[str] = []
+    current = values
+    for rule in rules:
+        if rule.when is not None and not rule.when(current, previous, now):
+            continue
+        matched.append(_name(rule))
+        if rule.assign is not None:
+            assign = rule.assign
+        if rule.set:
+            updates.update(rule.set)
+            # Later rules see what earlier ones set (a VIP rule raising the priority).
+            current = {**current, **rule.set}
+        tags.extend(t for t in rule.add_tags if t not in tags)
+        if not rule.continue_:
+            break
+    return RoutingDecision(assign, updates, tuple(tags), tuple(matched))
+
+
+def rule_keys(rules: tuple[RoutingRule, ...]) -> frozenset[str]:
+    """Every key the rules read: a change to one of them re-runs routing."""
+    keys: set[str] = set()
+    for rule in rules:
+        if rule.when is not None:
+            keys |= rule.when.fields
+    return frozenset(keys)

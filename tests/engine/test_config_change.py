@@ -67,7 +67,16 @@ def requester(db: Database) -> Actor:
 
 def changed(db: Database, tmp_path: Path, files: dict[str, str | None]) -> TicketService:
     """A service over the same database with a modified copy of the example bundle."""
-    return TicketService(db, load_bundle(make_bundle(tmp_path, files, base=EXAMPLE)))
+    return TicketService(
+        db,
+        load_bundle(
+            make_bundle(
+                tmp_path,
+                {**files, "routing/default.yaml": None, "routing/automations.yaml": None},
+                base=EXAMPLE,
+            )
+        ),
+    )
 
 
 def test_ticket_in_a_removed_state_is_reported_not_broken(
@@ -135,7 +144,12 @@ def test_ticket_of_a_removed_type_is_reported_not_broken(
     db: Database, tmp_path: Path, requester: Actor, agent: Actor
 ) -> None:
     old = TicketService(
-        db, load_bundle(make_bundle(tmp_path, {"ticket_types/printer.yaml": PRINTER}))
+        db,
+        load_bundle(
+            make_bundle(
+                tmp_path, {"ticket_types/printer.yaml": PRINTER, "routing/default.yaml": None}
+            )
+        ),
     )
     orphan = old.create_ticket(requester, "printer", title="卡纸", fields={"floor": "3"}).ticket.key
     kept = old.create_ticket(

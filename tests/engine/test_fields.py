@@ -94,7 +94,9 @@ def requester(db: Database) -> Actor:
 @pytest.fixture(scope="module")
 def gadget_bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
     root = tmp_path_factory.mktemp("gadget")
-    return load_bundle(make_bundle(root, {"ticket_types/gadget.yaml": GADGET}))
+    return load_bundle(
+        make_bundle(root, {"ticket_types/gadget.yaml": GADGET, "routing/default.yaml": None})
+    )
 
 
 @pytest.fixture
@@ -514,7 +516,18 @@ def test_new_field_needs_no_migration(
         "  - id: impact\n",
     )
     changed = TicketService(
-        db, load_bundle(make_bundle(tmp_path, {"ticket_types/it_incident.yaml": text}, EXAMPLE))
+        db,
+        load_bundle(
+            make_bundle(
+                tmp_path,
+                {
+                    "ticket_types/it_incident.yaml": text,
+                    "routing/default.yaml": None,
+                    "routing/automations.yaml": None,
+                },
+                EXAMPLE,
+            )
+        ),
     )
     new = incident(changed, requester, fields={"category": "software", "building": "B2"})
     assert new.ticket.data["building"] == "B2"

@@ -348,7 +348,12 @@ transitions:
 
 @pytest.fixture
 def chained(db: Database, tmp_path: Path) -> TicketService:
-    return TicketService(db, load_bundle(make_bundle(tmp_path, {"workflows/basic.yaml": CHAINED})))
+    return TicketService(
+        db,
+        load_bundle(
+            make_bundle(tmp_path, {"workflows/basic.yaml": CHAINED, "routing/default.yaml": None})
+        ),
+    )
 
 
 def test_chained_transition_runs_in_the_same_write(chained: TicketService, db: Database) -> None:
@@ -449,7 +454,11 @@ def test_guard_on_the_tickets_age(db: Database, tmp_path: Path) -> None:
     assert "older_than" in AGED
     clock = Clock()
     service = TicketService(
-        db, load_bundle(make_bundle(tmp_path, {"workflows/basic.yaml": AGED})), clock=clock
+        db,
+        load_bundle(
+            make_bundle(tmp_path, {"workflows/basic.yaml": AGED, "routing/default.yaml": None})
+        ),
+        clock=clock,
     )
     agent = make_user(db, "li.wei@example.com")
     key = service.create_ticket(

@@ -36,6 +36,7 @@ __all__ = [
     "Event",
     "Membership",
     "Outbox",
+    "RoutingPointer",
     "Team",
     "Ticket",
     "TicketCounter",
@@ -239,6 +240,15 @@ class TicketLink(Base):
     target_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     kind: Mapped[str] = mapped_column(String(32))  # relates | duplicates | merged_into | split_from
     created_at: Mapped[datetime]
+
+
+class RoutingPointer(Base):
+    """The member of a team assigned last by round robin: shared by every process."""
+
+    __tablename__ = "routing_pointers"
+
+    team_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_user_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ConfigVersion(Base):

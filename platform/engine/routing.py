@@ -1,0 +1,149 @@
+"""Routing in the engine: run the bundle's rules on a ticket and assign by strategy.
+
+The rules and the choice of agent are pure (`gongdan.rules.routing`,
+`gongdan.rules.assignment`); this module loads the candidates (members, away flags,
+open-ticket counts) and the team's round-robin pointer, and writes the outcome with an
+event that says which rules matched and why the ticket went where it went.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from gongdan.engine.context import WriteContext
+from gongdan.engine.db.models import Membership, RoutingPointer, Ticket, User
+from gongdan.forms.data import condition_values
+from gongdan.rules.actions import Assignment
+from gongdan.rules.assignment import Candidate, choose_agent
+from gongdan.rules.routing import route, rule_keys
+
+__all__ = ["OPEN_CATEGORIES", "assign_by_strategy", "load_candidates", "route_ticket"]
+
+OPEN_CATEGORIES = ("new", "open", "pending")
+
+
+def load_candidates(ctx: WriteContext, team_id: str) -> list[Candidate]:
+    """Members of a team with an active account, with their open-ticket counts (one query)."""
+    open_count = (
+        select(Ticket.assignee_id, func.count().label("n"))
+        .where(Ticket.state_category.in_(OPEN_CATEGORIES), Ticket.assignee_id.is_not(None))
+        .group_by(Ticket.assignee_id)
+        .subquery()
+    )
+    rows = ctx.session.execute(
+        select(
+            User.id,
+            User.email,
+            User.away,
+            Membership.skills,
+            Membership.capacity,
+            func.coalesce(open_count.c.n, 0),
+        )
+        .join(Membership, and_(Membership.user_id == User.id, Membership.team_id == team_id))
+        .outerjoin(open_count, open_count.c.assignee_id == User.id)
+        .where(User.active.is_(True), User.role.in_(("agent", "admin")))
+    ).all()
+    return [
+        Candidate(row[0], row[1], bool(row[2]), frozenset(row[3] or ()), row[4], int(row[5]))
+        for row in rows
+    ]
+
+
+def _pointer(ctx: WriteContext, team_id: str) -> RoutingPointer:
+    """The team's round-robin pointer, locked until commit (serialises choosers)."""
+    dialect = ctx.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    ctx.session.execute(
+        insert(RoutingPointer).values(team_id=team_id, last_user_id=None).on_conflict_do_nothing()
+    )
+    statement = select(RoutingPointer).where(RoutingPointer.team_id == team_id)
+    if dialect == "postgresql":
+        statement = statement.with_for_update()
+    pointer = ctx.session.scalars(statement.execution_options(populate_existing=True)).one()
+    return pointer
+
+
+def assign_by_strategy(
+    ctx: WriteContext, ticket: Ticket, assignment: Assignment, *, source: str
+) -> dict[str, Any]:
+    """Put the ticket in the assignment's team and pick an agent by its strategy.
+    Returns the routing detail recorded in the event."""
+    team_id = assignment.team
+    detail: dict[str, Any] = {"team": team_id, "strategy": assignment.strategy, "source": source}
+    if team_id is None or team_id not in ctx.bundle.teams:
+        detail["reason"] = f"no team '{team_id}'"
+        return detail
+    before = {"team": ticket.team_id, "assignee": ticket.assignee_id}
+    ticket.team_id = team_id
+    if assignment.user:
+        user = ctx.user_by_email(assignment.user, what="assignee")
+        ticket.assignee_id = user.id
+        detail.update(assignee=user.email, reason="named in the rule")
+    else:
+        pointer = _pointer(ctx, team_id) if assignment.strategy == "round_robin" else None
+        choice = choose_agent(
+            assignment.strategy,
+            load_candidates(ctx, team_id),
+            skills=assignment.skills,
+            last_assigned=pointer.last_user_id if pointer is not None else None,
+        )
+        ticket.assignee_id = choice.agent.user_id if choice.agent is not None else None
+        if pointer is not None and choice.agent is not None:
+            pointer.last_user_id = choice.agent.user_id
+        detail.update(assignee=choice.agent.email if choice.agent else None, reason=choice.reason)
+    if (ticket.team_id, ticket.assignee_id) != (before["team"], before["assignee"]):
+        ticket.updated_at = ctx.now
+    return detail
+
+
+def _still_fits(ctx: WriteContext, ticket: Ticket, assignment: Assignment) -> bool:
+    """Whether the ticket already sits where `assignment` would put it: same team, and an
+    assignee who is a member with the skills it asks for (re-routing keeps them)."""
+    if ticket.team_id != assignment.team or ticket.assignee_id is None:
+        return False
+    member = next(
+        (c for c in load_candidates(ctx, ticket.team_id) if c.user_id == ticket.assignee_id), None
+    )
+    needed = assignment.skills if assignment.strategy == "skills" else frozenset()
+    return member is not None and needed <= member.skills
+
+
+def route_ticket(
+    ctx: WriteContext,
+    ticket: Ticket,
+    *,
+    previous: dict[str, Any] | None = None,
+    changed: frozenset[str] | None = None,
+) -> None:
+    """Run the routing rules on `ticket` (on create, or when `changed` keys are read by
+    the rules) and record what they did."""
+    rules = ctx.bundle.routing_rules
+    if not rules or (changed is not None and not changed & rule_keys(rules)):
+        return
+    ticket_type = ctx.ticket_type(ticket)
+    values = condition_values(ticket_type.fields, ctx.values(ticket))
+    decision = route(rules, values, previous, ctx.now)
+    if not decision.matched:
+        return
+    before = {"team": ticket.team_id, "priority": ticket.priority, "tags": list(ticket.tags or ())}
+    data = dict(ticket.data or {})
+    for name, value in decision.set.items():
+        if name in ("priority", "title", "description"):
+            setattr(ticket, name, value)
+        else:
+            data[name] = value
+    ticket.data = data
+    if decision.add_tags:
+        tags = list(ticket.tags or ())
+        ticket.tags = tags + [t for t in decision.add_tags if t not in tags]
+    detail: dict[str, Any] = {"rules": list(decision.matched)}
+    if decision.assign is not None and not _still_fits(ctx, ticket, decision.assign):
+        detail.update(assign_by_strategy(ctx, ticket, decision.assign, source="routing"))
+    after = {"team": ticket.team_id, "priority": ticket.priority, "tags": list(ticket.tags or ())}
+    assignee = ctx.user(ticket.assignee_id)
+    after["assignee"] = assignee.email if assignee is not None else None
+    ctx.event(ticket, "ticket.routed", before=before, after=after, detail=detail)

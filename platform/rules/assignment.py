@@ -1,0 +1,83 @@
+"""Choosing an agent in a team: round robin, least loaded, skills, or manual.
+
+Pure decisions over candidates the caller loads (with their open-ticket counts and the
+team's round-robin pointer); the caller stores the new pointer. Away agents and agents
+at capacity never qualify; when nobody does, the ticket stays in the team queue and
+the reason says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["STRATEGIES", "Candidate", "Choice", "choose_agent"]
+
+STRATEGIES = ("least_loaded", "manual", "round_robin", "skills")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A team member as routing sees them."""
+
+    user_id: int
+    email: str
+    away: bool
+    skills: frozenset[str]
+    capacity: int | None
+    open_tickets: int
+
+    @property
+    def has_room(self) -> bool:
+        return self.capacity is None or self.open_tickets < self.capacity
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The agent chosen (None: the team queue) and why."""
+
+    agent: Candidate | None
+    reason: str
+
+
+def _eligible(
+    candidates: Sequence[Candidate], skills: frozenset[str]
+) -> tuple[list[Candidate], str]:
+    pool = sorted(candidates, key=lambda c: c.user_id)
+    if not pool:
+        return [], "the team has no members with an account"
+    present = [c for c in pool if not c.away]
+    if not present:
+        return [], "every member of the team is away"
+    skilled = [c for c in present if skills <= c.skills]
+    if not skilled:
+        return [], f"nobody present has the skills {', '.join(sorted(skills))}"
+    free = [c for c in skilled if c.has_room]
+    if not free:
+        return [], "everyone who qualifies is at capacity"
+    return free, ""
+
+
+def choose_agent(
+    strategy: str,
+    candidates: Sequence[Candidate],
+    *,
+    skills: frozenset[str] = frozenset(),
+    last_assigned: int | None = None,
+) -> Choice:
+    """Pick an agent by `strategy`; `last_assigned` is the team's round-robin pointer
+    (the user id assigned last), so several processes share one fair rotation."""
+    if strategy == "manual":
+        return Choice(None, "manual: the ticket waits in the team queue")
+    pool, why = _eligible(candidates, skills if strategy == "skills" else frozenset())
+    if not pool:
+        return Choice(None, why)
+    if strategy == "round_robin":
+        after = [c for c in pool if last_assigned is not None and c.user_id > last_assigned]
+        chosen = after[0] if after else pool[0]
+        return Choice(chosen, "round robin: next in turn")
+    if strategy in ("least_loaded", "skills"):
+        chosen = min(pool, key=lambda c: (c.open_tickets, c.user_id))
+        what = "least loaded" if strategy == "least_loaded" else "has the skills, least loaded"
+        return Choice(chosen, f"{what} ({chosen.open_tickets} open)")
+    raise ValueError(f"unknown strategy '{strategy}'")
