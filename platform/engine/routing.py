@@ -103,11 +103,10 @@ def assign_by_strategy(
 def _still_fits(ctx: WriteContext, ticket: Ticket, assignment: Assignment) -> bool:
     """Whether the ticket already sits where `assignment` would put it: same team, and an
     assignee who is a member with the skills it asks for (re-routing keeps them)."""
-    if ticket.team_id != assignment.team or ticket.assignee_id is None:
+    team = assignment.team
+    if team is None or ticket.team_id != team or ticket.assignee_id is None:
         return False
-    member = next(
-        (c for c in load_candidates(ctx, ticket.team_id) if c.user_id == ticket.assignee_id), None
-    )
+    member = next((c for c in load_candidates(ctx, team) if c.user_id == ticket.assignee_id), None)
     needed = assignment.skills if assignment.strategy == "skills" else frozenset()
     return member is not None and needed <= member.skills
 
