@@ -30,6 +30,20 @@ class WriteContext:
     now: datetime
     events: list[Event] = field(default_factory=list)
     _users: dict[int, User] = field(default_factory=dict)
+    # Automations running now (outermost first): the loop guard of `automations`.
+    automation_stack: list[str] = field(default_factory=list)
+
+    def as_system(self) -> WriteContext:
+        """The same unit of work acting as the system (declared actions, automations)."""
+        return WriteContext(
+            self.session,
+            self.bundle,
+            Actor.system(),
+            self.now,
+            self.events,
+            self._users,
+            self.automation_stack,
+        )
 
     # Reading -----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from gongdan.engine.automations import run_automations
 from gongdan.engine.config.bundle import TicketTypeDef
 from gongdan.engine.config.schemas import PRIORITIES
 from gongdan.engine.context import WriteContext
@@ -277,6 +278,7 @@ def create_ticket(
     from gongdan.engine.transitions import run_actions
 
     run_actions(ctx, ticket, workflow.on_enter.get(state, ()), source=f"on_enter:{state}")
+    run_automations(ctx, ticket, "ticket.created")
     return ticket
 
 
@@ -369,6 +371,7 @@ def update_ticket(
     ctx.event(ticket, "ticket.updated", before=before, after=after)
     ctx.outbox("ticket.updated", {"ticket": ticket.key, "fields": sorted(after)})
     route_ticket(ctx, ticket, previous=before_values, changed=frozenset(after))
+    run_automations(ctx, ticket, "ticket.updated", previous=before_values)
     return ticket
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from gongdan.engine.automations import run_automations
 from gongdan.engine.config.bundle import TransitionDef
 from gongdan.engine.context import WriteContext
 from gongdan.engine.db.models import Comment, Ticket
-from gongdan.engine.decisions import Actor, transition_problems
+from gongdan.engine.decisions import transition_problems
 from gongdan.engine.routing import assign_by_strategy
 from gongdan.engine.tickets import (
     _clean_text,
@@ -145,6 +146,7 @@ def take_transition(
         source=f"on_enter:{target.id}",
         depth=depth,
     )
+    run_automations(ctx, ticket, "ticket.transitioned", previous=values, depth=depth)
     return ticket
 
 
@@ -175,9 +177,7 @@ def run_actions(
                     },
                 )
                 continue
-            system = WriteContext(
-                ctx.session, ctx.bundle, Actor.system(), ctx.now, ctx.events, ctx._users
-            )
+            system = ctx.as_system()
             take_transition(system, ticket.key, str(action.value), depth=depth + 1)
             continue
         _run_immediate(ctx, ticket, action, source)
