@@ -26,12 +26,14 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from itertools import accumulate
+from typing import NamedTuple
 
 from gongdan.rules.calendar import Calendar, Interval
 from gongdan.rules.durations import Duration
 
 __all__ = [
     "MAX_IDLE_SECONDS",
+    "MAX_SPAN_YEARS",
     "CountedInterval",
     "business_deadline",
     "business_seconds_between",
@@ -40,8 +42,10 @@ __all__ = [
 ]
 
 MAX_IDLE_SECONDS = 3 * 366 * 86400  # no working time for this long: give up on a deadline
+MAX_SPAN_YEARS = 400  # the most local years one timeline holds (~30 MB for an office)
 MAX_YEAR = 9998  # the last local year a timeline covers (it ends on 9999-01-01)
-MIN_YEAR = 1
+MIN_YEAR = 2  # year 1 begins, in zones east of UTC, before datetime can show it
+YEAR_BOUND_SECONDS = 367 * 86400  # more than any local year lasts, DST changes and all
 
 _MEMO_KEY = "business_time.timeline"
 _MICRO = 1_000_000
@@ -52,8 +56,8 @@ _ONE_DAY = timedelta(days=1)
 class CountedInterval:
     """One stretch of working time counted towards a deadline.
 
-    `seconds` is how many whole business seconds elapsed from the start reach while in
-    this stretch; over a deadline's stretches they add up to the duration exactly.
+    `seconds` is what the stretch adds to the count of whole business seconds since the
+    start, so a deadline's stretches add up to its duration exactly.
     """
 
     day: date  # the calendar's local date whose working hours these are
@@ -114,29 +118,25 @@ def business_deadline(calendar: Calendar, start: datetime, duration: Duration) -
     hours begins at the next interval. The result is in the calendar's time zone; a zero
     duration gives `start` itself. Raises `ValueError` for a naive `start`, or when the
     calendar has no working time for three years before the deadline is reached.
+
+    Compare results as instants in UTC: Python compares two datetimes of one zone by
+    their wall clocks, and an ambiguous local time is never == one of another zone.
     """
-    instant, micro = _instant(start)
-    timeline = _cover(calendar, instant)
-    seconds = duration.days * timeline.day_seconds + duration.seconds
-    if seconds <= 0:
+    run = _run(calendar, start, duration)
+    if run is None:
         return start.astimezone(calendar.timezone)
-    _, position, inside = _locate_instant(timeline, instant)
-    carry = micro if inside else 0
-    target = position + seconds
-    timeline = _reach(calendar, timeline, target, carry > 0, instant)
-    last = _locate_position(timeline, target, carry > 0)
-    moment = timeline.ends[last] - (timeline.totals[last] - target)
-    return _as_datetime(moment, carry, calendar.timezone)
+    timeline, last = run.timeline, run.last
+    moment = timeline.ends[last] - (timeline.totals[last] - run.target)
+    return _as_datetime(moment, run.carry, calendar.timezone)
 
 
 def business_seconds_between(calendar: Calendar, start: datetime, end: datetime) -> int:
     """Whole seconds of business time in [start, end); 0 when `end` is not after `start`."""
-    if end <= start:
-        return 0
     first, first_micro = _instant(start)
     last, last_micro = _instant(end)
-    _cover(calendar, first)
-    timeline = _cover(calendar, last)
+    if (last, last_micro) <= (first, first_micro):
+        return 0
+    timeline = _cover(calendar, first, last)
     _, begin, begin_inside = _locate_instant(timeline, first)
     _, finish, finish_inside = _locate_instant(timeline, last)
     micros = (finish - begin) * _MICRO
@@ -151,28 +151,23 @@ def explain_deadline(
 
     The first begins at `start` (or the next interval), the last ends at the deadline.
     """
-    instant, micro = _instant(start)
-    timeline = _cover(calendar, instant)
-    seconds = duration.days * timeline.day_seconds + duration.seconds
-    if seconds <= 0:
+    run = _run(calendar, start, duration)
+    if run is None:
         return []
-    first, position, inside = _locate_instant(timeline, instant)
-    carry = micro if inside else 0
-    target = position + seconds
-    timeline = _reach(calendar, timeline, target, carry > 0, instant)
-    last = _locate_position(timeline, target, carry > 0)
-    zone = calendar.timezone
+    timeline, zone = run.timeline, calendar.timezone
     stretches: list[CountedInterval] = []
     counted = 0
-    for index in range(first, last + 1):
+    for index in range(run.first, run.last + 1):
         begin, begin_micro = timeline.starts[index], 0
-        if index == first and inside:
-            begin, begin_micro = instant, micro
+        if index == run.first and run.inside:
+            begin, begin_micro = run.instant, run.micro
         end, end_micro = timeline.ends[index], 0
-        upto = timeline.totals[index] - position - (1 if carry else 0)
-        if index == last:
-            end, end_micro = end - (timeline.totals[index] - target), carry
-            upto = seconds
+        # Whole seconds counted at this stretch's end: the start's microseconds make the
+        # count tick over just before each interval's end.
+        upto = timeline.totals[index] - run.position - (1 if run.carry else 0)
+        if index == run.last:
+            end, end_micro = end - (timeline.totals[index] - run.target), run.carry
+            upto = run.target - run.position
         stretches.append(
             CountedInterval(
                 day=timeline.days[index],
@@ -183,6 +178,37 @@ def explain_deadline(
         )
         counted = upto
     return stretches
+
+
+class _Run(NamedTuple):
+    """Where a deadline computation starts and ends on a timeline."""
+
+    timeline: _Timeline
+    instant: int  # the start, in POSIX seconds
+    micro: int  # and its microseconds
+    inside: bool  # whether the start is inside a working interval
+    carry: int  # the microseconds carried to the deadline (those of a start inside)
+    first: int  # the first interval counted
+    position: int  # business seconds counted at the start
+    target: int  # business seconds counted at the deadline
+    last: int  # the interval the deadline falls in
+
+
+def _run(calendar: Calendar, start: datetime, duration: Duration) -> _Run | None:
+    """Locate the start and the deadline; None for a zero duration."""
+    instant, micro = _instant(start)
+    timeline = _cover(calendar, instant, instant)
+    seconds = duration.days * timeline.day_seconds + duration.seconds
+    if seconds <= 0:
+        return None
+    first, position, inside = _locate_instant(timeline, instant)
+    carry = micro if inside else 0
+    if position + seconds >= timeline.at_hi:  # the deadline may lie beyond the timeline
+        timeline = _reach(calendar, timeline, instant, seconds, carry > 0)
+        first, position, inside = _locate_instant(timeline, instant)
+    target = position + seconds
+    last = _locate_position(timeline, target, carry > 0)
+    return _Run(timeline, instant, micro, inside, carry, first, position, target, last)
 
 
 def _instant(moment: datetime) -> tuple[int, int]:
@@ -218,38 +244,86 @@ def _locate_position(timeline: _Timeline, target: int, strict: bool) -> int:
     return bisect_left(timeline.totals, target)
 
 
-def _cover(calendar: Calendar, instant: int) -> _Timeline:
-    """The calendar's timeline, grown if needed to cover `instant`."""
-    timeline = calendar.memo.get(_MEMO_KEY)
-    if isinstance(timeline, _Timeline) and timeline.lo <= instant < timeline.hi:
+def _cover(calendar: Calendar, earliest: int, latest: int, end_year: int = 0) -> _Timeline:
+    """The calendar's timeline, covering both instants and the local years before
+    `end_year`: the one kept in the memo, grown or started afresh as needed.
+
+    Callers use the snapshot returned, never the memo again: another thread may swap in
+    a snapshot grown elsewhere, which would not cover their instants.
+    """
+    kept = calendar.memo.get(_MEMO_KEY)
+    timeline = kept if isinstance(kept, _Timeline) else None
+    if (
+        timeline is not None
+        and timeline.lo <= earliest
+        and latest < timeline.hi
+        and end_year <= timeline.end_year
+    ):
         return timeline
-    year = _local_year(calendar, instant)
-    if not isinstance(timeline, _Timeline):
-        timeline = _grow(calendar, None, year, year + 1)
-    while not timeline.lo <= instant < timeline.hi:
-        first = min(timeline.first_year, year - (instant < timeline.lo))
-        end = max(timeline.end_year, year + 1 + (instant >= timeline.hi))
-        timeline = _grow(calendar, timeline, first, end)
+    first = _local_year(calendar, earliest)
+    end = max(_local_year(calendar, latest) + 1, end_year)
+    while True:
+        timeline = _widened(calendar, timeline, first, end)
+        # Where the clock goes back over midnight, a year's first instants read the year
+        # before: add a year.
+        if earliest < timeline.lo:
+            first -= 1
+        elif latest >= timeline.hi:
+            end += 1
+        else:
+            break
     calendar.memo[_MEMO_KEY] = timeline
     return timeline
 
 
 def _reach(
-    calendar: Calendar, timeline: _Timeline, target: int, strict: bool, since: int
+    calendar: Calendar, timeline: _Timeline, instant: int, seconds: int, strict: bool
 ) -> _Timeline:
-    """The timeline, grown forward until the count can reach `target`."""
-    while target > timeline.at_hi or (strict and target == timeline.at_hi):
-        last_work = max(since, timeline.ends[-1] if timeline.ends else timeline.lo)
+    """A timeline covering `instant` and long enough to count `seconds` of business time
+    from it (and a moment more, when `strict`)."""
+    while True:
+        missing = _locate_instant(timeline, instant)[1] + seconds - timeline.at_hi
+        if missing < 0 or (missing == 0 and not strict):
+            return timeline
+        last_work = max(instant, timeline.ends[-1] if timeline.ends else timeline.lo)
         if timeline.hi - last_work > MAX_IDLE_SECONDS:
             raise ValueError(
                 f"calendar '{calendar.id}' has no working time for three years after "
                 f"{_as_datetime(last_work, 0, calendar.timezone).isoformat()}"
             )
-        weekly = calendar.weekly_seconds or 1
-        years = max(1, (target - timeline.at_hi) // (weekly * 52))
-        timeline = _grow(calendar, timeline, timeline.first_year, timeline.end_year + years)
-        calendar.memo[_MEMO_KEY] = timeline
-    return timeline
+        if missing > (MAX_YEAR + 1 - timeline.end_year) * YEAR_BOUND_SECONDS:
+            raise ValueError(_out_of_years(calendar))
+        # Grow by as many years as the weekly hours suggest, so that a long duration
+        # builds its years in one go.
+        weekly = calendar.weekly_seconds
+        years = max(1, missing // (weekly * 52)) if weekly else 1
+        end_year = min(timeline.end_year + years, MAX_YEAR + 1)
+        timeline = _cover(calendar, instant, instant, end_year)
+
+
+def _out_of_years(calendar: Calendar) -> str:
+    return (
+        f"calendar '{calendar.id}': business time is counted only within the years "
+        f"{MIN_YEAR}-{MAX_YEAR}"
+    )
+
+
+def _widened(
+    calendar: Calendar, timeline: _Timeline | None, first_year: int, end_year: int
+) -> _Timeline:
+    """A timeline covering local years [first_year, end_year): `timeline` grown, or a
+    fresh one if growing it would make it longer than `MAX_SPAN_YEARS`."""
+    if end_year - first_year > MAX_SPAN_YEARS:
+        raise ValueError(
+            f"calendar '{calendar.id}': business time is counted over at most "
+            f"{MAX_SPAN_YEARS} years at once"
+        )
+    if timeline is not None:
+        wide_first = min(first_year, timeline.first_year)
+        wide_end = max(end_year, timeline.end_year)
+        if wide_end - wide_first <= MAX_SPAN_YEARS:
+            return _grow(calendar, timeline, wide_first, wide_end)
+    return _grow(calendar, None, first_year, end_year)
 
 
 def _local_year(calendar: Calendar, instant: int) -> int:
@@ -264,10 +338,7 @@ def _grow(
 ) -> _Timeline:
     """A timeline for local years [first_year, end_year), reusing what `timeline` has."""
     if first_year < MIN_YEAR or end_year > MAX_YEAR + 1:
-        raise ValueError(
-            f"calendar '{calendar.id}': business time is counted only within the years "
-            f"{MIN_YEAR}-{MAX_YEAR}"
-        )
+        raise ValueError(_out_of_years(calendar))
     if timeline is None:
         return _assemble(calendar, first_year, end_year, _build(calendar, first_year, end_year), 0)
     before = _build(calendar, first_year, timeline.first_year)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -66,6 +67,13 @@ def moment(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def utc(instant: datetime) -> datetime:
+    """`instant` in UTC, to compare instants. Aware datetimes in one zone compare by wall
+    clock (01:30 EDT == 01:30 EST in New York), and across zones an ambiguous local time
+    is never == anything (PEP 495), so deadlines are compared in UTC."""
+    return instant.astimezone(UTC)
+
+
 # --- the tables ---------------------------------------------------------------------
 
 
@@ -76,16 +84,23 @@ def test_deadline(case: Mapping[str, Any]) -> None:
     deadline = business_deadline(calendar, start, duration)
     assert deadline.isoformat() == case["deadline"]
     assert deadline.tzinfo is calendar.timezone
-    # The target is met exactly at the deadline, and not one second earlier.
+    # The target is met exactly at the deadline, and not one second earlier (in real
+    # time: arithmetic on an aware datetime moves its wall clock).
     seconds = duration.total_seconds(calendar.working_day_seconds)
     assert business_seconds_between(calendar, start, deadline) == seconds
-    assert business_seconds_between(calendar, start, deadline - ONE_SECOND) == seconds - 1
+    just_before = deadline.astimezone(UTC) - ONE_SECOND
+    assert business_seconds_between(calendar, start, just_before) == seconds - 1
     stretches = explain_deadline(calendar, start, duration)
     assert sum(stretch.seconds for stretch in stretches) == seconds
-    assert stretches[-1].end == deadline
+    assert utc(stretches[-1].end) == utc(deadline)
     if "explain" in case:
         assert [
-            [stretch.day.isoformat(), stretch.start.isoformat(), stretch.end.isoformat(), stretch.seconds]
+            [
+                stretch.day.isoformat(),
+                stretch.start.isoformat(),
+                stretch.end.isoformat(),
+                stretch.seconds,
+            ]
             for stretch in stretches
         ] == case["explain"]
 
@@ -107,7 +122,7 @@ def test_working_intervals(case: Mapping[str, Any]) -> None:
 
 def test_the_fixture_copy_of_cn_business_is_the_shipped_calendar() -> None:
     with CONFIG_CALENDARS.open(encoding="utf-8") as stream:
-        documents = list(yaml.load_all(stream, Loader=FixtureLoader))  # noqa: S506
+        documents = list(yaml.load_all(stream, Loader=FixtureLoader))
     shipped = next(doc for doc in documents if doc and doc.get("id") == "cn_business")
     ours = CALENDARS["cn_business"]
     assert compiled("cn_business", shipped) == dataclasses.replace(ours, name=shipped["name"])
@@ -119,7 +134,7 @@ def test_the_fixture_copy_of_cn_business_is_the_shipped_calendar() -> None:
 def test_a_zero_duration_is_the_start_itself() -> None:
     calendar = CALENDARS["nine_to_six"]
     start = moment("2026-03-14T10:00:00+00:00")  # a Saturday: outside hours
-    assert business_deadline(calendar, start, Duration()) == start
+    assert utc(business_deadline(calendar, start, Duration())) == start
     assert business_deadline(calendar, start, Duration()).tzinfo is calendar.timezone
     assert explain_deadline(calendar, start, Duration()) == []
 
@@ -152,7 +167,9 @@ def test_an_empty_week_gives_up() -> None:
         workdays=frozenset(),
     )
     with pytest.raises(ValueError, match="no working time"):
-        business_deadline(calendar, moment("2026-01-01T00:00:00+00:00"), Duration(days=1, seconds=1))
+        business_deadline(
+            calendar, moment("2026-01-01T00:00:00+00:00"), Duration(days=1, seconds=1)
+        )
 
 
 def test_a_deadline_beyond_the_last_year_is_refused() -> None:
@@ -165,12 +182,14 @@ def test_a_hundred_years_is_exact() -> None:
     calendar = CALENDARS["cn_factory_24x7"]
     start = moment("2026-03-16T08:00:00+08:00")
     deadline = business_deadline(calendar, start, parse_duration("5214w2d"))  # 36,500 days
-    assert deadline == start + timedelta(days=36_500)
+    assert utc(deadline) == utc(start) + timedelta(days=36_500)
     assert business_seconds_between(calendar, start, deadline) == 36_500 * 86_400
 
 
 def test_starts_before_the_cached_years() -> None:
-    calendar = compiled("fresh", {"timezone": "Asia/Shanghai", "hours": {"mon-fri": ["09:00-18:00"]}})
+    calendar = compiled(
+        "fresh", {"timezone": "Asia/Shanghai", "hours": {"mon-fri": ["09:00-18:00"]}}
+    )
     later = moment("2026-03-13T17:30:00+08:00")
     assert business_deadline(calendar, later, parse_duration("4h")).isoformat() == (
         "2026-03-16T12:30:00+08:00"
@@ -185,16 +204,36 @@ def test_starts_before_the_cached_years() -> None:
     )
 
 
+def test_a_timeline_spans_at_most_400_years() -> None:
+    calendar = compiled(
+        "span", {"timezone": "Asia/Shanghai", "hours": {"mon-fri": ["09:00-18:00"]}}
+    )
+    start = moment("2026-03-13T17:30:00+08:00")
+    far = moment("2626-03-17T17:30:00+08:00")  # also a Friday
+    with pytest.raises(ValueError, match="at most 400 years"):
+        business_seconds_between(calendar, start, far)
+    # Far apart queries each get a timeline of their own.
+    for _ in range(2):
+        for when, expected in (
+            (start, "2026-03-16T12:30:00+08:00"),
+            (far, "2626-03-20T12:30:00+08:00"),
+        ):
+            assert business_deadline(calendar, when, parse_duration("4h")).isoformat() == expected
+
+
 def test_a_subdivision_the_package_does_not_know_is_a_problem() -> None:
     raw = {
         "timezone": "America/New_York",
         "hours": {"mon-fri": ["09:00-17:00"]},
-        "public_holidays": {"country": "US", "subdivision": "CX"},
+        "public_holidays": {"country": "US", "subdivision": "CAL"},
     }
     calendar, problems = compile_calendar("bad", raw)
     assert calendar is None
     assert problems == [
-        (("public_holidays", "subdivision"), "country 'US' has no subdivision 'CX' (did you mean 'CA'?)")
+        (
+            ("public_holidays", "subdivision"),
+            "country 'US' has no subdivision 'CAL' (did you mean 'CA'?)",
+        )
     ]
 
 
@@ -221,7 +260,10 @@ def reference_instant(zone: tzinfo, day: date, minute: int) -> datetime:
         return min(real)
     instant = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)  # before the jump
     while instant.astimezone(zone).replace(tzinfo=None) < wall:
-        instant += timedelta(minutes=1)  # transitions happen on whole minutes
+        instant += timedelta(minutes=1)
+    # Jumps need not fall on a whole minute of UTC (the right/ zones count leap seconds).
+    while (instant - ONE_SECOND).astimezone(zone).replace(tzinfo=None) >= wall:
+        instant -= ONE_SECOND
     return instant
 
 
@@ -237,6 +279,7 @@ def reference_intervals(calendar: Calendar, start: datetime) -> Iterator[tuple[d
 
 
 def reference_deadline(calendar: Calendar, start: datetime, seconds: int) -> datetime:
+    start = start.astimezone(UTC)  # so that adding is real time, not wall-clock time
     remaining = timedelta(seconds=seconds)
     for first, last in reference_intervals(calendar, start):
         begin = max(first, start)
@@ -248,6 +291,7 @@ def reference_deadline(calendar: Calendar, start: datetime, seconds: int) -> dat
 
 
 def reference_between(calendar: Calendar, start: datetime, end: datetime) -> int:
+    start, end = utc(start), utc(end)
     total = timedelta()
     for first, last in reference_intervals(calendar, start):
         if first >= end:
@@ -258,10 +302,10 @@ def reference_between(calendar: Calendar, start: datetime, end: datetime) -> int
 
 def in_working_time(calendar: Calendar, instant: datetime) -> bool:
     """Whether `instant` is inside a working interval or at its very end."""
-    for first, last in reference_intervals(calendar, instant - timedelta(days=2)):
-        if first < instant <= last:
+    for first, last in reference_intervals(calendar, instant.astimezone(UTC) - timedelta(days=2)):
+        if first < utc(instant) <= last:
             return True
-        if first >= instant:
+        if first >= utc(instant):
             return False
     raise AssertionError("unreachable")
 
@@ -290,9 +334,9 @@ dst_starts = st.sampled_from(["2026-03-07", "2026-03-08", "2026-10-31", "2026-11
         lambda offset: datetime.fromisoformat(f"{day}T00:00:00-05:00") + timedelta(seconds=offset)
     )
 )
-durations = st.builds(
-    Duration, days=st.integers(0, 4), seconds=st.integers(0, 40 * 3600)
-).filter(lambda duration: duration != Duration())
+durations = st.builds(Duration, days=st.integers(0, 4), seconds=st.integers(0, 40 * 3600)).filter(
+    lambda duration: duration != Duration()
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -302,7 +346,7 @@ def test_deadlines_agree_with_the_reference(
 ) -> None:
     seconds = duration.total_seconds(calendar.working_day_seconds)
     deadline = business_deadline(calendar, start, duration)
-    assert deadline == reference_deadline(calendar, start, seconds)
+    assert utc(deadline) == reference_deadline(calendar, start, seconds)
     assert deadline.tzinfo is calendar.timezone
     assert in_working_time(calendar, deadline)
 
@@ -317,10 +361,10 @@ def test_measuring_a_deadline_gives_back_the_duration(
     assert business_seconds_between(calendar, start, deadline) == seconds
     stretches = explain_deadline(calendar, start, duration)
     assert sum(stretch.seconds for stretch in stretches) == seconds
-    assert stretches[0].start >= start
-    assert stretches[-1].end == deadline
-    for stretch, following in zip(stretches, stretches[1:], strict=False):
-        assert stretch.start < stretch.end <= following.start
+    assert utc(stretches[0].start) >= utc(start)
+    assert utc(stretches[-1].end) == utc(deadline)
+    for stretch, following in pairwise(stretches):
+        assert utc(stretch.start) < utc(stretch.end) <= utc(following.start)
 
 
 @settings(max_examples=200, deadline=None)
@@ -330,9 +374,11 @@ def test_deadlines_are_monotone_in_the_duration(
 ) -> None:
     day = calendar.working_day_seconds
     shorter, longer = sorted((one, other), key=lambda duration: duration.total_seconds(day))
-    assert business_deadline(calendar, start, shorter) <= business_deadline(calendar, start, longer)
+    early = utc(business_deadline(calendar, start, shorter))
+    late = utc(business_deadline(calendar, start, longer))
+    assert early <= late
     if shorter.total_seconds(day) < longer.total_seconds(day):
-        assert business_deadline(calendar, start, shorter) < business_deadline(calendar, start, longer)
+        assert early < late
 
 
 @settings(max_examples=300, deadline=None)
@@ -344,9 +390,33 @@ def test_between_agrees_with_the_reference(calendar: Calendar, start: datetime, 
 
 @settings(max_examples=100, deadline=None)
 @given(calendars, starts, starts)
-def test_the_start_zone_does_not_matter(calendar: Calendar, start: datetime, zone_of: datetime) -> None:
+def test_the_start_zone_does_not_matter(
+    calendar: Calendar, start: datetime, zone_of: datetime
+) -> None:
     elsewhere = start.astimezone(zone_of.tzinfo)
     duration = parse_duration("4h")
-    assert business_deadline(calendar, elsewhere, duration) == business_deadline(
-        calendar, start, duration
+    assert business_deadline(calendar, elsewhere, duration).isoformat() == (
+        business_deadline(calendar, start, duration).isoformat()
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    calendars,
+    st.timezones(),
+    st.datetimes(
+        min_value=datetime(2000, 1, 1),  # noqa: DTZ001 - hypothesis adds the zone
+        max_value=datetime(2030, 1, 1),  # noqa: DTZ001
+        timezones=st.timezones(),
+    ),
+    durations,
+)
+def test_any_calendar_zone_agrees_with_the_reference(
+    calendar: Calendar, zone: ZoneInfo, start: datetime, duration: Duration
+) -> None:
+    # Zones whose DST changes at midnight, by 30 minutes, or that skipped a whole day.
+    calendar = dataclasses.replace(calendar, timezone=zone)
+    seconds = duration.total_seconds(calendar.working_day_seconds)
+    deadline = business_deadline(calendar, start, duration)
+    assert utc(deadline) == reference_deadline(calendar, start, seconds)
+    assert business_seconds_between(calendar, start, deadline) == seconds
