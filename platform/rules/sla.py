@@ -1,4 +1,4 @@
-"""Compiled SLA policies (the business-time arithmetic lives in `calendar`)."""
+"""Compiled SLA policies (the business-time arithmetic lives in `business_time`)."""
 
 from __future__ import annotations
 
