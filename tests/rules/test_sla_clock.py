@@ -88,14 +88,14 @@ def test_met_exactly_at_the_deadline_is_met(stopped: datetime, breached: bool) -
 def test_escalations_fire_once_each_in_order() -> None:
     sla = start_sla(POLICY, CALENDAR, "normal", at(2, 9))
     assert check_due(sla, POLICY, CALENDAR, at(2, 9, 15))[1] == []
-    # First response breaches just after 09:30: the scheduler wakes then.
-    assert next_wakeup(sla, POLICY, CALENDAR) == at(2, 9, 30) + timedelta(microseconds=1)
+    # First response (1h) breaches just after 10:00: the scheduler wakes then.
+    assert next_wakeup(sla, POLICY, CALENDAR) == at(2, 10) + timedelta(microseconds=1)
     sla, happened = check_due(sla, POLICY, CALENDAR, at(2, 12, 12))  # 80% of 4h = 3h12m
     assert [(t, k) for t, k, _ in happened] == [
         ("resolution", "warning"),
         ("first_response", "breached"),
     ]
-    assert sla.clocks["first_response"].breached_at == at(2, 9, 30)
+    assert sla.clocks["first_response"].breached_at == at(2, 10)
     sla, again = check_due(sla, POLICY, CALENDAR, at(2, 12, 30))
     assert again == []
     assert next_wakeup(sla, POLICY, CALENDAR) == at(2, 13) + timedelta(microseconds=1)
