@@ -69,6 +69,7 @@ def merge_tickets(
     before: dict[str, Any] = {"state": source.state}
     if closed is not None:
         source.state, source.state_category = closed.id, closed.category
+        source.state_since = ctx.now
         source.closed_at = ctx.now
     source.merged_into_id = target.id
     source.updated_at = target.updated_at = ctx.now

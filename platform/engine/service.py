@@ -26,6 +26,7 @@ from gongdan.engine.db.models import Ticket
 from gongdan.engine.decisions import Actor, allowed_transitions
 from gongdan.engine.queries import TicketQuery, select_comments, select_events, select_tickets
 from gongdan.engine.records import CommentRecord, EventRecord, Page, TicketRecord, WriteResult
+from gongdan.engine.sla import sync_sla
 from gongdan.errors import Conflict
 from gongdan.forms.data import condition_values
 
@@ -66,6 +67,13 @@ class TicketService:
             raise
 
     def _result(self, ctx: WriteContext, ticket: Ticket) -> WriteResult:
+        """Finish a write: SLA clocks of every ticket it touched follow their ticket, then
+        the ticket as it is now and the events written."""
+        ctx.session.flush()
+        for ticket_id in dict.fromkeys(e.ticket_id for e in ctx.events if e.ticket_id):
+            touched = ctx.session.get(Ticket, ticket_id)
+            if touched is not None:
+                sync_sla(ctx, touched)
         ctx.session.flush()
         return WriteResult(ticket=ctx.record(ticket), events=ctx.event_records())
 

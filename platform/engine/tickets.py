@@ -20,6 +20,7 @@ from gongdan.engine.context import WriteContext
 from gongdan.engine.db.models import Attachment, Comment, Membership, Ticket, TicketCounter, User
 from gongdan.engine.decisions import priority_for
 from gongdan.engine.routing import route_ticket
+from gongdan.engine.sla import on_public_reply
 from gongdan.errors import PermissionDenied, ValidationFailed
 from gongdan.forms.data import check_ticket_data, condition_values
 
@@ -262,6 +263,7 @@ def create_ticket(
         config_version=ctx.bundle.version,
         created_at=ctx.now,
         updated_at=ctx.now,
+        state_since=ctx.now,
     )
     ctx.session.add(ticket)
     ctx.session.flush()
@@ -453,6 +455,7 @@ def add_comment(ctx: WriteContext, key: str, body: str, *, public: bool = True) 
         internal=not public,
     )
     if public:
+        on_public_reply(ctx, ticket, by_staff=ctx.actor.is_staff)
         ctx.outbox(
             "comment.added",
             {"ticket": ticket.key, "comment": comment.id, "by_staff": ctx.actor.is_staff},

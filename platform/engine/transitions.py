@@ -16,6 +16,7 @@ from gongdan.engine.context import WriteContext
 from gongdan.engine.db.models import Comment, Ticket
 from gongdan.engine.decisions import transition_problems
 from gongdan.engine.routing import assign_by_strategy
+from gongdan.engine.sla import on_public_reply
 from gongdan.engine.tickets import (
     _clean_text,
     _link_attachments,
@@ -102,6 +103,7 @@ def take_transition(
     ticket.data = data
     target = workflow.states[transition.target]
     ticket.state, ticket.state_category = target.id, target.category
+    ticket.state_since = ctx.now
     if target.category == "resolved":
         ticket.resolved_at = ctx.now
     elif target.category == "closed":
@@ -121,6 +123,8 @@ def take_transition(
                 created_at=ctx.now,
             )
         )
+        if public:
+            on_public_reply(ctx, ticket, by_staff=ctx.actor.is_staff)
     ctx.event(
         ticket,
         "ticket.transitioned",

@@ -180,9 +180,12 @@ def test_overlapping_transactions_on_postgresql_conflict(
     colleague = make_user(postgres, "wang.fang@example.com", teams=("service_desk",))
     key = incident(service, agent, requester="zhang.san@example.com").ticket.key
     both_read = threading.Barrier(2)
+    waited = threading.local()
 
     def hold_update(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("UPDATE tickets"):
+        # Hold each thread's first UPDATE of the ticket until both have read it.
+        if statement.startswith("UPDATE tickets") and not getattr(waited, "done", False):
+            waited.done = True
             both_read.wait(timeout=30)
 
     sa.event.listen(postgres.engine, "before_cursor_execute", hold_update)
