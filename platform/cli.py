@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from gongdan.cli_sla import add_sla_commands
 from gongdan.engine.config import schemas
 from gongdan.engine.config.loader import check_bundle
 from gongdan.engine.db.database import Database, database_url
@@ -82,6 +83,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    if not os.environ.get("GONGDAN_BROKER_URL"):
+        print(
+            "gongdan worker: set GONGDAN_BROKER_URL (e.g. redis://127.0.0.1:6379/0); "
+            "without a broker, `gongdan serve` runs background work in-process",
+            file=sys.stderr,
+        )
+        return 2
+    os.environ["GONGDAN_CONFIG_DIR"] = str(args.config)
+    extra = [a for a in args.celery_args if a != "--"]
+    command = [sys.executable, "-m", "celery", "-A", "gongdan.tasks", "worker", "--beat", *extra]
+    sys.stdout.flush()
+    os.execv(sys.executable, command)  # noqa: S606 - becomes the Celery worker: signals go to it
+    return 0  # pragma: no cover - execv does not return
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     db = Database(database_url())
     db.upgrade(args.revision)
@@ -140,6 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="seed demo users and tickets")
     serve.set_defaults(handler=cmd_serve)
 
+    worker = commands.add_parser(
+        "worker",
+        help="run `celery -A gongdan.tasks worker --beat` (needs $GONGDAN_BROKER_URL)",
+    )
+    # Everything after `worker` goes to celery (e.g. --concurrency 4): see `main`.
+    worker.set_defaults(handler=cmd_worker, celery_args=[])
+
     db = commands.add_parser("db", help="the database ($GONGDAN_DATABASE_URL)")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", help="apply migrations (Alembic)")
@@ -155,13 +179,20 @@ def build_parser() -> argparse.ArgumentParser:
     user_add.add_argument("--password")
     user_add.set_defaults(handler=cmd_user_add)
 
-    for sub in (check, export, serve, upgrade, user_add):
+    sla_leaves = add_sla_commands(commands)
+
+    for sub in (check, export, serve, worker, upgrade, user_add, *sla_leaves):
         sub.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if args.command == "worker":
+        args.celery_args = unknown
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     code: int = args.handler(args)
     return code
 

@@ -181,3 +181,90 @@ def test_serve_answers_healthz_on_the_given_host_and_port(tmp_path: Path) -> Non
         server.wait(timeout=30)
         if server.stdout is not None:
             server.stdout.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # Wednesday 30 Sept 17:00 + 4h: 1h that day, National Day holiday 1-7 Oct, then
+        # 3h on Thursday 8 Oct (09:00-12:00).
+        (
+            ["deadline", "--start", "2026-09-30T17:00+08:00", "--duration", "4h"],
+            "2026-10-08T12:00:00+08:00",
+        ),
+        # The same instant given in UTC: the answer keeps the calendar's offset.
+        (
+            ["deadline", "--start", "2026-09-30T09:00Z", "--duration", "4h"],
+            "2026-10-08T12:00:00+08:00",
+        ),
+        (
+            ["between", "--start", "2026-10-09T09:00+08:00", "--end", "2026-10-09T18:00+08:00"],
+            "27000 business seconds (7h30m) on cn_business",
+        ),
+        # The make-up Saturday 10 Oct is worked.
+        (
+            ["between", "--start", "2026-10-10T00:00+08:00", "--end", "2026-10-11T00:00+08:00"],
+            "27000 business seconds (7h30m) on cn_business",
+        ),
+    ],
+)
+def test_sla_commands_check_a_calendar(
+    args: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    verb, *rest = args
+    assert main(["--config", str(EXAMPLE), "sla", verb, "--calendar", "cn_business", *rest]) == 0
+    assert capsys.readouterr().out.strip() == expected
+
+
+def test_sla_command_errors_say_what(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(
+            [
+                "--config",
+                str(EXAMPLE),
+                "sla",
+                "deadline",
+                "--calendar",
+                "cn_busines",
+                "--start",
+                "2026-10-09T09:00+08:00",
+                "--duration",
+                "4h",
+            ]
+        )
+    assert exited.value.code == 1
+    assert "did you mean 'cn_business'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(
+            [
+                "--config",
+                str(EXAMPLE),
+                "sla",
+                "deadline",
+                "--calendar",
+                "cn_business",
+                "--start",
+                "2026-10-09 09:00",
+                "--duration",
+                "4h",
+            ]
+        )
+    assert "needs a UTC offset" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "--config",
+                str(EXAMPLE),
+                "sla",
+                "deadline",
+                "--calendar",
+                "cn_business",
+                "--start",
+                "2026-10-09T09:00+08:00",
+                "--duration",
+                "4x",
+            ]
+        )
+        == 1
+    )
+    assert "invalid duration" in capsys.readouterr().err

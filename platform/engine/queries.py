@@ -63,16 +63,27 @@ class TicketQuery:
     limit: int = 50
 
 
-def scope(actor: Actor, approval_fields: frozenset[str] = frozenset()) -> ColumnElement[bool]:
+def scope(
+    actor: Actor, approval_fields: frozenset[str] = frozenset(), dialect: str = "sqlite"
+) -> ColumnElement[bool]:
     """Which tickets `actor` may see, as a SQL condition. A requester sees their own
     tickets and those naming them as approver (`approval_fields`)."""
     if actor.role in ("admin", "system"):
         return and_(True)
     if actor.role == "requester":
         email = (actor.email or "").lower()
-        approving = [
-            func.lower(Ticket.data[name].as_string()) == email for name in sorted(approval_fields)
-        ]
+        if dialect == "postgresql":
+            # JSONB containment: served by the GIN index on `data` (values are lower case).
+            approving = [
+                type_coerce(Ticket.data, JSONB).contains({name: value})
+                for name in sorted(approval_fields)
+                for value in (email, [email])
+            ]
+        else:
+            approving = [
+                func.lower(Ticket.data[name].as_string()) == email
+                for name in sorted(approval_fields)
+            ]
         return or_(Ticket.requester_id == actor.user_id, *approving)
     if actor.role == "agent":
         return or_(
@@ -228,7 +239,7 @@ def select_tickets(
         )
     limit = max(1, min(int(query.limit), MAX_PAGE))
     dialect = session.get_bind().dialect.name
-    conditions: list[ColumnElement[bool]] = [scope(actor, bundle.approval_fields)]
+    conditions: list[ColumnElement[bool]] = [scope(actor, bundle.approval_fields, dialect)]
     if query.types:
         conditions.append(Ticket.ticket_type.in_(list(query.types)))
     if query.states:

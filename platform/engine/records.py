@@ -90,6 +90,10 @@ class TicketRecord:
     updated_at: datetime
     merged_into: str | None = None
     problems: tuple[str, ...] = ()  # e.g. its state no longer exists in the workflow
+    first_response_due: datetime | None = None
+    next_response_due: datetime | None = None
+    resolution_due: datetime | None = None
+    sla_policy: str | None = None
 
     @classmethod
     def build(
@@ -136,6 +140,10 @@ class TicketRecord:
             updated_at=ticket.updated_at,
             merged_into=merged_into,
             problems=tuple(problems),
+            first_response_due=ticket.first_response_due,
+            next_response_due=ticket.next_response_due,
+            resolution_due=ticket.resolution_due,
+            sla_policy=(ticket.sla or {}).get("policy"),
         )
 
 

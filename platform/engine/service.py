@@ -26,7 +26,7 @@ from gongdan.engine.db.models import Ticket
 from gongdan.engine.decisions import Actor, allowed_transitions
 from gongdan.engine.queries import TicketQuery, select_comments, select_events, select_tickets
 from gongdan.engine.records import CommentRecord, EventRecord, Page, TicketRecord, WriteResult
-from gongdan.engine.sla import sync_sla
+from gongdan.engine.sla import SLAExplanation, explain_sla, scan_due, sync_sla
 from gongdan.errors import Conflict
 from gongdan.forms.data import condition_values
 
@@ -215,6 +215,20 @@ class TicketService:
             page = Page(tuple(ctx.record(row) for row in rows), cursor)
             del targets
             return page
+
+    def scan_sla(self, limit: int = 500) -> int:
+        """The SLA scheduler's pass: fire the warnings, breaches and escalations that are
+        due (safe with several workers); returns how many tickets it looked at."""
+        with self._write(Actor.system()) as ctx:
+            seen = scan_due(ctx, limit)
+            ctx.session.flush()
+            return seen
+
+    def explain_sla(self, actor: Actor, key: str) -> list[SLAExplanation]:
+        """Why each SLA deadline of a ticket is what it is (calendar intervals counted)."""
+        with self.db.reading() as session:
+            ctx = WriteContext(session, self.bundle, actor, self.clock())
+            return explain_sla(self.bundle, ctx.ticket(key))
 
     def transitions_for(self, actor: Actor, key: str) -> list[TransitionDef]:
         """The transitions `actor` may take on `key` now (none if its state was removed)."""

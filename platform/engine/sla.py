@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gongdan.engine.config.bundle import Bundle
 from gongdan.engine.context import WriteContext
@@ -80,7 +81,12 @@ def _store(
             sla_wakeup_at=next_wakeup(sla, policy, calendar),
         )
     ctx.session.flush()
-    ctx.session.execute(update(Ticket).where(Ticket.id == ticket.id).values(**values))
+    ctx.session.execute(
+        update(Ticket).where(Ticket.id == ticket.id).values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    for name, value in values.items():
+        set_committed_value(ticket, name, value)  # the row as written, not a new change
 
 
 def _load(ctx: WriteContext, ticket: Ticket) -> tuple[TicketSLA | None, dict[str, Any]]:

@@ -9,7 +9,10 @@ bundle it started with (DESIGN.md: reload swaps it atomically).
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 
+from gongdan.engine.background import InProcessRunner
 from gongdan.engine.config.bundle import Bundle
 from gongdan.engine.config.loader import load_bundle
 from gongdan.engine.db.database import Database
@@ -58,6 +62,22 @@ def get_bundle(request: Request) -> Bundle:
 BundleDep = Annotated[Bundle, Depends(get_bundle)]
 
 
+@asynccontextmanager
+async def run_background_work(app: FastAPI) -> AsyncIterator[None]:
+    """Without a broker (`GONGDAN_BROKER_URL` unset), relay the outbox and run the
+    scheduled jobs in this process; with one, the Celery worker does it."""
+    runner = None
+    if not os.environ.get("GONGDAN_BROKER_URL"):
+        runner = InProcessRunner(app.state.db, lambda: app.state.bundle)
+        runner.start()
+    app.state.runner = runner
+    try:
+        yield
+    finally:
+        if runner is not None:
+            await asyncio.to_thread(runner.stop)
+
+
 def create_app(
     config_dir: str | os.PathLike[str] = "config",
     *,
@@ -66,7 +86,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app around the bundle of `config_dir` (raises ConfigError if invalid)
     and the database at `database_url` (default: $GONGDAN_DATABASE_URL or SQLite)."""
-    app = FastAPI(title="Gongdan", version="0.1.0", docs_url="/docs")
+    app = FastAPI(title="Gongdan", version="0.1.0", docs_url="/docs", lifespan=run_background_work)
     bundle = load_bundle(config_dir)
     db = Database(database_url)
     if db.dialect == "sqlite":

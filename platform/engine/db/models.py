@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -33,6 +34,7 @@ __all__ = [
     "Base",
     "Comment",
     "ConfigVersion",
+    "Delivery",
     "Event",
     "Membership",
     "Outbox",
@@ -143,6 +145,24 @@ class Ticket(Base):
         Index("ix_tickets_assignee_state", "assignee_id", "state"),
         Index("ix_tickets_requester", "requester_id", "created_at"),
         Index("ix_tickets_updated", "updated_at", "id"),
+        # The SLA scheduler's due-scan: one range scan over tickets with a wake-up.
+        Index(
+            "ix_tickets_sla_wakeup",
+            "sla_wakeup_at",
+            postgresql_where=text("sla_wakeup_at IS NOT NULL"),
+            sqlite_where=text("sla_wakeup_at IS NOT NULL"),
+        ),
+        Index("ix_tickets_resolution_due", "resolution_due"),
+        Index("ix_tickets_first_response_due", "first_response_due"),
+        # Newest-first lists whatever else they filter on (text, ranges, requesters).
+        Index("ix_tickets_created", "created_at", "id"),
+        # Open tickets per agent: least-loaded routing and capacities.
+        Index(
+            "ix_tickets_open_by_assignee",
+            "assignee_id",
+            postgresql_where=text("state_category IN ('new', 'open', 'pending')"),
+            sqlite_where=text("state_category IN ('new', 'open', 'pending')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -166,6 +186,16 @@ class Ticket(Base):
     updated_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # When the ticket entered its state: workflow `after:` transitions count from it.
+    state_since: Mapped[datetime | None]
+    # SLA: the clocks as JSON (`gongdan.rules.sla_clock.TicketSLA`), their deadlines in
+    # indexed columns for queues and reports, and the next instant the scheduler must
+    # look at this ticket (a warning or a breach).
+    sla: Mapped[dict[str, Any] | None]
+    first_response_due: Mapped[datetime | None]
+    next_response_due: Mapped[datetime | None]
+    resolution_due: Mapped[datetime | None]
+    sla_wakeup_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's API
 
@@ -218,17 +248,58 @@ class Event(Base):
 
 
 class Outbox(Base):
-    """Side effects to deliver after commit (notifications, webhooks, timers)."""
+    """Side effects to deliver after commit (notifications, webhooks, timers).
+
+    A row is due while `done_at` is null and `next_attempt_at` has passed. Claiming it
+    (the relay, then the delivery) pushes `next_attempt_at` forward by a lease, so the
+    row of a worker that died is due again once the lease runs out. `status` ends as
+    delivered, dead (after the last attempt) or skipped (a topic nobody handles).
+    """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "delivered_at", "id"),)
+    __table_args__ = (
+        Index(
+            "ix_outbox_due",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("done_at IS NULL"),
+            sqlite_where=text("done_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     topic: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
-    delivered_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A new row is due at once: at its `created_at`.
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        default=lambda context: context.get_current_parameters()["created_at"]
+    )
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    done_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Delivery(Base):
+    """One attempt to deliver an outbox row: a webhook POST or a notification, with its
+    outcome. Kept as history (no foreign key), read per ticket."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_ticket", "ticket_key", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(BigInteger)
+    ticket_key: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # webhook | notification
+    target: Mapped[str] = mapped_column(String(2000))  # URL or recipient
+    attempt: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))  # delivered | failed
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
 
 
 class TicketLink(Base):

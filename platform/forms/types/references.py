@@ -37,9 +37,11 @@ class UserType(FieldType):
         return one
 
     def parse(self, field: FieldDef, value: Any) -> Any:
+        # Accounts are matched by email without regard to case (as at sign-in), so the
+        # stored value is lower case: containment queries can then use the GIN index.
         if field.params.get("multiple"):
-            return unique([as_email(item) for item in as_items(value)])
-        return as_email(value)
+            return unique([as_email(item).lower() for item in as_items(value)])
+        return as_email(value).lower()
 
     def condition_info(self, field: FieldDef) -> FieldInfo:
         return FieldInfo("list" if field.params.get("multiple") else "string")

@@ -1,4 +1,5 @@
-"""SLA clocks and deadlines on tickets, and when a ticket entered its state.
+"""SLA clocks and deadlines on tickets, when a ticket entered its state, and the
+indexes measured by bench/engine.py (newest-first lists, open tickets per agent).
 
 Revision ID: 0004
 Revises: 0003
@@ -41,9 +42,20 @@ def upgrade() -> None:
     )
     op.create_index("ix_tickets_resolution_due", "tickets", ["resolution_due"])
     op.create_index("ix_tickets_first_response_due", "tickets", ["first_response_due"])
+    op.create_index("ix_tickets_created", "tickets", ["created_at", "id"])
+    open_only = "state_category IN ('new', 'open', 'pending')"
+    op.create_index(
+        "ix_tickets_open_by_assignee",
+        "tickets",
+        ["assignee_id"],
+        postgresql_where=sa.text(open_only),
+        sqlite_where=sa.text(open_only),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tickets_open_by_assignee", "tickets")
+    op.drop_index("ix_tickets_created", "tickets")
     op.drop_index("ix_tickets_first_response_due", "tickets")
     op.drop_index("ix_tickets_resolution_due", "tickets")
     op.drop_index("ix_tickets_sla_wakeup", "tickets")

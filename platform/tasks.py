@@ -1,0 +1,167 @@
+"""The Celery app (`celery -A gongdan.tasks worker --beat`, or `gongdan worker`).
+
+Tasks are thin and idempotent: they take ids, find the database through
+`GONGDAN_DATABASE_URL` and the config bundle through `GONGDAN_CONFIG_DIR` (each loaded
+once per process), and call the same service functions the in-process runner calls.
+Beat runs `relay_outbox` every two seconds and each job of
+`gongdan.engine.background.SCHEDULED_JOBS`.
+
+Messages are acknowledged after the task ran (`task_acks_late`) and a worker takes one
+at a time (`worker_prefetch_multiplier=1`), so a killed worker loses nothing: its
+message goes back to the queue, and the row it was delivering is due again in the
+outbox when its lease ends (`GONGDAN_OUTBOX_LEASE_SECONDS`, default 120).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from gongdan.engine.background import SCHEDULED_JOBS, find_job
+from gongdan.engine.config.bundle import Bundle
+from gongdan.engine.config.loader import load_bundle
+from gongdan.engine.db.database import Database, database_url
+from gongdan.engine.outbox import DEFAULT_LEASE, Channels, deliver, relay_once
+from gongdan.engine.service import utc_now
+
+__all__ = [
+    "RELAY_BATCH",
+    "RELAY_EVERY_SECONDS",
+    "app",
+    "deliver_outbox",
+    "relay_outbox",
+    "run_scheduled_job",
+]
+
+RELAY_BATCH = 100
+RELAY_EVERY_SECONDS = 2.0
+# Errors worth retrying the task for: the database is restarting or unreachable.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+
+
+def _beat_schedule() -> dict[str, dict[str, Any]]:
+    # A beat message older than a few periods is useless (the next one is on its way),
+    # so it expires instead of piling up while workers are busy or down.
+    schedule = {
+        "relay-outbox": {
+            "task": "gongdan.tasks.relay_outbox",
+            "schedule": RELAY_EVERY_SECONDS,
+            "options": {"expires": RELAY_EVERY_SECONDS * 5},
+        }
+    }
+    for job in SCHEDULED_JOBS:
+        schedule[f"job:{job.name}"] = {
+            "task": "gongdan.tasks.run_scheduled_job",
+            "schedule": job.every_seconds,
+            "args": (job.name,),
+            "options": {"expires": max(job.every_seconds * 5, 10.0)},
+        }
+    return schedule
+
+
+app = Celery("gongdan")
+app.conf.update(
+    broker_url=os.environ.get("GONGDAN_BROKER_URL") or "memory://",
+    broker_connection_retry_on_startup=True,
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_ignore_result=True,
+    task_acks_late=True,
+    # With acks_late, a task whose worker process died is put back, not acknowledged.
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    # A task running when the broker connection drops cannot be acknowledged any more:
+    # cancel it (Celery 6's default); its row is delivered again when its lease ends.
+    worker_cancel_long_running_tasks_on_connection_loss=True,
+    timezone="UTC",
+    enable_utc=True,
+    beat_schedule=_beat_schedule(),
+)
+
+_lock = threading.Lock()
+_state: dict[str, Any] = {}
+
+
+def database() -> Database:
+    """This process's database (`GONGDAN_DATABASE_URL`), opened on first use."""
+    with _lock:
+        if "db" not in _state:
+            _state["db"] = Database(database_url())
+        db: Database = _state["db"]
+        return db
+
+
+def bundle() -> Bundle:
+    """This process's config bundle (`GONGDAN_CONFIG_DIR`), loaded on first use."""
+    with _lock:
+        if "bundle" not in _state:
+            _state["bundle"] = load_bundle(os.environ.get("GONGDAN_CONFIG_DIR", "config"))
+        loaded: Bundle = _state["bundle"]
+        return loaded
+
+
+def lease() -> timedelta:
+    seconds = os.environ.get("GONGDAN_OUTBOX_LEASE_SECONDS")
+    return timedelta(seconds=float(seconds)) if seconds else DEFAULT_LEASE
+
+
+def _forget_parent_connections(**_: Any) -> None:
+    # A forked pool process must not share the parent's database connections.
+    with _lock:
+        db = _state.pop("db", None)
+    if db is not None:
+        db.engine.dispose(close=False)
+
+
+worker_process_init.connect(_forget_parent_connections, weak=False)
+
+
+def _task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """`app.task`, typed for mypy (Celery ships no type hints)."""
+    decorator: Callable[[Callable[..., Any]], Any] = app.task(**options)
+    return decorator
+
+
+@_task(
+    name="gongdan.tasks.deliver_outbox",
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+)
+def deliver_outbox(outbox_id: int) -> str:
+    """Deliver one outbox row (a no-op if it is done or being delivered elsewhere)."""
+    return deliver(database(), int(outbox_id), utc_now(), channels=Channels(), lease=lease())
+
+
+@_task(name="gongdan.tasks.relay_outbox")
+def relay_outbox() -> int:
+    """Hand the due outbox rows to `deliver_outbox` tasks: batch after batch while
+    there is a backlog, for at most about one beat period."""
+    deadline = time.monotonic() + RELAY_EVERY_SECONDS
+    relayed = 0
+    while True:
+        count = relay_once(database(), _enqueue, utc_now(), RELAY_BATCH, lease=lease())
+        relayed += count
+        if count < RELAY_BATCH or time.monotonic() >= deadline:
+            return relayed
+
+
+def _enqueue(outbox_id: int) -> None:
+    deliver_outbox.apply_async((outbox_id,))
+
+
+@_task(name="gongdan.tasks.run_scheduled_job")
+def run_scheduled_job(name: str) -> None:
+    """Run one job of `SCHEDULED_JOBS` now."""
+    find_job(name).run(database(), bundle(), utc_now())
