@@ -1,0 +1,159 @@
+"""Benchmark: routing rules evaluated per second, and what routing adds to a create.
+
+Prints its figures (a benchmark, not a test):
+
+1. Rule evaluations per second with 200 routing rules (`gongdan.rules.routing.route`
+   over a generated bundle's compiled rules; one evaluation = one rule's condition
+   tested). Target: >= 50,000 rule evaluations/s.
+2. Tickets created per second through `TicketService` on SQLite, with the example
+   bundle's routing rules and without them (the same bundle minus `routing/`), so the
+   ratio is what routing adds to ticket creation. Target: routing adds <= 10%.
+
+Usage: python bench/routing.py [--creates N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gongdan.engine.config.loader import load_bundle
+from gongdan.engine.db.database import Database
+from gongdan.engine.decisions import Actor
+from gongdan.engine.service import TicketService
+from gongdan.engine.users import add_user, sync_teams
+from gongdan.rules.routing import route
+
+TYPES = [f"type_{n}" for n in range(20)]
+CATEGORIES = ["hardware", "software", "network", "access", "printer"]
+
+
+def rules_bundle(root: Path) -> Path:
+    """A bundle with 20 ticket types and 200 routing rules (the last a catch-all)."""
+    config = root / "rules"
+    shutil.copytree(Path("tests/fixtures/bundles/minimal"), config)
+    for type_id in TYPES:
+        (config / "ticket_types" / f"{type_id}.yaml").write_text(
+            f"kind: TicketType\nname: {type_id}\nkey_prefix: T{type_id[5:]}X\nworkflow: basic\n"
+            "fields:\n  - {id: category, type: select, options: ["
+            + ", ".join(CATEGORIES)
+            + "]}\n  - {id: amount, type: number}\n  - {id: approver, type: user}\n",
+            "utf-8",
+        )
+    rules = []
+    rnd = random.Random(3)
+    for n in range(199):
+        rules.append(
+            f"  - name: rule {n}\n"
+            f"    when: {{type: {rnd.choice(TYPES)}, category: {rnd.choice(CATEGORIES)}, "
+            f"amount: {{gt: {rnd.randrange(1000)}}}}}\n"
+            f"    assign: {{team: desk, strategy: round_robin}}\n"
+        )
+    rules.append("  - name: catch-all\n    assign: {team: desk, strategy: manual}\n")
+    (config / "routing" / "default.yaml").write_text(
+        "kind: RoutingRules\nid: default\nrules:\n" + "".join(rules), "utf-8"
+    )
+    return config
+
+
+def bench_rules(root: Path) -> None:
+    bundle = load_bundle(rules_bundle(root))
+    rules = bundle.routing_rules
+    assert len(rules) == 200
+    rnd = random.Random(5)
+    tickets = [
+        {
+            "type": rnd.choice(TYPES),
+            "category": rnd.choice(CATEGORIES),
+            "amount": rnd.randrange(2000),
+            "priority": "normal",
+        }
+        for _ in range(2000)
+    ]
+    now = datetime.now(UTC)
+    evaluated = 0
+    for values in tickets:  # count the rules a ticket walks before its first match
+        decision = route(rules, values, None, now)
+        evaluated += next(i for i, r in enumerate(rules) if r.name == decision.matched[-1]) + 1
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        for values in tickets:
+            route(rules, values, None, now)
+        timings.append(time.perf_counter() - started)
+    best = min(timings)
+    rate = evaluated / best
+    print(
+        f"routing rules: {len(rules)} rules, {len(tickets):,} tickets, "
+        f"{evaluated / len(tickets):.0f} rules tested per ticket on average"
+    )
+    print(
+        f"  rule evaluations/s: {rate:,.0f} (best of 5; median "
+        f"{evaluated / statistics.median(timings):,.0f})   target >= 50,000/s  "
+        f"{'ok' if rate >= 50_000 else 'MISSED'}"
+    )
+    print(f"  tickets routed/s (rules only): {len(tickets) / best:,.0f}")
+
+
+def creates_per_second(bundle_dir: Path, root: Path, name: str, count: int) -> float:
+    bundle = load_bundle(bundle_dir)
+    db = Database(f"sqlite:///{root / f'{name}.db'}")
+    db.upgrade()
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        requester = add_user(session, "r@example.com", role="requester", now=now)
+        for team in bundle.teams.values():
+            for member in team.members:
+                add_user(session, member.user, role="agent", now=now)
+        sync_teams(session, bundle)
+        who = Actor(requester.id, requester.email, "requester")
+    service = TicketService(db, bundle)
+    fields = [
+        {"category": "software", "impact": "me"},
+        {"category": "hardware", "device_serial": "PC-2024-0815", "impact": "team"},
+    ]
+    for n in range(50):
+        service.create_ticket(who, "it_incident", title="warm", fields=fields[n % 2])
+    started = time.perf_counter()
+    for n in range(count):
+        service.create_ticket(who, "it_incident", title=f"T{n}", fields=fields[n % 2])
+    elapsed = time.perf_counter() - started
+    db.dispose()
+    return count / elapsed
+
+
+def bench_creates(root: Path, count: int) -> None:
+    without = root / "without"
+    shutil.copytree(Path("config"), without, ignore=shutil.ignore_patterns("routing"))
+    rates: dict[str, list[float]] = {"with routing": [], "without routing": []}
+    for run in range(3):  # alternate, so machine noise hits both alike
+        rates["without routing"].append(creates_per_second(without, root, f"without{run}", count))
+        rates["with routing"].append(creates_per_second(Path("config"), root, f"with{run}", count))
+    with_rate = statistics.median(rates["with routing"])
+    without_rate = statistics.median(rates["without routing"])
+    added = without_rate / with_rate - 1
+    print(f"ticket creation on SQLite, example bundle, {count} creates x 3 runs (median)")
+    print(f"  without routing: {without_rate:,.0f}/s   with routing: {with_rate:,.0f}/s")
+    print(
+        f"  routing adds {added:.0%} to creation time   target <= 10%  "
+        f"{'ok' if added <= 0.10 else 'MISSED'}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--creates", type=int, default=500)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_rules(Path(tmp))
+        bench_creates(Path(tmp), args.creates)
+
+
+if __name__ == "__main__":
+    main()
