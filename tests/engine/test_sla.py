@@ -161,3 +161,17 @@ def test_the_due_scan_is_an_index_range_scan(db: Database, example_bundle: Bundl
             ).scalars()
         )
     assert "ix_tickets_sla_wakeup" in plan
+
+
+def test_automations_run_on_sla_breaches(db: Database, routed_bundle: Bundle) -> None:
+    """The example's `notify_team_on_breach` automation is `on: sla.breached`."""
+    clock = Clock(sh(2, 9))
+    service = TicketService(db, routed_bundle, clock=clock)
+    requester = make_user(db, "zhang.san@example.com", "requester")
+    key = service.create_ticket(
+        requester, "it_incident", title="Down", fields={"category": "software", "impact": "me"}
+    ).ticket.key
+    clock.now = sh(9, 9)
+    service.scan_sla()
+    sources = [p.get("source") for t, p in outbox(db) if t == "notify" and p["ticket"] == key]
+    assert "automation:notify_team_on_breach" in sources
