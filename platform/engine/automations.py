@@ -27,6 +27,19 @@ def _values(ctx: WriteContext, ticket: Ticket) -> dict[str, Any]:
     return condition_values(ticket_type.fields, values) if ticket_type else values
 
 
+def _fingerprint(ticket: Ticket) -> tuple[object, ...]:
+    """What an automation's actions may change: compared before and after them."""
+    return (
+        ticket.updated_at,
+        ticket.state,
+        ticket.priority,
+        dict(ticket.data or {}),
+        list(ticket.tags or ()),
+        ticket.team_id,
+        ticket.assignee_id,
+    )
+
+
 def run_automations(
     ctx: WriteContext,
     ticket: Ticket,
@@ -59,15 +72,7 @@ def run_automations(
                 },
             )
             continue
-        before_version = (
-            ticket.updated_at,
-            ticket.state,
-            ticket.priority,
-            dict(ticket.data or {}),
-            list(ticket.tags or ()),
-            ticket.team_id,
-            ticket.assignee_id,
-        )
+        before = _fingerprint(ticket)
         ctx.automation_stack.append(automation.id)
         system = ctx.as_system()
         try:
@@ -81,16 +86,8 @@ def run_automations(
                 source=f"automation:{automation.id}",
                 depth=depth + 1,
             )
-            after_version = (
-                ticket.updated_at,
-                ticket.state,
-                ticket.priority,
-                dict(ticket.data or {}),
-                list(ticket.tags or ()),
-                ticket.team_id,
-                ticket.assignee_id,
-            )
-            if after_version != before_version:
+
+            if _fingerprint(ticket) != before:
                 run_automations(system, ticket, "ticket.updated", previous=values, depth=depth + 1)
         finally:
             ctx.automation_stack.pop()
