@@ -12,8 +12,9 @@ from gongdan.engine.config.bundle import Bundle
 from gongdan.engine.context import WriteContext
 from gongdan.engine.db.models import User
 from gongdan.engine.decisions import Actor
+from gongdan.engine.sla import sync_sla
 from gongdan.engine.tickets import create_ticket
-from gongdan.engine.users import add_user
+from gongdan.engine.users import add_user, sync_teams
 
 __all__ = ["DEMO_PASSWORD", "seed_demo"]
 
@@ -57,7 +58,9 @@ def seed_demo(session: Session, bundle: Bundle, now: datetime) -> None:
         for member in team.members:
             if session.scalar(select(User.id).where(User.email == member.user)) is None:
                 add_user(session, member.user, role="agent", password=DEMO_PASSWORD, now=now)
+    sync_teams(session, bundle)  # so routing finds the demo agents in their teams
     ctx = WriteContext(session, bundle, Actor(requester.id, requester.email, "requester"), now)
     for type_id, title, fields in DEMO_TICKETS:
         if type_id in bundle.ticket_types:
-            create_ticket(ctx, type_id, title=title, description=title, fields=fields)
+            ticket = create_ticket(ctx, type_id, title=title, description=title, fields=fields)
+            sync_sla(ctx, ticket)
