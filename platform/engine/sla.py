@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from gongdan.engine.config.bundle import Bundle
@@ -80,6 +80,12 @@ def _store(
             resolution_due=due.get("resolution"),
             sla_wakeup_at=next_wakeup(sla, policy, calendar),
         )
+    if not inspect(ticket).persistent:
+        for name, value in values.items():  # a new ticket: part of its INSERT
+            setattr(ticket, name, value)
+        return
+    if all(getattr(ticket, name) == value for name, value in values.items()):
+        return  # nothing moved: no statement
     ctx.session.flush()
     ctx.session.execute(
         update(Ticket).where(Ticket.id == ticket.id).values(**values),

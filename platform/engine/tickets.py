@@ -20,7 +20,7 @@ from gongdan.engine.context import WriteContext
 from gongdan.engine.db.models import Attachment, Comment, Membership, Ticket, TicketCounter, User
 from gongdan.engine.decisions import priority_for
 from gongdan.engine.routing import route_ticket
-from gongdan.engine.sla import on_public_reply
+from gongdan.engine.sla import on_public_reply, sync_sla
 from gongdan.errors import PermissionDenied, ValidationFailed
 from gongdan.forms.data import check_ticket_data, condition_values
 
@@ -265,6 +265,7 @@ def create_ticket(
         updated_at=ctx.now,
         state_since=ctx.now,
     )
+    sync_sla(ctx, ticket)  # its clocks go in with the INSERT
     ctx.session.add(ticket)
     ctx.session.flush()
     _link_attachments(ctx, ticket, ticket_type, data)
