@@ -15,7 +15,7 @@ from gongdan.engine.config.bundle import Bundle
 from gongdan.engine.db.database import Database
 from gongdan.engine.service import TicketService
 from gongdan.engine.users import sync_teams
-from tests.factories import make_user, outbox
+from tests.factories import actor, make_user, outbox
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -175,3 +175,37 @@ def test_automations_run_on_sla_breaches(db: Database, routed_bundle: Bundle) ->
     service.scan_sla()
     sources = [p.get("source") for t, p in outbox(db) if t == "notify" and p["ticket"] == key]
     assert "automation:notify_team_on_breach" in sources
+
+
+def test_next_response_runs_from_each_customer_reply(db: Database, example_bundle: Bundle) -> None:
+    """complaint_standard (cn_customer_service, 09:00-21:00 every day): first response 4h,
+    next response 1d = one 12h working day, restarted by each customer reply."""
+    clock = Clock(sh(2, 10))
+    service = TicketService(db, example_bundle, clock=clock)
+    agent = make_user(db, "li.wei@example.com", "admin")
+    created = service.create_ticket(
+        agent,
+        "complaint",
+        title="Late delivery",
+        requester="chen.jing@example.com",
+        fields={
+            "channel": "email",
+            "customer_name": "陈静",
+            "complaint_category": "delivery",
+            "severity": "minor",
+        },
+    )
+    key = created.ticket.key
+    assert created.ticket.first_response_due == sh(2, 14)
+    assert created.ticket.next_response_due is None  # no customer reply yet
+    clock.now = sh(2, 11)
+    replied = service.add_comment(agent, key, "We are sorry; checking with the courier.")
+    assert replied.ticket.first_response_due is None  # met
+    clock.now = sh(2, 20)
+    customer = actor(db, "chen.jing@example.com")  # the account logged for the customer
+    back = service.add_comment(customer, key, "Still nothing.")
+    # 1d = 12h from Monday 20:00: 1h on Monday, 11h on Tuesday from 09:00 -> 20:00.
+    assert back.ticket.next_response_due == sh(3, 20)
+    clock.now = sh(3, 10)
+    answered = service.add_comment(agent, key, "The parcel arrives today.")
+    assert answered.ticket.next_response_due is None
