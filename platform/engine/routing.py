@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -26,8 +26,9 @@ __all__ = ["OPEN_CATEGORIES", "assign_by_strategy", "load_candidates", "route_ti
 OPEN_CATEGORIES = ("new", "open", "pending")
 
 
-def load_candidates(ctx: WriteContext, team_id: str) -> list[Candidate]:
-    """Members of a team with an active account, with their open-ticket counts (one query)."""
+def load_candidates(ctx: WriteContext, team_id: str, *, counts: bool = True) -> list[Candidate]:
+    """Members of a team with an active account, with their open-ticket counts, in one
+    query. `counts=False` skips the counting (round robin when nobody has a capacity)."""
     # Counted per member (the partial index on open tickets by assignee), never over the
     # whole table.
     open_count = (
@@ -35,6 +36,8 @@ def load_candidates(ctx: WriteContext, team_id: str) -> list[Candidate]:
         .where(Ticket.assignee_id == User.id, Ticket.state_category.in_(OPEN_CATEGORIES))
         .correlate(User)
         .scalar_subquery()
+        if counts
+        else literal(0)
     )
     rows = ctx.session.execute(
         select(User.id, User.email, User.away, Membership.skills, Membership.capacity, open_count)
@@ -48,16 +51,22 @@ def load_candidates(ctx: WriteContext, team_id: str) -> list[Candidate]:
 
 
 def _pointer(ctx: WriteContext, team_id: str) -> RoutingPointer:
-    """The team's round-robin pointer, locked until commit (serialises choosers)."""
+    """The team's round-robin pointer, locked until commit (serialises choosers). Team
+    sync creates the row; a team not synced yet gets it here."""
     dialect = ctx.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    ctx.session.execute(
-        insert(RoutingPointer).values(team_id=team_id, last_user_id=None).on_conflict_do_nothing()
-    )
     statement = select(RoutingPointer).where(RoutingPointer.team_id == team_id)
     if dialect == "postgresql":
         statement = statement.with_for_update()
-    pointer = ctx.session.scalars(statement.execution_options(populate_existing=True)).one()
+    statement = statement.execution_options(populate_existing=True)
+    pointer = ctx.session.scalars(statement).one_or_none()
+    if pointer is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        ctx.session.execute(
+            insert(RoutingPointer)
+            .values(team_id=team_id, last_user_id=None)
+            .on_conflict_do_nothing()
+        )
+        pointer = ctx.session.scalars(statement).one()
     return pointer
 
 
@@ -79,9 +88,13 @@ def assign_by_strategy(
         detail.update(assignee=user.email, reason="named in the rule")
     else:
         pointer = _pointer(ctx, team_id) if assignment.strategy == "round_robin" else None
+        team = ctx.bundle.teams[team_id]
+        counts = assignment.strategy != "round_robin" or any(
+            m.capacity is not None for m in team.members
+        )
         choice = choose_agent(
             assignment.strategy,
-            load_candidates(ctx, team_id),
+            load_candidates(ctx, team_id, counts=counts),
             skills=assignment.skills,
             last_assigned=pointer.last_user_id if pointer is not None else None,
         )

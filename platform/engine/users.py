@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gongdan.engine.config.bundle import Bundle
-from gongdan.engine.db.models import ConfigVersion, Membership, Team, User
+from gongdan.engine.db.models import ConfigVersion, Membership, RoutingPointer, Team, User
 from gongdan.engine.decisions import Actor
 from gongdan.errors import Conflict, ValidationFailed
 
@@ -100,6 +100,8 @@ def sync_teams(session: Session, bundle: Bundle) -> list[str]:
         else:
             row.name, row.email, row.active = _label(team.name), team.email, True
         session.flush()
+        if session.get(RoutingPointer, team.id) is None:
+            session.add(RoutingPointer(team_id=team.id, last_user_id=None))
         session.execute(delete(Membership).where(Membership.team_id == team.id))
         for member in team.members:
             user = users.get(member.user)
