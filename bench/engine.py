@@ -156,11 +156,9 @@ def drop_database(admin_url: str, name: str) -> None:
 
 
 @dataclass
-class SqlMeter:
-    """Counts statements and the time spent inside `cursor.execute` on one engine."""
+class CursorTimer:
+    """Times every `cursor.execute` on one engine; subclasses say what they keep."""
 
-    statements: int = 0
-    seconds: float = 0.0
     _started: list[float] = field(default_factory=list)
 
     def attach(self, engine: sqlalchemy.Engine) -> None:
@@ -174,8 +172,22 @@ class SqlMeter:
     def _before(self, *_args: Any) -> None:
         self._started.append(time.perf_counter())
 
-    def _after(self, *_args: Any) -> None:
-        self.seconds += time.perf_counter() - self._started.pop()
+    def _after(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        self.record(statement, parameters, time.perf_counter() - self._started.pop())
+
+    def record(self, statement: str, parameters: Any, elapsed: float) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class SqlMeter(CursorTimer):
+    """Counts statements and the time spent inside `cursor.execute` on one engine."""
+
+    statements: int = 0
+    seconds: float = 0.0
+
+    def record(self, statement: str, parameters: Any, elapsed: float) -> None:
+        self.seconds += elapsed
         self.statements += 1
 
 
@@ -1380,26 +1392,13 @@ CANDIDATE_INDEXES = (
 
 
 @dataclass
-class StatementTimer:
+class StatementTimer(CursorTimer):
     """Time per distinct SQL statement (by its first words) on one engine."""
 
     totals: dict[str, list[float]] = field(default_factory=dict)
     examples: dict[str, tuple[str, Any]] = field(default_factory=dict)
-    _started: list[float] = field(default_factory=list)
 
-    def attach(self, engine: sqlalchemy.Engine) -> None:
-        event.listen(engine, "before_cursor_execute", self._before)
-        event.listen(engine, "after_cursor_execute", self._after)
-
-    def detach(self, engine: sqlalchemy.Engine) -> None:
-        event.remove(engine, "before_cursor_execute", self._before)
-        event.remove(engine, "after_cursor_execute", self._after)
-
-    def _before(self, *_args: Any) -> None:
-        self._started.append(time.perf_counter())
-
-    def _after(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        elapsed = time.perf_counter() - self._started.pop()
+    def record(self, statement: str, parameters: Any, elapsed: float) -> None:
         key = " ".join(statement.split())[:90]
         self.totals.setdefault(key, []).append(elapsed)
         self.examples[key] = (statement, parameters)

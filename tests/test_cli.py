@@ -216,55 +216,30 @@ def test_sla_commands_check_a_calendar(
     assert capsys.readouterr().out.strip() == expected
 
 
+def sla_deadline(calendar: str, start: str, duration: str) -> int:
+    return main(
+        [
+            "--config",
+            str(EXAMPLE),
+            "sla",
+            "deadline",
+            "--calendar",
+            calendar,
+            "--start",
+            start,
+            "--duration",
+            duration,
+        ]
+    )
+
+
 def test_sla_command_errors_say_what(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
-        main(
-            [
-                "--config",
-                str(EXAMPLE),
-                "sla",
-                "deadline",
-                "--calendar",
-                "cn_busines",
-                "--start",
-                "2026-10-09T09:00+08:00",
-                "--duration",
-                "4h",
-            ]
-        )
+        sla_deadline("cn_busines", "2026-10-09T09:00+08:00", "4h")
     assert exited.value.code == 1
     assert "did you mean 'cn_business'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(
-            [
-                "--config",
-                str(EXAMPLE),
-                "sla",
-                "deadline",
-                "--calendar",
-                "cn_business",
-                "--start",
-                "2026-10-09 09:00",
-                "--duration",
-                "4h",
-            ]
-        )
+        sla_deadline("cn_business", "2026-10-09 09:00", "4h")
     assert "needs a UTC offset" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "--config",
-                str(EXAMPLE),
-                "sla",
-                "deadline",
-                "--calendar",
-                "cn_business",
-                "--start",
-                "2026-10-09T09:00+08:00",
-                "--duration",
-                "4x",
-            ]
-        )
-        == 1
-    )
+    assert sla_deadline("cn_business", "2026-10-09T09:00+08:00", "4x") == 1
     assert "invalid duration" in capsys.readouterr().err
