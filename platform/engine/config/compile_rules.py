@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from gongdan.engine.config.context import Catalog, Entry, Reporter
+from gongdan.engine.config.context import BUILTIN_KEYS, Catalog, Entry, Reporter
 from gongdan.engine.config.yamlio import Document, Path
 from gongdan.errors import did_you_mean
 from gongdan.rules.actions import Action, Assignment
@@ -213,7 +213,7 @@ def compile_routing(
             for key in raw["when"]:
                 if (
                     key in catalog.fields
-                    and key not in _BUILTIN_KEYS
+                    and key not in BUILTIN_KEYS
                     and not any(key in type_fields.get(t, ()) for t in pinned)
                 ):
                     report.warning(
@@ -241,25 +241,6 @@ def compile_routing(
             )
         )
     return rules, reached_end
-
-
-_BUILTIN_KEYS = frozenset(
-    {
-        "title",
-        "description",
-        "key",
-        "priority",
-        "requester",
-        "assignee",
-        "team",
-        "state",
-        "state_category",
-        "tags",
-        "type",
-        "created_at",
-        "updated_at",
-    }
-)
 
 
 def compile_automation(

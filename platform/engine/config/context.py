@@ -18,7 +18,7 @@ from gongdan.forms.fields import FIELD_TYPES, FieldDef
 from gongdan.rules.actions import Action, compile_action
 from gongdan.rules.conditions import Condition, FieldInfo, compile_condition
 
-__all__ = ["Catalog", "Entry", "Reporter", "merge_info"]
+__all__ = ["BUILTIN_KEYS", "Catalog", "Entry", "Reporter", "merge_info"]
 
 OPEN_PREFIXES = ("requester.", "assignee.")
 
@@ -95,6 +95,10 @@ class Catalog:
                 info = cache[id(f)] = FIELD_TYPES[f.type].condition_info(f)
             merged[f.id] = merge_info(merged[f.id], info) if f.id in merged else info
         return Catalog(merged)
+
+
+# Keys every ticket has (built-in fields and paths), whatever its type.
+BUILTIN_KEYS = frozenset(Catalog.builtins(type_ids=(), states=(), teams=()).fields)
 
 
 class Reporter:

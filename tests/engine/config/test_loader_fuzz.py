@@ -71,6 +71,8 @@ def mutated_bundles(draw: st.DrawFn) -> list[tuple[str, bytes]]:
         _, documents = docs[file_index]
         doc_index = draw(st.integers(0, len(documents) - 1))
         paths = [p for p in _paths(documents[doc_index]) if p]
+        if not paths:  # an earlier mutation emptied this document
+            continue
         path = draw(st.sampled_from(paths))
         parent = documents[doc_index]
         for part in path[:-1]:
