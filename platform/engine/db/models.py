@@ -30,15 +30,18 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "ApiToken",
     "Attachment",
     "Base",
     "Comment",
     "ConfigVersion",
     "Delivery",
     "Event",
+    "MailMessage",
     "Membership",
     "Outbox",
     "RoutingPointer",
+    "Survey",
     "Team",
     "Ticket",
     "TicketCounter",
@@ -330,3 +333,56 @@ class ConfigVersion(Base):
     version: Mapped[str] = mapped_column(String(32), primary_key=True)
     loaded_at: Mapped[datetime]
     summary: Mapped[str] = mapped_column(Text)
+
+
+class ApiToken(Base):
+    """A bearer token for the REST API. Only its SHA-256 is stored; the token itself is
+    shown once, when it is created. A revoked token stays as history."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # shown in lists so a token can be recognised
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class MailMessage(Base):
+    """Every mail in or out: its Message-ID threads replies to tickets, marks our own
+    messages (loop protection) and logs what intake did with it (and why)."""
+
+    __tablename__ = "mail_messages"
+    __table_args__ = (Index("ix_mail_messages_ticket", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(998), index=True)
+    direction: Mapped[str] = mapped_column(String(8))  # in | out
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"))
+    sender: Mapped[str] = mapped_column(String(254), default="")
+    recipients: Mapped[list[Any]] = mapped_column(default=list)
+    subject: Mapped[str] = mapped_column(String(998), default="")
+    status: Mapped[str] = mapped_column(String(16))  # accepted | ignored | rejected | sent
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class Survey(Base):
+    """A satisfaction survey (`survey: csat`) sent to a ticket's requester; answered
+    once with a rating of 1-5 and an optional comment."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (Index("ix_surveys_ticket", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16), default="csat")
+    rating: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
