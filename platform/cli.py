@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gongdan.cli_sla import add_sla_commands
+from gongdan.cli_token import add_token_commands
 from gongdan.engine.config import schemas
 from gongdan.engine.config.loader import check_bundle
 from gongdan.engine.db.database import Database, database_url
@@ -180,8 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     user_add.set_defaults(handler=cmd_user_add)
 
     sla_leaves = add_sla_commands(commands)
+    token_leaves = add_token_commands(commands)
 
-    for sub in (check, export, serve, worker, upgrade, user_add, *sla_leaves):
+    for sub in (check, export, serve, worker, upgrade, user_add, *sla_leaves, *token_leaves):
         sub.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 

@@ -1,0 +1,149 @@
+"""Bearer API tokens: created per user, shown once, stored as SHA-256, revocable.
+
+A token is `gd_` followed by 43 URL-safe characters (32 random bytes). Only its SHA-256
+is stored (a unique column), so looking a token up is one index probe on the hash:
+nothing secret is ever compared character by character, and a database leak reveals
+no usable token. The first characters (`prefix`) are kept in clear so a user can tell
+their tokens apart in a list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gongdan.engine.db.models import ApiToken, User
+from gongdan.engine.decisions import Actor
+from gongdan.engine.users import actor_for
+from gongdan.errors import NotFound, ValidationFailed
+
+__all__ = [
+    "TOKEN_PREFIX",
+    "TokenInfo",
+    "authenticate",
+    "create_token",
+    "find_user",
+    "hash_token",
+    "list_tokens",
+    "revoke_token",
+]
+
+TOKEN_PREFIX = "gd_"  # noqa: S105 - the visible prefix of every token, not a secret
+SHOWN_PREFIX = 10  # "gd_" and 7 characters: enough to recognise, useless to guess
+MAX_NAME = 200
+# `last_used_at` is refreshed at most this often, so a busy client does not turn every
+# request into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """A token as lists show it (never the token itself)."""
+
+    id: int
+    user: str
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token: hex SHA-256 of its UTF-8 text."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def find_user(session: Session, email: str) -> User:
+    """The user with this email (case-insensitive); NotFound otherwise."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"no user '{email}'")
+    return user
+
+
+def _info(token: ApiToken, user: User) -> TokenInfo:
+    return TokenInfo(
+        id=token.id,
+        user=user.email,
+        name=token.name,
+        prefix=token.prefix,
+        created_at=token.created_at,
+        last_used_at=token.last_used_at,
+        revoked_at=token.revoked_at,
+    )
+
+
+def create_token(session: Session, user: User, name: str, now: datetime) -> tuple[TokenInfo, str]:
+    """A new token for `user`: its info and the plaintext token (shown only now)."""
+    clean = name.strip()
+    if len(clean) > MAX_NAME or "\x00" in clean:
+        raise ValidationFailed(
+            "the token name is too long", {"name": f"must be at most {MAX_NAME} characters"}
+        )
+    if not user.active:
+        raise ValidationFailed(
+            f"{user.email} is deactivated", {"user": "is deactivated; tokens would not work"}
+        )
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        user_id=user.id,
+        name=clean,
+        token_hash=hash_token(plaintext),
+        prefix=plaintext[:SHOWN_PREFIX],
+        created_at=now,
+        last_used_at=None,
+        revoked_at=None,
+    )
+    session.add(row)
+    session.flush()
+    return _info(row, user), plaintext
+
+
+def list_tokens(session: Session, user: User) -> list[TokenInfo]:
+    """Every token of `user`, revoked ones included, oldest first."""
+    rows = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+    )
+    return [_info(row, user) for row in rows]
+
+
+def revoke_token(
+    session: Session, token_id: int, now: datetime, *, owner: User | None = None
+) -> TokenInfo:
+    """Revoke a token (by id; only among `owner`'s when given). Revoking twice keeps the
+    first time. NotFound when there is no such token."""
+    row = session.get(ApiToken, token_id)
+    if row is None or (owner is not None and row.user_id != owner.id):
+        raise NotFound(f"no token {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = now
+    user = session.get(User, row.user_id)
+    assert user is not None  # noqa: S101 - a foreign key
+    session.flush()
+    return _info(row, user)
+
+
+def authenticate(session: Session, token: str, now: datetime) -> Actor | None:
+    """The actor a bearer token stands for; None if it is unknown, revoked, or its user
+    is deactivated."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    found = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == hash_token(token))
+    ).first()
+    if found is None:
+        return None
+    row, user = found
+    if row.revoked_at is not None or not user.active:
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        row.last_used_at = now
+    return actor_for(session, user)
