@@ -1,0 +1,19 @@
+"""The REST API under `/api/v1` (DESIGN.md, "REST API"): bearer tokens, JSON bodies
+described exactly in `/openapi.json`, errors as `{error, detail, fields}`.
+
+Split by resource: `tickets` (create, list, read, change), `activity` (transitions,
+comments, events, SLA explanation), `attachments`, `config`. `errors` maps every
+error to its status; `deps` resolves the bearer token to an actor.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from gongdan.ui.api import activity, attachments, config, tickets
+
+__all__ = ["api_router"]
+
+api_router = APIRouter(prefix="/api/v1")
+for _module in (tickets, activity, attachments, config):
+    api_router.include_router(_module.router)

@@ -1,0 +1,125 @@
+"""Dependencies of the API routes: the bearer-token actor, the service, `If-Match`.
+
+`ApiActor` resolves `Authorization: Bearer gd_…` to the token owner's `Actor` (one
+indexed lookup of the token's SHA-256); anything else is a 401 with
+`WWW-Authenticate: Bearer`. `OptionalActor` is None without a token (the config routes
+are readable without one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from gongdan.engine.config.bundle import Bundle
+from gongdan.engine.decisions import Actor
+from gongdan.engine.service import TicketService, utc_now
+from gongdan.engine.tokens import authenticate
+from gongdan.errors import Conflict
+from gongdan.ui.api.errors import ApiProblem
+
+__all__ = [
+    "ApiActor",
+    "ApiBundle",
+    "ApiService",
+    "IfMatch",
+    "OptionalActor",
+    "expect_version",
+    "parse_if_match",
+]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    bearerFormat="gd_…",
+    description="An API token from `gongdan token create EMAIL` (or the user's settings).",
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _unauthorized(detail: str) -> ApiProblem:
+    return ApiProblem(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _resolve(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Actor | None:
+    if credentials is None:
+        return None
+    with request.app.state.db.transaction() as session:
+        actor = authenticate(session, credentials.credentials, utc_now())
+    if actor is None:
+        raise _unauthorized("the bearer token is unknown or revoked, or its user is deactivated")
+    return actor
+
+
+def api_actor(request: Request, credentials: Credentials) -> Actor:
+    actor = _resolve(request, credentials)
+    if actor is None:
+        raise _unauthorized("send an API token: `Authorization: Bearer gd_…`")
+    return actor
+
+
+def optional_actor(request: Request, credentials: Credentials) -> Actor | None:
+    return _resolve(request, credentials)
+
+
+def api_service(request: Request) -> TicketService:
+    service: TicketService = request.app.state.service
+    return service
+
+
+def api_bundle(request: Request) -> Bundle:
+    bundle: Bundle = request.app.state.service.bundle
+    return bundle
+
+
+ApiActor = Annotated[Actor, Depends(api_actor)]
+OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
+ApiService = Annotated[TicketService, Depends(api_service)]
+ApiBundle = Annotated[Bundle, Depends(api_bundle)]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The ticket\'s version as its ETag gives it (`"3"`), or `*` for any.',
+    ),
+]
+
+
+def parse_if_match(value: str | None, *, required: bool) -> int | None:
+    """The version an `If-Match` header names; None for `*` (or when absent and not
+    required). A value that names no version can match none: -1."""
+    if value is None or not value.strip():
+        if required:
+            raise ApiProblem(
+                428,
+                "precondition_required",
+                "send If-Match with the ticket's version (its ETag) to change it",
+                fields={"If-Match": "is required"},
+            )
+        return None
+    text = value.strip()
+    if text == "*":
+        return None
+    text = text.removeprefix("W/").strip('"')
+    return int(text) if text.isdigit() and len(text) < 18 else -1
+
+
+@contextmanager
+def expect_version() -> Iterator[None]:
+    """Turn the service's version conflict into a 412 carrying the current version."""
+    try:
+        yield
+    except Conflict as exc:
+        current = exc.extra.get("version")
+        if current is None or not str(current).isdigit():
+            raise
+        raise ApiProblem(
+            412,
+            "precondition_failed",
+            exc.detail,
+            headers={"ETag": f'"{current}"'},
+            extra={"current_version": int(current)},
+        ) from exc

@@ -1,0 +1,192 @@
+"""JSON errors of the REST API: `{error, detail, fields}` with a 4xx status, never a 500
+for bad input.
+
+Every API route is an `ApiRoute`: it catches the errors of `gongdan.errors`, FastAPI's
+request validation errors and the API's own `ApiProblem`s inside the route itself, so
+the HTML error pages of the rest of the app never see them. The mapping:
+
+| raised | status | `error` |
+| --- | --- | --- |
+| malformed JSON or multipart body | 400 | `bad_request` |
+| no, unknown or revoked bearer token | 401 | `unauthorized` (+ `WWW-Authenticate: Bearer`) |
+| `PermissionDenied` | 403 | `forbidden` |
+| `NotFound` (or a ticket the caller may not see) | 404 | `not_found` |
+| `TransitionNotAllowed` | 409 | `transition_not_allowed` |
+| `Conflict` (a concurrent change, a clash with existing data) | 409 | `conflict` |
+| `If-Match` names an old version | 412 | `precondition_failed` (+ `current_version`) |
+| upload over the field's size limit | 413 | `payload_too_large` |
+| `ValidationFailed`, a body or query of the wrong shape | 422 | `validation_failed` |
+| `PATCH` without `If-Match` | 428 | `precondition_required` |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from gongdan.errors import (
+    ConfigError,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
+
+__all__ = [
+    "ApiProblem",
+    "ApiRoute",
+    "ErrorBody",
+    "PreconditionFailedBody",
+    "error_responses",
+]
+
+DESCRIPTIONS = {
+    400: "The body is not well-formed JSON (or multipart form data).",
+    401: "No bearer token, or an unknown or revoked one.",
+    403: "The caller's role may not do this.",
+    404: "No such thing, or the caller may not see it.",
+    409: "A transition that may not be taken now, or a concurrent change.",
+    412: "`If-Match` names an old version: reload the ticket and try again.",
+    413: "The upload is larger than its field allows.",
+    422: "The request is well-formed but invalid; `fields` says what and where.",
+    428: "`If-Match` with the ticket's version is required.",
+}
+
+
+class ErrorBody(BaseModel):
+    """Every API error: a stable code, a sentence for people, and per-field messages."""
+
+    error: str = Field(examples=["validation_failed"])
+    detail: str = Field(examples=["the title is required"])
+    fields: dict[str, str] = Field(default_factory=dict, examples=[{"title": "is required"}])
+
+
+class PreconditionFailedBody(ErrorBody):
+    """A 412: the ticket's version now (also in the `ETag` header)."""
+
+    current_version: int
+
+
+class ApiProblem(Exception):
+    """An HTTP-level problem the API raises itself (401, 412, 413, 428)."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        detail: str,
+        *,
+        fields: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.error, self.detail = status, error, detail
+        self.fields = dict(fields or {})
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` entries of these error statuses."""
+    return {
+        status: {
+            "model": PreconditionFailedBody if status == 412 else ErrorBody,
+            "description": DESCRIPTIONS[status],
+        }
+        for status in statuses
+    }
+
+
+def _json(
+    status: int,
+    error: str,
+    detail: str,
+    fields: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {"error": error, "detail": detail, "fields": dict(fields or {}), **extra}
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    """`('body', 'fields', 'category')` → `fields.category`; `('query', 'limit')` → `limit`."""
+    parts = [str(p) for p in location[1:]] if len(location) > 1 else [str(p) for p in location]
+    return ".".join(parts) or "body"
+
+
+def validation_response(exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's validation errors in our shape: 400 for a body that is not JSON at all,
+    422 for a body or query of the wrong shape."""
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        first = next(e for e in errors if e.get("type") == "json_invalid")
+        reason = (first.get("ctx") or {}).get("error", "invalid JSON")
+        return _json(400, "bad_request", f"the body is not valid JSON: {reason}")
+    fields: dict[str, str] = {}
+    for error in errors:
+        fields.setdefault(_field_name(tuple(error.get("loc", ()))), str(error.get("msg", "")))
+    first_name, first_message = next(iter(fields.items()), ("body", "is invalid"))
+    more = f" (and {len(fields) - 1} more)" if len(fields) > 1 else ""
+    return _json(422, "validation_failed", f"{first_name}: {first_message}{more}", fields)
+
+
+def gongdan_response(exc: Exception) -> JSONResponse | None:
+    """The response for one of Gongdan's errors, or None for anything else."""
+    if isinstance(exc, ValidationFailed):
+        return _json(422, "validation_failed", exc.detail, exc.fields)
+    if isinstance(exc, PermissionDenied):
+        return _json(403, "forbidden", exc.detail)
+    if isinstance(exc, NotFound):
+        return _json(404, "not_found", exc.detail)
+    if isinstance(exc, TransitionNotAllowed):
+        return _json(409, "transition_not_allowed", exc.detail, exc.extra)
+    if isinstance(exc, Conflict):
+        return _json(409, "conflict", exc.detail)
+    if isinstance(exc, ConfigError):
+        return _json(409, "conflict", str(exc))
+    return None
+
+
+def problem_response(exc: ApiProblem) -> JSONResponse:
+    return _json(exc.status, exc.error, exc.detail, exc.fields, exc.headers, **exc.extra)
+
+
+def http_response(exc: HTTPException) -> JSONResponse:
+    """Starlette's own HTTP errors (a malformed multipart body is a 400)."""
+    codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+    code = codes.get(exc.status_code, "error")
+    return _json(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+
+class ApiRoute(APIRoute):
+    """A route whose errors are JSON `{error, detail, fields}` (see the module doc)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return validation_response(exc)
+            except ApiProblem as exc:
+                return problem_response(exc)
+            except HTTPException as exc:
+                return http_response(exc)
+            except Exception as exc:
+                response = gongdan_response(exc)
+                if response is None:
+                    raise
+                return response
+
+        return guarded
