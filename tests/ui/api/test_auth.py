@@ -1,0 +1,95 @@
+"""Bearer tokens at the door of the API, and the config routes readable without one."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from jsonschema import Draft202012Validator
+from sqlalchemy import select
+
+from gongdan.engine.db.database import Database
+from gongdan.engine.db.models import ApiToken, User
+from gongdan.engine.service import utc_now
+from gongdan.engine.tokens import find_user, list_tokens, revoke_token
+from tests.factories import make_user
+from tests.ui.api.conftest import INCIDENT, token_for
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer gd_not-a-real-token"},
+        {"Authorization": "Bearer "},
+        {"Authorization": "Basic YWRtaW46YWRtaW4="},
+        {"Authorization": "Bearer " + "x" * 5000},
+    ],
+)
+def test_no_or_unknown_token_is_401_with_www_authenticate(
+    app: FastAPI, headers: dict[str, str]
+) -> None:
+    client = TestClient(app)
+    for method, url in (("GET", "/api/v1/tickets"), ("POST", "/api/v1/tickets")):
+        response = client.request(method, url, headers=headers, json=INCIDENT)
+        assert response.status_code == 401
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+        assert response.json()["error"] == "unauthorized"
+
+
+def test_revoked_token_and_deactivated_user_are_401(app: FastAPI, db: Database) -> None:
+    make_user(db, "crm@example.com", "agent")
+    token = token_for(db, "crm@example.com")
+    client = TestClient(app, headers=_bearer(token))
+    assert client.get("/api/v1/tickets").status_code == 200
+    with db.transaction() as session:
+        info = list_tokens(session, find_user(session, "crm@example.com"))[0]
+        assert info.last_used_at is not None  # recorded on use
+        revoke_token(session, info.id, utc_now())
+    assert client.get("/api/v1/tickets").status_code == 401
+
+    second = token_for(db, "crm@example.com")
+    client = TestClient(app, headers=_bearer(second))
+    assert client.get("/api/v1/tickets").status_code == 200
+    with db.transaction() as session:
+        user = session.scalar(select(User).where(User.email == "crm@example.com"))
+        assert user is not None
+        user.active = False
+    response = client.get("/api/v1/tickets")
+    assert response.status_code == 401
+    assert "deactivated" in response.json()["detail"]
+    with db.reading() as session:
+        assert session.scalar(select(ApiToken.token_hash).where(ApiToken.id == 2)) != second
+
+
+def test_config_lists_types_and_schemas_without_internal_fields_for_non_staff(
+    app: FastAPI, admin: TestClient
+) -> None:
+    anonymous = TestClient(app)
+    types = anonymous.get("/api/v1/config/ticket-types")
+    assert types.status_code == 200
+    listed = {t["id"]: t for t in types.json()}
+    assert "complaint" not in listed  # agents open complaints; not offered to requesters
+    assert listed["it_incident"]["name"] == {"en": "IT incident", "zh-CN": "IT 故障"}
+    assert {t["id"] for t in admin.get("/api/v1/config/ticket-types").json()} >= {"complaint"}
+
+    public = anonymous.get(listed["after_sales"]["schema_url"]).json()
+    Draft202012Validator.check_schema(public)
+    assert "refund_amount" not in public["properties"]
+    assert "inspection_notes" not in str(public)
+    full = admin.get("/api/v1/config/ticket-types/after_sales/schema").json()
+    assert "refund_amount" in full["properties"]
+
+    missing = anonymous.get("/api/v1/config/ticket-types/nope/schema")
+    assert missing.status_code == 404
+    assert missing.json() == {
+        "error": "not_found",
+        "detail": "no ticket type 'nope'",
+        "fields": {},
+    }
+    bad_token = anonymous.get("/api/v1/config/ticket-types", headers=_bearer("gd_nope"))
+    assert bad_token.status_code == 401

@@ -1,0 +1,221 @@
+"""Tickets through the API: create, list with filters and cursor pages, read, PATCH
+with If-Match, and each error code those routes give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.ui.api.conftest import INCIDENT, Login
+
+
+def create(client: TestClient, **overrides: Any) -> dict[str, Any]:
+    response = client.post("/api/v1/tickets", json={**INCIDENT, **overrides})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_create_returns_201_with_key_state_version_and_sla_deadlines(admin: TestClient) -> None:
+    response = admin.post(
+        "/api/v1/tickets", json={**INCIDENT, "requester": "Li.Lei@Example.com", "tags": ["vip"]}
+    )
+    assert response.status_code == 201
+    ticket = response.json()
+    assert ticket["key"] == "INC-1" and ticket["state"] == "new"
+    assert ticket["requester"] == "li.lei@example.com"  # created as a requester
+    assert ticket["fields"] == {"category": "software", "impact": "me"}
+    assert ticket["tags"] == ["vip"]
+    assert response.headers["Location"] == "/api/v1/tickets/INC-1"
+    assert response.headers["ETag"] == f'"{ticket["version"]}"'
+    sla = ticket["sla"]
+    assert sla["policy"] == "it_standard"
+    assert sla["first_response_due"].endswith("Z") and sla["resolution_due"].endswith("Z")
+    assert sla["first_response_due"] < sla["resolution_due"]
+    again = admin.get("/api/v1/tickets/INC-1")
+    assert again.status_code == 200 and again.json() == ticket
+
+
+def test_bad_bodies_are_400_or_422_naming_the_field(admin: TestClient) -> None:
+    broken = admin.post(
+        "/api/v1/tickets", content=b'{"type": ', headers={"Content-Type": "application/json"}
+    )
+    assert broken.status_code == 400
+    assert broken.json()["error"] == "bad_request"
+    assert broken.json()["detail"].startswith("the body is not valid JSON")
+
+    shape = admin.post("/api/v1/tickets", json={"type": 7, "fields": [], "colour": "red"})
+    assert shape.status_code == 422
+    body = shape.json()
+    assert body["error"] == "validation_failed"
+    assert set(body["fields"]) == {"type", "title", "fields", "colour"}
+
+    unknown = admin.post("/api/v1/tickets", json={**INCIDENT, "type": "nope"})
+    assert unknown.status_code == 422
+    assert unknown.json() == {
+        "error": "validation_failed",
+        "detail": "unknown ticket type 'nope'",
+        "fields": {"type": "unknown ticket type"},
+    }
+
+    hardware = admin.post(
+        "/api/v1/tickets", json={**INCIDENT, "fields": {"category": "hardware", "impact": "me"}}
+    )
+    assert hardware.status_code == 422
+    assert "device_serial" in hardware.json()["fields"]
+
+    nul = admin.post("/api/v1/tickets", json={**INCIDENT, "title": "a\u0000b"})
+    assert nul.status_code == 422 and "NUL" in nul.json()["fields"]["title"]
+    nul_field = admin.post(
+        "/api/v1/tickets", json={**INCIDENT, "fields": {"category": "software", "x\u0000": 1}}
+    )
+    assert nul_field.status_code == 422
+
+
+def test_requesters_may_not_set_staff_things_or_create_agent_only_types(login: Login) -> None:
+    requester = login("mei@example.com", "requester")
+    priority = requester.post("/api/v1/tickets", json={**INCIDENT, "priority": "urgent"})
+    assert priority.status_code == 403 and priority.json()["error"] == "forbidden"
+    complaint = requester.post(
+        "/api/v1/tickets",
+        json={"type": "complaint", "title": "Rude courier", "fields": {"channel": "web"}},
+    )
+    assert complaint.status_code == 403
+    for_someone = requester.post("/api/v1/tickets", json={**INCIDENT, "requester": "x@example.com"})
+    assert for_someone.status_code == 403
+    own = create(requester)
+    assert own["requester"] == "mei@example.com"
+
+
+def test_read_of_unknown_or_invisible_ticket_is_404(admin: TestClient, login: Login) -> None:
+    create(admin)
+    assert admin.get("/api/v1/tickets/INC-99").status_code == 404
+    stranger = login("stranger@example.com", "requester")
+    response = stranger.get("/api/v1/tickets/INC-1")
+    assert response.status_code == 404
+    assert response.json() == {"error": "not_found", "detail": "no ticket 'INC-1'", "fields": {}}
+    assert stranger.get("/api/v1/tickets").json() == {"items": [], "next_cursor": None}
+
+
+def test_list_filters_on_built_ins_custom_fields_and_text(admin: TestClient) -> None:
+    create(
+        admin,
+        title="Printer jams on floor 3",
+        fields={"category": "hardware", "impact": "me", "device_serial": "PRN-00042"},
+    )
+    create(admin, title="VPN drops", fields={"category": "network", "impact": "team"})
+    create(admin, title="Excel macro broken", fields={"category": "software", "impact": "me"})
+
+    def keys(query: str) -> list[str]:
+        response = admin.get(f"/api/v1/tickets?{query}")
+        assert response.status_code == 200, response.text
+        return [t["key"] for t in response.json()["items"]]
+
+    assert keys("") == ["INC-3", "INC-2", "INC-1"]
+    assert keys("sort=created_at") == ["INC-1", "INC-2", "INC-3"]
+    assert keys("fields.category=hardware") == ["INC-1"]
+    assert keys("fields.category=hardware&fields.category=network") == ["INC-2", "INC-1"]
+    assert keys("fields.category.ne=software&sort=key") == ["INC-1", "INC-2"]
+    assert keys("priority=high") == ["INC-2"]  # impact: team raises the priority
+    assert keys("priority=high,normal&q=printer") == ["INC-1"]
+    assert keys("state=new&type=it_incident&state_category=new") == ["INC-3", "INC-2", "INC-1"]
+    assert keys("state=closed") == []
+    assert keys("requester=admin@example.com&assignee=none") == ["INC-3", "INC-2", "INC-1"]
+
+    unknown_field = admin.get("/api/v1/tickets?fields.colour=red")
+    assert unknown_field.status_code == 422 and "colour" in unknown_field.json()["fields"]
+    bad_op = admin.get("/api/v1/tickets?fields.category.like=x")
+    assert bad_op.status_code == 422
+    bad_sort = admin.get("/api/v1/tickets?sort=-colour")
+    assert bad_sort.status_code == 422 and "sort" in bad_sort.json()["fields"]
+    bad_limit = admin.get("/api/v1/tickets?limit=0")
+    assert bad_limit.status_code == 422 and "limit" in bad_limit.json()["fields"]
+    bad_cursor = admin.get("/api/v1/tickets?cursor=not-a-cursor")
+    assert bad_cursor.status_code == 422 and "cursor" in bad_cursor.json()["fields"]
+
+
+def test_cursor_pages_walk_every_ticket_once(admin: TestClient) -> None:
+    for n in range(23):
+        create(admin, title=f"Ticket {n}")
+    for sort in ("-created_at", "key", "-priority", "updated_at"):
+        seen: list[str] = []
+        cursor = None
+        pages = 0
+        while True:
+            query = f"/api/v1/tickets?limit=5&sort={sort}" + (f"&cursor={cursor}" if cursor else "")
+            page = admin.get(query).json()
+            seen += [t["key"] for t in page["items"]]
+            pages += 1
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert pages == 5
+        assert len(seen) == len(set(seen)) == 23, sort
+
+
+def test_patch_needs_if_match_and_refuses_a_stale_version(admin: TestClient) -> None:
+    ticket = create(admin)
+    url = f"/api/v1/tickets/{ticket['key']}"
+    missing = admin.patch(url, json={"title": "New title"})
+    assert missing.status_code == 428
+    assert missing.json()["error"] == "precondition_required"
+
+    version = ticket["version"]
+    ok = admin.patch(
+        url,
+        json={"title": "New title", "priority": "high", "fields": {"impact": "team"}},
+        headers={"If-Match": f'"{version}"'},
+    )
+    assert ok.status_code == 200, ok.text
+    changed = ok.json()
+    assert changed["title"] == "New title" and changed["priority"] == "high"
+    assert changed["fields"]["impact"] == "team"
+    assert changed["version"] == version + 1
+    assert ok.headers["ETag"] == f'"{version + 1}"'
+
+    stale = admin.patch(url, json={"title": "Lost update"}, headers={"If-Match": f'"{version}"'})
+    assert stale.status_code == 412
+    assert stale.json()["error"] == "precondition_failed"
+    assert stale.json()["current_version"] == version + 1
+    assert stale.headers["ETag"] == f'"{version + 1}"'
+    assert admin.get(url).json()["title"] == "New title"
+
+    garbage = admin.patch(url, json={"title": "x"}, headers={"If-Match": "yesterday"})
+    assert garbage.status_code == 412
+    anything = admin.patch(url, json={"tags": ["a"]}, headers={"If-Match": "*"})
+    assert anything.status_code == 200 and anything.json()["tags"] == ["a"]
+
+
+def test_patch_assigns_and_refuses_what_it_cannot_change(admin: TestClient, login: Login) -> None:
+    login("li.wei@example.com", "agent", teams=("field_service",))
+    ticket = create(admin)
+    url = f"/api/v1/tickets/{ticket['key']}"
+    assigned = admin.patch(
+        url,
+        json={"team": "field_service", "assignee": "li.wei@example.com"},
+        headers={"If-Match": str(ticket["version"])},
+    )
+    assert assigned.status_code == 200, assigned.text
+    assert assigned.json()["team"] == "field_service"
+    assert assigned.json()["assignee"] == "li.wei@example.com"
+    version = assigned.json()["version"]
+    cleared = admin.patch(url, json={"assignee": None}, headers={"If-Match": str(version)})
+    assert cleared.status_code == 200 and cleared.json()["assignee"] is None
+
+    headers = {"If-Match": "*"}
+    state = admin.patch(url, json={"fields": {"state": "closed"}}, headers=headers)
+    assert state.status_code == 422 and "state" in state.json()["fields"]
+    empty = admin.patch(url, json={}, headers=headers)
+    assert empty.status_code == 422
+    bad_team = admin.patch(url, json={"team": "nope"}, headers=headers)
+    assert bad_team.status_code == 422 and "team" in bad_team.json()["fields"]
+
+
+def test_requesters_cannot_patch(login: Login) -> None:
+    requester = login("mei@example.com", "requester")
+    ticket = create(requester)
+    response = requester.patch(
+        f"/api/v1/tickets/{ticket['key']}", json={"title": "x"}, headers={"If-Match": "*"}
+    )
+    assert response.status_code == 403 and response.json()["error"] == "forbidden"
