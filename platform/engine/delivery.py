@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gongdan.engine.db.models import Membership, Outbox, Ticket, User
+from gongdan.engine.surveys import answer_path, request_survey
 from gongdan.engine.webhooks import (
     SIGNATURE_HEADER,
     TIMEOUT_SECONDS,
@@ -148,6 +149,12 @@ def read_job(session: Session, row: Outbox) -> Job:
             if row.topic in RECIPIENT_TOPICS:
                 target = "requester" if row.topic == "survey" else str(payload.get("target"))
                 recipients = _recipients(session, found, target)
+            if row.topic == "survey":
+                # Made here, in the claiming transaction, so a retry finds it again.
+                survey = request_survey(
+                    session, found, str(payload.get("target") or ""), row.created_at
+                )
+                payload["survey"], payload["answer_path"] = survey.id, answer_path(found.key)
     return Job(row.id, row.topic, payload, row.created_at, row.attempts, ticket, recipients)
 
 

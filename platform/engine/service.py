@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from gongdan.engine import links, tickets, transitions
+from gongdan.engine import links, surveys, tickets, transitions
 from gongdan.engine.attachments import AttachmentStore, store_upload, visible_attachment
 from gongdan.engine.config.bundle import Bundle, TransitionDef
 from gongdan.engine.context import WriteContext
@@ -27,6 +27,7 @@ from gongdan.engine.decisions import Actor, allowed_transitions
 from gongdan.engine.queries import TicketQuery, select_comments, select_events, select_tickets
 from gongdan.engine.records import CommentRecord, EventRecord, Page, TicketRecord, WriteResult
 from gongdan.engine.sla import SLAExplanation, explain_sla, scan_due, sync_sla
+from gongdan.engine.surveys import SurveyRecord
 from gongdan.errors import Conflict
 from gongdan.forms.data import condition_values
 
@@ -198,6 +199,13 @@ class TicketService:
             row = visible_attachment(ctx, attachment_id)
             return row.filename, row.content_type, self.attachments.get(row.sha256)
 
+    def answer_survey(
+        self, actor: Actor, key: str, rating: Any, comment: str | None = None
+    ) -> SurveyRecord:
+        """The requester answers the latest satisfaction survey of `key` (once)."""
+        with self._write(actor) as ctx:
+            return surveys.answer_survey(ctx, key, rating, comment)
+
     # Reads -------------------------------------------------------------------------
 
     def get_ticket(self, actor: Actor, key: str) -> TicketRecord:
@@ -251,6 +259,12 @@ class TicketService:
                 CommentRecord.build(c, key, ctx.user(c.author_id))
                 for c in select_comments(session, [ticket.id], actor)
             ]
+
+    def list_surveys(self, actor: Actor, key: str) -> list[SurveyRecord]:
+        """The satisfaction surveys of a ticket, newest first."""
+        with self.db.reading() as session:
+            ctx = WriteContext(session, self.bundle, actor, self.clock())
+            return surveys.list_surveys(ctx, key)
 
     def list_events(self, actor: Actor, key: str) -> list[EventRecord]:
         """The audit trail of a ticket, with the history of tickets merged into it."""

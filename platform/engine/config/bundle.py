@@ -26,6 +26,7 @@ __all__ = [
     "BUILTIN_FIELDS",
     "Bundle",
     "FormSection",
+    "PortalSettings",
     "PriorityRule",
     "StateDef",
     "TicketTypeDef",
@@ -110,6 +111,17 @@ class TicketTypeDef:
 
 
 @dataclass(frozen=True, slots=True)
+class PortalSettings:
+    """The requester portal (`kind: Portal`, at most one per bundle). Without that
+    document nobody may sign themselves up: requesters are added by staff, or by
+    writing in (email intake)."""
+
+    self_signup: bool = False
+    allowed_email_domains: frozenset[str] = frozenset()  # empty: any domain
+    welcome: Any = None  # a label shown on the portal's home page
+
+
+@dataclass(frozen=True, slots=True)
 class Bundle:
     """Everything a config directory declares, compiled. Swapped whole on reload."""
 
@@ -125,6 +137,7 @@ class Bundle:
     # User fields that name approvers (`roles: [field:approver]`): the people named in
     # them may see the ticket to decide, even as requesters.
     approval_fields: frozenset[str] = frozenset()
+    portal: PortalSettings = PortalSettings()
 
     def summary(self) -> str:
         """One line saying what the bundle holds."""

@@ -27,7 +27,10 @@ __all__ = [
 SCHEMA_BASE = "https://gongdan.dev/schemas/"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
-KINDS = ("Automation", "Calendar", "RoutingRules", "SLAPolicy", "Team", "TicketType", "Workflow")
+KINDS = (
+    "Automation", "Calendar", "Portal", "RoutingRules", "SLAPolicy", "Team", "TicketType",
+    "Workflow",
+)  # fmt: skip
 PRIORITIES = ("low", "normal", "high", "urgent")
 STATE_CATEGORIES = ("new", "open", "pending", "resolved", "closed")
 STRATEGIES = ("least_loaded", "manual", "round_robin", "skills")
@@ -360,6 +363,28 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
             "else": {"not": {"required": ["every"]}},
         },
     ),
+    "Portal": _obj(
+        {
+            **_HEADER,
+            "self_signup": {
+                "description": "Whether people may create their own requester account",
+                "type": "boolean",
+            },
+            "allowed_email_domains": _list(
+                {
+                    "description": "Self sign-up only for addresses at these domains "
+                    "(exact match; leave out or empty for any domain)",
+                    "type": "string",
+                    "pattern": "^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+                    "(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$",
+                    "maxLength": 253,
+                },
+                uniqueItems=True,
+            ),
+            "welcome": _ref("label"),
+        },
+        ("kind",),
+    ),
     "Team": _obj(
         {
             **_HEADER,
@@ -382,6 +407,7 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
 _SNAKE = {
     "Automation": "automation",
     "Calendar": "calendar",
+    "Portal": "portal",
     "RoutingRules": "routing_rules",
     "SLAPolicy": "sla_policy",
     "Team": "team",
