@@ -26,7 +26,7 @@ from gongdan.engine.db.models import Comment, Event, Ticket, User
 from gongdan.engine.decisions import Actor
 from gongdan.errors import ValidationFailed
 
-__all__ = ["FieldFilter", "TicketQuery", "scope", "select_tickets"]
+__all__ = ["FieldFilter", "TicketQuery", "scope", "select_tickets", "ticket_conditions"]
 
 MAX_PAGE = 200
 SORTS = ("created_at", "updated_at", "priority", "key")
@@ -228,16 +228,11 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def select_tickets(
+def ticket_conditions(
     session: Session, bundle: Bundle, actor: Actor, query: TicketQuery
-) -> tuple[list[Ticket], str | None]:
-    """The first page of tickets matching `query` that `actor` may see, and the cursor
-    of the next page (None on the last)."""
-    if query.sort not in SORTS:
-        raise ValidationFailed(
-            f"cannot sort by '{query.sort}'", {"sort": f"must be one of: {', '.join(SORTS)}"}
-        )
-    limit = max(1, min(int(query.limit), MAX_PAGE))
+) -> list[ColumnElement[bool]]:
+    """The SQL conditions of `query`'s filters, the actor's scope first (its sort,
+    cursor and limit are left to the caller)."""
     dialect = session.get_bind().dialect.name
     conditions: list[ColumnElement[bool]] = [scope(actor, bundle.approval_fields, dialect)]
     if query.types:
@@ -267,6 +262,20 @@ def select_tickets(
         )
     for flt in query.fields:
         conditions.append(_field_condition(dialect, bundle, query, flt, actor))
+    return conditions
+
+
+def select_tickets(
+    session: Session, bundle: Bundle, actor: Actor, query: TicketQuery
+) -> tuple[list[Ticket], str | None]:
+    """The first page of tickets matching `query` that `actor` may see, and the cursor
+    of the next page (None on the last)."""
+    if query.sort not in SORTS:
+        raise ValidationFailed(
+            f"cannot sort by '{query.sort}'", {"sort": f"must be one of: {', '.join(SORTS)}"}
+        )
+    limit = max(1, min(int(query.limit), MAX_PAGE))
+    conditions = ticket_conditions(session, bundle, actor, query)
     column = _sort_column(query.sort)
     statement: Select[Any] = select(Ticket).where(*conditions)
     if query.cursor:

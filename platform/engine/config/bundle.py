@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
+from gongdan.engine.config.compile_views import ViewDef
 from gongdan.errors import ConfigIssue
 from gongdan.forms.data import ticket_data_schema
 from gongdan.forms.fields import FieldDef
@@ -26,7 +28,6 @@ __all__ = [
     "BUILTIN_FIELDS",
     "Bundle",
     "FormSection",
-    "PortalSettings",
     "PriorityRule",
     "StateDef",
     "TicketTypeDef",
@@ -111,17 +112,6 @@ class TicketTypeDef:
 
 
 @dataclass(frozen=True, slots=True)
-class PortalSettings:
-    """The requester portal (`kind: Portal`, at most one per bundle). Without that
-    document nobody may sign themselves up: requesters are added by staff, or by
-    writing in (email intake)."""
-
-    self_signup: bool = False
-    allowed_email_domains: frozenset[str] = frozenset()  # empty: any domain
-    welcome: Any = None  # a label shown on the portal's home page
-
-
-@dataclass(frozen=True, slots=True)
 class Bundle:
     """Everything a config directory declares, compiled. Swapped whole on reload."""
 
@@ -137,7 +127,8 @@ class Bundle:
     # User fields that name approvers (`roles: [field:approver]`): the people named in
     # them may see the ticket to decide, even as requesters.
     approval_fields: frozenset[str] = frozenset()
-    portal: PortalSettings = PortalSettings()
+    # Saved queues (`kind: View`), in id order.
+    views: Mapping[str, ViewDef] = field(default_factory=lambda: MappingProxyType({}))
 
     def summary(self) -> str:
         """One line saying what the bundle holds."""
@@ -149,5 +140,6 @@ class Bundle:
             (len(self.routing_rules), "routing rule", "routing rules"),
             (len(self.automations), "automation", "automations"),
             (len(self.teams), "team", "teams"),
+            (len(self.views), "view", "views"),
         ]
         return ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts)

@@ -24,7 +24,6 @@ from typing import Any
 
 from gongdan.engine.config import schemas
 from gongdan.engine.config.bundle import Bundle, TicketTypeDef, WorkflowDef
-from gongdan.engine.config.compile_portal import compile_portal
 from gongdan.engine.config.compile_rules import (
     ActionChecker,
     compile_automation,
@@ -42,6 +41,7 @@ from gongdan.engine.config.compile_ticket_type import (
     compile_fields,
     compile_ticket_type,
 )
+from gongdan.engine.config.compile_views import compile_views
 from gongdan.engine.config.compile_workflow import compile_workflow
 from gongdan.engine.config.context import Catalog, Entry, Reporter
 from gongdan.engine.config.validate import check_document_schema
@@ -278,7 +278,10 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         e.id: compile_automation(e, everything, transition_ids, checker)
         for e in by_kind["Automation"]
     }
-    portal = compile_portal(by_kind["Portal"], report)
+    field_types: dict[str, set[str]] = defaultdict(set)
+    for f in all_fields:
+        field_types[f.id].add(f.type)
+    views = compile_views(by_kind["View"], everything, field_types, known["Team"], report)
     return Bundle(
         version=version,
         ticket_types=MappingProxyType(ticket_types),
@@ -296,7 +299,7 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
             for role in transition.roles
             if role.startswith("field:")
         ),
-        portal=portal,
+        views=MappingProxyType(dict(sorted(views.items()))),
     )
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "PRIORITIES",
     "STATE_CATEGORIES",
     "STRATEGIES",
+    "VIEW_ROLES",
     "bundle_schema",
     "kind_schema",
 ]
@@ -28,12 +29,13 @@ SCHEMA_BASE = "https://gongdan.dev/schemas/"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 KINDS = (
-    "Automation", "Calendar", "Portal", "RoutingRules", "SLAPolicy", "Team", "TicketType",
+    "Automation", "Calendar", "RoutingRules", "SLAPolicy", "Team", "TicketType", "View",
     "Workflow",
 )  # fmt: skip
 PRIORITIES = ("low", "normal", "high", "urgent")
 STATE_CATEGORIES = ("new", "open", "pending", "resolved", "closed")
 STRATEGIES = ("least_loaded", "manual", "round_robin", "skills")
+VIEW_ROLES = ("admin", "agent")
 AUTOMATION_EVENTS = (
     "schedule",
     "sla.breached",
@@ -363,28 +365,6 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
             "else": {"not": {"required": ["every"]}},
         },
     ),
-    "Portal": _obj(
-        {
-            **_HEADER,
-            "self_signup": {
-                "description": "Whether people may create their own requester account",
-                "type": "boolean",
-            },
-            "allowed_email_domains": _list(
-                {
-                    "description": "Self sign-up only for addresses at these domains "
-                    "(exact match; leave out or empty for any domain)",
-                    "type": "string",
-                    "pattern": "^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
-                    "(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$",
-                    "maxLength": 253,
-                },
-                uniqueItems=True,
-            ),
-            "welcome": _ref("label"),
-        },
-        ("kind",),
-    ),
     "Team": _obj(
         {
             **_HEADER,
@@ -402,16 +382,33 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
         },
         ("kind", "name"),
     ),
+    "View": _obj(
+        {
+            **_HEADER,
+            "when": _ref("condition"),
+            "columns": _list({"type": "string", "minLength": 1}, minItems=1, uniqueItems=True),
+            "sort": _obj(
+                {
+                    "field": {"type": "string", "minLength": 1},
+                    "direction": {"enum": ["asc", "desc"]},
+                },
+                ("field",),
+            ),
+            "roles": _list({"enum": list(VIEW_ROLES)}, minItems=1, uniqueItems=True),
+            "teams": _list(_ref("id"), minItems=1, uniqueItems=True),
+        },
+        ("kind", "name", "columns"),
+    ),
 }
 
 _SNAKE = {
     "Automation": "automation",
     "Calendar": "calendar",
-    "Portal": "portal",
     "RoutingRules": "routing_rules",
     "SLAPolicy": "sla_policy",
     "Team": "team",
     "TicketType": "ticket_type",
+    "View": "view",
     "Workflow": "workflow",
 }
 
