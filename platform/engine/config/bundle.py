@@ -28,6 +28,7 @@ __all__ = [
     "BUILTIN_FIELDS",
     "Bundle",
     "FormSection",
+    "PortalSettings",
     "PriorityRule",
     "StateDef",
     "TicketTypeDef",
@@ -112,6 +113,17 @@ class TicketTypeDef:
 
 
 @dataclass(frozen=True, slots=True)
+class PortalSettings:
+    """The requester portal (`kind: Portal`, at most one per bundle). Without that
+    document nobody may sign themselves up: requesters are added by staff, or by
+    writing in (email intake)."""
+
+    self_signup: bool = False
+    allowed_email_domains: frozenset[str] = frozenset()  # empty: any domain
+    welcome: Any = None  # a label shown on the portal's home page
+
+
+@dataclass(frozen=True, slots=True)
 class Bundle:
     """Everything a config directory declares, compiled. Swapped whole on reload."""
 
@@ -129,6 +141,7 @@ class Bundle:
     approval_fields: frozenset[str] = frozenset()
     # Saved queues (`kind: View`), in id order.
     views: Mapping[str, ViewDef] = field(default_factory=lambda: MappingProxyType({}))
+    portal: PortalSettings = PortalSettings()
 
     def summary(self) -> str:
         """One line saying what the bundle holds."""

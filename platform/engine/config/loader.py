@@ -24,6 +24,7 @@ from typing import Any
 
 from gongdan.engine.config import schemas
 from gongdan.engine.config.bundle import Bundle, TicketTypeDef, WorkflowDef
+from gongdan.engine.config.compile_portal import compile_portal
 from gongdan.engine.config.compile_rules import (
     ActionChecker,
     compile_automation,
@@ -278,6 +279,7 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         e.id: compile_automation(e, everything, transition_ids, checker)
         for e in by_kind["Automation"]
     }
+    portal = compile_portal(by_kind["Portal"], report)
     field_types: dict[str, set[str]] = defaultdict(set)
     for f in all_fields:
         field_types[f.id].add(f.type)
@@ -299,6 +301,7 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
             for role in transition.roles
             if role.startswith("field:")
         ),
+        portal=portal,
         views=MappingProxyType(dict(sorted(views.items()))),
     )
 

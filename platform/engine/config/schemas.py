@@ -29,8 +29,8 @@ SCHEMA_BASE = "https://gongdan.dev/schemas/"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 KINDS = (
-    "Automation", "Calendar", "RoutingRules", "SLAPolicy", "Team", "TicketType", "View",
-    "Workflow",
+    "Automation", "Calendar", "Portal", "RoutingRules", "SLAPolicy", "Team", "TicketType",
+    "View", "Workflow",
 )  # fmt: skip
 PRIORITIES = ("low", "normal", "high", "urgent")
 STATE_CATEGORIES = ("new", "open", "pending", "resolved", "closed")
@@ -365,6 +365,28 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
             "else": {"not": {"required": ["every"]}},
         },
     ),
+    "Portal": _obj(
+        {
+            **_HEADER,
+            "self_signup": {
+                "description": "Whether people may create their own requester account",
+                "type": "boolean",
+            },
+            "allowed_email_domains": _list(
+                {
+                    "description": "Self sign-up only for addresses at these domains "
+                    "(exact match; leave out or empty for any domain)",
+                    "type": "string",
+                    "pattern": "^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+                    "(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$",
+                    "maxLength": 253,
+                },
+                uniqueItems=True,
+            ),
+            "welcome": _ref("label"),
+        },
+        ("kind",),
+    ),
     "Team": _obj(
         {
             **_HEADER,
@@ -404,6 +426,7 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
 _SNAKE = {
     "Automation": "automation",
     "Calendar": "calendar",
+    "Portal": "portal",
     "RoutingRules": "routing_rules",
     "SLAPolicy": "sla_policy",
     "Team": "team",
