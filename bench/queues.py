@@ -1,0 +1,141 @@
+"""Benchmark: agent queues at `--rows` (100,000) tickets on PostgreSQL.
+
+The tickets are bulk-loaded with COPY by `bench/engine.py`'s loader (five ticket types
+with realistic custom data, states spread by age, teams and assignees from
+`config/teams/`), then open tickets get SLA deadlines spread from two hours overdue to
+three days ahead (an UPDATE, as the SLA engine would have written them), then
+`VACUUM (ANALYZE)`. Timed, `--runs` times after `--warmup` untimed calls each, for an
+agent of the service desk (scoped to their teams) and for an admin:
+
+- one page (50 tickets, records with their people) of every queue the actor may open:
+  the four built-ins and the example views, each in its own sort;
+- the live counts of all those queues (one COUNT each);
+- a filtered page (my teams, priority high, category hardware).
+
+Printed: median and p95 in ms per measurement, next to the 30 ms target for a queue
+page. Nothing asserts; the figures depend on the machine (the load average is printed).
+The bench database is named `--database` (must start with `gongdan_bench`) and dropped
+at the end unless `--keep`.
+
+    .venv/bin/python bench/queues.py [--rows N] [--runs N] [--warmup N] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import engine as engine_bench
+
+from gongdan.engine.config.loader import load_bundle
+from gongdan.engine.db.database import Database
+from gongdan.engine.db.models import User
+from gongdan.engine.decisions import Actor
+from gongdan.engine.queries import FieldFilter, TicketQuery
+from gongdan.engine.queues import QueueQuery, QueueService
+from gongdan.engine.users import actor_for
+
+PAGE_TARGET_MS = 30.0
+DEADLINES = """
+UPDATE tickets SET
+  resolution_due = now() + (((id * 7919) % 4440) - 120) * interval '1 minute',
+  first_response_due = CASE WHEN id % 5 = 0
+      THEN now() + (((id * 104729) % 600) - 60) * interval '1 minute' END
+WHERE state_category IN ('new', 'open', 'pending')
+"""
+
+
+def timed(call: Callable[[], Any], runs: int, warmup: int) -> tuple[float, float]:
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.95))]
+
+
+def actor(db: Database, email: str) -> Actor:
+    with db.reading() as session:
+        user = session.scalar(select(User).where(User.email == email))
+        assert user is not None, email
+        return actor_for(session, user)
+
+
+def report(what: str, median: float, p95: float, target: float | None = PAGE_TARGET_MS) -> None:
+    verdict = "" if target is None else ("  ok" if p95 <= target else "  MISSED")
+    print(f"  {what:<48} median {median:6.1f} ms   p95 {p95:6.1f} ms{verdict}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--database", default="gongdan_bench_queues")
+    parser.add_argument("--postgres-url", default=engine_bench.DEFAULT_PG_URL)
+    args = parser.parse_args(argv)
+    if not args.database.startswith("gongdan_bench") or not args.database.isidentifier():
+        parser.error("--database must be an identifier starting with 'gongdan_bench'")
+    bundle = load_bundle(engine_bench.CONFIG_DIR)
+    print(f"{os.cpu_count()} CPUs, load average at start: {engine_bench.load()}")
+    print(f"loading {args.rows:,} tickets …")
+    url = engine_bench.load_list_database(args, bundle)
+    try:
+        with psycopg.connect(engine_bench.conninfo(url), autocommit=True) as conn:
+            updated = conn.execute(DEADLINES).rowcount
+            conn.execute("VACUUM (ANALYZE) tickets")
+        print(f"  SLA deadlines on {updated:,} open tickets")
+        db = Database(url)
+        queues = QueueService(db, bundle)
+        desk_email = bundle.teams["service_desk"].members[0].user
+        people = {"agent (service desk)": actor(db, desk_email)}
+        people["admin"] = actor(db, "bench.admin@example.com")
+        for who, person in people.items():
+            print(f"{who}:")
+            for queue in queues.queues_for(person):
+                page = queues.list_queue(person, queue.id)
+                median, p95 = timed(
+                    lambda q=queue.id, p=person: queues.list_queue(p, q), args.runs, args.warmup
+                )
+                report(f"page of '{queue.id}' ({len(page.items)} rows)", median, p95)
+            counts = queues.counts(person)
+            median, p95 = timed(lambda p=person: queues.counts(p), args.runs, args.warmup)
+            shown = ", ".join(f"{k}={v:,}" for k, v in counts.items())
+            report(f"counts of {len(counts)} queues", median, p95, None)
+            print(f"    {shown}")
+            filtered = QueueQuery(
+                filters=TicketQuery(
+                    priorities=["high"], fields=(FieldFilter("category", "eq", "hardware"),)
+                )
+            )
+            median, p95 = timed(
+                lambda p=person, f=filtered: queues.list_queue(p, "my_teams", f),
+                args.runs,
+                args.warmup,
+            )
+            report("filtered page (high, hardware)", median, p95)
+        db.dispose()
+    finally:
+        if not args.keep:
+            engine_bench.drop_database(args.postgres_url, args.database)
+    print(f"load average at the end: {engine_bench.load()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
