@@ -6,6 +6,8 @@ Users live in the database (DESIGN.md); teams and memberships are declared in
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -19,16 +21,40 @@ from gongdan.engine.decisions import Actor
 from gongdan.errors import Conflict, ValidationFailed
 
 __all__ = [
+    "LANGUAGES",
     "ROLES",
+    "Account",
     "actor_for",
     "add_user",
+    "authenticate",
     "check_password",
+    "get_account",
     "record_config_version",
+    "set_language",
     "sync_teams",
 ]
 
 ROLES = ("admin", "agent", "requester")
+LANGUAGES = ("en", "zh-CN")
 _hasher = PasswordHasher()
+# Verified when the email is unknown, so a wrong email takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A signed-in user as the web layer sees them: a snapshot, never a live row."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    language: str
+    actor: Actor
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("admin", "agent")
 
 
 def add_user(
@@ -77,6 +103,45 @@ def check_password(user: User, password: str) -> bool:
         return _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def authenticate(session: Session, email: str, password: str) -> Account | None:
+    """The account of `email` when `password` is theirs and they are active, else None."""
+    address = email.strip().lower()
+    user = session.scalar(select(User).where(User.email == address)) if address else None
+    if user is None:
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            _hasher.verify(_DUMMY_HASH, password or "-")
+        return None
+    if not check_password(user, password):
+        return None
+    return _account(session, user)
+
+
+def get_account(session: Session, user_id: int) -> Account | None:
+    """The account of an active user by id (None once deactivated or deleted)."""
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    return _account(session, user)
+
+
+def set_language(session: Session, user_id: int, language: str) -> None:
+    """Remember the language a user reads the UI in (one of `LANGUAGES`)."""
+    if language not in LANGUAGES:
+        raise ValidationFailed(
+            f"unknown language '{language}'",
+            {"language": f"must be one of: {', '.join(LANGUAGES)}"},
+        )
+    user = session.get(User, user_id)
+    if user is not None:
+        user.language = language
+
+
+def _account(session: Session, user: User) -> Account:
+    return Account(
+        user.id, user.email, user.name, user.role, user.language, actor_for(session, user)
+    )
 
 
 def actor_for(session: Session, user: User) -> Actor:

@@ -24,7 +24,15 @@ from gongdan.rules.conditions import Condition, condition_json_schema
 from .fields import FieldDef, english
 from .patterns import RE2Validator, describe_schema_error, error_order
 
-__all__ = ["SCHEMA_DIALECT", "check_ticket_data", "condition_values", "ticket_data_schema"]
+__all__ = [
+    "SCHEMA_DIALECT",
+    "FormState",
+    "check_ticket_data",
+    "condition_values",
+    "dependent_fields",
+    "form_state",
+    "ticket_data_schema",
+]
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -113,6 +121,56 @@ def check_ticket_data(
         cleared = {key: None for key in data if key in visible and values.get(key) is None}
         return {**clean, **cleared}
     return clean
+
+
+@dataclass(frozen=True, slots=True)
+class FormState:
+    """Which fields a form shows, and which of them are required, for the input so far."""
+
+    visible: frozenset[str]
+    required: frozenset[str]
+
+
+def form_state(
+    fields: Sequence[FieldDef],
+    data: Mapping[str, Any],
+    *,
+    context: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> FormState:
+    """`visible_if` and `required_if` evaluated on half-typed form input, as
+    `check_ticket_data` would: input that does not parse yet counts as empty, and keys
+    that are not fields of the type are ignored. A web form calls this while the user
+    types, to show and hide fields without deciding any rule itself."""
+    compiled = _compile(tuple(fields))
+    own = {key: value for key, value in data.items() if key in compiled.by_id}
+    values, _ = _coerce(compiled, own, partial=False)
+    context = context or {}
+    visible = _visible_fields(compiled.fields, values, context, None, now)
+    scope = _scope(compiled.fields, values, context, visible)
+    required = frozenset(
+        field.id
+        for field in compiled.fields
+        if field.id in visible and _required(field, scope, None, now)
+    )
+    return FormState(visible, required)
+
+
+def dependent_fields(fields: Sequence[FieldDef], changed: str) -> tuple[str, ...]:
+    """The fields whose visibility or requirement may change when `changed` does, directly
+    or through other fields, in the type's order (not `changed` itself)."""
+    reads = {
+        field.id: frozenset().union(
+            *(c.fields for c in (field.visible_if, field.required_if) if c is not None)
+        )
+        for field in fields
+    }
+    found: set[str] = set()
+    frontier = {changed}
+    while frontier:
+        frontier = {fid for fid, names in reads.items() if names & frontier} - found - {changed}
+        found |= frontier
+    return tuple(field.id for field in fields if field.id in found)
 
 
 @functools.lru_cache(maxsize=256)

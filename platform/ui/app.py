@@ -1,10 +1,12 @@
-"""The FastAPI application: for now the config overview, health and type schemas.
+"""The FastAPI application: the agent desk, sign-in, static files, health and the API.
 
 At start-up it loads the bundle, migrates an embedded SQLite database, records the config
 version and syncs teams from the bundle (and with `demo`, seeds a working desk).
 
 The bundle is loaded once at start-up and kept on `app.state`; a request reads the
-bundle it started with (DESIGN.md: reload swaps it atomically).
+bundle it started with (DESIGN.md: reload swaps it atomically). Middleware, outermost
+first: signed-cookie sessions, then CSRF protection of every state-changing request
+outside `/api/` (`ui.security`). Errors become pages in `ui.errors`.
 """
 
 from __future__ import annotations
@@ -14,52 +16,29 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.templating import Jinja2Templates
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.middleware.sessions import SessionMiddleware
 
 from gongdan.engine.background import InProcessRunner
-from gongdan.engine.config.bundle import Bundle
 from gongdan.engine.config.loader import load_bundle
 from gongdan.engine.db.database import Database
 from gongdan.engine.demo import seed_demo
 from gongdan.engine.service import TicketService, utc_now
 from gongdan.engine.users import record_config_version, sync_teams
-from gongdan.errors import NotFound
+from gongdan.ui.api import api_router
+from gongdan.ui.deps import BundleDep
+from gongdan.ui.errors import install_error_handlers, refuse_csrf
+from gongdan.ui.routes import auth, desk
+from gongdan.ui.security import CsrfMiddleware, secret_key
 
 __all__ = ["create_app"]
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-
-
-def pick_language(request: Request) -> str:
-    """English or Simplified Chinese, from the Accept-Language header."""
-    header = request.headers.get("accept-language", "").lower()
-    for part in header.split(","):
-        tag = part.split(";")[0].strip()
-        if tag.startswith("zh"):
-            return "zh-CN"
-        if tag.startswith("en"):
-            return "en"
-    return "en"
-
-
-def localise(label: Any, language: str) -> str:
-    """A label (text or {locale: text}) in `language`, falling back to English."""
-    if isinstance(label, str) or label is None:
-        return label or ""
-    return str(label.get(language) or label.get("en") or next(iter(label.values()), ""))
-
-
-def get_bundle(request: Request) -> Bundle:
-    bundle: Bundle = request.app.state.bundle
-    return bundle
-
-
-BundleDep = Annotated[Bundle, Depends(get_bundle)]
+STATIC_DIR = Path(__file__).parent / "static"
+SESSION_COOKIE = "gongdan_session"
+SESSION_MAX_AGE = 7 * 24 * 3600
 
 
 @asynccontextmanager
@@ -99,11 +78,19 @@ def create_app(
     app.state.bundle = bundle
     app.state.db = db
     app.state.service = TicketService(db, bundle)
-    TEMPLATES.env.filters["l10n"] = localise
 
-    @app.exception_handler(NotFound)
-    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse({"error": "not_found", "detail": exc.detail, "fields": {}}, 404)
+    # Added last runs first: the session must exist before the CSRF check reads it.
+    app.add_middleware(CsrfMiddleware, refuse=refuse_csrf)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=os.environ.get("GONGDAN_SECURE_COOKIES") == "1",
+    )
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz")
     def healthz(bundle: BundleDep, request: Request) -> dict[str, str]:
@@ -111,21 +98,7 @@ def create_app(
             session.execute(text("SELECT 1"))
         return {"status": "ok", "config_version": bundle.version}
 
-    @app.get("/", response_class=HTMLResponse)
-    async def home(request: Request, bundle: BundleDep) -> HTMLResponse:
-        language = pick_language(request)
-        return TEMPLATES.TemplateResponse(
-            request,
-            "home.html",
-            {"bundle": bundle, "lang": language},
-            headers={"Vary": "Accept-Language"},
-        )
-
-    @app.get("/api/v1/config/ticket-types/{type_id}/schema")
-    async def ticket_type_schema(type_id: str, bundle: BundleDep) -> JSONResponse:
-        ticket_type = bundle.ticket_types.get(type_id)
-        if ticket_type is None:
-            raise NotFound(f"no ticket type '{type_id}'")
-        return JSONResponse(dict(ticket_type.data_schema))
-
+    for module in (auth, desk):
+        app.include_router(module.router)
+    app.include_router(api_router)
     return app

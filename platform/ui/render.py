@@ -1,0 +1,120 @@
+"""Rendering pages and htmx fragments, decided in one place.
+
+`render(request, "area/page.html", {...}, block="region")` answers an htmx request
+(header `HX-Request`, not a boosted navigation) with only the named block of the page
+(jinja2-fragments), and any other request with the whole page; both carry
+`Vary: HX-Request` so caches keep them apart. Every template sees `t` (UI strings in
+the request's language), `lang`, `csrf_token`, `account` (the signed-in user or None)
+and `bundle`, plus the filters `l10n`, `markdown` and `when`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gongdan.ui.i18n import LANGUAGES, language_for, localise, translate, translate_message
+from gongdan.ui.markdown import render_markdown
+from gongdan.ui.security import CSRF_FIELD, csrf_token
+
+__all__ = [
+    "TEMPLATES",
+    "base_context",
+    "format_when",
+    "is_htmx",
+    "render",
+    "render_fragment",
+    "vary_on_htmx",
+]
+
+TEMPLATES = Jinja2Blocks(directory=Path(__file__).parent / "templates")
+TEMPLATES.env.autoescape = True
+TEMPLATES.env.trim_blocks = True
+TEMPLATES.env.lstrip_blocks = True
+
+
+def format_when(moment: datetime | None, with_time: bool = True) -> str:
+    """A UTC moment for display: `2026-11-02 09:00 UTC`."""
+    if moment is None:
+        return ""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC" if with_time else "%Y-%m-%d")
+
+
+TEMPLATES.env.filters["l10n"] = localise
+TEMPLATES.env.filters["markdown"] = render_markdown
+TEMPLATES.env.filters["when"] = format_when
+TEMPLATES.env.filters["msg"] = translate_message
+
+
+def is_htmx(request: Request) -> bool:
+    """Whether htmx sent this request to swap part of a page (not a boosted link)."""
+    return (
+        request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+    )
+
+
+def base_context(request: Request) -> dict[str, Any]:
+    """What every template may use."""
+    language = language_for(request)
+    return {
+        "request": request,
+        "lang": language,
+        "languages": LANGUAGES,
+        "t": partial(translate, language),
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": csrf_token(request) if "session" in request.scope else "",
+        "account": getattr(request.state, "account", None),
+        "bundle": getattr(request.app.state, "bundle", None),
+    }
+
+
+def vary_on_htmx(response: Response) -> Response:
+    """Add `HX-Request` to the response's Vary header."""
+    vary = [v.strip() for v in response.headers.get("vary", "").split(",") if v.strip()]
+    if "HX-Request" not in vary:
+        response.headers["Vary"] = ", ".join([*vary, "HX-Request"])
+    return response
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """The page `template`, or only its `block` when htmx asks (see the module docstring)."""
+    full = {**base_context(request), **(context or {})}
+    options: dict[str, Any] = {}
+    if block is not None and is_htmx(request):
+        options["block_name"] = block
+    response = TEMPLATES.TemplateResponse(
+        request, template, full, status_code=status_code, headers=headers, **options
+    )
+    return vary_on_htmx(response)
+
+
+def render_fragment(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A template that is only ever a fragment (an htmx-only endpoint's answer)."""
+    full = {**base_context(request), **(context or {})}
+    response = TEMPLATES.TemplateResponse(
+        request, template, full, status_code=status_code, headers=headers
+    )
+    return vary_on_htmx(response)

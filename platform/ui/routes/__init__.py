@@ -1,0 +1,1 @@
+"""HTML routes of the app, one module per resource (auth, desk tickets, queues, portal)."""
