@@ -21,6 +21,8 @@ from gongdan.ui.api.models import TicketTypeOut, label
 __all__ = ["router"]
 
 router = APIRouter(route_class=ApiRoute, tags=["config"])
+# The token is optional here: OpenAPI says so with an empty security requirement.
+OPTIONAL_AUTH: dict[str, Any] = {"security": [{}]}
 
 
 def public_schema(ticket_type: TicketTypeDef) -> dict[str, Any]:
@@ -51,6 +53,7 @@ def public_schema(ticket_type: TicketTypeDef) -> dict[str, Any]:
     response_model=list[TicketTypeOut],
     responses=error_responses(401),
     summary="Ticket types",
+    openapi_extra=OPTIONAL_AUTH,
 )
 def ticket_types(bundle: ApiBundle, actor: OptionalActor) -> list[TicketTypeOut]:
     return [
@@ -73,6 +76,7 @@ def ticket_types(bundle: ApiBundle, actor: OptionalActor) -> list[TicketTypeOut]
     response_model=dict[str, Any],
     responses=error_responses(401, 404),
     summary="JSON Schema (draft 2020-12) of a ticket type's custom fields",
+    openapi_extra=OPTIONAL_AUTH,
 )
 def ticket_type_schema(type_id: str, bundle: ApiBundle, actor: OptionalActor) -> dict[str, Any]:
     ticket_type = bundle.ticket_types.get(type_id)

@@ -25,11 +25,14 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import get_route_path
+from starlette.types import Receive, Scope, Send
 
 from gongdan.errors import (
     ConfigError,
@@ -96,13 +99,14 @@ class ApiProblem(Exception):
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The OpenAPI `responses` entries of these error statuses."""
+    """The OpenAPI `responses` entries of these error statuses, and always 422 (any
+    parameter can be of the wrong shape): ours, not FastAPI's default body."""
     return {
         status: {
             "model": PreconditionFailedBody if status == 412 else ErrorBody,
             "description": DESCRIPTIONS[status],
         }
-        for status in statuses
+        for status in sorted({*statuses, 422})
     }
 
 
@@ -168,13 +172,63 @@ def http_response(exc: HTTPException) -> JSONResponse:
     return _json(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
 
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters a route declares, its dependencies' included."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _refused_parameter(request: Request, declared: set[str]) -> tuple[str, str] | None:
+    """A path or query parameter no route should see: one holding a NUL (no database
+    stores one), or a declared query parameter given twice (FastAPI would silently
+    keep the last)."""
+    items = [*request.path_params.items(), *request.query_params.multi_items()]
+    for name, value in items:
+        if "\x00" in str(name) or "\x00" in str(value):
+            return str(name).replace("\x00", ""), "contains a NUL character"
+    for name in declared:
+        if len(request.query_params.getlist(name)) > 1:
+            return name, "give it once (separate several values with commas)"
+    return None
+
+
 class ApiRoute(APIRoute):
     """A route whose errors are JSON `{error, detail, fields}` (see the module doc)."""
 
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A 405 whose `Allow` names every method of the path, not only this route's
+        (Starlette answers from the first route whose path matches)."""
+        if self.methods and scope["method"] not in self.methods:
+            path = get_route_path(scope)
+            allowed = sorted(
+                {
+                    method
+                    for route in scope["app"].router.routes
+                    if isinstance(route, APIRoute) and route.path_regex.match(path)
+                    for method in route.methods
+                }
+            )
+            response = _json(
+                405,
+                "method_not_allowed",
+                f"{scope['method']} is not allowed here; use {', '.join(allowed)}",
+                headers={"Allow": ", ".join(allowed)},
+            )
+            await response(scope, receive, send)
+            return
+        await super().handle(scope, receive, send)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        declared = _query_names(self.dependant)
 
         async def guarded(request: Request) -> Response:
+            refused = _refused_parameter(request, declared)
+            if refused is not None:
+                name, message = refused
+                return _json(422, "validation_failed", f"{name}: {message}", {name: message})
             try:
                 return await handler(request)
             except RequestValidationError as exc:

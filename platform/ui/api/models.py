@@ -68,7 +68,7 @@ class TicketCreate(_Body):
     `/api/v1/config/ticket-types/{type}/schema`)."""
 
     type: str = Field(min_length=1, max_length=64, examples=["it_incident"])
-    title: str = Field(max_length=300, examples=["Printer on floor 3 jams"])
+    title: str = Field(min_length=1, max_length=300, examples=["Printer on floor 3 jams"])
     description: str = Field(default="", max_length=100_000)
     fields: dict[str, Any] = Field(
         default_factory=dict, examples=[{"category": "hardware", "device_serial": "PRN-0042"}]
@@ -88,7 +88,7 @@ class TicketCreate(_Body):
 class TicketPatch(_Body):
     """Fields to change; leave out what stays. `team`/`assignee` null (or "") clears."""
 
-    title: str | None = Field(default=None, max_length=300)
+    title: str | None = Field(default=None, min_length=1, max_length=300)
     description: str | None = Field(default=None, max_length=100_000)
     priority: Priority | None = None
     tags: list[str] | None = None

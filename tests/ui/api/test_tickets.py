@@ -131,6 +131,8 @@ def test_list_filters_on_built_ins_custom_fields_and_text(admin: TestClient) -> 
     assert bad_sort.status_code == 422 and "sort" in bad_sort.json()["fields"]
     bad_limit = admin.get("/api/v1/tickets?limit=0")
     assert bad_limit.status_code == 422 and "limit" in bad_limit.json()["fields"]
+    twice = admin.get("/api/v1/tickets?state=new&state=closed")
+    assert twice.status_code == 422 and "once" in twice.json()["fields"]["state"]
     bad_cursor = admin.get("/api/v1/tickets?cursor=not-a-cursor")
     assert bad_cursor.status_code == 422 and "cursor" in bad_cursor.json()["fields"]
 
@@ -219,3 +221,14 @@ def test_requesters_cannot_patch(login: Login) -> None:
         f"/api/v1/tickets/{ticket['key']}", json={"title": "x"}, headers={"If-Match": "*"}
     )
     assert response.status_code == 403 and response.json()["error"] == "forbidden"
+
+
+def test_nul_in_a_path_or_query_parameter_is_422(admin: TestClient) -> None:
+    for url in (
+        "/api/v1/tickets?priority=%00",
+        "/api/v1/tickets/INC%00-1",
+        "/api/v1/tickets?fields.a%00=1",
+    ):
+        response = admin.get(url)
+        assert response.status_code == 422, url
+        assert response.json()["error"] == "validation_failed"
