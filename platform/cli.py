@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from gongdan.cli_mail import add_mail_commands
 from gongdan.cli_sla import add_sla_commands
 from gongdan.cli_token import add_token_commands
 from gongdan.engine.config import schemas
@@ -34,6 +35,12 @@ def _default_config() -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     directory = args.directory or args.config
     bundle, issues = check_bundle(directory)
+    if bundle is not None:
+        from gongdan.ui.mail.templates import check_templates  # Jinja2 lives in the ui
+
+        issues = sorted([*issues, *check_templates(bundle)])
+        if any(i.severity == "error" for i in issues):
+            bundle = None
     for issue in issues:
         print(issue)
     errors = sum(1 for i in issues if i.severity == "error")
@@ -181,9 +188,20 @@ def build_parser() -> argparse.ArgumentParser:
     user_add.set_defaults(handler=cmd_user_add)
 
     sla_leaves = add_sla_commands(commands)
+    mail_leaves = add_mail_commands(commands)
     token_leaves = add_token_commands(commands)
 
-    for sub in (check, export, serve, worker, upgrade, user_add, *sla_leaves, *token_leaves):
+    for sub in (
+        check,
+        export,
+        serve,
+        worker,
+        upgrade,
+        user_add,
+        *sla_leaves,
+        *token_leaves,
+        *mail_leaves,
+    ):
         sub.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 

@@ -109,6 +109,20 @@ def bundle() -> Bundle:
         return loaded
 
 
+def channels() -> Channels:
+    """Where this process's side effects go: mail by SMTP when `GONGDAN_SMTP_URL` is
+    set (`gongdan.ui.mail`), else notifications are only logged. Built on first use."""
+    with _lock:
+        found: Channels | None = _state.get("channels")
+    if found is None:
+        from gongdan.ui.mail.notifier import notifier_from_env  # only workers send mail
+
+        found = Channels(notifier=notifier_from_env(database(), bundle))
+        with _lock:
+            _state.setdefault("channels", found)
+    return found
+
+
 def lease() -> timedelta:
     seconds = os.environ.get("GONGDAN_OUTBOX_LEASE_SECONDS")
     return timedelta(seconds=float(seconds)) if seconds else DEFAULT_LEASE
@@ -141,7 +155,7 @@ def _task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
 )
 def deliver_outbox(outbox_id: int) -> str:
     """Deliver one outbox row (a no-op if it is done or being delivered elsewhere)."""
-    return deliver(database(), int(outbox_id), utc_now(), channels=Channels(), lease=lease())
+    return deliver(database(), int(outbox_id), utc_now(), channels=channels(), lease=lease())
 
 
 @_task(name="gongdan.tasks.relay_outbox")

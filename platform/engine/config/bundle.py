@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from gongdan.engine.config.compile_mail import MailboxDef, TemplateDef
 from gongdan.engine.config.compile_views import ViewDef
 from gongdan.errors import ConfigIssue
 from gongdan.forms.data import ticket_data_schema
@@ -139,6 +140,9 @@ class Bundle:
     # User fields that name approvers (`roles: [field:approver]`): the people named in
     # them may see the ticket to decide, even as requesters.
     approval_fields: frozenset[str] = frozenset()
+    # Notification templates and mail intake (`kind: Template`, `kind: Mailbox`).
+    templates: Mapping[str, TemplateDef] = field(default_factory=dict)
+    mailboxes: Mapping[str, MailboxDef] = field(default_factory=dict)
     # Saved queues (`kind: View`), in id order.
     views: Mapping[str, ViewDef] = field(default_factory=lambda: MappingProxyType({}))
     portal: PortalSettings = PortalSettings()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from gongdan.engine.config.compile_mail import TemplateNames
 from gongdan.engine.config.context import BUILTIN_KEYS, Catalog, Entry, Reporter
 from gongdan.engine.config.yamlio import Document, Path
 from gongdan.errors import did_you_mean
@@ -38,6 +39,7 @@ class ActionChecker:
         teams: Collection[str],
         catalog: Catalog,
         user_fields: Collection[str],
+        templates: TemplateNames | None = None,
     ) -> None:
         self.report, self.teams, self.catalog, self.user_fields = (
             report,
@@ -45,6 +47,7 @@ class ActionChecker:
             catalog,
             user_fields,
         )
+        self.templates = templates
 
     def for_transitions(
         self, transition_ids: Collection[str]
@@ -58,6 +61,8 @@ class ActionChecker:
         self, doc: Document, path: Path, action: Action, transition_ids: Collection[str]
     ) -> None:
         report, where = self.report, (*path, action.kind)
+        if action.kind == "notify" and self.templates is not None:
+            self.templates.check(report, doc, path, action.template)
         if action.kind == "assign":
             self.check_assignment(doc, where, action.value)
         elif action.kind == "set":

@@ -23,7 +23,12 @@ from types import MappingProxyType
 from typing import Any
 
 from gongdan.engine.config import schemas
-from gongdan.engine.config.bundle import Bundle, TicketTypeDef, WorkflowDef
+from gongdan.engine.config.bundle import BUILTIN_FIELDS, Bundle, TicketTypeDef, WorkflowDef
+from gongdan.engine.config.compile_mail import (
+    TemplateNames,
+    compile_mailboxes,
+    compile_templates,
+)
 from gongdan.engine.config.compile_portal import compile_portal
 from gongdan.engine.config.compile_rules import (
     ActionChecker,
@@ -54,7 +59,7 @@ from gongdan.rules.routing import RoutingRule
 __all__ = ["check_bundle", "load_bundle", "load_sources"]
 
 # Sub-folders that hold other things than bundle documents.
-SKIPPED_DIRS = frozenset({"tests", "templates"})
+SKIPPED_DIRS = frozenset({"tests"})
 ID_PATTERN = schemas.DEFS["id"]["pattern"]
 
 
@@ -226,7 +231,10 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
     infos: dict[int, FieldInfo] = {}
     everything = base.with_fields(all_fields, infos)
     user_fields = {f.id for f in all_fields if f.type == "user"}
-    checker = ActionChecker(report, known["Team"], everything, user_fields)
+    template_names = TemplateNames(
+        frozenset(known["Template"]), strict=any(e.kind == "Template" for e in entries)
+    )
+    checker = ActionChecker(report, known["Team"], everything, user_fields, template_names)
 
     workflows: dict[str, WorkflowDef] = {}
     for wf_id, entry in workflows_raw.items():
@@ -238,7 +246,11 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         wf_fields = [f for u in users for f in type_fields[u.id].plain.values()]
         wf_catalog = base.with_fields(wf_fields, infos)
         wf_checker = ActionChecker(
-            report, known["Team"], wf_catalog, {f.id for f in wf_fields if f.type == "user"}
+            report,
+            known["Team"],
+            wf_catalog,
+            {f.id for f in wf_fields if f.type == "user"},
+            template_names,
         )
         for user in users:
             if user.valid:
@@ -280,6 +292,14 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         for e in by_kind["Automation"]
     }
     portal = compile_portal(by_kind["Portal"], report)
+    templates = compile_templates(by_kind["Template"], report)
+    mailboxes = compile_mailboxes(
+        by_kind["Mailbox"],
+        report,
+        {t: tf.plain for t, tf in type_fields.items() if tf.ok},
+        BUILTIN_FIELDS,
+        unchecked=[t for t in known["TicketType"] if t not in ticket_types],
+    )
     field_types: dict[str, set[str]] = defaultdict(set)
     for f in all_fields:
         field_types[f.id].add(f.type)
@@ -302,6 +322,8 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
             if role.startswith("field:")
         ),
         portal=portal,
+        templates=templates,
+        mailboxes=mailboxes,
         views=MappingProxyType(dict(sorted(views.items()))),
     )
 

@@ -29,8 +29,8 @@ SCHEMA_BASE = "https://gongdan.dev/schemas/"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 KINDS = (
-    "Automation", "Calendar", "Portal", "RoutingRules", "SLAPolicy", "Team", "TicketType",
-    "View", "Workflow",
+    "Automation", "Calendar", "Mailbox", "Portal", "RoutingRules", "SLAPolicy", "Team",
+    "Template", "TicketType", "View", "Workflow",
 )  # fmt: skip
 PRIORITIES = ("low", "normal", "high", "urgent")
 STATE_CATEGORIES = ("new", "open", "pending", "resolved", "closed")
@@ -207,6 +207,14 @@ _FORM_ITEM = {
 }
 
 _HEADER = {"kind": {}, "id": _ref("id"), "name": _ref("label"), "description": _ref("label")}
+_TEMPLATE_TEXT = {
+    "description": "Jinja2 text (sandboxed), or a map of locale to text: {en: …, zh-CN: …}",
+    "type": ["string", "object"],
+    "minLength": 1,
+    "minProperties": 1,
+    "propertyNames": {"pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"},
+    "additionalProperties": {"type": "string", "minLength": 1},
+}
 
 KIND_SCHEMAS: dict[str, dict[str, Any]] = {
     "TicketType": _obj(
@@ -387,6 +395,41 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
         },
         ("kind",),
     ),
+    "Template": _obj(
+        {
+            **_HEADER,
+            "subject": _TEMPLATE_TEXT,
+            "body": _TEMPLATE_TEXT,
+        },
+        ("kind", "subject", "body"),
+    ),
+    "Mailbox": _obj(
+        {
+            **_HEADER,
+            "address": {
+                "description": "The address mail is sent to (what intake listens for)",
+                "type": "string",
+                "pattern": "^[^@\\s]+@[^@\\s]+$",
+                "maxLength": 254,
+            },
+            "ticket_type": _ref("id"),
+            "fields": _ref("field_values"),
+            "priority": {"enum": list(PRIORITIES)},
+            "attachment_field": _ref("id"),
+            "max_size_mb": {
+                "description": "Larger mail is refused (SMTP 552); default 25",
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 100,
+            },
+            "language": {
+                "description": "Language of a new requester when the mail does not say",
+                "type": "string",
+                "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+            },
+        },
+        ("kind", "address", "ticket_type"),
+    ),
     "Team": _obj(
         {
             **_HEADER,
@@ -426,10 +469,12 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
 _SNAKE = {
     "Automation": "automation",
     "Calendar": "calendar",
+    "Mailbox": "mailbox",
     "Portal": "portal",
     "RoutingRules": "routing_rules",
     "SLAPolicy": "sla_policy",
     "Team": "team",
+    "Template": "template",
     "TicketType": "ticket_type",
     "View": "view",
     "Workflow": "workflow",

@@ -1,0 +1,115 @@
+"""IMAP polling against a real IMAP server on loopback (pymap's in-memory backend, run
+as its own process): unseen mail becomes tickets, is marked seen, and a second poll
+takes nothing twice."""
+
+from __future__ import annotations
+
+import imaplib
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from gongdan.engine.config.bundle import Bundle
+from gongdan.engine.db.database import Database
+from gongdan.engine.decisions import Actor
+from gongdan.engine.mail import list_mail
+from gongdan.engine.service import TicketService
+from gongdan.ui.mail.imap import PollResult, poll_mailbox
+from gongdan.ui.mail.intake import MailIntake
+from gongdan.ui.mail.settings import ImapSettings
+from tests.ui.mail.conftest import OUR_ADDRESS, SUPPORT, free_port
+
+USER, PASSWORD = "desk", "imap-test-password"
+
+
+@pytest.fixture
+def imap_server() -> Iterator[ImapSettings]:
+    pymap = shutil.which("pymap", path=str(Path(sys.executable).parent))
+    if pymap is None:
+        pytest.fail("pymap (a dev dependency) is not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        [pymap, "--host", "127.0.0.1", "--port", str(port), "--no-tls", "dict",
+         "--demo-user", USER, "--demo-password", PASSWORD],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                imaplib.IMAP4("127.0.0.1", port, timeout=1).logout()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail("the pymap IMAP server did not start")
+                time.sleep(0.1)
+        yield ImapSettings("127.0.0.1", port, False, USER, PASSWORD, "INBOX")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def deliver_to_mailbox(settings: ImapSettings, *messages: EmailMessage) -> None:
+    client = imaplib.IMAP4(settings.host, settings.port, timeout=5)
+    client.login(settings.user, settings.password)
+    for message in messages:
+        client.append("INBOX", None, None, message.as_bytes())
+    client.logout()
+
+
+def unseen(settings: ImapSettings) -> int:
+    client = imaplib.IMAP4(settings.host, settings.port, timeout=5)
+    client.login(settings.user, settings.password)
+    client.select("INBOX")
+    _, data = client.uid("SEARCH", "UNSEEN")
+    client.logout()
+    return len((data[0] or b"").split())
+
+
+def message(sender: str, subject: str, **headers: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = sender, SUPPORT, subject
+    for name, value in headers.items():
+        mail[name.replace("_", "-")] = value
+    mail.set_content("Details inside.")
+    return mail
+
+
+def test_polling_takes_unseen_mail_once(
+    imap_server: ImapSettings, db: Database, mail_bundle: Bundle, mail_service: TicketService
+) -> None:
+    deliver_to_mailbox(
+        imap_server,
+        message("wu.lei@customer.cn", "Scanner offline"),
+        message("robot@customer.cn", "Auto: out of office", Auto_Submitted="auto-replied"),
+        message("Not an address", "broken"),
+    )
+    intake = MailIntake(
+        db, lambda: mail_bundle, service=lambda b: mail_service, our_address=OUR_ADDRESS
+    )
+
+    assert poll_mailbox(intake, imap_server, SUPPORT) == PollResult(
+        accepted=1, ignored=1, rejected=1
+    )
+    assert unseen(imap_server) == 0
+    assert poll_mailbox(intake, imap_server, SUPPORT) == PollResult()
+
+    (ticket,) = mail_service.list_tickets(Actor.system()).items
+    assert (ticket.title, ticket.requester) == ("Scanner offline", "wu.lei@customer.cn")
+    assert sorted(m.status for m in list_mail(db)) == ["accepted", "ignored", "rejected"]
+
+
+def test_a_wrong_password_is_an_imap_error(
+    imap_server: ImapSettings, db: Database, mail_bundle: Bundle
+) -> None:
+    intake = MailIntake(db, lambda: mail_bundle, our_address=OUR_ADDRESS)
+    wrong = ImapSettings(imap_server.host, imap_server.port, False, USER, "nope", "INBOX")
+    with pytest.raises(imaplib.IMAP4.error):
+        poll_mailbox(intake, wrong, SUPPORT)

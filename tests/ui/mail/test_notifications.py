@@ -1,0 +1,235 @@
+"""Email out: ticket events and notify actions go through the outbox and the task
+runner to a real SMTP server (aiosmtpd) on loopback, to the right people, in their
+language, threaded, and never with an internal note or field in a requester's mail."""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+
+from sqlalchemy import select
+
+from gongdan.engine.background import InProcessRunner
+from gongdan.engine.db.database import Database
+from gongdan.engine.db.models import User
+from gongdan.engine.decisions import Actor
+from gongdan.engine.mail import list_mail
+from gongdan.engine.service import TicketService
+from tests.factories import make_user
+from tests.ui.mail.conftest import OUR_ADDRESS, Inbox, drain
+
+REQUESTER = "chen.jing@customer.cn"
+AGENT = "li.wei@example.com"
+
+
+def text(message: EmailMessage) -> str:
+    """A received mail's body with the wire's CRLF line ends as newlines."""
+    return str(message.get_content()).replace("\r\n", "\n")
+
+
+def people(db: Database, language: str = "en") -> tuple[Actor, Actor]:
+    requester = make_user(db, REQUESTER, "requester")
+    with db.transaction() as session:
+        user = session.scalar(select(User).where(User.email == REQUESTER))
+        assert user is not None
+        user.language = language
+    agent = make_user(db, AGENT, "agent", teams=("desk",))
+    return requester, agent
+
+
+def new_ticket(service: TicketService, requester: Actor) -> str:
+    result = service.create_ticket(
+        requester,
+        "incident",
+        title="Laptop does not boot",
+        description="Black screen after the logo.",
+        fields={"category": "hardware"},
+    )
+    return result.ticket.key
+
+
+def test_the_requester_is_told_a_ticket_was_created(
+    db: Database,
+    mail_service: TicketService,
+    deliver_mail: InProcessRunner,
+    inbox: tuple[Inbox, int],
+) -> None:
+    received, _ = inbox
+    requester, _ = people(db)
+    key = new_ticket(mail_service, requester)
+
+    drain(deliver_mail)
+
+    (message,) = received.to(REQUESTER)
+    assert message["Subject"] == f"[{key}] We got it: Laptop does not boot"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["From"].addresses[0].addr_spec == OUR_ADDRESS
+    assert message["Reply-To"] == "support@example.com"
+    assert message["Content-Language"] == "en"
+    assert re.fullmatch(r"<gongdan\.\d+\.[0-9a-f]{12}@gongdan\.test>", message["Message-ID"])
+    assert message["In-Reply-To"] is None  # the first mail about the ticket starts the thread
+    body = text(message)
+    assert body.startswith("Thank you.\n")
+    assert f"{key} Laptop does not boot (new)" in body
+    assert [(m.direction, m.status, m.ticket_key) for m in list_mail(db, key)] == [
+        ("out", "sent", key)
+    ]
+
+
+def test_a_chinese_speaking_requester_gets_chinese(
+    db: Database,
+    mail_service: TicketService,
+    deliver_mail: InProcessRunner,
+    inbox: tuple[Inbox, int],
+) -> None:
+    received, _ = inbox
+    requester, _ = people(db, language="zh-CN")
+    key = new_ticket(mail_service, requester)
+
+    drain(deliver_mail)
+
+    (message,) = received.to(REQUESTER)
+    assert message["Subject"] == f"[{key}] 已收到：Laptop does not boot"
+    assert message["Content-Language"] == "zh-CN"
+    assert text(message).startswith("感谢您的联系。\n")
+
+
+def test_replies_thread_under_the_first_mail(
+    db: Database,
+    mail_service: TicketService,
+    deliver_mail: InProcessRunner,
+    inbox: tuple[Inbox, int],
+) -> None:
+    received, _ = inbox
+    requester, agent = people(db)
+    key = new_ticket(mail_service, requester)
+    mail_service.assign(agent, key, team="desk", assignee=AGENT)
+    drain(deliver_mail)
+    (first,) = received.to(REQUESTER)
+
+    mail_service.add_comment(agent, key, "Please hold the power button for 30 s.")
+    mail_service.add_comment(requester, key, "Did that, still black.")
+    drain(deliver_mail)
+
+    to_requester = received.to(REQUESTER)
+    assert len(to_requester) == 2
+    reply = to_requester[1]
+    assert reply["Subject"] == f"[{key}] New reply: Laptop does not boot"
+    assert reply["In-Reply-To"] == first["Message-ID"]
+    assert reply["References"] == first["Message-ID"]
+    assert f"{AGENT}: Please hold the power button for 30 s." not in text(reply)
+    assert "li.wei: Please hold the power button for 30 s." in text(reply)
+    # The requester's answer goes to the assignee, not back to the requester.
+    (to_agent,) = received.to(AGENT)
+    assert to_agent["Subject"] == f"[{key}] Customer reply"
+    assert "Did that, still black." in text(to_agent)
+    assert to_agent["In-Reply-To"] == first["Message-ID"]
+
+
+def test_no_internal_note_or_field_in_a_requesters_mail(
+    db: Database,
+    mail_service: TicketService,
+    deliver_mail: InProcessRunner,
+    inbox: tuple[Inbox, int],
+) -> None:
+    received, _ = inbox
+    requester, agent = people(db)
+    key = mail_service.create_ticket(
+        requester,
+        "incident",
+        title="Cannot print",
+        description="Paper jam.",
+        fields={"category": "software", "approver": AGENT},
+    ).ticket.key
+    mail_service.update_ticket(agent, key, {"root_cause": "SECRET driver bug"})
+    mail_service.add_comment(agent, key, "SECRET: blame the vendor", public=False)
+    mail_service.take_transition(agent, key, "start")
+    mail_service.take_transition(
+        agent, key, "approve", fields={"amount": 1}, comment="SECRET approval note", public=False
+    )
+    drain(deliver_mail)
+
+    to_requester = received.to(REQUESTER)
+    assert [m["Subject"] for m in to_requester] == [
+        f"[{key}] We got it: Cannot print",
+        f"[{key}] Resolved: Cannot print",
+    ]
+    for message in to_requester:
+        assert "SECRET" not in message.as_string()
+        assert "root_cause" not in text(message)
+    # Staff reading the same ticket do see the internal field (so the test can fail).
+    assert "root_cause=SECRET driver bug" in mail_context_for_staff(db, mail_service, key)
+
+
+def mail_context_for_staff(db: Database, service: TicketService, key: str) -> str:
+    from gongdan.engine.mail import find_people
+    from gongdan.ui.mail.context import template_context
+
+    (person,) = find_people(db, [AGENT])
+    assert person.actor is not None
+    record = service.get_ticket(person.actor, key)
+    context = template_context(
+        bundle=service.bundle,
+        service=service,
+        person=person,
+        actor=person.actor,
+        record=record,
+        payload={},
+        base_url="",
+    )
+    return "\n".join(f"{k}={v}" for k, v in context["ticket"]["fields"].items())
+
+
+def test_a_retry_sends_nothing_twice(
+    db: Database, mail_service: TicketService, inbox: tuple[Inbox, int], mail_bundle
+) -> None:
+    from gongdan.engine.db.models import Outbox
+    from gongdan.engine.delivery import Channels
+    from gongdan.engine.outbox import deliver
+    from gongdan.engine.service import utc_now
+    from gongdan.ui.mail.notifier import SmtpNotifier
+    from gongdan.ui.mail.settings import SmtpSettings
+
+    received, port = inbox
+    requester, _ = people(db)
+    new_ticket(mail_service, requester)
+    settings = SmtpSettings("127.0.0.1", port, False, False, None, None, OUR_ADDRESS)
+    notifier = SmtpNotifier(db, lambda: mail_bundle, settings)
+    with db.reading() as session:
+        row_id = session.scalar(select(Outbox.id).where(Outbox.topic == "ticket.created"))
+    assert row_id is not None
+    from gongdan.engine.delivery import Notification
+
+    # The same delivery twice (a worker died after sending, before recording success).
+    for _ in range(2):
+        notifier.send(
+            Notification(
+                row_id,
+                "ticket.created",
+                {"key": "INC-1"},
+                "subscribers",
+                (),
+                None,
+                None,
+                {"ticket": "INC-1"},
+            )
+        )
+    assert len(received.to(REQUESTER)) == 1
+    assert deliver(db, row_id, utc_now(), channels=Channels(notifier=notifier)) == "delivered"
+    assert len(received.to(REQUESTER)) == 1
+
+
+def test_a_notify_action_without_recipients_sends_nothing(
+    db: Database,
+    mail_service: TicketService,
+    deliver_mail: InProcessRunner,
+    inbox: tuple[Inbox, int],
+) -> None:
+    received, _ = inbox
+    requester, agent = people(db)
+    key = new_ticket(mail_service, requester)
+    drain(deliver_mail)
+    received.clear()
+    mail_service.take_transition(agent, key, "start")
+    drain(deliver_mail)
+    assert received.messages == []
