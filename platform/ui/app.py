@@ -25,12 +25,14 @@ from starlette.middleware.sessions import SessionMiddleware
 from gongdan.engine.background import InProcessRunner
 from gongdan.engine.config.loader import load_bundle
 from gongdan.engine.db.database import Database
+from gongdan.engine.delivery import Channels
 from gongdan.engine.demo import seed_demo
 from gongdan.engine.service import TicketService, utc_now
 from gongdan.engine.users import record_config_version, sync_teams
 from gongdan.ui.api import api_router
 from gongdan.ui.deps import BundleDep
 from gongdan.ui.errors import install_error_handlers, refuse_csrf
+from gongdan.ui.mail.notifier import notifier_from_env
 from gongdan.ui.routes import auth, desk
 from gongdan.ui.security import CsrfMiddleware, secret_key
 
@@ -47,7 +49,11 @@ async def run_background_work(app: FastAPI) -> AsyncIterator[None]:
     scheduled jobs in this process; with one, the Celery worker does it."""
     runner = None
     if not os.environ.get("GONGDAN_BROKER_URL"):
-        runner = InProcessRunner(app.state.db, lambda: app.state.bundle)
+        # Mail by SMTP when GONGDAN_SMTP_URL is set, else notifications are logged.
+        notifier = notifier_from_env(app.state.db, lambda: app.state.bundle)
+        runner = InProcessRunner(
+            app.state.db, lambda: app.state.bundle, channels=Channels(notifier=notifier)
+        )
         runner.start()
     app.state.runner = runner
     try:
