@@ -27,7 +27,7 @@ from gongdan.ui.mail.intake import MailIntake
 from gongdan.ui.mail.notifier import SmtpNotifier
 from gongdan.ui.mail.settings import SmtpSettings
 from gongdan.ui.mail.smtp_server import MailListener
-from tests.bundles import make_bundle
+from tests.bundles import MINIMAL, make_bundle
 
 OUR_ADDRESS = "desk@gongdan.test"
 SUPPORT = "support@example.com"
@@ -122,7 +122,10 @@ def mail_bundle_dir(root: Path, extra: dict[str, str | None] | None = None) -> P
         **{f"templates/{name}.yaml": text for name, text in TEMPLATES.items()},
         **(extra or {}),
     }
-    return make_bundle(root, files)
+    # A None for a file the minimal bundle lacks just leaves it out.
+    return make_bundle(
+        root, {k: v for k, v in files.items() if v is not None or (MINIMAL / k).exists()}
+    )
 
 
 @pytest.fixture(scope="session")
