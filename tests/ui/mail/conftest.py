@@ -110,7 +110,7 @@ address: {SUPPORT}
 ticket_type: incident
 fields: {{category: software}}
 attachment_field: files
-max_size_mb: 1
+max_size_mb: 2
 """
 
 

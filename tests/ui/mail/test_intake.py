@@ -233,7 +233,7 @@ def test_oversized_mail_is_refused_with_552_and_logged(
     _, port = listener
     message = mail()
     message.add_attachment(
-        b"x" * (1024 * 1024 + 10),
+        b"x" * (2 * 1024 * 1024 + 10),
         maintype="application",
         subtype="octet-stream",
         filename="big.bin",
@@ -241,9 +241,9 @@ def test_oversized_mail_is_refused_with_552_and_logged(
     with pytest.raises(smtplib.SMTPSenderRefused) as refused:
         send(port, message)
     assert refused.value.smtp_code == 552
-    assert "at most 1 MB" in refused.value.smtp_error.decode()
+    assert "at most 2 MB" in refused.value.smtp_error.decode()
     assert [(m.status, m.reason) for m in list_mail(db)] == [
-        ("rejected", "message too large: at most 1 MB")
+        ("rejected", "message too large: at most 2 MB")
     ]
 
 
@@ -276,4 +276,28 @@ def test_html_mail_becomes_text_without_markup(
     ticket = mail_service.get_ticket(actor(db, "li.ming@customer.cn"), key)
     assert ticket.description == (
         "VPN drops every hour.\n\n- Windows 11\n- Office\n\nSee status <https://status.example.com>"
+    )
+
+
+def test_a_replys_attachments_join_the_ticket(
+    listener: tuple[MailListener, int], mail_service: TicketService, db: Database
+) -> None:
+    _, port = listener
+    send(port, mail())
+    key = only_ticket(mail_service, "zhang.san@customer.cn")
+    reply = mail(subject=f"Re: [{key}]", body="Photo attached.")
+    reply.add_attachment(b"JPEG", maintype="image", subtype="jpeg", filename="jam.jpg")
+    reply.add_attachment(
+        b"x" * (1024 * 1024 + 200_000), maintype="application", subtype="zip", filename="big.zip"
+    )
+
+    send(port, reply)
+
+    requester = actor(db, "zhang.san@customer.cn")
+    ticket = mail_service.get_ticket(requester, key)
+    names = [mail_service.read_attachment(requester, i)[0] for i in ticket.data["files"]]
+    assert names == ["jam.jpg"]
+    (comment,) = mail_service.list_comments(requester, key)
+    assert comment.body.startswith(
+        "Photo attached.\n\nAttachments not kept / 未保存的附件:\n- big.zip: "
     )

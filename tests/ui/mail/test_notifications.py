@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from email.message import EmailMessage
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -233,3 +234,76 @@ def test_a_notify_action_without_recipients_sends_nothing(
     mail_service.take_transition(agent, key, "start")
     drain(deliver_mail)
     assert received.messages == []
+
+
+def test_the_answer_to_a_mailed_request_threads_under_the_customers_mail(
+    db: Database,
+    mail_bundle,  # type: ignore[no-untyped-def]
+    mail_service: TicketService,
+    deliver_mail: InProcessRunner,
+    inbox: tuple[Inbox, int],
+) -> None:
+    from gongdan.ui.mail.intake import MailIntake
+
+    received, _ = inbox
+    intake = MailIntake(
+        db, lambda: mail_bundle, service=lambda b: mail_service, our_address=OUR_ADDRESS
+    )
+    raw = (
+        b"From: Gao Fei <gao.fei@customer.cn>\r\nTo: support@example.com\r\n"
+        b"Subject: =?utf-8?b?5omT5Y2w5py65Z2P5LqG?=\r\nMessage-ID: <first@customer.cn>\r\n"
+        b"Content-Type: text/plain; charset=gb18030\r\n\r\n"
+        + "打印机坏了".encode("gb18030")
+        + b"\r\n"
+    )
+    result = intake.receive(raw, ["support@example.com"])
+    assert result.status == "accepted"
+
+    drain(deliver_mail)
+
+    (message,) = received.to("gao.fei@customer.cn")
+    assert message["In-Reply-To"] == "<first@customer.cn>"
+    assert message["Subject"] == f"[{result.ticket_key}] 已收到：打印机坏了"  # gb18030: Chinese
+
+
+def test_an_sla_warning_goes_to_the_assignee(
+    tmp_path, db: Database, inbox: tuple[Inbox, int]
+) -> None:  # type: ignore[no-untyped-def]
+    from gongdan.engine.config.loader import load_bundle
+    from gongdan.engine.delivery import Notification
+    from gongdan.ui.mail.notifier import SmtpNotifier
+    from gongdan.ui.mail.settings import SmtpSettings
+    from tests.ui.mail.conftest import mail_bundle_dir
+
+    received, port = inbox
+    warning = 'kind: Template\nsubject: {en: "SLA warning", zh-CN: "SLA 预警"}\nbody: {en: "{{ sla.target_label }} due {{ sla.due }}", zh-CN: "{{ sla.target_label }}"}\n'
+    sla = (Path(__file__).parents[2] / "fixtures/bundles/minimal/sla/sla.yaml").read_text()
+    sla = sla.replace("actions: [{notify: team}]", "actions: [{add_tags: [late]}]")
+    bundle = load_bundle(
+        mail_bundle_dir(tmp_path, {"templates/sla_warning.yaml": warning, "sla/sla.yaml": sla})
+    )
+    requester, agent = people(db)
+    service = TicketService(db, bundle)
+    key = new_ticket(service, requester)
+    service.assign(agent, key, team="desk", assignee=AGENT)
+    notifier = SmtpNotifier(
+        db, lambda: bundle, SmtpSettings("127.0.0.1", port, False, False, None, None, OUR_ADDRESS)
+    )
+
+    notifier.send(
+        Notification(
+            99,
+            "sla.warning",
+            {"key": key},
+            "subscribers",
+            (),
+            None,
+            None,
+            {"ticket": key, "target": "resolution"},
+        )
+    )
+
+    assert received.to(REQUESTER) == []
+    (message,) = received.to(AGENT)
+    assert message["Subject"] == f"[{key}] SLA warning"
+    assert text(message).startswith("resolution due 20")
