@@ -31,7 +31,6 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
-from starlette.routing import get_route_path
 from starlette.types import Receive, Scope, Send
 
 from gongdan.errors import (
@@ -44,6 +43,7 @@ from gongdan.errors import (
 )
 
 __all__ = [
+    "DYNAMIC_QUERY",
     "ApiProblem",
     "ApiRoute",
     "ErrorBody",
@@ -51,6 +51,8 @@ __all__ = [
     "error_responses",
 ]
 
+# `openapi_extra={DYNAMIC_QUERY: "fields."}`: the route also takes `fields.*` parameters.
+DYNAMIC_QUERY = "x-dynamic-query-prefix"
 DESCRIPTIONS = {
     400: "The body is not well-formed JSON (or multipart form data).",
     401: "No bearer token, or an unknown or revoked one.",
@@ -180,14 +182,19 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def _refused_parameter(request: Request, declared: set[str]) -> tuple[str, str] | None:
+def _refused_parameter(
+    request: Request, declared: set[str], prefix: str | None
+) -> tuple[str, str] | None:
     """A path or query parameter no route should see: one holding a NUL (no database
-    stores one), or a declared query parameter given twice (FastAPI would silently
-    keep the last)."""
+    stores one), an unknown query parameter (a typo would silently match everything),
+    or a declared one given twice (FastAPI would silently keep the last)."""
     items = [*request.path_params.items(), *request.query_params.multi_items()]
     for name, value in items:
         if "\x00" in str(name) or "\x00" in str(value):
             return str(name).replace("\x00", ""), "contains a NUL character"
+    for name in request.query_params:
+        if name not in declared and not (prefix and name.startswith(prefix)):
+            return name or "(empty name)", "is not a parameter of this operation"
     for name in declared:
         if len(request.query_params.getlist(name)) > 1:
             return name, "give it once (separate several values with commas)"
@@ -201,13 +208,14 @@ class ApiRoute(APIRoute):
         """A 405 whose `Allow` names every method of the path, not only this route's
         (Starlette answers from the first route whose path matches)."""
         if self.methods and scope["method"] not in self.methods:
-            path = get_route_path(scope)
+            root = scope.get("root_path", "")
+            path = scope["path"].removeprefix(root) if root else scope["path"]
             allowed = sorted(
                 {
                     method
                     for route in scope["app"].router.routes
                     if isinstance(route, APIRoute) and route.path_regex.match(path)
-                    for method in route.methods
+                    for method in route.methods or ()
                 }
             )
             response = _json(
@@ -223,9 +231,11 @@ class ApiRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         declared = _query_names(self.dependant)
+        # A route that takes parameters by name pattern says so in its OpenAPI extra.
+        prefix = (self.openapi_extra or {}).get(DYNAMIC_QUERY)
 
         async def guarded(request: Request) -> Response:
-            refused = _refused_parameter(request, declared)
+            refused = _refused_parameter(request, declared, prefix)
             if refused is not None:
                 name, message = refused
                 return _json(422, "validation_failed", f"{name}: {message}", {name: message})

@@ -14,7 +14,7 @@ from gongdan.engine.queries import FILTER_OPS, MAX_PAGE, SORTS, FieldFilter, Tic
 from gongdan.engine.records import WriteResult
 from gongdan.errors import ValidationFailed
 from gongdan.ui.api.deps import ApiActor, ApiService, IfMatch, expect_version, parse_if_match
-from gongdan.ui.api.errors import ApiRoute, error_responses
+from gongdan.ui.api.errors import DYNAMIC_QUERY, ApiRoute, error_responses
 from gongdan.ui.api.models import TicketCreate, TicketOut, TicketPage, TicketPatch, ticket_out
 
 __all__ = ["router"]
@@ -80,6 +80,7 @@ def create_ticket(
     responses=error_responses(401, 422),
     summary="List tickets",
     description=LIST_HELP,
+    openapi_extra={DYNAMIC_QUERY: "fields."},
 )
 def list_tickets(
     request: Request,

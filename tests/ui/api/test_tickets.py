@@ -131,6 +131,9 @@ def test_list_filters_on_built_ins_custom_fields_and_text(admin: TestClient) -> 
     assert bad_sort.status_code == 422 and "sort" in bad_sort.json()["fields"]
     bad_limit = admin.get("/api/v1/tickets?limit=0")
     assert bad_limit.status_code == 422 and "limit" in bad_limit.json()["fields"]
+    typo = admin.get("/api/v1/tickets?stat=new")
+    assert typo.status_code == 422
+    assert typo.json()["fields"] == {"stat": "is not a parameter of this operation"}
     twice = admin.get("/api/v1/tickets?state=new&state=closed")
     assert twice.status_code == 422 and "once" in twice.json()["fields"]["state"]
     bad_cursor = admin.get("/api/v1/tickets?cursor=not-a-cursor")
