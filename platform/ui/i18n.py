@@ -76,6 +76,7 @@ _MESSAGES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), text)
     for pattern, text in (
         (r"^is required$", "为必填项"),
+        (r"^is required for '(.+)'$", "为必填项"),
         (r"^must match the pattern (.+)$", r"格式不正确（须符合 \1）"),
         (r"^must be at most (\d+) characters?$", r"最多 \1 个字符"),
         (r"^must be at least (\d+) characters?$", r"至少 \1 个字符"),

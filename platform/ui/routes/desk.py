@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, UploadFile
-from starlette.datastructures import FormData
+from fastapi import APIRouter, Request
+from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from gongdan.engine.attachments import DEFAULT_MAX_BYTES
@@ -205,25 +205,26 @@ async def upload_file(
 ) -> Response:
     """Store one uploaded file for an attachment field and answer its list entry; a
     refused file (too large, wrong type) puts the reason under the field instead."""
-    form = await request.form()
-    part = form.get(f"{field_id}__upload")
-    try:
-        if not isinstance(part, UploadFile) or not part.filename:
-            raise ValidationFailed("no file was sent", {field_id: "choose a file to upload"})
-        content = await part.read(DEFAULT_MAX_BYTES + 1)
-        if len(content) > DEFAULT_MAX_BYTES:
-            raise ValidationFailed("the file is too large", {field_id: "the file is too large"})
-        attachment_id = service.upload(
-            user.actor, type_id, field_id,
-            filename=part.filename, content_type=part.content_type or "application/octet-stream",
-            content=content,
-        )  # fmt: skip
-    except ValidationFailed as failed:
-        message = failed.fields.get(field_id) or failed.detail
-        context = {"dom_id": f"{prefix}-{field_id}", "message": message}
-        headers = {"HX-Retarget": f"#{prefix}-{field_id}-error", "HX-Reswap": "outerHTML"}
-        return render_fragment(
-            request, "partials/field_error.html", context, status_code=422, headers=headers
-        )
-    context = {"field_id": field_id, "file_id": str(attachment_id), "name": part.filename}
+    async with request.form() as form:
+        part = form.get(f"{field_id}__upload")
+        filename = part.filename if isinstance(part, UploadFile) else None
+        try:
+            if not isinstance(part, UploadFile) or not filename:
+                raise ValidationFailed("no file was sent", {field_id: "choose a file to upload"})
+            content = await part.read(DEFAULT_MAX_BYTES + 1)
+            if len(content) > DEFAULT_MAX_BYTES:
+                raise ValidationFailed("the file is too large", {field_id: "the file is too large"})
+            attachment_id = service.upload(
+                user.actor, type_id, field_id,
+                filename=filename, content_type=part.content_type or "application/octet-stream",
+                content=content,
+            )  # fmt: skip
+        except ValidationFailed as failed:
+            message = failed.fields.get(field_id) or failed.detail
+            context = {"dom_id": f"{prefix}-{field_id}", "message": message}
+            headers = {"HX-Retarget": f"#{prefix}-{field_id}-error", "HX-Reswap": "outerHTML"}
+            return render_fragment(
+                request, "partials/field_error.html", context, status_code=422, headers=headers
+            )
+    context = {"field_id": field_id, "file_id": str(attachment_id), "name": filename}
     return render_fragment(request, "partials/uploaded_file.html", context)
