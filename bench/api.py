@@ -1,0 +1,434 @@
+"""Benchmark: tickets created per second through the REST API over HTTP (issue 7).
+
+A fresh PostgreSQL database (`--database`, dropped at the end) gets the example bundle's
+teams, an admin, the team members as agents and `--requesters` requesters, each with
+an API token. The API is served by uvicorn in a child process: `--workers` (2) worker
+processes, the httptools parser, uvloop. By default the app is the API router alone
+over the same `TicketService` the full app uses (`--full` serves `gongdan.ui.app.
+create_app`, whose HTML middlewares skip `/api/`); background work is left to a
+(absent) Celery worker, as in production, so the in-process outbox relay does not run
+in the web workers.
+
+The client is this process: `--clients` (16) concurrent connections (httpx2, asyncio),
+each POSTing `it_incident` tickets as one requester in turn (one in five as an agent on
+behalf of a requester), the same mix as `bench/engine.py`. After `--warmup` untimed
+creates, `--creates` timed ones: creates/s, latency p50/p95/max as the client sees it.
+
+Where the time goes: each worker times its own requests (a middleware around the
+whole ASGI app) and, inside them, `TicketService.create_ticket` (the engine) and the
+bearer-token lookup (auth). `GET /bench/stats` returns a worker's sums; the split is
+printed as engine / auth / rest of the HTTP layer (FastAPI, pydantic, JSON), per
+create. Client latency minus the worker's time is queueing, the socket and uvicorn.
+
+Before the server starts, `--in-process` creates of the same mix go straight through
+`TicketService` in this process (one thread, no HTTP) as a baseline on the same
+database under the same machine load.
+
+Targets: >= 400 creates/s, p95 <= 50 ms. Nothing here asserts; it prints and exits 0.
+
+    .venv/bin/python bench/api.py [--creates N] [--warmup N] [--clients N] [--workers N]
+        [--requesters N] [--full] [--in-process N] [--port P] [--database NAME]
+        [--postgres-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import psycopg
+from sqlalchemy import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PG_URL = os.environ.get(
+    "GONGDAN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+TITLES = (
+    "Outlook keeps crashing",
+    "ERP shows error when posting invoices",
+    "Wi-Fi drops in meeting room",
+    "Laptop will not boot",
+    "Cannot install the VPN client",
+)
+
+# --------------------------------------------------------------------------------------
+# The server side: an app factory uvicorn imports in each worker (`api:bench_app`).
+
+_STATS: dict[str, float] = {"requests": 0, "request_s": 0.0, "creates": 0, "engine_s": 0.0}
+_STATS.update({"auth_s": 0.0, "auths": 0})
+
+
+def bench_app() -> Any:
+    """The app under test, built from $GONGDAN_DATABASE_URL, with timers."""
+    from fastapi import FastAPI
+
+    from gongdan.engine import tokens
+    from gongdan.engine.config.loader import load_bundle
+    from gongdan.engine.db.database import Database
+    from gongdan.engine.service import TicketService
+    from gongdan.ui.api import api_router
+
+    config = os.environ.get("GONGDAN_CONFIG_DIR", str(ROOT / "config"))
+    if os.environ.get("GONGDAN_BENCH_FULL_APP") == "1":
+        from gongdan.ui.app import create_app
+
+        app = create_app(config, database_url=os.environ["GONGDAN_DATABASE_URL"])
+    else:
+        app = FastAPI()
+        bundle = load_bundle(config)
+        app.state.bundle = bundle
+        app.state.db = Database(os.environ["GONGDAN_DATABASE_URL"])
+        app.state.service = TicketService(app.state.db, bundle)
+        app.include_router(api_router)
+
+    service = app.state.service
+    create = service.create_ticket
+
+    def timed_create(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return create(*args, **kwargs)
+        finally:
+            _STATS["engine_s"] += time.perf_counter() - started
+            _STATS["creates"] += 1
+
+    service.create_ticket = timed_create
+    authenticate = tokens.authenticate
+
+    def timed_authenticate(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return authenticate(*args, **kwargs)
+        finally:
+            _STATS["auth_s"] += time.perf_counter() - started
+            _STATS["auths"] += 1
+
+    # `deps` looked the function up at import; patch the name it calls.
+    from gongdan.ui.api import deps
+
+    deps.authenticate = timed_authenticate  # type: ignore[attr-defined]
+
+    @app.get("/bench/stats")
+    def stats() -> dict[str, float]:
+        return {**_STATS, "pid": os.getpid()}
+
+    @app.post("/bench/reset")
+    def reset() -> dict[str, float]:
+        for name in _STATS:
+            _STATS[name] = 0
+        return {"pid": os.getpid()}
+
+    inner = app.build_middleware_stack
+
+    def with_timer() -> Any:
+        stack = inner()
+
+        async def timed(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http" or scope["path"].startswith("/bench/"):
+                await stack(scope, receive, send)
+                return
+            started = time.perf_counter()
+            try:
+                await stack(scope, receive, send)
+            finally:
+                _STATS["request_s"] += time.perf_counter() - started
+                _STATS["requests"] += 1
+
+        return timed
+
+    app.build_middleware_stack = with_timer  # type: ignore[method-assign]
+    return app
+
+
+# --------------------------------------------------------------------------------------
+# Setup
+
+
+def conninfo(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_database(admin_url: str, name: str) -> str:
+    with psycopg.connect(conninfo(admin_url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(conninfo(admin_url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def setup(url: str, requesters: int) -> tuple[list[str], list[str], list[str]]:
+    """Users, teams and tokens; returns (agent tokens, requester tokens, requester emails)."""
+    from gongdan.engine.config.loader import load_bundle
+    from gongdan.engine.db.database import Database
+    from gongdan.engine.service import utc_now
+    from gongdan.engine.tokens import create_token
+    from gongdan.engine.users import add_user, record_config_version, sync_teams
+
+    bundle = load_bundle(ROOT / "config")
+    db = Database(url)
+    db.upgrade()
+    now = utc_now()
+    emails = sorted({m.user for team in bundle.teams.values() for m in team.members})
+    with db.transaction() as session:
+        agents = [add_user(session, e, role="agent", now=now) for e in emails]
+        people = [
+            add_user(session, f"requester{i}@customer.example.com", role="requester", now=now)
+            for i in range(requesters)
+        ]
+        sync_teams(session, bundle)
+        record_config_version(session, bundle, now)
+        agent_tokens = [create_token(session, u, "bench", now)[1] for u in agents]
+        requester_tokens = [create_token(session, u, "bench", now)[1] for u in people]
+        requester_emails = [u.email for u in people]
+    db.dispose()
+    return agent_tokens, requester_tokens, requester_emails
+
+
+def in_process_rate(url: str, count: int, seed: int) -> tuple[float, float]:
+    """Creates/s and p95 (ms) of the same mix through `TicketService` in this process,
+    one thread, no HTTP: what the engine alone does on this database right now."""
+    from sqlalchemy import select
+
+    from gongdan.engine.config.loader import load_bundle
+    from gongdan.engine.db.database import Database
+    from gongdan.engine.db.models import User
+    from gongdan.engine.service import TicketService
+    from gongdan.engine.users import actor_for
+
+    db = Database(url)
+    service = TicketService(db, load_bundle(ROOT / "config"))
+    with db.reading() as session:
+        users = list(session.scalars(select(User).order_by(User.id)))
+        agents = [actor_for(session, u) for u in users if u.role == "agent"]
+        people = [actor_for(session, u) for u in users if u.role == "requester"]
+    rng = random.Random(seed)
+    latencies = []
+    started = time.perf_counter()
+    for i in range(count):
+        if i % 5 == 4:
+            who, values = agents[i % len(agents)], body(rng, rng.choice(people).email)
+        else:
+            who, values = rng.choice(people), body(rng, None)
+        one = time.perf_counter()
+        service.create_ticket(who, values.pop("type"), **values)
+        latencies.append(time.perf_counter() - one)
+    seconds = time.perf_counter() - started
+    db.dispose()
+    return count / seconds, percentile(latencies, 95) * 1000
+
+
+def start_server(args: argparse.Namespace, url: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "GONGDAN_DATABASE_URL": url,
+        # A broker URL keeps background work out of the web workers (Celery's job).
+        "GONGDAN_BROKER_URL": os.environ.get("GONGDAN_BROKER_URL", "redis://127.0.0.1:6379/15"),
+        "GONGDAN_BENCH_FULL_APP": "1" if args.full else "0",
+        "PYTHONPATH": str(ROOT / "bench"),
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "api:bench_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(args.port),
+        "--workers", str(args.workers), "--http", "httptools", "--loop", "uvloop",
+        "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603 - our own command
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{args.port}/bench/stats", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None:
+            raise SystemExit(f"uvicorn exited with {server.returncode}")
+        time.sleep(0.3)
+    server.terminate()
+    raise SystemExit("uvicorn did not answer within 60 s")
+
+
+# --------------------------------------------------------------------------------------
+# The client
+
+
+def body(rng: random.Random, requester: str | None) -> dict[str, Any]:
+    category = rng.choice(["software", "software", "network", "access", "hardware"])
+    fields: dict[str, Any] = {
+        "category": category,
+        "impact": rng.choice(["me", "me", "team", "company"]),
+    }
+    if category == "hardware":
+        fields["device_serial"] = f"PC-{rng.randrange(10**6):06d}"
+    out: dict[str, Any] = {
+        "type": "it_incident",
+        "title": rng.choice(TITLES),
+        "description": "Created by bench/api.py.",
+        "fields": fields,
+    }
+    if requester is not None:
+        out["requester"] = requester
+    return out
+
+
+async def run_clients(
+    base: str,
+    count: int,
+    clients: int,
+    agent_tokens: Sequence[str],
+    requester_tokens: Sequence[str],
+    requester_emails: Sequence[str],
+    seed: int,
+) -> tuple[float, list[float], int]:
+    """`count` creates from `clients` concurrent connections: (seconds, latencies, errors)."""
+    latencies: list[float] = []
+    errors = 0
+    queue = iter(range(count))
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client(number: int) -> None:
+        nonlocal errors
+        rng = random.Random(seed * 1000 + number)
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
+            for i in queue:
+                if i % 5 == 4:
+                    token = agent_tokens[i % len(agent_tokens)]
+                    requester = requester_emails[rng.randrange(len(requester_emails))]
+                else:
+                    who = rng.randrange(len(requester_tokens))
+                    token, requester = requester_tokens[who], None
+                started = time.perf_counter()
+                response = await http.post(
+                    "/api/v1/tickets",
+                    json=body(rng, requester),
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                latencies.append(time.perf_counter() - started)
+                if response.status_code != 201:
+                    errors += 1
+                    if errors <= 3:
+                        print(f"  error {response.status_code}: {response.text[:300]}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    return time.perf_counter() - started, latencies, errors
+
+
+def worker_stats(
+    base: str, workers: int, path: str = "/bench/stats"
+) -> dict[int, dict[str, float]]:
+    """One answer from each worker (connections are spread by the kernel)."""
+    seen: dict[int, dict[str, float]] = {}
+    for _ in range(200):
+        with httpx.Client(base_url=base) as http:  # a new connection each time
+            response = http.request("POST" if path.endswith("reset") else "GET", path)
+        seen[int(response.json()["pid"])] = response.json()
+        if len(seen) >= workers:
+            break
+    return seen
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * pct / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--creates", type=int, default=3000)
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--requesters", type=int, default=50)
+    parser.add_argument("--full", action="store_true", help="serve create_app, not the API alone")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--in-process", type=int, default=500, help="baseline creates without HTTP (0: skip)"
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--database", default="gongdan_bench_api")
+    parser.add_argument("--postgres-url", default=DEFAULT_PG_URL)
+    args = parser.parse_args(argv)
+    if not args.database.startswith("gongdan_bench"):
+        parser.error("--database must start with gongdan_bench")
+
+    print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
+    url = create_database(args.postgres_url, args.database)
+    server = None
+    try:
+        agent_tokens, requester_tokens, emails = setup(url, args.requesters)
+        if args.in_process:
+            rate, p95 = in_process_rate(url, args.in_process, args.seed)
+            print(
+                f"in-process baseline (TicketService, 1 thread, no HTTP, {args.in_process} "
+                f"creates): {rate:.1f} creates/s, p95 {p95:.1f} ms"
+            )
+        server = start_server(args, url)
+        base = f"http://127.0.0.1:{args.port}"
+        app = "create_app (full)" if args.full else "API router alone"
+        print(
+            f"uvicorn: {args.workers} workers, httptools, uvloop; {app}; "
+            f"{args.clients} concurrent clients; PostgreSQL"
+        )
+        asyncio.run(
+            run_clients(base, args.warmup, args.clients, agent_tokens, requester_tokens, emails, 0)
+        )
+        worker_stats(base, args.workers, "/bench/reset")
+        seconds, latencies, errors = asyncio.run(
+            run_clients(
+                base, args.creates, args.clients, agent_tokens, requester_tokens, emails, args.seed
+            )
+        )
+        stats = worker_stats(base, args.workers)
+        rate = len(latencies) / seconds
+        p50, p95 = percentile(latencies, 50) * 1000, percentile(latencies, 95) * 1000
+        print(f"creates: {len(latencies)} in {seconds:.2f} s, {errors} errors")
+        print(f"  creates/s: {rate:8.1f}   target >= 400: {'OK' if rate >= 400 else 'MISSED'}")
+        print(f"  p50: {p50:6.1f} ms   p95: {p95:6.1f} ms   target p95 <= 50 ms: "
+              f"{'OK' if p95 <= 50 else 'MISSED'}   max: {max(latencies) * 1000:.1f} ms   "
+              f"mean: {statistics.fmean(latencies) * 1000:.1f} ms")  # fmt: skip
+        totals = {k: sum(s.get(k, 0.0) for s in stats.values()) for k in _STATS}
+        if totals["creates"]:
+            per = totals["creates"]
+            request_ms = totals["request_s"] / per * 1000
+            engine_ms = totals["engine_s"] / per * 1000
+            auth_ms = totals["auth_s"] / per * 1000
+            rest_ms = request_ms - engine_ms - auth_ms
+            print(f"in the workers, per create (sums of {len(stats)} workers, "
+                  f"{int(per)} creates counted):")  # fmt: skip
+            for name, value in (
+                ("engine (TicketService.create_ticket)", engine_ms),
+                ("auth (bearer token lookup)", auth_ms),
+                ("HTTP layer (FastAPI, pydantic, JSON)", rest_ms),
+                ("whole request in the worker", request_ms),
+            ):
+                print(f"  {name:40s} {value:6.1f} ms  {value / request_ms * 100:5.1f} %")
+            print(f"  client latency - worker time (queueing, sockets, uvicorn): "
+                  f"{statistics.fmean(latencies) * 1000 - request_ms:.1f} ms")  # fmt: skip
+        print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        drop_database(args.postgres_url, args.database)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
