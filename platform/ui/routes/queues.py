@@ -1,0 +1,260 @@
+"""The desk's queues: the list of queues with live counts (the desk home), one queue's
+page (filters, sort by column, cursor pages, SLA badges) and bulk assign/transition.
+
+Thin routes: parse the query string or the form, call `QueueService`, render. The
+counts are a fragment htmx polls every 30 seconds; the results table is the block a
+filter or a page link swaps.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from starlette.datastructures import QueryParams
+from starlette.responses import Response
+
+from gongdan.engine.config.bundle import Bundle
+from gongdan.engine.config.schemas import PRIORITIES
+from gongdan.engine.queries import FieldFilter, TicketQuery
+from gongdan.engine.queues import BulkOutcome, QueuePage, QueueQuery, QueueService
+from gongdan.engine.records import TicketRecord
+from gongdan.engine.service import TicketService
+from gongdan.ui.deps import ServiceDep, StaffUser
+from gongdan.ui.i18n import language_for, localise
+from gongdan.ui.render import render, render_fragment
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+# Labels of this area, in English and Simplified Chinese.
+LABELS: dict[str, dict[str, str]] = {
+    "queues": {"en": "Queues", "zh-CN": "队列"},
+    "filters": {"en": "Filters", "zh-CN": "筛选"},
+    "apply": {"en": "Apply", "zh-CN": "应用"},
+    "clear": {"en": "Clear", "zh-CN": "清除"},
+    "any": {"en": "Any", "zh-CN": "全部"},
+    "search": {"en": "Search title and description", "zh-CN": "搜索标题和描述"},
+    "field": {"en": "Custom field", "zh-CN": "自定义字段"},
+    "value": {"en": "equals", "zh-CN": "等于"},
+    "next": {"en": "Next page", "zh-CN": "下一页"},
+    "first": {"en": "First page", "zh-CN": "第一页"},
+    "select": {"en": "Select", "zh-CN": "选择"},
+    "select_all": {"en": "Select all on this page", "zh-CN": "全选本页"},
+    "bulk": {"en": "With the selected tickets", "zh-CN": "对所选工单"},
+    "assign": {"en": "Assign", "zh-CN": "分配"},
+    "transition": {"en": "Take transition", "zh-CN": "执行流转"},
+    "assignee_hint": {"en": "email, me or none", "zh-CN": "邮箱、me 或 none"},
+    "comment": {"en": "Comment", "zh-CN": "备注"},
+    "done": {"en": "done", "zh-CN": "已完成"},
+    "none_selected": {"en": "Select at least one ticket.", "zh-CN": "请至少选择一张工单。"},
+    "empty": {"en": "No tickets in this queue.", "zh-CN": "此队列中没有工单。"},
+    "overdue": {"en": "overdue", "zh-CN": "已超时"},
+    "left": {"en": "left", "zh-CN": "剩余"},
+    "no_sla": {"en": "no SLA running", "zh-CN": "无进行中的 SLA"},
+    "col.key": {"en": "Key", "zh-CN": "编号"},
+    "col.title": {"en": "Title", "zh-CN": "标题"},
+    "col.type": {"en": "Type", "zh-CN": "类型"},
+    "col.state": {"en": "State", "zh-CN": "状态"},
+    "col.priority": {"en": "Priority", "zh-CN": "优先级"},
+    "col.assignee": {"en": "Assignee", "zh-CN": "处理人"},
+    "col.team": {"en": "Team", "zh-CN": "团队"},
+    "col.requester": {"en": "Requester", "zh-CN": "提交人"},
+    "col.tags": {"en": "Tags", "zh-CN": "标签"},
+    "col.created_at": {"en": "Created", "zh-CN": "创建时间"},
+    "col.updated_at": {"en": "Updated", "zh-CN": "更新时间"},
+    "col.sla": {"en": "SLA", "zh-CN": "SLA"},
+    "col.first_response_due": {"en": "First response due", "zh-CN": "首次响应截止"},
+    "col.next_response_due": {"en": "Next response due", "zh-CN": "下次响应截止"},
+    "col.resolution_due": {"en": "Resolution due", "zh-CN": "解决截止"},
+}
+SORTABLE = frozenset(
+    {"created_at", "updated_at", "priority", "key", "sla", "first_response_due",
+     "next_response_due", "resolution_due"}
+)  # fmt: skip
+FILTER_KEYS = ("state", "priority", "team", "type", "assignee", "q", "field", "value")
+
+
+def _queues(service: TicketService) -> QueueService:
+    return QueueService(service.db, service.bundle, service.clock)
+
+
+def _label(language: str) -> Any:
+    def label(key: str) -> str:
+        return localise(LABELS[key], language)
+
+    return label
+
+
+def _filters(params: QueryParams) -> tuple[TicketQuery, dict[str, str]]:
+    """The ticket filters of the query string, and the values to show in the form."""
+    shown = {k: params.get(k, "").strip() for k in FILTER_KEYS}
+    fields: tuple[FieldFilter, ...] = ()
+    if shown["field"] and shown["value"]:
+        fields = (FieldFilter(shown["field"], "eq", shown["value"]),)
+    query = TicketQuery(
+        states=[shown["state"]] if shown["state"] else [],
+        priorities=[shown["priority"]] if shown["priority"] else [],
+        teams=[shown["team"]] if shown["team"] else [],
+        types=[shown["type"]] if shown["type"] else [],
+        assignee=shown["assignee"] or None,
+        text=shown["q"] or None,
+        fields=fields,
+    )
+    return query, shown
+
+
+def _choices(bundle: Bundle, language: str) -> dict[str, list[tuple[str, str]]]:
+    states: dict[str, str] = {}
+    for workflow in bundle.workflows.values():
+        for state in workflow.states.values():
+            states.setdefault(state.id, localise(state.label or state.id, language))
+    fields: dict[str, str] = {}
+    for ticket_type in bundle.ticket_types.values():
+        for f in ticket_type.fields:
+            if f.type not in ("attachment", "markdown", "textarea"):
+                fields.setdefault(f.id, localise(f.label, language))
+    return {
+        "state": sorted(states.items(), key=lambda s: s[1]),
+        "priority": [(p, p) for p in PRIORITIES],
+        "team": [(t.id, localise(t.name, language)) for t in bundle.teams.values()],
+        "type": [(t.id, localise(t.name, language)) for t in bundle.ticket_types.values()],
+        "field": sorted(fields.items(), key=lambda f: f[1]),
+    }
+
+
+def _column_labels(bundle: Bundle, columns: tuple[str, ...], language: str) -> dict[str, str]:
+    out = {}
+    for column in columns:
+        if f"col.{column}" in LABELS:
+            out[column] = localise(LABELS[f"col.{column}"], language)
+            continue
+        out[column] = column
+        for ticket_type in bundle.ticket_types.values():
+            if column in ticket_type.field_map:
+                out[column] = localise(ticket_type.field_map[column].label, language)
+                break
+    return out
+
+
+def sla_badge(ticket: TicketRecord, now: datetime) -> dict[str, Any] | None:
+    """The earliest running SLA deadline as a badge: time left (or overdue) and a level."""
+    dues = [d for d in (ticket.first_response_due, ticket.next_response_due,
+                        ticket.resolution_due) if d is not None]  # fmt: skip
+    if not dues:
+        return None
+    due = min(dues)
+    seconds = int((due - now).total_seconds())
+    minutes = abs(seconds) // 60
+    text = f"{minutes // 1440}d {minutes % 1440 // 60}h" if minutes >= 1440 else ""
+    text = text or (f"{minutes // 60}h {minutes % 60}m" if minutes >= 60 else f"{minutes}m")
+    level = "breached" if seconds < 0 else "warning" if seconds < 4 * 3600 else "ok"
+    return {"due": due, "text": text, "level": level, "overdue": seconds < 0}
+
+
+def _page_context(
+    request: Request,
+    service: TicketService,
+    page: QueuePage,
+    shown: dict[str, str],
+    outcomes: list[BulkOutcome] | None = None,
+) -> dict[str, Any]:
+    language = language_for(request)
+    bundle = service.bundle
+    transitions: dict[str, str] = {}
+    for workflow in bundle.workflows.values():
+        for transition in workflow.transitions:
+            transitions.setdefault(
+                transition.id, localise(transition.label or transition.id, language)
+            )
+    return {
+        "page": page,
+        "queue": page.queue,
+        "shown": shown,
+        "filter_query": urlencode({k: v for k, v in shown.items() if v}),
+        "choices": _choices(bundle, language),
+        "columns": page.queue.columns,
+        "column_labels": _column_labels(bundle, page.queue.columns, language),
+        "sortable": SORTABLE,
+        "now": service.clock(),
+        "sla_badge": sla_badge,
+        "q": _label(language),
+        "transitions": sorted(transitions.items(), key=lambda t: t[1]),
+        "outcomes": outcomes,
+    }
+
+
+@router.get("/desk/queues")
+def queue_list(request: Request, user: StaffUser, service: ServiceDep) -> Response:
+    queues = _queues(service)
+    context = {
+        "queues": queues.queues_for(user.actor),
+        "counts": queues.counts(user.actor),
+        "q": _label(language_for(request)),
+        "current": "",
+    }
+    return render(request, "desk/queues.html", context)
+
+
+@router.get("/desk/queues/counts")
+def queue_counts(request: Request, user: StaffUser, service: ServiceDep) -> Response:
+    queues = _queues(service)
+    context = {
+        "queues": queues.queues_for(user.actor),
+        "counts": queues.counts(user.actor),
+        "q": _label(language_for(request)),
+        "current": request.query_params.get("current", ""),
+    }
+    return render_fragment(request, "desk/queue_counts.html", context)
+
+
+@router.get("/desk/queues/{queue_id}")
+def queue_page(request: Request, queue_id: str, user: StaffUser, service: ServiceDep) -> Response:
+    filters, shown = _filters(request.query_params)
+    sort = request.query_params.get("sort") or None
+    direction = request.query_params.get("dir")
+    query = QueueQuery(
+        filters=filters,
+        sort=sort,
+        descending=None if direction not in ("asc", "desc") else direction == "desc",
+        cursor=request.query_params.get("cursor") or None,
+    )
+    page = _queues(service).list_queue(user.actor, queue_id, query)
+    return render(
+        request, "desk/queue.html", _page_context(request, service, page, shown), block="results"
+    )
+
+
+@router.post("/desk/queues/{queue_id}/bulk")
+async def queue_bulk(
+    request: Request, queue_id: str, user: StaffUser, service: ServiceDep
+) -> Response:
+    form = await request.form()
+    keys = [str(k) for k in form.getlist("keys") if str(k).strip()]
+    action = str(form.get("action", ""))
+    queues = _queues(service)
+    outcomes: list[BulkOutcome]
+    if not keys:
+        outcomes = []
+    elif action == "transition":
+        comment = str(form.get("comment", "")).strip() or None
+        outcomes = queues.bulk_transition(
+            user.actor, keys, str(form.get("transition", "")), comment=comment
+        )
+    else:
+        assignee = str(form.get("assignee", "")).strip()
+        assignee = user.actor.email or "" if assignee == "me" else assignee
+        outcomes = queues.bulk_assign(
+            user.actor,
+            keys,
+            team=str(form.get("team", "")).strip() or None,
+            # Empty leaves the assignee as it is; "none" clears it.
+            assignee=None if not assignee else "" if assignee == "none" else assignee,
+        )
+    page = queues.list_queue(user.actor, queue_id)
+    context = _page_context(request, service, page, dict.fromkeys(FILTER_KEYS, ""), outcomes)
+    status = 200 if keys else 422
+    return render(request, "desk/queue.html", context, block="results", status_code=status)
