@@ -10,7 +10,12 @@ agent of the service desk (scoped to their teams) and for an admin:
 - one page (50 tickets, records with their people) of every queue the actor may open:
   the four built-ins and the example views, each in its own sort;
 - the live counts of all those queues (one COUNT each);
-- a filtered page (my teams, priority high, category hardware).
+- a filtered page (my teams, priority high, category hardware);
+- the HTML page `GET /desk/queues/{id}` of every queue through the real app
+  (`create_app`, signed in as an agent of the service desk, in-process client): the
+  server time is measured inside the ASGI app, from the request's arrival to the last
+  byte of the response (session, account lookup, queue query, template), so the
+  client's own overhead is not counted.
 
 Printed: median and p95 in ms per measurement, next to the 30 ms target for a queue
 page. Nothing asserts; the figures depend on the machine (the load average is printed).
@@ -32,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -39,13 +45,16 @@ import engine as engine_bench
 
 from gongdan.engine.config.loader import load_bundle
 from gongdan.engine.db.database import Database
-from gongdan.engine.db.models import User
+from gongdan.engine.db.models import Membership, User
 from gongdan.engine.decisions import Actor
 from gongdan.engine.queries import FieldFilter, TicketQuery
 from gongdan.engine.queues import QueueQuery, QueueService
-from gongdan.engine.users import actor_for
+from gongdan.engine.users import actor_for, add_user
+from gongdan.ui.app import create_app
 
 PAGE_TARGET_MS = 30.0
+PAGE_USER = "bench.desk@example.com"
+PAGE_PASSWORD = "bench password"  # noqa: S105 - a throwaway bench account
 DEADLINES = """
 UPDATE tickets SET
   resolution_due = now() + (((id * 7919) % 4440) - 120) * interval '1 minute',
@@ -77,6 +86,63 @@ def actor(db: Database, email: str) -> Actor:
 def report(what: str, median: float, p95: float, target: float | None = PAGE_TARGET_MS) -> None:
     verdict = "" if target is None else ("  ok" if p95 <= target else "  MISSED")
     print(f"  {what:<48} median {median:6.1f} ms   p95 {p95:6.1f} ms{verdict}")
+
+
+class ServerTimer:
+    """ASGI wrapper: how long the app spent on each request, arrival to last byte."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.samples = app, []  # type: list[float]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        await self.app(scope, receive, send)
+        self.samples.append((time.perf_counter() - started) * 1000)
+
+
+def bench_pages(url: str, bundle: Any, queues: QueueService, runs: int, warmup: int) -> None:
+    """Time the HTML queue pages through the app, signed in as a service desk agent."""
+    db = Database(url)
+    with db.transaction() as session:
+        from datetime import UTC, datetime
+
+        user = add_user(
+            session, PAGE_USER, role="agent", now=datetime.now(UTC), password=PAGE_PASSWORD
+        )
+        session.add(Membership(team_id="service_desk", user_id=user.id, skills=[], capacity=None))
+    app = create_app(engine_bench.CONFIG_DIR, database_url=url)
+    timer = ServerTimer(app)
+    client = TestClient(timer, follow_redirects=False)
+    login = client.get("/login").text
+    token = login.split('"X-CSRF-Token": "', 1)[1].split('"', 1)[0]
+    signed_in = client.post(
+        "/login", data={"email": PAGE_USER, "password": PAGE_PASSWORD, "csrf_token": token}
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    person = actor(db, PAGE_USER)
+    print("HTML pages (server time inside the app), agent of the service desk:")
+    for queue in queues.queues_for(person):
+        path = f"/desk/queues/{queue.id}"
+        for _ in range(warmup):
+            assert client.get(path).status_code == 200
+        timer.samples.clear()
+        for _ in range(runs):
+            client.get(path)
+        samples = sorted(timer.samples)
+        p95 = samples[min(len(samples) - 1, int(len(samples) * 0.95))]
+        report(f"GET {path}", statistics.median(samples), p95)
+    timer.samples.clear()
+    for _ in range(runs):
+        client.get("/desk/queues/counts", headers={"HX-Request": "true"})
+    samples = sorted(timer.samples)
+    p95 = samples[min(len(samples) - 1, int(len(samples) * 0.95))]
+    report("GET /desk/queues/counts (fragment)", statistics.median(samples), p95, None)
+    client.close()
+    app.state.db.dispose()
+    db.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             report("filtered page (high, hardware)", median, p95)
         db.dispose()
+        bench_pages(url, bundle, queues, args.runs, args.warmup)
     finally:
         if not args.keep:
             engine_bench.drop_database(args.postgres_url, args.database)

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from gongdan.engine.config.compile_views import ViewDef, condition_tree
+from gongdan.engine.config.schemas import PRIORITIES, STATE_CATEGORIES
 from gongdan.engine.db.models import Ticket, User
 from gongdan.rules._condition_ops import AllOf, AnyOf, KeyTest, Negation, Node
 
@@ -35,6 +36,9 @@ _TEXT_COLUMNS: dict[str, Any] = {
     "priority": Ticket.priority,
     "team": Ticket.team_id,
 }
+# Built-in columns that always hold one of a known set of values, and those never NULL.
+_CLOSED = {"state_category": STATE_CATEGORIES, "priority": PRIORITIES}
+_NOT_NULL = frozenset(_TEXT_COLUMNS) - {"team"}
 _PEOPLE: dict[str, Any] = {"assignee": Ticket.assignee_id, "requester": Ticket.requester_id}
 _STAMPS: dict[str, Any] = {"created_at": Ticket.created_at, "updated_at": Ticket.updated_at}
 
@@ -67,10 +71,16 @@ class _Translator:
         name, operand = test.operator, test.operand
         if name in ("in", "not_in"):
             texts = [str(v) for v in operand if v is not None]
+            closed = _CLOSED.get(test.key)
+            if name == "not_in" and closed is not None and None not in operand:
+                # The complement, so that indexes on open tickets serve `{not_in: [closed]}`.
+                return column.in_([value for value in closed if value not in texts])  # type: ignore[no-any-return]
             parts: list[Condition] = []
             if texts and self.pg and not builtin:
                 data = type_coerce(Ticket.data, JSONB)  # GIN-indexed containment
                 parts += [data.contains({test.key: text}) for text in texts]
+            elif texts and test.key in _NOT_NULL:
+                parts.append(column.in_(texts))
             elif texts:
                 parts.append(and_(column.is_not(None), column.in_(texts)))
             if None in operand:

@@ -245,6 +245,9 @@ VIEWS = {
     "stamp_age": {"created_at": {"older_than": "5s"}},
     "stamp_new": {"updated_at": {"newer_than": "1h"}},
     "state_category": {"state_category": {"in": ["new", "open"]}},
+    "not_closed": {"state_category": {"not_in": ["resolved", "closed"]}},
+    "priority_ne": {"priority": {"ne": "urgent"}},
+    "not_priority": {"not": {"priority": ["low", "urgent"]}},
     "assignee_empty": {"assignee": {"empty": True}},
     "type_and_team": {"type": "equipment_maintenance", "team": {"ne": "maintenance_crew"}},
 }
