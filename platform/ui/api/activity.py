@@ -17,6 +17,8 @@ from gongdan.ui.api.deps import (
     ApiBundle,
     ApiService,
     IfMatch,
+    TicketKey,
+    TransitionId,
     expect_version,
     parse_if_match,
 )
@@ -78,7 +80,7 @@ def _transition_out(
     summary="Transitions the caller may take now",
 )
 def list_transitions(
-    key: str, actor: ApiActor, service: ApiService, bundle: ApiBundle
+    key: TicketKey, actor: ApiActor, service: ApiService, bundle: ApiBundle
 ) -> list[TransitionOut]:
     record = service.get_ticket(actor, key)
     ticket_type = bundle.ticket_types.get(record.type)
@@ -95,8 +97,8 @@ def list_transitions(
     summary="Take a transition (If-Match optional)",
 )
 def take_transition(
-    key: str,
-    transition_id: str,
+    key: TicketKey,
+    transition_id: TransitionId,
     body: TransitionIn,
     actor: ApiActor,
     service: ApiService,
@@ -125,7 +127,9 @@ def take_transition(
     responses=error_responses(400, 401, 403, 404, 409, 422),
     summary="Reply (public) or add an internal note",
 )
-def add_comment(key: str, body: CommentIn, actor: ApiActor, service: ApiService) -> CommentOut:
+def add_comment(
+    key: TicketKey, body: CommentIn, actor: ApiActor, service: ApiService
+) -> CommentOut:
     result = service.add_comment(actor, key, body.body, public=body.public)
     assert result.comment is not None  # noqa: S101 - add_comment returns its comment
     return comment_out(result.comment)
@@ -137,7 +141,7 @@ def add_comment(key: str, body: CommentIn, actor: ApiActor, service: ApiService)
     responses=error_responses(401, 404),
     summary="Comments (requesters: public ones only)",
 )
-def list_comments(key: str, actor: ApiActor, service: ApiService) -> list[CommentOut]:
+def list_comments(key: TicketKey, actor: ApiActor, service: ApiService) -> list[CommentOut]:
     return [comment_out(c) for c in service.list_comments(actor, key)]
 
 
@@ -147,7 +151,7 @@ def list_comments(key: str, actor: ApiActor, service: ApiService) -> list[Commen
     responses=error_responses(401, 404),
     summary="The audit trail (requesters: no internal events or fields)",
 )
-def list_events(key: str, actor: ApiActor, service: ApiService) -> list[EventOut]:
+def list_events(key: TicketKey, actor: ApiActor, service: ApiService) -> list[EventOut]:
     return [event_out(e) for e in service.list_events(actor, key)]
 
 
@@ -232,5 +236,5 @@ def _sla_target_out(item: SLAExplanation) -> SLATargetOut:
     responses=error_responses(401, 404),
     summary="Why each SLA deadline is what it is",
 )
-def explain_sla(key: str, actor: ApiActor, service: ApiService) -> list[SLATargetOut]:
+def explain_sla(key: TicketKey, actor: ApiActor, service: ApiService) -> list[SLATargetOut]:
     return [_sla_target_out(item) for item in service.explain_sla(actor, key)]

@@ -22,7 +22,9 @@ from gongdan.ui.api.deps import (
     ApiActor,
     ApiBundle,
     ApiService,
+    AttachmentId,
     IfMatch,
+    TicketKey,
     expect_version,
     parse_if_match,
 )
@@ -110,7 +112,7 @@ def upload(
     summary="Attach a file to a ticket's attachment field (staff; If-Match optional)",
 )
 def attach(
-    key: str,
+    key: TicketKey,
     field: FieldId,
     file: Upload,
     actor: ApiActor,
@@ -150,12 +152,15 @@ def _disposition(filename: str) -> str:
     "/attachments/{attachment_id}",
     response_class=Response,
     responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "The file."},
+        200: {
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The file, with the content type it was uploaded with.",
+        },
         **error_responses(401, 404),
     },
     summary="Download an attachment",
 )
-def download(attachment_id: int, actor: ApiActor, service: ApiService) -> Response:
+def download(attachment_id: AttachmentId, actor: ApiActor, service: ApiService) -> Response:
     if attachment_id < 1 or attachment_id > 2**62:
         raise NotFound(f"no attachment {attachment_id}")
     filename, content_type, content = service.read_attachment(actor, attachment_id)

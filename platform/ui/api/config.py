@@ -14,7 +14,7 @@ from fastapi import APIRouter
 
 from gongdan.engine.config.bundle import TicketTypeDef
 from gongdan.errors import NotFound
-from gongdan.ui.api.deps import ApiBundle, OptionalActor
+from gongdan.ui.api.deps import ApiBundle, OptionalActor, TypeId
 from gongdan.ui.api.errors import ApiRoute, error_responses
 from gongdan.ui.api.models import TicketTypeOut, label
 
@@ -78,7 +78,7 @@ def ticket_types(bundle: ApiBundle, actor: OptionalActor) -> list[TicketTypeOut]
     summary="JSON Schema (draft 2020-12) of a ticket type's custom fields",
     openapi_extra=OPTIONAL_AUTH,
 )
-def ticket_type_schema(type_id: str, bundle: ApiBundle, actor: OptionalActor) -> dict[str, Any]:
+def ticket_type_schema(type_id: TypeId, bundle: ApiBundle, actor: OptionalActor) -> dict[str, Any]:
     ticket_type = bundle.ticket_types.get(type_id)
     if ticket_type is None:
         raise NotFound(f"no ticket type '{type_id}'")

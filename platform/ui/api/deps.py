@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gongdan.engine.config.bundle import Bundle
@@ -26,8 +26,12 @@ __all__ = [
     "ApiActor",
     "ApiBundle",
     "ApiService",
+    "AttachmentId",
     "IfMatch",
     "OptionalActor",
+    "TicketKey",
+    "TransitionId",
+    "TypeId",
     "expect_version",
     "parse_if_match",
 ]
@@ -79,6 +83,10 @@ ApiActor = Annotated[Actor, Depends(api_actor)]
 OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
 ApiService = Annotated[TicketService, Depends(api_service)]
 ApiBundle = Annotated[Bundle, Depends(api_bundle)]
+TicketKey = Annotated[str, Path(description="The ticket's key.", examples=["INC-1"])]
+TransitionId = Annotated[str, Path(description="A transition of its workflow.", examples=["start"])]
+AttachmentId = Annotated[int, Path(description="From an upload.", examples=[1])]
+TypeId = Annotated[str, Path(description="A ticket type id.", examples=["it_incident"])]
 IfMatch = Annotated[
     str | None,
     Header(

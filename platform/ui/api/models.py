@@ -55,7 +55,7 @@ def check_text(value: Any, where: str = "") -> Any:
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # 0 is not false, "1" not 1
 
     @field_validator("*", mode="after")
     @classmethod

@@ -13,7 +13,14 @@ from fastapi import APIRouter, Query, Request, Response
 from gongdan.engine.queries import FILTER_OPS, MAX_PAGE, SORTS, FieldFilter, TicketQuery
 from gongdan.engine.records import WriteResult
 from gongdan.errors import ValidationFailed
-from gongdan.ui.api.deps import ApiActor, ApiService, IfMatch, expect_version, parse_if_match
+from gongdan.ui.api.deps import (
+    ApiActor,
+    ApiService,
+    IfMatch,
+    TicketKey,
+    expect_version,
+    parse_if_match,
+)
 from gongdan.ui.api.errors import DYNAMIC_QUERY, ApiRoute, error_responses
 from gongdan.ui.api.models import TicketCreate, TicketOut, TicketPage, TicketPatch, ticket_out
 
@@ -129,7 +136,9 @@ def list_tickets(
     responses=error_responses(401, 404),
     summary="Read a ticket",
 )
-def get_ticket(key: str, actor: ApiActor, service: ApiService, response: Response) -> TicketOut:
+def get_ticket(
+    key: TicketKey, actor: ApiActor, service: ApiService, response: Response
+) -> TicketOut:
     record = service.get_ticket(actor, key)
     _etag(response, record.version)
     return ticket_out(record)
@@ -142,7 +151,7 @@ def get_ticket(key: str, actor: ApiActor, service: ApiService, response: Respons
     summary="Change a ticket (If-Match required)",
 )
 def patch_ticket(
-    key: str,
+    key: TicketKey,
     body: TicketPatch,
     actor: ApiActor,
     service: ApiService,

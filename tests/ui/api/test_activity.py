@@ -144,3 +144,9 @@ def test_sla_explains_each_deadline_and_its_pause(admin: TestClient) -> None:
     assert "paused" in paused["resolution"]["explanation"]["en"]
     assert paused["first_response"]["status"] == "met"
     assert admin.get("/api/v1/tickets/NOPE-1/sla").status_code == 404
+
+
+def test_bodies_are_strict_json(admin: TestClient) -> None:
+    key = _new_incident(admin)
+    zero = admin.post(f"/api/v1/tickets/{key}/comments", json={"body": "x", "public": 0})
+    assert zero.status_code == 422 and "public" in zero.json()["fields"]

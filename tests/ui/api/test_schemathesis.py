@@ -3,7 +3,8 @@ whatever a client sends, no 5xx and no response that breaks the documented schem
 
 The schema is read once from the router; each operation then runs against a fresh
 database (SQLite and PostgreSQL) holding one ticket, INC-1, with an admin's token, so
-reads and writes of an existing ticket are exercised too.
+reads and writes of an existing ticket (and a download of its attachment, id 1) are
+exercised too: the path parameters' OpenAPI examples name them.
 """
 
 from __future__ import annotations
@@ -41,7 +42,15 @@ def seeded(app: FastAPI) -> tuple[FastAPI, dict[str, Any]]:
     db = app.state.db
     admin = make_user(db, "admin@example.com", "admin")
     service: TicketService = app.state.service
-    incident(service, admin)
+    upload = service.upload(
+        admin,
+        "it_incident",
+        "screenshots",
+        filename="error.png",
+        content_type="image/png",
+        content=b"\x89PNG\r\n\x1a\n",
+    )
+    incident(service, admin, fields={"category": "software", "screenshots": [str(upload)]})
     return app, {"Authorization": f"Bearer {token_for(db, 'admin@example.com')}"}
 
 
