@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from gongdan.engine import links, surveys, tickets, transitions
+from gongdan.engine import links, surveys, ticket_files, tickets, transitions
 from gongdan.engine.attachments import AttachmentStore, store_upload, visible_attachment
 from gongdan.engine.config.bundle import Bundle, TransitionDef
 from gongdan.engine.context import WriteContext
@@ -28,6 +28,7 @@ from gongdan.engine.queries import TicketQuery, select_comments, select_events, 
 from gongdan.engine.records import CommentRecord, EventRecord, Page, TicketRecord, WriteResult
 from gongdan.engine.sla import SLAExplanation, explain_sla, scan_due, sync_sla
 from gongdan.engine.surveys import SurveyRecord
+from gongdan.engine.ticket_files import AttachmentRecord
 from gongdan.errors import Conflict
 from gongdan.forms.data import condition_values
 
@@ -191,6 +192,19 @@ class TicketService:
                 content_type=content_type,
                 content=content,
             ).id
+
+    def add_files(
+        self, actor: Actor, key: str, field_id: str, attachment_ids: list[Any]
+    ) -> WriteResult:
+        """Add uploaded files to an attachment field (a requester: of their own ticket)."""
+        with self._write(actor) as ctx:
+            return self._result(ctx, ticket_files.add_files(ctx, key, field_id, attachment_ids))
+
+    def list_attachments(self, actor: Actor, key: str) -> list[AttachmentRecord]:
+        """The files of a ticket the actor may see, oldest first."""
+        with self.db.reading() as session:
+            ctx = WriteContext(session, self.bundle, actor, self.clock())
+            return ticket_files.list_attachments(ctx, key)
 
     def read_attachment(self, actor: Actor, attachment_id: int) -> tuple[str, str, bytes]:
         """(filename, content type, content) of an attachment the actor may see."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from gongdan.ui.catalogue_portal import PORTAL_ENTRIES
+
 __all__ = ["CATALOGUE"]
 
 _ENTRIES: dict[str, tuple[str, str]] = {
@@ -168,5 +170,5 @@ _ENTRIES: dict[str, tuple[str, str]] = {
 }
 
 CATALOGUE: Mapping[str, Mapping[str, str]] = {
-    key: {"en": en, "zh-CN": zh} for key, (en, zh) in _ENTRIES.items()
+    key: {"en": en, "zh-CN": zh} for key, (en, zh) in {**_ENTRIES, **PORTAL_ENTRIES}.items()
 }

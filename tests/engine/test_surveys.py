@@ -18,8 +18,10 @@ from gongdan.engine.surveys import check_rating
 from gongdan.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tests.factories import incident, make_user
 
-# The service runs on the real clock: deliver a little after its outbox rows were written.
-LATER = datetime.now(UTC) + timedelta(minutes=5)
+
+def later() -> datetime:
+    """The service runs on the real clock: deliver a little after its rows were written."""
+    return datetime.now(UTC) + timedelta(minutes=5)
 
 
 class Recorder:
@@ -57,7 +59,8 @@ def closed_incident(service: TicketService, requester: Actor, agent: Actor) -> s
     return key
 
 
-def deliver_all(db: Database, notifier: Recorder, now=LATER) -> int:
+def deliver_all(db: Database, notifier: Recorder, now: datetime | None = None) -> int:
+    now = now or later()
     channels = Channels(notifier=notifier)
     return relay_once(db, lambda i: deliver(db, i, now, channels=channels), now)
 
@@ -116,7 +119,7 @@ def test_each_firing_asks_again(
     deliver_all(db, Recorder())
     second = incident(service, requester).ticket.key
     closed_incident(service, requester, agent)
-    deliver_all(db, Recorder(), LATER + timedelta(hours=1))
+    deliver_all(db, Recorder(), later() + timedelta(hours=1))
     with db.reading() as session:
         per_ticket = dict(
             session.execute(select(Survey.ticket_id, func.count()).group_by(Survey.ticket_id)).all()

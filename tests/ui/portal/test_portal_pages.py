@@ -1,0 +1,210 @@
+"""The portal's home, sign-up and new-request pages, through the real app on a real
+database: what a requester sees, what they may not, and every error they can make."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gongdan.ui.app import create_app
+from tests.bundles import EXAMPLE, make_bundle
+from tests.ui.conftest import Web
+from tests.ui.portal.conftest import OTHER, People
+
+GOOD_PASSWORD = "a long enough secret"  # noqa: S105 - a test account
+
+
+def test_the_portal_asks_to_sign_in(web: Web) -> None:
+    response = web.client().get("/portal")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/portal"
+
+
+def test_my_requests_with_their_progress(people: People) -> None:
+    mine = people.incident()
+    theirs = people.incident(people.other)
+    page = people.client().get("/portal").text
+    assert mine in page and theirs not in page
+    assert 'class="steps compact"' in page and 'aria-current="step"' in page
+    assert "New request" in page and "Outlook keeps crashing" in page
+
+
+def test_my_requests_in_chinese(people: People) -> None:
+    people.incident()
+    client = people.client()
+    assert client.send_form("/language", {"language": "zh-CN"}).status_code == 303
+    page = client.get("/portal").text
+    assert "我的请求" in page and "新建" in page  # the state label of the workflow
+
+
+def test_an_empty_portal_invites_a_first_request(people: People) -> None:
+    page = people.client().get("/portal").text
+    assert "You have no requests yet." in page
+
+
+# Sign-up ---------------------------------------------------------------------------
+
+
+def test_sign_up_signs_in_and_lands_on_the_portal(web: Web) -> None:
+    client = web.client()
+    form = client.get("/portal/signup")
+    assert form.status_code == 200 and 'autocomplete="new-password"' in form.text
+    response = client.send_form(
+        "/portal/signup",
+        {"email": "Chen.Jing@Example.com", "name": "Chen Jing", "password": GOOD_PASSWORD},
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/portal?welcome=1"
+    page = client.get("/portal?welcome=1")
+    assert page.status_code == 200 and "Your account is ready" in page.text
+    assert "Chen Jing" in page.text
+    # The new account signs in with its password like any other.
+    again = web.client("chen.jing@example.com", password=GOOD_PASSWORD)
+    assert again.get("/portal").status_code == 200
+
+
+def test_sign_up_shows_every_problem_next_to_its_field(web: Web) -> None:
+    client = web.client()
+    response = client.send_form(
+        "/portal/signup", {"email": "not-an-address", "name": " ", "password": "short"}
+    )
+    assert response.status_code == 422
+    assert 'id="signup-email-error">must be an email address' in response.text
+    assert 'id="signup-name-error">is required' in response.text
+    assert 'id="signup-password-error">must be at least 10 characters' in response.text
+    assert 'value="not-an-address"' in response.text  # what was typed stays
+    assert GOOD_PASSWORD not in response.text
+
+
+def test_sign_up_with_a_taken_address(people: People) -> None:
+    client = people.web.client()
+    response = client.send_form(
+        "/portal/signup", {"email": OTHER.upper(), "name": "Someone", "password": GOOD_PASSWORD}
+    )
+    assert response.status_code == 422
+    assert "is already registered: sign in instead" in response.text
+
+
+def test_sign_up_errors_in_chinese(web: Web) -> None:
+    client = web.client()
+    client.headers["Accept-Language"] = "zh-CN"
+    response = client.send_form("/portal/signup", {"email": "x@example.com", "name": "X"})
+    assert response.status_code == 422
+    assert "注册账户" in response.text and "至少 10 个字符" in response.text
+
+
+def test_sign_up_is_closed_without_the_flag(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GONGDAN_DATA_DIR", str(tmp_path / "data"))
+    root = make_bundle(tmp_path, {"portal.yaml": None}, base=EXAMPLE)
+    app = create_app(root, database_url=db_url)
+    try:
+        client = TestClient(app, follow_redirects=False)
+        assert client.get("/portal/signup").status_code == 404
+        token = client.get("/login").text.split('"X-CSRF-Token": "')[1].split('"')[0]
+        response = client.post(
+            "/portal/signup",
+            data={"csrf_token": token, "email": "a@example.com", "name": "A", "password": "x" * 12},
+        )
+        assert response.status_code == 404
+    finally:
+        app.state.db.dispose()
+
+
+def test_sign_up_needs_the_csrf_token(web: Web) -> None:
+    client = web.client()
+    response = client.post(
+        "/portal/signup", data={"email": "a@example.com", "name": "A", "password": GOOD_PASSWORD}
+    )
+    assert response.status_code == 403
+
+
+# New request -----------------------------------------------------------------------
+
+
+def test_choose_among_the_portal_types(people: People) -> None:
+    page = people.client().get("/portal/new").text
+    for type_id in ("it_incident", "after_sales", "access_request", "equipment_maintenance"):
+        assert f'href="/portal/new/{type_id}"' in page
+    assert "/portal/new/complaint" not in page  # `portal: false`
+    assert people.client().get("/portal/new/complaint").status_code == 404
+    assert people.client().get("/portal/new/nope").status_code == 404
+
+
+def test_the_create_form_never_offers_internal_or_staff_fields(people: People) -> None:
+    page = people.client().get("/portal/new/equipment_maintenance").text
+    for internal in ("root_cause", "parts_used", "parts_notes", "work_performed", "downtime"):
+        assert f'name="{internal}' not in page
+    for staff in ("priority", "team", "assignee", "requester"):
+        assert f'name="{staff}"' not in page
+    assert (
+        'name="device_id"' in page and 'hx-post="/portal/new/equipment_maintenance/check"' in page
+    )
+
+
+def test_create_a_request(people: People) -> None:
+    client = people.client()
+    response = client.send_form(
+        "/portal/new/it_incident",
+        {"title": "VPN drops", "description": "Every 5 minutes", "category": "network",
+         "impact": "me"},
+    )  # fmt: skip
+    assert response.status_code == 303
+    key = response.headers["location"].removeprefix("/portal/tickets/").split("?")[0]
+    ticket = people.web.service.get_ticket(people.agent, key)
+    assert ticket.requester == "zhang.san@example.com" and ticket.data["category"] == "network"
+    page = client.get(response.headers["location"]).text
+    assert f"Your request {key} has been received" in page
+
+
+def test_create_shows_errors_and_keeps_what_was_typed(people: People) -> None:
+    response = people.client().send_form(
+        "/portal/new/it_incident",
+        {"title": "", "description": "Keeps what I typed", "category": "hardware"},
+    )
+    assert response.status_code == 422
+    assert 'id="error-summary"' in response.text
+    assert "Keeps what I typed" in response.text
+    assert 'id="new-device_serial"' in response.text  # required for hardware, now shown
+
+
+def test_a_requester_cannot_slip_in_staff_fields(people: People) -> None:
+    response = people.client().send_form(
+        "/portal/new/it_incident",
+        {"title": "Sneaky", "category": "software", "impact": "me", "priority": "urgent",
+         "team": "escalation"},
+    )  # fmt: skip
+    assert response.status_code == 303
+    key = response.headers["location"].removeprefix("/portal/tickets/").split("?")[0]
+    ticket = people.web.service.get_ticket(people.agent, key)
+    assert ticket.priority == "normal" and ticket.team != "escalation"
+
+
+def test_inline_check_shows_fields_that_depend_on_a_choice(people: People) -> None:
+    client = people.client()
+    response = client.post(
+        "/portal/new/it_incident/check",
+        data={"title": "x", "category": "hardware"},
+        headers={"HX-Request": "true", "HX-Trigger-Name": "category", "X-CSRF-Token": client.csrf},
+    )
+    assert response.status_code == 200
+    assert 'id="new-device_serial"' in response.text and 'hx-swap-oob="outerHTML"' in response.text
+
+
+def test_upload_while_creating(people: People) -> None:
+    client = people.client()
+    response = client.post(
+        "/portal/new/it_incident/upload/screenshots",
+        files={"screenshots__upload": ("error.txt", b"Error 0x80070005", "text/plain")},
+        headers={"HX-Request": "true", "X-CSRF-Token": client.csrf},
+    )
+    assert response.status_code == 200, response.text
+    assert "error.txt" in response.text
+    refused = client.post(
+        "/portal/new/it_incident/upload/screenshots",
+        files={"screenshots__upload": ("evil.exe", b"MZ", "application/x-msdownload")},
+        headers={"HX-Request": "true", "X-CSRF-Token": client.csrf},
+    )
+    assert refused.status_code == 422
