@@ -1,7 +1,8 @@
 """The unit of work every write runs in: one session, one bundle, one actor, one `now`.
 
 `WriteContext` loads what writes need (tickets, users) and writes the audit trail
-(events) and the outbox in the same transaction as the change itself.
+(events) and the outbox in the same transaction as the change itself (batched by
+`writes`: written before the transaction commits, or when the events are read back).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gongdan.engine.config.bundle import Bundle, TicketTypeDef, WorkflowDef
-from gongdan.engine.db.models import Event, Outbox, Ticket, User
+from gongdan.engine.db.models import Event, Ticket, User
 from gongdan.engine.decisions import Actor
 from gongdan.engine.records import EventRecord, TicketRecord, internal_fields, ticket_values
+from gongdan.engine.writes import pending, write_pending
 from gongdan.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 __all__ = ["WriteContext"]
@@ -32,6 +34,9 @@ class WriteContext:
     _users: dict[int, User] = field(default_factory=dict)
     # Automations running now (outermost first): the loop guard of `automations`.
     automation_stack: list[str] = field(default_factory=list)
+    # SLA clocks this write stored, per ticket object (`sla.sync_sla` skips the work when
+    # nothing has moved since).
+    sla_stored: dict[int, tuple[Ticket, dict[str, Any] | None]] = field(default_factory=dict)
 
     def as_system(self) -> WriteContext:
         """The same unit of work acting as the system (declared actions, automations)."""
@@ -43,6 +48,7 @@ class WriteContext:
             self.events,
             self._users,
             self.automation_stack,
+            self.sla_stored,
         )
 
     # Reading -----------------------------------------------------------------------
@@ -125,23 +131,33 @@ class WriteContext:
         detail: dict[str, Any] | None = None,
         internal: bool = False,
     ) -> Event:
-        event = Event(
-            ticket_id=ticket.id if ticket is not None else None,
-            actor_id=self.actor.user_id,
-            kind=kind,
-            at=self.now,
-            before=_jsonable(before or {}),
-            after=_jsonable(after or {}),
-            detail=_jsonable(detail or {}),
-            internal=internal,
-        )
-        self.session.add(event)
+        row = {
+            "ticket_id": ticket.id if ticket is not None else None,
+            "actor_id": self.actor.user_id,
+            "kind": kind,
+            "at": self.now,
+            "before": _jsonable(before or {}),
+            "after": _jsonable(after or {}),
+            "detail": _jsonable(detail or {}),
+            "internal": internal,
+        }
+        # Never added to the session: written with the transaction's batch (`writes`),
+        # which gives it its id.
+        event = Event(**row)
+        pending(self.session).events.append((event, row))
         self.events.append(event)
         return event
 
     def outbox(self, topic: str, payload: dict[str, Any]) -> None:
-        self.session.add(
-            Outbox(topic=topic, payload=_jsonable(payload), created_at=self.now, attempts=0)
+        pending(self.session).outbox.append(
+            {
+                "topic": topic,
+                "payload": _jsonable(payload),
+                "created_at": self.now,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": self.now,  # due at once
+            }
         )
 
     def record(self, ticket: Ticket) -> TicketRecord:
@@ -168,7 +184,7 @@ class WriteContext:
         return internal_fields(self.bundle, ticket.ticket_type)
 
     def event_records(self) -> tuple[EventRecord, ...]:
-        self.session.flush()
+        write_pending(self.session)
         tickets: dict[int, Ticket | None] = {}
         out = []
         for event in self.events:

@@ -10,18 +10,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import Select, and_, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gongdan.engine.context import WriteContext
 from gongdan.engine.db.models import Membership, RoutingPointer, Ticket, User
+from gongdan.engine.writes import pending
 from gongdan.forms.data import condition_values
 from gongdan.rules.actions import Assignment
 from gongdan.rules.assignment import Candidate, choose_agent
 from gongdan.rules.routing import route, rule_keys
 
-__all__ = ["OPEN_CATEGORIES", "assign_by_strategy", "load_candidates", "route_ticket"]
+__all__ = [
+    "OPEN_CATEGORIES",
+    "assign_by_strategy",
+    "load_candidates",
+    "plan_route",
+    "route_ticket",
+]
 
 OPEN_CATEGORIES = ("new", "open", "pending")
 
@@ -29,9 +36,47 @@ OPEN_CATEGORIES = ("new", "open", "pending")
 def load_candidates(ctx: WriteContext, team_id: str, *, counts: bool = True) -> list[Candidate]:
     """Members of a team with an active account, with their open-ticket counts, in one
     query. `counts=False` skips the counting (round robin when nobody has a capacity)."""
+    return _members(ctx, team_id, counts=counts, pointer=False)[0]
+
+
+def _members(
+    ctx: WriteContext, team_id: str, *, counts: bool, pointer: bool
+) -> tuple[list[Candidate], int | None]:
+    """The team's candidates and, with `pointer`, the round-robin pointer (the user
+    assigned last; 0 for nobody yet), locked until commit on PostgreSQL, all in one
+    query. The members come as users, so the one chosen needs no query of its own."""
+    key = (ctx.session.get_bind().dialect.name, counts, pointer)
+    statement = _MEMBERS.get(key)
+    if statement is None:
+        statement = _MEMBERS[key] = _members_statement(*key)
+    rows = ctx.session.execute(statement, {"team": team_id}).all()
+    candidates = []
+    for user, skills, capacity, count, _last in rows:
+        ctx._users[user.id] = user
+        candidates.append(
+            Candidate(
+                user.id, user.email, bool(user.away), frozenset(skills or ()), capacity, count
+            )
+        )
+    if not pointer or not rows:
+        return candidates, None
+    moved = pending(ctx.session).pointers.get(team_id)  # moved earlier in this transaction
+    if moved is not None:
+        return candidates, moved
+    stored = rows[0][4]
+    if stored is None:  # no pointer row yet (a team not synced): create and lock it
+        stored = _pointer(ctx, team_id).last_user_id or 0
+    return candidates, int(stored)
+
+
+_MEMBERS: dict[tuple[str, bool, bool], Select[Any]] = {}
+
+
+def _members_statement(dialect: str, counts: bool, pointer: bool) -> Select[Any]:
+    team: Any = bindparam("team")
     # Counted per member (the partial index on open tickets by assignee), never over the
     # whole table.
-    open_count = (
+    open_count: Any = (
         select(func.count())
         .where(Ticket.assignee_id == User.id, Ticket.state_category.in_(OPEN_CATEGORIES))
         .correlate(User)
@@ -39,15 +84,19 @@ def load_candidates(ctx: WriteContext, team_id: str, *, counts: bool = True) -> 
         if counts
         else literal(0)
     )
-    rows = ctx.session.execute(
-        select(User.id, User.email, User.away, Membership.skills, Membership.capacity, open_count)
-        .join(Membership, and_(Membership.user_id == User.id, Membership.team_id == team_id))
+    last: Any = literal(None)
+    if pointer:
+        last_select = select(func.coalesce(RoutingPointer.last_user_id, 0)).where(
+            RoutingPointer.team_id == team
+        )
+        if dialect == "postgresql":
+            last_select = last_select.with_for_update()
+        last = last_select.scalar_subquery()
+    return (
+        select(User, Membership.skills, Membership.capacity, open_count, last)
+        .join(Membership, and_(Membership.user_id == User.id, Membership.team_id == team))
         .where(User.active.is_(True), User.role.in_(("agent", "admin")))
-    ).all()
-    return [
-        Candidate(row[0], row[1], bool(row[2]), frozenset(row[3] or ()), row[4], int(row[5]))
-        for row in rows
-    ]
+    )
 
 
 def _pointer(ctx: WriteContext, team_id: str) -> RoutingPointer:
@@ -74,7 +123,8 @@ def assign_by_strategy(
     ctx: WriteContext, ticket: Ticket, assignment: Assignment, *, source: str
 ) -> dict[str, Any]:
     """Put the ticket in the assignment's team and pick an agent by its strategy.
-    Returns the routing detail recorded in the event."""
+    Returns the routing detail recorded in the event. A round-robin pick moves the
+    team's pointer with the transaction's other writes."""
     team_id = assignment.team
     detail: dict[str, Any] = {"team": team_id, "strategy": assignment.strategy, "source": source}
     if team_id is None or team_id not in ctx.bundle.teams:
@@ -87,20 +137,20 @@ def assign_by_strategy(
         ticket.assignee_id = user.id
         detail.update(assignee=user.email, reason="named in the rule")
     else:
-        pointer = _pointer(ctx, team_id) if assignment.strategy == "round_robin" else None
+        round_robin = assignment.strategy == "round_robin"
         team = ctx.bundle.teams[team_id]
-        counts = assignment.strategy != "round_robin" or any(
-            m.capacity is not None for m in team.members
+        counts = not round_robin or any(m.capacity is not None for m in team.members)
+        candidates, last = (
+            _members(ctx, team_id, counts=counts, pointer=round_robin)
+            if assignment.strategy != "manual"
+            else ([], None)
         )
         choice = choose_agent(
-            assignment.strategy,
-            load_candidates(ctx, team_id, counts=counts),
-            skills=assignment.skills,
-            last_assigned=pointer.last_user_id if pointer is not None else None,
+            assignment.strategy, candidates, skills=assignment.skills, last_assigned=last
         )
         ticket.assignee_id = choice.agent.user_id if choice.agent is not None else None
-        if pointer is not None and choice.agent is not None:
-            pointer.last_user_id = choice.agent.user_id
+        if round_robin and choice.agent is not None:
+            pending(ctx.session).pointers[team_id] = choice.agent.user_id
         detail.update(assignee=choice.agent.email if choice.agent else None, reason=choice.reason)
     if (ticket.team_id, ticket.assignee_id) != (before["team"], before["assignee"]):
         ticket.updated_at = ctx.now
@@ -127,14 +177,29 @@ def route_ticket(
 ) -> None:
     """Run the routing rules on `ticket` (on create, or when `changed` keys are read by
     the rules) and record what they did."""
+    routed = plan_route(ctx, ticket, previous=previous, changed=changed)
+    if routed is not None:
+        ctx.event(ticket, "ticket.routed", **routed)
+
+
+def plan_route(
+    ctx: WriteContext,
+    ticket: Ticket,
+    *,
+    previous: dict[str, Any] | None = None,
+    changed: frozenset[str] | None = None,
+) -> dict[str, Any] | None:
+    """Apply the routing rules to `ticket` in memory (a new ticket is routed before
+    its INSERT); returns the `ticket.routed` event's before, after and detail, or None
+    when no rule matched."""
     rules = ctx.bundle.routing_rules
     if not rules or (changed is not None and not changed & rule_keys(rules)):
-        return
+        return None
     ticket_type = ctx.ticket_type(ticket)
     values = condition_values(ticket_type.fields, ctx.values(ticket))
     decision = route(rules, values, previous, ctx.now)
     if not decision.matched:
-        return
+        return None
     before = {"team": ticket.team_id, "priority": ticket.priority, "tags": list(ticket.tags or ())}
     data = dict(ticket.data or {})
     for name, value in decision.set.items():
@@ -152,4 +217,4 @@ def route_ticket(
     after = {"team": ticket.team_id, "priority": ticket.priority, "tags": list(ticket.tags or ())}
     assignee = ctx.user(ticket.assignee_id)
     after["assignee"] = assignee.email if assignee is not None else None
-    ctx.event(ticket, "ticket.routed", before=before, after=after, detail=detail)
+    return {"before": before, "after": after, "detail": detail}

@@ -80,6 +80,7 @@ def _store(
             resolution_due=due.get("resolution"),
             sla_wakeup_at=next_wakeup(sla, policy, calendar),
         )
+    ctx.sla_stored[id(ticket)] = (ticket, values["sla"])
     if not inspect(ticket).persistent:
         for name, value in values.items():  # a new ticket: part of its INSERT
             setattr(ticket, name, value)
@@ -95,6 +96,13 @@ def _store(
         set_committed_value(ticket, name, value)  # the row as written, not a new change
 
 
+def _stored_here(ctx: WriteContext, ticket: Ticket) -> bool:
+    """Whether this write stored the ticket's clocks as they are now (so their deadlines,
+    computed from them alone, are already the stored ones)."""
+    stored = ctx.sla_stored.get(id(ticket))
+    return stored is not None and stored[0] is ticket and stored[1] is ticket.sla
+
+
 def _load(ctx: WriteContext, ticket: Ticket) -> tuple[TicketSLA | None, dict[str, Any]]:
     if not ticket.sla:
         return None, {}
@@ -103,14 +111,27 @@ def _load(ctx: WriteContext, ticket: Ticket) -> tuple[TicketSLA | None, dict[str
 
 def sync_sla(ctx: WriteContext, ticket: Ticket) -> None:
     """Bring the ticket's clocks in step with its state category, priority and policy."""
-    sla, seen = _load(ctx, ticket)
     policy = policy_for(ctx, ticket)
     calendar = ctx.bundle.calendars.get(policy.calendar) if policy is not None else None
+    now, category = ctx.now, ticket.state_category
+    if (
+        policy is not None
+        and calendar is not None
+        and _stored_here(ctx, ticket)
+        and ticket.sla is not None
+        and ticket.sla.get("seen")
+        == {
+            "policy": policy.id,
+            "priority": ticket.priority,
+            "category": category,
+        }
+    ):
+        return  # stored by this write and nothing it depends on has moved since
+    sla, seen = _load(ctx, ticket)
     if policy is None or calendar is None:
         if sla is not None:
             _store(ctx, ticket, None, {}, None, None)
         return
-    now, category = ctx.now, ticket.state_category
     paused = category in policy.pause_in
     if sla is None:
         sla = start_sla(policy, calendar, ticket.priority, now, paused=paused)

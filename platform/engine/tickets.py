@@ -10,19 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gongdan.engine.automations import run_automations
-from gongdan.engine.config.bundle import TicketTypeDef
+from gongdan.engine.config.bundle import Bundle, TicketTypeDef
 from gongdan.engine.config.schemas import PRIORITIES
 from gongdan.engine.context import WriteContext
-from gongdan.engine.db.models import Attachment, Comment, Membership, Ticket, TicketCounter, User
+from gongdan.engine.db.models import Attachment, Comment, Membership, Ticket, User
 from gongdan.engine.decisions import priority_for
-from gongdan.engine.routing import route_ticket
+from gongdan.engine.routing import plan_route, route_ticket
 from gongdan.engine.sla import on_public_reply, sync_sla
+from gongdan.engine.writes import store_ticket, take_number, write_pending
 from gongdan.errors import PermissionDenied, ValidationFailed
 from gongdan.forms.data import check_ticket_data, condition_values
+from gongdan.rules.routing import rule_keys
 
 __all__ = [
     "BUILTIN_EDITABLE",
@@ -30,7 +30,6 @@ __all__ = [
     "assign_ticket",
     "check_references",
     "create_ticket",
-    "next_number",
     "update_ticket",
 ]
 
@@ -38,24 +37,6 @@ BUILTIN_EDITABLE = ("title", "description", "priority", "tags")
 MAX_TITLE = 300
 MAX_TEXT = 100_000
 MAX_TAGS = 50
-
-
-def next_number(ctx: WriteContext, type_id: str) -> int:
-    """The next number of a ticket type, taken inside the ticket's own transaction:
-    the counter row stays locked until commit, so numbers have no gaps or repeats."""
-    dialect = ctx.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(TicketCounter)
-        .values(ticket_type=type_id, last_number=1)
-        .on_conflict_do_update(
-            index_elements=[TicketCounter.ticket_type],
-            set_={"last_number": TicketCounter.last_number + 1},
-        )
-        .returning(TicketCounter.last_number)
-    )
-    number: int = ctx.session.execute(statement).scalar_one()
-    return number
 
 
 def _clean_title(title: Any) -> str:
@@ -245,11 +226,11 @@ def create_ticket(
         chosen_priority = (
             priority_for(ticket_type, values, None, ctx.now) or ticket_type.priority_default
         )
-    number = next_number(ctx, type_id)
     ticket = Ticket(
-        key=f"{ticket_type.key_prefix}-{number}",
+        id=None,
+        key=None,
         ticket_type=type_id,
-        number=number,
+        number=None,
         state=state,
         state_category=category,
         priority=chosen_priority,
@@ -261,20 +242,36 @@ def create_ticket(
         tags=_clean_tags(tags),
         data=data,
         config_version=ctx.bundle.version,
+        version=1,
+        merged_into_id=None,
         created_at=ctx.now,
         updated_at=ctx.now,
+        resolved_at=None,
+        closed_at=None,
         state_since=ctx.now,
     )
-    sync_sla(ctx, ticket)  # its clocks go in with the INSERT
-    ctx.session.add(ticket)
-    ctx.session.flush()
-    _link_attachments(ctx, ticket, ticket_type, data)
+    # Decided in memory, then one INSERT of the final row: explicit assignment, routing
+    # (its reads only), the number (taken late: its counter row stays locked until
+    # commit), the SLA clocks for the final priority.
     if team is not None or assignee is not None:
         _apply_assignment(ctx, ticket, team, assignee)
-    ctx.event(ticket, "ticket.created", after=snapshot(ticket, ctx))
-    ctx.outbox("ticket.created", {"ticket": ticket.key, "type": type_id})
+    created = snapshot(ticket, ctx)
+    routed = None
     if team is None and assignee is None:
-        route_ticket(ctx, ticket)
+        if "key" in routing_keys(ctx.bundle):  # a rule reads the key: number it first
+            _number(ctx, ticket, ticket_type)
+        routed = plan_route(ctx, ticket)
+    if ticket.number is None:
+        _number(ctx, ticket, ticket_type)
+    created["key"] = ticket.key
+    sync_sla(ctx, ticket)  # its clocks go in with the INSERT
+    store_ticket(ctx.session, ticket)
+    ctx.event(ticket, "ticket.created", after=created)
+    ctx.outbox("ticket.created", {"ticket": ticket.key, "type": type_id})
+    if routed is not None:
+        ctx.event(ticket, "ticket.routed", **routed)
+    write_pending(ctx.session)
+    _link_attachments(ctx, ticket, ticket_type, data)
     # A new ticket enters its initial state: that state's on_enter actions run as for
     # any state entered later (the approval workflow asks its approver this way).
     # Imported here: `transitions` imports this module.
@@ -283,6 +280,28 @@ def create_ticket(
     run_actions(ctx, ticket, workflow.on_enter.get(state, ()), source=f"on_enter:{state}")
     run_automations(ctx, ticket, "ticket.created")
     return ticket
+
+
+def _number(ctx: WriteContext, ticket: Ticket, ticket_type: TicketTypeDef) -> None:
+    """Give a new ticket its number and key (and on PostgreSQL its id), inside the
+    ticket's own transaction: the counter row stays locked until commit, so numbers
+    have no gaps or repeats."""
+    number, ticket_id = take_number(ctx.session, ticket_type.id)
+    if ticket_id is not None:
+        ticket.id = ticket_id
+    ticket.number, ticket.key = number, f"{ticket_type.key_prefix}-{number}"
+
+
+_RULE_KEYS: dict[int, tuple[object, frozenset[str]]] = {}
+
+
+def routing_keys(bundle: Bundle) -> frozenset[str]:
+    """The keys the bundle's routing rules read (computed once per bundle)."""
+    rules = bundle.routing_rules
+    cached = _RULE_KEYS.get(id(rules))
+    if cached is None or cached[0] is not rules:
+        cached = _RULE_KEYS[id(rules)] = (rules, rule_keys(rules))
+    return cached[1]
 
 
 def snapshot(ticket: Ticket, ctx: WriteContext) -> dict[str, Any]:
