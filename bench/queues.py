@@ -92,7 +92,8 @@ class ServerTimer:
     """ASGI wrapper: how long the app spent on each request, arrival to last byte."""
 
     def __init__(self, app: Any) -> None:
-        self.app, self.samples = app, []  # type: list[float]
+        self.app = app
+        self.samples: list[float] = []
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":

@@ -43,7 +43,6 @@ LABELS: dict[str, dict[str, str]] = {
     "next": {"en": "Next page", "zh-CN": "下一页"},
     "first": {"en": "First page", "zh-CN": "第一页"},
     "select": {"en": "Select", "zh-CN": "选择"},
-    "select_all": {"en": "Select all on this page", "zh-CN": "全选本页"},
     "bulk": {"en": "With the selected tickets", "zh-CN": "对所选工单"},
     "assign": {"en": "Assign", "zh-CN": "分配"},
     "transition": {"en": "Take transition", "zh-CN": "执行流转"},
