@@ -1,8 +1,12 @@
-"""Reads the agent desk's ticket page needs besides the service's: the ticket's files,
-the tickets linked to it, and the people the assignee picker offers.
+"""Everything the desk's ticket page shows, read in one session: the ticket, the
+transitions the reader may take, comments, events (with those of tickets merged into
+it), SLA explanations, files, linked tickets and the people the assignee picker offers.
 
-Each takes the reader's actor and returns plain records; linked tickets the reader may
-not see are left out (a requester's duplicate merged elsewhere stays private).
+The same scoping and filtering as `TicketService`'s reads (a requester sees no internal
+note or field; a ticket outside an agent's teams is NotFound), done once per page instead
+of once per read: the page is one transaction and one ticket lookup. Tickets merged into
+this one are found through their `merged_into` link (indexed by the link table, not a
+scan of all tickets).
 """
 
 from __future__ import annotations
@@ -14,12 +18,25 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from gongdan.engine.config.bundle import Bundle
+from gongdan.engine.config.bundle import Bundle, TransitionDef
 from gongdan.engine.context import WriteContext
+from gongdan.engine.db.database import Database
 from gongdan.engine.db.models import Attachment, Membership, Ticket, TicketLink, User
-from gongdan.engine.decisions import Actor
+from gongdan.engine.decisions import Actor, allowed_transitions
+from gongdan.engine.queries import select_comments, select_events
+from gongdan.engine.records import CommentRecord, EventRecord, TicketRecord
+from gongdan.engine.sla import SLAExplanation, explain_sla
+from gongdan.forms.data import condition_values
 
-__all__ = ["AttachmentInfo", "LinkInfo", "list_assignable", "ticket_attachments", "ticket_links"]
+__all__ = [
+    "AttachmentInfo",
+    "LinkInfo",
+    "TicketPage",
+    "list_assignable",
+    "read_ticket_page",
+    "ticket_attachments",
+    "ticket_links",
+]
 
 _MAX_PEOPLE = 300
 
@@ -57,10 +74,7 @@ def ticket_attachments(
 ) -> list[AttachmentInfo]:
     """The files attached to a ticket the actor may see (NotFound otherwise)."""
     ticket = WriteContext(session, bundle, actor, now).ticket(key)
-    rows = session.scalars(
-        select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
-    )
-    return [AttachmentInfo(a.id, a.filename, a.content_type, a.size, a.field_id) for a in rows]
+    return _attachments(session, ticket)
 
 
 def ticket_links(
@@ -68,7 +82,11 @@ def ticket_links(
 ) -> list[LinkInfo]:
     """The tickets linked to `key`, in both directions, that the actor may see."""
     ctx = WriteContext(session, bundle, actor, now)
-    ticket = ctx.ticket(key)
+    return _links(ctx, ctx.ticket(key))
+
+
+def _links(ctx: WriteContext, ticket: Ticket) -> list[LinkInfo]:
+    session = ctx.session
     links = list(
         session.scalars(
             select(TicketLink)
@@ -107,3 +125,73 @@ def list_assignable(session: Session, team_id: str | None = None) -> list[tuple[
         )
     rows = session.execute(query.order_by(User.name, User.email).limit(_MAX_PEOPLE))
     return [(email, name) for email, name in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketPage:
+    ticket: TicketRecord
+    transitions: tuple[TransitionDef, ...]
+    comments: tuple[CommentRecord, ...]
+    events: tuple[EventRecord, ...]
+    sla: tuple[SLAExplanation, ...]
+    attachments: tuple[AttachmentInfo, ...]
+    links: tuple[LinkInfo, ...]
+    assignable: tuple[tuple[str, str], ...]
+
+
+def read_ticket_page(
+    db: Database, bundle: Bundle, actor: Actor, key: str, now: datetime
+) -> TicketPage:
+    """The ticket page of `key` as `actor` may see it (NotFound if they may not)."""
+    with db.reading() as session:
+        ctx = WriteContext(session, bundle, actor, now)
+        ticket = ctx.ticket(key)
+        record = ctx.record(ticket)
+        return TicketPage(
+            ticket=record,
+            transitions=tuple(_transitions(ctx, ticket)),
+            comments=tuple(
+                CommentRecord.build(c, key, ctx.user(c.author_id))
+                for c in select_comments(session, [ticket.id], actor)
+            ),
+            events=tuple(_events(ctx, ticket)),
+            sla=tuple(explain_sla(bundle, ticket)),
+            attachments=tuple(_attachments(session, ticket)),
+            links=tuple(_links(ctx, ticket)),
+            assignable=tuple(list_assignable(session, ticket.team_id)),
+        )
+
+
+def _transitions(ctx: WriteContext, ticket: Ticket) -> list[TransitionDef]:
+    ticket_type = ctx.bundle.ticket_types.get(ticket.ticket_type)
+    if ticket_type is None:
+        return []
+    workflow = ctx.bundle.workflows[ticket_type.workflow]
+    values = condition_values(ticket_type.fields, ctx.values(ticket))
+    return allowed_transitions(workflow, values, ctx.actor, ctx.now)
+
+
+def _events(ctx: WriteContext, ticket: Ticket) -> list[EventRecord]:
+    merged_ids = ctx.session.scalars(
+        select(TicketLink.source_id).where(
+            TicketLink.target_id == ticket.id, TicketLink.kind == "merged_into"
+        )
+    )
+    merged = _tickets(ctx.session, merged_ids)
+    # A merged ticket's history is shown only to those who may see that ticket.
+    shown = {t.id: t for t in [ticket, *merged] if ctx.may_see(t)}
+    records = (
+        EventRecord.build(
+            e, shown[e.ticket_id].key, ctx.user(e.actor_id), ctx.hidden_fields(shown[e.ticket_id])
+        )
+        for e in select_events(ctx.session, list(shown), ctx.actor)
+        if e.ticket_id is not None
+    )
+    return [record for record in records if record is not None]
+
+
+def _attachments(session: Session, ticket: Ticket) -> list[AttachmentInfo]:
+    rows = session.scalars(
+        select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
+    )
+    return [AttachmentInfo(a.id, a.filename, a.content_type, a.size, a.field_id) for a in rows]

@@ -15,6 +15,7 @@ from gongdan.engine.attachments import DEFAULT_MAX_BYTES
 from gongdan.engine.config.bundle import Bundle, FormSection, TicketTypeDef
 from gongdan.engine.queries import TicketQuery
 from gongdan.engine.service import TicketService
+from gongdan.engine.ticket_page import list_assignable
 from gongdan.engine.users import Account
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.forms.data import check_ticket_data
@@ -82,10 +83,13 @@ def new_ticket_form(
         bundle, ticket_type, sections, language_for(request), values,
         errors=errors, context=context, prefix="new",
     )  # fmt: skip
+    with request.app.state.db.reading() as session:
+        staff = tuple(list_assignable(session))
     return FormView(
         views,
         check_url=f"/desk/new/{ticket_type.id}/check",
         upload_url=f"/desk/new/{ticket_type.id}/upload/{{field}}",
+        staff=staff,
     )
 
 

@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from gongdan.engine.config.bundle import FormSection, TransitionDef
 from gongdan.engine.records import TicketRecord
 from gongdan.engine.service import TicketService
-from gongdan.engine.ticket_page import list_assignable, ticket_attachments, ticket_links
+from gongdan.engine.ticket_page import read_ticket_page
 from gongdan.engine.users import Account
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.ui.deps import ServiceDep, StaffUser
@@ -65,15 +65,11 @@ def page_context(
 ) -> dict[str, Any]:
     """Everything the ticket page shows (raises NotFound for a ticket the user may
     not see: an agent outside its teams learns nothing about it)."""
-    actor, bundle, language = user.actor, service.bundle, language_for(request)
-    ticket = service.get_ticket(actor, key)
+    bundle, language, now = service.bundle, language_for(request), service.clock()
+    page = read_ticket_page(service.db, bundle, user.actor, key, now)
+    ticket = page.ticket
     ticket_type = bundle.ticket_types.get(ticket.type)
-    now = service.clock()
-    with service.db.reading() as session:
-        files = ticket_attachments(session, bundle, actor, key, now)
-        links = ticket_links(session, bundle, actor, key, now)
-        people = list_assignable(session, ticket.team)
-    names = {str(f.id): f.filename for f in files}
+    names = {str(f.id): f.filename for f in page.attachments}
     form = None
     if ticket_type is not None:
         values = {**_values(ticket), **(field_values or {})}
@@ -82,21 +78,19 @@ def page_context(
             errors=field_errors, context=values, now=now, state=ticket.state, prefix="tk",
             files=names, skip=_NOT_ON_FIELD_FORM,
         )  # fmt: skip
-        form = FormView(sections, upload_url=f"/desk/tickets/{quote(key)}/upload/{{field}}")
-    events = service.list_events(actor, key)
-    comments = service.list_comments(actor, key)
+        upload_url = f"/desk/tickets/{quote(key)}/upload/{{field}}"
+        form = FormView(sections, upload_url=upload_url, staff=page.assignable)
     return {
         "ticket": ticket,
         "ticket_type": ticket_type,
-        "workflow": bundle.workflows.get(ticket_type.workflow) if ticket_type else None,
         "form": form,
         "field_errors": field_errors or {},
-        "transitions": service.transitions_for(actor, key),
-        "timeline": build_timeline(bundle, ticket_type, events, comments, language),
-        "slas": sla_views(service.explain_sla(actor, key), now, language),
-        "files": files,
-        "links": links,
-        "people": people,
+        "transitions": page.transitions,
+        "timeline": build_timeline(bundle, ticket_type, page.events, page.comments, language),
+        "slas": sla_views(page.sla, now, language),
+        "files": page.attachments,
+        "links": page.links,
+        "people": page.assignable,
         "reply": reply or {"public": True, "body": "", "error": None},
         "notice": notice,
         "now": now,
