@@ -42,7 +42,7 @@ class Client(TestClient):
     csrf: str = ""
 
     def refresh_csrf(self, path: str = "/login") -> str:
-        self.csrf = page_token(self.get(path).text)
+        self.csrf = page_token(self.get(path, follow_redirects=True).text)
         return self.csrf
 
     def send_form(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:

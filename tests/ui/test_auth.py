@@ -21,8 +21,9 @@ def test_agent_signs_in_to_the_desk_and_out_again(web: Web) -> None:
     assert response.status_code == 303 and response.headers["location"] == "/desk"
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
-    client.refresh_csrf("/desk")
-    desk = client.get("/desk")
+    client.refresh_csrf("/desk/new")
+    assert client.get("/desk").headers["location"] == "/desk/queues"
+    desk = client.get("/desk/new")
     assert desk.status_code == 200 and "li.wei" in desk.text
     out = client.send_form("/logout")
     assert out.status_code == 303
@@ -89,7 +90,7 @@ def test_a_post_without_the_csrf_token_is_refused(web: Web) -> None:
     wrong = client.post("/logout", data={"csrf_token": "forged"})
     assert wrong.status_code == 403
     # Still signed in: the refused posts changed nothing.
-    assert client.get("/desk").status_code == 200
+    assert client.get("/desk/new").status_code == 200
     # htmx sends the token as a header.
     ok = client.post("/logout", headers={"X-CSRF-Token": client.csrf})
     assert ok.status_code == 303
@@ -113,13 +114,13 @@ def test_language_switch_is_kept_on_the_account(web: Web) -> None:
     web.user("li.wei@example.com")
     client = web.client("li.wei@example.com")
     english = {"Accept-Language": "en"}
-    assert "My open tickets" in client.get("/desk", headers=english).text
-    switched = client.send_form("/language", {"language": "zh-CN", "next": "/desk"})
-    assert switched.status_code == 303 and switched.headers["location"] == "/desk"
-    assert "我的待办工单" in client.get("/desk", headers=english).text
+    assert "What kind of ticket?" in client.get("/desk/new", headers=english).text
+    switched = client.send_form("/language", {"language": "zh-CN", "next": "/desk/new"})
+    assert switched.status_code == 303 and switched.headers["location"] == "/desk/new"
+    assert "选择工单类型" in client.get("/desk/new", headers=english).text
     # A new session of the same user reads Chinese too: it is stored on the user.
     again = web.client("li.wei@example.com")
-    assert "我的待办工单" in again.get("/desk", headers=english).text
+    assert "选择工单类型" in again.get("/desk/new", headers=english).text
 
 
 def test_anonymous_language_switch_lasts_the_session(web: Web) -> None:

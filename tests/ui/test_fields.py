@@ -60,7 +60,7 @@ def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Client:
     client = Client(app, follow_redirects=False)
     client.refresh_csrf("/login")
     client.send_form("/login", {"email": "agent@example.com", "password": PASSWORD})
-    client.refresh_csrf("/desk")
+    client.refresh_csrf("/desk/new")
     return client
 
 

@@ -1,5 +1,4 @@
-"""The agent desk: its home (my open tickets until the queues page exists) and the
-generated "new ticket" form with its htmx helpers (show/hide fields, check one field,
+"""The agent desk: its home (the queues) and the generated "new ticket" form with its htmx helpers (show/hide fields, check one field,
 upload a file with progress).
 """
 
@@ -13,7 +12,6 @@ from starlette.responses import RedirectResponse, Response
 
 from gongdan.engine.attachments import DEFAULT_MAX_BYTES
 from gongdan.engine.config.bundle import Bundle, FormSection, TicketTypeDef
-from gongdan.engine.queries import TicketQuery
 from gongdan.engine.service import TicketService
 from gongdan.engine.ticket_page import list_assignable
 from gongdan.engine.users import Account
@@ -31,19 +29,9 @@ _BUILTINS_ON_CREATE = ("title", "description", "priority", "team", "assignee", "
 
 
 @router.get("/desk")
-def desk_home(request: Request, user: StaffUser, service: ServiceDep) -> Response:
-    if any(r.path == "/desk/queues" for r in request.app.routes if hasattr(r, "path")):
-        return RedirectResponse("/desk/queues", status_code=303)
-    mine = service.list_tickets(
-        user.actor, TicketQuery(assignee="me", state_categories=("new", "open", "pending"))
-    )
-    teams = service.list_tickets(
-        user.actor,
-        TicketQuery(teams=tuple(sorted(user.actor.team_ids)), limit=25)
-        if user.actor.team_ids
-        else TicketQuery(limit=25),
-    )
-    return render(request, "desk/home.html", {"mine": mine.items, "teams": teams.items})
+def desk_home(user: StaffUser) -> Response:
+    """The desk starts at the queues (`routes/queues.py`)."""
+    return RedirectResponse("/desk/queues", status_code=303)
 
 
 @router.get("/desk/new")
