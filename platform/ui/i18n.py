@@ -88,6 +88,16 @@ _MESSAGES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^must be a number$", "须为数字"),
         (r"^must be a whole number$", "须为整数"),
         (r"^choose a file to upload$", "请选择要上传的文件"),
+        # The portal: sign-up, survey and files.
+        (r"^must be an email address$", "须为邮箱地址"),
+        (r"^sign-up is open to addresses at (.+) only$", r"仅限 \1 的邮箱注册"),
+        (r"^is already registered: sign in instead$", "已注册，请直接登录"),
+        (r"^has control characters$", "含有控制字符"),
+        (r"^choose a rating from 1 to 5$", "请选择 1 到 5 分"),
+        (r"^the file is too large$", "文件过大"),
+        (r"^is larger than (\d+) MB$", r"不能超过 \1 MB"),
+        (r"^is not a field you can set$", "不可填写此项"),
+        (r"^is required for '(.+)'$", "为必填项"),
     )
 )
 

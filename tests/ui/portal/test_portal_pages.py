@@ -89,9 +89,15 @@ def test_sign_up_with_a_taken_address(people: People) -> None:
 def test_sign_up_errors_in_chinese(web: Web) -> None:
     client = web.client()
     client.headers["Accept-Language"] = "zh-CN"
-    response = client.send_form("/portal/signup", {"email": "x@example.com", "name": "X"})
+    response = client.send_form("/portal/signup", {"email": "x@", "name": "X"})
     assert response.status_code == 422
     assert "注册账户" in response.text and "至少 10 个字符" in response.text
+    assert "须为邮箱地址" in response.text
+
+
+def test_the_sign_in_page_offers_sign_up(web: Web) -> None:
+    page = web.client().get("/login").text
+    assert 'href="/portal/signup"' in page and "Create an account" in page
 
 
 def test_sign_up_is_closed_without_the_flag(
