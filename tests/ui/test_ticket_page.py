@@ -231,3 +231,19 @@ def test_ticket_posts_need_the_csrf_token(agent: Client, key: str) -> None:
 
 def test_unknown_ticket_is_404(agent: Client) -> None:
     assert agent.get("/desk/tickets/INC-99999").status_code == 404
+
+
+def test_changing_a_field_shows_its_dependents_in_place(agent: Client, key: str) -> None:
+    page = agent.get(f"/desk/tickets/{key}").text
+    assert re.search(r'id="tk-device_serial" hidden', page)
+    assert 'hx-post="/desk/tickets/' in page and '/fields/check"' in page
+    headers = {**htmx(agent), "HX-Trigger-Name": "category"}
+    shown = agent.post(
+        f"/desk/tickets/{key}/fields/check",
+        data={"category": "hardware", "impact": "me", "priority": "normal"},
+        headers=headers,
+    )
+    assert shown.status_code == 200
+    swap = re.search(r'<div class="field[^"]*" id="tk-device_serial"([^>]*)>', shown.text)
+    assert swap and "hidden" not in swap.group(1)
+    assert 'id="tk-category-input"' not in shown.text  # the focused field is left alone

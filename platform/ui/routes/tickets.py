@@ -16,16 +16,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from gongdan.engine.config.bundle import FormSection, TransitionDef
+from gongdan.engine.config.bundle import FormSection, TicketTypeDef, TransitionDef
 from gongdan.engine.records import TicketRecord
 from gongdan.engine.service import TicketService
 from gongdan.engine.ticket_page import read_ticket_page
 from gongdan.engine.users import Account
 from gongdan.errors import NotFound, ValidationFailed
+from gongdan.forms.data import check_ticket_data
 from gongdan.ui.deps import ServiceDep, StaffUser
-from gongdan.ui.fields import FormView, build_form, form_sections, read_form
+from gongdan.ui.fields import FormView, build_form, changed_dependents, form_sections, read_form
 from gongdan.ui.i18n import language_for
-from gongdan.ui.render import is_htmx, render
+from gongdan.ui.render import is_htmx, render, render_fragment
 from gongdan.ui.routes.desk import upload_file
 from gongdan.ui.timeline import build_timeline, sla_views
 
@@ -79,7 +80,8 @@ def page_context(
             files=names, skip=_NOT_ON_FIELD_FORM,
         )  # fmt: skip
         upload_url = f"/desk/tickets/{quote(key)}/upload/{{field}}"
-        form = FormView(sections, upload_url=upload_url, staff=page.assignable)
+        check_url = f"/desk/tickets/{quote(key)}/fields/check"
+        form = FormView(sections, check_url, upload_url, staff=page.assignable)
     return {
         "ticket": ticket,
         "ticket_type": ticket_type,
@@ -130,16 +132,7 @@ async def save_fields(request: Request, key: str, user: StaffUser, service: Serv
     if ticket_type is None:
         raise NotFound(f"ticket type '{ticket.type}' no longer exists")
     form = await request.form()
-    ids = [
-        f
-        for s in form_sections(ticket_type, "agent")
-        for f in s.fields
-        if f not in _NOT_ON_FIELD_FORM
-        and not (
-            f in ticket_type.field_map and ticket.state in ticket_type.field_map[f].readonly_in
-        )
-    ]
-    values = read_form(form, ticket_type, ids)
+    values = read_form(form, ticket_type, _editable(ticket_type, ticket.state))
     changes = {
         k: v for k, v in values.items() if k in ticket_type.field_map or k in _FIELD_BUILTINS
     }
@@ -157,6 +150,53 @@ async def save_fields(request: Request, key: str, user: StaffUser, service: Serv
         )  # fmt: skip
         return render(request, "desk/ticket.html", context, block="fields", status_code=422)
     return _done(request, service, user, key, "ticket.saved")
+
+
+def _editable(ticket_type: TicketTypeDef, state: str) -> list[str]:
+    """The agent form's fields that this form edits in `state`."""
+    return [
+        f
+        for section in form_sections(ticket_type, "agent")
+        for f in section.fields
+        if f not in _NOT_ON_FIELD_FORM
+        and not (f in ticket_type.field_map and state in ticket_type.field_map[f].readonly_in)
+    ]
+
+
+@router.post("/desk/tickets/{key}/fields/check")
+async def check_fields(
+    request: Request, key: str, user: StaffUser, service: ServiceDep
+) -> Response:
+    """After a field of the agent form changed: its dependents re-rendered (shown,
+    hidden, required) and its own error, as out-of-band swaps; focus stays put."""
+    ticket = service.get_ticket(user.actor, key)
+    ticket_type = service.bundle.ticket_types.get(ticket.type)
+    if ticket_type is None:
+        raise NotFound(f"ticket type '{ticket.type}' no longer exists")
+    changed = (request.headers.get("hx-trigger-name") or "").removesuffix("__offset")
+    values = read_form(await request.form(), ticket_type, _editable(ticket_type, ticket.state))
+    current = {**_values(ticket), **values}
+    errors: dict[str, str] = {}
+    if changed in ticket_type.field_map and changed in values:
+        try:
+            check_ticket_data(
+                ticket_type.fields, {changed: values[changed]}, context=current, partial=True
+            )
+        except ValidationFailed as failed:
+            errors = {changed: failed.fields.get(changed, failed.detail)}
+    sections = build_form(
+        service.bundle, ticket_type, form_sections(ticket_type, "agent"), language_for(request),
+        current, errors=errors, context=current, now=service.clock(), state=ticket.state,
+        prefix="tk", skip=_NOT_ON_FIELD_FORM,
+    )  # fmt: skip
+    form = FormView(sections, f"/desk/tickets/{quote(key)}/fields/check")
+    fields = form.fields
+    context = {
+        "form": form,
+        "refresh": [fields[d] for d in changed_dependents(ticket_type, changed) if d in fields],
+        "changed": fields.get(changed),
+    }
+    return render_fragment(request, "partials/field_refresh.html", context)
 
 
 @router.post("/desk/tickets/{key}/assign")

@@ -34,6 +34,22 @@
       if (elt.type === "file") { elt.value = ""; }
     }
   });
+  function focusFirst(root, selector) {
+    var target = root && root.querySelector(selector);
+    if (target) {
+      if (!target.hasAttribute("tabindex") && !/^(INPUT|SELECT|TEXTAREA|BUTTON|A)$/.test(target.tagName)) {
+        target.setAttribute("tabindex", "-1");
+      }
+      target.focus();
+    }
+  }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    // Keyboard users keep their place: after a change the ticket is re-rendered, so
+    // focus moves to its confirmation; an opened transition form gets focus too.
+    var target = event.detail.target;
+    if (target && target.id === "ticket") { focusFirst(document, "#ticket .message, #ticket h1"); }
+    if (target && target.id === "transition-form") { focusFirst(target, "input:not([type=hidden]), select, textarea"); }
+  });
   document.addEventListener("htmx:afterSwap", function () {
     var summary = document.getElementById("error-summary");
     if (summary && !summary.dataset.focused) {
