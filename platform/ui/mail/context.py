@@ -19,8 +19,14 @@ from gongdan.engine.records import CommentRecord, TicketRecord
 from gongdan.engine.service import TicketService
 from gongdan.errors import NotFound
 
-__all__ = ["TARGET_LABELS", "localised", "reader_for", "template_context"]
+__all__ = ["PRIORITY_LABELS", "TARGET_LABELS", "localised", "reader_for", "template_context"]
 
+PRIORITY_LABELS = {
+    "low": {"en": "low", "zh-CN": "低"},
+    "normal": {"en": "normal", "zh-CN": "普通"},
+    "high": {"en": "high", "zh-CN": "高"},
+    "urgent": {"en": "urgent", "zh-CN": "紧急"},
+}
 TARGET_LABELS = {
     "first_response": {"en": "first response", "zh-CN": "首次响应"},
     "next_response": {"en": "next response", "zh-CN": "后续响应"},
@@ -118,6 +124,8 @@ def template_context(
             if state and state.label
             else record.state,
             "priority": record.priority,
+            "priority_label": localised(PRIORITY_LABELS.get(record.priority), language)
+            or record.priority,
             "type": record.type,
             "type_name": localised(ticket_type.name, language) if ticket_type else record.type,
             "requester": record.requester,

@@ -301,3 +301,19 @@ def test_a_replys_attachments_join_the_ticket(
     assert comment.body.startswith(
         "Photo attached.\n\nAttachments not kept / 未保存的附件:\n- big.zip: "
     )
+
+
+def test_oversized_data_without_a_size_announcement_is_refused_with_552(
+    listener: tuple[MailListener, int], db: Database
+) -> None:
+    _, port = listener
+    big = mail().as_bytes().replace(b"\n", b"\r\n") + (b"x" * 998 + b"\r\n") * 2200
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        client.ehlo()
+        client.mail("zhang.san@customer.cn")  # no SIZE=: the limit is found during DATA
+        client.rcpt(SUPPORT)
+        code, text = client.data(big)
+    assert (code, text) == (552, b"5.3.4 message too large: at most 2 MB")
+    assert [(m.status, m.sender, m.reason) for m in list_mail(db)] == [
+        ("rejected", "zhang.san@customer.cn", "message too large: at most 2 MB")
+    ]
