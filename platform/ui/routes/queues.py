@@ -17,6 +17,7 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from gongdan.engine.config.bundle import Bundle
+from gongdan.engine.config.compile_views import SORT_FIELDS
 from gongdan.engine.config.schemas import PRIORITIES
 from gongdan.engine.queries import FieldFilter, TicketQuery
 from gongdan.engine.queues import BulkOutcome, QueuePage, QueueQuery, QueueService
@@ -37,10 +38,15 @@ LABELS: dict[str, dict[str, str]] = {
     "apply": {"en": "Apply", "zh-CN": "应用"},
     "clear": {"en": "Clear", "zh-CN": "清除"},
     "any": {"en": "Any", "zh-CN": "全部"},
-    "search": {"en": "Search title and description", "zh-CN": "搜索标题和描述"},
+    "search": {"en": "Search", "zh-CN": "搜索"},
+    "search_hint": {"en": "title or description", "zh-CN": "标题或描述"},
     "field": {"en": "Custom field", "zh-CN": "自定义字段"},
     "value": {"en": "equals", "zh-CN": "等于"},
     "next": {"en": "Next page", "zh-CN": "下一页"},
+    "sort": {"en": "Sort by", "zh-CN": "排序"},
+    "direction": {"en": "Order", "zh-CN": "顺序"},
+    "ascending": {"en": "Ascending", "zh-CN": "升序"},
+    "descending": {"en": "Descending", "zh-CN": "降序"},
     "first": {"en": "First page", "zh-CN": "第一页"},
     "select": {"en": "Select", "zh-CN": "选择"},
     "bulk": {"en": "With the selected tickets", "zh-CN": "对所选工单"},
@@ -70,10 +76,7 @@ LABELS: dict[str, dict[str, str]] = {
     "col.next_response_due": {"en": "Next response due", "zh-CN": "下次响应截止"},
     "col.resolution_due": {"en": "Resolution due", "zh-CN": "解决截止"},
 }
-SORTABLE = frozenset(
-    {"created_at", "updated_at", "priority", "key", "sla", "first_response_due",
-     "next_response_due", "resolution_due"}
-)  # fmt: skip
+SORTABLE = frozenset(SORT_FIELDS)
 FILTER_KEYS = ("state", "priority", "team", "type", "assignee", "q", "field", "value")
 
 
@@ -150,7 +153,7 @@ def sla_badge(ticket: TicketRecord, now: datetime) -> dict[str, Any] | None:
     minutes = abs(seconds) // 60
     text = f"{minutes // 1440}d {minutes % 1440 // 60}h" if minutes >= 1440 else ""
     text = text or (f"{minutes // 60}h {minutes % 60}m" if minutes >= 60 else f"{minutes}m")
-    level = "breached" if seconds < 0 else "warning" if seconds < 4 * 3600 else "ok"
+    level = "breached" if seconds < 0 else "warn" if seconds < 4 * 3600 else "ok"
     return {"due": due, "text": text, "level": level, "overdue": seconds < 0}
 
 
@@ -178,6 +181,8 @@ def _page_context(
         "columns": page.queue.columns,
         "column_labels": _column_labels(bundle, page.queue.columns, language),
         "sortable": SORTABLE,
+        "sort_choices": SORT_FIELDS,
+        "sort_labels": _column_labels(bundle, SORT_FIELDS, language),
         "now": service.clock(),
         "sla_badge": sla_badge,
         "q": _label(language),
