@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 from gongdan.engine.config.bundle import Bundle, TransitionDef
 from gongdan.engine.context import WriteContext
 from gongdan.engine.db.database import Database
-from gongdan.engine.db.models import Attachment, Membership, Ticket, TicketLink, User
+from gongdan.engine.db.models import (
+    Attachment,
+    Delivery,
+    Membership,
+    Ticket,
+    TicketLink,
+    User,
+)
 from gongdan.engine.decisions import Actor, allowed_transitions
 from gongdan.engine.queries import select_comments, select_events
 from gongdan.engine.records import CommentRecord, EventRecord, TicketRecord
@@ -30,6 +37,7 @@ from gongdan.forms.data import condition_values
 
 __all__ = [
     "AttachmentInfo",
+    "DeliveryInfo",
     "LinkInfo",
     "TicketPage",
     "list_assignable",
@@ -39,6 +47,19 @@ __all__ = [
 ]
 
 _MAX_PEOPLE = 300
+_MAX_DELIVERIES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryInfo:
+    """One attempt to deliver a notification or webhook about the ticket."""
+
+    at: datetime
+    kind: str
+    target: str
+    outcome: str
+    attempt: int
+    error: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +158,7 @@ class TicketPage:
     attachments: tuple[AttachmentInfo, ...]
     links: tuple[LinkInfo, ...]
     assignable: tuple[tuple[str, str], ...]
+    deliveries: tuple[DeliveryInfo, ...] = ()
 
 
 def read_ticket_page(
@@ -159,6 +181,7 @@ def read_ticket_page(
             attachments=tuple(_attachments(session, ticket)),
             links=tuple(_links(ctx, ticket)),
             assignable=tuple(list_assignable(session, ticket.team_id)),
+            deliveries=tuple(_deliveries(session, ticket)) if actor.is_staff else (),
         )
 
 
@@ -195,3 +218,14 @@ def _attachments(session: Session, ticket: Ticket) -> list[AttachmentInfo]:
         select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
     )
     return [AttachmentInfo(a.id, a.filename, a.content_type, a.size, a.field_id) for a in rows]
+
+
+def _deliveries(session: Session, ticket: Ticket) -> list[DeliveryInfo]:
+    """The latest delivery attempts about the ticket, newest first (staff only)."""
+    rows = session.scalars(
+        select(Delivery)
+        .where(Delivery.ticket_key == ticket.key)
+        .order_by(Delivery.id.desc())
+        .limit(_MAX_DELIVERIES)
+    )
+    return [DeliveryInfo(d.at, d.kind, d.target, d.outcome, d.attempt, d.error) for d in rows]

@@ -247,3 +247,18 @@ def test_changing_a_field_shows_its_dependents_in_place(agent: Client, key: str)
     swap = re.search(r'<div class="field[^"]*" id="tk-device_serial"([^>]*)>', shown.text)
     assert swap and "hidden" not in swap.group(1)
     assert 'id="tk-category-input"' not in shown.text  # the focused field is left alone
+
+
+def test_delivery_log_is_shown_to_agents(web: Web, agent: Client, key: str) -> None:
+    from gongdan.engine.db.models import Delivery
+    from tests.factories import NOW
+
+    with web.db.transaction() as session:
+        session.add(
+            Delivery(
+                outbox_id=1, ticket_key=key, kind="notification", target="zhang.san@example.com",
+                attempt=2, outcome="failed", status_code=None, error="SMTP refused", at=NOW,
+            )
+        )  # fmt: skip
+    html = agent.get(f"/desk/tickets/{key}").text
+    assert "Notifications sent" in html and "SMTP refused" in html and "(#2)" in html

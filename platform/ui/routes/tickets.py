@@ -93,6 +93,7 @@ def page_context(
         "files": page.attachments,
         "links": page.links,
         "people": page.assignable,
+        "deliveries": page.deliveries,
         "reply": reply or {"public": True, "body": "", "error": None},
         "notice": notice,
         "now": now,
