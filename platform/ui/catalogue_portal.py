@@ -14,6 +14,7 @@ PORTAL_ENTRIES: dict[str, tuple[str, str]] = {
     ),
     "portal.new_request": ("New request", "提交新请求"),
     "portal.my_tickets": ("My requests", "我的请求"),
+    "portal.to_decide": ("Waiting for your decision", "待您审批"),
     "portal.no_tickets": ("You have no requests yet.", "您还没有提交过请求。"),
     "portal.more": ("Older requests", "更早的请求"),
     "portal.progress": ("Progress", "处理进度"),

@@ -17,7 +17,9 @@ from starlette.responses import RedirectResponse, Response
 from gongdan.engine.config.bundle import Bundle, FormSection, TicketTypeDef
 from gongdan.engine.portal import MIN_PASSWORD_LENGTH, portal_types, sign_up
 from gongdan.engine.queries import TicketQuery
-from gongdan.engine.service import utc_now
+from gongdan.engine.records import TicketRecord
+from gongdan.engine.service import TicketService, utc_now
+from gongdan.engine.users import Account
 from gongdan.errors import NotFound, PermissionDenied, ValidationFailed
 from gongdan.ui.deps import (
     SESSION_USER,
@@ -56,8 +58,37 @@ def portal_home(
     except ValidationFailed:  # a tampered cursor: start again from the first page
         page = service.list_tickets(user.actor, TicketQuery(requester="me", limit=PAGE_SIZE))
     rows = [(ticket, steps_of(bundle, ticket)) for ticket in page.items]
-    context = {"rows": rows, "next_cursor": page.next_cursor, "types": portal_types(bundle)}
+    context = {
+        "rows": rows,
+        "next_cursor": page.next_cursor,
+        "types": portal_types(bundle),
+        "to_decide": _to_decide(service, user) if not cursor else [],
+    }
     return render(request, "portal/home.html", context, block="tickets")
+
+
+def _to_decide(service: TicketService, user: Account) -> list[TicketRecord]:
+    """Others' requests that name this requester in a user field an approval step of
+    their current state is for (`roles: [field:approver]`)."""
+    bundle = service.bundle
+    if not bundle.approval_fields or user.is_staff:
+        return []
+    query = TicketQuery(state_categories=("new", "open", "pending"), limit=PAGE_SIZE)
+    tickets = service.list_tickets(user.actor, query).items
+    return [t for t in tickets if t.requester != user.email and _decides(bundle, t, user.email)]
+
+
+def _decides(bundle: Bundle, ticket: TicketRecord, email: str) -> bool:
+    ticket_type = bundle.ticket_types.get(ticket.type)
+    workflow = bundle.workflows.get(ticket_type.workflow) if ticket_type else None
+    if workflow is None:
+        return False
+    return any(
+        str(ticket.data.get(role.removeprefix("field:")) or "").lower() == email
+        for transition in workflow.transitions_from(ticket.state)
+        for role in transition.roles
+        if role.startswith("field:")
+    )
 
 
 # Sign-up ---------------------------------------------------------------------------

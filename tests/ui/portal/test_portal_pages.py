@@ -4,12 +4,15 @@ database: what a requester sees, what they may not, and every error they can mak
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from gongdan.ui.app import create_app
 from tests.bundles import EXAMPLE, make_bundle
+from tests.factories import access_request
 from tests.ui.conftest import Web
 from tests.ui.portal.conftest import OTHER, People
 
@@ -214,3 +217,44 @@ def test_upload_while_creating(people: People) -> None:
         headers={"HX-Request": "true", "X-CSRF-Token": client.csrf},
     )
     assert refused.status_code == 422
+
+
+def test_an_approver_decides_in_the_portal(people: People) -> None:
+    key = access_request(people.web.service, people.requester, OTHER).ticket.key
+    approver = people.client(OTHER)
+    home = approver.get("/portal").text
+    assert "Waiting for your decision" in home and f'href="/portal/tickets/{key}"' in home
+    page = approver.get(f"/portal/tickets/{key}").text
+    assert "/transitions/approve" in page and "/transitions/reject" in page
+    assert "/transitions/provide_info" not in page  # the requester's, not the approver's
+    response = approver.send_form(f"/portal/tickets/{key}/transitions/approve", {"comment": "OK"})
+    assert response.status_code == 303
+    assert people.web.service.get_ticket(people.requester, key).state == "approved"
+    # The requester does not approve their own request, and has nothing to decide.
+    mine = people.client()
+    assert "Waiting for your decision" not in mine.get("/portal").text
+    assert mine.send_form(f"/portal/tickets/{key}/transitions/reject").status_code == 404
+
+
+def test_my_requests_page_costs_the_same_statements_for_1_or_20_tickets(people: People) -> None:
+    client = people.client()
+    people.incident()
+    first = _statements(people, client, "/portal")
+    for _ in range(19):
+        people.incident()
+    assert _statements(people, client, "/portal") == first
+
+
+def _statements(people: People, client: Any, path: str) -> int:
+    count = 0
+
+    def counter(*_: Any) -> None:
+        nonlocal count
+        count += 1
+
+    event.listen(people.web.db.engine, "before_cursor_execute", counter)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(people.web.db.engine, "before_cursor_execute", counter)
+    return count
