@@ -71,8 +71,7 @@ def cmd_mail_serve(args: argparse.Namespace) -> int:
 def cmd_mail_poll(args: argparse.Namespace) -> int:
     import imaplib
 
-    from gongdan.ui.mail.imap import poll_mailbox
-    from gongdan.ui.mail.intake import MailIntake
+    from gongdan.ui.mail.imap import poll_from_env
     from gongdan.ui.mail.settings import ImapSettings, SettingsError
 
     try:
@@ -90,25 +89,18 @@ def cmd_mail_poll(args: argparse.Namespace) -> int:
     if opened is None:
         return 1
     bundle, db = opened
-    box = bundle.mailboxes.get(args.mailbox) if args.mailbox else None
-    if box is None and not args.mailbox and len(bundle.mailboxes) == 1:
-        box = next(iter(bundle.mailboxes.values()))
-    if box is None:
-        known = ", ".join(bundle.mailboxes) or "none"
-        print(
-            f"gongdan mail poll: name the mailbox with --mailbox (known: {known})", file=sys.stderr
-        )
-        return 2
-    intake = MailIntake(db, lambda: bundle)
-    stop = threading.Event()
     try:
         while True:
             try:
-                result = poll_mailbox(intake, settings, box.address)
+                result = poll_from_env(db, lambda: bundle, mailbox=args.mailbox)
+                assert result is not None  # noqa: S101 - GONGDAN_IMAP_URL is set
                 print(
-                    f"{box.id}: {result.accepted} accepted, {result.ignored} ignored, "
+                    f"{result.accepted} accepted, {result.ignored} ignored, "
                     f"{result.rejected} rejected"
                 )
+            except SettingsError as error:
+                print(f"gongdan mail poll: {error}", file=sys.stderr)
+                return 2
             except (imaplib.IMAP4.error, OSError) as error:
                 print(
                     f"gongdan mail poll: {settings.host}:{settings.port}: {error}", file=sys.stderr
@@ -116,7 +108,7 @@ def cmd_mail_poll(args: argparse.Namespace) -> int:
                 if not args.every:
                     return 1
             sys.stdout.flush()
-            if not args.every or stop.wait(args.every):
+            if not args.every or threading.Event().wait(args.every):
                 return 0
     except KeyboardInterrupt:
         return 0
@@ -150,7 +142,10 @@ def add_mail_commands(commands: Any) -> list[argparse.ArgumentParser]:
     serve.add_argument("--port", type=int, default=2525)
     serve.set_defaults(handler=cmd_mail_serve)
     poll = sub.add_parser("poll", help="read unseen mail from $GONGDAN_IMAP_URL")
-    poll.add_argument("--mailbox", help="the Mailbox id mail goes to (default: the only one)")
+    poll.add_argument(
+        "--mailbox",
+        help="the Mailbox id mail goes to (default: $GONGDAN_IMAP_MAILBOX or the only one)",
+    )
     poll.add_argument("--every", type=float, default=0, help="poll every SECONDS (default: once)")
     poll.set_defaults(handler=cmd_mail_poll)
     log = sub.add_parser("log", help="the mail log, newest first")

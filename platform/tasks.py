@@ -3,8 +3,9 @@
 Tasks are thin and idempotent: they take ids, find the database through
 `GONGDAN_DATABASE_URL` and the config bundle through `GONGDAN_CONFIG_DIR` (each loaded
 once per process), and call the same service functions the in-process runner calls.
-Beat runs `relay_outbox` every two seconds and each job of
-`gongdan.engine.background.SCHEDULED_JOBS`.
+Beat runs `relay_outbox` every two seconds, each job of
+`gongdan.engine.background.SCHEDULED_JOBS` and, when `GONGDAN_IMAP_URL` is set,
+`poll_mail`. Notifications go out by SMTP when `GONGDAN_SMTP_URL` is set.
 
 Messages are acknowledged after the task ran (`task_acks_late`) and a worker takes one
 at a time (`worker_prefetch_multiplier=1`), so a killed worker loses nothing: its
@@ -37,6 +38,7 @@ __all__ = [
     "RELAY_EVERY_SECONDS",
     "app",
     "deliver_outbox",
+    "poll_mail",
     "relay_outbox",
     "run_scheduled_job",
 ]
@@ -63,6 +65,13 @@ def _beat_schedule() -> dict[str, dict[str, Any]]:
             "schedule": job.every_seconds,
             "args": (job.name,),
             "options": {"expires": max(job.every_seconds * 5, 10.0)},
+        }
+    if os.environ.get("GONGDAN_IMAP_URL"):
+        every = float(os.environ.get("GONGDAN_IMAP_POLL_SECONDS") or 60)
+        schedule["poll-mail"] = {
+            "task": "gongdan.tasks.poll_mail",
+            "schedule": every,
+            "options": {"expires": every * 2},
         }
     return schedule
 
@@ -173,6 +182,15 @@ def relay_outbox() -> int:
 
 def _enqueue(outbox_id: int) -> None:
     deliver_outbox.apply_async((outbox_id,))
+
+
+@_task(name="gongdan.tasks.poll_mail")
+def poll_mail() -> str:
+    """Take in the unseen mail of `$GONGDAN_IMAP_URL` once (beat runs it when set)."""
+    from gongdan.ui.mail.imap import poll_from_env  # only workers read mail
+
+    result = poll_from_env(database(), bundle)
+    return "no IMAP mailbox configured" if result is None else str(result)
 
 
 @_task(name="gongdan.tasks.run_scheduled_job")

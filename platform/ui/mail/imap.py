@@ -1,4 +1,4 @@
-"""Polling an IMAP mailbox (`gongdan mail poll`, or the `mail_poll` scheduled job).
+"""Polling an IMAP mailbox (`gongdan mail poll`, or Celery beat's `poll_mail` task).
 
 Reads the unseen messages of the folder named in `GONGDAN_IMAP_URL`, hands each to
 `MailIntake` as mail sent to the address of the mailbox (`--mailbox`, or the bundle's
@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import imaplib
 import logging
+import os
 import ssl
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from gongdan.engine.config.bundle import Bundle
+from gongdan.engine.db.database import Database
 from gongdan.ui.mail.intake import MailIntake
-from gongdan.ui.mail.settings import ImapSettings
+from gongdan.ui.mail.settings import ImapSettings, SettingsError
 
-__all__ = ["PollResult", "poll_mailbox"]
+__all__ = ["PollResult", "poll_from_env", "poll_mailbox"]
 
 log = logging.getLogger(__name__)
 MAX_PER_POLL = 200
@@ -78,3 +82,29 @@ def _message_bytes(parts: list[object] | None) -> bytes | None:
         if isinstance(part, tuple) and len(part) >= 2 and isinstance(part[1], bytes):
             return part[1]
     return None
+
+
+def poll_from_env(
+    db: Database,
+    bundle: Callable[[], Bundle],
+    environ: Mapping[str, str] | None = None,
+    mailbox: str | None = None,
+) -> PollResult | None:
+    """One poll of `$GONGDAN_IMAP_URL` into the mailbox `mailbox` (default
+    `$GONGDAN_IMAP_MAILBOX`, or the bundle's only mailbox): what the scheduled job
+    runs. None when no IMAP mailbox is configured. Raises `SettingsError` for a bad
+    URL or an unknown mailbox, and the IMAP or network error of a failed poll."""
+    env = os.environ if environ is None else environ
+    settings = ImapSettings.from_env(env)
+    if settings is None:
+        return None
+    current = bundle()
+    name = mailbox or env.get("GONGDAN_IMAP_MAILBOX")
+    boxes = current.mailboxes
+    box = boxes.get(name) if name else (next(iter(boxes.values())) if len(boxes) == 1 else None)
+    if box is None:
+        raise SettingsError(
+            f"name the mailbox IMAP mail goes to with GONGDAN_IMAP_MAILBOX "
+            f"(known: {', '.join(boxes) or 'none'})"
+        )
+    return poll_mailbox(MailIntake(db, bundle), settings, box.address)

@@ -113,3 +113,47 @@ def test_a_wrong_password_is_an_imap_error(
     wrong = ImapSettings(imap_server.host, imap_server.port, False, USER, "nope", "INBOX")
     with pytest.raises(imaplib.IMAP4.error):
         poll_mailbox(intake, wrong, SUPPORT)
+
+
+def test_mail_poll_command_and_the_celery_task(
+    imap_server: ImapSettings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from gongdan import tasks
+    from gongdan.cli import main
+    from gongdan.engine.config.loader import load_bundle
+    from tests.ui.mail.conftest import mail_bundle_dir
+
+    config = mail_bundle_dir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'poll.db'}"
+    s = imap_server
+    for name, value in {
+        "GONGDAN_DATABASE_URL": url,
+        "GONGDAN_CONFIG_DIR": str(config),
+        "GONGDAN_DATA_DIR": str(tmp_path / "data"),
+        "GONGDAN_IMAP_URL": f"imap://{s.user}:{s.password}@{s.host}:{s.port}/INBOX",
+    }.items():
+        monkeypatch.setenv(name, value)
+    deliver_to_mailbox(s, message("qian.yu@customer.cn", "Keyboard missing keys"))
+
+    assert main(["--config", str(config), "mail", "poll"]) == 0
+    assert capsys.readouterr().out == "1 accepted, 0 ignored, 0 rejected\n"
+
+    deliver_to_mailbox(s, message("qian.yu@customer.cn", "Mouse too"))
+    monkeypatch.setattr(tasks, "_state", {})
+    try:
+        assert tasks.poll_mail() == "PollResult(accepted=1, ignored=0, rejected=0)"
+    finally:
+        tasks._state["db"].dispose()
+
+    db = Database(url)
+    try:
+        titles = sorted(
+            t.title
+            for t in TicketService(db, load_bundle(config)).list_tickets(Actor.system()).items
+        )
+    finally:
+        db.dispose()
+    assert titles == ["Keyboard missing keys", "Mouse too"]
