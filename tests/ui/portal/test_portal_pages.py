@@ -3,6 +3,7 @@ database: what a requester sees, what they may not, and every error they can mak
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +212,9 @@ def test_upload_while_creating(people: People) -> None:
     )
     assert response.status_code == 200, response.text
     assert "error.txt" in response.text
+    link = re.search(r'href="(/portal/attachments/\d+)"', response.text)
+    assert link, "the uploaded file links to the portal's download"
+    assert client.get(link.group(1)).content == b"Error 0x80070005"
     refused = client.post(
         "/portal/new/it_incident/upload/screenshots",
         files={"screenshots__upload": ("evil.exe", b"MZ", "application/x-msdownload")},
