@@ -86,7 +86,8 @@ class TicketCreate(_Body):
 
 
 class TicketPatch(_Body):
-    """Fields to change; leave out what stays. `team`/`assignee` null (or "") clears."""
+    """Fields to change; leave out what stays. `team`/`assignee` (null or "" clears) go
+    in a request of their own: each request is one transaction."""
 
     title: str | None = Field(default=None, min_length=1, max_length=300)
     description: str | None = Field(default=None, max_length=100_000)

@@ -169,13 +169,17 @@ def patch_ticket(
     assignment = {name: getattr(body, name) or "" for name in ("team", "assignee") if name in given}
     if not changes and not assignment:
         raise ValidationFailed("nothing to change", {"body": "name at least one thing to change"})
+    if changes and assignment:
+        # Two service calls would be two transactions: a failed assignment after saved
+        # fields would answer 422 for a half-made change. One kind per request.
+        raise ValidationFailed(
+            "change fields and the team/assignee in separate requests",
+            dict.fromkeys(assignment, "send alone, without other changes"),
+        )
     with expect_version():
-        record = None
-        if changes:
-            record = service.update_ticket(actor, key, changes, expected_version=expected).ticket
-            expected = record.version
         if assignment:
             record = service.assign(actor, key, **assignment, expected_version=expected).ticket
-    assert record is not None  # noqa: S101 - one of the two ran
+        else:
+            record = service.update_ticket(actor, key, changes, expected_version=expected).ticket
     _etag(response, record.version)
     return ticket_out(record)

@@ -213,6 +213,9 @@ def test_patch_assigns_and_refuses_what_it_cannot_change(admin: TestClient, logi
     assert state.status_code == 422 and "state" in state.json()["fields"]
     empty = admin.patch(url, json={}, headers=headers)
     assert empty.status_code == 422
+    both = admin.patch(url, json={"title": "x", "team": "field_service"}, headers=headers)
+    assert both.status_code == 422 and "team" in both.json()["fields"]
+    assert admin.get(url).json()["title"] == ticket["title"]  # nothing half-done
     bad_team = admin.patch(url, json={"team": "nope"}, headers=headers)
     assert bad_team.status_code == 422 and "team" in bad_team.json()["fields"]
 
