@@ -165,9 +165,7 @@ def ticket_page(
         "comments": comments,
         "transitions": transitions,
         "survey": survey,
-        "may_answer": survey is not None
-        and survey.pending
-        and user.id == _requester_id(ticket, user),
+        "may_answer": survey is not None and survey.pending and ticket.requester == user.email,
         "upload_fields": _upload_fields(ticket_type, ticket.state) if ticket_type else [],
         "errors": errors,
         "values": values or {},
@@ -178,10 +176,6 @@ def ticket_page(
 def _is_internal(ticket_type: TicketTypeDef | None, field_id: str | None) -> bool:
     field = ticket_type.field_map.get(field_id or "") if ticket_type else None
     return field is not None and field.internal
-
-
-def _requester_id(ticket: TicketRecord, user: Account) -> int | None:
-    return user.id if ticket.requester == user.email else None
 
 
 def _back(key: str, anchor: str = "") -> Response:

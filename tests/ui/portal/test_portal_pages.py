@@ -262,3 +262,9 @@ def _statements(people: People, client: Any, path: str) -> int:
     finally:
         event.remove(people.web.db.engine, "before_cursor_execute", counter)
     return count
+
+
+def test_a_tampered_cursor_starts_from_the_first_page(people: People) -> None:
+    key = people.incident()
+    response = people.client().get("/portal?cursor=not-a-cursor")
+    assert response.status_code == 200 and key in response.text
