@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gongdan.ui.catalogue_portal import PORTAL_ENTRIES
+from gongdan.ui.catalogue_queues import QUEUE_ENTRIES
 
 __all__ = ["CATALOGUE"]
 
@@ -170,5 +171,6 @@ _ENTRIES: dict[str, tuple[str, str]] = {
 }
 
 CATALOGUE: Mapping[str, Mapping[str, str]] = {
-    key: {"en": en, "zh-CN": zh} for key, (en, zh) in {**_ENTRIES, **PORTAL_ENTRIES}.items()
+    key: {"en": en, "zh-CN": zh}
+    for key, (en, zh) in {**_ENTRIES, **PORTAL_ENTRIES, **QUEUE_ENTRIES}.items()
 }

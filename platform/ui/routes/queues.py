@@ -23,72 +23,21 @@ from gongdan.engine.queries import FieldFilter, TicketQuery
 from gongdan.engine.queues import BulkOutcome, QueuePage, QueueQuery, QueueService
 from gongdan.engine.records import TicketRecord
 from gongdan.engine.service import TicketService
+from gongdan.ui.catalogue import CATALOGUE
 from gongdan.ui.deps import ServiceDep, StaffUser
-from gongdan.ui.i18n import language_for, localise
+from gongdan.ui.i18n import language_for, localise, translate
 from gongdan.ui.render import render, render_fragment
 
 __all__ = ["router"]
 
 router = APIRouter()
 
-# Labels of this area, in English and Simplified Chinese.
-LABELS: dict[str, dict[str, str]] = {
-    "queues": {"en": "Queues", "zh-CN": "队列"},
-    "filters": {"en": "Filters", "zh-CN": "筛选"},
-    "apply": {"en": "Apply", "zh-CN": "应用"},
-    "clear": {"en": "Clear", "zh-CN": "清除"},
-    "any": {"en": "Any", "zh-CN": "全部"},
-    "search": {"en": "Search", "zh-CN": "搜索"},
-    "search_hint": {"en": "title or description", "zh-CN": "标题或描述"},
-    "field": {"en": "Custom field", "zh-CN": "自定义字段"},
-    "value": {"en": "equals", "zh-CN": "等于"},
-    "next": {"en": "Next page", "zh-CN": "下一页"},
-    "sort": {"en": "Sort by", "zh-CN": "排序"},
-    "direction": {"en": "Order", "zh-CN": "顺序"},
-    "ascending": {"en": "Ascending", "zh-CN": "升序"},
-    "descending": {"en": "Descending", "zh-CN": "降序"},
-    "first": {"en": "First page", "zh-CN": "第一页"},
-    "select": {"en": "Select", "zh-CN": "选择"},
-    "bulk": {"en": "With the selected tickets", "zh-CN": "对所选工单"},
-    "assign": {"en": "Assign", "zh-CN": "分配"},
-    "transition": {"en": "Take transition", "zh-CN": "执行流转"},
-    "assignee_hint": {"en": "email, me or none", "zh-CN": "邮箱、me 或 none"},
-    "comment": {"en": "Comment", "zh-CN": "备注"},
-    "done": {"en": "done", "zh-CN": "已完成"},
-    "none_selected": {"en": "Select at least one ticket.", "zh-CN": "请至少选择一张工单。"},
-    "empty": {"en": "No tickets in this queue.", "zh-CN": "此队列中没有工单。"},
-    "overdue": {"en": "overdue", "zh-CN": "已超时"},
-    "left": {"en": "left", "zh-CN": "剩余"},
-    "no_sla": {"en": "no SLA running", "zh-CN": "无进行中的 SLA"},
-    "col.key": {"en": "Key", "zh-CN": "编号"},
-    "col.title": {"en": "Title", "zh-CN": "标题"},
-    "col.type": {"en": "Type", "zh-CN": "类型"},
-    "col.state": {"en": "State", "zh-CN": "状态"},
-    "col.priority": {"en": "Priority", "zh-CN": "优先级"},
-    "col.assignee": {"en": "Assignee", "zh-CN": "处理人"},
-    "col.team": {"en": "Team", "zh-CN": "团队"},
-    "col.requester": {"en": "Requester", "zh-CN": "提交人"},
-    "col.tags": {"en": "Tags", "zh-CN": "标签"},
-    "col.created_at": {"en": "Created", "zh-CN": "创建时间"},
-    "col.updated_at": {"en": "Updated", "zh-CN": "更新时间"},
-    "col.sla": {"en": "SLA", "zh-CN": "SLA"},
-    "col.first_response_due": {"en": "First response due", "zh-CN": "首次响应截止"},
-    "col.next_response_due": {"en": "Next response due", "zh-CN": "下次响应截止"},
-    "col.resolution_due": {"en": "Resolution due", "zh-CN": "解决截止"},
-}
 SORTABLE = frozenset(SORT_FIELDS)
 FILTER_KEYS = ("state", "priority", "team", "type", "assignee", "q", "field", "value")
 
 
 def _queues(service: TicketService) -> QueueService:
     return QueueService(service.db, service.bundle, service.clock)
-
-
-def _label(language: str) -> Any:
-    def label(key: str) -> str:
-        return localise(LABELS[key], language)
-
-    return label
 
 
 def _filters(params: QueryParams) -> tuple[TicketQuery, dict[str, str]]:
@@ -131,8 +80,8 @@ def _choices(bundle: Bundle, language: str) -> dict[str, list[tuple[str, str]]]:
 def _column_labels(bundle: Bundle, columns: tuple[str, ...], language: str) -> dict[str, str]:
     out = {}
     for column in columns:
-        if f"col.{column}" in LABELS:
-            out[column] = localise(LABELS[f"col.{column}"], language)
+        if f"queues.col.{column}" in CATALOGUE:
+            out[column] = translate(language, f"queues.col.{column}")
             continue
         out[column] = column
         for ticket_type in bundle.ticket_types.values():
@@ -185,7 +134,6 @@ def _page_context(
         "sort_labels": _column_labels(bundle, SORT_FIELDS, language),
         "now": service.clock(),
         "sla_badge": sla_badge,
-        "q": _label(language),
         "transitions": sorted(transitions.items(), key=lambda t: t[1]),
         "outcomes": outcomes,
     }
@@ -197,7 +145,6 @@ def queue_list(request: Request, user: StaffUser, service: ServiceDep) -> Respon
     context = {
         "queues": queues.queues_for(user.actor),
         "counts": queues.counts(user.actor),
-        "q": _label(language_for(request)),
         "current": "",
     }
     return render(request, "desk/queues.html", context)
@@ -209,7 +156,6 @@ def queue_counts(request: Request, user: StaffUser, service: ServiceDep) -> Resp
     context = {
         "queues": queues.queues_for(user.actor),
         "counts": queues.counts(user.actor),
-        "q": _label(language_for(request)),
         "current": request.query_params.get("current", ""),
     }
     return render_fragment(request, "desk/queue_counts.html", context)

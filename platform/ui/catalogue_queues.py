@@ -1,0 +1,51 @@
+"""The desk queues' UI strings, in English and Simplified Chinese (merged into
+`ui.catalogue.CATALOGUE`)."""
+
+from __future__ import annotations
+
+__all__ = ["QUEUE_ENTRIES"]
+
+QUEUE_ENTRIES: dict[str, tuple[str, str]] = {
+    "queues.queues": ("Queues", "队列"),
+    "queues.filters": ("Filters", "筛选"),
+    "queues.apply": ("Apply", "应用"),
+    "queues.clear": ("Clear", "清除"),
+    "queues.any": ("Any", "全部"),
+    "queues.search": ("Search", "搜索"),
+    "queues.search_hint": ("title or description", "标题或描述"),
+    "queues.field": ("Custom field", "自定义字段"),
+    "queues.value": ("equals", "等于"),
+    "queues.next": ("Next page", "下一页"),
+    "queues.sort": ("Sort by", "排序"),
+    "queues.direction": ("Order", "顺序"),
+    "queues.ascending": ("Ascending", "升序"),
+    "queues.descending": ("Descending", "降序"),
+    "queues.first": ("First page", "第一页"),
+    "queues.select": ("Select", "选择"),
+    "queues.bulk": ("With the selected tickets", "对所选工单"),
+    "queues.assign": ("Assign", "分配"),
+    "queues.transition": ("Take transition", "执行流转"),
+    "queues.assignee_hint": ("email, me or none", "邮箱、me 或 none"),
+    "queues.comment": ("Comment", "备注"),
+    "queues.done": ("done", "已完成"),
+    "queues.none_selected": ("Select at least one ticket.", "请至少选择一张工单。"),
+    "queues.empty": ("No tickets in this queue.", "此队列中没有工单。"),
+    "queues.overdue": ("overdue", "已超时"),
+    "queues.left": ("left", "剩余"),
+    "queues.no_sla": ("no SLA running", "无进行中的 SLA"),
+    "queues.col.key": ("Key", "编号"),
+    "queues.col.title": ("Title", "标题"),
+    "queues.col.type": ("Type", "类型"),
+    "queues.col.state": ("State", "状态"),
+    "queues.col.priority": ("Priority", "优先级"),
+    "queues.col.assignee": ("Assignee", "处理人"),
+    "queues.col.team": ("Team", "团队"),
+    "queues.col.requester": ("Requester", "提交人"),
+    "queues.col.tags": ("Tags", "标签"),
+    "queues.col.created_at": ("Created", "创建时间"),
+    "queues.col.updated_at": ("Updated", "更新时间"),
+    "queues.col.sla": ("SLA", "SLA"),
+    "queues.col.first_response_due": ("First response due", "首次响应截止"),
+    "queues.col.next_response_due": ("Next response due", "下次响应截止"),
+    "queues.col.resolution_due": ("Resolution due", "解决截止"),
+}
