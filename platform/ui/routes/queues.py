@@ -19,10 +19,11 @@ from starlette.responses import Response
 from gongdan.engine.config.bundle import Bundle
 from gongdan.engine.config.compile_views import SORT_FIELDS
 from gongdan.engine.config.schemas import PRIORITIES
-from gongdan.engine.queries import FieldFilter, TicketQuery
+from gongdan.engine.queries import MAX_PAGE, FieldFilter, TicketQuery
 from gongdan.engine.queues import BulkOutcome, QueuePage, QueueQuery, QueueService
 from gongdan.engine.records import TicketRecord
 from gongdan.engine.service import TicketService
+from gongdan.errors import ValidationFailed
 from gongdan.ui.catalogue import CATALOGUE
 from gongdan.ui.deps import ServiceDep, StaffUser
 from gongdan.ui.i18n import language_for, localise, translate
@@ -183,9 +184,14 @@ async def queue_bulk(
     request: Request, queue_id: str, user: StaffUser, service: ServiceDep
 ) -> Response:
     form = await request.form()
-    keys = [str(k) for k in form.getlist("keys") if str(k).strip()]
+    keys = list(dict.fromkeys(str(k).strip() for k in form.getlist("keys") if str(k).strip()))
     action = str(form.get("action", ""))
     queues = _queues(service)
+    queues.queue(user.actor, queue_id)  # an unknown queue is a 404 before anything changes
+    if len(keys) > MAX_PAGE:
+        raise ValidationFailed(
+            f"{len(keys)} tickets selected", {"keys": f"select at most {MAX_PAGE} tickets"}
+        )
     outcomes: list[BulkOutcome]
     if not keys:
         outcomes = []

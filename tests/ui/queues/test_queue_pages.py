@@ -93,6 +93,12 @@ def test_bulk_assign_needs_the_csrf_token_and_reports_each_ticket(web: Web) -> N
     assert f"{made['ours']}: done" in done.text
     assert f"{made['theirs']}: " in done.text and f"{made['theirs']}: done" not in done.text
     assert made["ours"] in client.get("/desk/queues/mine").text
+    unknown = client.send_form("/desk/queues/nope/bulk", form)
+    assert unknown.status_code == 404
+    too_many = client.send_form(
+        "/desk/queues/mine/bulk", {**form, "keys": [f"INC-{n}" for n in range(1, 202)]}
+    )
+    assert too_many.status_code == 422 and "at most 200" in too_many.text
     empty = client.send_form("/desk/queues/mine/bulk", {"action": "assign"})
     assert empty.status_code == 422 and "Select at least one ticket." in empty.text
 
