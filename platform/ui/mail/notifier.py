@@ -126,7 +126,8 @@ class SmtpNotifier:
             subject = f"[{key}] {subject}"
         message = EmailMessage()
         message["From"] = formataddr(("Gongdan", self.sender))
-        message["To"] = formataddr((person.name, person.email))
+        # A display name is one line: a name with a line break must not add headers.
+        message["To"] = formataddr((" ".join(person.name.split()), person.email))
         message["Subject"] = subject
         message["Date"] = formatdate(localtime=False, usegmt=True)
         root = thread_root(self.db, key)

@@ -175,7 +175,7 @@ def parse_mail(raw: bytes) -> Incoming:
     return Incoming(
         message_id=message_id,
         sender=sender,
-        sender_name=name.strip()[:200],
+        sender_name=" ".join(name.split())[:200],
         to=tuple(
             a.lower()
             for _, a in getaddresses([str(message.get("To", "")), str(message.get("Cc", ""))])

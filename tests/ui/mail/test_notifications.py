@@ -307,3 +307,24 @@ def test_an_sla_warning_goes_to_the_assignee(
     (message,) = received.to(AGENT)
     assert message["Subject"] == f"[{key}] SLA warning"
     assert text(message).startswith("resolution due 20")
+
+
+def test_a_name_with_a_line_break_adds_no_header(
+    db: Database,
+    mail_service: TicketService,
+    deliver_mail: InProcessRunner,
+    inbox: tuple[Inbox, int],
+) -> None:
+    received, _ = inbox
+    requester, _ = people(db)
+    with db.transaction() as session:
+        user = session.scalar(select(User).where(User.email == REQUESTER))
+        assert user is not None
+        user.name = "Chen\r\nBcc: victim@example.com"
+    new_ticket(mail_service, requester)
+
+    drain(deliver_mail)
+
+    (message,) = received.to(REQUESTER)
+    assert message["Bcc"] is None
+    assert [r for _, rcpt in received.envelopes for r in rcpt] == [REQUESTER]
