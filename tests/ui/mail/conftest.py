@@ -102,6 +102,9 @@ TEMPLATES = {
         "问题已解决。",
     ),
     "reminder": _template("Reminder", "提醒", "Please answer.", "请回复。"),
+    "survey": _template(
+        "How did we do?", "请评价", "Rate us: {{ survey_url }}", "评分：{{ survey_url }}"
+    ),
 }
 
 MAILBOX = f"""\

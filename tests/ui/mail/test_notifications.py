@@ -328,3 +328,74 @@ def test_a_name_with_a_line_break_adds_no_header(
     (message,) = received.to(REQUESTER)
     assert message["Bcc"] is None
     assert [r for _, rcpt in received.envelopes for r in rcpt] == [REQUESTER]
+
+
+def test_a_survey_mail_links_to_its_answer_page(
+    db: Database, mail_service: TicketService, inbox: tuple[Inbox, int], mail_bundle
+) -> None:  # type: ignore[no-untyped-def]
+    from gongdan.engine.delivery import Notification
+    from gongdan.ui.mail.notifier import SmtpNotifier
+    from gongdan.ui.mail.settings import SmtpSettings
+
+    received, port = inbox
+    requester, _ = people(db, language="zh-CN")
+    key = new_ticket(mail_service, requester)
+    settings = SmtpSettings("127.0.0.1", port, False, False, None, None, OUR_ADDRESS)
+    notifier = SmtpNotifier(
+        db, lambda: mail_bundle, settings, environ={"GONGDAN_BASE_URL": "https://desk.test"}
+    )
+    payload = {"ticket": key, "target": "csat", "answer_path": f"/portal/tickets/{key}/survey/7"}
+
+    notifier.send(
+        Notification(
+            50, "survey", {"key": key}, "requester", (REQUESTER,), "survey:csat", None, payload
+        )
+    )
+
+    (message,) = received.to(REQUESTER)
+    assert message["Subject"] == f"[{key}] 请评价"
+    assert text(message).startswith(f"评分：https://desk.test/portal/tickets/{key}/survey/7\n")
+
+
+def test_the_smtp_login_is_used(db: Database, mail_service: TicketService, mail_bundle) -> None:  # type: ignore[no-untyped-def]
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from gongdan.engine.delivery import Notification
+    from gongdan.ui.mail.notifier import SmtpNotifier
+    from gongdan.ui.mail.settings import SmtpSettings
+    from tests.ui.mail.conftest import free_port
+
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"s3cret")
+
+    received = Inbox()
+    port = free_port()
+    controller = Controller(
+        received,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        requester, _ = people(db)
+        key = new_ticket(mail_service, requester)
+        url = f"smtp://desk%40gongdan.test:s3cret@127.0.0.1:{port}"
+        settings = SmtpSettings.from_env(
+            {"GONGDAN_SMTP_URL": url, "GONGDAN_MAIL_FROM": OUR_ADDRESS}
+        )
+        assert settings is not None
+        SmtpNotifier(db, lambda: mail_bundle, settings).send(
+            Notification(
+                51, "ticket.created", {"key": key}, "subscribers", (), None, None, {"ticket": key}
+            )
+        )
+    finally:
+        controller.stop()
+    assert logins == [(b"desk@gongdan.test", b"s3cret")]
+    assert len(received.to(REQUESTER)) == 1
