@@ -207,3 +207,29 @@ def test_requester_journey(page: Any, site: Site, screenshots: Path) -> None:
     assert (survey.rating, survey.comment) == (5, "Quick and friendly.")
     expect(page.locator("body")).not_to_contain_text(INTERNAL_NOTE)
     _fits(page)
+
+
+def test_the_portal_in_chinese(browser: Any, site: Site, screenshots: Path) -> None:
+    """The demo requester switches to Chinese: the portal, its step lines and the
+    workflow's state labels read in Chinese, and stay so on the next page."""
+    expect = _expect()
+    context = browser.new_context(viewport=SIZES["mobile"], base_url=site.base, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.size_name = "zh"
+    try:
+        page.goto("/login?next=/portal")
+        page.get_by_label("Email").fill("zhang.san@example.com")
+        page.get_by_label("Password").fill("demo")
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(re.compile(r"/portal$"))
+        page.get_by_role("button", name="简体中文").click()
+        expect(page.get_by_role("heading", name="我的请求")).to_be_visible()
+        expect(page.locator(".portal-tickets")).to_contain_text("新建")  # an incident's state
+        page.screenshot(path=str(screenshots / "portal-home-zh.png"), full_page=True)
+        _fits(page)
+        page.locator(".portal-ticket a").first.click()
+        expect(page.get_by_role("heading", name="沟通记录")).to_be_visible()
+        _fits(page)
+    finally:
+        context.close()
