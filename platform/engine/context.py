@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, Table, bindparam, select
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from gongdan.engine.config.bundle import Bundle, TicketTypeDef, WorkflowDef
 from gongdan.engine.db.models import Event, Ticket, User
@@ -32,6 +33,7 @@ class WriteContext:
     now: datetime
     events: list[Event] = field(default_factory=list)
     _users: dict[int, User] = field(default_factory=dict)
+    _user_rows: dict[int, Row[Any]] = field(default_factory=dict)
     # Automations running now (outermost first): the loop guard of `automations`.
     automation_stack: list[str] = field(default_factory=list)
     # SLA clocks this write stored, per ticket object (`sla.sync_sla` skips the work when
@@ -47,6 +49,7 @@ class WriteContext:
             self.now,
             self.events,
             self._users,
+            self._user_rows,
             self.automation_stack,
             self.sla_stored,
         )
@@ -54,14 +57,29 @@ class WriteContext:
     # Reading -----------------------------------------------------------------------
 
     def user(self, user_id: int | None) -> User | None:
+        """A user, read once per write. Users are only read here: one the session holds
+        already is used as is, others are read with a plain SELECT (no ORM loading)."""
         if user_id is None:
             return None
-        if user_id not in self._users:
-            user = self.session.get(User, user_id)
-            if user is None:
+        user = self._users.get(user_id)
+        if user is None:
+            held = self.session.identity_map.get(identity_key(User, user_id))
+            user = self._users[user_id] = held if held is not None else self._read_user(user_id)
+        return user
+
+    def _read_user(self, user_id: int) -> User:
+        row = self._user_rows.pop(user_id, None)
+        if row is None:
+            row = self.session.connection().execute(_USER_BY_ID, {"id": user_id}).first()
+            if row is None:
                 raise NotFound(f"no user {user_id}")
-            self._users[user_id] = user
-        return self._users[user_id]
+        return _user_from(row)
+
+    def remember_user(self, row: Row[Any]) -> None:
+        """A user row read along with something else (a team's members): `user` builds
+        the user from it if it is asked for."""
+        if row.id not in self._users:
+            self._user_rows[row.id] = row
 
     def user_by_email(self, email: str, *, what: str = "user") -> User:
         user = self.session.scalar(select(User).where(User.email == email.strip().lower()))
@@ -199,6 +217,17 @@ class WriteContext:
             if record is not None:
                 out.append(record)
         return tuple(out)
+
+
+USERS: Table = User.__table__  # type: ignore[assignment]
+_USER_BY_ID = select(USERS).where(USERS.c.id == bindparam("id"))
+
+
+def _user_from(row: Row[Any]) -> User:
+    """A detached `User` from its row: read-only here, nothing writes it back."""
+    user = User(**{column.name: getattr(row, column.name) for column in USERS.columns})
+    make_transient_to_detached(user)
+    return user
 
 
 def _jsonable(value: Any) -> Any:

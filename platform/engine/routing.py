@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, literal, select
+from sqlalchemy import Select, and_, bindparam, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -44,18 +44,25 @@ def _members(
 ) -> tuple[list[Candidate], int | None]:
     """The team's candidates and, with `pointer`, the round-robin pointer (the user
     assigned last; 0 for nobody yet), locked until commit on PostgreSQL, all in one
-    query. The members come as users, so the one chosen needs no query of its own."""
+    query. The members' whole user rows come along, so the one chosen needs no query
+    of its own."""
     key = (ctx.session.get_bind().dialect.name, counts, pointer)
     statement = _MEMBERS.get(key)
     if statement is None:
         statement = _MEMBERS[key] = _members_statement(*key)
-    rows = ctx.session.execute(statement, {"team": team_id}).all()
+    ctx.session.flush()  # counts include what this write has changed so far
+    rows = ctx.session.connection().execute(statement, {"team": team_id}).all()
     candidates = []
-    for user, skills, capacity, count, _last in rows:
-        ctx._users[user.id] = user
+    for row in rows:
+        ctx.remember_user(row)  # the one chosen is then known without a query
         candidates.append(
             Candidate(
-                user.id, user.email, bool(user.away), frozenset(skills or ()), capacity, count
+                row.id,
+                row.email,
+                bool(row.away),
+                frozenset(row.skills or ()),
+                row.capacity,
+                row.open_tickets,
             )
         )
     if not pointer or not rows:
@@ -63,7 +70,7 @@ def _members(
     moved = pending(ctx.session).pointers.get(team_id)  # moved earlier in this transaction
     if moved is not None:
         return candidates, moved
-    stored = rows[0][4]
+    stored = rows[0].last_assigned
     if stored is None:  # no pointer row yet (a team not synced): create and lock it
         stored = _pointer(ctx, team_id).last_user_id or 0
     return candidates, int(stored)
@@ -78,7 +85,9 @@ def _members_statement(dialect: str, counts: bool, pointer: bool) -> Select[Any]
     # whole table.
     open_count: Any = (
         select(func.count())
-        .where(Ticket.assignee_id == User.id, Ticket.state_category.in_(OPEN_CATEGORIES))
+        .where(
+            Ticket.assignee_id == User.id, Ticket.state_category.in_(_sql_texts(OPEN_CATEGORIES))
+        )
         .correlate(User)
         .scalar_subquery()
         if counts
@@ -93,10 +102,24 @@ def _members_statement(dialect: str, counts: bool, pointer: bool) -> Select[Any]
             last_select = last_select.with_for_update()
         last = last_select.scalar_subquery()
     return (
-        select(User, Membership.skills, Membership.capacity, open_count, last)
+        select(
+            *User.__table__.columns,
+            Membership.skills,
+            Membership.capacity,
+            open_count.label("open_tickets"),
+            last.label("last_assigned"),
+        )
         .join(Membership, and_(Membership.user_id == User.id, Membership.team_id == team))
-        .where(User.active.is_(True), User.role.in_(("agent", "admin")))
+        .where(User.active.is_(True), User.role.in_(_sql_texts(("agent", "admin"))))
     )
+
+
+def _sql_texts(values: tuple[str, ...]) -> list[Any]:
+    """Constant texts written into the SQL (not bound): the partial index on open tickets
+    applies to a query whose condition names its categories, and the statement needs no
+    re-rendering of an expanding IN at each execution."""
+    assert all(v.isidentifier() for v in values)  # noqa: S101 - our own constants
+    return [literal_column(f"'{v}'") for v in values]
 
 
 def _pointer(ctx: WriteContext, team_id: str) -> RoutingPointer:

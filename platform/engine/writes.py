@@ -160,8 +160,7 @@ def _write_each(session: Session, writes: PendingWrites) -> None:
         connection.execute(_TICKET_INSERT, [row for _ticket, row in writes.tickets])
     if writes.events:
         rows = [params for _event, params in writes.events]
-        ids = connection.execute(_EVENT_INSERT, rows).scalars().all()
-        _assign_ids(writes, ids)
+        _assign_ids(writes, connection.execute(_EVENT_INSERT, rows).scalars().all())
     if writes.outbox:
         connection.execute(_OUTBOX_INSERT, writes.outbox)
     if writes.pointers:
@@ -173,7 +172,7 @@ def _write_each(session: Session, writes: PendingWrites) -> None:
 
 _TICKET_INSERT = insert(TICKETS)
 _TICKET_RETURNING = insert(TICKETS).returning(TICKETS.c.id)
-_EVENT_INSERT = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
+_EVENT_INSERT = insert(EVENTS).returning(EVENTS.c.id)
 _OUTBOX_INSERT = insert(OUTBOX)
 _POINTER_UPDATE = (
     update(POINTERS)
@@ -183,7 +182,9 @@ _POINTER_UPDATE = (
 
 
 def _assign_ids(writes: PendingWrites, ids: Sequence[int]) -> None:
-    for (row, _params), event_id in zip(writes.events, ids, strict=True):
+    """Ids come from one sequence (or SQLite's next rowid under its write lock) in the
+    order the rows went in; RETURNING's order is not promised, so they are sorted."""
+    for (row, _params), event_id in zip(writes.events, sorted(ids), strict=True):
         row.id = event_id
 
 
@@ -208,10 +209,7 @@ def _write_postgresql(session: Session, writes: PendingWrites) -> None:
         params.update({f"o{n}_{k}": v for k, v in row.items()})
     for n, (team, user) in enumerate(writes.pointers.items()):
         params[f"p{n}_team"], params[f"p{n}_user"] = team, user
-    # Ids come from one sequence in the order the rows went in; RETURNING's order is
-    # not promised, so sort.
-    ids = sorted(session.connection().execute(statement, params).scalars().all())
-    _assign_ids(writes, ids)
+    _assign_ids(writes, session.connection().execute(statement, params).scalars().all())
 
 
 def _insert_rows(table: Table, prefix: str, count: int, columns: tuple[str, ...]) -> Insert:
