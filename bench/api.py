@@ -19,6 +19,8 @@ whole ASGI app) and, inside them, `TicketService.create_ticket` (the engine) and
 bearer-token lookup (auth). `GET /bench/stats` returns a worker's sums; the split is
 printed as engine / auth / rest of the HTTP layer (FastAPI, pydantic, JSON), per
 create. Client latency minus the worker's time is queueing, the socket and uvicorn.
+What the database sessions wait on during the timed run is sampled every 50 ms
+(`pg_stat_activity`): a lock wait there means creates queue behind each other.
 
 Before the server starts, `--in-process` creates of the same mix go straight through
 `TicketService` in this process (one thread, no HTTP) as a baseline on the same
@@ -40,6 +42,7 @@ import random
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -327,6 +330,49 @@ async def run_clients(
     return time.perf_counter() - started, latencies, errors
 
 
+class WaitSampler:
+    """Samples what the database's active sessions wait on, every 50 ms, in a thread:
+    shows whether creates queue on a lock (e.g. the per-type number counter) or on
+    the server's CPU/IO."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self.url, self.name = url, name
+        self.counts: dict[str, int] = {}
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> WaitSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        # A lock wait is named with the statement waiting (its first words).
+        query = (
+            "SELECT coalesce(wait_event_type || ':' || wait_event, 'running') "
+            "|| CASE WHEN wait_event_type = 'Lock' THEN ' on ' || left(regexp_replace("
+            "query, '\\s+', ' ', 'g'), 48) ELSE '' END, count(*) "
+            "FROM pg_stat_activity WHERE datname = %s AND state = 'active' "
+            "AND pid <> pg_backend_pid() GROUP BY 1"
+        )
+        with psycopg.connect(conninfo(self.url), autocommit=True) as conn:
+            while not self._stop.wait(0.05):
+                self.samples += 1
+                for what, count in conn.execute(query, (self.name,)):
+                    self.counts[what] = self.counts.get(what, 0) + count
+
+    def report(self) -> None:
+        if not self.samples:
+            return
+        print(f"PostgreSQL sessions of the bench database, mean over {self.samples} samples:")
+        for what, count in sorted(self.counts.items(), key=lambda kv: -kv[1])[:6]:
+            print(f"  {count / self.samples:5.2f} sessions  {what}")
+
+
 def worker_stats(
     base: str, workers: int, path: str = "/bench/stats"
 ) -> dict[int, dict[str, float]]:
@@ -390,11 +436,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_clients(base, args.warmup, args.clients, agent_tokens, requester_tokens, emails, 0)
         )
         worker_stats(base, args.workers, "/bench/reset")
-        seconds, latencies, errors = asyncio.run(
-            run_clients(
-                base, args.creates, args.clients, agent_tokens, requester_tokens, emails, args.seed
+        with WaitSampler(args.postgres_url, args.database) as waits:
+            seconds, latencies, errors = asyncio.run(
+                run_clients(
+                    base,
+                    args.creates,
+                    args.clients,
+                    agent_tokens,
+                    requester_tokens,
+                    emails,
+                    args.seed,
+                )
             )
-        )
         stats = worker_stats(base, args.workers)
         rate = len(latencies) / seconds
         p50, p95 = percentile(latencies, 50) * 1000, percentile(latencies, 95) * 1000
@@ -421,6 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  {name:40s} {value:6.1f} ms  {value / request_ms * 100:5.1f} %")
             print(f"  client latency - worker time (queueing, sockets, uvicorn): "
                   f"{statistics.fmean(latencies) * 1000 - request_ms:.1f} ms")  # fmt: skip
+        waits.report()
         print(f"load average at end: {os.getloadavg()[0]:.2f}")
     finally:
         if server is not None:
