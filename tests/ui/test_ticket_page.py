@@ -262,3 +262,33 @@ def test_delivery_log_is_shown_to_agents(web: Web, agent: Client, key: str) -> N
         )  # fmt: skip
     html = agent.get(f"/desk/tickets/{key}").text
     assert "Notifications sent" in html and "SMTP refused" in html and "(#2)" in html
+
+
+def test_requester_portal_never_shows_the_internal_note(
+    web: Web, people: dict[str, Actor], agent: Client, key: str
+) -> None:
+    for body, visibility in (("Secret triage note", "internal"), ("Visible answer", "public")):
+        agent.post(
+            f"/desk/tickets/{key}/comments",
+            data={"body": body, "visibility": visibility},
+            headers=htmx(agent),
+        )
+    requester = web.client("zhang.san@example.com")
+    page = requester.get(f"/portal/tickets/{key}")
+    assert page.status_code == 200
+    assert "Visible answer" in page.text and "Secret triage note" not in page.text
+
+
+def test_linked_tickets_are_listed(
+    web: Web, people: dict[str, Actor], agent: Client, key: str
+) -> None:
+    other = incident(web.service, people["requester"], title="Outlook crashes on a second PC")
+    web.service.link(people["agent"], other.ticket.key, key)
+    html = agent.get(f"/desk/tickets/{key}").text
+    assert f'href="/desk/tickets/{other.ticket.key}"' in html and "Related tickets" in html
+
+
+def test_ticket_page_in_chinese(agent: Client, key: str) -> None:
+    agent.send_form("/language", {"language": "zh-CN"})
+    html = agent.get(f"/desk/tickets/{key}").text
+    assert "动态" in html and "开始处理" in html and "服务时效" in html and "首次响应" in html
