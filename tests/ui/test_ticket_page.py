@@ -292,3 +292,31 @@ def test_ticket_page_in_chinese(agent: Client, key: str) -> None:
     agent.send_form("/language", {"language": "zh-CN"})
     html = agent.get(f"/desk/tickets/{key}").text
     assert "动态" in html and "开始处理" in html and "服务时效" in html and "首次响应" in html
+
+
+def test_ticket_page_queries_do_not_grow_with_the_timeline(
+    web: Web, people: dict[str, Actor], agent: Client, key: str
+) -> None:
+    from sqlalchemy import event
+
+    def count() -> int:
+        seen: list[str] = []
+
+        def before(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+            seen.append(statement)
+
+        event.listen(web.db.engine, "before_cursor_execute", before)
+        try:
+            assert agent.get(f"/desk/tickets/{key}").status_code == 200
+        finally:
+            event.remove(web.db.engine, "before_cursor_execute", before)
+        return len(seen)
+
+    web.service.add_comment(people["agent"], key, "First answer")
+    web.service.add_comment(people["requester"], key, "Thanks")
+    few = count()
+    for n in range(10):
+        web.service.add_comment(people["agent"], key, f"Update {n}", public=n % 2 == 0)
+        web.service.add_comment(people["requester"], key, f"Reply {n}")
+    web.service.update_ticket(people["agent"], key, {"priority": "high"})
+    assert count() == few <= 16  # account (2), the page read (about 10), whatever its length
