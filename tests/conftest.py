@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,10 @@ PG_ADMIN_URL = os.environ.get(
 )
 PG_TEST_DB = os.environ.get("GONGDAN_TEST_POSTGRES_DB", "gongdan_test")
 REQUIRE_SERVICES = os.environ.get("GONGDAN_REQUIRE_SERVICES") == "1"
+
+# Files the platform keeps (attachments, the session key) go to a throw-away folder, never
+# into the checkout's ./data, unless a test points them elsewhere itself.
+os.environ.setdefault("GONGDAN_DATA_DIR", tempfile.mkdtemp(prefix="gongdan-test-data-"))
 
 
 def service_unavailable(reason: str) -> None:
