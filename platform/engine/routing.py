@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, literal, literal_column, select
+from sqlalchemy import Select, and_, bindparam, func, literal, literal_column, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gongdan.engine.context import WriteContext
 from gongdan.engine.db.models import Membership, RoutingPointer, Ticket, User
-from gongdan.engine.writes import pending
+from gongdan.engine.writes import number_statement, pending
 from gongdan.forms.data import condition_values
 from gongdan.rules.actions import Assignment
 from gongdan.rules.assignment import Candidate, choose_agent
@@ -46,12 +46,18 @@ def _members(
     assigned last; 0 for nobody yet), locked until commit on PostgreSQL, all in one
     query. The members' whole user rows come along, so the one chosen needs no query
     of its own."""
-    key = (ctx.session.get_bind().dialect.name, counts, pointer)
+    writes = pending(ctx.session)
+    number_for = writes.number_for if writes.number is None else None
+    key = (ctx.session.get_bind().dialect.name, counts, pointer, number_for is not None)
     statement = _MEMBERS.get(key)
     if statement is None:
         statement = _MEMBERS[key] = _members_statement(*key)
     ctx.session.flush()  # counts include what this write has changed so far
-    rows = ctx.session.connection().execute(statement, {"team": team_id}).all()
+    params = {"team": team_id, "ticket_type": number_for}
+    rows = ctx.session.connection().execute(statement, params).all()
+    if number_for is not None:  # a new ticket's number came along (see `ask_number`)
+        writes.number = (int(rows[0].number), int(rows[0].next_id))
+        rows = [row for row in rows if row.id is not None]
     candidates = []
     for row in rows:
         ctx.remember_user(row)  # the one chosen is then known without a query
@@ -67,7 +73,7 @@ def _members(
         )
     if not pointer or not rows:
         return candidates, None
-    moved = pending(ctx.session).pointers.get(team_id)  # moved earlier in this transaction
+    moved = writes.pointers.get(team_id)  # moved earlier in this transaction
     if moved is not None:
         return candidates, moved
     stored = rows[0].last_assigned
@@ -76,10 +82,23 @@ def _members(
     return candidates, int(stored)
 
 
-_MEMBERS: dict[tuple[str, bool, bool], Select[Any]] = {}
+_MEMBERS: dict[tuple[str, bool, bool, bool], Select[Any]] = {}
 
 
-def _members_statement(dialect: str, counts: bool, pointer: bool) -> Select[Any]:
+def _members_statement(dialect: str, counts: bool, pointer: bool, number: bool) -> Select[Any]:
+    members = _members_select(dialect, counts, pointer)
+    if not number:
+        return members
+    # WITH n AS (INSERT INTO ticket_counters … RETURNING number, next_id) SELECT m.*, n.*
+    # FROM n LEFT JOIN (members) m ON true: one row even for a team without members.
+    taken = number_statement(dialect).cte("n")
+    listed = members.subquery("m")
+    return select(listed, taken.c.number, taken.c.next_id).select_from(
+        taken.outerjoin(listed, true())
+    )
+
+
+def _members_select(dialect: str, counts: bool, pointer: bool) -> Select[Any]:
     team: Any = bindparam("team")
     # Counted per member (the partial index on open tickets by assignee), never over the
     # whole table.

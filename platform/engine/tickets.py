@@ -19,7 +19,7 @@ from gongdan.engine.db.models import Attachment, Comment, Membership, Ticket, Us
 from gongdan.engine.decisions import priority_for
 from gongdan.engine.routing import plan_route, route_ticket
 from gongdan.engine.sla import on_public_reply, sync_sla
-from gongdan.engine.writes import store_ticket, take_number, write_pending
+from gongdan.engine.writes import ask_number, store_ticket, take_number, write_pending
 from gongdan.errors import PermissionDenied, ValidationFailed
 from gongdan.forms.data import check_ticket_data, condition_values
 from gongdan.rules.routing import rule_keys
@@ -46,6 +46,10 @@ def _clean_title(title: Any) -> str:
     if len(text) > MAX_TITLE:
         raise ValidationFailed(
             "the title is too long", {"title": f"must be at most {MAX_TITLE} characters"}
+        )
+    if "\x00" in text:
+        raise ValidationFailed(
+            "the title contains a NUL character", {"title": "contains a NUL character"}
         )
     return text
 
@@ -79,6 +83,10 @@ def _clean_tags(value: Any) -> list[str]:
     if not isinstance(items, (list, tuple)) or not all(isinstance(t, str) for t in items):
         raise ValidationFailed("tags must be a list of texts", {"tags": "must be a list of texts"})
     tags = list(dict.fromkeys(t.strip() for t in items if t.strip()))
+    if any("\x00" in t for t in tags):  # PostgreSQL refuses NUL in text and JSON
+        raise ValidationFailed(
+            "a tag contains a NUL character", {"tags": "contains a NUL character"}
+        )
     if len(tags) > MAX_TAGS or any(len(t) > 64 for t in tags):
         raise ValidationFailed(
             "too many or too long tags", {"tags": f"at most {MAX_TAGS} tags of 64 characters"}
@@ -260,6 +268,8 @@ def create_ticket(
     if team is None and assignee is None:
         if "key" in routing_keys(ctx.bundle):  # a rule reads the key: number it first
             _number(ctx, ticket, ticket_type)
+        else:
+            ask_number(ctx.session, type_id)  # routing's read may take it along
         routed = plan_route(ctx, ticket)
     if ticket.number is None:
         _number(ctx, ticket, ticket_type)

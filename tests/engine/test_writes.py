@@ -64,8 +64,9 @@ def test_a_routed_ticket_goes_in_with_one_insert_and_no_update(
     batched = [s for s in sent if "INSERT INTO tickets" in s]
     assert not [s for s in sent if s.startswith("UPDATE tickets")]
     if db.dialect == "postgresql":
-        # The requester, the team's members (with the pointer), the number, one batch.
-        assert len(sent) == 4, sent
+        # The requester; the team's members with the pointer and the new number; one batch.
+        assert len(sent) == 3, sent
+        assert "INSERT INTO ticket_counters" in sent[1] and "routing_pointers" in sent[1]
         assert len(batched) == 1 and "INSERT INTO events" in batched[0]
         assert "INSERT INTO outbox" in batched[0] and "UPDATE routing_pointers" in batched[0]
     else:
@@ -156,3 +157,15 @@ def test_events_of_a_create_and_of_later_writes_keep_their_order(
     trail = service.list_events(agent, created.ticket.key)
     assert [e.id for e in trail] == [e.id for e in (*created.events, *started.events)]
     assert [e.kind for e in trail][:3] == ["ticket.created", "ticket.routed", "ticket.transitioned"]
+
+
+def test_a_team_without_accounts_still_numbers_its_tickets(
+    db: Database, routed_bundle: Bundle
+) -> None:
+    service = TicketService(db, routed_bundle)  # nobody of the teams has an account
+    requester = make_user(db, "r@example.com", "requester")
+    made = [incident(service, requester) for _ in range(2)]
+    assert [t.ticket.key for t in made] == ["INC-1", "INC-2"]
+    assert {(t.ticket.team, t.ticket.assignee) for t in made} == {("service_desk", None)}
+    routed = next(e for e in made[1].events if e.kind == "ticket.routed")
+    assert routed.detail["reason"] == "the team has no members with an account"
