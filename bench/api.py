@@ -121,6 +121,15 @@ def bench_app() -> Any:
 
     deps.authenticate = timed_authenticate  # type: ignore[attr-defined]
 
+    threads = int(os.environ.get("GONGDAN_BENCH_THREADS", "0"))
+    if threads:
+
+        @app.on_event("startup")
+        async def limit_threads() -> None:
+            import anyio.to_thread
+
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+
     @app.get("/bench/stats")
     def stats() -> dict[str, float]:
         return {**_STATS, "pid": os.getpid()}
@@ -241,6 +250,7 @@ def start_server(args: argparse.Namespace, url: str) -> subprocess.Popen[bytes]:
         # A broker URL keeps background work out of the web workers (Celery's job).
         "GONGDAN_BROKER_URL": os.environ.get("GONGDAN_BROKER_URL", "redis://127.0.0.1:6379/15"),
         "GONGDAN_BENCH_FULL_APP": "1" if args.full else "0",
+        "GONGDAN_BENCH_THREADS": str(args.threads),
         "PYTHONPATH": str(ROOT / "bench"),
     }
     command = [
@@ -404,6 +414,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requesters", type=int, default=50)
     parser.add_argument("--full", action="store_true", help="serve create_app, not the API alone")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--threads", type=int, default=0, help="threads per worker for sync routes (0: 40)"
+    )
     parser.add_argument(
         "--in-process", type=int, default=500, help="baseline creates without HTTP (0: skip)"
     )
