@@ -82,6 +82,8 @@ class WriteContext:
             self._user_rows[row.id] = row
 
     def user_by_email(self, email: str, *, what: str = "user") -> User:
+        if "\x00" in email or len(email) > 254:  # no account has it; PostgreSQL refuses NUL
+            raise ValidationFailed(f"no active {what} {email!r}", {what: "no such user"})
         user = self.session.scalar(select(User).where(User.email == email.strip().lower()))
         if user is None or not user.active:
             raise ValidationFailed(f"no active {what} '{email}'", {what: f"no user '{email}'"})
@@ -91,6 +93,10 @@ class WriteContext:
     def ticket(self, key: str, *, expected_version: int | None = None) -> Ticket:
         """The ticket `key` if the actor may see it; NotFound otherwise (never a hint
         that a ticket they may not see exists)."""
+        # A key no ticket can have (PostgreSQL refuses NUL in text; keys are short) is
+        # not looked up at all: it is simply not found, on every database alike.
+        if not isinstance(key, str) or "\x00" in key or len(key) > 64:
+            raise NotFound(f"no ticket {key!r}")
         ticket = self.session.scalar(select(Ticket).where(Ticket.key == key))
         if ticket is None or not self.may_see(ticket):
             raise NotFound(f"no ticket '{key}'")

@@ -108,7 +108,9 @@ def check_password(user: User, password: str) -> bool:
 def authenticate(session: Session, email: str, password: str) -> Account | None:
     """The account of `email` when `password` is theirs and they are active, else None."""
     address = email.strip().lower()
-    user = session.scalar(select(User).where(User.email == address)) if address else None
+    # An address no account can have is not looked up (PostgreSQL refuses NUL in text).
+    usable = address and "\x00" not in address and len(address) <= 254
+    user = session.scalar(select(User).where(User.email == address)) if usable else None
     if user is None:
         with contextlib.suppress(VerificationError, InvalidHashError):
             _hasher.verify(_DUMMY_HASH, password or "-")

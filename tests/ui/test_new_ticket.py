@@ -168,3 +168,58 @@ def test_attachment_of_a_ticket_one_may_not_see_is_404(web: Web, agent: Client) 
     )
     other = web.client("wang.fang@example.com")
     assert other.get(f"/desk/attachments/{file_id}").status_code == 404
+
+
+def test_bad_input_is_never_a_server_error(agent: Client) -> None:
+    headers = htmx(agent)
+    posts = [
+        ("/desk/new/it_incident", {"title": "x" * 5000, "category": ["hardware", "software"]}),
+        (
+            "/desk/new/it_incident",
+            {
+                "title": "ok",
+                "category": "software",
+                "impact": "me",
+                "screenshots": ["../../etc/passwd"],
+            },
+        ),
+        (
+            "/desk/new/it_incident",
+            {"title": "\x00", "category": "nope", "priority": "extreme", "team": "ghosts"},
+        ),
+        (
+            "/desk/new/it_incident",
+            {"title": "ok", "category": "software", "impact": "me", "requester": "not an email"},
+        ),
+        (
+            "/desk/new/it_incident",
+            {
+                "title": "nul \x00 here",
+                "description": "and \x00",
+                "category": "software",
+                "impact": "me",
+            },
+        ),
+        ("/desk/new/it_incident/check", {"category": "hardware"}),
+        ("/desk/new/it_incident/upload/not_a_field", {}),
+        ("/desk/new/no_such_type", {"title": "x"}),
+        ("/desk/tickets/INC-1/transitions/teleport", {"comment": "x"}),
+        ("/desk/tickets/NOPE-1/fields", {"version": "x"}),
+    ]
+    for path, data in posts:
+        response = agent.post(path, data=data, headers=headers)
+        assert response.status_code < 500, (path, response.status_code, response.text[:500])
+    for path in (
+        "/desk/attachments/not-a-number",
+        "/desk/attachments/99999999",
+        "/desk/tickets/%00",
+    ):
+        response = agent.get(path)
+        assert 400 <= response.status_code < 500, path
+        assert "text/html" in response.headers["content-type"]
+    garbled = agent.post(
+        "/desk/new/it_incident/upload/screenshots",
+        content=b"--x\r\nnot really multipart",
+        headers={**headers, "Content-Type": "multipart/form-data; boundary=x"},
+    )
+    assert garbled.status_code < 500

@@ -320,3 +320,31 @@ def test_ticket_page_queries_do_not_grow_with_the_timeline(
         web.service.add_comment(people["requester"], key, f"Reply {n}")
     web.service.update_ticket(people["agent"], key, {"priority": "high"})
     assert count() == few <= 16  # account (2), the page read (about 10), whatever its length
+
+
+def test_nul_characters_are_refused_not_crashed_on(web: Web, agent: Client, key: str) -> None:
+    """PostgreSQL refuses NUL in text: every form says no instead of failing."""
+    version = str(web.service.get_ticket(Actor.system(), key).version)
+    posts = [
+        (f"/desk/tickets/{key}/assign", {"team": "service\x00desk", "assignee": ""}),
+        (f"/desk/tickets/{key}/assign", {"team": "service_desk", "assignee": "li\x00@example.com"}),
+        (f"/desk/tickets/{key}/comments", {"body": "hi \x00", "visibility": "public"}),
+        (
+            f"/desk/tickets/{key}/fields",
+            {"version": version, "tags": "a\x00b", "category": "software", "impact": "me"},
+        ),
+        (
+            f"/desk/tickets/{key}/fields",
+            {"version": version, "title": "t\x00", "category": "software", "impact": "me"},
+        ),
+        (
+            f"/desk/tickets/{key}/transitions/resolve",
+            {"resolution_code": "fi\x00xed", "comment": "x\x00"},
+        ),
+    ]
+    for path, data in posts:
+        response = agent.post(path, data=data, headers=htmx(agent))
+        assert response.status_code < 500, (path, data, response.text[:300])
+    anonymous = web.client()
+    login = anonymous.send_form("/login", {"email": "li\x00wei@example.com", "password": "x"})
+    assert login.status_code == 401
