@@ -41,8 +41,19 @@ def _queues(service: TicketService) -> QueueService:
     return QueueService(service.db, service.bundle, service.clock)
 
 
+def _storable(items: Any) -> None:
+    """Refuse a NUL character in a parameter: no database stores or compares it."""
+    for name, value in items:
+        if "\x00" in str(name) or "\x00" in str(value):
+            field = str(name).replace("\x00", "")
+            raise ValidationFailed(
+                f"'{field}' contains a NUL character", {field: "contains a NUL character"}
+            )
+
+
 def _filters(params: QueryParams) -> tuple[TicketQuery, dict[str, str]]:
     """The ticket filters of the query string, and the values to show in the form."""
+    _storable(params.multi_items())
     shown = {k: params.get(k, "").strip() for k in FILTER_KEYS}
     fields: tuple[FieldFilter, ...] = ()
     if shown["field"] and shown["value"]:
@@ -184,6 +195,7 @@ async def queue_bulk(
     request: Request, queue_id: str, user: StaffUser, service: ServiceDep
 ) -> Response:
     form = await request.form()
+    _storable(form.multi_items())
     keys = list(dict.fromkeys(str(k).strip() for k in form.getlist("keys") if str(k).strip()))
     action = str(form.get("action", ""))
     queues = _queues(service)

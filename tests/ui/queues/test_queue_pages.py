@@ -77,6 +77,9 @@ def test_filters_sort_links_and_bad_input(web: Web) -> None:
     garbage = client.get("/desk/queues/my_teams?cursor=garbage")
     assert garbage.status_code == 422 and "is not a cursor from this queue" in garbage.text
     assert client.get("/desk/queues/my_teams?sort=title").status_code == 422
+    for query in ("q=%00", "state=%00", "assignee=a%00b", "sort=%00", "cursor=%00"):
+        nul = client.get(f"/desk/queues/my_teams?{query}")
+        assert nul.status_code == 422 and "NUL" in nul.text, query
     unknown_field = client.get("/desk/queues/my_teams?field=nope&value=1")
     assert unknown_field.status_code == 422 and "nope" in unknown_field.text
 
@@ -99,6 +102,8 @@ def test_bulk_assign_needs_the_csrf_token_and_reports_each_ticket(web: Web) -> N
         "/desk/queues/mine/bulk", {**form, "keys": [f"INC-{n}" for n in range(1, 202)]}
     )
     assert too_many.status_code == 422 and "at most 200" in too_many.text
+    nul = client.send_form("/desk/queues/mine/bulk", {**form, "keys": ["INC-1\x00"]})
+    assert nul.status_code == 422 and "NUL" in nul.text
     empty = client.send_form("/desk/queues/mine/bulk", {"action": "assign"})
     assert empty.status_code == 422 and "Select at least one ticket." in empty.text
 
