@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
+from gongdan.engine.db.database import Database
 from tests.ui.api.conftest import INCIDENT, Login
 
 
@@ -238,3 +240,31 @@ def test_nul_in_a_path_or_query_parameter_is_422(admin: TestClient) -> None:
         response = admin.get(url)
         assert response.status_code == 422, url
         assert response.json()["error"] == "validation_failed"
+
+
+def test_a_list_page_costs_the_same_queries_for_5_or_25_tickets(
+    admin: TestClient, db: Database
+) -> None:
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        # The token's last use is refreshed once a minute: not a cost of the page.
+        if not args[2].startswith(("UPDATE api_tokens", "BEGIN")):
+            statements.append(args[2])
+
+    def page_cost() -> int:
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert admin.get("/api/v1/tickets?limit=50").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    for n in range(5):
+        create(admin, title=f"Ticket {n}", requester=f"r{n}@example.com")
+    few = page_cost()
+    for n in range(5, 25):
+        create(admin, title=f"Ticket {n}", requester=f"r{n}@example.com")
+    # Token and teams (2), tickets, their people, and the page's merge targets none.
+    assert (few, page_cost()) == (4, 4), statements
