@@ -19,7 +19,7 @@ from gongdan.engine.db.models import Attachment, Comment, Membership, Ticket, Us
 from gongdan.engine.decisions import priority_for
 from gongdan.engine.routing import plan_route, route_ticket
 from gongdan.engine.sla import on_public_reply, sync_sla
-from gongdan.engine.writes import store_ticket, take_number, write_pending
+from gongdan.engine.writes import ask_number, store_ticket, take_number, write_pending
 from gongdan.errors import PermissionDenied, ValidationFailed
 from gongdan.forms.data import check_ticket_data, condition_values
 from gongdan.rules.routing import rule_keys
@@ -268,6 +268,8 @@ def create_ticket(
     if team is None and assignee is None:
         if "key" in routing_keys(ctx.bundle):  # a rule reads the key: number it first
             _number(ctx, ticket, ticket_type)
+        else:
+            ask_number(ctx.session, type_id)  # routing's read may take it along
         routed = plan_route(ctx, ticket)
     if ticket.number is None:
         _number(ctx, ticket, ticket_type)
