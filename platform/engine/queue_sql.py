@@ -89,8 +89,20 @@ class _Translator:
         if name == "empty":
             return self._negated(not operand, or_(column.is_(None), column == ""))
         if name == "contains":
-            return and_(column.is_not(None), column.contains(str(operand), autoescape=True))
-        return and_(column.is_not(None), column.startswith(str(operand), autoescape=True))
+            return and_(column.is_not(None), self._substring(column, str(operand), anywhere=True))
+        return and_(column.is_not(None), self._substring(column, str(operand), anywhere=False))
+
+    def _substring(self, column: Any, text: str, *, anywhere: bool) -> Condition:
+        """Case-sensitive, as in the condition language. PostgreSQL's LIKE is (and the
+        trigram indexes serve it); SQLite's LIKE ignores ASCII case, so there `instr`."""
+        if self.pg:
+            if anywhere:
+                found: Condition = column.contains(text, autoescape=True)
+                return found
+            starts: Condition = column.startswith(text, autoescape=True)
+            return starts
+        position = func.instr(column, text)
+        return position > 0 if anywhere else position == 1
 
     def _list(self, test: KeyTest) -> Condition:
         name, operand = test.operator, test.operand
