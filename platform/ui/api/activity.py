@@ -45,12 +45,12 @@ router = APIRouter(route_class=ApiRoute, tags=["activity"])
 
 
 def _transition_out(
-    transition: TransitionDef, workflow: WorkflowDef, ticket_type: TicketTypeDef
+    transition: TransitionDef, workflow: WorkflowDef, ticket_type: TicketTypeDef, staff: bool
 ) -> TransitionOut:
     fields = []
     for name in transition.fields:
         field = ticket_type.field_map.get(name)
-        if field is None:
+        if field is None or (field.internal and not staff):
             continue
         fields.append(
             TransitionFieldOut(
