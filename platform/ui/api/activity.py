@@ -87,7 +87,10 @@ def list_transitions(
     if ticket_type is None:
         return []
     workflow = bundle.workflows[ticket_type.workflow]
-    return [_transition_out(t, workflow, ticket_type) for t in service.transitions_for(actor, key)]
+    return [
+        _transition_out(t, workflow, ticket_type, actor.is_staff)
+        for t in service.transitions_for(actor, key)
+    ]
 
 
 @router.post(
