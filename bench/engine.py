@@ -15,8 +15,9 @@ Two measurements, each printed next to its target (issue 3):
    `--threads N…` adds runs from N threads of the one process. Target: >= 500
    creates/s on PostgreSQL. When it is missed (or with `--profile`) a diagnosis
    follows: the server's floor for a one-row write transaction, what-if runs (no WAL
-   flush wait at commit; no pool pre-ping), the round trips of one create, and a
-   cProfile of the creates with own time summed by part (SQLAlchemy, psycopg, …).
+   flush wait at commit; server-side prepared statements), the round trips of one
+   create, and a cProfile of the creates with own time summed by part (SQLAlchemy,
+   psycopg, …).
 
 2. Lists. A filtered first page over `--rows` (1,000,000) tickets on PostgreSQL. The
    rows are bulk-loaded straight into `tickets` with COPY (not through the service):
@@ -399,10 +400,18 @@ def trace_sql(engine: sqlalchemy.Engine, out: list[str]) -> Iterator[None]:
             event.remove(target, name, fn)
 
 
-def without_pre_ping(db: Database) -> None:
-    """The same engine settings as `Database` but no `pool_pre_ping` (diagnostics)."""
+def prepared_statements(db: Database) -> None:
+    """The same engine settings as `Database`, but psycopg prepares a statement
+    server-side from its 5th execution (its default), with custom plans forced so that
+    list queries keep being planned for their values (diagnostics)."""
     db.engine.dispose()
-    db.engine = sqlalchemy.create_engine(db.url, pool_size=10, max_overflow=20)
+    db.engine = sqlalchemy.create_engine(
+        db.url,
+        pool_size=10,
+        max_overflow=20,
+        pool_recycle=1800,
+        connect_args={"prepare_threshold": 5, "options": "-c plan_cache_mode=force_custom_plan"},
+    )
     db.sessions = sessionmaker(db.engine, expire_on_commit=False)
 
 
@@ -435,7 +444,7 @@ def commit_floor(admin_url: str, name: str, n: int) -> list[str]:
 def diagnose_creates(args: argparse.Namespace, bundle: Bundle) -> None:
     """Where the time of a PostgreSQL create goes: the server's floor for a write
     transaction, one traced create, what-if runs (WAL flush at commit, the pool's
-    pre-ping round trip; interleaved, median of `--runs`), then cProfile."""
+    server-side prepared statements; interleaved, median of `--runs`), then cProfile."""
     name = f"{args.database}_diagnose"
     calls = min(args.creates, 1000)
     print(f"\n-- diagnosis: {calls} creates per what-if run, fresh database each")
@@ -445,8 +454,8 @@ def diagnose_creates(args: argparse.Namespace, bundle: Bundle) -> None:
     cases: list[tuple[str, list[str], Callable[[Database], None] | None]] = [
         ("as is", [], None),
         ("synchronous_commit=off (no WAL flush wait)", no_sync, None),
-        ("no pool_pre_ping", [], without_pre_ping),
-        ("synchronous_commit=off + no pre_ping", no_sync, without_pre_ping),
+        ("prepared statements (custom plans)", [], prepared_statements),
+        ("synchronous_commit=off + prepared", no_sync, prepared_statements),
     ]
     results: dict[str, list[CreateRun]] = {label: [] for label, _, _ in cases}
     trace: list[str] = []
