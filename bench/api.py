@@ -17,8 +17,9 @@ creates, `--creates` timed ones: creates/s, latency p50/p95/max as the client se
 Where the time goes: each worker times its own requests (a middleware around the
 whole ASGI app) and, inside them, `TicketService.create_ticket` (the engine) and the
 bearer-token lookup (auth). `GET /bench/stats` returns a worker's sums; the split is
-printed as engine / auth / rest of the HTTP layer (FastAPI, pydantic, JSON), per
-create. Client latency minus the worker's time is queueing, the socket and uvicorn.
+printed as engine / auth / rest of the HTTP layer per create. The rest is FastAPI,
+pydantic and JSON, and also the wait for a thread of the pool that runs sync routes
+(`--threads` per worker; 0 keeps anyio's 40). Client latency minus the worker's time is queueing, the socket and uvicorn.
 What the database sessions wait on during the timed run is sampled every 50 ms
 (`pg_stat_activity`): a lock wait there means creates queue behind each other.
 
@@ -481,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name, value in (
                 ("engine (TicketService.create_ticket)", engine_ms),
                 ("auth (bearer token lookup)", auth_ms),
-                ("HTTP layer (FastAPI, pydantic, JSON)", rest_ms),
+                ("HTTP layer (FastAPI, JSON, thread wait)", rest_ms),
                 ("whole request in the worker", request_ms),
             ):
                 print(f"  {name:40s} {value:6.1f} ms  {value / request_ms * 100:5.1f} %")
