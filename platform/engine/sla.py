@@ -21,7 +21,11 @@ from gongdan.engine.config.bundle import Bundle
 from gongdan.engine.context import WriteContext
 from gongdan.engine.db.models import Ticket
 from gongdan.forms.data import condition_values
-from gongdan.rules.business_time import CountedInterval, explain_deadline
+from gongdan.rules.business_time import (
+    CountedInterval,
+    business_seconds_between,
+    explain_deadline,
+)
 from gongdan.rules.calendar import Calendar
 from gongdan.rules.durations import Duration
 from gongdan.rules.sla import SLAPolicy
@@ -29,6 +33,7 @@ from gongdan.rules.sla_clock import (
     TicketSLA,
     check_due,
     clock_deadline,
+    clock_pauses,
     next_wakeup,
     pause,
     restart,
@@ -272,6 +277,10 @@ class SLAExplanation:
     met_at: datetime | None
     breached_at: datetime | None
     intervals: tuple[CountedInterval, ...]
+    # The running stretches already counted (start, end, business seconds) and the
+    # pauses between them (end None: paused now).
+    counted: tuple[tuple[datetime, datetime, int], ...] = ()
+    pauses: tuple[tuple[datetime, datetime | None], ...] = ()
 
 
 def explain_sla(bundle: Bundle, ticket: Ticket) -> list[SLAExplanation]:
@@ -302,6 +311,11 @@ def explain_sla(bundle: Bundle, ticket: Ticket) -> list[SLAExplanation]:
                 clock.met_at,
                 clock.breached_at,
                 intervals,
+                tuple(
+                    (start, end, business_seconds_between(calendar, start, end))
+                    for start, end in clock.stretches
+                ),
+                clock_pauses(clock),
             )
         )
     return out

@@ -25,6 +25,7 @@ __all__ = [
     "budget_seconds",
     "check_due",
     "clock_deadline",
+    "clock_pauses",
     "next_wakeup",
     "pause",
     "restart",
@@ -37,9 +38,16 @@ __all__ = [
 TARGETS = ("first_response", "next_response", "resolution")
 
 
+# How many finished running stretches a clock remembers for its explanation; a ticket
+# paused more often than this keeps the latest ones (the consumed total stays exact).
+MAX_STRETCHES = 50
+
+
 @dataclass(frozen=True, slots=True)
 class Clock:
-    """One target's clock. `consumed` is business seconds used before `running_since`."""
+    """One target's clock. `consumed` is business seconds used before `running_since`;
+    `stretches` are the finished running stretches (start, end) behind it, so the gaps
+    between them are the pauses an explanation shows."""
 
     budget: int
     consumed: int = 0
@@ -47,6 +55,13 @@ class Clock:
     met_at: datetime | None = None
     breached_at: datetime | None = None
     active: bool = True  # next_response is inactive until a customer replies
+    stretches: tuple[tuple[datetime, datetime], ...] = ()
+
+    def ended_at(self, now: datetime) -> tuple[tuple[datetime, datetime], ...]:
+        """The stretches with the running one ended at `now`."""
+        if self.running_since is None or now <= self.running_since:
+            return self.stretches
+        return (*self.stretches, (self.running_since, now))[-MAX_STRETCHES:]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +71,7 @@ class Clock:
             "met_at": _iso(self.met_at),
             "breached_at": _iso(self.breached_at),
             "active": self.active,
+            "stretches": [[start.isoformat(), end.isoformat()] for start, end in self.stretches],
         }
 
     @classmethod
@@ -67,6 +83,10 @@ class Clock:
             met_at=_parse(raw.get("met_at")),
             breached_at=_parse(raw.get("breached_at")),
             active=bool(raw.get("active", True)),
+            stretches=tuple(
+                (datetime.fromisoformat(start), datetime.fromisoformat(end))
+                for start, end in raw.get("stretches", ())
+            ),
         )
 
 
@@ -139,6 +159,23 @@ def clock_deadline(clock: Clock, calendar: Calendar) -> datetime | None:
     return business_deadline(calendar, clock.running_since, Duration(seconds=left))
 
 
+def clock_pauses(clock: Clock) -> tuple[tuple[datetime, datetime | None], ...]:
+    """When the clock stood still: the gaps between its running stretches, and the
+    pause it is in now (end None) when it is neither running nor met."""
+    gaps: list[tuple[datetime, datetime | None]] = [
+        (end, start)
+        for (_, end), (start, _) in zip(clock.stretches, clock.stretches[1:], strict=False)
+        if start > end
+    ]
+    if clock.stretches and clock.running_since is not None:
+        last_end = clock.stretches[-1][1]
+        if clock.running_since > last_end:
+            gaps.append((last_end, clock.running_since))
+    if clock.stretches and clock.running_since is None and clock.met_at is None:
+        gaps.append((clock.stretches[-1][1], None))
+    return tuple(gaps)
+
+
 def _each(sla: TicketSLA, change: Any) -> TicketSLA:
     return replace(sla, clocks={name: change(name, clock) for name, clock in sla.clocks.items()})
 
@@ -149,7 +186,12 @@ def pause(sla: TicketSLA, calendar: Calendar, now: datetime) -> TicketSLA:
     def change(_: str, clock: Clock) -> Clock:
         if clock.running_since is None:
             return clock
-        return replace(clock, consumed=_elapsed(clock, calendar, now), running_since=None)
+        return replace(
+            clock,
+            consumed=_elapsed(clock, calendar, now),
+            running_since=None,
+            stretches=clock.ended_at(now),
+        )
 
     return _each(sla, change)
 
@@ -175,7 +217,12 @@ def stop(sla: TicketSLA, target: str, calendar: Calendar, now: datetime) -> Tick
     if breached is None and consumed > clock.budget:
         breached = now
     stopped = replace(
-        clock, consumed=consumed, running_since=None, met_at=now, breached_at=breached
+        clock,
+        consumed=consumed,
+        running_since=None,
+        met_at=now,
+        breached_at=breached,
+        stretches=clock.ended_at(now),
     )
     return replace(sla, clocks={**sla.clocks, target: stopped})
 
@@ -204,7 +251,11 @@ def with_priority(
         if clock.running_since is None:
             return replace(clock, budget=budget)
         return replace(
-            clock, budget=budget, consumed=_elapsed(clock, calendar, now), running_since=now
+            clock,
+            budget=budget,
+            consumed=_elapsed(clock, calendar, now),
+            running_since=now,
+            stretches=clock.ended_at(now),
         )
 
     return _each(sla, change)

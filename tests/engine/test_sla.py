@@ -209,3 +209,36 @@ def test_next_response_runs_from_each_customer_reply(db: Database, example_bundl
     clock.now = sh(3, 10)
     answered = service.add_comment(agent, key, "The parcel arrives today.")
     assert answered.ticket.next_response_due is None
+
+
+def test_the_explanation_shows_the_time_counted_and_the_pauses(
+    db: Database, example_bundle: Bundle
+) -> None:
+    clock = Clock(sh(2, 9))
+    service = TicketService(db, example_bundle, clock=clock)
+    agent = make_user(db, "li.wei@example.com", teams=("service_desk",))
+    requester = make_user(db, "zhang.san@example.com", "requester")
+    key = service.create_ticket(
+        requester,
+        "it_incident",
+        title="Printer jams",
+        fields={"category": "software", "impact": "me"},
+    ).ticket.key
+    clock.now = sh(2, 10)
+    service.take_transition(agent, key, "start")
+    clock.now = sh(2, 11)
+    service.take_transition(agent, key, "ask_requester", comment="Which tray?")
+
+    paused = {e.target: e for e in service.explain_sla(agent, key)}["resolution"]
+    assert paused.counted == ((sh(2, 9), sh(2, 11), 2 * 3600),)
+    assert paused.pauses == ((sh(2, 11), None),)  # waiting on the customer now
+    assert paused.deadline is None and paused.consumed_seconds == 2 * 3600
+
+    clock.now = sh(3, 10)
+    service.take_transition(requester, key, "requester_replied", comment="Tray 2")
+    running = {e.target: e for e in service.explain_sla(agent, key)}["resolution"]
+    assert running.pauses == ((sh(2, 11), sh(3, 10)),)
+    assert running.running_since == sh(3, 10)
+    # 22.5h budget - 2h counted = 20.5h left, laid out over the calendar's intervals.
+    assert sum(i.seconds for i in running.intervals) == 20 * 3600 + 1800
+    assert running.deadline == sh(5, 17)

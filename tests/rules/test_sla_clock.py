@@ -3,7 +3,7 @@ at the deadline, escalations firing once, and the next wake-up for the due-scan.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -112,3 +112,19 @@ def test_paused_clocks_do_not_wake_the_scheduler() -> None:
 def test_state_survives_json() -> None:
     sla = pause(start_sla(POLICY, CALENDAR, "urgent", at(2, 9)), CALENDAR, at(2, 10))
     assert TicketSLA.from_json(sla.to_json()) == sla
+
+
+def test_a_clock_remembers_its_stretches_and_pauses_through_json() -> None:
+    from gongdan.rules.sla_clock import Clock as SLAClock
+    from gongdan.rules.sla_clock import clock_pauses
+
+    t = [datetime(2026, 11, 2, h, tzinfo=UTC) for h in range(24)]
+    clock = SLAClock(3600 * 8, 0, t[1])
+    first = clock.ended_at(t[3])
+    paused = SLAClock(clock.budget, 7200, None, stretches=first)
+    assert clock_pauses(paused) == ((t[3], None),)
+    resumed = SLAClock(clock.budget, 7200, t[5], stretches=first)
+    assert clock_pauses(resumed) == ((t[3], t[5]),)
+    again = SLAClock(clock.budget, 10800, None, stretches=resumed.ended_at(t[6]))
+    assert clock_pauses(again) == ((t[3], t[5]), (t[6], None))
+    assert SLAClock.from_json(again.to_json()) == again
