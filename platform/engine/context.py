@@ -16,9 +16,15 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from gongdan.engine.config.bundle import Bundle, TicketTypeDef, WorkflowDef
-from gongdan.engine.db.models import Event, Ticket, User
+from gongdan.engine.db.models import Ticket, User
 from gongdan.engine.decisions import Actor
-from gongdan.engine.records import EventRecord, TicketRecord, internal_fields, ticket_values
+from gongdan.engine.records import (
+    EventRecord,
+    NewEvent,
+    TicketRecord,
+    internal_fields,
+    ticket_values,
+)
 from gongdan.engine.writes import pending, write_pending
 from gongdan.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
@@ -31,7 +37,7 @@ class WriteContext:
     bundle: Bundle
     actor: Actor
     now: datetime
-    events: list[Event] = field(default_factory=list)
+    events: list[NewEvent] = field(default_factory=list)
     _users: dict[int, User] = field(default_factory=dict)
     _user_rows: dict[int, Row[Any]] = field(default_factory=dict)
     # Automations running now (outermost first): the loop guard of `automations`.
@@ -154,7 +160,7 @@ class WriteContext:
         after: dict[str, Any] | None = None,
         detail: dict[str, Any] | None = None,
         internal: bool = False,
-    ) -> Event:
+    ) -> NewEvent:
         row = {
             "ticket_id": ticket.id if ticket is not None else None,
             "actor_id": self.actor.user_id,
@@ -167,7 +173,7 @@ class WriteContext:
         }
         # Never added to the session: written with the transaction's batch (`writes`),
         # which gives it its id.
-        event = Event(**row)
+        event = NewEvent(**row)
         pending(self.session).events.append((event, row))
         self.events.append(event)
         return event

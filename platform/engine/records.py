@@ -18,6 +18,7 @@ from gongdan.engine.db.models import Comment, Event, Ticket, User
 __all__ = [
     "CommentRecord",
     "EventRecord",
+    "NewEvent",
     "Page",
     "TicketRecord",
     "WriteResult",
@@ -168,6 +169,22 @@ class CommentRecord:
         )
 
 
+@dataclass(slots=True)
+class NewEvent:
+    """An event row a write has made (an `events` row once written; `id` is set then).
+    A plain object, not an ORM one: events are written in a batch (`engine.writes`)."""
+
+    ticket_id: int | None
+    actor_id: int | None
+    kind: str
+    at: datetime
+    before: dict[str, Any]
+    after: dict[str, Any]
+    detail: dict[str, Any]
+    internal: bool
+    id: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class EventRecord:
     id: int
@@ -183,7 +200,7 @@ class EventRecord:
     @classmethod
     def build(
         cls,
-        event: Event,
+        event: Event | NewEvent,
         ticket_key: str | None,
         actor: User | None,
         hidden: frozenset[str] = frozenset(),

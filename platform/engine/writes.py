@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql.expression import Executable
 
 from gongdan.engine.db.models import Event, Outbox, RoutingPointer, Ticket, TicketCounter
+from gongdan.engine.records import NewEvent
 
 __all__ = [
     "PendingWrites",
@@ -63,7 +64,7 @@ class PendingWrites:
     """What one transaction has still to write, in the order it was asked for."""
 
     tickets: list[tuple[Ticket, dict[str, Any]]] = field(default_factory=list)
-    events: list[tuple[Event, dict[str, Any]]] = field(default_factory=list)
+    events: list[tuple[NewEvent, dict[str, Any]]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     # Round-robin pointers moved (team -> user assigned last): one UPDATE per team.
     pointers: dict[str, int] = field(default_factory=dict)
