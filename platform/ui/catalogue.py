@@ -140,6 +140,20 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "ticket.sla_breached": ("Breached", "已超时"),
     "ticket.sla_paused": ("Paused", "已暂停"),
     "ticket.sla_due": ("Due {at}", "截止 {at}"),
+    "ticket.sla_budget": (
+        "Policy {policy} on calendar {calendar}: target {budget} of business time; {used} used so far.",
+        "策略 {policy}，日历 {calendar}：目标为 {budget} 工作时间；已用 {used}。",
+    ),
+    "ticket.sla_counted": ("Business time counted", "已计入的工作时间"),
+    "ticket.sla_pauses": ("Clock paused", "计时暂停"),
+    "ticket.sla_paused_since": ("since {at} (still paused)", "自 {at} 起（仍在暂停）"),
+    "ticket.sla_remaining": (
+        "The remaining {left} runs in these working hours, so the deadline is {at}:",
+        "剩余的 {left} 在以下工作时段内计算，因此截止时间为 {at}：",
+    ),
+    "ticket.sla_no_deadline": (
+        "No deadline while the clock is stopped.", "计时停止期间没有截止时间。"
+    ),
     "ticket.sla_first_response": ("First response", "首次响应"),
     "ticket.sla_next_response": ("Next response", "后续响应"),
     "ticket.sla_resolution": ("Resolution", "解决"),

@@ -348,3 +348,21 @@ def test_nul_characters_are_refused_not_crashed_on(web: Web, agent: Client, key:
     anonymous = web.client()
     login = anonymous.send_form("/login", {"email": "li\x00wei@example.com", "password": "x"})
     assert login.status_code == 401
+
+
+def test_the_sla_panel_explains_time_counted_and_pauses(
+    web: Web, people: dict[str, Actor], agent: Client, key: str
+) -> None:
+    service = web.service
+    service.take_transition(people["agent"], key, "start")
+    service.take_transition(people["agent"], key, "ask_requester", comment="Which version?")
+    html = agent.get(f"/desk/tickets/{key}").text
+    assert "Business time counted" in html
+    assert "still paused" in html  # waiting on the customer stops the resolution clock
+    service.take_transition(people["requester"], key, "requester_replied", comment="2021")
+    html = agent.get(f"/desk/tickets/{key}").text
+    assert "Clock paused" in html and "still paused" not in html
+    assert "so the deadline is" in html  # the remaining time laid out over working hours
+    chinese = web.client("li.wei@example.com")
+    chinese.send_form("/language", {"language": "zh-CN"})
+    assert "计时暂停" in chinese.get(f"/desk/tickets/{key}").text
