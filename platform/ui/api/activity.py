@@ -27,7 +27,9 @@ from gongdan.ui.api.models import (
     CommentIn,
     CommentOut,
     CountedIntervalOut,
+    CountedStretchOut,
     EventOut,
+    PauseOut,
     SLATargetOut,
     TicketOut,
     TransitionFieldOut,
@@ -229,6 +231,11 @@ def _sla_target_out(item: SLAExplanation) -> SLATargetOut:
             CountedIntervalOut(day=i.day, start=i.start, end=i.end, seconds=i.seconds)
             for i in item.intervals
         ],
+        counted=[
+            CountedStretchOut(start=start, end=end, seconds=seconds)
+            for start, end, seconds in item.counted
+        ],
+        pauses=[PauseOut(start=start, end=end) for start, end in item.pauses],
         explanation=_explanation(item, status, remaining),
     )
 

@@ -192,6 +192,17 @@ class CountedIntervalOut(BaseModel):
     seconds: int
 
 
+class CountedStretchOut(BaseModel):
+    start: datetime
+    end: datetime
+    seconds: int = Field(description="Business seconds this running stretch counted.")
+
+
+class PauseOut(BaseModel):
+    start: datetime
+    end: datetime | None = Field(description="None: the clock is paused now.")
+
+
 class SLATargetOut(BaseModel):
     target: str = Field(examples=["resolution"])
     policy: str
@@ -207,6 +218,10 @@ class SLATargetOut(BaseModel):
     intervals: list[CountedIntervalOut] = Field(
         description="The calendar's working intervals still to count up to the deadline."
     )
+    counted: list[CountedStretchOut] = Field(
+        description="The running stretches already counted (business seconds in each)."
+    )
+    pauses: list[PauseOut] = Field(description="When the clock stood still, oldest first.")
     explanation: Label = Field(description="Why the deadline is what it is, in en and zh-CN.")
 
 

@@ -143,6 +143,11 @@ def test_sla_explains_each_deadline_and_its_pause(admin: TestClient) -> None:
     assert paused["resolution"]["deadline"] is None and paused["resolution"]["intervals"] == []
     assert "paused" in paused["resolution"]["explanation"]["en"]
     assert paused["first_response"]["status"] == "met"
+    assert [p["end"] for p in paused["resolution"]["pauses"]] == [None]  # paused now
+    assert len(paused["resolution"]["counted"]) == 1
+    stretch = paused["resolution"]["counted"][0]
+    assert stretch["seconds"] == paused["resolution"]["consumed_seconds"]
+    assert stretch["end"] == paused["resolution"]["pauses"][0]["start"]
     assert admin.get("/api/v1/tickets/NOPE-1/sla").status_code == 404
 
 
