@@ -18,6 +18,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
@@ -71,7 +73,14 @@ def create_app(
 ) -> FastAPI:
     """Build the app around the bundle of `config_dir` (raises ConfigError if invalid)
     and the database at `database_url` (default: $GONGDAN_DATABASE_URL or SQLite)."""
-    app = FastAPI(title="Gongdan", version="0.1.0", docs_url="/docs", lifespan=run_background_work)
+    # The API docs are served from vendored Swagger UI files (no CDN: desks run offline).
+    app = FastAPI(
+        title="Gongdan",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=run_background_work,
+    )
     bundle = load_bundle(config_dir)
     db = Database(database_url)
     if db.dialect == "sqlite":
@@ -97,6 +106,16 @@ def create_app(
     )
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Gongdan API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
 
     @app.get("/healthz")
     def healthz(bundle: BundleDep, request: Request) -> dict[str, str]:
