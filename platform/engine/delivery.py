@@ -270,11 +270,33 @@ def _log_targets(job: Job, target: str) -> list[str]:
     return list(job.recipients) or [target]
 
 
+def _send_account_mail(job: Job, channels: Channels) -> list[Attempt]:
+    """A mail about a person's account, not a ticket (`password.reset`: the one-time
+    link to set a password), to the address in the payload."""
+    to = str(job.payload.get("email") or "")
+    notification = Notification(
+        delivery_id=job.outbox_id,
+        topic=job.topic,
+        ticket=None,
+        target=to,
+        recipients=(to,),
+        template=job.topic.replace(".", "_"),
+        source=job.topic,
+        payload=job.payload,
+    )
+    try:
+        channels.notifier.send(notification)
+    except Exception as error:
+        return [Attempt("notification", to, False, None, describe(error))]
+    return [Attempt("notification", to, True)]
+
+
 # By exact topic first, then by family (`ticket.*`). A topic in neither is marked
 # skipped with a note, never an error: the engine may grow topics before handlers.
 HANDLERS: dict[str, Handler] = {
     "comment.*": _send_notification,
     "notify": _send_notification,
+    "password.reset": _send_account_mail,
     "sla.*": _send_notification,
     "survey": _send_notification,
     "ticket.*": _send_notification,

@@ -204,6 +204,9 @@ def _record(
             log.warning("outbox row %s (%s) is dead: %s", row.id, row.topic, row.last_error)
         else:
             row.status, row.next_attempt_at = "pending", now + retry_delay(job.attempt)
+        if row.done_at is not None and "token" in (row.payload or {}):
+            # A one-time link's token is kept only until its mail is out (or given up on).
+            row.payload = {k: v for k, v in row.payload.items() if k != "token"}
         return _status(row.status)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from gongdan.ui.catalogue_password import PASSWORD_ENTRIES
 from gongdan.ui.catalogue_portal import PORTAL_ENTRIES
 from gongdan.ui.catalogue_queues import QUEUE_ENTRIES
 
@@ -175,5 +176,5 @@ _ENTRIES: dict[str, tuple[str, str]] = {
 
 CATALOGUE: Mapping[str, Mapping[str, str]] = {
     key: {"en": en, "zh-CN": zh}
-    for key, (en, zh) in {**_ENTRIES, **PORTAL_ENTRIES, **QUEUE_ENTRIES}.items()
+    for key, (en, zh) in {**_ENTRIES, **PORTAL_ENTRIES, **QUEUE_ENTRIES, **PASSWORD_ENTRIES}.items()
 }

@@ -40,6 +40,7 @@ __all__ = [
     "MailMessage",
     "Membership",
     "Outbox",
+    "PasswordReset",
     "RoutingPointer",
     "Survey",
     "Team",
@@ -386,3 +387,17 @@ class Survey(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     requested_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]
+
+
+class PasswordReset(Base):
+    """A one-time link to set a password, sent by e-mail. Only the token's SHA-256 is
+    stored; a link is spent when used, when it expires or when a newer one is issued."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

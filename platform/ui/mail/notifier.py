@@ -32,6 +32,7 @@ from gongdan.engine.db.database import Database
 from gongdan.engine.delivery import LogNotifier, Notification, Notifier
 from gongdan.engine.mail import Person, is_our_message, people_of_ticket, record_mail, thread_root
 from gongdan.engine.service import TicketService, utc_now
+from gongdan.ui.mail.account import ACCOUNT_TOPICS, send_account_mail
 from gongdan.ui.mail.audience import audience
 from gongdan.ui.mail.context import reader_for, template_context
 from gongdan.ui.mail.settings import SmtpSettings, base_url
@@ -69,6 +70,9 @@ class SmtpNotifier:
         self.base_url = base_url(environ)
 
     def send(self, notification: Notification) -> None:
+        if notification.topic in ACCOUNT_TOPICS:  # about an account, not a ticket
+            send_account_mail(self, notification, utc_now())
+            return
         key = (notification.ticket or {}).get("key")
         if not key:
             return
@@ -90,7 +94,7 @@ class SmtpNotifier:
                 message["Message-ID"] = message_id
                 messages.append((person, message))
         if messages:
-            self._send_all(str(key), messages)
+            self.send_all(str(key), messages)
 
     @property
     def sender(self) -> str:
@@ -144,7 +148,9 @@ class SmtpNotifier:
         message["Content-Language"] = rendered.locale  # after: set_content drops Content-*
         return message
 
-    def _send_all(self, key: str, messages: list[tuple[Person, EmailMessage]]) -> None:
+    def send_all(self, key: str | None, messages: list[tuple[Person, EmailMessage]]) -> None:
+        """Send `messages` over one SMTP connection and log each (`key`: the ticket they
+        are about, None for mail about an account)."""
         s = self.settings
         context = ssl.create_default_context()
         client: smtplib.SMTP
@@ -170,7 +176,9 @@ class SmtpNotifier:
                     recipients=[person.email],
                     subject=str(message["Subject"]),
                 )
-                log.info("mail %s sent to %s about %s", message["Message-ID"], person.email, key)
+                log.info(
+                    "mail %s sent to %s about %s", message["Message-ID"], person.email, key or "-"
+                )
 
 
 def _reply_address(bundle: Bundle, type_id: str) -> str | None:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from gongdan.engine.config.bundle import Bundle, FormSection, TicketTypeDef
+from gongdan.engine.passwords import needs_password
 from gongdan.engine.portal import MIN_PASSWORD_LENGTH, portal_types, sign_up
 from gongdan.engine.queries import TicketQuery
 from gongdan.engine.records import TicketRecord
@@ -34,6 +35,7 @@ from gongdan.ui.i18n import language_for
 from gongdan.ui.render import render, render_fragment
 from gongdan.ui.routes import portal_ticket
 from gongdan.ui.routes.desk import form_errors, upload_file
+from gongdan.ui.routes.password import send_link
 from gongdan.ui.routes.portal_ticket import STAFF_ONLY_FIELDS, steps_of
 from gongdan.ui.security import rotate_csrf_token
 
@@ -132,6 +134,11 @@ def signup(
             user_id = user.id
     except (ValidationFailed, PermissionDenied) as failed:
         errors = getattr(failed, "fields", None) or {"email": str(failed)}
+        if "already registered" in errors.get("email", "") and _offer_password_mail(
+            database, email
+        ):
+            context = {"email": " ".join(email.split()).lower(), "signup": True}
+            return render(request, "password/sent.html", context)
         context = {
             "values": {"email": email, "name": name},
             "errors": errors,
@@ -142,6 +149,16 @@ def signup(
     request.session[SESSION_USER] = user_id
     rotate_csrf_token(request)
     return RedirectResponse("/portal?welcome=1", status_code=303)
+
+
+def _offer_password_mail(database: DatabaseDep, email: str) -> bool:
+    """For an address that has an account without a password (made by e-mail intake
+    or by an agent): send the set-password link instead of a dead end."""
+    with database.reading() as session:
+        if not needs_password(session, email):
+            return False
+    send_link(database, email, "sign-up")
+    return True
 
 
 # New ticket ------------------------------------------------------------------------

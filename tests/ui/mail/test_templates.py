@@ -45,7 +45,8 @@ def test_every_example_template_renders_in_both_languages() -> None:
         chinese = templates.render(template_id, "zh-CN", CONTEXT)
         assert english.locale == "en" and chinese.locale == "zh-CN"
         assert english.subject and "\n" not in english.subject
-        assert "INC-7" in english.body + english.subject, template_id
+        if template_id != "password_reset":  # about an account, not a ticket
+            assert "INC-7" in english.body + english.subject, template_id
         assert english.body != chinese.body
 
 
