@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 
 from gongdan.engine.config.bundle import Bundle, TicketTypeDef
 from gongdan.engine.db.models import Event, User
-from gongdan.engine.users import add_user
+from gongdan.engine.users import (
+    MAX_NAME_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    add_user,
+)
 from gongdan.errors import Conflict, PermissionDenied, ValidationFailed
 
 __all__ = [
@@ -26,10 +31,6 @@ __all__ = [
     "portal_types",
     "sign_up",
 ]
-
-MIN_PASSWORD_LENGTH = 10
-MAX_PASSWORD_LENGTH = 1024  # argon2 hashes any length; this bounds the work per request
-MAX_NAME_LENGTH = 200
 
 
 def portal_types(bundle: Bundle) -> list[TicketTypeDef]:

@@ -7,6 +7,7 @@ Users live in the database (DESIGN.md); teams and memberships are declared in
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,26 +17,35 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gongdan.engine.config.bundle import Bundle
-from gongdan.engine.db.models import ConfigVersion, Membership, RoutingPointer, Team, User
+from gongdan.engine.db.models import ConfigVersion, Event, Membership, RoutingPointer, Team, User
 from gongdan.engine.decisions import Actor
-from gongdan.errors import Conflict, ValidationFailed
+from gongdan.errors import Conflict, NotFound, ValidationFailed
 
 __all__ = [
     "LANGUAGES",
+    "MAX_NAME_LENGTH",
+    "MAX_PASSWORD_LENGTH",
+    "MIN_PASSWORD_LENGTH",
     "ROLES",
     "Account",
     "actor_for",
     "add_user",
     "authenticate",
+    "change_password",
     "check_password",
     "get_account",
     "record_config_version",
     "set_language",
     "sync_teams",
+    "update_profile",
 ]
 
 ROLES = ("admin", "agent", "requester")
 LANGUAGES = ("en", "zh-CN")
+# The password rule of every way to set one (portal sign-up, the account page, reset).
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024  # argon2 hashes any length; this bounds the work per request
+MAX_NAME_LENGTH = 200
 _hasher = PasswordHasher()
 # Verified when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
@@ -138,6 +148,97 @@ def set_language(session: Session, user_id: int, language: str) -> None:
     user = session.get(User, user_id)
     if user is not None:
         user.language = language
+
+
+def update_profile(
+    session: Session, user_id: int, *, name: str, language: str, now: datetime
+) -> None:
+    """Change a user's display name and UI language (their email stays: it is how
+    teams, tickets and mail know them). `ValidationFailed` by field; a `user.updated`
+    event records what changed."""
+    problems: dict[str, str] = {}
+    clean = " ".join(str(name or "").split())
+    if not clean:
+        problems["name"] = "is required"
+    elif len(clean) > MAX_NAME_LENGTH:
+        problems["name"] = f"must be at most {MAX_NAME_LENGTH} characters"
+    elif any(unicodedata.category(c) == "Cc" for c in clean):
+        problems["name"] = "has control characters"
+    if language not in LANGUAGES:
+        problems["language"] = f"must be one of: {', '.join(LANGUAGES)}"
+    if problems:
+        raise ValidationFailed("the profile has problems: " + ", ".join(problems), problems)
+    user = _active_user(session, user_id)
+    before = {"name": user.name, "language": user.language}
+    after = {"name": clean, "language": language}
+    changed = {k for k in after if after[k] != before[k]}
+    if not changed:
+        return
+    user.name, user.language = clean, language
+    _user_event(
+        session,
+        user,
+        "user.updated",
+        now,
+        before={k: before[k] for k in sorted(changed)},
+        after={k: after[k] for k in sorted(changed)},
+    )
+
+
+def change_password(
+    session: Session, user_id: int, *, current: str, new: str, repeat: str, now: datetime
+) -> None:
+    """Set a new password after checking the current one. `ValidationFailed` names the
+    field at fault: `current_password` (wrong), `new_password` (the sign-up rule:
+    10 to 1024 characters) or `repeat_password` (not the same). A
+    `user.password_changed` event is written (without any password in it)."""
+    user = _active_user(session, user_id)
+    problems: dict[str, str] = {}
+    if not current or len(current) > MAX_PASSWORD_LENGTH or not check_password(user, current):
+        problems["current_password"] = "is not your current password"  # noqa: S105 - a message
+    if len(new or "") < MIN_PASSWORD_LENGTH:
+        problems["new_password"] = f"must be at least {MIN_PASSWORD_LENGTH} characters"
+    elif len(new) > MAX_PASSWORD_LENGTH:
+        problems["new_password"] = f"must be at most {MAX_PASSWORD_LENGTH} characters"
+    elif repeat != new:
+        problems["repeat_password"] = "does not match the new password"  # noqa: S105 - a message
+    if problems:
+        raise ValidationFailed("the password was not changed: " + ", ".join(problems), problems)
+    user.password_hash = _hasher.hash(new)
+    _user_event(session, user, "user.password_changed", now, detail={"source": "account page"})
+
+
+def _active_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise NotFound(f"no active user {user_id}")
+    return user
+
+
+def _user_event(
+    session: Session,
+    user: User,
+    kind: str,
+    now: datetime,
+    *,
+    before: dict[str, object] | None = None,
+    after: dict[str, object] | None = None,
+    detail: dict[str, object] | None = None,
+) -> None:
+    """An audit row about a user (not a ticket), by that user."""
+    session.add(
+        Event(
+            ticket_id=None,
+            actor_id=user.id,
+            kind=kind,
+            at=now,
+            before=before or {},
+            after=after or {},
+            detail=detail or {},
+            internal=False,
+        )
+    )
+    session.flush()
 
 
 def _account(session: Session, user: User) -> Account:

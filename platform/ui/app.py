@@ -35,7 +35,7 @@ from gongdan.ui.api import api_router
 from gongdan.ui.deps import BundleDep
 from gongdan.ui.errors import install_error_handlers, refuse_csrf
 from gongdan.ui.mail.notifier import notifier_from_env
-from gongdan.ui.routes import auth, desk, password, portal, queues, tickets
+from gongdan.ui.routes import account, auth, desk, password, portal, queues, tickets
 from gongdan.ui.security import CsrfMiddleware, secret_key
 
 __all__ = ["create_app"]
@@ -126,5 +126,6 @@ def create_app(
     for module in (auth, desk, password, queues, tickets):
         app.include_router(module.router)
     app.include_router(portal.router)
+    app.include_router(account.router)
     app.include_router(api_router)
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from gongdan.ui.catalogue_account import ACCOUNT_ENTRIES
 from gongdan.ui.catalogue_password import PASSWORD_ENTRIES
 from gongdan.ui.catalogue_portal import PORTAL_ENTRIES
 from gongdan.ui.catalogue_queues import QUEUE_ENTRIES
@@ -153,7 +154,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "剩余的 {left} 在以下工作时段内计算，因此截止时间为 {at}：",
     ),
     "ticket.sla_no_deadline": (
-        "No deadline while the clock is stopped.", "计时停止期间没有截止时间。"
+        "No deadline while the clock is stopped.",
+        "计时停止期间没有截止时间。",
     ),
     "ticket.sla_first_response": ("First response", "首次响应"),
     "ticket.sla_next_response": ("Next response", "后续响应"),
@@ -176,5 +178,11 @@ _ENTRIES: dict[str, tuple[str, str]] = {
 
 CATALOGUE: Mapping[str, Mapping[str, str]] = {
     key: {"en": en, "zh-CN": zh}
-    for key, (en, zh) in {**_ENTRIES, **PORTAL_ENTRIES, **QUEUE_ENTRIES, **PASSWORD_ENTRIES}.items()
+    for key, (en, zh) in {
+        **_ENTRIES,
+        **PORTAL_ENTRIES,
+        **QUEUE_ENTRIES,
+        **PASSWORD_ENTRIES,
+        **ACCOUNT_ENTRIES,
+    }.items()
 }

@@ -98,6 +98,9 @@ _MESSAGES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^is larger than (\d+) MB$", r"不能超过 \1 MB"),
         (r"^is not a field you can set$", "不可填写此项"),
         (r"^is required for '(.+)'$", "为必填项"),
+        # The account page.
+        (r"^is not your current password$", "不是您当前的密码"),
+        (r"^does not match the new password$", "与新密码不一致"),
     )
 )
 
