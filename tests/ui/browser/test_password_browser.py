@@ -1,0 +1,126 @@
+"""Forgot password, end to end in a real browser on a 390 px phone: `gongdan serve --demo`
+of its own with `GONGDAN_SMTP_URL` pointing at an aiosmtpd server on loopback, so the
+mail leaves through the app's in-process outbox runner; the link from the mail sets the
+password, the person is signed in, and the new password works at the sign-in page."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.bundles import EXAMPLE
+from tests.ui.browser.conftest import _free_port, _wait_until_up
+from tests.ui.mail.conftest import Inbox
+
+REQUESTER = "zhang.san@example.com"  # a demo account
+NEW = "a fresh phone password"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def mail_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, Inbox]]:
+    """A demo server mailing through an SMTP server of the test; (base URL, inbox)."""
+    received = Inbox()
+    smtp_port = _free_port()
+    controller = Controller(received, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    root = tmp_path_factory.mktemp("password-server")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "GONGDAN_DATABASE_URL": f"sqlite:///{root / 'gongdan.db'}",
+        "GONGDAN_DATA_DIR": str(root / "data"),
+        "GONGDAN_SECRET_KEY": "browser-tests",
+        "GONGDAN_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "GONGDAN_BASE_URL": base,
+    }
+    env.pop("GONGDAN_BROKER_URL", None)
+    command = [
+        sys.executable, "-c", "from gongdan.cli import run; run()",
+        "serve", "--demo", "--config", str(EXAMPLE), "--host", "127.0.0.1", "--port", str(port),
+    ]  # fmt: skip
+    log = (root / "server.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_up(base, process, root / "server.log")
+        yield base, received
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        controller.stop()
+
+
+def _fits(page: Any) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"] + 1, f"{page.url} is {width}px wide"
+
+
+def _wait_for_mail(inbox: Inbox, address: str) -> str:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        messages = inbox.to(address)
+        if messages:
+            body = messages[-1].get_body(("plain",))
+            assert body is not None
+            return str(body.get_content())
+        time.sleep(0.2)
+    raise AssertionError(f"no mail to {address} within 20 s")
+
+
+def test_forgot_password_on_a_phone(mail_server: tuple[str, Inbox], browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    base, inbox = mail_server
+    context = browser.new_context(viewport=PHONE, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{base}/login")
+        page.get_by_role("link", name="Forgot password?").click()
+        expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
+        _fits(page)
+        page.get_by_label("Email").fill(REQUESTER)
+        page.get_by_role("button", name="Send the link").click()
+        expect(page.get_by_role("status")).to_contain_text(REQUESTER)
+        _fits(page)
+
+        body = _wait_for_mail(inbox, REQUESTER)
+        link = re.search(re.escape(base) + r"/password/reset\?token=\S+", body)
+        assert link, body
+        page.goto(link.group(0))
+        expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+        _fits(page)
+        page.get_by_label("New password", exact=True).fill(NEW)
+        page.get_by_label("New password again").fill(NEW + "?")
+        page.get_by_role("button", name="Save password and sign in").click()
+        expect(page.locator("#reset-confirm-error")).to_be_visible()
+        _fits(page)
+        page.get_by_label("New password", exact=True).fill(NEW)
+        page.get_by_label("New password again").fill(NEW)
+        page.get_by_role("button", name="Save password and sign in").click()
+        page.wait_for_url(f"{base}/portal")
+
+        page.context.clear_cookies()
+        page.goto(f"{base}/login")
+        page.get_by_label("Email").fill(REQUESTER)
+        page.get_by_label("Password").fill(NEW)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/portal")
+    finally:
+        context.close()
