@@ -204,12 +204,24 @@ class QueueService:
             mine = true() if everything else or_(in_my_teams, Ticket.team_id.is_(None))
             conditions += [Ticket.assignee_id.is_(None), is_open, mine]
         elif queue.id == "breaching":
-            soon = now + self.breaching_within
-            due = [getattr(Ticket, name) < soon for name in DUE_COLUMNS]
-            conditions += [is_open, or_(*due)]
+            # The earliest deadline, as the queue sorts by it: on PostgreSQL one range of
+            # the partial index on open tickets' earliest deadline (migration 0008).
+            soon = type_coerce(now + self.breaching_within, Stamp)
+            conditions += [is_open, _sort_expression("sla", dialect) < soon]
         return conditions
 
     # Bulk actions ------------------------------------------------------------------------
+
+    def ticket_types_of(self, actor: Actor, keys: Sequence[str]) -> set[str]:
+        """The ticket types of those of `keys` the actor may see (one statement)."""
+        _require_staff(actor)
+        wanted = sorted({k for k in keys if k})[:MAX_PAGE]
+        if not wanted:
+            return set()
+        with self.db.reading() as session:
+            conditions = ticket_conditions(session, self.bundle, actor, TicketQuery())
+            statement = select(Ticket.ticket_type).where(Ticket.key.in_(wanted), *conditions)
+            return set(session.scalars(statement.distinct()))
 
     def bulk_assign(
         self,

@@ -27,6 +27,27 @@ QUEUE_ENTRIES: dict[str, tuple[str, str]] = {
     "queues.transition": ("Take transition", "执行流转"),
     "queues.assignee_hint": ("email, me or none", "邮箱、me 或 none"),
     "queues.comment": ("Comment", "备注"),
+    "queues.filters_active": ("({n} active)", "（已启用 {n} 项）"),
+    "queues.forms_differ": (
+        "The selected tickets are of types whose “{transition}” forms ask for different things:",
+        "所选工单属于不同类型，它们的“{transition}”表单要求填写的内容不同：",
+    ),
+    "queues.forms_differ_hint": (
+        "Select tickets of one type (filter by type), then take the transition.",
+        "请只选择同一类型的工单（可按类型筛选），再执行流转。",
+    ),
+    "queues.transition_unavailable": (
+        "None of the selected tickets' types has this transition.",
+        "所选工单的类型都没有这个流转。",
+    ),
+    "queues.bulk_fill_in": (
+        "Fill in what this transition asks for: it is applied to every selected ticket.",
+        "请填写此流转需要的内容：它将应用到每一张所选工单。",
+    ),
+    "queues.bulk_comment_required": ("comment (required)", "说明（必填）"),
+    "queues.bulk_comment_optional": ("comment (optional)", "说明（选填）"),
+    "queues.bulk_asks_nothing": ("nothing more", "无需填写"),
+    "queues.also_selected": ("Also selected:", "另外已选："),
     "queues.done": ("done", "已完成"),
     "queues.none_selected": ("Select at least one ticket.", "请至少选择一张工单。"),
     "queues.empty": ("No tickets in this queue.", "此队列中没有工单。"),

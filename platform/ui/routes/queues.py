@@ -8,22 +8,26 @@ filter or a page link swaps.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from starlette.datastructures import QueryParams
+from starlette.datastructures import FormData, QueryParams
 from starlette.responses import Response
 
+from gongdan.engine.bulk_transition import plan_bulk_transition
 from gongdan.engine.config.bundle import Bundle
 from gongdan.engine.config.compile_views import SORT_FIELDS
 from gongdan.engine.config.schemas import PRIORITIES
+from gongdan.engine.decisions import Actor
 from gongdan.engine.queries import MAX_PAGE, FieldFilter, TicketQuery
 from gongdan.engine.queues import BulkOutcome, QueuePage, QueueQuery, QueueService
 from gongdan.engine.records import TicketRecord
 from gongdan.engine.service import TicketService
 from gongdan.errors import ValidationFailed
+from gongdan.ui.bulk_form import NO_BULK_FORM, bulk_form_view, read_bulk_values
 from gongdan.ui.catalogue import CATALOGUE
 from gongdan.ui.deps import ServiceDep, StaffUser
 from gongdan.ui.i18n import language_for, localise, translate
@@ -68,6 +72,12 @@ def _filters(params: QueryParams) -> tuple[TicketQuery, dict[str, str]]:
         fields=fields,
     )
     return query, shown
+
+
+def _active_filters(shown: dict[str, str]) -> int:
+    """How many filters are set (a custom field and its value count as one)."""
+    simple = sum(1 for k in ("state", "priority", "team", "type", "assignee", "q") if shown.get(k))
+    return simple + (1 if shown.get("field") and shown.get("value") else 0)
 
 
 def _choices(bundle: Bundle, language: str) -> dict[str, list[tuple[str, str]]]:
@@ -138,6 +148,7 @@ def _page_context(
         "queue": page.queue,
         "shown": shown,
         "filter_query": urlencode({k: v for k, v in shown.items() if v}),
+        "active_filters": _active_filters(shown),
         "choices": _choices(bundle, language),
         "columns": page.queue.columns,
         "column_labels": _column_labels(bundle, page.queue.columns, language),
@@ -148,6 +159,9 @@ def _page_context(
         "sla_badge": sla_badge,
         "transitions": sorted(transitions.items(), key=lambda t: t[1]),
         "outcomes": outcomes,
+        "bulk": NO_BULK_FORM,
+        "selected": [],
+        "chosen_transition": "",
     }
 
 
@@ -190,6 +204,29 @@ def queue_page(request: Request, queue_id: str, user: StaffUser, service: Servic
     )
 
 
+@router.get("/desk/queues/{queue_id}/bulk/transition")
+def bulk_transition_form(
+    request: Request, queue_id: str, user: StaffUser, service: ServiceDep
+) -> Response:
+    """The fragment of the bulk form that asks for what the chosen transition needs."""
+    params = request.query_params
+    _storable(params.multi_items())
+    queues = _queues(service)
+    queue = queues.queue(user.actor, queue_id)
+    transition_id = params.get("transition", "").strip()
+    keys = [k.strip() for k in params.getlist("keys") if k.strip()]
+    types = queues.ticket_types_of(user.actor, keys) if keys else set(service.bundle.ticket_types)
+    plan = plan_bulk_transition(service.bundle, types, transition_id)
+    posted: list[tuple[str, Any]] = list(params.multi_items())
+    values = read_bulk_values(FormData(posted), plan)
+    values |= {
+        "comment": params.get("comment", ""),
+        "public": params.get("visibility") != "internal",
+    }
+    bulk = bulk_form_view(service.bundle, plan, language_for(request), values=values)
+    return render_fragment(request, "desk/queue_bulk.html", {"queue": queue, "bulk": bulk})
+
+
 @router.post("/desk/queues/{queue_id}/bulk")
 async def queue_bulk(
     request: Request, queue_id: str, user: StaffUser, service: ServiceDep
@@ -204,14 +241,13 @@ async def queue_bulk(
         raise ValidationFailed(
             f"{len(keys)} tickets selected", {"keys": f"select at most {MAX_PAGE} tickets"}
         )
-    outcomes: list[BulkOutcome]
+    outcomes: list[BulkOutcome] | None
+    bulk: Mapping[str, Any] = NO_BULK_FORM
+    status = 200
     if not keys:
-        outcomes = []
+        outcomes, status = [], 422
     elif action == "transition":
-        comment = str(form.get("comment", "")).strip() or None
-        outcomes = queues.bulk_transition(
-            user.actor, keys, str(form.get("transition", "")), comment=comment
-        )
+        outcomes, bulk, status = _transition_step(request, queues, user.actor, keys, form)
     else:
         assignee = str(form.get("assignee", "")).strip()
         assignee = user.actor.email or "" if assignee == "me" else assignee
@@ -222,7 +258,42 @@ async def queue_bulk(
             # Empty leaves the assignee as it is; "none" clears it.
             assignee=None if not assignee else "" if assignee == "none" else assignee,
         )
+    # Tickets that were not done stay selected, so the agent can fix and submit again.
+    done = {o.key for o in outcomes or () if o.ok}
+    selected = [k for k in keys if k not in done]
     page = queues.list_queue(user.actor, queue_id)
     context = _page_context(request, service, page, dict.fromkeys(FILTER_KEYS, ""), outcomes)
-    status = 200 if keys else 422
+    context |= {"bulk": bulk, "selected": selected}
+    if bulk.get("kind") not in (None, "none"):
+        context["chosen_transition"] = bulk["transition"]
     return render(request, "desk/queue.html", context, block="results", status_code=status)
+
+
+def _transition_step(
+    request: Request, queues: QueueService, actor: Actor, keys: list[str], form: FormData
+) -> tuple[list[BulkOutcome] | None, Mapping[str, Any], int]:
+    """Take the chosen transition on every ticket, or first show the form it asks for
+    (nothing changes then); when the tickets' types ask for different things, say so."""
+    language = language_for(request)
+    transition_id = str(form.get("transition", "")).strip()
+    if not transition_id:
+        raise ValidationFailed("choose a transition", {"transition": "choose a transition"})
+    plan = plan_bulk_transition(queues.bundle, queues.ticket_types_of(actor, keys), transition_id)
+    if plan.differing:
+        return None, bulk_form_view(queues.bundle, plan, language), 422
+    if plan.asks and form.get("bulk_form") != transition_id:
+        return None, bulk_form_view(queues.bundle, plan, language, prompt=True), 200
+    values = read_bulk_values(form, plan)
+    comment = str(form.get("comment", "")).strip() or None
+    public = form.get("visibility") != "internal"
+    outcomes = queues.bulk_transition(
+        actor, keys, transition_id, fields=values or None, comment=comment, public=public
+    )
+    failed = [o for o in outcomes if not o.ok]
+    if not (plan.asks and failed):
+        return outcomes, NO_BULK_FORM, 200
+    # Show the form again with what was typed and the errors about its own fields.
+    asked = {*values, "comment"}
+    errors = {k: v for o in failed for k, v in o.fields.items() if k in asked}
+    kept = {**values, "comment": comment or "", "public": public}
+    return outcomes, bulk_form_view(queues.bundle, plan, language, values=kept, errors=errors), 200

@@ -1,0 +1,99 @@
+"""The form of a bulk transition on the desk's queue page, as its template needs it.
+
+`engine.bulk_transition.plan_bulk_transition` says which form the selected tickets
+share (or that their types' forms differ); this module turns that into views: the
+transition's fields through the shared field widgets (`ui.fields.build_form`, every
+field required, as on the ticket page), the comment rule, and — when the forms
+differ — one line per type saying what it asks for, in the user's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from starlette.datastructures import FormData
+
+from gongdan.engine.bulk_transition import BulkTransitionForm
+from gongdan.engine.config.bundle import Bundle, FormSection, TicketTypeDef, TransitionDef
+from gongdan.ui.fields import FormView, build_form, read_form
+from gongdan.ui.i18n import localise, translate
+
+__all__ = ["NO_BULK_FORM", "bulk_form_view", "read_bulk_values"]
+
+NO_BULK_FORM: Mapping[str, Any] = {"kind": "none"}
+
+
+def _asks(ticket_type: TicketTypeDef, transition: TransitionDef, language: str) -> str:
+    """What one type's transition asks for, as one line: 'IT incident: Resolution code,
+    comment (required)'."""
+    parts = []
+    for field_id in transition.fields:
+        definition = ticket_type.field_map.get(field_id)
+        label = localise(definition.label, language) if definition else field_id
+        parts.append(label or field_id)
+    if transition.comment in ("required", "optional"):
+        parts.append(translate(language, f"queues.bulk_comment_{transition.comment}"))
+    asks = ", ".join(parts) or translate(language, "queues.bulk_asks_nothing")
+    return f"{localise(ticket_type.name, language) or ticket_type.id}: {asks}"
+
+
+def _fields(
+    bundle: Bundle,
+    shared: tuple[TicketTypeDef, TransitionDef],
+    language: str,
+    values: Mapping[str, Any],
+    errors: Mapping[str, str],
+) -> FormView:
+    ticket_type, transition = shared
+    sections = build_form(
+        bundle, ticket_type, (FormSection(None, transition.fields),), language, values,
+        errors=errors, context=values, prefix="bulk",
+    )  # fmt: skip
+    # A transition's fields are asked for and required, whatever their own conditions.
+    sections = tuple(
+        replace(s, fields=tuple(replace(f, required=True, visible=True) for f in s.fields))
+        for s in sections
+    )
+    return FormView(sections)
+
+
+def bulk_form_view(
+    bundle: Bundle,
+    plan: BulkTransitionForm,
+    language: str,
+    *,
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
+    prompt: bool = False,
+) -> dict[str, Any]:
+    """The template context of the bulk transition form (`kind`: none, unavailable,
+    differ or form). `prompt` adds a line asking to fill the form in first."""
+    values, errors = values or {}, errors or {}
+    base = {"transition": plan.transition_id, "errors": dict(errors), "prompt": prompt}
+    if plan.differing:
+        lines = [_asks(t, tr, language) for t, tr in plan.differing]
+        label = localise(plan.differing[0][1].label, language) or plan.transition_id
+        return {**base, "kind": "differ", "label": label, "differences": lines}
+    if plan.shared is None:
+        return {**base, "kind": "unavailable" if plan.transition_id else "none"}
+    if not plan.asks:
+        return {**base, "kind": "none"}
+    transition = plan.shared[1]
+    return {
+        **base,
+        "kind": "form",
+        "form": _fields(bundle, plan.shared, language, values, errors),
+        "comment": transition.comment,
+        "comment_text": str(values.get("comment") or ""),
+        "public": values.get("public", True),
+    }
+
+
+def read_bulk_values(form: FormData, plan: BulkTransitionForm) -> dict[str, Any]:
+    """The posted values of the shared form's fields (empty without a shared form)."""
+    if plan.shared is None:
+        return {}
+    ticket_type, transition = plan.shared
+    return read_form(form, ticket_type, transition.fields)
