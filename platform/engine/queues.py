@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select, true, type_coerce
+from sqlalchemy import Select, and_, case, func, literal_column, or_, select, true, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -47,6 +47,7 @@ __all__ = [
 OPEN_CATEGORIES = ("new", "open", "pending")
 # Far in the future: where a ticket without an SLA deadline sorts (last, ascending).
 NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+PG_NEVER = "'9999-12-31 00:00:00+00'::timestamptz"
 DUE_COLUMNS = ("first_response_due", "next_response_due", "resolution_due")
 
 
@@ -287,7 +288,11 @@ def _sort_expression(sort: str, dialect: str) -> ColumnElement[Any]:
     if sort in ("created_at", "updated_at"):
         return getattr(Ticket, sort)  # type: ignore[no-any-return]
     columns = DUE_COLUMNS if sort == "sla" else (sort,)
-    never = type_coerce(NEVER, Stamp)
+    never: ColumnElement[Any] = type_coerce(NEVER, Stamp)
+    if dialect == "postgresql":
+        # A constant in the statement's text, not a parameter: the expression then matches
+        # the partial index of migration 0008 under any plan (even a generic one).
+        never = literal_column(PG_NEVER, Stamp)
     dues = [func.coalesce(getattr(Ticket, c), never) for c in columns]
     if len(dues) == 1:
         return type_coerce(dues[0], Stamp)
