@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -45,15 +46,14 @@ import engine as engine_bench
 
 from gongdan.engine.config.loader import load_bundle
 from gongdan.engine.db.database import Database
-from gongdan.engine.db.models import Membership, User
+from gongdan.engine.db.models import User
 from gongdan.engine.decisions import Actor
 from gongdan.engine.queries import FieldFilter, TicketQuery
 from gongdan.engine.queues import QueueQuery, QueueService
-from gongdan.engine.users import actor_for, add_user
+from gongdan.engine.users import actor_for
 from gongdan.ui.app import create_app
 
 PAGE_TARGET_MS = 30.0
-PAGE_USER = "bench.desk@example.com"
 PAGE_PASSWORD = "bench password"  # noqa: S105 - a throwaway bench account
 DEADLINES = """
 UPDATE tickets SET
@@ -105,25 +105,27 @@ class ServerTimer:
 
 
 def bench_pages(url: str, bundle: Any, queues: QueueService, runs: int, warmup: int) -> None:
-    """Time the HTML queue pages through the app, signed in as a service desk agent."""
-    db = Database(url)
-    with db.transaction() as session:
-        from datetime import UTC, datetime
+    """Time the HTML queue pages through the app, signed in as a service desk agent.
 
-        user = add_user(
-            session, PAGE_USER, role="agent", now=datetime.now(UTC), password=PAGE_PASSWORD
-        )
-        session.add(Membership(team_id="service_desk", user_id=user.id, skills=[], capacity=None))
+    The agent is a member of `service_desk` in `config/teams/` (given a password here):
+    the app syncs team memberships from the config when it starts, so a member added
+    only in the database would be teamless, and its queues nearly empty."""
+    db = Database(url)
+    email = bundle.teams["service_desk"].members[0].user
+    with db.transaction() as session:
+        user = session.scalar(select(User).where(User.email == email))
+        assert user is not None, email
+        user.password_hash = PasswordHasher().hash(PAGE_PASSWORD)
     app = create_app(engine_bench.CONFIG_DIR, database_url=url)
     timer = ServerTimer(app)
     client = TestClient(timer, follow_redirects=False)
     login = client.get("/login").text
     token = login.split('"X-CSRF-Token": "', 1)[1].split('"', 1)[0]
     signed_in = client.post(
-        "/login", data={"email": PAGE_USER, "password": PAGE_PASSWORD, "csrf_token": token}
+        "/login", data={"email": email, "password": PAGE_PASSWORD, "csrf_token": token}
     )
     assert signed_in.status_code == 303, signed_in.text
-    person = actor(db, PAGE_USER)
+    person = actor(db, email)
     print("HTML pages (server time inside the app), agent of the service desk:")
     for queue in queues.queues_for(person):
         path = f"/desk/queues/{queue.id}"
