@@ -168,3 +168,18 @@ def test_the_filter_bar_folds_into_details_with_the_active_count(web: Web) -> No
     fragment = client.get("/desk/queues/mine?priority=normal", headers=HTMX).text
     assert '<span id="filter-count" hx-swap-oob="true">(1 active)</span>' in fragment
     assert "(0 active)" in client.get("/desk/queues/mine").text
+
+
+def test_bad_bulk_transition_input_is_a_clear_422(web: Web) -> None:
+    _, keys = _assigned_incidents(web, count=1)
+    client = web.client(AGENT)
+    none = client.send_form("/desk/queues/mine/bulk", {"keys": keys, "action": "transition"})
+    assert none.status_code == 422 and "choose a transition" in none.text
+    nul = client.get("/desk/queues/mine/bulk/transition", params={"transition": "re\x00solve"})
+    assert nul.status_code == 422 and "NUL" in nul.text
+    unknown = client.get("/desk/queues/nope/bulk/transition", params={"transition": "resolve"})
+    assert unknown.status_code == 404
+    nowhere = client.get(
+        "/desk/queues/mine/bulk/transition", params={"transition": "nope", "keys": keys}
+    )
+    assert nowhere.status_code == 200 and "has this transition" in nowhere.text
