@@ -1,6 +1,6 @@
 """An agent's day in a real browser, on a desktop and on a 390 px phone: sign in, create
 an IT incident (the serial field appears for hardware; a bad serial is refused, then
-fixed), open the ticket, start and resolve it with its required field, see the timeline."""
+fixed), find it in the queue, open it, start and resolve it with its required field, see the timeline."""
 
 from __future__ import annotations
 
@@ -70,6 +70,13 @@ def test_create_work_and_resolve_an_incident(page: Any, screenshots: Path) -> No
     key = page.url.rsplit("/", 1)[1]
     expect(page.locator("h1")).to_contain_text("Laptop will not boot")
     expect(page.locator("#ticket-state")).to_have_text("New")
+
+    # The hardware incident was routed to field service: find it in "My teams" and open it.
+    page.goto("/desk/queues/my_teams")
+    row = page.locator("table.queue tbody tr", has_text="Laptop will not boot")
+    expect(row).to_have_count(1)
+    row.get_by_role("link", name=key).click()
+    page.wait_for_url(re.compile(rf"/desk/tickets/{key}$"))
 
     page.locator('button[data-transition="start"]').click()
     expect(page.locator("#ticket-state")).to_have_text("In progress")
