@@ -101,6 +101,7 @@ _MESSAGES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # The account page.
         (r"^is not your current password$", "不是您当前的密码"),
         (r"^does not match the new password$", "与新密码不一致"),
+        (r"^must be one of: (.+)$", r"须为以下之一：\1"),
     )
 )
 

@@ -272,6 +272,9 @@ def test_password_errors_in_chinese(web: Web, agent: Client) -> None:
     assert "不是您当前的密码" in response.text
     assert "至少 10 个字符" in response.text
     assert "修改密码" in response.text
+    refused = agent.send_form("/account/profile", {"name": "李伟", "language": "fr"})
+    assert refused.status_code == 422
+    assert "须为以下之一：en, zh-CN" in refused.text
 
 
 # Profile ------------------------------------------------------------------------------
