@@ -62,6 +62,9 @@ def _link(message: EmailMessage) -> str:
 def _set_password(client: Client, link: str, password: str = NEW, confirm: str | None = None):  # type: ignore[no-untyped-def]
     page = client.get(link)
     assert page.status_code == 200, page.text
+    # The token is in the URL: never sent on as a Referer, never cached.
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["cache-control"] == "no-store"
     token = re.search(r'name="token" value="([^"]+)"', page.text)
     assert token
     client.csrf = page_token(page.text)
