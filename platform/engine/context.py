@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from gongdan.engine.config.bundle import Bundle, TicketTypeDef, WorkflowDef
+from gongdan.engine.db.database import prepared
 from gongdan.engine.db.models import Ticket, User
 from gongdan.engine.decisions import Actor
 from gongdan.engine.records import (
@@ -232,7 +233,7 @@ class WriteContext:
 
 
 USERS: Table = User.__table__  # type: ignore[assignment]
-_USER_BY_ID = select(USERS).where(USERS.c.id == bindparam("id"))
+_USER_BY_ID = prepared(select(USERS).where(USERS.c.id == bindparam("id")))
 
 
 def _user_from(row: Row[Any]) -> User:

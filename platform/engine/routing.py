@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gongdan.engine.context import WriteContext
+from gongdan.engine.db.database import prepared
 from gongdan.engine.db.models import Membership, RoutingPointer, Ticket, User
 from gongdan.engine.writes import number_statement, pending
 from gongdan.forms.data import condition_values
@@ -51,7 +52,7 @@ def _members(
     key = (ctx.session.get_bind().dialect.name, counts, pointer, number_for is not None)
     statement = _MEMBERS.get(key)
     if statement is None:
-        statement = _MEMBERS[key] = _members_statement(*key)
+        statement = _MEMBERS[key] = prepared(_members_statement(*key))
     ctx.session.flush()  # counts include what this write has changed so far
     params = {"team": team_id, "ticket_type": number_for}
     rows = ctx.session.connection().execute(statement, params).all()

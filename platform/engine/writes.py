@@ -36,6 +36,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql.expression import Executable
 
+from gongdan.engine.db.database import prepared
 from gongdan.engine.db.models import Event, Outbox, RoutingPointer, Ticket, TicketCounter
 from gongdan.engine.records import NewEvent
 
@@ -115,7 +116,7 @@ def take_number(session: Session, type_id: str) -> tuple[int, int | None]:
     values = {"ticket_type": type_id}
     statement = _NUMBER.get(dialect)
     if statement is None:
-        statement = _NUMBER[dialect] = _number_statement(dialect)
+        statement = _NUMBER[dialect] = prepared(_number_statement(dialect))
     row = session.connection().execute(statement, values).one()
     return int(row[0]), (int(row[1]) if row[1] is not None else None)
 
@@ -233,7 +234,7 @@ def _write_postgresql(session: Session, writes: PendingWrites) -> None:
     shape = (len(writes.tickets), len(writes.events), len(writes.outbox), len(writes.pointers))
     statement = _SHAPES.get(shape)
     if statement is None:
-        statement = _SHAPES[shape] = _batch_statement(*shape)
+        statement = _SHAPES[shape] = prepared(_batch_statement(*shape))
     params: dict[str, Any] = {}
     for n, (_ticket, row) in enumerate(writes.tickets):
         params.update({f"t{n}_{k}": v for k, v in row.items()})

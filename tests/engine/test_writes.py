@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from gongdan.engine.config.bundle import Bundle
 from gongdan.engine.config.loader import load_bundle
@@ -18,8 +18,10 @@ from gongdan.engine.context import WriteContext
 from gongdan.engine.db.database import Database
 from gongdan.engine.db.models import Event, Outbox
 from gongdan.engine.decisions import Actor
+from gongdan.engine.queries import FieldFilter, TicketQuery
 from gongdan.engine.service import TicketService
 from gongdan.engine.users import sync_teams
+from gongdan.errors import ValidationFailed
 from tests.bundles import make_bundle
 from tests.factories import NOW, incident, make_user
 
@@ -169,3 +171,35 @@ def test_a_team_without_accounts_still_numbers_its_tickets(
     assert {(t.ticket.team, t.ticket.assignee) for t in made} == {("service_desk", None)}
     routed = next(e for e in made[1].events if e.kind == "ticket.routed")
     assert routed.detail["reason"] == "the team has no members with an account"
+
+
+def test_on_postgresql_a_create_s_hot_statements_are_prepared_and_lists_are_not(
+    db: Database, routed_bundle: Bundle
+) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("server-side prepared statements are PostgreSQL's")
+    staff(db, routed_bundle)
+    service = TicketService(db, routed_bundle)
+    requester = make_user(db, "r@example.com", "requester")
+    admin = make_user(db, "boss@example.com", "admin")
+    db.engine.dispose()  # from here on one pooled connection serves every call
+    made = [incident(service, requester) for _ in range(2)]
+    with pytest.raises(ValidationFailed):  # fails after its first read: rolled back,
+        # and psycopg deallocates what the connection had prepared (prepared again below)
+        incident(service, requester, fields={"category": "nonsense", "impact": "me"})
+    made += [incident(service, requester) for _ in range(2)]
+    filtered = TicketQuery(fields=(FieldFilter("category", "eq", "software"),))
+    for _ in range(6):  # psycopg would prepare an unmarked query from its 5th run
+        listed = service.list_tickets(admin, filtered)
+    assert [t.ticket.key for t in made] == ["INC-1", "INC-2", "INC-3", "INC-4"]
+    assert {t.key for t in listed.items} == {t.ticket.key for t in made}
+    with db.reading() as session:  # on that connection
+        prepared = session.execute(
+            text("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        ).all()
+    runs = {" ".join(sql.split())[:30].strip(): n for sql, n in prepared}
+    assert runs == {  # run by each create since the rollback, and nothing else
+        "SELECT users.id, users.email,": 2,  # the requester
+        "WITH n AS (INSERT INTO ticket_": 2,  # its number with the team's members
+        "WITH t AS (INSERT INTO tickets": 2,  # the ticket, its events and outbox rows
+    }
