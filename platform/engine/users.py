@@ -7,6 +7,7 @@ Users live in the database (DESIGN.md); teams and memberships are declared in
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,7 @@ __all__ = [
     "check_password",
     "get_account",
     "record_config_version",
+    "session_stamp",
     "set_language",
     "sync_teams",
     "update_profile",
@@ -61,6 +63,8 @@ class Account:
     role: str
     language: str
     actor: Actor
+    # Changes whenever the password does: a session signed in before is signed out.
+    session_stamp: str = ""
 
     @property
     def is_staff(self) -> bool:
@@ -187,11 +191,12 @@ def update_profile(
 
 def change_password(
     session: Session, user_id: int, *, current: str, new: str, repeat: str, now: datetime
-) -> None:
+) -> str:
     """Set a new password after checking the current one. `ValidationFailed` names the
     field at fault: `current_password` (wrong), `new_password` (the sign-up rule:
     10 to 1024 characters) or `repeat_password` (not the same). A
-    `user.password_changed` event is written (without any password in it)."""
+    `user.password_changed` event is written (without any password in it). Returns the
+    new `session_stamp`: the caller's own session keeps it, every other one ends."""
     user = _active_user(session, user_id)
     problems: dict[str, str] = {}
     if not current or len(current) > MAX_PASSWORD_LENGTH or not check_password(user, current):
@@ -206,6 +211,7 @@ def change_password(
         raise ValidationFailed("the password was not changed: " + ", ".join(problems), problems)
     user.password_hash = _hasher.hash(new)
     _user_event(session, user, "user.password_changed", now, detail={"source": "account page"})
+    return session_stamp(user)
 
 
 def _active_user(session: Session, user_id: int) -> User:
@@ -243,8 +249,20 @@ def _user_event(
 
 def _account(session: Session, user: User) -> Account:
     return Account(
-        user.id, user.email, user.name, user.role, user.language, actor_for(session, user)
+        user.id,
+        user.email,
+        user.name,
+        user.role,
+        user.language,
+        actor_for(session, user),
+        session_stamp(user),
     )
+
+
+def session_stamp(user: User) -> str:
+    """A short digest of the user's password hash (salted by argon2, so it reveals
+    nothing): sessions remember it and end when it changes."""
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
 
 
 def actor_for(session: Session, user: User) -> Actor:

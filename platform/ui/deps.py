@@ -9,7 +9,9 @@ def show(key: str, user: StaffUser, service: ServiceDep, request: Request) -> Re
 `OptionalUser` is the signed-in `Account` or None; `CurrentUser` sends a visitor who is
 not signed in to `/login?next=…` (htmx requests get `HX-Redirect`); `StaffUser` also
 sends a requester to the portal. The account is looked up once per request and kept on
-`request.state.account`, where `render` and the language choice find it.
+`request.state.account`, where `render` and the language choice find it. A session
+remembers a stamp of the password it began under; once the password changes (the
+account page, a reset), every older session is signed out.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ __all__ = [
 ]
 
 SESSION_USER = "user_id"
+SESSION_STAMP = "password_stamp"
 
 
 def get_bundle(request: Request) -> Bundle:
@@ -72,10 +75,24 @@ def get_optional_user(request: Request) -> Account | None:
     if isinstance(user_id, int):
         with get_database(request).reading() as session:
             account = get_account(session, user_id)
+        if account is not None and not _same_password(request, account):
+            account = None
         if account is None:
             request.session.pop(SESSION_USER, None)
+            request.session.pop(SESSION_STAMP, None)
     request.state.account = account
     return account
+
+
+def _same_password(request: Request, account: Account) -> bool:
+    """Whether the session began under the account's current password. A session is
+    stamped on its first request after signing in (every sign-in starts a fresh one);
+    once the password changes, older sessions (another browser, a stolen cookie) end."""
+    stamp = request.session.get(SESSION_STAMP)
+    if stamp is None:
+        request.session[SESSION_STAMP] = account.session_stamp
+        return True
+    return bool(stamp == account.session_stamp)
 
 
 def get_current_user(request: Request) -> Account:

@@ -219,6 +219,27 @@ def test_changed_password_signs_in_and_the_old_one_does_not(web: Web, agent: Cli
         assert NEW_PASSWORD not in str(changed[0].detail) + str(changed[0].after)
 
 
+def test_a_new_password_ends_every_other_session(web: Web, agent: Client) -> None:
+    laptop = web.client(AGENT)  # signed in elsewhere (or a stolen cookie)
+    assert laptop.get("/account").status_code == 200
+    response = agent.send_form(
+        "/account/password",
+        {
+            "current_password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "repeat_password": NEW_PASSWORD,
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert "Your password is changed" in response.text
+    assert agent.get("/account").status_code == 200  # this session goes on
+    response = laptop.get("/account")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/account"
+    assert laptop.get("/account").status_code == 303  # and stays signed out
+
+
 def test_wrong_current_password_is_said_next_to_the_field(web: Web, agent: Client) -> None:
     response = agent.send_form(
         "/account/password",

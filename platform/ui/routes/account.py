@@ -3,9 +3,11 @@
 Agents, admins and requesters alike: a user only ever sees and revokes their own
 tokens (another user's token id is a 404, as if it did not exist). A new token is shown
 once, in the answer to the post that created it (never in a URL, a redirect or the
-session cookie, which is signed but readable), with `Cache-Control: no-store`. The
-password and token sections are htmx regions (`block="password"`, `block="tokens"`);
-without JavaScript each form posts and the whole page comes back.
+session cookie, which is signed but readable), with `Cache-Control: no-store`. A new
+password ends every other session of the user (`deps`: sessions carry a stamp of the
+password), while the one that changed it goes on. The password and token sections are
+htmx regions (`block="password"`, `block="tokens"`); without JavaScript each form posts
+and the whole page comes back.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from gongdan.engine.users import (
     update_profile,
 )
 from gongdan.errors import NotFound, ValidationFailed
-from gongdan.ui.deps import CurrentUser, DatabaseDep
+from gongdan.ui.deps import SESSION_STAMP, CurrentUser, DatabaseDep
 from gongdan.ui.i18n import SESSION_LANGUAGE
 from gongdan.ui.render import is_htmx, render
 
@@ -130,7 +132,7 @@ def save_password(
 ) -> Response:
     try:
         with database.transaction() as session:
-            change_password(
+            stamp = change_password(
                 session,
                 user.id,
                 current=current_password,
@@ -143,6 +145,7 @@ def save_password(
         return _page(
             request, user, database, block="password", status_code=422, password_errors=errors
         )
+    request.session[SESSION_STAMP] = stamp  # this session goes on; all others end
     if is_htmx(request):
         return _page(request, user, database, block="password", notice="account.password_changed")
     return RedirectResponse("/account?saved=password", status_code=303)

@@ -39,6 +39,14 @@ def _tab_to(page: Any, selector: str, limit: int = 60) -> None:
     raise AssertionError(f"{selector} is not reachable by keyboard")
 
 
+def _focus_moves_to(page: Any, element_id: str) -> None:
+    """Wait (a moment: htmx settles after the swap) until `element_id` has focus."""
+    page.wait_for_function(
+        f"document.activeElement && document.activeElement.id === {element_id!r}",
+        timeout=5000,
+    )
+
+
 def test_tokens_by_keyboard_at_390_px(server: str, browser: Any, screenshots: Path) -> None:
     context = browser.new_context(
         viewport=PHONE, permissions=["clipboard-read", "clipboard-write"], base_url=server
@@ -59,7 +67,7 @@ def test_tokens_by_keyboard_at_390_px(server: str, browser: Any, screenshots: Pa
     page.keyboard.press("Enter")
     box = page.locator("#new-token")
     box.wait_for()
-    assert page.evaluate("document.activeElement.id") == "new-token"  # read out first
+    _focus_moves_to(page, "new-token")  # read out first
     assert "shown only this once" in box.inner_text()
     token = page.input_value("#new-token-value")
     assert token.startswith("gd_")
@@ -103,7 +111,7 @@ def test_wrong_current_password_by_keyboard(server: str, browser: Any, screensho
     error = page.locator("#password-current-password-error")
     error.wait_for()
     assert "is not your current password" in error.inner_text()
-    assert page.evaluate("document.activeElement.id") == "error-summary"
+    _focus_moves_to(page, "error-summary")
     assert page.get_attribute("#password-current-password", "aria-invalid") == "true"
     page.screenshot(path=str(screenshots / "account-password-390.png"), full_page=True)
     context.close()
