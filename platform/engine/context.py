@@ -29,7 +29,7 @@ from gongdan.engine.records import (
 from gongdan.engine.writes import pending, write_pending
 from gongdan.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
-__all__ = ["WriteContext"]
+__all__ = ["USER_BY_EMAIL", "WriteContext"]
 
 
 @dataclass
@@ -91,7 +91,7 @@ class WriteContext:
     def user_by_email(self, email: str, *, what: str = "user") -> User:
         if "\x00" in email or len(email) > 254:  # no account has it; PostgreSQL refuses NUL
             raise ValidationFailed(f"no active {what} {email!r}", {what: "no such user"})
-        user = self.session.scalar(select(User).where(User.email == email.strip().lower()))
+        user = self.session.scalar(USER_BY_EMAIL, {"email": email.strip().lower()})
         if user is None or not user.active:
             raise ValidationFailed(f"no active {what} '{email}'", {what: f"no user '{email}'"})
         self._users[user.id] = user
@@ -104,7 +104,7 @@ class WriteContext:
         # not looked up at all: it is simply not found, on every database alike.
         if not isinstance(key, str) or "\x00" in key or len(key) > 64:
             raise NotFound(f"no ticket {key!r}")
-        ticket = self.session.scalar(select(Ticket).where(Ticket.key == key))
+        ticket = self.session.scalar(_TICKET_BY_KEY, {"key": key})
         if ticket is None or not self.may_see(ticket):
             raise NotFound(f"no ticket '{key}'")
         if expected_version is not None and ticket.version != expected_version:
@@ -234,6 +234,9 @@ class WriteContext:
 
 USERS: Table = User.__table__  # type: ignore[assignment]
 _USER_BY_ID = prepared(select(USERS).where(USERS.c.id == bindparam("id")))
+# A user by (lower-case) email and a ticket by key, as the ORM loads them.
+USER_BY_EMAIL = prepared(select(User).where(User.email == bindparam("email")))
+_TICKET_BY_KEY = prepared(select(Ticket).where(Ticket.key == bindparam("key")))
 
 
 def _user_from(row: Row[Any]) -> User:
