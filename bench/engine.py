@@ -401,9 +401,10 @@ def trace_sql(engine: sqlalchemy.Engine, out: list[str]) -> Iterator[None]:
 
 
 def prepared_statements(db: Database) -> None:
-    """The same engine settings as `Database`, but psycopg prepares a statement
-    server-side from its 5th execution (its default), with custom plans forced so that
-    list queries keep being planned for their values (diagnostics)."""
+    """The same engine settings as `Database`, but psycopg prepares every statement
+    server-side from its 5th execution (its default; the project prepares only the
+    statements marked `database.prepared`), with custom plans forced so that list
+    queries keep being planned for their values (diagnostics)."""
     db.engine.dispose()
     db.engine = sqlalchemy.create_engine(
         db.url,
