@@ -19,7 +19,9 @@ def _differences(db: Database) -> list[object]:
         found = compare_metadata(context, Base.metadata)
     # Indexes that only exist in migrations (partial, trigram, GIN) are declared there on
     # purpose; what must agree is every table and column.
-    return [d for d in found if not (isinstance(d, tuple) and d[0] in {"add_index", "remove_index"})]
+    return [
+        d for d in found if not (isinstance(d, tuple) and d[0] in {"add_index", "remove_index"})
+    ]
 
 
 def test_migrated_schema_matches_the_models(db: Database) -> None:
