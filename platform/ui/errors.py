@@ -29,7 +29,7 @@ from gongdan.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
-from gongdan.ui.render import is_htmx, render
+from gongdan.ui.render import is_htmx, redirect, render
 
 __all__ = ["LoginRequired", "StaffOnly", "install_error_handlers", "refuse_csrf"]
 
@@ -110,9 +110,7 @@ def _login_required(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, LoginRequired):
         raise exc
     target = "/login?next=" + quote(exc.target, safe="/")
-    if request.headers.get("hx-request") == "true":
-        return Response(status_code=204, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
+    return redirect(request, target)
 
 
 def _staff_only(request: Request, exc: Exception) -> Response:

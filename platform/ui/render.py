@@ -18,7 +18,7 @@ from typing import Any
 
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from gongdan.ui.i18n import LANGUAGES, language_for, localise, translate, translate_message
 from gongdan.ui.markdown import render_markdown
@@ -29,6 +29,7 @@ __all__ = [
     "base_context",
     "format_when",
     "is_htmx",
+    "redirect",
     "render",
     "render_fragment",
     "vary_on_htmx",
@@ -59,6 +60,14 @@ def is_htmx(request: Request) -> bool:
     return (
         request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
     )
+
+
+def redirect(request: Request, target: str) -> Response:
+    """Send the browser to `target` after a post: htmx follows `HX-Redirect` (a 303 would
+    be swapped into the page), a plain form post a 303."""
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
 
 
 def base_context(request: Request) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from gongdan.engine.users import Account, authenticate, set_language
 from gongdan.ui.deps import SESSION_USER, DatabaseDep, OptionalUser
 from gongdan.ui.i18n import LANGUAGES, SESSION_LANGUAGE
-from gongdan.ui.render import render
+from gongdan.ui.render import redirect, render
 from gongdan.ui.security import rotate_csrf_token
 
 __all__ = ["home_of", "router"]
@@ -91,6 +91,4 @@ def switch_language(
         with database.transaction() as session:
             set_language(session, account.id, language)
     target = _safe_next(next) or "/"
-    if request.headers.get("hx-request") == "true":
-        return Response(status_code=204, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
+    return redirect(request, target)

@@ -20,7 +20,7 @@ from gongdan.forms.data import check_ticket_data
 from gongdan.ui.deps import BundleDep, ServiceDep, StaffUser
 from gongdan.ui.fields import FormView, build_form, changed_dependents, form_sections, read_form
 from gongdan.ui.i18n import language_for
-from gongdan.ui.render import render, render_fragment
+from gongdan.ui.render import redirect, render, render_fragment
 
 __all__ = ["router"]
 
@@ -142,9 +142,7 @@ async def create(
             errors = failed.fields or {"title": failed.detail}
         else:
             target = f"/desk/tickets/{result.ticket.key}"
-            if request.headers.get("hx-request") == "true":
-                return Response(status_code=204, headers={"HX-Redirect": target})
-            return RedirectResponse(target, status_code=303)
+            return redirect(request, target)
     form = new_ticket_form(request, ticket_type, values, errors)
     context = {"ticket_type": ticket_type, "form": form, "errors": errors}
     return render(request, "desk/new.html", context, block="form", status_code=422)

@@ -32,7 +32,7 @@ from gongdan.ui.deps import (
 )
 from gongdan.ui.fields import FormView, build_form, changed_dependents, form_sections, read_form
 from gongdan.ui.i18n import language_for
-from gongdan.ui.render import render, render_fragment
+from gongdan.ui.render import redirect, render, render_fragment
 from gongdan.ui.routes import portal_ticket
 from gongdan.ui.routes.desk import form_errors, upload_file
 from gongdan.ui.routes.password import send_link
@@ -249,9 +249,7 @@ async def create(
             errors = failed.fields or {"title": failed.detail}
         else:
             target = f"/portal/tickets/{result.ticket.key}?created=1"
-            if request.headers.get("hx-request") == "true":
-                return Response(status_code=204, headers={"HX-Redirect": target})
-            return RedirectResponse(target, status_code=303)
+            return redirect(request, target)
     form = portal_form(request, ticket_type, values, errors)
     context = {"ticket_type": ticket_type, "form": form, "errors": errors}
     return render(request, "portal/new.html", context, block="form", status_code=422)

@@ -26,7 +26,7 @@ from gongdan.forms.data import check_ticket_data
 from gongdan.ui.deps import ServiceDep, StaffUser
 from gongdan.ui.fields import FormView, build_form, changed_dependents, form_sections, read_form
 from gongdan.ui.i18n import language_for
-from gongdan.ui.render import is_htmx, render, render_fragment
+from gongdan.ui.render import is_htmx, redirect, render, render_fragment
 from gongdan.ui.routes.desk import upload_file
 from gongdan.ui.timeline import build_timeline, sla_views
 
@@ -112,9 +112,7 @@ def _done(
         context = page_context(request, service, user, key, notice=notice)
     except NotFound:
         # The change moved the ticket out of this agent's teams (re-routed, say).
-        if is_htmx(request):
-            return Response(status_code=204, headers={"HX-Redirect": "/desk"})
-        return RedirectResponse("/desk", status_code=303)
+        return redirect(request, "/desk")
     if not is_htmx(request):
         return RedirectResponse(f"/desk/tickets/{quote(key)}", status_code=303)
     headers = {"HX-Retarget": "#ticket", "HX-Reswap": "outerHTML"}
