@@ -109,3 +109,22 @@ def screenshots(tmp_path: Path) -> Path:
         target.mkdir(parents=True, exist_ok=True)
         return target
     return tmp_path
+
+
+SIZES = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=sorted(SIZES))
+def page(request: pytest.FixtureRequest, browser: Any, server: str) -> Iterator[Any]:
+    """A page on the shared server, once at desktop size and once at 390 px (`size_name`)."""
+    context = browser.new_context(
+        viewport=SIZES[request.param],
+        base_url=server,
+        locale="en-GB",
+        is_mobile=request.param == "mobile",
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.size_name = request.param
+    yield page
+    context.close()

@@ -11,22 +11,6 @@ from typing import Any
 import pytest
 
 AGENT = "yang.lei@example.com"  # field service, in the demo data (password "demo")
-SIZES = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(params=sorted(SIZES))
-def page(request: pytest.FixtureRequest, browser: Any, server: str) -> Any:
-    context = browser.new_context(
-        viewport=SIZES[request.param],
-        base_url=server,
-        locale="en-GB",
-        is_mobile=request.param == "mobile",
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.size_name = request.param
-    yield page
-    context.close()
 
 
 def _fits(page: Any) -> None:
