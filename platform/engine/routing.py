@@ -2,7 +2,7 @@
 
 The rules and the choice of agent are pure (`gongdan.rules.routing`,
 `gongdan.rules.assignment`); this module loads the candidates (members, away flags,
-open-ticket counts) and the team's round-robin pointer, and writes the outcome with an
+open-ticket counts) and the team's round-robin turn, and writes the outcome with an
 event that says which rules matched and why the ticket went where it went.
 """
 
@@ -11,13 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, literal, literal_column, select, true
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gongdan.engine.context import WriteContext
 from gongdan.engine.db.database import prepared
 from gongdan.engine.db.models import Membership, RoutingPointer, Ticket, User
-from gongdan.engine.writes import number_statement, pending
+from gongdan.engine.db.sequences import TURN, ensure_sequence
+from gongdan.engine.writes import number_columns, pending, turn_column
 from gongdan.forms.data import condition_values
 from gongdan.rules.actions import Assignment
 from gongdan.rules.assignment import Candidate, choose_agent
@@ -37,28 +36,41 @@ OPEN_CATEGORIES = ("new", "open", "pending")
 def load_candidates(ctx: WriteContext, team_id: str, *, counts: bool = True) -> list[Candidate]:
     """Members of a team with an active account, with their open-ticket counts, in one
     query. `counts=False` skips the counting (round robin when nobody has a capacity)."""
-    return _members(ctx, team_id, counts=counts, pointer=False)[0]
+    return _members(ctx, team_id, counts=counts, turn=False)[0]
 
 
 def _members(
-    ctx: WriteContext, team_id: str, *, counts: bool, pointer: bool
+    ctx: WriteContext, team_id: str, *, counts: bool, turn: bool
 ) -> tuple[list[Candidate], int | None]:
-    """The team's candidates and, with `pointer`, the round-robin pointer (the user
-    assigned last; 0 for nobody yet), locked until commit on PostgreSQL, all in one
-    query. The members' whole user rows come along, so the one chosen needs no query
-    of its own."""
+    """The team's candidates and, with `turn`, this pick's round-robin turn (the
+    team's count of turns taken, this one included), in one query. On PostgreSQL the
+    turn is the next value of the team's sequence (no lock held: `db.sequences`), and
+    a new ticket's number and id may come along too (`ask_number`); on SQLite the turn
+    is the team's `routing_pointers.turns` plus one, written back with the batch. The
+    members' whole user rows come along, so the one chosen needs no query of its own."""
     writes = pending(ctx.session)
-    number_for = writes.number_for if writes.number is None else None
-    key = (ctx.session.get_bind().dialect.name, counts, pointer, number_for is not None)
+    dialect = ctx.session.get_bind().dialect.name
+    number_sequence = writes.number_sequence if writes.number is None else None
+    params: dict[str, Any] = {"team": team_id, "number_sequence": number_sequence}
+    moved = writes.pointers.get(team_id) if turn else None
+    if turn and dialect == "postgresql":
+        params["turn_sequence"] = ensure_sequence(ctx.session.connection(), TURN, team_id)
+    key = (dialect, counts, turn and moved is None, number_sequence is not None)
     statement = _MEMBERS.get(key)
     if statement is None:
         statement = _MEMBERS[key] = prepared(_members_statement(*key))
     ctx.session.flush()  # counts include what this write has changed so far
-    params = {"team": team_id, "ticket_type": number_for}
     rows = ctx.session.connection().execute(statement, params).all()
-    if number_for is not None:  # a new ticket's number came along (see `ask_number`)
+    if number_sequence is not None:  # a new ticket's number came along
         writes.number = (int(rows[0].number), int(rows[0].next_id))
+    if dialect == "postgresql" and (turn or number_sequence is not None):
+        taken = int(rows[0].turn) if turn else None
         rows = [row for row in rows if row.id is not None]
+    elif turn:
+        taken = (moved if moved is not None else int(rows[0].turns or 0) if rows else 0) + 1
+        writes.pointers[team_id] = taken
+    else:
+        taken = None
     candidates = []
     for row in rows:
         ctx.remember_user(row)  # the one chosen is then known without a query
@@ -72,34 +84,30 @@ def _members(
                 row.open_tickets,
             )
         )
-    if not pointer or not rows:
-        return candidates, None
-    moved = writes.pointers.get(team_id)  # moved earlier in this transaction
-    if moved is not None:
-        return candidates, moved
-    stored = rows[0].last_assigned
-    if stored is None:  # no pointer row yet (a team not synced): create and lock it
-        stored = _pointer(ctx, team_id).last_user_id or 0
-    return candidates, int(stored)
+    return candidates, taken
 
 
 _MEMBERS: dict[tuple[str, bool, bool, bool], Select[Any]] = {}
 
 
-def _members_statement(dialect: str, counts: bool, pointer: bool, number: bool) -> Select[Any]:
-    members = _members_select(dialect, counts, pointer)
-    if not number:
-        return members
-    # WITH n AS (INSERT INTO ticket_counters … RETURNING number, next_id) SELECT m.*, n.*
-    # FROM n LEFT JOIN (members) m ON true: one row even for a team without members.
-    taken = number_statement(dialect).cte("n")
-    listed = members.subquery("m")
-    return select(listed, taken.c.number, taken.c.next_id).select_from(
-        taken.outerjoin(listed, true())
+def _members_statement(dialect: str, counts: bool, turn: bool, number: bool) -> Select[Any]:
+    """The members query. PostgreSQL: the values drawn from sequences are a CTE the
+    members join (`WITH n AS (SELECT nextval(…)…) SELECT m.*, n.* FROM n LEFT JOIN (…)
+    m ON true`): drawn once, and one row even for a team without members. SQLite: the
+    team's turns so far as a column (`turn` when no earlier pick in this write moved
+    them)."""
+    members = _members_select(counts, turn and dialect != "postgresql")
+    drawn = (number_columns() if number else []) + (
+        [turn_column()] if turn and dialect == "postgresql" else []
     )
+    if not drawn:
+        return members
+    values = select(*drawn).cte("n")
+    listed = members.subquery("m")
+    return select(listed, *values.c).select_from(values.outerjoin(listed, true()))
 
 
-def _members_select(dialect: str, counts: bool, pointer: bool) -> Select[Any]:
+def _members_select(counts: bool, turns: bool) -> Select[Any]:
     team: Any = bindparam("team")
     # Counted per member (the partial index on open tickets by assignee), never over the
     # whole table.
@@ -113,21 +121,21 @@ def _members_select(dialect: str, counts: bool, pointer: bool) -> Select[Any]:
         if counts
         else literal(0)
     )
-    last: Any = literal(None)
-    if pointer:
-        last_select = select(func.coalesce(RoutingPointer.last_user_id, 0)).where(
-            RoutingPointer.team_id == team
+    extra: list[Any] = []
+    if turns:
+        extra.append(
+            select(RoutingPointer.turns)
+            .where(RoutingPointer.team_id == team)
+            .scalar_subquery()
+            .label("turns")
         )
-        if dialect == "postgresql":
-            last_select = last_select.with_for_update()
-        last = last_select.scalar_subquery()
     return (
         select(
             *User.__table__.columns,
             Membership.skills,
             Membership.capacity,
             open_count.label("open_tickets"),
-            last.label("last_assigned"),
+            *extra,
         )
         .join(Membership, and_(Membership.user_id == User.id, Membership.team_id == team))
         .where(User.active.is_(True), User.role.in_(_sql_texts(("agent", "admin"))))
@@ -142,32 +150,12 @@ def _sql_texts(values: tuple[str, ...]) -> list[Any]:
     return [literal_column(f"'{v}'") for v in values]
 
 
-def _pointer(ctx: WriteContext, team_id: str) -> RoutingPointer:
-    """The team's round-robin pointer, locked until commit (serialises choosers). Team
-    sync creates the row; a team not synced yet gets it here."""
-    dialect = ctx.session.get_bind().dialect.name
-    statement = select(RoutingPointer).where(RoutingPointer.team_id == team_id)
-    if dialect == "postgresql":
-        statement = statement.with_for_update()
-    statement = statement.execution_options(populate_existing=True)
-    pointer = ctx.session.scalars(statement).one_or_none()
-    if pointer is None:
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        ctx.session.execute(
-            insert(RoutingPointer)
-            .values(team_id=team_id, last_user_id=None)
-            .on_conflict_do_nothing()
-        )
-        pointer = ctx.session.scalars(statement).one()
-    return pointer
-
-
 def assign_by_strategy(
     ctx: WriteContext, ticket: Ticket, assignment: Assignment, *, source: str
 ) -> dict[str, Any]:
     """Put the ticket in the assignment's team and pick an agent by its strategy.
-    Returns the routing detail recorded in the event. A round-robin pick moves the
-    team's pointer with the transaction's other writes."""
+    Returns the routing detail recorded in the event. A round-robin pick takes the
+    team's next turn."""
     team_id = assignment.team
     detail: dict[str, Any] = {"team": team_id, "strategy": assignment.strategy, "source": source}
     if team_id is None or team_id not in ctx.bundle.teams:
@@ -183,17 +171,13 @@ def assign_by_strategy(
         round_robin = assignment.strategy == "round_robin"
         team = ctx.bundle.teams[team_id]
         counts = not round_robin or any(m.capacity is not None for m in team.members)
-        candidates, last = (
-            _members(ctx, team_id, counts=counts, pointer=round_robin)
+        candidates, turn = (
+            _members(ctx, team_id, counts=counts, turn=round_robin)
             if assignment.strategy != "manual"
             else ([], None)
         )
-        choice = choose_agent(
-            assignment.strategy, candidates, skills=assignment.skills, last_assigned=last
-        )
+        choice = choose_agent(assignment.strategy, candidates, skills=assignment.skills, turn=turn)
         ticket.assignee_id = choice.agent.user_id if choice.agent is not None else None
-        if round_robin and choice.agent is not None:
-            pending(ctx.session).pointers[team_id] = choice.agent.user_id
         detail.update(assignee=choice.agent.email if choice.agent else None, reason=choice.reason)
     if (ticket.team_id, ticket.assignee_id) != (before["team"], before["assignee"]):
         ticket.updated_at = ctx.now

@@ -287,7 +287,7 @@ def sync_teams(session: Session, bundle: Bundle) -> list[str]:
             row.name, row.email, row.active = _label(team.name), team.email, True
         session.flush()
         if session.get(RoutingPointer, team.id) is None:
-            session.add(RoutingPointer(team_id=team.id, last_user_id=None))
+            session.add(RoutingPointer(team_id=team.id, turns=0))
         session.execute(delete(Membership).where(Membership.team_id == team.id))
         for member in team.members:
             user = users.get(member.user)

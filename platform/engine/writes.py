@@ -1,5 +1,5 @@
 """Rows a write adds without the ORM: new tickets, events, outbox rows, round-robin
-pointer moves, written together in as few statements as the database allows.
+turns (SQLite), written together in as few statements as the database allows.
 
 Events and outbox rows are append-only and nothing reads them back in the transaction
 that writes them, so they wait here (in `session.info`) and go to the database in one
@@ -21,32 +21,35 @@ from typing import Any
 from sqlalchemy import (
     Insert,
     Select,
+    String,
     Table,
     bindparam,
+    cast,
     event,
     func,
     insert,
     literal,
     select,
     union_all,
-    update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.postgresql import REGCLASS
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql.expression import Executable
 
 from gongdan.engine.db.database import prepared
 from gongdan.engine.db.models import Event, Outbox, RoutingPointer, Ticket, TicketCounter
+from gongdan.engine.db.sequences import NUMBER, ensure_sequence
 from gongdan.engine.records import NewEvent
 
 __all__ = [
     "PendingWrites",
     "ask_number",
-    "number_statement",
+    "number_columns",
     "pending",
     "store_ticket",
     "take_number",
+    "turn_column",
     "write_pending",
 ]
 
@@ -67,11 +70,12 @@ class PendingWrites:
     tickets: list[tuple[Ticket, dict[str, Any]]] = field(default_factory=list)
     events: list[tuple[NewEvent, dict[str, Any]]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
-    # Round-robin pointers moved (team -> user assigned last): one UPDATE per team.
+    # Round-robin turns taken (team -> turns so far), SQLite only: one upsert per team.
     pointers: dict[str, int] = field(default_factory=dict)
-    # A new ticket's number asked for ahead (`ask_number`): the ticket type, and the
-    # (number, id) once a read has taken it along.
+    # A new ticket's number asked for ahead (`ask_number`, PostgreSQL): the ticket
+    # type, its sequence, and the (number, id) once a read has taken them along.
     number_for: str | None = None
+    number_sequence: str | None = None
     number: tuple[int, int | None] | None = None
 
     def __bool__(self) -> bool:
@@ -82,7 +86,7 @@ class PendingWrites:
         self.events.clear()
         self.outbox.clear()
         self.pointers.clear()
-        self.number_for = self.number = None
+        self.number_for = self.number_sequence = self.number = None
 
 
 def pending(session: Session) -> PendingWrites:
@@ -97,26 +101,31 @@ def pending(session: Session) -> PendingWrites:
 def ask_number(session: Session, type_id: str) -> None:
     """Say that a new ticket of `type_id` will take its number next: on PostgreSQL the
     read that routes it (its team's members) takes the number along, saving a round
-    trip (`number_statement`); `take_number` then finds it taken."""
+    trip (`number_columns`); `take_number` then finds it taken."""
     if session.get_bind().dialect.name == "postgresql":
         writes = pending(session)
         writes.number_for, writes.number = type_id, None
+        writes.number_sequence = ensure_sequence(session.connection(), NUMBER, type_id)
 
 
 def take_number(session: Session, type_id: str) -> tuple[int, int | None]:
-    """The next number of a ticket type (gapless: the counter row stays locked until
-    commit) and, on PostgreSQL, the new ticket's id drawn from its sequence in the same
-    round trip (None on SQLite, where the INSERT assigns it)."""
+    """The next number of a ticket type and, on PostgreSQL, the new ticket's id drawn
+    from its sequence in the same round trip (None on SQLite, where the INSERT assigns
+    it). PostgreSQL numbers from the type's sequence (`db.sequences`: no lock held);
+    SQLite from the counter row, gapless (one writer at a time)."""
     writes = pending(session)
     taken = writes.number if writes.number_for == type_id else None
-    writes.number_for = writes.number = None
+    writes.number_for = writes.number_sequence = writes.number = None
     if taken is not None:
         return taken
     dialect = session.get_bind().dialect.name
-    values = {"ticket_type": type_id}
     statement = _NUMBER.get(dialect)
     if statement is None:
         statement = _NUMBER[dialect] = prepared(_number_statement(dialect))
+    if dialect == "postgresql":
+        values = {"number_sequence": ensure_sequence(session.connection(), NUMBER, type_id)}
+    else:
+        values = {"ticket_type": type_id}
     row = session.connection().execute(statement, values).one()
     return int(row[0]), (int(row[1]) if row[1] is not None else None)
 
@@ -124,27 +133,36 @@ def take_number(session: Session, type_id: str) -> tuple[int, int | None]:
 _NUMBER: dict[str, Executable] = {}
 
 
-def number_statement(dialect: str) -> Any:
-    """The counter upsert returning the number and the new id (on PostgreSQL), as a
-    statement other reads can use as a CTE (bound parameter `ticket_type`)."""
-    return _number_statement(dialect)
+def number_columns() -> list[Any]:
+    """PostgreSQL: the next number (of the sequence bound as `number_sequence`) and the
+    next ticket id, as columns a read can select along (evaluated once in a CTE)."""
+    return [
+        _nextval(bindparam("number_sequence", type_=String)).label("number"),
+        func.nextval(func.pg_get_serial_sequence("tickets", "id")).label("next_id"),
+    ]
+
+
+def turn_column() -> Any:
+    """PostgreSQL: the team's next round-robin turn (its sequence bound as
+    `turn_sequence`), as a column a read can select along."""
+    return _nextval(bindparam("turn_sequence", type_=String)).label("turn")
+
+
+def _nextval(name: Any) -> Any:
+    return func.nextval(cast(name, REGCLASS))
 
 
 def _number_statement(dialect: str) -> Any:
-    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-    next_id = (
-        func.nextval(func.pg_get_serial_sequence("tickets", "id"))
-        if dialect == "postgresql"
-        else literal(None)
-    )
+    if dialect == "postgresql":
+        return select(*number_columns())
     return (
-        insert_(TicketCounter)
+        sqlite_insert(TicketCounter)
         .values(ticket_type=bindparam("ticket_type"), last_number=1)
         .on_conflict_do_update(
             index_elements=[TicketCounter.ticket_type],
             set_={"last_number": TicketCounter.last_number + 1},
         )
-        .returning(TicketCounter.last_number.label("number"), next_id.label("next_id"))
+        .returning(TicketCounter.last_number.label("number"), literal(None).label("next_id"))
     )
 
 
@@ -185,7 +203,6 @@ def _small(writes: PendingWrites) -> bool:
         len(writes.tickets) <= 1
         and len(writes.events) <= MAX_BATCH_ROWS
         and len(writes.outbox) <= MAX_BATCH_ROWS
-        and len(writes.pointers) <= MAX_BATCH_POINTERS
     )
 
 
@@ -200,8 +217,8 @@ def _write_each(session: Session, writes: PendingWrites) -> None:
         connection.execute(_OUTBOX_INSERT, writes.outbox)
     if writes.pointers:
         connection.execute(
-            _POINTER_UPDATE,
-            [{"team": team, "user": user} for team, user in writes.pointers.items()],
+            _POINTER_UPSERT,
+            [{"team_id": team, "turns": turns} for team, turns in writes.pointers.items()],
         )
 
 
@@ -209,10 +226,12 @@ _TICKET_INSERT = insert(TICKETS)
 _TICKET_RETURNING = insert(TICKETS).returning(TICKETS.c.id)
 _EVENT_INSERT = insert(EVENTS).returning(EVENTS.c.id)
 _OUTBOX_INSERT = insert(OUTBOX)
-_POINTER_UPDATE = (
-    update(POINTERS)
-    .where(POINTERS.c.team_id == bindparam("team"))
-    .values(last_user_id=bindparam("user"))
+_POINTER_INSERT = sqlite_insert(POINTERS).values(
+    team_id=bindparam("team_id"), turns=bindparam("turns")
+)
+# SQLite only: PostgreSQL counts turns in a sequence per team (`db.sequences`).
+_POINTER_UPSERT = _POINTER_INSERT.on_conflict_do_update(
+    index_elements=[POINTERS.c.team_id], set_={"turns": _POINTER_INSERT.excluded.turns}
 )
 
 
@@ -226,12 +245,12 @@ def _assign_ids(writes: PendingWrites, ids: Sequence[int]) -> None:
 # PostgreSQL: one statement per batch ------------------------------------------------
 
 MAX_BATCH_ROWS = 8
-MAX_BATCH_POINTERS = 4
-_SHAPES: dict[tuple[int, int, int, int], Executable] = {}
+_SHAPES: dict[tuple[int, int, int], Executable] = {}
 
 
 def _write_postgresql(session: Session, writes: PendingWrites) -> None:
-    shape = (len(writes.tickets), len(writes.events), len(writes.outbox), len(writes.pointers))
+    assert not writes.pointers  # noqa: S101 - turns are a sequence on PostgreSQL
+    shape = (len(writes.tickets), len(writes.events), len(writes.outbox))
     statement = _SHAPES.get(shape)
     if statement is None:
         statement = _SHAPES[shape] = prepared(_batch_statement(*shape))
@@ -242,8 +261,6 @@ def _write_postgresql(session: Session, writes: PendingWrites) -> None:
         params.update({f"e{n}_{k}": v for k, v in row.items()})
     for n, row in enumerate(writes.outbox):
         params.update({f"o{n}_{k}": v for k, v in row.items()})
-    for n, (team, user) in enumerate(writes.pointers.items()):
-        params[f"p{n}_team"], params[f"p{n}_user"] = team, user
     _assign_ids(writes, session.connection().execute(statement, params).scalars().all())
 
 
@@ -263,22 +280,15 @@ def _insert_rows(table: Table, prefix: str, count: int, columns: tuple[str, ...]
     return insert(table).from_select(list(columns), union_all(*selects))
 
 
-def _batch_statement(tickets: int, events: int, outbox: int, pointers: int) -> Executable:
-    """WITH t AS (INSERT tickets), o AS (INSERT outbox), p0 AS (UPDATE pointer) …
-    INSERT INTO events … RETURNING id (PostgreSQL runs every part exactly once; the
-    foreign keys are checked at the end of the statement)."""
+def _batch_statement(tickets: int, events: int, outbox: int) -> Executable:
+    """WITH t AS (INSERT tickets), o AS (INSERT outbox) INSERT INTO events … RETURNING
+    id (PostgreSQL runs every part exactly once; the foreign keys are checked at the
+    end of the statement)."""
     ctes = []
     if tickets:
         ctes.append(_insert_rows(TICKETS, "t", tickets, TICKET_COLUMNS).cte("t"))
     if outbox:
         ctes.append(_insert_rows(OUTBOX, "o", outbox, OUTBOX_COLUMNS).cte("o"))
-    for n in range(pointers):
-        ctes.append(
-            update(POINTERS)
-            .where(POINTERS.c.team_id == bindparam(f"p{n}_team"))
-            .values(last_user_id=bindparam(f"p{n}_user"))
-            .cte(f"p{n}")
-        )
     if events:
         main: Insert | Select[Any] = _insert_rows(EVENTS, "e", events, EVENT_COLUMNS).returning(
             EVENTS.c.id

@@ -1,7 +1,7 @@
 """Choosing an agent in a team: round robin, least loaded, skills, or manual.
 
 Pure decisions over candidates the caller loads (with their open-ticket counts and the
-team's round-robin pointer); the caller stores the new pointer. Away agents and agents
+team's round-robin turn: a counter every process shares, one turn per pick). Away agents and agents
 at capacity never qualify; when nobody does, the ticket stays in the team queue and
 the reason says why.
 """
@@ -63,18 +63,20 @@ def choose_agent(
     candidates: Sequence[Candidate],
     *,
     skills: frozenset[str] = frozenset(),
-    last_assigned: int | None = None,
+    turn: int | None = None,
 ) -> Choice:
-    """Pick an agent by `strategy`; `last_assigned` is the team's round-robin pointer
-    (the user id assigned last), so several processes share one fair rotation."""
+    """Pick an agent by `strategy`. Round robin's `turn` is the team's count of turns
+    taken, this one included: turn N goes to the N-th of the members who qualify now
+    (in id order, wrapping around), so several processes drawing turns from one
+    counter share one fair rotation, and members away or at capacity are skipped
+    without anyone getting two turns in a row for it."""
     if strategy == "manual":
         return Choice(None, "manual: the ticket waits in the team queue")
     pool, why = _eligible(candidates, skills if strategy == "skills" else frozenset())
     if not pool:
         return Choice(None, why)
     if strategy == "round_robin":
-        after = [c for c in pool if last_assigned is not None and c.user_id > last_assigned]
-        chosen = after[0] if after else pool[0]
+        chosen = pool[((turn or 1) - 1) % len(pool)]
         return Choice(chosen, "round robin: next in turn")
     if strategy in ("least_loaded", "skills"):
         chosen = min(pool, key=lambda c: (c.open_tickets, c.user_id))

@@ -14,14 +14,16 @@ import pytest
 import sqlalchemy as sa
 
 from gongdan.engine.config.bundle import Bundle
+from gongdan.engine.context import WriteContext
 from gongdan.engine.db.database import Database
-from gongdan.engine.db.models import Ticket
+from gongdan.engine.db.models import Ticket, TicketCounter
 from gongdan.engine.decisions import Actor
 from gongdan.engine.records import WriteResult
 from gongdan.engine.service import TicketService
+from gongdan.engine.tickets import create_ticket
 from gongdan.errors import Conflict, TransitionNotAllowed
 from tests.conftest import _truncate
-from tests.factories import incident, maintenance, make_user
+from tests.factories import NOW, incident, maintenance, make_user
 
 THREADS = 8
 TICKETS = 200
@@ -89,6 +91,39 @@ def test_parallel_creation_of_two_types_numbers_each_type_on_its_own(
     with ThreadPoolExecutor(THREADS) as pool:
         returned = set(pool.map(create, range(60)))
     assert returned == {f"INC-{n}" for n in range(1, 31)} | {f"MNT-{n}" for n in range(1, 31)}
+
+
+def test_numbering_carries_on_from_the_stored_counter(
+    db: Database, service: TicketService, requester: Actor
+) -> None:
+    """A database numbered so far by its counter rows (an upgrade, an import) goes on
+    after the last number given, on PostgreSQL's sequences as on SQLite's rows."""
+    with db.transaction() as session:
+        session.execute(sa.insert(TicketCounter).values(ticket_type="it_incident", last_number=41))
+    assert [incident(service, requester).ticket.key for _ in range(2)] == ["INC-42", "INC-43"]
+
+
+def test_on_postgresql_an_unfinished_create_holds_up_no_other(
+    db: Database, service: TicketService, requester: Actor
+) -> None:
+    """A create still open (between its number and its commit) does not make the next
+    create of the same type wait: numbers come from a sequence, not a locked row."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time by design")
+    incident(service, requester)  # the type's sequence exists
+    done: list[str] = []
+    with db.transaction() as session:
+        ctx = WriteContext(session, service.bundle, requester, NOW)
+        open_key = create_ticket(
+            ctx, "it_incident", title="Open", fields={"category": "software", "impact": "me"}
+        ).key
+        other = threading.Thread(
+            target=lambda: done.append(incident(service, requester).ticket.key)
+        )
+        other.start()
+        other.join(timeout=20)
+        assert done == ["INC-3"], "the second create waited for the first to commit"
+    assert open_key == "INC-2"
 
 
 def test_two_transitions_from_the_same_version_one_wins(

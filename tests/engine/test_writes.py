@@ -66,16 +66,17 @@ def test_a_routed_ticket_goes_in_with_one_insert_and_no_update(
     batched = [s for s in sent if "INSERT INTO tickets" in s]
     assert not [s for s in sent if s.startswith("UPDATE tickets")]
     if db.dialect == "postgresql":
-        # The requester; the team's members with the pointer and the new number; one batch.
+        # The requester; the team's members with the new number and the round-robin
+        # turn drawn from sequences (no row locked until commit); one batch.
         assert len(sent) == 3, sent
-        assert "INSERT INTO ticket_counters" in sent[1] and "routing_pointers" in sent[1]
+        assert sent[1].count("nextval") == 3 and "FOR UPDATE" not in sent[1]
         assert len(batched) == 1 and "INSERT INTO events" in batched[0]
-        assert "INSERT INTO outbox" in batched[0] and "UPDATE routing_pointers" in batched[0]
+        assert "INSERT INTO outbox" in batched[0]
     else:
         assert len(ticket_writes) == 1 and len(sent) <= 7, "\n".join(s[:90] for s in sent)
 
 
-def test_round_robin_moves_on_from_the_stored_pointer(db: Database, routed_bundle: Bundle) -> None:
+def test_round_robin_moves_on_from_the_stored_turns(db: Database, routed_bundle: Bundle) -> None:
     staff(db, routed_bundle)
     service = TicketService(db, routed_bundle)
     requester = make_user(db, "r@example.com", "requester")
@@ -200,6 +201,6 @@ def test_on_postgresql_a_create_s_hot_statements_are_prepared_and_lists_are_not(
     runs = {" ".join(sql.split())[:30].strip(): n for sql, n in prepared}
     assert runs == {  # run by each create since the rollback, and nothing else
         "SELECT users.id, users.email,": 2,  # the requester
-        "WITH n AS (INSERT INTO ticket_": 2,  # its number with the team's members
+        "WITH n AS (SELECT nextval(CAST": 2,  # its number with the team's members
         "WITH t AS (INSERT INTO tickets": 2,  # the ticket, its events and outbox rows
     }

@@ -20,21 +20,21 @@ def agent(
     )
 
 
-def test_round_robin_takes_turns_from_the_shared_pointer() -> None:
+def test_round_robin_takes_turns_from_the_shared_counter() -> None:
     team = [agent(3), agent(1), agent(2)]
-    picked, pointer = [], None
-    for _ in range(7):
-        choice = choose_agent("round_robin", team, last_assigned=pointer)
+    picked = []
+    for turn in range(1, 8):
+        choice = choose_agent("round_robin", team, turn=turn)
         assert choice.agent is not None
-        pointer = choice.agent.user_id
-        picked.append(pointer)
+        picked.append(choice.agent.user_id)
     assert picked == [1, 2, 3, 1, 2, 3, 1]
 
 
 def test_round_robin_skips_away_agents_and_full_ones() -> None:
     team = [agent(1), agent(2, away=True), agent(3, capacity=2, open_tickets=2), agent(4)]
-    choice = choose_agent("round_robin", team, last_assigned=1)
-    assert choice.agent is not None and choice.agent.user_id == 4
+    picked = [choose_agent("round_robin", team, turn=turn).agent for turn in range(1, 7)]
+    # The two who qualify alternate: nobody gets two turns in a row for the others.
+    assert [a.user_id if a else None for a in picked] == [1, 4, 1, 4, 1, 4]
 
 
 def test_least_loaded_respects_capacity() -> None:

@@ -132,7 +132,10 @@ class Membership(Base):
 
 
 class TicketCounter(Base):
-    """The last number given per ticket type: keys are gapless and never repeat."""
+    """The last number given per ticket type on SQLite: keys are gapless and never
+    repeat. PostgreSQL numbers from a sequence per type owned by `last_number`
+    (`db.sequences`): no lock held until commit, a gap only where a create fails after
+    taking its number."""
 
     __tablename__ = "ticket_counters"
 
@@ -318,12 +321,13 @@ class TicketLink(Base):
 
 
 class RoutingPointer(Base):
-    """The member of a team assigned last by round robin: shared by every process."""
+    """A team's round-robin turns taken so far, shared by every process (on PostgreSQL
+    a sequence per team owned by `turns` counts them instead: `db.sequences`)."""
 
     __tablename__ = "routing_pointers"
 
     team_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    last_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    turns: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
 
 
 class ConfigVersion(Base):

@@ -65,7 +65,11 @@ def test_multi_document_files() -> None:
         ("? [a]\n: 1", "f.yaml:1:3: (document): a mapping key must be a plain value"),
         ("a: \x00", "f.yaml:1:4: (document): unreadable YAML: control characters"),
         (b"a: \xff\xfe", "f.yaml:1:4: (document): the file is not valid UTF-8 text"),
-        ("[" * 10_000, "nested deeper than 64 levels"),
+        # Ours says "nested deeper than 64 levels"; PyYAML >= 6.0.4 stops a flow
+        # collection at its own limit ("exceeded maximum nesting depth") while it scans
+        # ahead, before our check sees the events. Either way: one located error.
+        ("[" * 10_000, "nest"),
+        ("- " * 100 + "x", "nested deeper than 64 levels"),
         ("x: 1" + "0" * 5000, "f.yaml:1:4: x: cannot read this number"),
     ],
 )
