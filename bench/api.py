@@ -9,7 +9,8 @@ create_app`, whose HTML middlewares skip `/api/`); background work is left to a
 (absent) Celery worker, as in production, so the in-process outbox relay does not run
 in the web workers.
 
-The client is this process: `--clients` (16) concurrent connections (httpx2, asyncio),
+The client is this process: `--clients` (16) concurrent keep-alive connections (asyncio
+streams speaking HTTP/1.1 directly: cheap, as it shares the cores with the server),
 each POSTing `it_incident` tickets as one requester in turn (one in five as an agent on
 behalf of a requester), the same mix as `bench/engine.py`. After `--warmup` untimed
 creates, `--creates` timed ones: creates/s, latency p50/p95/max as the client sees it.
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import statistics
@@ -69,7 +71,7 @@ TITLES = (
 # The server side: an app factory uvicorn imports in each worker (`api:bench_app`).
 
 _STATS: dict[str, float] = {"requests": 0, "request_s": 0.0, "creates": 0, "engine_s": 0.0}
-_STATS.update({"auth_s": 0.0, "auths": 0})
+_STATS.update({"auth_s": 0.0, "auths": 0, "engine_cpu_s": 0.0, "auth_cpu_s": 0.0})
 
 
 def bench_app() -> Any:
@@ -82,6 +84,10 @@ def bench_app() -> Any:
     from gongdan.engine.service import TicketService
     from gongdan.ui.api import api_router
 
+    if os.environ.get("GONGDAN_BENCH_SWITCH"):
+        import sys as _sys
+
+        _sys.setswitchinterval(float(os.environ["GONGDAN_BENCH_SWITCH"]))
     config = os.environ.get("GONGDAN_CONFIG_DIR", str(ROOT / "config"))
     if os.environ.get("GONGDAN_BENCH_FULL_APP") == "1":
         from gongdan.ui.app import create_app
@@ -99,22 +105,24 @@ def bench_app() -> Any:
     create = service.create_ticket
 
     def timed_create(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             return create(*args, **kwargs)
         finally:
             _STATS["engine_s"] += time.perf_counter() - started
+            _STATS["engine_cpu_s"] += time.thread_time() - cpu
             _STATS["creates"] += 1
 
     service.create_ticket = timed_create
     authenticate = tokens.authenticate
 
     def timed_authenticate(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             return authenticate(*args, **kwargs)
         finally:
             _STATS["auth_s"] += time.perf_counter() - started
+            _STATS["auth_cpu_s"] += time.thread_time() - cpu
             _STATS["auths"] += 1
 
     # `deps` looked the function up at import; patch the name it calls.
@@ -307,16 +315,20 @@ async def run_clients(
     requester_emails: Sequence[str],
     seed: int,
 ) -> tuple[float, list[float], int]:
-    """`count` creates from `clients` concurrent connections: (seconds, latencies, errors)."""
+    """`count` creates from `clients` concurrent keep-alive connections: (seconds,
+    latencies, errors). The client speaks HTTP/1.1 on asyncio streams itself: it shares
+    the machine's two cores with the server, and httpx spent ~1.5 ms of CPU per request
+    (measured with `cpu_seconds`), a sixth of the machine at 200 creates/s."""
+    host, port = base.removeprefix("http://").split(":")
     latencies: list[float] = []
     errors = 0
     queue = iter(range(count))
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
     async def client(number: int) -> None:
         nonlocal errors
         rng = random.Random(seed * 1000 + number)
-        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
             for i in queue:
                 if i % 5 == 4:
                     token = agent_tokens[i % len(agent_tokens)]
@@ -324,21 +336,37 @@ async def run_clients(
                 else:
                     who = rng.randrange(len(requester_tokens))
                     token, requester = requester_tokens[who], None
+                payload = json.dumps(body(rng, requester)).encode()
                 started = time.perf_counter()
-                response = await http.post(
-                    "/api/v1/tickets",
-                    json=body(rng, requester),
-                    headers={"Authorization": f"Bearer {token}"},
+                writer.write(
+                    b"POST /api/v1/tickets HTTP/1.1\r\nHost: %s\r\n"
+                    b"Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\n\r\n%s"
+                    % (host.encode(), token.encode(), len(payload), payload)
                 )
+                status, text = await read_response(reader)
                 latencies.append(time.perf_counter() - started)
-                if response.status_code != 201:
+                if status != 201:
                     errors += 1
                     if errors <= 3:
-                        print(f"  error {response.status_code}: {response.text[:300]}")
+                        print(f"  error {status}: {text[:300]}")
+        finally:
+            writer.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(client(n) for n in range(clients)))
     return time.perf_counter() - started, latencies, errors
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, str]:
+    """One HTTP/1.1 response with a Content-Length (uvicorn sends one for JSON)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = next(
+        int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:")
+    )
+    return status, (await reader.readexactly(length)).decode()
 
 
 class WaitSampler:
@@ -398,6 +426,36 @@ def worker_stats(
     return seen
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the uvicorn processes, by every
+    PostgreSQL process and by this client process, from /proc (Linux): where the
+    machine's two cores go per create."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, tuple[str, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parents[int(entry)] = int(fields[1])
+        used[int(entry)] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    out = {"uvicorn workers": 0.0, "PostgreSQL": 0.0, "client (this process)": 0.0}
+    for pid, (name, seconds) in used.items():
+        if pid == os.getpid():
+            out["client (this process)"] += seconds
+        elif name.startswith("postgres"):
+            out["PostgreSQL"] += seconds
+        elif pid == server_pid or parents.get(pid) == server_pid:
+            out["uvicorn workers"] += seconds
+    return out
+
+
 def percentile(values: Sequence[float], pct: float) -> float:
     ordered = sorted(values)
     rank = (len(ordered) - 1) * pct / 100
@@ -450,6 +508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_clients(base, args.warmup, args.clients, agent_tokens, requester_tokens, emails, 0)
         )
         worker_stats(base, args.workers, "/bench/reset")
+        cpu_before = cpu_seconds(server.pid)
         with WaitSampler(args.postgres_url, args.database) as waits:
             seconds, latencies, errors = asyncio.run(
                 run_clients(
@@ -462,6 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     args.seed,
                 )
             )
+        cpu_after = cpu_seconds(server.pid)
         stats = worker_stats(base, args.workers)
         rate = len(latencies) / seconds
         p50, p95 = percentile(latencies, 50) * 1000, percentile(latencies, 95) * 1000
@@ -486,9 +546,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ("whole request in the worker", request_ms),
             ):
                 print(f"  {name:40s} {value:6.1f} ms  {value / request_ms * 100:5.1f} %")
+            print(f"  CPU time of the thread: engine {totals['engine_cpu_s'] / per * 1000:.2f} ms, "
+                  f"auth {totals['auth_cpu_s'] / per * 1000:.2f} ms per create")  # fmt: skip
             print(f"  client latency - worker time (queueing, sockets, uvicorn): "
                   f"{statistics.fmean(latencies) * 1000 - request_ms:.1f} ms")  # fmt: skip
         waits.report()
+        print(f"CPU per create (of {os.cpu_count()} cores; a full machine is "
+              f"{(os.cpu_count() or 1) * 1000 / rate:.1f} ms per create at this rate):")  # fmt: skip
+        for name in cpu_before:
+            spent = (cpu_after[name] - cpu_before[name]) / len(latencies) * 1000
+            print(f"  {name:24s} {spent:5.2f} ms")
         print(f"load average at end: {os.getloadavg()[0]:.2f}")
     finally:
         if server is not None:

@@ -76,6 +76,8 @@ class WriteContext:
 
     def _read_user(self, user_id: int) -> User:
         row = self._user_rows.pop(user_id, None)
+        if row is None and user_id == self.actor.user_id:
+            row = self.actor.profile  # read with the actor's bearer token just now
         if row is None:
             row = self.session.connection().execute(_USER_BY_ID, {"id": user_id}).first()
             if row is None:

@@ -7,7 +7,7 @@ actor and `now`. Everything here is a plain function over compiled config values
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,9 @@ class Actor:
     email: str | None
     role: str  # admin | agent | requester | system
     team_ids: frozenset[str] = frozenset()
+    # The actor's user row as it was read when they were recognised (a bearer token's
+    # lookup reads it whole): a write acting for them needs no query to know them.
+    profile: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
     def system(cls) -> Actor:

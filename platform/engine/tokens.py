@@ -13,13 +13,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from gongdan.engine.db.models import ApiToken, User
+from gongdan.engine.db.database import prepared
+from gongdan.engine.db.models import ApiToken, Membership, User
 from gongdan.engine.decisions import Actor
-from gongdan.engine.users import actor_for
 from gongdan.errors import NotFound, ValidationFailed
 
 __all__ = [
@@ -129,21 +130,44 @@ def revoke_token(
     return _info(row, user)
 
 
-def authenticate(session: Session, token: str, now: datetime) -> Actor | None:
+def authenticate(db: Session | Connection, token: str, now: datetime) -> Actor | None:
     """The actor a bearer token stands for; None if it is unknown, revoked, or its user
-    is deactivated."""
+    is deactivated. One statement reads the token, its user whole (kept in the actor,
+    so a write for them reads no user again) and their teams; `last_used_at` is
+    written at most once a minute per token."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    found = session.execute(
-        select(ApiToken, User)
+    dialect = db.get_bind().dialect.name if isinstance(db, Session) else db.dialect.name
+    statement = _LOOKUP.get(dialect)
+    if statement is None:
+        statement = _LOOKUP[dialect] = prepared(_lookup_statement())
+    found = db.execute(statement, {"token_hash": hash_token(token)}).first()
+    if found is None or found.revoked_at is not None or not found.active:
+        return None
+    if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
+        db.execute(update(ApiToken).where(ApiToken.id == found.token_id).values(last_used_at=now))
+    teams = frozenset(found.team_ids.split(",")) if found.team_ids else frozenset()
+    return Actor(found.id, found.email, found.role, teams, profile=found)
+
+
+_LOOKUP: dict[str, Select[Any]] = {}
+
+
+def _lookup_statement() -> Select[Any]:
+    teams = (
+        select(func.aggregate_strings(Membership.team_id, ","))
+        .where(Membership.user_id == User.id)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            ApiToken.id.label("token_id"),
+            ApiToken.revoked_at,
+            ApiToken.last_used_at,
+            *User.__table__.columns,
+            teams.label("team_ids"),
+        )
         .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == hash_token(token))
-    ).first()
-    if found is None:
-        return None
-    row, user = found
-    if row.revoked_at is not None or not user.active:
-        return None
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
-        row.last_used_at = now
-    return actor_for(session, user)
+        .where(ApiToken.token_hash == bindparam("token_hash"))
+    )

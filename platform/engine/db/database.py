@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.expression import Executable
@@ -122,6 +122,19 @@ class Database:
         """A session for reads (still one transaction, for a consistent view)."""
         with self.sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read_once(self) -> Iterator[Connection]:
+        """A connection for one quick lookup (a bearer token on every API request). On
+        PostgreSQL it runs in autocommit: no BEGIN and COMMIT round trips around one
+        SELECT (and a write it makes commits by itself). On SQLite an ordinary
+        transaction."""
+        if self.dialect == "postgresql":
+            with self.engine.connect() as connection:
+                yield connection.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            with self.engine.begin() as connection:
+                yield connection
 
     def upgrade(self, revision: str = "head") -> None:
         """Bring the schema to `revision` with Alembic (`gongdan db upgrade`)."""

@@ -51,8 +51,8 @@ def _unauthorized(detail: str) -> ApiProblem:
 def _resolve(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Actor | None:
     if credentials is None:
         return None
-    with request.app.state.db.transaction() as session:
-        actor = authenticate(session, credentials.credentials, utc_now())
+    with request.app.state.db.read_once() as connection:
+        actor = authenticate(connection, credentials.credentials, utc_now())
     if actor is None:
         raise _unauthorized("the bearer token is unknown or revoked, or its user is deactivated")
     return actor
