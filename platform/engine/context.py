@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,7 +30,7 @@ from gongdan.engine.records import (
 from gongdan.engine.writes import pending, write_pending
 from gongdan.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
-__all__ = ["USER_BY_EMAIL", "WriteContext"]
+__all__ = ["USER_BY_EMAIL", "WriteContext", "user_from_driver", "user_from_row"]
 
 
 @dataclass
@@ -40,7 +41,7 @@ class WriteContext:
     now: datetime
     events: list[NewEvent] = field(default_factory=list)
     _users: dict[int, User] = field(default_factory=dict)
-    _user_rows: dict[int, Row[Any]] = field(default_factory=dict)
+    _user_rows: dict[int, Callable[[], User]] = field(default_factory=dict)
     # Automations running now (outermost first): the loop guard of `automations`.
     automation_stack: list[str] = field(default_factory=list)
     # SLA clocks this write stored, per ticket object (`sla.sync_sla` skips the work when
@@ -75,20 +76,21 @@ class WriteContext:
         return user
 
     def _read_user(self, user_id: int) -> User:
-        row = self._user_rows.pop(user_id, None)
-        if row is None and user_id == self.actor.user_id:
-            row = self.actor.profile  # read with the actor's bearer token just now
-        if row is None:
+        make = self._user_rows.pop(user_id, None)
+        if make is not None:
+            return make()
+        row = self.actor.profile if user_id == self.actor.user_id else None
+        if row is None:  # (the profile: read with the actor's bearer token just now)
             row = self.session.connection().execute(_USER_BY_ID, {"id": user_id}).first()
             if row is None:
                 raise NotFound(f"no user {user_id}")
-        return _user_from(row)
+        return user_from_row(row)
 
-    def remember_user(self, row: Row[Any]) -> None:
-        """A user row read along with something else (a team's members): `user` builds
-        the user from it if it is asked for."""
-        if row.id not in self._users:
-            self._user_rows[row.id] = row
+    def remember_user(self, user_id: int, make: Callable[[], User]) -> None:
+        """A user read along with something else (a team's members): `user` makes the
+        user with `make` if it is asked for."""
+        if user_id not in self._users:
+            self._user_rows[user_id] = make
 
     def user_by_email(self, email: str, *, what: str = "user") -> User:
         if "\x00" in email or len(email) > 254:  # no account has it; PostgreSQL refuses NUL
@@ -241,11 +243,33 @@ USER_BY_EMAIL = prepared(select(User).where(User.email == bindparam("email")))
 _TICKET_BY_KEY = prepared(select(Ticket).where(Ticket.key == bindparam("key")))
 
 
-def _user_from(row: Row[Any]) -> User:
+def user_from_row(row: Row[Any]) -> User:
     """A detached `User` from its row: read-only here, nothing writes it back."""
     user = User(**{column.name: getattr(row, column.name) for column in USERS.columns})
     make_transient_to_detached(user)
     return user
+
+
+def user_from_driver(session: Session, values: Sequence[Any], positions: dict[str, int]) -> User:
+    """A detached `User` from a driver's raw row (`DriverStatement`): each column's
+    value converted as SQLAlchemy would have (text to datetime, JSON, booleans)."""
+    dialect = session.get_bind().dialect
+    convert = _CONVERTERS.get(dialect.name)
+    if convert is None:
+        convert = _CONVERTERS[dialect.name] = {
+            column.name: column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in USERS.columns
+        }
+    fields = {}
+    for name, processor in convert.items():
+        raw = values[positions[name]]
+        fields[name] = processor(raw) if processor is not None else raw
+    user = User(**fields)
+    make_transient_to_detached(user)
+    return user
+
+
+_CONVERTERS: dict[str, dict[str, Any]] = {}
 
 
 def _jsonable(value: Any) -> Any:

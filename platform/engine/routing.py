@@ -8,12 +8,14 @@ event that says which rules matched and why the ticket went where it went.
 
 from __future__ import annotations
 
+import json
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, literal, literal_column, select, true
 
-from gongdan.engine.context import WriteContext
-from gongdan.engine.db.database import prepared
+from gongdan.engine.context import WriteContext, user_from_driver, user_from_row
+from gongdan.engine.db.database import DriverStatement, prepared
 from gongdan.engine.db.models import Membership, RoutingPointer, Ticket, User
 from gongdan.engine.db.sequences import TURN, ensure_sequence
 from gongdan.engine.writes import number_columns, pending, turn_column
@@ -56,24 +58,21 @@ def _members(
     if turn and dialect == "postgresql":
         params["turn_sequence"] = ensure_sequence(ctx.session.connection(), TURN, team_id)
     key = (dialect, counts, turn and moved is None, number_sequence is not None)
+    ctx.session.flush()  # counts include what this write has changed so far
+    if dialect == "sqlite":
+        return _sqlite_members(ctx, team_id, key, moved if turn else None, turn)
     statement = _MEMBERS.get(key)
     if statement is None:
         statement = _MEMBERS[key] = prepared(_members_statement(*key))
-    ctx.session.flush()  # counts include what this write has changed so far
     rows = ctx.session.connection().execute(statement, params).all()
     if number_sequence is not None:  # a new ticket's number came along
         writes.number = (int(rows[0].number), int(rows[0].next_id))
-    if dialect == "postgresql" and (turn or number_sequence is not None):
-        taken = int(rows[0].turn) if turn else None
+    taken = int(rows[0].turn) if turn else None
+    if turn or number_sequence is not None:  # the CTE's row for a team without members
         rows = [row for row in rows if row.id is not None]
-    elif turn:
-        taken = (moved if moved is not None else int(rows[0].turns or 0) if rows else 0) + 1
-        writes.pointers[team_id] = taken
-    else:
-        taken = None
     candidates = []
     for row in rows:
-        ctx.remember_user(row)  # the one chosen is then known without a query
+        ctx.remember_user(row.id, partial(user_from_row, row))  # the one chosen needs no query
         candidates.append(
             Candidate(
                 row.id,
@@ -85,6 +84,45 @@ def _members(
             )
         )
     return candidates, taken
+
+
+def _sqlite_members(
+    ctx: WriteContext,
+    team_id: str,
+    key: tuple[str, bool, bool, bool],
+    moved: int | None,
+    turn: bool,
+) -> tuple[list[Candidate], int | None]:
+    """SQLite: the same query on the driver itself (`DriverStatement`), the members'
+    values as stored; only the user chosen is converted into a `User`."""
+    statement = _SQLITE_MEMBERS.get(key)
+    if statement is None:
+        statement = _SQLITE_MEMBERS[key] = DriverStatement(_members_statement(*key))
+    rows = statement.rows(ctx.session, {"team": team_id})
+    at = statement.columns(ctx.session)
+    taken = None
+    if turn:
+        stored = rows[0][at["turns"]] if rows and moved is None else 0
+        taken = (moved if moved is not None else int(stored or 0)) + 1
+        pending(ctx.session).pointers[team_id] = taken
+    candidates = []
+    for row in rows:
+        ctx.remember_user(row[at["id"]], partial(user_from_driver, ctx.session, row, at))
+        skills = row[at["skills"]]
+        candidates.append(
+            Candidate(
+                row[at["id"]],
+                row[at["email"]],
+                bool(row[at["away"]]),
+                frozenset(json.loads(skills) if skills else ()),
+                row[at["capacity"]],
+                row[at["open_tickets"]],
+            )
+        )
+    return candidates, taken
+
+
+_SQLITE_MEMBERS: dict[tuple[str, bool, bool, bool], DriverStatement] = {}
 
 
 _MEMBERS: dict[tuple[str, bool, bool, bool], Select[Any]] = {}

@@ -37,7 +37,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql.expression import Executable
 
-from gongdan.engine.db.database import prepared
+from gongdan.engine.db.database import DriverStatement, prepared
 from gongdan.engine.db.models import Event, Outbox, RoutingPointer, Ticket, TicketCounter
 from gongdan.engine.db.sequences import NUMBER, ensure_sequence
 from gongdan.engine.records import NewEvent
@@ -216,9 +216,8 @@ def _write_each(session: Session, writes: PendingWrites) -> None:
     if writes.outbox:
         connection.execute(_OUTBOX_INSERT, writes.outbox)
     if writes.pointers:
-        connection.execute(
-            _POINTER_UPSERT,
-            [{"team_id": team, "turns": turns} for team, turns in writes.pointers.items()],
+        _POINTER_UPSERT.run_many(
+            session, [{"team_id": team, "turns": turns} for team, turns in writes.pointers.items()]
         )
 
 
@@ -230,8 +229,10 @@ _POINTER_INSERT = sqlite_insert(POINTERS).values(
     team_id=bindparam("team_id"), turns=bindparam("turns")
 )
 # SQLite only: PostgreSQL counts turns in a sequence per team (`db.sequences`).
-_POINTER_UPSERT = _POINTER_INSERT.on_conflict_do_update(
-    index_elements=[POINTERS.c.team_id], set_={"turns": _POINTER_INSERT.excluded.turns}
+_POINTER_UPSERT = DriverStatement(
+    _POINTER_INSERT.on_conflict_do_update(
+        index_elements=[POINTERS.c.team_id], set_={"turns": _POINTER_INSERT.excluded.turns}
+    )
 )
 
 

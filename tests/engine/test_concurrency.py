@@ -94,13 +94,21 @@ def test_parallel_creation_of_two_types_numbers_each_type_on_its_own(
 
 
 def test_numbering_carries_on_from_the_stored_counter(
-    db: Database, service: TicketService, requester: Actor
+    db: Database, example_bundle: Bundle, requester: Actor
 ) -> None:
-    """A database numbered so far by its counter rows (an upgrade, an import) goes on
-    after the last number given, on PostgreSQL's sequences as on SQLite's rows."""
+    """A database numbered so far by its counter rows (one upgraded from a version
+    without sequences, or an import) goes on after the last number given, on
+    PostgreSQL's sequences as on SQLite's rows."""
     with db.transaction() as session:
+        if db.dialect == "postgresql":  # as before the upgrade: no sequence yet
+            session.execute(sa.text("DROP SEQUENCE IF EXISTS gd_no_it_incident"))
         session.execute(sa.insert(TicketCounter).values(ticket_type="it_incident", last_number=41))
-    assert [incident(service, requester).ticket.key for _ in range(2)] == ["INC-42", "INC-43"]
+    fresh = Database(db.url)  # a process started after the upgrade
+    try:
+        service = TicketService(fresh, example_bundle)
+        assert [incident(service, requester).ticket.key for _ in range(2)] == ["INC-42", "INC-43"]
+    finally:
+        fresh.dispose()
 
 
 def test_on_postgresql_an_unfinished_create_holds_up_no_other(

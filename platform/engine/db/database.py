@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.expression import Executable
 
-__all__ = ["DEFAULT_URL", "PREPARED", "Database", "database_url", "prepared"]
+__all__ = ["DEFAULT_URL", "PREPARED", "Database", "DriverStatement", "database_url", "prepared"]
 
 DEFAULT_URL = "sqlite:///./gongdan.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -39,6 +39,49 @@ def prepared(statement: _Statement) -> _Statement:
     """`statement` marked to be prepared server-side on PostgreSQL (ignored on SQLite).
     Only for statements of fixed shape whose plan does not depend on the values."""
     return statement.execution_options(**{PREPARED: True})
+
+
+class DriverStatement:
+    """A fixed statement run on the SQLite driver itself, compiled once: its rows are
+    the driver's tuples, values as stored (no type processing). For the hottest reads
+    and writes of the embedded default, where SQLAlchemy's execution costs several
+    times the query (measured: a team's members with their open tickets, 160 us
+    through `Connection.execute` and 25 us on `sqlite3`). It runs inside the session's
+    transaction."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._compiled: tuple[str, tuple[str, ...], dict[str, int]] | None = None
+        self._defaults: dict[str, Any] = {}  # literals SQLAlchemy binds itself
+
+    def _compile(self, dialect: Any) -> tuple[str, tuple[str, ...], dict[str, int]]:
+        if self._compiled is None:
+            compiled = self.statement.compile(dialect=dialect)
+            names = tuple(compiled.positiontup or ())
+            self._defaults = dict(compiled.params)
+            columns = {
+                c.name: n for n, c in enumerate(getattr(self.statement, "selected_columns", ()))
+            }
+            self._compiled = (str(compiled), names, columns)
+        return self._compiled
+
+    def columns(self, session: Session) -> dict[str, int]:
+        """Each result column's position in a row."""
+        return self._compile(session.get_bind().dialect)[2]
+
+    def rows(self, session: Session, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        sql, names, _ = self._compile(session.get_bind().dialect)
+        driver = session.connection().connection.dbapi_connection
+        assert driver is not None  # noqa: S101 - a connection in a transaction
+        values = {**self._defaults, **params}
+        return list(driver.execute(sql, [values[name] for name in names]).fetchall())
+
+    def run_many(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        sql, names, _ = self._compile(session.get_bind().dialect)
+        driver = session.connection().connection.dbapi_connection
+        assert driver is not None  # noqa: S101 - a connection in a transaction
+        values = [{**self._defaults, **row} for row in rows]
+        driver.executemany(sql, [[row[name] for name in names] for row in values])
 
 
 def _prepare_marked(engine: Engine) -> None:
