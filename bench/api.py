@@ -20,7 +20,9 @@ whole ASGI app) and, inside them, `TicketService.create_ticket` (the engine) and
 bearer-token lookup (auth). `GET /bench/stats` returns a worker's sums; the split is
 printed as engine / auth / rest of the HTTP layer per create. The rest is FastAPI,
 pydantic and JSON, and also the wait for a thread of the pool that runs sync routes
-(`--threads` per worker; 0 keeps anyio's 40). Client latency minus the worker's time is queueing, the socket and uvicorn.
+(`--threads` per worker; 0: `ui.serving.WORKER_THREADS`, as `gongdan serve`). Client
+latency minus the worker's time is queueing, the socket and uvicorn. The workers tune
+their garbage collector as `gongdan serve` does (`ui.serving`).
 What the database sessions wait on during the timed run is sampled every 50 ms
 (`pg_stat_activity`): a lock wait there means creates queue behind each other.
 
@@ -130,14 +132,17 @@ def bench_app() -> Any:
 
     deps.authenticate = timed_authenticate  # type: ignore[attr-defined]
 
-    threads = int(os.environ.get("GONGDAN_BENCH_THREADS", "0"))
-    if threads:
+    # As `gongdan serve` runs its workers (`ui.serving`): the collector tuned after
+    # start-up, sync routes on WORKER_THREADS threads unless --threads says otherwise.
+    from gongdan.ui.serving import WORKER_THREADS, tune_collector
 
-        @app.on_event("startup")
-        async def limit_threads() -> None:
-            import anyio.to_thread
+    threads = int(os.environ.get("GONGDAN_BENCH_THREADS", "0")) or WORKER_THREADS
 
-            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+    @app.on_event("startup")
+    async def limit_threads() -> None:
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
 
     @app.get("/bench/stats")
     def stats() -> dict[str, float]:
@@ -168,6 +173,7 @@ def bench_app() -> Any:
         return timed
 
     app.build_middleware_stack = with_timer  # type: ignore[method-assign]
+    tune_collector()
     return app
 
 
@@ -474,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help="serve create_app, not the API alone")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
-        "--threads", type=int, default=0, help="threads per worker for sync routes (0: 40)"
+        "--threads", type=int, default=0, help="threads per worker for sync routes (0: as serve)"
     )
     parser.add_argument(
         "--in-process", type=int, default=500, help="baseline creates without HTTP (0: skip)"

@@ -80,14 +80,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn  # only `serve` needs the web stack
 
     from gongdan.ui.app import create_app
+    from gongdan.ui.serving import tune_collector
 
+    if args.workers < 1:
+        print("--workers must be at least 1", file=sys.stderr)
+        return 2
     try:
+        # Checks the config, migrates the embedded database and seeds the demo once,
+        # before any worker starts.
         app = create_app(config_dir=args.config, database_url=database_url(), demo=args.demo)
     except ConfigError as error:
         for issue in error.issues:
             print(issue, file=sys.stderr)
         return 1
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    if args.workers == 1:
+        tune_collector()
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        return 0
+    app.state.db.dispose()
+    os.environ["GONGDAN_CONFIG_DIR"] = str(args.config)
+    os.environ["GONGDAN_DATABASE_URL"] = database_url()
+    uvicorn.run(
+        "gongdan.ui.app:serve_app",
+        factory=True,
+        workers=args.workers,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+    )
     return 0
 
 
@@ -163,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="seed demo users and tickets")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (default 1; PostgreSQL for more)"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     worker = commands.add_parser(

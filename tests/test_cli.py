@@ -140,7 +140,8 @@ def test_db_upgrade_and_user_add_use_the_database_url(tmp_path: Path) -> None:
     assert name == "李伟" and password_hash.startswith("$argon2")
 
 
-def test_serve_answers_healthz_on_the_given_host_and_port(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_healthz_on_the_given_host_and_port(tmp_path: Path, workers: int) -> None:
     import os
     import time
     import urllib.request
@@ -159,6 +160,8 @@ def test_serve_answers_healthz_on_the_given_host_and_port(tmp_path: Path) -> Non
             "127.0.0.1",
             "--port",
             str(port),
+            "--workers",
+            str(workers),
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -166,21 +169,44 @@ def test_serve_answers_healthz_on_the_given_host_and_port(tmp_path: Path) -> Non
     )
     try:
         deadline = time.monotonic() + 60
-        while True:
+        answers = []
+        while len(answers) < 4:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    body = json.loads(r.read())
-                    break
+                    answers.append(json.loads(r.read()))
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise
                 time.sleep(0.3)
-        assert body["status"] == "ok"
+        assert all(body["status"] == "ok" for body in answers)
+        if workers > 1:  # uvicorn's supervisor and its worker processes
+            children = _children(server.pid)
+            while len(children) < workers and time.monotonic() < deadline:
+                time.sleep(0.3)
+                children = _children(server.pid)
+            assert len(children) >= workers, children
     finally:
         server.terminate()
         server.wait(timeout=30)
         if server.stdout is not None:
             server.stdout.close()
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` that run Python (not a resource tracker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+        if parent == pid and b"resource_tracker" not in command:
+            found.append(int(entry.name))
+    return found
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,7 @@ from gongdan.ui.errors import install_error_handlers, refuse_csrf
 from gongdan.ui.mail.notifier import notifier_from_env
 from gongdan.ui.routes import account, auth, desk, password, portal, queues, tickets
 from gongdan.ui.security import CsrfMiddleware, secret_key
+from gongdan.ui.serving import limit_worker_threads, tune_collector
 
 __all__ = ["create_app"]
 
@@ -49,6 +50,7 @@ SESSION_MAX_AGE = 7 * 24 * 3600
 async def run_background_work(app: FastAPI) -> AsyncIterator[None]:
     """Without a broker (`GONGDAN_BROKER_URL` unset), relay the outbox and run the
     scheduled jobs in this process; with one, the Celery worker does it."""
+    limit_worker_threads()
     runner = None
     if not os.environ.get("GONGDAN_BROKER_URL"):
         # Mail by SMTP when GONGDAN_SMTP_URL is set, else notifications are logged.
@@ -128,4 +130,14 @@ def create_app(
     app.include_router(portal.router)
     app.include_router(account.router)
     app.include_router(api_router)
+    return app
+
+
+def serve_app() -> FastAPI:
+    """The app one `gongdan serve --workers N` worker process builds (uvicorn's factory):
+    the config directory from $GONGDAN_CONFIG_DIR, the database from
+    $GONGDAN_DATABASE_URL (`serve` set them and prepared the database before it
+    started the workers)."""
+    app = create_app(os.environ.get("GONGDAN_CONFIG_DIR", "config"))
+    tune_collector()
     return app

@@ -14,8 +14,10 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from gongdan.engine.config.bundle import Bundle
+from gongdan.engine.db.database import Database
 from gongdan.engine.decisions import Actor
 from gongdan.engine.service import TicketService, utc_now
 from gongdan.engine.tokens import authenticate
@@ -48,25 +50,40 @@ def _unauthorized(detail: str) -> ApiProblem:
     return ApiProblem(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def _resolve(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Actor | None:
+async def _resolve(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> Actor | None:
+    """The token's actor. On PostgreSQL the lookup (one indexed SELECT in autocommit)
+    runs on the event loop itself: a sync dependency would cost every request a hop
+    to a worker thread and back (measured: ~15% of the API's create throughput); the
+    pool always has a connection for it (`ui.serving`). SQLite's lookup may wait for
+    the write lock, so it goes to a thread."""
     if credentials is None:
         return None
-    with request.app.state.db.read_once() as connection:
-        actor = authenticate(connection, credentials.credentials, utc_now())
+    db: Database = request.app.state.db
+    if db.dialect == "postgresql":
+        actor = _lookup(db, credentials.credentials)
+    else:
+        actor = await run_in_threadpool(_lookup, db, credentials.credentials)
     if actor is None:
         raise _unauthorized("the bearer token is unknown or revoked, or its user is deactivated")
     return actor
 
 
-def api_actor(request: Request, credentials: Credentials) -> Actor:
-    actor = _resolve(request, credentials)
+def _lookup(db: Database, token: str) -> Actor | None:
+    with db.read_once() as connection:
+        return authenticate(connection, token, utc_now())
+
+
+async def api_actor(request: Request, credentials: Credentials) -> Actor:
+    actor = await _resolve(request, credentials)
     if actor is None:
         raise _unauthorized("send an API token: `Authorization: Bearer gd_…`")
     return actor
 
 
-def optional_actor(request: Request, credentials: Credentials) -> Actor | None:
-    return _resolve(request, credentials)
+async def optional_actor(request: Request, credentials: Credentials) -> Actor | None:
+    return await _resolve(request, credentials)
 
 
 def api_service(request: Request) -> TicketService:
