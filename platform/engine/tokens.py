@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, select, update
+from sqlalchemy import Connection, Select, bindparam, event, func, select, update
 from sqlalchemy.orm import Session
 
 from gongdan.engine.db.database import prepared
@@ -29,8 +31,11 @@ __all__ = [
     "authenticate",
     "create_token",
     "find_user",
+    "forget_recent",
     "hash_token",
     "list_tokens",
+    "recent_actor",
+    "remember_actor",
     "revoke_token",
 ]
 
@@ -124,6 +129,7 @@ def revoke_token(
         raise NotFound(f"no token {token_id}")
     if row.revoked_at is None:
         row.revoked_at = now
+    forget_recent()
     user = session.get(User, row.user_id)
     assert user is not None  # noqa: S101 - a foreign key
     session.flush()
@@ -151,6 +157,49 @@ def authenticate(db: Session | Connection, token: str, now: datetime) -> Actor |
 
 
 _LOOKUP: dict[str, Select[Any]] = {}
+
+# Tokens recognised in the last few seconds, per process: an API client sends the same
+# token with every request, and the lookup was a seventh of a web worker's CPU per
+# create (bench/api.py). A revocation or a change of teams in this process forgets
+# them all at once; one made by another process (`gongdan token revoke`, another
+# worker) takes effect there within RECENT_SECONDS. Unknown tokens are never kept.
+RECENT_SECONDS = 5.0
+_MAX_RECENT = 10_000
+_recent: dict[str, tuple[float, Actor]] = {}
+
+
+def recent_actor(token: str) -> Actor | None:
+    """The actor `token` stood for when it was recognised less than RECENT_SECONDS
+    ago in this process, else None (look it up with `authenticate`)."""
+    kept = _recent.get(token)
+    if kept is None:
+        return None
+    if time.monotonic() - kept[0] >= RECENT_SECONDS:
+        _recent.pop(token, None)
+        return None
+    return kept[1]
+
+
+def remember_actor(token: str, actor: Actor) -> None:
+    if len(_recent) >= _MAX_RECENT:
+        _recent.clear()
+    _recent[token] = (time.monotonic(), actor)
+
+
+def forget_recent() -> None:
+    """Forget every recognised token (a token revoked, a user or team changed)."""
+    _recent.clear()
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_on_change(session: Session, _context: Any, _instances: Any) -> None:
+    """Any change of a user, token or membership written through a session of this
+    process (a deactivation, a new role) forgets the recognised tokens."""
+    if _recent and any(
+        isinstance(row, (User, ApiToken, Membership))
+        for row in chain(session.new, session.dirty, session.deleted)
+    ):
+        forget_recent()
 
 
 def _lookup_statement() -> Select[Any]:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from gongdan.engine.config.bundle import Bundle
 from gongdan.engine.db.models import ConfigVersion, Event, Membership, RoutingPointer, Team, User
 from gongdan.engine.decisions import Actor
+from gongdan.engine.tokens import forget_recent
 from gongdan.errors import Conflict, NotFound, ValidationFailed
 
 __all__ = [
@@ -273,6 +274,7 @@ def actor_for(session: Session, user: User) -> Actor:
 
 def sync_teams(session: Session, bundle: Bundle) -> list[str]:
     """Make teams and memberships match the bundle; returns members with no user yet."""
+    forget_recent()  # actors recognised by token carry their teams
     missing: list[str] = []
     existing = {row.id: row for row in session.scalars(select(Team))}
     users = {u.email: u for u in session.scalars(select(User))}

@@ -20,7 +20,7 @@ from gongdan.engine.config.bundle import Bundle
 from gongdan.engine.db.database import Database
 from gongdan.engine.decisions import Actor
 from gongdan.engine.service import TicketService, utc_now
-from gongdan.engine.tokens import authenticate
+from gongdan.engine.tokens import authenticate, recent_actor, remember_actor
 from gongdan.errors import Conflict
 from gongdan.ui.api.errors import ApiProblem
 
@@ -60,11 +60,16 @@ async def _resolve(
     the write lock, so it goes to a thread."""
     if credentials is None:
         return None
-    db: Database = request.app.state.db
-    if db.dialect == "postgresql":
-        actor = _lookup(db, credentials.credentials)
-    else:
-        actor = await run_in_threadpool(_lookup, db, credentials.credentials)
+    token = credentials.credentials
+    actor = recent_actor(token)  # recognised in the last seconds (`engine.tokens`)
+    if actor is None:
+        db: Database = request.app.state.db
+        if db.dialect == "postgresql":
+            actor = _lookup(db, token)
+        else:
+            actor = await run_in_threadpool(_lookup, db, token)
+        if actor is not None:
+            remember_actor(token, actor)
     if actor is None:
         raise _unauthorized("the bearer token is unknown or revoked, or its user is deactivated")
     return actor

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 
+from gongdan.engine import tokens
 from gongdan.engine.db.database import Database
 from gongdan.engine.db.models import ApiToken, User
 from gongdan.engine.service import utc_now
@@ -64,6 +68,39 @@ def test_revoked_token_and_deactivated_user_are_401(app: FastAPI, db: Database) 
     assert "deactivated" in response.json()["detail"]
     with db.reading() as session:
         assert session.scalar(select(ApiToken.token_hash).where(ApiToken.id == 2)) != second
+
+
+def test_a_token_recognised_a_moment_ago_is_not_looked_up_again(app: FastAPI, db: Database) -> None:
+    make_user(db, "crm@example.com", "agent")
+    client = TestClient(app, headers=_bearer(token_for(db, "crm@example.com")))
+    looked_up: list[str] = []
+
+    def count(*args: Any) -> None:
+        if "FROM api_tokens" in args[2]:
+            looked_up.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert [client.get("/api/v1/tickets").status_code for _ in range(3)] == [200] * 3
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(looked_up) == 1
+
+
+def test_a_revocation_by_another_process_takes_effect_within_seconds(
+    app: FastAPI, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Revoked elsewhere (`gongdan token revoke`, another worker: no session of this
+    process saw it), a token still recognised here is refused once RECENT_SECONDS
+    have passed."""
+    monkeypatch.setattr(tokens, "RECENT_SECONDS", 0.3)
+    make_user(db, "crm@example.com", "agent")
+    client = TestClient(app, headers=_bearer(token_for(db, "crm@example.com")))
+    assert client.get("/api/v1/tickets").status_code == 200
+    with db.engine.begin() as connection:  # not through a Session: as another process
+        connection.execute(update(ApiToken).values(revoked_at=utc_now()))
+    time.sleep(0.4)
+    assert client.get("/api/v1/tickets").status_code == 401
 
 
 def test_config_lists_types_and_schemas_without_internal_fields_for_non_staff(
