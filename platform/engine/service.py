@@ -99,6 +99,23 @@ class TicketService:
             ticket = tickets.update_ticket(ctx, key, changes, expected_version=expected_version)
             return self._result(ctx, ticket)
 
+    def update_and_assign(
+        self,
+        actor: Actor,
+        key: str,
+        changes: dict[str, Any],
+        *,
+        team: str | None = None,
+        assignee: str | None = None,
+        expected_version: int | None = None,
+    ) -> WriteResult:
+        """Change fields and the team/assignee in one transaction: both or neither (the
+        version is checked once, before either)."""
+        with self._write(actor) as ctx:
+            tickets.update_ticket(ctx, key, changes, expected_version=expected_version)
+            ticket = tickets.assign_ticket(ctx, key, team=team, assignee=assignee)
+            return self._result(ctx, ticket)
+
     def assign(
         self,
         actor: Actor,

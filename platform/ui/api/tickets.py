@@ -169,15 +169,12 @@ def patch_ticket(
     assignment = {name: getattr(body, name) or "" for name in ("team", "assignee") if name in given}
     if not changes and not assignment:
         raise ValidationFailed("nothing to change", {"body": "name at least one thing to change"})
-    if changes and assignment:
-        # Two service calls would be two transactions: a failed assignment after saved
-        # fields would answer 422 for a half-made change. One kind per request.
-        raise ValidationFailed(
-            "change fields and the team/assignee in separate requests",
-            dict.fromkeys(assignment, "send alone, without other changes"),
-        )
     with expect_version():
-        if assignment:
+        if changes and assignment:  # one transaction: both or neither
+            record = service.update_and_assign(
+                actor, key, changes, **assignment, expected_version=expected
+            ).ticket
+        elif assignment:
             record = service.assign(actor, key, **assignment, expected_version=expected).ticket
         else:
             record = service.update_ticket(actor, key, changes, expected_version=expected).ticket

@@ -215,11 +215,43 @@ def test_patch_assigns_and_refuses_what_it_cannot_change(admin: TestClient, logi
     assert state.status_code == 422 and "state" in state.json()["fields"]
     empty = admin.patch(url, json={}, headers=headers)
     assert empty.status_code == 422
-    both = admin.patch(url, json={"title": "x", "team": "field_service"}, headers=headers)
-    assert both.status_code == 422 and "team" in both.json()["fields"]
-    assert admin.get(url).json()["title"] == ticket["title"]  # nothing half-done
     bad_team = admin.patch(url, json={"team": "nope"}, headers=headers)
     assert bad_team.status_code == 422 and "team" in bad_team.json()["fields"]
+
+
+def test_one_patch_changes_fields_and_assignment_together_or_nothing(
+    admin: TestClient, login: Login
+) -> None:
+    login("li.wei@example.com", "agent", teams=("field_service",))
+    ticket = create(admin)
+    url = f"/api/v1/tickets/{ticket['key']}"
+    both = admin.patch(
+        url,
+        json={"title": "Printer on fire", "priority": "high", "team": "field_service",
+              "assignee": "li.wei@example.com"},
+        headers={"If-Match": str(ticket["version"])},
+    )  # fmt: skip
+    assert both.status_code == 200, both.text
+    body = both.json()
+    assert (body["title"], body["priority"]) == ("Printer on fire", "high")
+    assert (body["team"], body["assignee"]) == ("field_service", "li.wei@example.com")
+    assert both.headers["ETag"] == f'"{body["version"]}"'
+    assert admin.get(url).json()["version"] == body["version"]
+    # A bad assignee: the title given with it is not stored either.
+    refused = admin.patch(
+        url,
+        json={"title": "Half done?", "assignee": "nobody@example.com"},
+        headers={"If-Match": str(body["version"])},
+    )
+    assert refused.status_code == 422 and "assignee" in refused.json()["fields"]
+    now = admin.get(url).json()
+    assert (now["title"], now["version"]) == ("Printer on fire", body["version"])
+    # A stale version: neither is applied.
+    stale = admin.patch(
+        url, json={"title": "Late", "assignee": None}, headers={"If-Match": str(ticket["version"])}
+    )
+    assert stale.status_code == 412
+    assert admin.get(url).json()["assignee"] == "li.wei@example.com"
 
 
 def test_requesters_cannot_patch(login: Login) -> None:
