@@ -14,7 +14,7 @@ the HTML error pages of the rest of the app never see them. The mapping:
 | `TransitionNotAllowed` | 409 | `transition_not_allowed` |
 | `Conflict` (a concurrent change, a clash with existing data) | 409 | `conflict` |
 | `If-Match` names an old version | 412 | `precondition_failed` (+ `current_version`) |
-| upload over the field's size limit | 413 | `payload_too_large` |
+| upload over the field's size limit, JSON body over 1 MiB | 413 | `payload_too_large` |
 | `ValidationFailed`, a body or query of the wrong shape | 422 | `validation_failed` |
 | `PATCH` without `If-Match` | 428 | `precondition_required` |
 """
@@ -30,8 +30,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from gongdan.errors import (
     ConfigError,
@@ -60,7 +61,7 @@ DESCRIPTIONS = {
     404: "No such thing, or the caller may not see it.",
     409: "A transition that may not be taken now, or a concurrent change.",
     412: "`If-Match` names an old version: reload the ticket and try again.",
-    413: "The upload is larger than its field allows.",
+    413: "The upload is larger than its field allows, or a JSON body over 1 MiB.",
     422: "The request is well-formed but invalid; `fields` says what and where.",
     428: "`If-Match` with the ticket's version is required.",
 }
@@ -169,7 +170,12 @@ def problem_response(exc: ApiProblem) -> JSONResponse:
 
 def http_response(exc: HTTPException) -> JSONResponse:
     """Starlette's own HTTP errors (a malformed multipart body is a 400)."""
-    codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+    codes = {
+        400: "bad_request",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+    }
     code = codes.get(exc.status_code, "error")
     return _json(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
@@ -201,10 +207,49 @@ def _refused_parameter(
     return None
 
 
+# JSON bodies are small (a description is at most 100,000 characters): a bigger one is
+# refused with 413 before it is read whole or parsed, by its Content-Length or, sent in
+# chunks, as its bytes arrive. Uploads (multipart, octet-stream) stream under their
+# fields' own limits (`attachments`).
+MAX_JSON_BODY = 1024 * 1024
+_UPLOADS = ("multipart/", "application/octet-stream")
+
+
+def _too_large() -> ApiProblem:
+    return ApiProblem(
+        413, "payload_too_large", f"the request body is larger than {MAX_JSON_BODY} bytes"
+    )
+
+
+def _counted(receive: Receive) -> Receive:
+    seen = 0
+
+    async def receive_counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > MAX_JSON_BODY:
+            raise _too_large()
+        return message
+
+    return receive_counted
+
+
 class ApiRoute(APIRoute):
     """A route whose errors are JSON `{error, detail, fields}` (see the module doc)."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] in ("POST", "PUT", "PATCH"):
+            headers = Headers(scope=scope)
+            if not headers.get("content-type", "").startswith(_UPLOADS):
+                length = headers.get("content-length", "")
+                if length.isdigit() and int(length) > MAX_JSON_BODY:
+                    await problem_response(_too_large())(scope, receive, send)
+                    return
+                receive = _counted(receive)
+        await self._handle(scope, receive, send)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A 405 whose `Allow` names every method of the path, not only this route's
         (Starlette answers from the first route whose path matches)."""
         if self.methods and scope["method"] not in self.methods:
@@ -246,6 +291,8 @@ class ApiRoute(APIRoute):
             except ApiProblem as exc:
                 return problem_response(exc)
             except HTTPException as exc:
+                if isinstance(exc.__cause__, ApiProblem):  # raised while FastAPI read the body
+                    return problem_response(exc.__cause__)
                 return http_response(exc)
             except Exception as exc:
                 response = gongdan_response(exc)

@@ -3,12 +3,14 @@ with If-Match, and each error code those routes give."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from gongdan.engine.db.database import Database
+from gongdan.ui.api import MAX_JSON_BODY
 from tests.ui.api.conftest import INCIDENT, Login
 
 
@@ -252,6 +254,27 @@ def test_one_patch_changes_fields_and_assignment_together_or_nothing(
     )
     assert stale.status_code == 412
     assert admin.get(url).json()["assignee"] == "li.wei@example.com"
+
+
+def test_an_oversized_json_body_is_413_before_it_is_read(admin: TestClient) -> None:
+    big = {**INCIDENT, "description": "x" * (MAX_JSON_BODY + 10)}
+    response = admin.post("/api/v1/tickets", json=big)
+    assert response.status_code == 413, response.text
+    assert response.json()["error"] == "payload_too_large"
+    assert admin.get("/api/v1/tickets").json()["items"] == []
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        yield b'{"type": "it_incident", "title": "Chunked", "description": "'
+        for _ in range(2 * MAX_JSON_BODY // 65536):
+            yield b"y" * 65536
+        yield b'"}'
+
+    chunked = admin.post(
+        "/api/v1/tickets", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert chunked.status_code == 413 and chunked.json()["error"] == "payload_too_large"
+    fine = create(admin, description="z" * 90_000)  # a long description still goes in
+    assert fine["key"]
 
 
 def test_requesters_cannot_patch(login: Login) -> None:
