@@ -58,6 +58,11 @@ def test_create_prints_a_working_token_on_its_last_line_and_revoke_stops_it(
     with db.transaction() as session:
         assert authenticate(session, token, utc_now()) is None
     assert "revoked" in gongdan(url, "token", "list", "crm@example.com").stdout
+    with db.reading() as session:  # the operator's CLI: no user acted
+        trail = session.execute(
+            text("SELECT kind, actor_id FROM events WHERE kind LIKE 'token.%' ORDER BY id")
+        ).all()
+    assert [tuple(row) for row in trail] == [("token.created", None), ("token.revoked", None)]
 
 
 def test_unknown_user_or_token_is_an_error_not_a_traceback(db: Database) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Select, bindparam, event, func, select, updat
 from sqlalchemy.orm import Session
 
 from gongdan.engine.db.database import prepared
-from gongdan.engine.db.models import ApiToken, Membership, User
+from gongdan.engine.db.models import ApiToken, Event, Membership, User
 from gongdan.engine.decisions import Actor
 from gongdan.errors import NotFound, ValidationFailed
 
@@ -85,8 +85,12 @@ def _info(token: ApiToken, user: User) -> TokenInfo:
     )
 
 
-def create_token(session: Session, user: User, name: str, now: datetime) -> tuple[TokenInfo, str]:
-    """A new token for `user`: its info and the plaintext token (shown only now)."""
+def create_token(
+    session: Session, user: User, name: str, now: datetime, *, actor_id: int | None = None
+) -> tuple[TokenInfo, str]:
+    """A new token for `user`: its info and the plaintext token (shown only now). The
+    audit trail gets a `token.created` event by `actor_id` (None: the operator's CLI),
+    naming the token by id, name and prefix, never the token."""
     clean = name.strip()
     if len(clean) > MAX_NAME or "\x00" in clean:
         raise ValidationFailed(
@@ -108,7 +112,26 @@ def create_token(session: Session, user: User, name: str, now: datetime) -> tupl
     )
     session.add(row)
     session.flush()
+    _audit(session, "token.created", row, user, now, actor_id)
     return _info(row, user), plaintext
+
+
+def _audit(
+    session: Session, kind: str, row: ApiToken, user: User, now: datetime, actor_id: int | None
+) -> None:
+    what = {"token_id": row.id, "user": user.email, "name": row.name, "prefix": row.prefix}
+    session.add(
+        Event(
+            ticket_id=None,
+            actor_id=actor_id,
+            kind=kind,
+            at=now,
+            before={} if kind == "token.created" else {"revoked_at": None},
+            after=what if kind == "token.created" else {**what, "revoked_at": now.isoformat()},
+            detail={},
+            internal=True,
+        )
+    )
 
 
 def list_tokens(session: Session, user: User) -> list[TokenInfo]:
@@ -120,18 +143,25 @@ def list_tokens(session: Session, user: User) -> list[TokenInfo]:
 
 
 def revoke_token(
-    session: Session, token_id: int, now: datetime, *, owner: User | None = None
+    session: Session,
+    token_id: int,
+    now: datetime,
+    *,
+    owner: User | None = None,
+    actor_id: int | None = None,
 ) -> TokenInfo:
     """Revoke a token (by id; only among `owner`'s when given). Revoking twice keeps the
-    first time. NotFound when there is no such token."""
+    first time (and writes one `token.revoked` event). NotFound when there is no such
+    token."""
     row = session.get(ApiToken, token_id)
     if row is None or (owner is not None and row.user_id != owner.id):
         raise NotFound(f"no token {token_id}")
-    if row.revoked_at is None:
-        row.revoked_at = now
-    forget_recent()
     user = session.get(User, row.user_id)
     assert user is not None  # noqa: S101 - a foreign key
+    if row.revoked_at is None:
+        row.revoked_at = now
+        _audit(session, "token.revoked", row, user, now, actor_id)
+    forget_recent()
     session.flush()
     return _info(row, user)
 

@@ -107,6 +107,18 @@ def test_token_from_the_page_works_in_the_api_until_revoked_in_the_page(
     response = api.get("/api/v1/tickets")
     assert response.status_code == 401
     assert response.json()["error"] == "unauthorized"
+    # Both are in the audit trail, by the agent, naming the token but never holding it.
+    with web.db.reading() as session:
+        owner = find_user(session, AGENT)
+        events = session.scalars(
+            select(Event).where(Event.kind.like("token.%")).order_by(Event.id)
+        ).all()
+    assert [(e.kind, e.actor_id) for e in events] == [
+        ("token.created", owner.id),
+        ("token.revoked", owner.id),
+    ]
+    assert events[1].after["prefix"] == token[:10] and events[1].after["name"] == "CRM sync"
+    assert all(token not in str((e.before, e.after, e.detail)) for e in events)
 
 
 def test_htmx_create_and_revoke_swap_only_the_token_section(web: Web, agent: Client) -> None:

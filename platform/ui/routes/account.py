@@ -163,9 +163,8 @@ def new_token(
     else:
         try:
             with database.transaction() as session:
-                info, plaintext = create_token(
-                    session, find_user(session, user.email), name, utc_now()
-                )
+                owner = find_user(session, user.email)
+                info, plaintext = create_token(session, owner, name, utc_now(), actor_id=owner.id)
         except ValidationFailed as error:
             failed = error
         else:
@@ -190,7 +189,8 @@ def revoke(request: Request, token_id: str, user: CurrentUser, database: Databas
     if not 0 < number <= _MAX_ID:
         raise NotFound(f"no token {token_id}")
     with database.transaction() as session:
-        info = revoke_token(session, number, utc_now(), owner=find_user(session, user.email))
+        owner = find_user(session, user.email)
+        info = revoke_token(session, number, utc_now(), owner=owner, actor_id=owner.id)
     if is_htmx(request):
         params = {"prefix": info.prefix}
         return _page(
