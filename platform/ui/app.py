@@ -35,6 +35,7 @@ from gongdan.ui.api import api_router
 from gongdan.ui.deps import BundleDep
 from gongdan.ui.errors import install_error_handlers, refuse_csrf
 from gongdan.ui.mail.notifier import notifier_from_env
+from gongdan.ui.ratelimit import SlidingWindow
 from gongdan.ui.routes import account, auth, desk, password, portal, queues, tickets
 from gongdan.ui.security import CsrfMiddleware, secret_key
 from gongdan.ui.serving import limit_worker_threads, tune_collector
@@ -67,6 +68,10 @@ async def run_background_work(app: FastAPI) -> AsyncIterator[None]:
             await asyncio.to_thread(runner.stop)
 
 
+ACCOUNT_REQUESTS = 10  # sign-ups / password mails per client address …
+ACCOUNT_WINDOW_SECONDS = 600  # … in ten minutes
+
+
 def create_app(
     config_dir: str | os.PathLike[str] = "config",
     *,
@@ -95,6 +100,9 @@ def create_app(
     app.state.bundle = bundle
     app.state.db = db
     app.state.service = TicketService(db, bundle)
+    # Requests without signing in that send mail or make accounts (`ui.ratelimit`).
+    app.state.signups = SlidingWindow(ACCOUNT_REQUESTS, ACCOUNT_WINDOW_SECONDS)
+    app.state.password_mails = SlidingWindow(ACCOUNT_REQUESTS, ACCOUNT_WINDOW_SECONDS)
 
     # Added last runs first: the session must exist before the CSRF check reads it.
     app.add_middleware(CsrfMiddleware, refuse=refuse_csrf)

@@ -77,6 +77,11 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "他人同时修改了此内容。请刷新查看最新内容后重试。",
     ),
     "error.transition": ("This step cannot be taken now", "当前无法执行此操作"),
+    "error.too_many": ("Too many requests", "请求过于频繁"),
+    "error.too_many_text": (
+        "Too many requests came from your address. Please wait a little and try again in:",
+        "来自您网络地址的请求过多。请稍后再试，等待时间：",
+    ),
     "error.invalid": ("Please correct the highlighted fields", "请修改标出的字段"),
     "error.bad_request": ("The request was not understood", "请求无法识别"),
     "error.reload": ("Reload the page", "刷新页面"),

@@ -29,9 +29,16 @@ from gongdan.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
+from gongdan.ui.ratelimit import SlidingWindow, client_address
 from gongdan.ui.render import is_htmx, redirect, render
 
-__all__ = ["LoginRequired", "StaffOnly", "install_error_handlers", "refuse_csrf"]
+__all__ = [
+    "LoginRequired",
+    "StaffOnly",
+    "install_error_handlers",
+    "refuse_csrf",
+    "too_many_requests",
+]
 
 
 class LoginRequired(Exception):
@@ -89,6 +96,19 @@ def error_page(
             headers=headers,
         )  # fmt: skip
     return render(request, "errors/error.html", context, status_code=status)
+
+
+def too_many_requests(request: Request, window: SlidingWindow) -> Response | None:
+    """None if the client may go on; else the 429 page saying when to try again."""
+    key = client_address(request.client.host if request.client else None)
+    if window.allow(key):
+        return None
+    wait = window.retry_after(key)
+    response = error_page(
+        request, 429, "error.too_many", "error.too_many_text", detail=f"{(wait + 59) // 60} min"
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def _gongdan_error(request: Request, exc: Exception) -> Response:

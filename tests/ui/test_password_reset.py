@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from gongdan.engine.background import InProcessRunner
 from gongdan.engine.db.models import Outbox, PasswordReset
 from gongdan.engine.delivery import Channels
+from gongdan.ui.app import ACCOUNT_REQUESTS
 from gongdan.ui.mail.notifier import SmtpNotifier
 from gongdan.ui.mail.settings import SmtpSettings
 from tests.ui.conftest import Client, Web, page_token
@@ -246,3 +247,14 @@ def test_sign_up_with_an_account_without_password_offers_the_mail(
     assert [str(m["To"]) for m in received.messages] == ["intake <intake@example.com>"]
     assert _set_password(client, _link(received.messages[0])).status_code == 303
     assert _signs_in(web, "intake@example.com", NEW)
+
+
+def test_password_mails_asked_from_one_address_are_limited(web: Web) -> None:
+    client = web.client()
+    for n in range(ACCOUNT_REQUESTS):
+        _ask(client, f"someone{n}@example.com")
+    client.refresh_csrf("/password/forgot")
+    refused = client.send_form("/password/forgot", {"email": "one.more@example.com"})
+    assert refused.status_code == 429 and "Too many requests" in refused.text
+    assert 0 < int(refused.headers["Retry-After"]) <= 600
+    assert "one.more@example.com" not in refused.text  # not the "mail sent" page

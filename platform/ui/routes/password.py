@@ -20,6 +20,7 @@ from gongdan.engine.service import utc_now
 from gongdan.engine.users import get_account
 from gongdan.errors import ValidationFailed
 from gongdan.ui.deps import SESSION_USER, DatabaseDep
+from gongdan.ui.errors import too_many_requests
 from gongdan.ui.render import render
 from gongdan.ui.routes.auth import home_of
 from gongdan.ui.security import rotate_csrf_token
@@ -48,6 +49,9 @@ def forgot(
     database: DatabaseDep,
     email: Annotated[str, Form(max_length=320)] = "",
 ) -> Response:
+    refused = too_many_requests(request, request.app.state.password_mails)
+    if refused is not None:
+        return refused
     address = " ".join(email.split())
     if not address:
         context = {"email": "", "errors": {"email": "password.email_required"}}

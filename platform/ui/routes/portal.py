@@ -30,6 +30,7 @@ from gongdan.ui.deps import (
     OptionalUser,
     ServiceDep,
 )
+from gongdan.ui.errors import too_many_requests
 from gongdan.ui.fields import FormView, build_form, changed_dependents, form_sections, read_form
 from gongdan.ui.i18n import language_for
 from gongdan.ui.render import redirect, render, render_fragment
@@ -120,6 +121,9 @@ def signup(
     password: Annotated[str, Form(max_length=2048)] = "",
 ) -> Response:
     _signup_allowed(bundle)
+    refused = too_many_requests(request, request.app.state.signups)
+    if refused is not None:
+        return refused
     try:
         with database.transaction() as session:
             user = sign_up(

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, select
 
-from gongdan.ui.app import create_app
+from gongdan.engine.db.models import User
+from gongdan.ui.app import ACCOUNT_REQUESTS, create_app
+from gongdan.ui.ratelimit import SlidingWindow
 from tests.bundles import EXAMPLE, make_bundle
 from tests.factories import access_request
 from tests.ui.conftest import Web
@@ -268,3 +270,31 @@ def test_a_tampered_cursor_starts_from_the_first_page(people: People) -> None:
     key = people.incident()
     response = people.client().get("/portal?cursor=not-a-cursor")
     assert response.status_code == 200 and key in response.text
+
+
+def test_sign_ups_from_one_address_are_limited(web: Web) -> None:
+    client = web.client()
+    answers = [
+        client.send_form(
+            "/portal/signup", {"email": f"bot{n}@example.com", "name": "Bot", "password": "short"}
+        ).status_code
+        for n in range(ACCOUNT_REQUESTS + 1)
+    ]
+    assert answers == [422] * ACCOUNT_REQUESTS + [429]
+    refused = client.send_form(
+        "/portal/signup", {"email": "late@example.com", "name": "Late", "password": GOOD_PASSWORD}
+    )
+    assert refused.status_code == 429 and "Too many requests" in refused.text
+    assert 0 < int(refused.headers["Retry-After"]) <= 600
+    with web.db.reading() as session:  # the refused one made no account
+        assert session.scalar(select(User).where(User.email == "late@example.com")) is None
+
+
+def test_the_limit_counts_per_address_and_forgets_after_the_window() -> None:
+    now = [0.0]
+    window = SlidingWindow(2, 60, clock=lambda: now[0])
+    assert [window.allow("10.0.0.1") for _ in range(3)] == [True, True, False]
+    assert window.allow("10.0.0.2")  # another address has its own count
+    assert window.retry_after("10.0.0.1") == 61
+    now[0] = 60.5
+    assert window.allow("10.0.0.1")
