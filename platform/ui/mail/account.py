@@ -21,6 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from gongdan.engine.config.compile_mail import TemplateDef
 from gongdan.engine.delivery import Notification
 from gongdan.engine.mail import Person, is_our_message
+from gongdan.ui.mail.html_text import text_to_html
 from gongdan.ui.mail.templates import Rendered, mail_templates
 
 if TYPE_CHECKING:
@@ -93,7 +94,8 @@ def compose_account_mail(
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     message.set_content(rendered.body, charset="utf-8")
-    message["Content-Language"] = rendered.locale
+    message.add_alternative(text_to_html(rendered.body, rendered.locale), subtype="html")
+    message["Content-Language"] = rendered.locale  # after both (they move Content-*)
     return message
 
 

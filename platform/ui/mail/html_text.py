@@ -1,4 +1,5 @@
-"""HTML mail bodies as plain text, with the standard library's HTML parser.
+"""HTML mail bodies as plain text, with the standard library's HTML parser; and our
+own plain-text mails as their HTML part (`text_to_html`).
 
 Nothing is rendered or fetched: tags are dropped, block elements become line breaks,
 list items get a bullet, links keep their address, and the content of `script`,
@@ -9,9 +10,10 @@ escaped wherever it is shown), so no markup from a mail ever reaches a page.
 from __future__ import annotations
 
 import re
+from html import escape
 from html.parser import HTMLParser
 
-__all__ = ["html_to_text"]
+__all__ = ["html_to_text", "text_to_html"]
 
 BLOCKS = frozenset(
     {
@@ -76,3 +78,30 @@ def html_to_text(html: str) -> str:
     text = "".join(parser.parts)
     lines = [line.strip(" ") for line in text.replace("\r", "").split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def text_to_html(text: str, locale: str) -> str:
+    """The HTML part of a notification: its text exactly as the plain part has it
+    (escaped: a title or comment with markup shows as typed), paragraphs at blank
+    lines, line breaks kept, web addresses as links."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = []
+        for line in block.split("\n"):
+            parts, at = [], 0
+            for found in _URL.finditer(line):
+                url = found.group(0).rstrip(".,;:!?)")
+                parts.append(escape(line[at : found.start()]))
+                parts.append(f'<a href="{escape(url)}">{escape(url)}</a>')
+                at = found.start() + len(url)
+            parts.append(escape(line[at:]))
+            lines.append("".join(parts))
+        paragraphs.append("<p>" + "<br>\n".join(lines) + "</p>")
+    return (
+        f'<!DOCTYPE html>\n<html lang="{escape(locale)}"><head><meta charset="utf-8"></head>'
+        '<body style="font-family: sans-serif; font-size: 15px; line-height: 1.5; '
+        'color: #1f2328">\n' + "\n".join(paragraphs) + "\n</body></html>\n"
+    )

@@ -35,6 +35,7 @@ from gongdan.engine.service import TicketService, utc_now
 from gongdan.ui.mail.account import ACCOUNT_TOPICS, send_account_mail
 from gongdan.ui.mail.audience import audience
 from gongdan.ui.mail.context import reader_for, template_context
+from gongdan.ui.mail.html_text import text_to_html
 from gongdan.ui.mail.settings import SmtpSettings, base_url
 from gongdan.ui.mail.templates import mail_templates
 
@@ -145,7 +146,9 @@ class SmtpNotifier:
         message["X-Auto-Response-Suppress"] = "All"
         message["X-Gongdan-Ticket"] = key
         message.set_content(rendered.body, charset="utf-8")
-        message["Content-Language"] = rendered.locale  # after: set_content drops Content-*
+        message.add_alternative(text_to_html(rendered.body, rendered.locale), subtype="html")
+        # After both: set_content drops Content-* headers, add_alternative moves them.
+        message["Content-Language"] = rendered.locale
         return message
 
     def send_all(self, key: str | None, messages: list[tuple[Person, EmailMessage]]) -> None:

@@ -24,8 +24,16 @@ AGENT = "li.wei@example.com"
 
 
 def text(message: EmailMessage) -> str:
-    """A received mail's body with the wire's CRLF line ends as newlines."""
-    return str(message.get_content()).replace("\r\n", "\n")
+    """A received mail's plain-text body with the wire's CRLF line ends as newlines."""
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content()).replace("\r\n", "\n")
+
+
+def html(message: EmailMessage) -> str:
+    body = message.get_body(("html",))
+    assert body is not None
+    return str(body.get_content())
 
 
 def people(db: Database, language: str = "en") -> tuple[Actor, Actor]:
@@ -75,6 +83,33 @@ def test_the_requester_is_told_a_ticket_was_created(
     assert [(m.direction, m.status, m.ticket_key) for m in list_mail(db, key)] == [
         ("out", "sent", key)
     ]
+
+
+def test_a_notification_has_an_html_part_showing_what_people_typed_as_typed(
+    db: Database,
+    mail_service: TicketService,
+    deliver_mail: InProcessRunner,
+    inbox: tuple[Inbox, int],
+) -> None:
+    received, _ = inbox
+    requester, agent = people(db)
+    key = new_ticket(mail_service, requester)
+    mail_service.assign(agent, key, team="desk", assignee=AGENT)
+    mail_service.add_comment(
+        agent, key, "Try <script>alert(1)</script> & see https://help.example.com/boot."
+    )
+    drain(deliver_mail)
+
+    reply = received.to(REQUESTER)[-1]
+    assert reply.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in reply.iter_parts()] == ["text/plain", "text/html"]
+    assert reply["Content-Language"] == "en" and reply["In-Reply-To"]
+    page = html(reply)
+    assert "<script>" not in page
+    assert "Try &lt;script&gt;alert(1)&lt;/script&gt; &amp; see" in page
+    assert '<a href="https://help.example.com/boot">https://help.example.com/boot</a>.' in page
+    assert '<html lang="en">' in page
+    assert "Try <script>alert(1)</script> & see" in text(reply)  # plain text as typed
 
 
 def test_a_chinese_speaking_requester_gets_chinese(
