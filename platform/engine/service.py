@@ -211,11 +211,20 @@ class TicketService:
             ).id
 
     def add_files(
-        self, actor: Actor, key: str, field_id: str, attachment_ids: list[Any]
+        self,
+        actor: Actor,
+        key: str,
+        field_id: str,
+        attachment_ids: list[Any],
+        *,
+        expected_version: int | None = None,
     ) -> WriteResult:
         """Add uploaded files to an attachment field (a requester: of their own ticket)."""
         with self._write(actor) as ctx:
-            return self._result(ctx, ticket_files.add_files(ctx, key, field_id, attachment_ids))
+            ticket = ticket_files.add_files(
+                ctx, key, field_id, attachment_ids, expected_version=expected_version
+            )
+            return self._result(ctx, ticket)
 
     def list_attachments(self, actor: Actor, key: str) -> list[AttachmentRecord]:
         """The files of a ticket the actor may see, oldest first."""

@@ -55,9 +55,16 @@ def list_attachments(ctx: WriteContext, key: str) -> list[AttachmentRecord]:
     ]
 
 
-def add_files(ctx: WriteContext, key: str, field_id: str, attachment_ids: list[Any]) -> Ticket:
+def add_files(
+    ctx: WriteContext,
+    key: str,
+    field_id: str,
+    attachment_ids: list[Any],
+    *,
+    expected_version: int | None = None,
+) -> Ticket:
     """Add uploaded files to an attachment field of `key` (after those already there)."""
-    ticket = ctx.ticket(key)
+    ticket = ctx.ticket(key, expected_version=expected_version)
     ticket_type = ctx.ticket_type(ticket)
     field = ticket_type.field_map.get(field_id)
     if field is None or field.type != "attachment":

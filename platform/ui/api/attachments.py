@@ -8,7 +8,7 @@ size limit is a 413 without its rest ever being read. Downloads are always sent 
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
@@ -109,7 +109,12 @@ def upload(
     status_code=201,
     response_model=AttachedOut,
     responses=error_responses(400, 401, 403, 404, 409, 412, 413, 422),
-    summary="Attach a file to a ticket's attachment field (staff; If-Match optional)",
+    summary="Attach a file to a ticket's attachment field (If-Match optional)",
+    description=(
+        "Agents to any field of a ticket they may change; a requester to a field of "
+        "their own ticket that is not internal. The file is added after those already "
+        "in the field (or replaces the one file of a single-file field)."
+    ),
 )
 def attach(
     key: TicketKey,
@@ -130,13 +135,8 @@ def attach(
             {field: "is not an attachment field"},
         )
     attachment = _store(service, actor, ticket.type, field, file)
-    current: Any = ticket.data.get(field)
-    if definition.params.get("multiple"):
-        value: Any = [*(current if isinstance(current, list) else []), str(attachment.id)]
-    else:
-        value = str(attachment.id)
     with expect_version():
-        result = service.update_ticket(actor, key, {field: value}, expected_version=expected)
+        result = service.add_files(actor, key, field, [attachment.id], expected_version=expected)
     out = ticket_out(result.ticket)
     return AttachedOut(**out.model_dump(), attachment=attachment)
 

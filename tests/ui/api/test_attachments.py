@@ -37,7 +37,7 @@ def test_a_requester_uploads_then_creates_a_ticket_with_the_file(login: Login) -
     assert requester.get("/api/v1/attachments/999").status_code == 404
 
 
-def test_staff_attach_to_a_ticket_and_requesters_may_not(admin: TestClient, login: Login) -> None:
+def test_staff_and_the_requester_attach_to_a_ticket(admin: TestClient, login: Login) -> None:
     requester = login("mei@example.com", "requester")
     key = requester.post("/api/v1/tickets", json=INCIDENT).json()["key"]
     url = f"/api/v1/tickets/{key}/attachments"
@@ -62,10 +62,23 @@ def test_staff_attach_to_a_ticket_and_requesters_may_not(admin: TestClient, logi
         headers={"If-Match": '"1"'},
     )
     assert stale.status_code == 412
+    # The requester adds a file to their own ticket, after the agent's two.
     theirs = requester.post(
-        url, data={"field": "screenshots"}, files={"file": ("c.txt", b"x", "text/plain")}
+        url, data={"field": "screenshots"}, files={"file": ("c.txt", b"mine", "text/plain")}
     )
-    assert theirs.status_code == 403
+    assert theirs.status_code == 201, theirs.text
+    assert theirs.json()["fields"]["screenshots"] == [*ids, str(theirs.json()["attachment"]["id"])]
+    assert requester.get(theirs.json()["attachment"]["url"]).content == b"mine"
+    # Nobody else's ticket, and only attachment fields.
+    stranger = login("zhao@example.com", "requester")
+    other = stranger.post(
+        url, data={"field": "screenshots"}, files={"file": ("d.txt", b"x", "text/plain")}
+    )
+    assert other.status_code == 404
+    not_a_file_field = requester.post(
+        url, data={"field": "category"}, files={"file": ("e.txt", b"x", "text/plain")}
+    )
+    assert not_a_file_field.status_code == 422
 
 
 def test_upload_limits_and_bad_uploads(admin: TestClient) -> None:
