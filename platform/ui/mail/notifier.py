@@ -155,7 +155,7 @@ class SmtpNotifier:
         """Send `messages` over one SMTP connection and log each (`key`: the ticket they
         are about, None for mail about an account)."""
         s = self.settings
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=s.ca_file)
         client: smtplib.SMTP
         if s.tls:
             client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)

@@ -4,6 +4,8 @@
   STARTTLS with `?starttls=1` or `GONGDAN_SMTP_STARTTLS=1`) or `smtps://host:port`
   (TLS from the start). User and password in the URL (`smtp://user:pw@host:587`) or in
   `GONGDAN_SMTP_USER` / `GONGDAN_SMTP_PASSWORD`. Unset: notifications are only logged.
+  The server's certificate is checked against the system's CAs, or those in
+  `GONGDAN_SMTP_CA_FILE` (PEM) for a server with a company CA; never skipped.
 - `GONGDAN_MAIL_FROM`: the From address of notifications (default
   `gongdan@localhost`); mail from it is never taken in (loop protection).
 - `GONGDAN_BASE_URL`: where links in mail point (default `http://127.0.0.1:8000`).
@@ -51,6 +53,7 @@ class SmtpSettings:
     password: str | None
     sender: str
     timeout: float = 30.0
+    ca_file: str | None = None  # PEM bundle to trust instead of the system's CAs
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SmtpSettings | None:
@@ -83,7 +86,15 @@ class SmtpSettings:
             if parts.password
             else env.get("GONGDAN_SMTP_PASSWORD"),
             sender=mail_from(env),
+            ca_file=_ca_file(env),
         )
+
+
+def _ca_file(env: Mapping[str, str]) -> str | None:
+    path = env.get("GONGDAN_SMTP_CA_FILE", "").strip()
+    if path and not os.path.isfile(path):
+        raise SettingsError(f"GONGDAN_SMTP_CA_FILE: no file '{path}'")
+    return path or None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ import re
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from gongdan.engine.background import InProcessRunner
@@ -16,7 +17,7 @@ from gongdan.engine.db.models import User
 from gongdan.engine.decisions import Actor
 from gongdan.engine.mail import list_mail
 from gongdan.engine.service import TicketService
-from tests.factories import make_user
+from tests.factories import actor, make_user
 from tests.ui.mail.conftest import OUR_ADDRESS, Inbox, drain
 
 REQUESTER = "chen.jing@customer.cn"
@@ -434,3 +435,114 @@ def test_the_smtp_login_is_used(db: Database, mail_service: TicketService, mail_
         controller.stop()
     assert logins == [(b"desk@gongdan.test", b"s3cret")]
     assert len(received.to(REQUESTER)) == 1
+
+
+def _tls_server(received: Inbox, *, require: bool, ca: object) -> tuple[object, int]:
+    """An aiosmtpd server on loopback offering STARTTLS with a certificate for
+    127.0.0.1 from the throwaway CA `ca` (trustme); `require`: no mail before it."""
+    import ssl
+
+    from aiosmtpd.controller import Controller
+
+    from tests.ui.mail.conftest import free_port
+
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)  # type: ignore[attr-defined]
+    port = free_port()
+    controller = Controller(
+        received,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=server_context,
+        require_starttls=require,
+    )
+    controller.start()
+    return controller, port
+
+
+_sent = iter(range(1000, 2000))  # a delivery id per send: retries are deduplicated
+
+
+def _one_mail(db: Database, mail_service: TicketService, mail_bundle, settings) -> None:  # type: ignore[no-untyped-def]
+    """The "we got it" mail of a new ticket, sent with `settings`."""
+    from gongdan.engine.delivery import Notification
+    from gongdan.ui.mail.notifier import SmtpNotifier
+
+    with db.reading() as session:
+        known = session.scalar(select(User).where(User.email == REQUESTER))
+    requester = people(db)[0] if known is None else actor(db, REQUESTER)
+    key = new_ticket(mail_service, requester)
+    notifier = SmtpNotifier(db, lambda: mail_bundle, settings, environ={})
+    notifier.send(
+        Notification(
+            next(_sent), "ticket.created", {"key": key}, "subscribers", (), None, None,
+            {"ticket": key},
+        )
+    )  # fmt: skip
+
+
+def test_mail_goes_over_starttls_to_a_server_that_demands_it(
+    db: Database, mail_service: TicketService, mail_bundle, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    import smtplib
+
+    import trustme
+
+    from gongdan.ui.mail.settings import SmtpSettings
+
+    ca = trustme.CA()
+    ca_file = tmp_path / "company-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    received = Inbox()
+    controller, port = _tls_server(received, require=True, ca=ca)
+    try:
+        secure = SmtpSettings(
+            "127.0.0.1", port, False, True, None, None, OUR_ADDRESS, ca_file=str(ca_file)
+        )
+        _one_mail(db, mail_service, mail_bundle, secure)
+        assert len(received.to(REQUESTER)) == 1
+        # Without STARTTLS the server refuses the mail: nothing goes out in the clear.
+        plain = SmtpSettings("127.0.0.1", port, False, False, None, None, OUR_ADDRESS)
+        with pytest.raises(smtplib.SMTPException):
+            _one_mail(db, mail_service, mail_bundle, plain)
+        # A certificate the client does not trust is refused too (system CAs only).
+        untrusted = SmtpSettings("127.0.0.1", port, False, True, None, None, OUR_ADDRESS)
+        with pytest.raises(ssl_error()):
+            _one_mail(db, mail_service, mail_bundle, untrusted)
+        assert len(received.to(REQUESTER)) == 1
+    finally:
+        controller.stop()  # type: ignore[attr-defined]
+
+
+def test_starttls_asked_of_a_server_without_it_fails_instead_of_sending_in_the_clear(
+    db: Database, mail_service: TicketService, mail_bundle, inbox: tuple[Inbox, int]
+) -> None:  # type: ignore[no-untyped-def]
+    import smtplib
+
+    from gongdan.ui.mail.settings import SmtpSettings
+
+    received, port = inbox
+    settings = SmtpSettings("127.0.0.1", port, False, True, None, None, OUR_ADDRESS)
+    with pytest.raises(smtplib.SMTPNotSupportedError):
+        _one_mail(db, mail_service, mail_bundle, settings)
+    assert received.to(REQUESTER) == []
+
+
+def ssl_error() -> type[Exception]:
+    import ssl
+
+    return ssl.SSLError
+
+
+def test_smtp_settings_name_a_missing_ca_file(tmp_path: Path) -> None:
+    from gongdan.ui.mail.settings import SettingsError, SmtpSettings
+
+    env = {"GONGDAN_SMTP_URL": "smtp://mail.example.com:587?starttls=1"}
+    plain = SmtpSettings.from_env(env)
+    assert plain is not None and plain.starttls and plain.ca_file is None
+    missing = tmp_path / "nope.pem"
+    with pytest.raises(SettingsError, match="GONGDAN_SMTP_CA_FILE: no file"):
+        SmtpSettings.from_env({**env, "GONGDAN_SMTP_CA_FILE": str(missing)})
+    missing.write_text("-----BEGIN CERTIFICATE-----\n")
+    found = SmtpSettings.from_env({**env, "GONGDAN_SMTP_CA_FILE": str(missing)})
+    assert found is not None and found.ca_file == str(missing)
