@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -24,7 +25,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
-from gongdan.engine.background import InProcessRunner
+from gongdan.engine.background import SCHEDULED_JOBS, InProcessRunner, ScheduledJob
+from gongdan.engine.config.bundle import Bundle
 from gongdan.engine.config.loader import load_bundle
 from gongdan.engine.db.database import Database
 from gongdan.engine.delivery import Channels
@@ -34,6 +36,7 @@ from gongdan.engine.users import record_config_version, sync_teams
 from gongdan.ui.api import api_router
 from gongdan.ui.deps import BundleDep
 from gongdan.ui.errors import install_error_handlers, refuse_csrf
+from gongdan.ui.mail.imap import poll_from_env
 from gongdan.ui.mail.notifier import notifier_from_env
 from gongdan.ui.ratelimit import SlidingWindow
 from gongdan.ui.routes import account, auth, desk, password, portal, queues, tickets
@@ -57,7 +60,10 @@ async def run_background_work(app: FastAPI) -> AsyncIterator[None]:
         # Mail by SMTP when GONGDAN_SMTP_URL is set, else notifications are logged.
         notifier = notifier_from_env(app.state.db, lambda: app.state.bundle)
         runner = InProcessRunner(
-            app.state.db, lambda: app.state.bundle, channels=Channels(notifier=notifier)
+            app.state.db,
+            lambda: app.state.bundle,
+            channels=Channels(notifier=notifier),
+            jobs=background_jobs(),
         )
         runner.start()
     app.state.runner = runner
@@ -70,6 +76,22 @@ async def run_background_work(app: FastAPI) -> AsyncIterator[None]:
 
 ACCOUNT_REQUESTS = 10  # sign-ups / password mails per client address …
 ACCOUNT_WINDOW_SECONDS = 600  # … in ten minutes
+
+
+def background_jobs(environ: Mapping[str, str] | None = None) -> list[ScheduledJob]:
+    """The embedded runner's periodic jobs: the scheduler's, and with
+    `GONGDAN_IMAP_URL` set the mailbox polled every `GONGDAN_IMAP_POLL_SECONDS` (60), as
+    Celery beat does with a broker (`gongdan.tasks`)."""
+    env = os.environ if environ is None else environ
+    jobs = list(SCHEDULED_JOBS)
+    if env.get("GONGDAN_IMAP_URL"):
+        every = float(env.get("GONGDAN_IMAP_POLL_SECONDS") or 60)
+        jobs.append(ScheduledJob("poll_mail", every, _poll_mail))
+    return jobs
+
+
+def _poll_mail(db: Database, bundle: Bundle, _now: datetime) -> object:
+    return poll_from_env(db, lambda: bundle)
 
 
 def create_app(

@@ -9,8 +9,9 @@
 - `GONGDAN_MAIL_FROM`: the From address of notifications (default
   `gongdan@localhost`); mail from it is never taken in (loop protection).
 - `GONGDAN_BASE_URL`: where links in mail point (default `http://127.0.0.1:8000`).
-- `GONGDAN_IMAP_URL`: the mailbox `gongdan mail poll` (and, when set, Celery beat every
-  `GONGDAN_IMAP_POLL_SECONDS`, default 60) reads, `imap://user:pw@host:143/INBOX` or
+- `GONGDAN_IMAP_URL`: the mailbox `gongdan mail poll` (and, when set, Celery beat or,
+  without a broker, `gongdan serve` itself every `GONGDAN_IMAP_POLL_SECONDS`, default
+  60) reads, `imap://user:pw@host:143/INBOX` or
   `imaps://…:993/INBOX`; `GONGDAN_IMAP_MAILBOX` names the `Mailbox` its mail goes to
   (default: the bundle's only one).
 """

@@ -157,3 +157,32 @@ def test_mail_poll_command_and_the_celery_task(
     finally:
         db.dispose()
     assert titles == ["Keyboard missing keys", "Mouse too"]
+
+
+def test_serve_without_a_broker_polls_the_mailbox_itself(
+    imap_server: ImapSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No `gongdan mail poll`, no Celery: the embedded runner of the web app takes the
+    mail in on its schedule."""
+    from fastapi.testclient import TestClient
+
+    from gongdan.ui.app import create_app
+    from tests.ui.mail.conftest import mail_bundle_dir
+
+    s = imap_server
+    monkeypatch.delenv("GONGDAN_BROKER_URL", raising=False)
+    monkeypatch.setenv("GONGDAN_IMAP_URL", f"imap://{s.user}:{s.password}@{s.host}:{s.port}/INBOX")
+    monkeypatch.setenv("GONGDAN_IMAP_POLL_SECONDS", "0.5")
+    monkeypatch.setenv("GONGDAN_DATA_DIR", str(tmp_path / "data"))
+    app = create_app(mail_bundle_dir(tmp_path), database_url=f"sqlite:///{tmp_path / 'w.db'}")
+    deliver_to_mailbox(s, message("sun.li@customer.cn", "Projector flickers"))
+    with TestClient(app):  # the lifespan starts the runner
+        deadline = time.monotonic() + 20
+        while True:
+            titles = [t.title for t in app.state.service.list_tickets(Actor.system()).items]
+            if titles or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    app.state.db.dispose()
+    assert titles == ["Projector flickers"]
+    assert unseen(s) == 0
