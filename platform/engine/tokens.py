@@ -159,9 +159,8 @@ def revoke_token(
     user = session.get(User, row.user_id)
     assert user is not None  # noqa: S101 - a foreign key
     if row.revoked_at is None:
-        row.revoked_at = now
+        row.revoked_at = now  # (flushed: `_forget_on_change` forgets recognised tokens)
         _audit(session, "token.revoked", row, user, now, actor_id)
-    forget_recent()
     session.flush()
     return _info(row, user)
 

@@ -274,7 +274,9 @@ def actor_for(session: Session, user: User) -> Actor:
 
 def sync_teams(session: Session, bundle: Bundle) -> list[str]:
     """Make teams and memberships match the bundle; returns members with no user yet."""
-    forget_recent()  # actors recognised by token carry their teams
+    # Actors recognised by token carry their teams; memberships are deleted with a
+    # statement that no flush sees (`tokens._forget_on_change`).
+    forget_recent()
     missing: list[str] = []
     existing = {row.id: row for row in session.scalars(select(Team))}
     users = {u.email: u for u in session.scalars(select(User))}
