@@ -60,7 +60,7 @@ def _members(
     key = (dialect, counts, turn and moved is None, number_sequence is not None)
     ctx.session.flush()  # counts include what this write has changed so far
     if dialect == "sqlite":
-        return _sqlite_members(ctx, team_id, key, moved if turn else None, turn)
+        return _sqlite_members(ctx, team_id, key, moved, turn)
     statement = _MEMBERS.get(key)
     if statement is None:
         statement = _MEMBERS[key] = prepared(_members_statement(*key))
@@ -114,7 +114,7 @@ def _sqlite_members(
                 row[at["id"]],
                 row[at["email"]],
                 bool(row[at["away"]]),
-                frozenset(json.loads(skills) if skills else ()),
+                frozenset((json.loads(skills) if skills else None) or ()),
                 row[at["capacity"]],
                 row[at["open_tickets"]],
             )
