@@ -11,13 +11,21 @@ Prints its figures (a benchmark, not a test):
    ratio is what routing adds to ticket creation (wall time; client CPU time beside
    it). The two databases take turns, one block of creates each. Target: routing adds
    <= 10%.
+3. The same end to end: tickets created through the REST API (`POST /api/v1/tickets`,
+   JSON in and out, bearer token) of two uvicorn servers on the embedded default
+   (SQLite), one serving the example bundle and one the bundle without its routing
+   rules (one worker each, as `gongdan serve`), by one client taking turns, one block
+   of creates each: what routing adds to the creation time a caller of the API sees,
+   and the tickets routed per second end to end (one client, one at a time).
 
-Usage: python bench/routing.py [--creates N]
+Usage: python bench/routing.py [--creates N] [--http-creates N]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import random
 import shutil
@@ -26,6 +34,8 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from api import read_response, setup, start_server  # bench/api.py, beside this file
 
 from gongdan.engine.config.loader import load_bundle
 from gongdan.engine.db.database import Database
@@ -143,11 +153,7 @@ def bench_creates(root: Path, count: int) -> None:
     """Both databases live side by side in this process and take turns, one block of
     creates each, so load from other processes on the machine hits both alike; each is
     summed up by the median block."""
-    # The same bundle minus its routing rules (`routing/default.yaml`, the
-    # RoutingRules); its automations stay: they run in both, and are not routing.
-    without = root / "without"
-    shutil.copytree(Path("config"), without)
-    (without / "routing" / "default.yaml").unlink()
+    without = without_routing(root)
     services = {
         "without routing": creating_service(without, root / "without.db"),
         "with routing": creating_service(Path("config"), root / "with.db"),
@@ -180,13 +186,99 @@ def bench_creates(root: Path, count: int) -> None:
     print(f"  load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
+def without_routing(root: Path) -> Path:
+    """The example bundle minus its RoutingRules (`routing/default.yaml`); its
+    automations stay: they run in both, and are not routing."""
+    without = root / "without"
+    if not without.exists():
+        shutil.copytree(Path("config"), without)
+        (without / "routing" / "default.yaml").unlink()
+    return without
+
+
+async def post_blocks(servers: dict[str, tuple[int, str]], count: int) -> dict[str, list[float]]:
+    """`count` creates on each server, one at a time, in alternating blocks: the mean
+    latency (seconds) of each block, per server."""
+    streams = {
+        name: await asyncio.open_connection("127.0.0.1", port)
+        for name, (port, _token) in servers.items()
+    }
+    blocks: dict[str, list[float]] = {name: [] for name in servers}
+    try:
+        for first in range(0, count, BLOCK):
+            for name, (_port, token) in servers.items():
+                reader, writer = streams[name]
+                started = time.perf_counter()
+                for n in range(first, first + BLOCK):
+                    payload = json.dumps(
+                        {"type": "it_incident", "title": f"T{n}", "fields": FIELDS[n % 2]}
+                    ).encode()
+                    writer.write(
+                        b"POST /api/v1/tickets HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        b"Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                        b"Content-Length: %d\r\n\r\n%s" % (token.encode(), len(payload), payload)
+                    )
+                    status, text = await read_response(reader)
+                    if status != 201:
+                        raise SystemExit(f"{name}: HTTP {status}: {text[:300]}")
+                blocks[name].append((time.perf_counter() - started) / BLOCK)
+    finally:
+        for _reader, writer in streams.values():
+            writer.close()
+    return blocks
+
+
+def bench_http(root: Path, count: int) -> None:
+    """Creates through the API of two uvicorn servers on SQLite, with and without the
+    routing rules, taking turns block by block (load from elsewhere hits both alike)."""
+    variants = {"without routing": without_routing(root), "with routing": Path("config")}
+    servers: dict[str, tuple[int, str]] = {}
+    processes = []
+    try:
+        for n, (name, config) in enumerate(variants.items()):
+            url = f"sqlite:///{root / f'http-{n}.db'}"
+            _agents, requester_tokens, _emails = setup(url, 1)
+            port = 8791 + n
+            os.environ["GONGDAN_CONFIG_DIR"] = str(config.resolve())
+            options = argparse.Namespace(port=port, workers=1, full=False, threads=0)
+            processes.append(start_server(options, url))
+            servers[name] = (port, requester_tokens[0])
+        asyncio.run(post_blocks(servers, 100))  # warm-up
+        blocks = asyncio.run(post_blocks(servers, count))
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+    latency = {name: statistics.median(runs) for name, runs in blocks.items()}
+    added = latency["with routing"] / latency["without routing"] - 1
+    print(
+        f"ticket creation end to end: POST /api/v1/tickets, uvicorn (1 worker each) on "
+        f"SQLite, one client, {count} creates each, alternating blocks of {BLOCK} (median block)"
+    )
+    print(
+        "  "
+        + "   ".join(
+            f"{name}: {1 / latency[name]:,.0f} tickets/s ({1e3 * latency[name]:.2f} ms each)"
+            for name in servers
+        )
+    )
+    print(
+        f"  routing adds {added:.0%} to creation time end to end   target <= 10%  "
+        f"{'ok' if added <= 0.10 else 'MISSED'}"
+    )
+    print(f"  load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--creates", type=int, default=500)
+    parser.add_argument("--http-creates", type=int, default=1000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         bench_rules(Path(tmp))
         bench_creates(Path(tmp), args.creates)
+        if args.http_creates:
+            bench_http(Path(tmp), args.http_creates)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Row, Table, bindparam, select
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.base import manager_of_class
 from sqlalchemy.orm.util import identity_key
 
 from gongdan.engine.config.bundle import Bundle, TicketTypeDef, WorkflowDef
@@ -245,9 +246,20 @@ _TICKET_BY_KEY = prepared(select(Ticket).where(Ticket.key == bindparam("key")))
 
 def user_from_row(row: Row[Any]) -> User:
     """A detached `User` from its row: read-only here, nothing writes it back."""
-    user = User(**{column.name: getattr(row, column.name) for column in USERS.columns})
+    return _detached_user({column.name: getattr(row, column.name) for column in USERS.columns})
+
+
+def _detached_user(fields: dict[str, Any]) -> User:
+    """A detached `User` holding every column's value, made as the ORM loads a row
+    (its attributes set in place, no change events: a quarter of `User(**fields)`'s
+    cost)."""
+    user: User = _USER_MANAGER.new_instance()
+    user.__dict__.update(fields)
     make_transient_to_detached(user)
     return user
+
+
+_USER_MANAGER = manager_of_class(User)
 
 
 def user_from_driver(session: Session, values: Sequence[Any], positions: dict[str, int]) -> User:
@@ -264,16 +276,19 @@ def user_from_driver(session: Session, values: Sequence[Any], positions: dict[st
     for name, processor in convert.items():
         raw = values[positions[name]]
         fields[name] = processor(raw) if processor is not None else raw
-    user = User(**fields)
-    make_transient_to_detached(user)
-    return user
+    return _detached_user(fields)
 
 
 _CONVERTERS: dict[str, dict[str, Any]] = {}
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
     """Event and outbox payloads are JSON: datetimes become ISO 8601 text."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):

@@ -108,18 +108,33 @@ def _sqlite_members(
     candidates = []
     for row in rows:
         ctx.remember_user(row[at["id"]], partial(user_from_driver, ctx.session, row, at))
-        skills = row[at["skills"]]
         candidates.append(
             Candidate(
                 row[at["id"]],
                 row[at["email"]],
                 bool(row[at["away"]]),
-                frozenset((json.loads(skills) if skills else None) or ()),
+                _skills(row[at["skills"]]),
                 row[at["capacity"]],
                 row[at["open_tickets"]],
             )
         )
     return candidates, taken
+
+
+def _skills(stored: str | None) -> frozenset[str]:
+    """A membership's skills as SQLite stores them (JSON text, or NULL), parsed once
+    per distinct text: a team's members repeat theirs at every pick."""
+    if not stored:
+        return frozenset()
+    skills = _SKILLS.get(stored)
+    if skills is None:
+        if len(_SKILLS) >= 4096:  # only ever as many as memberships; bounded anyway
+            _SKILLS.clear()
+        skills = _SKILLS[stored] = frozenset(json.loads(stored) or ())
+    return skills
+
+
+_SKILLS: dict[str, frozenset[str]] = {}
 
 
 _SQLITE_MEMBERS: dict[tuple[str, bool, bool, bool], DriverStatement] = {}
@@ -266,13 +281,14 @@ def plan_route(
     if not decision.matched:
         return None
     before = {"team": ticket.team_id, "priority": ticket.priority, "tags": list(ticket.tags or ())}
-    data = dict(ticket.data or {})
-    for name, value in decision.set.items():
-        if name in ("priority", "title", "description"):
-            setattr(ticket, name, value)
-        else:
-            data[name] = value
-    ticket.data = data
+    if decision.set:
+        data = dict(ticket.data or {})
+        for name, value in decision.set.items():
+            if name in ("priority", "title", "description"):
+                setattr(ticket, name, value)
+            else:
+                data[name] = value
+        ticket.data = data
     if decision.add_tags:
         tags = list(ticket.tags or ())
         ticket.tags = tags + [t for t in decision.add_tags if t not in tags]

@@ -49,18 +49,26 @@ SESSION_USER = "user_id"
 SESSION_STAMP = "password_stamp"
 
 
-def get_bundle(request: Request) -> Bundle:
+# The dependencies that only read the app's state are coroutines: FastAPI runs a
+# plain-function dependency on a worker thread, a hop there and back per request.
+
+
+async def get_bundle(request: Request) -> Bundle:
     """The bundle this request started with (a reload swaps `app.state.bundle`)."""
     bundle: Bundle = request.app.state.bundle
     return bundle
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
+    return _database(request)
+
+
+def _database(request: Request) -> Database:
     database: Database = request.app.state.db
     return database
 
 
-def get_service(request: Request) -> TicketService:
+async def get_service(request: Request) -> TicketService:
     service: TicketService = request.app.state.service
     return service
 
@@ -73,7 +81,7 @@ def get_optional_user(request: Request) -> Account | None:
     account = None
     user_id = request.session.get(SESSION_USER)
     if isinstance(user_id, int):
-        with get_database(request).reading() as session:
+        with _database(request).reading() as session:
             account = get_account(session, user_id)
         if account is not None and not _same_password(request, account):
             account = None
@@ -116,7 +124,7 @@ def get_language(request: Request) -> str:
     return language_for(request)
 
 
-def get_csrf_token(request: Request) -> str:
+async def get_csrf_token(request: Request) -> str:
     return csrf_token(request)
 
 

@@ -91,12 +91,14 @@ async def optional_actor(request: Request, credentials: Credentials) -> Actor | 
     return await _resolve(request, credentials)
 
 
-def api_service(request: Request) -> TicketService:
+# Coroutines, as they only read the app's state: FastAPI runs a plain-function
+# dependency on a worker thread (a hop there and back per request).
+async def api_service(request: Request) -> TicketService:
     service: TicketService = request.app.state.service
     return service
 
 
-def api_bundle(request: Request) -> Bundle:
+async def api_bundle(request: Request) -> Bundle:
     bundle: Bundle = request.app.state.service.bundle
     return bundle
 
