@@ -38,7 +38,7 @@ from gongdan.ui.api.models import (
     comment_out,
     event_out,
     label,
-    ticket_out,
+    ticket_response,
 )
 
 __all__ = ["router"]
@@ -107,9 +107,8 @@ def take_transition(
     body: TransitionIn,
     actor: ApiActor,
     service: ApiService,
-    response: Response,
     if_match: IfMatch = None,
-) -> TicketOut:
+) -> Response:
     expected = parse_if_match(if_match, required=False)
     with expect_version():
         result = service.take_transition(
@@ -121,8 +120,7 @@ def take_transition(
             public=body.public,
             expected_version=expected,
         )
-    response.headers["ETag"] = f'"{result.ticket.version}"'
-    return ticket_out(result.ticket)
+    return ticket_response(result.ticket)
 
 
 @router.post(

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gongdan.engine.records import CommentRecord, EventRecord, TicketRecord
@@ -256,6 +257,20 @@ def label(value: Any) -> Label:
 def utc(moment: datetime | None) -> datetime | None:
     """Times leave the API in UTC, whatever zone a calendar computed them in."""
     return moment.astimezone(UTC) if moment is not None else None
+
+
+def ticket_response(
+    record: TicketRecord, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """The ticket as the JSON of `TicketOut`, with its version as the ETag. Serialised
+    here rather than by FastAPI, which validates and serialises what a plain-function
+    route returns on a worker thread: a second hop there and back per request."""
+    return Response(
+        ticket_out(record).model_dump_json(),
+        status_code=status_code,
+        media_type="application/json",
+        headers={"ETag": f'"{record.version}"', **(headers or {})},
+    )
 
 
 def ticket_out(record: TicketRecord) -> TicketOut:

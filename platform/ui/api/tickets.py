@@ -22,7 +22,14 @@ from gongdan.ui.api.deps import (
     parse_if_match,
 )
 from gongdan.ui.api.errors import DYNAMIC_QUERY, ApiRoute, error_responses
-from gongdan.ui.api.models import TicketCreate, TicketOut, TicketPage, TicketPatch, ticket_out
+from gongdan.ui.api.models import (
+    TicketCreate,
+    TicketOut,
+    TicketPage,
+    TicketPatch,
+    ticket_out,
+    ticket_response,
+)
 
 __all__ = ["router"]
 
@@ -35,10 +42,6 @@ Custom fields filter as `fields.<id>=value` (repeat for any of several values) o
 `?fields.category=hardware&fields.amount.gt=1000`. `sort` is one of
 {", ".join(SORTS)}, with `-` for descending (`-created_at`). Pass `next_cursor` back as
 `cursor` for the next page (the other parameters unchanged)."""
-
-
-def _etag(response: Response, version: int) -> None:
-    response.headers["ETag"] = f'"{version}"'
 
 
 def _many(value: str | None) -> list[str]:
@@ -71,14 +74,11 @@ def _field_filters(request: Request) -> list[FieldFilter]:
     responses=error_responses(400, 401, 403, 404, 409, 422),
     summary="Create a ticket",
 )
-def create_ticket(
-    body: TicketCreate, actor: ApiActor, service: ApiService, response: Response
-) -> TicketOut:
+def create_ticket(body: TicketCreate, actor: ApiActor, service: ApiService) -> Response:
     values: dict[str, Any] = body.model_dump(exclude={"type"}, exclude_none=True)
     result: WriteResult = service.create_ticket(actor, body.type, **values)
-    response.headers["Location"] = f"/api/v1/tickets/{result.ticket.key}"
-    _etag(response, result.ticket.version)
-    return ticket_out(result.ticket)
+    location = {"Location": f"/api/v1/tickets/{result.ticket.key}"}
+    return ticket_response(result.ticket, status_code=201, headers=location)
 
 
 @router.get(
@@ -136,12 +136,8 @@ def list_tickets(
     responses=error_responses(401, 404),
     summary="Read a ticket",
 )
-def get_ticket(
-    key: TicketKey, actor: ApiActor, service: ApiService, response: Response
-) -> TicketOut:
-    record = service.get_ticket(actor, key)
-    _etag(response, record.version)
-    return ticket_out(record)
+def get_ticket(key: TicketKey, actor: ApiActor, service: ApiService) -> Response:
+    return ticket_response(service.get_ticket(actor, key))
 
 
 @router.patch(
@@ -155,9 +151,8 @@ def patch_ticket(
     body: TicketPatch,
     actor: ApiActor,
     service: ApiService,
-    response: Response,
     if_match: IfMatch = None,
-) -> TicketOut:
+) -> Response:
     expected = parse_if_match(if_match, required=True)
     given = body.model_fields_set
     changes: dict[str, Any] = {
@@ -178,5 +173,4 @@ def patch_ticket(
             record = service.assign(actor, key, **assignment, expected_version=expected).ticket
         else:
             record = service.update_ticket(actor, key, changes, expected_version=expected).ticket
-    _etag(response, record.version)
-    return ticket_out(record)
+    return ticket_response(record)
