@@ -133,8 +133,14 @@ def bench_app() -> Any:
     deps.authenticate = timed_authenticate  # type: ignore[attr-defined]
 
     # As `gongdan serve` runs its workers (`ui.serving`): the collector tuned after
-    # start-up, sync routes on WORKER_THREADS threads unless --threads says otherwise.
-    from gongdan.ui.serving import WORKER_THREADS, tune_collector
+    # start-up, sync routes on WORKER_THREADS threads unless --threads says otherwise,
+    # a connection closed after MAX_REQUESTS_PER_CONNECTION requests (the client
+    # reconnects) unless --keepalive-requests says otherwise.
+    from gongdan.ui.serving import WORKER_THREADS, KeepAliveLimit, tune_collector
+
+    if os.environ.get("GONGDAN_BENCH_FULL_APP") != "1":
+        limit = int(os.environ.get("GONGDAN_BENCH_KEEPALIVE", "0"))
+        app.add_middleware(KeepAliveLimit, **({"max_requests": limit} if limit else {}))
 
     threads = int(os.environ.get("GONGDAN_BENCH_THREADS", "0")) or WORKER_THREADS
 
@@ -266,6 +272,7 @@ def start_server(args: argparse.Namespace, url: str) -> subprocess.Popen[bytes]:
         "GONGDAN_BROKER_URL": os.environ.get("GONGDAN_BROKER_URL", "redis://127.0.0.1:6379/15"),
         "GONGDAN_BENCH_FULL_APP": "1" if args.full else "0",
         "GONGDAN_BENCH_THREADS": str(args.threads),
+        "GONGDAN_BENCH_KEEPALIVE": str(args.keepalive_requests),
         "PYTHONPATH": str(ROOT / "bench"),
     }
     command = [
@@ -350,8 +357,11 @@ async def run_clients(
                     b"Content-Length: %d\r\n\r\n%s"
                     % (host.encode(), token.encode(), len(payload), payload)
                 )
-                status, text = await read_response(reader)
+                status, text, closes = await read_response(reader)
                 latencies.append(time.perf_counter() - started)
+                if closes:  # as any HTTP client does: a new connection for the next one
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(host, int(port))
                 if status != 201:
                     errors += 1
                     if errors <= 3:
@@ -364,15 +374,17 @@ async def run_clients(
     return time.perf_counter() - started, latencies, errors
 
 
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, str]:
-    """One HTTP/1.1 response with a Content-Length (uvicorn sends one for JSON)."""
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, str, bool]:
+    """One HTTP/1.1 response with a Content-Length (uvicorn sends one for JSON):
+    (status, body, whether the server closes the connection after it)."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
     length = next(
         int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:")
     )
-    return status, (await reader.readexactly(length)).decode()
+    closes = any(line.lower().replace(" ", "") == "connection:close" for line in lines)
+    return status, (await reader.readexactly(length)).decode(), closes
 
 
 class WaitSampler:
@@ -484,6 +496,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--in-process", type=int, default=500, help="baseline creates without HTTP (0: skip)"
+    )
+    parser.add_argument(
+        "--keepalive-requests",
+        type=int,
+        default=0,
+        help="requests per connection before the server closes it (0: as serve)",
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database", default="gongdan_bench_api")

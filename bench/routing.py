@@ -218,9 +218,14 @@ async def post_blocks(servers: dict[str, tuple[int, str]], count: int) -> dict[s
                         b"Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
                         b"Content-Length: %d\r\n\r\n%s" % (token.encode(), len(payload), payload)
                     )
-                    status, text = await read_response(reader)
+                    status, text, closes = await read_response(reader)
                     if status != 201:
                         raise SystemExit(f"{name}: HTTP {status}: {text[:300]}")
+                    if closes:  # the server's keep-alive limit (`ui.serving`)
+                        writer.close()
+                        reader, writer = streams[name] = await asyncio.open_connection(
+                            "127.0.0.1", servers[name][0]
+                        )
                 blocks[name].append((time.perf_counter() - started) / BLOCK)
     finally:
         for _reader, writer in streams.values():
@@ -240,7 +245,9 @@ def bench_http(root: Path, count: int) -> None:
             _agents, requester_tokens, _emails = setup(url, 1)
             port = 8791 + n
             os.environ["GONGDAN_CONFIG_DIR"] = str(config.resolve())
-            options = argparse.Namespace(port=port, workers=1, full=False, threads=0)
+            options = argparse.Namespace(
+                port=port, workers=1, full=False, threads=0, keepalive_requests=0
+            )
             processes.append(start_server(options, url))
             servers[name] = (port, requester_tokens[0])
         asyncio.run(post_blocks(servers, 100))  # warm-up

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, literal, literal_column, select, true
 
-from gongdan.engine.context import WriteContext, user_from_driver, user_from_row
-from gongdan.engine.db.database import DriverStatement, prepared
+from gongdan.engine.context import WriteContext, user_from_driver
+from gongdan.engine.db.database import DriverStatement
 from gongdan.engine.db.models import Membership, RoutingPointer, Ticket, User
 from gongdan.engine.db.sequences import TURN, ensure_sequence
 from gongdan.engine.writes import number_columns, pending, turn_column
@@ -59,54 +59,25 @@ def _members(
         params["turn_sequence"] = ensure_sequence(ctx.session.connection(), TURN, team_id)
     key = (dialect, counts, turn and moved is None, number_sequence is not None)
     ctx.session.flush()  # counts include what this write has changed so far
-    if dialect == "sqlite":
-        return _sqlite_members(ctx, team_id, key, moved, turn)
     statement = _MEMBERS.get(key)
     if statement is None:
-        statement = _MEMBERS[key] = prepared(_members_statement(*key))
-    rows = ctx.session.connection().execute(statement, params).all()
-    if number_sequence is not None:  # a new ticket's number came along
-        writes.number = (int(rows[0].number), int(rows[0].next_id))
-    taken = int(rows[0].turn) if turn else None
-    if turn or number_sequence is not None:  # the CTE's row for a team without members
-        rows = [row for row in rows if row.id is not None]
-    candidates = []
-    for row in rows:
-        ctx.remember_user(row.id, partial(user_from_row, row))  # the one chosen needs no query
-        candidates.append(
-            Candidate(
-                row.id,
-                row.email,
-                bool(row.away),
-                frozenset(row.skills or ()),
-                row.capacity,
-                row.open_tickets,
-            )
-        )
-    return candidates, taken
-
-
-def _sqlite_members(
-    ctx: WriteContext,
-    team_id: str,
-    key: tuple[str, bool, bool, bool],
-    moved: int | None,
-    turn: bool,
-) -> tuple[list[Candidate], int | None]:
-    """SQLite: the same query on the driver itself (`DriverStatement`), the members'
-    values as stored; only the user chosen is converted into a `User`."""
-    statement = _SQLITE_MEMBERS.get(key)
-    if statement is None:
-        statement = _SQLITE_MEMBERS[key] = DriverStatement(_members_statement(*key))
-    rows = statement.rows(ctx.session, {"team": team_id})
+        statement = _MEMBERS[key] = DriverStatement(_members_statement(*key))
+    rows = statement.rows(ctx.session, params)
     at = statement.columns(ctx.session)
     taken = None
-    if turn:
+    if dialect == "postgresql":
+        if number_sequence is not None:  # a new ticket's number came along
+            writes.number = (int(rows[0][at["number"]]), int(rows[0][at["next_id"]]))
+        taken = int(rows[0][at["turn"]]) if turn else None
+        if turn or number_sequence is not None:  # the CTE's row for a team without members
+            rows = [row for row in rows if row[at["id"]] is not None]
+    elif turn:
         stored = rows[0][at["turns"]] if rows and moved is None else 0
         taken = (moved if moved is not None else int(stored or 0)) + 1
-        pending(ctx.session).pointers[team_id] = taken
+        writes.pointers[team_id] = taken
     candidates = []
     for row in rows:
+        # Only the member chosen becomes a `User` (and needs no query of its own).
         ctx.remember_user(row[at["id"]], partial(user_from_driver, ctx.session, row, at))
         candidates.append(
             Candidate(
@@ -121,11 +92,14 @@ def _sqlite_members(
     return candidates, taken
 
 
-def _skills(stored: str | None) -> frozenset[str]:
-    """A membership's skills as SQLite stores them (JSON text, or NULL), parsed once
-    per distinct text: a team's members repeat theirs at every pick."""
+def _skills(stored: str | list[str] | None) -> frozenset[str]:
+    """A membership's skills as the driver gives them (psycopg: a list; sqlite3: JSON
+    text, parsed once per distinct text, as a team's members repeat theirs at every
+    pick)."""
     if not stored:
         return frozenset()
+    if not isinstance(stored, str):
+        return frozenset(stored)
     skills = _SKILLS.get(stored)
     if skills is None:
         if len(_SKILLS) >= 4096:  # only ever as many as memberships; bounded anyway
@@ -137,10 +111,7 @@ def _skills(stored: str | None) -> frozenset[str]:
 _SKILLS: dict[str, frozenset[str]] = {}
 
 
-_SQLITE_MEMBERS: dict[tuple[str, bool, bool, bool], DriverStatement] = {}
-
-
-_MEMBERS: dict[tuple[str, bool, bool, bool], Select[Any]] = {}
+_MEMBERS: dict[tuple[str, bool, bool, bool], DriverStatement] = {}
 
 
 def _members_statement(dialect: str, counts: bool, turn: bool, number: bool) -> Select[Any]:

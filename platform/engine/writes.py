@@ -265,7 +265,7 @@ def _assign_ids(writes: PendingWrites, ids: Sequence[int]) -> None:
 # PostgreSQL: one statement per batch ------------------------------------------------
 
 MAX_BATCH_ROWS = 8
-_SHAPES: dict[tuple[int, int, int], Executable] = {}
+_SHAPES: dict[tuple[int, int, int], DriverStatement] = {}
 
 
 def _write_postgresql(session: Session, writes: PendingWrites) -> None:
@@ -273,7 +273,7 @@ def _write_postgresql(session: Session, writes: PendingWrites) -> None:
     shape = (len(writes.tickets), len(writes.events), len(writes.outbox))
     statement = _SHAPES.get(shape)
     if statement is None:
-        statement = _SHAPES[shape] = prepared(_batch_statement(*shape))
+        statement = _SHAPES[shape] = DriverStatement(_batch_statement(*shape))
     params: dict[str, Any] = {}
     for n, (_ticket, row) in enumerate(writes.tickets):
         params.update({f"t{n}_{k}": v for k, v in row.items()})
@@ -281,7 +281,7 @@ def _write_postgresql(session: Session, writes: PendingWrites) -> None:
         params.update({f"e{n}_{k}": v for k, v in row.items()})
     for n, row in enumerate(writes.outbox):
         params.update({f"o{n}_{k}": v for k, v in row.items()})
-    _assign_ids(writes, session.connection().execute(statement, params).scalars().all())
+    _assign_ids(writes, [row[0] for row in statement.rows(session, params)])
 
 
 def _insert_rows(table: Table, prefix: str, count: int, columns: tuple[str, ...]) -> Insert:

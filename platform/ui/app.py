@@ -41,7 +41,7 @@ from gongdan.ui.mail.notifier import notifier_from_env
 from gongdan.ui.ratelimit import SlidingWindow
 from gongdan.ui.routes import account, auth, desk, password, portal, queues, tickets
 from gongdan.ui.security import CsrfMiddleware, secret_key
-from gongdan.ui.serving import limit_worker_threads, tune_collector
+from gongdan.ui.serving import KeepAliveLimit, limit_worker_threads, tune_collector
 
 __all__ = ["create_app"]
 
@@ -136,6 +136,7 @@ def create_app(
         same_site="lax",
         https_only=os.environ.get("GONGDAN_SECURE_COOKIES") == "1",
     )
+    app.add_middleware(KeepAliveLimit)  # outermost: long-lived clients spread over workers
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

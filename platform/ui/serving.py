@@ -9,21 +9,42 @@ after start-up and collecting generation 0 every 20,000 allocations took creates
 318/s to 385/s and p95 from 102 ms to 62 ms. Memory is unaffected in practice:
 cycles are still collected, only less often.
 
-Sync routes run on anyio's worker threads. There are fewer of them than database
-connections in the pool (`WORKER_THREADS` < 10 + 20), so a lookup the event loop does
-itself (the bearer token on PostgreSQL, `ui.api.deps`) always finds a connection.
+Sync routes run on a few of anyio's worker threads (`WORKER_THREADS`). More threads
+than cores only make the requests in flight take turns holding the GIL (every turn
+after a database round trip waits for the holder's switch interval): with 24
+threads a worker made 255-347 creates/s where 3 or 4 made 436-502 (same bench, runs
+taking turns); the requests beyond them wait in the event loop, first come first
+served. There are fewer of them than database connections in the pool, so a lookup
+the event loop does itself (the bearer token on PostgreSQL, `ui.api.deps`) always
+finds a connection.
+
+Several worker processes share one listening socket, and a new connection goes to
+whichever accepts it first. Clients that open their connections together and keep
+them (an integration with a pool of keep-alive connections, the bench's 16 clients)
+can end up 2 on one worker and 14 on the other for as long as they live, one worker
+saturated and the other idle. `KeepAliveLimit` closes a connection after
+`MAX_REQUESTS_PER_CONNECTION` requests (as nginx's `keepalive_requests` does): the
+client reconnects, and the worker less busy at that moment is the one that accepts.
 """
 
 from __future__ import annotations
 
 import gc
+from typing import Any
 
 import anyio.to_thread
 
-__all__ = ["WORKER_THREADS", "limit_worker_threads", "tune_collector"]
+__all__ = [
+    "MAX_REQUESTS_PER_CONNECTION",
+    "WORKER_THREADS",
+    "KeepAliveLimit",
+    "limit_worker_threads",
+    "tune_collector",
+]
 
-WORKER_THREADS = 24
+WORKER_THREADS = 4
 GEN0_THRESHOLD = 20_000
+MAX_REQUESTS_PER_CONNECTION = 100
 
 
 def tune_collector() -> None:
@@ -38,3 +59,43 @@ def tune_collector() -> None:
 def limit_worker_threads() -> None:
     """Cap the threads that run sync routes (call inside the running event loop)."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+
+
+class KeepAliveLimit:
+    """ASGI middleware: the `max_requests`-th response on a connection says
+    `Connection: close` (uvicorn then closes it once sent), so long-lived clients
+    reconnect now and then and spread over the worker processes again."""
+
+    def __init__(self, app: Any, max_requests: int = MAX_REQUESTS_PER_CONNECTION) -> None:
+        self.app = app
+        self.max_requests = max_requests
+        # Requests so far per connection, by the client's address and port. Entries
+        # of connections the client closed first are dropped wholesale now and then.
+        self._served: dict[tuple[Any, ...], int] = {}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        client = scope.get("client") if scope["type"] == "http" else None
+        if not client:
+            await self.app(scope, receive, send)
+            return
+        key = (*client, *(scope.get("server") or ()))
+        served = self._served.get(key, 0) + 1
+        if served < self.max_requests:
+            if len(self._served) >= 10_000 and key not in self._served:
+                self._served.clear()
+            self._served[key] = served
+            await self.app(scope, receive, send)
+            return
+        self._served.pop(key, None)
+
+        async def closing(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (name, value)
+                    for name, value in message.get("headers", ())
+                    if name.lower() != b"connection"
+                ]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, receive, closing)

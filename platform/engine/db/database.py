@@ -42,73 +42,113 @@ def prepared(statement: _Statement) -> _Statement:
 
 
 class DriverStatement:
-    """A fixed statement run on the SQLite driver itself, compiled once: its rows are
-    the driver's tuples, values as stored (no type processing of results; the values
-    bound go through their types' bind processors, as SQLAlchemy would store them).
-    For the hottest reads and writes of the embedded default, where SQLAlchemy's
-    execution costs several times the query (measured: a team's members with their
-    open tickets, 160 us through `Connection.execute` and 25 us on `sqlite3`; a
-    write's event rows, 117 us for one row). It runs inside the session's
-    transaction; statement listeners (`before_cursor_execute`) do not see it."""
+    """A fixed statement run on the database driver itself (sqlite3 or psycopg),
+    compiled once per dialect: its rows are the driver's tuples (no result processing:
+    values as sqlite3 stores them, as psycopg converts them); the values bound go
+    through their types' bind processors, as SQLAlchemy would send them. For the
+    hottest statements of a write, where SQLAlchemy's execution costs several times
+    the statement (measured on SQLite: a team's members with their open tickets, 160 us
+    through `Connection.execute` and 25 us on `sqlite3`; one event row, 117 us and 24
+    us; on PostgreSQL ~150 us of CPU per statement). It runs inside the session's
+    transaction (on PostgreSQL prepared server-side: fixed shapes only), and statement
+    listeners (`before_cursor_execute`) are told of it as of any other statement."""
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
-        self._compiled: tuple[str, tuple[str, ...], dict[str, int]] | None = None
-        self._defaults: dict[str, Any] = {}  # literals SQLAlchemy binds itself
-        self._processors: tuple[tuple[int, Any], ...] = ()  # (position, bind processor)
+        self._compiled: dict[str, _DriverForm] = {}
 
-    def _compile(self, dialect: Any) -> tuple[str, tuple[str, ...], dict[str, int]]:
-        if self._compiled is None:
-            compiled = self.statement.compile(dialect=dialect)
-            names = tuple(compiled.positiontup or ())
-            self._defaults = dict(compiled.params)
-            processors = [
-                (n, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-                for n, name in enumerate(names)
-            ]
-            self._processors = tuple((n, p) for n, p in processors if p is not None)
-            columns = {
-                c.name: n for n, c in enumerate(getattr(self.statement, "selected_columns", ()))
-            }
-            self._compiled = (str(compiled), names, columns)
-        return self._compiled
+    def _form(self, session: Session) -> tuple[_DriverForm, Connection]:
+        connection = session.connection()
+        dialect = connection.dialect
+        form = self._compiled.get(dialect.name)
+        if form is None:
+            form = self._compiled[dialect.name] = _DriverForm(self.statement, dialect)
+        return form, connection
 
     def columns(self, session: Session) -> dict[str, int]:
         """Each result column's position in a row."""
-        return self._compile(session.get_bind().dialect)[2]
-
-    def _bound(self, names: tuple[str, ...], row: dict[str, Any]) -> list[Any]:
-        values = {**self._defaults, **row}
-        bound = [values[name] for name in names]
-        for n, process in self._processors:
-            if bound[n] is not None:
-                bound[n] = process(bound[n])
-        return bound
-
-    def _driver(self, session: Session) -> Any:
-        driver = session.connection().connection.dbapi_connection
-        assert driver is not None  # noqa: S101 - a connection in a transaction
-        return driver
+        return self._form(session)[0].columns
 
     def rows(self, session: Session, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        sql, names, _ = self._compile(session.get_bind().dialect)
-        return list(self._driver(session).execute(sql, self._bound(names, params)).fetchall())
+        form, connection = self._form(session)
+        return list(form.execute(connection, form.bound(params)).fetchall())
 
     def run_many(self, session: Session, rows: list[dict[str, Any]]) -> None:
-        sql, names, _ = self._compile(session.get_bind().dialect)
-        self._driver(session).executemany(sql, [self._bound(names, row) for row in rows])
+        form, connection = self._form(session)
+        values = [form.bound(row) for row in rows]
+        if len(values) == 1:
+            form.execute(connection, values[0])
+        else:
+            form.announce(connection, values, many=True)
+            _driver(connection).executemany(form.sql, values)
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> list[int]:
-        """Run an INSERT once per row; the new rows' ids (rowids), in order. Rows of
-        one executemany get consecutive rowids: SQLite has one writer, and a table
-        whose key is its rowid gives each new row the highest one so far plus one."""
-        sql, names, _ = self._compile(session.get_bind().dialect)
-        driver = self._driver(session)
+        """SQLite: run an INSERT once per row; the new rows' ids (rowids), in order.
+        Rows of one executemany get consecutive rowids: SQLite has one writer, and a
+        table whose key is its rowid gives each new row the highest one so far plus
+        one."""
+        form, connection = self._form(session)
         if len(rows) <= 8:  # a write's few rows: cheaper one by one than in a batch
-            return [int(driver.execute(sql, self._bound(names, row)).lastrowid) for row in rows]
-        driver.executemany(sql, [self._bound(names, row) for row in rows])
+            return [int(form.execute(connection, form.bound(row)).lastrowid) for row in rows]
+        values = [form.bound(row) for row in rows]
+        form.announce(connection, values, many=True)
+        driver = _driver(connection)
+        driver.executemany(form.sql, values)
         last = int(driver.execute("SELECT last_insert_rowid()").fetchone()[0])
         return list(range(last - len(rows) + 1, last + 1))
+
+
+class _DriverForm:
+    """A statement compiled for one dialect: its SQL, its parameters' names and bind
+    processors, its result columns' positions."""
+
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.positional = bool(compiled.positional)
+        if self.positional:
+            names = tuple(compiled.positiontup or ())
+            binds = [compiled.binds[name] for name in names]
+        else:
+            names = tuple(compiled.bind_names.values())
+            binds = list(compiled.bind_names)
+        self.names = names
+        self.defaults = dict(compiled.params)  # literals SQLAlchemy binds itself
+        processors = [b.type.dialect_impl(dialect).bind_processor(dialect) for b in binds]
+        self.processors = tuple((n, p) for n, p in enumerate(processors) if p is not None)
+        self.prepare = dialect.name == "postgresql"
+        self.columns = {
+            c.name: n
+            for n, c in enumerate(getattr(statement, "selected_columns", ()))
+            if isinstance(getattr(c, "name", None), str)  # (not an unnamed literal)
+        }
+
+    def bound(self, row: dict[str, Any]) -> Any:
+        values = {**self.defaults, **row}
+        bound = [values[name] for name in self.names]
+        for n, process in self.processors:
+            if bound[n] is not None:
+                bound[n] = process(bound[n])
+        return bound if self.positional else dict(zip(self.names, bound, strict=True))
+
+    def announce(self, connection: Connection, params: Any, *, many: bool = False) -> None:
+        """Tell the statement listeners, if any (tests count statements with them)."""
+        if connection.dispatch.before_cursor_execute:
+            connection.dispatch.before_cursor_execute(
+                connection, None, self.sql, params, None, many
+            )
+
+    def execute(self, connection: Connection, params: Any) -> Any:
+        self.announce(connection, params)
+        if self.prepare:
+            return _driver(connection).execute(self.sql, params, prepare=True)
+        return _driver(connection).execute(self.sql, params)
+
+
+def _driver(connection: Connection) -> Any:
+    driver = connection.connection.dbapi_connection
+    assert driver is not None  # noqa: S101 - a connection in a transaction
+    return driver
 
 
 def _prepare_marked(engine: Engine) -> None:
