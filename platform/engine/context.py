@@ -14,12 +14,11 @@ from typing import Any
 
 from sqlalchemy import Row, Table, bindparam, select
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.base import manager_of_class
 from sqlalchemy.orm.util import identity_key
 
 from gongdan.engine.config.bundle import Bundle, TicketTypeDef, WorkflowDef
 from gongdan.engine.db.database import prepared
-from gongdan.engine.db.models import Ticket, User
+from gongdan.engine.db.models import Ticket, User, built
 from gongdan.engine.decisions import Actor
 from gongdan.engine.records import (
     EventRecord,
@@ -253,13 +252,9 @@ def _detached_user(fields: dict[str, Any]) -> User:
     """A detached `User` holding every column's value, made as the ORM loads a row
     (its attributes set in place, no change events: a quarter of `User(**fields)`'s
     cost)."""
-    user: User = _USER_MANAGER.new_instance()
-    user.__dict__.update(fields)
+    user = built(User, fields)
     make_transient_to_detached(user)
     return user
-
-
-_USER_MANAGER = manager_of_class(User)
 
 
 def user_from_driver(session: Session, values: Sequence[Any], positions: dict[str, int]) -> User:

@@ -15,7 +15,7 @@ from gongdan.engine.automations import run_automations
 from gongdan.engine.config.bundle import Bundle, TicketTypeDef
 from gongdan.engine.config.schemas import PRIORITIES
 from gongdan.engine.context import USER_BY_EMAIL, WriteContext
-from gongdan.engine.db.models import Attachment, Comment, Membership, Ticket, User
+from gongdan.engine.db.models import Attachment, Comment, Membership, Ticket, User, built
 from gongdan.engine.decisions import priority_for
 from gongdan.engine.routing import plan_route, route_ticket
 from gongdan.engine.sla import on_public_reply, sync_sla
@@ -234,29 +234,32 @@ def create_ticket(
         chosen_priority = (
             priority_for(ticket_type, values, None, ctx.now) or ticket_type.priority_default
         )
-    ticket = Ticket(
-        id=None,
-        key=None,
-        ticket_type=type_id,
-        number=None,
-        state=state,
-        state_category=category,
-        priority=chosen_priority,
-        title=clean_title,
-        description=clean_description,
-        requester_id=requester_user.id,
-        assignee_id=None,
-        team_id=None,
-        tags=_clean_tags(tags),
-        data=data,
-        config_version=ctx.bundle.version,
-        version=1,
-        merged_into_id=None,
-        created_at=ctx.now,
-        updated_at=ctx.now,
-        resolved_at=None,
-        closed_at=None,
-        state_since=ctx.now,
+    ticket = built(
+        Ticket,
+        {
+            "id": None,
+            "key": None,
+            "ticket_type": type_id,
+            "number": None,
+            "state": state,
+            "state_category": category,
+            "priority": chosen_priority,
+            "title": clean_title,
+            "description": clean_description,
+            "requester_id": requester_user.id,
+            "assignee_id": None,
+            "team_id": None,
+            "tags": _clean_tags(tags),
+            "data": data,
+            "config_version": ctx.bundle.version,
+            "version": 1,
+            "merged_into_id": None,
+            "created_at": ctx.now,
+            "updated_at": ctx.now,
+            "resolved_at": None,
+            "closed_at": None,
+            "state_since": ctx.now,
+        },
     )
     # Decided in memory, then one INSERT of the final row: explicit assignment, routing
     # (its reads only), the number (taken late: its counter row stays locked until
