@@ -7,12 +7,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, select
+from sqlalchemy import JSON, Row, Table, bindparam, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
@@ -91,6 +92,18 @@ class WriteContext:
         user with `make` if it is asked for."""
         if user_id not in self._users:
             self._user_rows[user_id] = make
+
+    def known_user(self, email: str) -> User | None:
+        """The user with this (lower-case) address, if any, read once per write (a
+        plain SELECT: no ORM loading, nothing written back)."""
+        self.session.flush()  # as an ORM query would: a user added in this write counts
+        row = self.session.connection().execute(_USER_BY_ADDRESS, {"email": email}).first()
+        if row is None:
+            return None
+        user = self._users.get(row.id)
+        if user is None:
+            user = self._users[row.id] = user_from_row(row)
+        return user
 
     def user_by_email(self, email: str, *, what: str = "user") -> User:
         if "\x00" in email or len(email) > 254:  # no account has it; PostgreSQL refuses NUL
@@ -238,6 +251,7 @@ class WriteContext:
 
 USERS: Table = User.__table__  # type: ignore[assignment]
 _USER_BY_ID = prepared(select(USERS).where(USERS.c.id == bindparam("id")))
+_USER_BY_ADDRESS = prepared(select(USERS).where(USERS.c.email == bindparam("email")))
 # A user by (lower-case) email and a ticket by key, as the ORM loads them.
 USER_BY_EMAIL = prepared(select(User).where(User.email == bindparam("email")))
 _TICKET_BY_KEY = prepared(select(Ticket).where(Ticket.key == bindparam("key")))
@@ -259,12 +273,18 @@ def _detached_user(fields: dict[str, Any]) -> User:
 
 def user_from_driver(session: Session, values: Sequence[Any], positions: dict[str, int]) -> User:
     """A detached `User` from a driver's raw row (`DriverStatement`): each column's
-    value converted as SQLAlchemy would have (text to datetime, JSON, booleans)."""
+    value converted as SQLAlchemy would have (text to datetime, JSON, booleans). JSON
+    may come as text on every database (a query that reads many users' rows and makes
+    few of them users selects it as text: `JSON_AS_TEXT`)."""
     dialect = session.get_bind().dialect
     convert = _CONVERTERS.get(dialect.name)
     if convert is None:
         convert = _CONVERTERS[dialect.name] = {
-            column.name: column.type.dialect_impl(dialect).result_processor(dialect, None)
+            column.name: (
+                _json_text
+                if isinstance(column.type, JSON)
+                else column.type.dialect_impl(dialect).result_processor(dialect, None)
+            )
             for column in USERS.columns
         }
     fields = {}
@@ -275,6 +295,10 @@ def user_from_driver(session: Session, values: Sequence[Any], positions: dict[st
 
 
 _CONVERTERS: dict[str, dict[str, Any]] = {}
+
+
+def _json_text(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})

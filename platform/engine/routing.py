@@ -12,7 +12,19 @@ import json
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, literal, literal_column, select, true
+from sqlalchemy import (
+    JSON,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+)
 
 from gongdan.engine.context import WriteContext, user_from_driver
 from gongdan.engine.db.database import DriverStatement
@@ -155,8 +167,8 @@ def _members_select(counts: bool, turns: bool) -> Select[Any]:
         )
     return (
         select(
-            *User.__table__.columns,
-            Membership.skills,
+            *(_as_text(c) for c in User.__table__.columns),
+            _as_text(Membership.skills),
             Membership.capacity,
             open_count.label("open_tickets"),
             *extra,
@@ -164,6 +176,15 @@ def _members_select(counts: bool, turns: bool) -> Select[Any]:
         .join(Membership, and_(Membership.user_id == User.id, Membership.team_id == team))
         .where(User.active.is_(True), User.role.in_(_sql_texts(("agent", "admin"))))
     )
+
+
+def _as_text(column: Any) -> Any:
+    """A JSON column as its text (`user_from_driver` and `_skills` parse it): of the
+    members read, only the one chosen needs its attributes, and psycopg would parse
+    every member's (measured: 13% of a create's CPU on PostgreSQL)."""
+    if isinstance(column.type, JSON):
+        return cast(column, Text).label(column.name)
+    return column
 
 
 def _sql_texts(values: tuple[str, ...]) -> list[Any]:

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from gongdan.engine.automations import run_automations
 from gongdan.engine.config.bundle import Bundle, TicketTypeDef
 from gongdan.engine.config.schemas import PRIORITIES
-from gongdan.engine.context import USER_BY_EMAIL, WriteContext
+from gongdan.engine.context import WriteContext
 from gongdan.engine.db.models import Attachment, Comment, Membership, Ticket, User, built
 from gongdan.engine.decisions import priority_for
 from gongdan.engine.routing import plan_route, route_ticket
@@ -168,7 +168,7 @@ def resolve_requester(ctx: WriteContext, email: str | None) -> User:
         raise ValidationFailed(
             f"'{email}' is not an email address", {"requester": "must be an email address"}
         )
-    existing = ctx.session.scalar(USER_BY_EMAIL, {"email": address})
+    existing = ctx.known_user(address)
     if existing is not None:
         return existing
     user = User(
