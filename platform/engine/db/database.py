@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import JSON, create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -116,6 +116,10 @@ class _DriverForm:
         self.defaults = dict(compiled.params)  # literals SQLAlchemy binds itself
         processors = [b.type.dialect_impl(dialect).bind_processor(dialect) for b in binds]
         self.processors = tuple((n, p) for n, p in enumerate(processors) if p is not None)
+        # Parameters stored as JSON text (SQLite): `{}` needs no serialiser.
+        self.json = frozenset(
+            n for n, b in enumerate(binds) if isinstance(b.type, JSON) and dialect.name == "sqlite"
+        )
         self.prepare = dialect.name == "postgresql"
         self.columns = {
             c.name: n
@@ -124,11 +128,16 @@ class _DriverForm:
         }
 
     def bound(self, row: dict[str, Any]) -> Any:
-        values = {**self.defaults, **row}
-        bound = [values[name] for name in self.names]
+        try:
+            bound = [row[name] for name in self.names]
+        except KeyError:  # a value the caller leaves to the statement's own literals
+            values = {**self.defaults, **row}
+            bound = [values[name] for name in self.names]
         for n, process in self.processors:
-            if bound[n] is not None:
-                bound[n] = process(bound[n])
+            value = bound[n]
+            if value is not None:
+                # (an empty JSON object, the most common value of an event's parts)
+                bound[n] = "{}" if value == {} and n in self.json else process(value)
         return bound if self.positional else dict(zip(self.names, bound, strict=True))
 
     def announce(self, connection: Connection, params: Any, *, many: bool = False) -> None:
