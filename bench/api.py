@@ -12,7 +12,10 @@ in the web workers.
 The client is this process: `--clients` (16) concurrent keep-alive connections (asyncio
 streams speaking HTTP/1.1 directly: cheap, as it shares the cores with the server),
 each POSTing `it_incident` tickets as one requester in turn (one in five as an agent on
-behalf of a requester), the same mix as `bench/engine.py`. After `--warmup` untimed
+behalf of a requester), the same mix as `bench/engine.py`; when the server closes a
+connection after its last allowed request (`Connection: close`: the workers'
+keep-alive limit, `ui.serving.KeepAliveLimit`; `--keepalive-requests`), the client
+opens a new one, as any HTTP client does. After `--warmup` untimed
 creates, `--creates` timed ones: creates/s, latency p50/p95/max as the client sees it.
 
 Where the time goes: each worker times its own requests (a middleware around the
