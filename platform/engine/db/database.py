@@ -150,13 +150,7 @@ class _DriverForm:
     def execute(self, connection: Connection, params: Any) -> Any:
         self.announce(connection, params)
         if self.prepare:
-            driver = _driver(connection)
-            if driver.info.transaction_status == 0:  # IDLE: psycopg would BEGIN first,
-                # a round trip of its own; in a pipeline BEGIN goes along with the statement
-                with driver.pipeline():
-                    cursor = driver.execute(self.sql, params, prepare=True)
-                return cursor
-            return driver.execute(self.sql, params, prepare=True)
+            return _driver(connection).execute(self.sql, params, prepare=True)
         return _driver(connection).execute(self.sql, params)
 
 
