@@ -273,9 +273,9 @@ def _detached_user(fields: dict[str, Any]) -> User:
 
 def user_from_driver(session: Session, values: Sequence[Any], positions: dict[str, int]) -> User:
     """A detached `User` from a driver's raw row (`DriverStatement`): each column's
-    value converted as SQLAlchemy would have (text to datetime, JSON, booleans). JSON
-    may come as text on every database (a query that reads many users' rows and makes
-    few of them users selects it as text: `JSON_AS_TEXT`)."""
+    value converted as SQLAlchemy would have (text to datetime, booleans). JSON comes
+    as text on every database: a query that reads many users' rows and makes few of
+    them users selects it as text (`engine.routing`'s members query)."""
     dialect = session.get_bind().dialect
     convert = _CONVERTERS.get(dialect.name)
     if convert is None:

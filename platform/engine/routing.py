@@ -104,14 +104,11 @@ def _members(
     return candidates, taken
 
 
-def _skills(stored: str | list[str] | None) -> frozenset[str]:
-    """A membership's skills as the driver gives them (psycopg: a list; sqlite3: JSON
-    text, parsed once per distinct text, as a team's members repeat theirs at every
-    pick)."""
+def _skills(stored: str | None) -> frozenset[str]:
+    """A membership's skills as the members query reads them (JSON text, or NULL),
+    parsed once per distinct text: a team's members repeat theirs at every pick."""
     if not stored:
         return frozenset()
-    if not isinstance(stored, str):
-        return frozenset(stored)
     skills = _SKILLS.get(stored)
     if skills is None:
         if len(_SKILLS) >= 4096:  # only ever as many as memberships; bounded anyway
