@@ -75,7 +75,7 @@ def _members(
     if statement is None:
         statement = _MEMBERS[key] = DriverStatement(_members_statement(*key))
     rows = statement.rows(ctx.session, params)
-    at = statement.columns(ctx.session)
+    at = statement.columns
     taken = None
     if dialect == "postgresql":
         if number_sequence is not None:  # a new ticket's number came along
@@ -88,17 +88,20 @@ def _members(
         taken = (moved if moved is not None else int(stored or 0)) + 1
         writes.pointers[team_id] = taken
     candidates = []
+    remember, session = ctx.remember_user, ctx.session
+    user_id, email, away = at["id"], at["email"], at["away"]
+    skills, capacity, open_tickets = at["skills"], at["capacity"], at["open_tickets"]
     for row in rows:
         # Only the member chosen becomes a `User` (and needs no query of its own).
-        ctx.remember_user(row[at["id"]], partial(user_from_driver, ctx.session, row, at))
+        remember(row[user_id], partial(user_from_driver, session, row, at))
         candidates.append(
             Candidate(
-                row[at["id"]],
-                row[at["email"]],
-                bool(row[at["away"]]),
-                _skills(row[at["skills"]]),
-                row[at["capacity"]],
-                row[at["open_tickets"]],
+                row[user_id],
+                row[email],
+                bool(row[away]),
+                _skills(row[skills]),
+                row[capacity],
+                row[open_tickets],
             )
         )
     return candidates, taken
@@ -248,7 +251,14 @@ def route_ticket(
     the rules) and record what they did."""
     routed = plan_route(ctx, ticket, previous=previous, changed=changed)
     if routed is not None:
-        ctx.event(ticket, "ticket.routed", **routed)
+        after = {
+            "team": ticket.team_id,
+            "priority": ticket.priority,
+            "tags": list(ticket.tags or ()),
+        }
+        assignee = ctx.user(ticket.assignee_id)
+        after["assignee"] = assignee.email if assignee is not None else None
+        ctx.event(ticket, "ticket.routed", after=after, **routed)
 
 
 def plan_route(
@@ -257,15 +267,18 @@ def plan_route(
     *,
     previous: dict[str, Any] | None = None,
     changed: frozenset[str] | None = None,
+    values: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """Apply the routing rules to `ticket` in memory (a new ticket is routed before
-    its INSERT); returns the `ticket.routed` event's before, after and detail, or None
-    when no rule matched."""
+    its INSERT); returns the ticket's routed parts as they were before (`before`: team,
+    priority, tags) and what routing did (`detail`: the rules matched, team, strategy,
+    agent, why), or None when no rule matched. `values`: the ticket's condition values, when the caller has
+    them already (a create)."""
     rules = ctx.bundle.routing_rules
     if not rules or (changed is not None and not changed & rule_keys(rules)):
         return None
-    ticket_type = ctx.ticket_type(ticket)
-    values = condition_values(ticket_type.fields, ctx.values(ticket))
+    if values is None:
+        values = condition_values(ctx.ticket_type(ticket).fields, ctx.values(ticket))
     decision = route(rules, values, previous, ctx.now)
     if not decision.matched:
         return None
@@ -284,7 +297,4 @@ def plan_route(
     detail: dict[str, Any] = {"rules": list(decision.matched)}
     if decision.assign is not None and not _still_fits(ctx, ticket, decision.assign):
         detail.update(assign_by_strategy(ctx, ticket, decision.assign, source="routing"))
-    after = {"team": ticket.team_id, "priority": ticket.priority, "tags": list(ticket.tags or ())}
-    assignee = ctx.user(ticket.assignee_id)
-    after["assignee"] = assignee.email if assignee is not None else None
-    return {"before": before, "after": after, "detail": detail}
+    return {"before": before, "detail": detail}

@@ -17,6 +17,7 @@ from gongdan.engine.config.schemas import PRIORITIES
 from gongdan.engine.context import WriteContext
 from gongdan.engine.db.models import Attachment, Comment, Membership, Ticket, User, built
 from gongdan.engine.decisions import priority_for
+from gongdan.engine.records import ticket_values
 from gongdan.engine.routing import plan_route, route_ticket
 from gongdan.engine.sla import on_public_reply, sync_sla
 from gongdan.engine.writes import ask_number, store_ticket, take_number, write_pending
@@ -227,13 +228,6 @@ def create_ticket(
     )
     data = check_ticket_data(ticket_type.fields, given, context=context, now=ctx.now)
     check_references(ctx, ticket_type, data)
-    if priority is not None:
-        chosen_priority = _clean_priority(priority)
-    else:
-        values = condition_values(ticket_type.fields, {**context, **data})
-        chosen_priority = (
-            priority_for(ticket_type, values, None, ctx.now) or ticket_type.priority_default
-        )
     ticket = built(
         Ticket,
         {
@@ -243,7 +237,9 @@ def create_ticket(
             "number": None,
             "state": state,
             "state_category": category,
-            "priority": chosen_priority,
+            "priority": ticket_type.priority_default
+            if priority is None
+            else _clean_priority(priority),
             "title": clean_title,
             "description": clean_description,
             "requester_id": requester_user.id,
@@ -261,28 +257,37 @@ def create_ticket(
             "state_since": ctx.now,
         },
     )
+    # What conditions read of the new ticket, computed once: the type's priority rules
+    # and the routing rules read the same values.
+    values = condition_values(ticket_type.fields, ticket_values(ticket, requester_user, None))
+    if priority is None:
+        chosen = priority_for(ticket_type, values, None, ctx.now)
+        if chosen is not None:
+            ticket.priority = values["priority"] = chosen
     # Decided in memory, then one INSERT of the final row: explicit assignment, routing
     # (its reads only), the number (taken late: its counter row stays locked until
     # commit), the SLA clocks for the final priority.
     if team is not None or assignee is not None:
         _apply_assignment(ctx, ticket, team, assignee)
-    created = snapshot(ticket, ctx)
     routed = None
     if team is None and assignee is None:
         if "key" in routing_keys(ctx.bundle):  # a rule reads the key: number it first
             _number(ctx, ticket, ticket_type)
+            values["key"] = ticket.key
         else:
             ask_number(ctx.session, type_id)  # routing's read may take it along
-        routed = plan_route(ctx, ticket)
+        routed = plan_route(ctx, ticket, values=values)
     if ticket.number is None:
         _number(ctx, ticket, ticket_type)
-    created["key"] = ticket.key
     sync_sla(ctx, ticket)  # its clocks go in with the INSERT
     store_ticket(ctx.session, ticket)
-    ctx.event(ticket, "ticket.created", after=created)
+    # One event for the new ticket as created, routing's doing included (as a help
+    # desk's audit of a new ticket lists what its triggers changed): `detail.routing`
+    # holds the rules that matched, the team, strategy, agent and why, and what the
+    # ticket was before routing. Later re-routing writes `ticket.routed` events.
+    created = {"routing": {**routed["detail"], "before": routed["before"]}} if routed else None
+    ctx.event(ticket, "ticket.created", after=snapshot(ticket, ctx), detail=created)
     ctx.outbox("ticket.created", {"ticket": ticket.key, "type": type_id})
-    if routed is not None:
-        ctx.event(ticket, "ticket.routed", **routed)
     write_pending(ctx.session)
     _link_attachments(ctx, ticket, ticket_type, data)
     # A new ticket enters its initial state: that state's on_enter actions run as for

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["STRATEGIES", "Candidate", "Choice", "choose_agent"]
 
 STRATEGIES = ("least_loaded", "manual", "round_robin", "skills")
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A team member as routing sees them."""
+class Candidate(NamedTuple):
+    """A team member as routing sees them (a tuple: routing builds one per member at
+    every pick)."""
 
     user_id: int
     email: str
@@ -43,7 +44,7 @@ class Choice:
 def _eligible(
     candidates: Sequence[Candidate], skills: frozenset[str]
 ) -> tuple[list[Candidate], str]:
-    pool = sorted(candidates, key=lambda c: c.user_id)
+    pool = sorted(candidates)  # by user id (first in the tuple, and unique)
     if not pool:
         return [], "the team has no members with an account"
     present = [c for c in pool if not c.away]

@@ -68,6 +68,21 @@ def build_timeline(
             changes = tuple(_changes(bundle, ticket_type, event.before, event.after, language))
         item = TimelineItem(event.at, event.actor or system, what, changes, internal=event.internal)
         items.append((event.at, 0, item))
+        routing = event.detail.get("routing") if event.kind == "ticket.created" else None
+        if isinstance(routing, Mapping):  # what routing did to the new ticket, said apart
+            before = routing.get("before")
+            routed = tuple(
+                _changes(
+                    bundle,
+                    ticket_type,
+                    before if isinstance(before, Mapping) else {},
+                    {k: event.after.get(k) for k in ("team", "assignee", "priority", "tags")},
+                    language,
+                )
+            )
+            if routed:
+                what = translate(language, "event.assigned")
+                items.append((event.at, 0, TimelineItem(event.at, system, what, routed)))
     for comment in comments:
         item = TimelineItem(
             comment.created_at, comment.author or system, "", comment=comment,

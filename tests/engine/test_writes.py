@@ -61,7 +61,10 @@ def test_a_routed_ticket_goes_in_with_one_insert_and_no_update(
         created = incident(service, requester, fields={"category": "software", "impact": "me"})
     assert created.ticket.team == "service_desk" and created.ticket.assignee is not None
     assert created.ticket.version == 1
-    assert [e.kind for e in created.events] == ["ticket.created", "ticket.routed"]
+    # One event: the created ticket as routed (`detail.routing` says how).
+    assert [e.kind for e in created.events] == ["ticket.created"]
+    assert created.events[0].after["assignee"] == created.ticket.assignee
+    assert created.events[0].detail["routing"]["strategy"] == "round_robin"
     ticket_writes = [s for s in sent if s.startswith(("INSERT INTO tickets", "UPDATE tickets"))]
     batched = [s for s in sent if "INSERT INTO tickets" in s]
     assert not [s for s in sent if s.startswith("UPDATE tickets")]
@@ -161,7 +164,7 @@ def test_events_of_a_create_and_of_later_writes_keep_their_order(
     started = service.take_transition(agent, created.ticket.key, "start")
     trail = service.list_events(agent, created.ticket.key)
     assert [e.id for e in trail] == [e.id for e in (*created.events, *started.events)]
-    assert [e.kind for e in trail][:3] == ["ticket.created", "ticket.routed", "ticket.transitioned"]
+    assert [e.kind for e in trail][:2] == ["ticket.created", "ticket.transitioned"]
 
 
 def test_a_team_without_accounts_still_numbers_its_tickets(
@@ -172,8 +175,8 @@ def test_a_team_without_accounts_still_numbers_its_tickets(
     made = [incident(service, requester) for _ in range(2)]
     assert [t.ticket.key for t in made] == ["INC-1", "INC-2"]
     assert {(t.ticket.team, t.ticket.assignee) for t in made} == {("service_desk", None)}
-    routed = next(e for e in made[1].events if e.kind == "ticket.routed")
-    assert routed.detail["reason"] == "the team has no members with an account"
+    routing = made[1].events[0].detail["routing"]
+    assert routing["reason"] == "the team has no members with an account"
 
 
 def test_on_postgresql_a_create_s_hot_statements_are_prepared_and_lists_are_not(

@@ -52,6 +52,18 @@ def test_agent_sees_the_ticket_with_its_buttons(agent: Client, key: str) -> None
     assert 'id="tk-category-input"' in html  # the agent form, editable
 
 
+def test_timeline_says_what_routing_did_to_the_new_ticket(agent: Client, key: str) -> None:
+    timeline = agent.get(f"/desk/tickets/{key}").text.split('id="timeline"', 1)[1]
+    created, routed = timeline.split('<div class="meta">')[1:3]
+    assert "created the ticket" in created
+    assert "<strong>System</strong>" in routed and "changed the assignment" in routed
+    assert "Team: — → IT service desk" in routed
+    assert "Assignee: — → li.wei@example.com" in routed
+    agent.send_form("/account/profile", {"name": "李伟", "language": "zh-CN"})
+    chinese = agent.get(f"/desk/tickets/{key}").text
+    assert "团队: — → IT 服务台" in chinese and "修改了分派" in chinese
+
+
 def test_agent_outside_the_team_gets_404(web: Web, people: dict[str, Actor], key: str) -> None:
     outsider = web.client("wang.fang@example.com")
     response = outsider.get(f"/desk/tickets/{key}")

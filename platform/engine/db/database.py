@@ -56,6 +56,11 @@ class DriverStatement:
     def __init__(self, statement: Any) -> None:
         self.statement = statement
         self._compiled: dict[str, _DriverForm] = {}
+        self.columns = {  # each result column's position in a row
+            c.name: n
+            for n, c in enumerate(getattr(statement, "selected_columns", ()))
+            if isinstance(getattr(c, "name", None), str)  # (not an unnamed literal)
+        }
 
     def _form(self, session: Session) -> tuple[_DriverForm, Connection]:
         connection = session.connection()
@@ -64,10 +69,6 @@ class DriverStatement:
         if form is None:
             form = self._compiled[dialect.name] = _DriverForm(self.statement, dialect)
         return form, connection
-
-    def columns(self, session: Session) -> dict[str, int]:
-        """Each result column's position in a row."""
-        return self._form(session)[0].columns
 
     def rows(self, session: Session, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         form, connection = self._form(session)
@@ -121,11 +122,6 @@ class _DriverForm:
             n for n, b in enumerate(binds) if isinstance(b.type, JSON) and dialect.name == "sqlite"
         )
         self.prepare = dialect.name == "postgresql"
-        self.columns = {
-            c.name: n
-            for n, c in enumerate(getattr(statement, "selected_columns", ()))
-            if isinstance(getattr(c, "name", None), str)  # (not an unnamed literal)
-        }
 
     def bound(self, row: dict[str, Any]) -> Any:
         try:
