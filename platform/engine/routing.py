@@ -206,11 +206,9 @@ def assign_by_strategy(
     if team_id is None or team_id not in ctx.bundle.teams:
         detail["reason"] = f"no team '{team_id}'"
         return detail
-    before = {"team": ticket.team_id, "assignee": ticket.assignee_id}
-    ticket.team_id = team_id
     if assignment.user:
         user = ctx.user_by_email(assignment.user, what="assignee")
-        ticket.assignee_id = user.id
+        assignee_id: int | None = user.id
         detail.update(assignee=user.email, reason="named in the rule")
     else:
         round_robin = assignment.strategy == "round_robin"
@@ -222,9 +220,15 @@ def assign_by_strategy(
             else ([], None)
         )
         choice = choose_agent(assignment.strategy, candidates, skills=assignment.skills, turn=turn)
-        ticket.assignee_id = choice.agent.user_id if choice.agent is not None else None
+        assignee_id = choice.agent.user_id if choice.agent is not None else None
         detail.update(assignee=choice.agent.email if choice.agent else None, reason=choice.reason)
-    if (ticket.team_id, ticket.assignee_id) != (before["team"], before["assignee"]):
+    # Only what changes is set (a new ticket's `updated_at` is already now).
+    changed = False
+    if ticket.team_id != team_id:
+        ticket.team_id, changed = team_id, True
+    if ticket.assignee_id != assignee_id:
+        ticket.assignee_id, changed = assignee_id, True
+    if changed and ticket.updated_at != ctx.now:
         ticket.updated_at = ctx.now
     return detail
 
