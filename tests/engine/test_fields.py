@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from gongdan.engine.attachments import AttachmentStore
 from gongdan.engine.config.bundle import Bundle
 from gongdan.engine.config.loader import load_bundle
 from gongdan.engine.db.database import Database
-from gongdan.engine.db.models import Attachment
+from gongdan.engine.db.models import Attachment, User
 from gongdan.engine.decisions import Actor
 from gongdan.engine.service import TicketService
 from gongdan.errors import PermissionDenied, ValidationFailed
@@ -466,6 +467,35 @@ def test_priority_rule_on_create_and_on_update(
     assert created.ticket.priority == "normal"
     updated = service.update_ticket(agent, created.ticket.key, {"impact": "team"})
     assert updated.ticket.priority == "high"
+
+
+def test_priority_rules_read_the_requester_as_every_condition_does(
+    db: Database, tmp_path: Path
+) -> None:
+    """The requester's account columns (organisation, language…) and attributes, on
+    create as on update: the same values routing, SLA and automations see."""
+    text = (EXAMPLE / "ticket_types/it_incident.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "  rules:\n",
+        "  rules:\n    - when: {requester.organization: Plant 2}\n      set: urgent\n"
+        "    - when: {requester.tier: vip}\n      set: high\n",
+    )
+    bundle = make_bundle(
+        tmp_path,
+        {"ticket_types/it_incident.yaml": text, "routing/default.yaml": None},
+        EXAMPLE,
+    )
+    service = TicketService(db, load_bundle(bundle))
+    plant = make_user(db, "plant@example.com", "requester")
+    with db.transaction() as session:
+        session.execute(
+            update(User).where(User.email == "plant@example.com").values(organization="Plant 2")
+        )
+    vip = make_user(db, "vip@example.com", "requester", tier="vip")
+    office = make_user(db, "office@example.com", "requester")
+    assert incident(service, plant).ticket.priority == "urgent"
+    assert incident(service, vip).ticket.priority == "high"
+    assert incident(service, office).ticket.priority == "normal"
 
 
 def test_read_only_field_in_a_state(service: TicketService, requester: Actor, db: Database) -> None:
