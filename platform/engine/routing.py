@@ -276,8 +276,8 @@ def plan_route(
     """Apply the routing rules to `ticket` in memory (a new ticket is routed before
     its INSERT); returns the ticket's routed parts as they were before (`before`: team,
     priority, tags) and what routing did (`detail`: the rules matched, team, strategy,
-    agent, why), or None when no rule matched. `values`: the ticket's condition values, when the caller has
-    them already (a create)."""
+    agent, why), or None when no rule matched. `values`: the ticket's condition
+    values, when the caller has them already (a create)."""
     rules = ctx.bundle.routing_rules
     if not rules or (changed is not None and not changed & rule_keys(rules)):
         return None
