@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -42,7 +42,9 @@ class WriteContext:
     now: datetime
     events: list[NewEvent] = field(default_factory=list)
     _users: dict[int, User] = field(default_factory=dict)
-    _user_rows: dict[int, Callable[[], User]] = field(default_factory=dict)
+    # Users' raw rows read along with something else (a team's members), with their
+    # columns' positions: made into a `User` only if asked for.
+    _user_rows: dict[int, tuple[Sequence[Any], dict[str, int]]] = field(default_factory=dict)
     # Automations running now (outermost first): the loop guard of `automations`.
     automation_stack: list[str] = field(default_factory=list)
     # SLA clocks this write stored, per ticket object (`sla.sync_sla` skips the work when
@@ -77,9 +79,9 @@ class WriteContext:
         return user
 
     def _read_user(self, user_id: int) -> User:
-        make = self._user_rows.pop(user_id, None)
-        if make is not None:
-            return make()
+        read = self._user_rows.pop(user_id, None)
+        if read is not None:
+            return user_from_driver(self.session, *read)
         row = self.actor.profile if user_id == self.actor.user_id else None
         if row is None:  # (the profile: read with the actor's bearer token just now)
             row = self.session.connection().execute(_USER_BY_ID, {"id": user_id}).first()
@@ -87,11 +89,14 @@ class WriteContext:
                 raise NotFound(f"no user {user_id}")
         return user_from_row(row)
 
-    def remember_user(self, user_id: int, make: Callable[[], User]) -> None:
-        """A user read along with something else (a team's members): `user` makes the
-        user with `make` if it is asked for."""
-        if user_id not in self._users:
-            self._user_rows[user_id] = make
+    def remember_users(self, rows: Sequence[Sequence[Any]], positions: dict[str, int]) -> None:
+        """Users' whole rows read along with something else (a team's members, by a
+        `DriverStatement`; `positions`: each column's place in a row): `user` makes the
+        one asked for from its row, with no query of its own."""
+        at, known, kept = positions["id"], self._users, self._user_rows
+        for row in rows:
+            if row[at] not in known:
+                kept[row[at]] = (row, positions)
 
     def known_user(self, email: str) -> User | None:
         """The user with this (lower-case) address, if any, read once per write (a

@@ -9,7 +9,6 @@ event that says which rules matched and why the ticket went where it went.
 from __future__ import annotations
 
 import json
-from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -26,7 +25,7 @@ from sqlalchemy import (
     true,
 )
 
-from gongdan.engine.context import WriteContext, user_from_driver
+from gongdan.engine.context import WriteContext
 from gongdan.engine.db.database import DriverStatement
 from gongdan.engine.db.models import Membership, RoutingPointer, Ticket, User
 from gongdan.engine.db.sequences import TURN, ensure_sequence
@@ -87,23 +86,20 @@ def _members(
         stored = rows[0][at["turns"]] if rows and moved is None else 0
         taken = (moved if moved is not None else int(stored or 0)) + 1
         writes.pointers[team_id] = taken
-    candidates = []
-    remember, session = ctx.remember_user, ctx.session
+    ctx.remember_users(rows, at)  # the member chosen needs no query of its own
     user_id, email, away = at["id"], at["email"], at["away"]
     skills, capacity, open_tickets = at["skills"], at["capacity"], at["open_tickets"]
-    for row in rows:
-        # Only the member chosen becomes a `User` (and needs no query of its own).
-        remember(row[user_id], partial(user_from_driver, session, row, at))
-        candidates.append(
-            Candidate(
-                row[user_id],
-                row[email],
-                bool(row[away]),
-                _skills(row[skills]),
-                row[capacity],
-                row[open_tickets],
-            )
+    candidates = [
+        Candidate(
+            row[user_id],
+            row[email],
+            bool(row[away]),
+            _skills(row[skills]),
+            row[capacity],
+            row[open_tickets],
         )
+        for row in rows
+    ]
     return candidates, taken
 
 

@@ -44,19 +44,30 @@ class Choice:
 def _eligible(
     candidates: Sequence[Candidate], skills: frozenset[str]
 ) -> tuple[list[Candidate], str]:
-    pool = sorted(candidates)  # by user id (first in the tuple, and unique)
-    if not pool:
+    """The members who qualify (in user id order), or none and why: one pass that
+    remembers the furthest any member got (present, skilled, with room)."""
+    free: list[Candidate] = []
+    furthest = 0  # 1: someone is present; 2: someone present has the skills
+    for c in candidates:
+        if c.away:
+            continue
+        if not skills <= c.skills:
+            furthest = furthest or 1
+            continue
+        if c.capacity is not None and c.open_tickets >= c.capacity:
+            furthest = 2
+            continue
+        free.append(c)
+    if free:
+        free.sort()  # by user id (first in the tuple, and unique)
+        return free, ""
+    if not candidates:
         return [], "the team has no members with an account"
-    present = [c for c in pool if not c.away]
-    if not present:
+    if furthest == 0:
         return [], "every member of the team is away"
-    skilled = [c for c in present if skills <= c.skills]
-    if not skilled:
+    if furthest == 1:
         return [], f"nobody present has the skills {', '.join(sorted(skills))}"
-    free = [c for c in skilled if c.has_room]
-    if not free:
-        return [], "everyone who qualifies is at capacity"
-    return free, ""
+    return [], "everyone who qualifies is at capacity"
 
 
 def choose_agent(

@@ -8,7 +8,7 @@ tags to add) and which rules matched, without touching any ticket.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +30,14 @@ class RoutingRule:
     add_tags: tuple[str, ...]
     continue_: bool
     ruleset: str
+    # The name events record: the text, or a label's English (else first) text.
+    title: str = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        name = self.name
+        if not isinstance(name, str):
+            name = str(name.get("en") or next(iter(name.values()), ""))
+        object.__setattr__(self, "title", name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +63,6 @@ class RoutingDecision:
     matched: tuple[str, ...]  # rule names, in order
 
 
-def _name(rule: RoutingRule) -> str:
-    if isinstance(rule.name, str):
-        return rule.name
-    return str(rule.name.get("en") or next(iter(rule.name.values()), ""))
-
-
 def route(
     rules: tuple[RoutingRule, ...],
     values: Mapping[str, Any],
@@ -76,7 +78,7 @@ def route(
     for rule in rules:
         if rule.when is not None and not rule.when(current, previous, now):
             continue
-        matched.append(_name(rule))
+        matched.append(rule.title)
         if rule.assign is not None:
             assign = rule.assign
         if rule.set:

@@ -66,6 +66,21 @@ def test_skills_need_every_skill_named() -> None:
         ("least_loaded", [agent(1, away=True)], (), "away"),
         ("skills", [agent(1, skills=("a",))], ("b",), "skills b"),
         ("least_loaded", [agent(1, capacity=1, open_tickets=1)], (), "capacity"),
+        # Mixed teams: the reason is the furthest any member got, whatever their order.
+        (
+            "skills",
+            [agent(1, skills=("b",), capacity=1, open_tickets=1), agent(2, skills=("a",))],
+            ("b",),
+            "capacity",
+        ),
+        (
+            "skills",
+            [agent(1, skills=("a",)), agent(2, skills=("b",), capacity=1, open_tickets=1)],
+            ("b",),
+            "capacity",
+        ),
+        ("skills", [agent(1, skills=("b",), away=True), agent(2, skills=("a",))], ("b",), "skills b"),
+        ("round_robin", [agent(1, away=True), agent(2, away=True)], (), "away"),
     ],
 )
 def test_nobody_qualifies_the_ticket_stays_in_the_queue(

@@ -72,7 +72,8 @@ class DriverStatement:
 
     def rows(self, session: Session, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         form, connection = self._form(session)
-        return list(form.execute(connection, form.bound(params)).fetchall())
+        rows: list[tuple[Any, ...]] = form.execute(connection, form.bound(params)).fetchall()
+        return rows  # (a list on both drivers)
 
     def run_many(self, session: Session, rows: list[dict[str, Any]]) -> None:
         form, connection = self._form(session)
