@@ -79,7 +79,12 @@ def test_skills_need_every_skill_named() -> None:
             ("b",),
             "capacity",
         ),
-        ("skills", [agent(1, skills=("b",), away=True), agent(2, skills=("a",))], ("b",), "skills b"),
+        (
+            "skills",
+            [agent(1, skills=("b",), away=True), agent(2, skills=("a",))],
+            ("b",),
+            "skills b",
+        ),
         ("round_robin", [agent(1, away=True), agent(2, away=True)], (), "away"),
     ],
 )
