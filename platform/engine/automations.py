@@ -14,17 +14,10 @@ from typing import Any
 
 from gongdan.engine.context import WriteContext
 from gongdan.engine.db.models import Ticket
-from gongdan.forms.data import condition_values
 
 __all__ = ["MAX_AUTOMATION_DEPTH", "run_automations"]
 
 MAX_AUTOMATION_DEPTH = 5
-
-
-def _values(ctx: WriteContext, ticket: Ticket) -> dict[str, Any]:
-    ticket_type = ctx.bundle.ticket_types.get(ticket.ticket_type)
-    values = ctx.values(ticket)
-    return condition_values(ticket_type.fields, values) if ticket_type else values
 
 
 def _fingerprint(ticket: Ticket) -> tuple[object, ...]:
@@ -55,7 +48,7 @@ def run_automations(
     # Imported here: transitions imports this module to fire ticket.transitioned.
     from gongdan.engine.transitions import run_actions
 
-    values = _values(ctx, ticket)
+    values = ctx.condition_values(ticket)
     for automation in automations:
         if automation.id in ctx.automation_stack:
             continue  # its own change does not fire it again

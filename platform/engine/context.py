@@ -30,6 +30,7 @@ from gongdan.engine.records import (
 )
 from gongdan.engine.writes import pending, write_pending
 from gongdan.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gongdan.forms.data import condition_values
 
 __all__ = ["USER_BY_EMAIL", "WriteContext", "user_from_driver", "user_from_row"]
 
@@ -50,6 +51,10 @@ class WriteContext:
     # SLA clocks this write stored, per ticket object (`sla.sync_sla` skips the work when
     # nothing has moved since).
     sla_stored: dict[int, tuple[Ticket, dict[str, Any] | None]] = field(default_factory=dict)
+    # Condition values per ticket object, with what they were computed from.
+    _condition_values: dict[int, tuple[Ticket, tuple[Any, ...], dict[str, Any]]] = field(
+        default_factory=dict
+    )
 
     def as_system(self) -> WriteContext:
         """The same unit of work acting as the system (declared actions, automations)."""
@@ -63,6 +68,7 @@ class WriteContext:
             self._user_rows,
             self.automation_stack,
             self.sla_stored,
+            self._condition_values,
         )
 
     # Reading -----------------------------------------------------------------------
@@ -171,6 +177,37 @@ class WriteContext:
 
     def values(self, ticket: Ticket) -> dict[str, Any]:
         return ticket_values(ticket, self.user(ticket.requester_id), self.user(ticket.assignee_id))
+
+    def condition_values(self, ticket: Ticket) -> dict[str, Any]:
+        """What conditions read of `ticket` now (`values`, its type's fields normalised),
+        computed again only when something they read has changed since: one write
+        evaluates the SLA policies and the automations on the same ticket several times.
+        Shared: callers only read it."""
+        basis = (
+            dict(ticket.data or {}),
+            tuple(ticket.tags or ()),
+            ticket.key,
+            ticket.ticket_type,
+            ticket.title,
+            ticket.description,
+            ticket.priority,
+            ticket.state,
+            ticket.state_category,
+            ticket.team_id,
+            ticket.requester_id,
+            ticket.assignee_id,
+            ticket.created_at,
+            ticket.updated_at,
+        )
+        known = self._condition_values.get(id(ticket))
+        if known is not None and known[0] is ticket and known[1] == basis:
+            return known[2]
+        values = self.values(ticket)
+        ticket_type = self.bundle.ticket_types.get(ticket.ticket_type)
+        if ticket_type is not None:
+            values = condition_values(ticket_type.fields, values)
+        self._condition_values[id(ticket)] = (ticket, basis, values)
+        return values
 
     # Writing -----------------------------------------------------------------------
 

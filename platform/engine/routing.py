@@ -30,7 +30,6 @@ from gongdan.engine.db.database import DriverStatement
 from gongdan.engine.db.models import Membership, RoutingPointer, Ticket, User
 from gongdan.engine.db.sequences import TURN, ensure_sequence
 from gongdan.engine.writes import number_columns, pending, turn_column
-from gongdan.forms.data import condition_values
 from gongdan.rules.actions import Assignment
 from gongdan.rules.assignment import Candidate, choose_agent
 from gongdan.rules.routing import route, rule_keys
@@ -278,7 +277,8 @@ def plan_route(
     if not rules or (changed is not None and not changed & rule_keys(rules)):
         return None
     if values is None:
-        values = condition_values(ctx.ticket_type(ticket).fields, ctx.values(ticket))
+        ctx.ticket_type(ticket)  # (a type no longer known: Conflict)
+        values = ctx.condition_values(ticket)
     decision = route(rules, values, previous, ctx.now)
     if not decision.matched:
         return None

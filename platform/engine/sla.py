@@ -20,7 +20,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from gongdan.engine.config.bundle import Bundle
 from gongdan.engine.context import WriteContext
 from gongdan.engine.db.models import Ticket
-from gongdan.forms.data import condition_values
 from gongdan.rules.business_time import (
     CountedInterval,
     business_seconds_between,
@@ -56,7 +55,7 @@ def policy_for(ctx: WriteContext, ticket: Ticket) -> SLAPolicy | None:
     policies = {p.id: p for p in ctx.bundle.sla_policies}
     if ticket_type.sla is not None:
         return policies.get(ticket_type.sla)
-    values = condition_values(ticket_type.fields, ctx.values(ticket))
+    values = ctx.condition_values(ticket)
     for policy in ctx.bundle.sla_policies:
         if policy.applies_when is None or policy.applies_when(values, None, ctx.now):
             return policy

@@ -122,3 +122,53 @@ def test_automations_setting_each_other_off_stop_with_an_event(
     assert ran[:2] == ["pong", "ping"]
     assert "pong" not in ran[2:]
     assert "ticket.updated" in kinds
+
+
+RUSH = """kind: Automation
+id: hardware_is_rush
+on: ticket.created
+when: {category: hardware}
+actions: [{add_tags: [rush]}]
+---
+kind: Automation
+id: software_is_rush_later
+on: ticket.updated
+when: {amount: {changed: true, gt: 100}}
+actions: [{add_tags: [rush]}]
+"""
+RUSH_POLICY = """kind: SLAPolicy
+id: rush
+applies_when: {tags: {contains: rush}}
+calendar: office
+targets:
+  first_response: {urgent: 10m, high: 10m, normal: 10m, low: 10m}
+  resolution: {urgent: 1h, high: 1h, normal: 1h, low: 1h}
+---
+"""
+
+
+def test_the_sla_policy_follows_what_an_automation_changed_in_the_same_write(
+    db: Database, tmp_path: Path
+) -> None:
+    """The SLA policies and the automations read the same ticket several times in one
+    write: what an automation changes (here a tag a policy asks for) counts at once."""
+    sla = (make_bundle(tmp_path) / "sla" / "sla.yaml").read_text("utf-8")
+    calendar, policies = sla.split("---\n", 1)
+    files = {
+        "routing/default.yaml": RUSH,
+        "sla/sla.yaml": calendar + "---\n" + RUSH_POLICY + policies,
+    }
+    service = TicketService(db, load_bundle(make_bundle(tmp_path, files)))
+    agent = make_user(db, "li.wei@example.com", teams=("desk",))
+    hardware = service.create_ticket(
+        agent, "incident", title="Dead disk", fields={"category": "hardware", "serial": "ABC-123"}
+    ).ticket
+    assert "rush" in hardware.tags
+    assert hardware.sla_policy == "rush"
+    software = service.create_ticket(
+        agent, "incident", title="Slow app", fields={"category": "software"}
+    ).ticket
+    assert software.sla_policy == "standard"
+    raised = service.update_ticket(agent, software.key, {"amount": 500}).ticket
+    assert "rush" in raised.tags
+    assert raised.sla_policy == "rush"
