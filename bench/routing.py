@@ -24,7 +24,14 @@ Prints its figures (a benchmark, not a test):
    and the tickets routed per second end to end (one client, one at a time); both
    steady states, the servers' open tickets resolved between blocks for the second.
 
-Usage: python bench/routing.py [--creates N] [--http-creates N]
+4. With `--instructions` (needs valgrind): what routing adds to a create in CPU
+   instructions, which do not depend on what else the machine is doing (a noisy
+   2-core machine moves the timings above by several points from run to run). Each
+   variant and state runs `create_loop` under `valgrind --tool=callgrind` twice, with
+   100 and with 500 creates after the same set-up; the difference over 400 is one
+   create's instructions. Two valgrind runs at a time; a few minutes in all.
+
+Usage: python bench/routing.py [--creates N] [--http-creates N] [--instructions]
 """
 
 from __future__ import annotations
@@ -34,8 +41,11 @@ import asyncio
 import json
 import os
 import random
+import re
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -313,17 +323,83 @@ def bench_http(root: Path, count: int) -> None:
     print(f"  load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
+def create_loop(variant: str, room: bool, count: int) -> None:
+    """`count` creates on a fresh database (what `--instructions` counts)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        bundle_dir = Path("config") if variant == "with routing" else without_routing(root)
+        service, who, db = creating_service(bundle_dir, root / "loop.db")
+        for first in range(0, count, BLOCK):
+            if room:
+                resolve_open(db)
+            for n in range(first, first + BLOCK):
+                service.create_ticket(who, "it_incident", title=f"T{n}", fields=FIELDS[n % 2])
+        db.dispose()
+
+
+def instructions(variant: str, room: bool, count: int, out: Path) -> subprocess.Popen[bytes]:
+    command = [
+        "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+        sys.executable, __file__, "--create-loop", variant, "room" if room else "capacity",
+        str(count),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONHASHSEED": "0"}  # the same dict and set orders every run
+    return subprocess.Popen(  # noqa: S603 - our own command
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+
+def bench_instructions(root: Path) -> None:
+    """Instructions per create, with and without routing, in both steady states."""
+    if shutil.which("valgrind") is None:
+        print("instructions: valgrind is not installed (apt-get install valgrind)")
+        return
+    counted: dict[tuple[str, bool, int], int] = {}
+    for room in (False, True):
+        for count in (100, 500):
+            runs = {
+                variant: instructions(variant, room, count, root / f"cg-{n}-{room}-{count}")
+                for n, variant in enumerate(("with routing", "without routing"))
+            }
+            for variant, process in runs.items():
+                _out, err = process.communicate()
+                found = re.search(rb"Collected : (\d+)", err)
+                if process.returncode != 0 or found is None:
+                    raise SystemExit(f"valgrind failed: {err[-500:].decode(errors='replace')}")
+                counted[(variant, room, count)] = int(found.group(1))
+    for room in (False, True):
+        per = {
+            variant: (counted[(variant, room, 500)] - counted[(variant, room, 100)]) / 400
+            for variant in ("without routing", "with routing")
+        }
+        state = "agents with room" if room else "agents at capacity"
+        print(f"instructions per create (callgrind, SQLite, {state}):")
+        print(
+            "  "
+            + "   ".join(f"{variant}: {count / 1e6:.3f} M" for variant, count in per.items())
+            + f"   routing adds {per['with routing'] / per['without routing'] - 1:.1%}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--creates", type=int, default=500)
     parser.add_argument("--http-creates", type=int, default=1000)
+    parser.add_argument("--instructions", action="store_true", help="count them (valgrind)")
+    parser.add_argument("--create-loop", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.create_loop:
+        variant, state, count = args.create_loop
+        create_loop(variant, state == "room", int(count))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         bench_rules(Path(tmp))
         bench_creates(Path(tmp), args.creates, room=False)
         bench_creates(Path(tmp), args.creates, room=True)
         if args.http_creates:
             bench_http(Path(tmp), args.http_creates)
+        if args.instructions:
+            bench_instructions(Path(tmp))
 
 
 if __name__ == "__main__":
