@@ -98,7 +98,7 @@ def list_transitions(
 @router.post(
     "/tickets/{key}/transitions/{transition_id}",
     response_model=TicketOut,
-    responses=error_responses(400, 401, 403, 404, 409, 412, 422),
+    responses=error_responses(400, 401, 403, 404, 409, 412, 413, 422),
     summary="Take a transition (If-Match optional)",
 )
 def take_transition(
@@ -127,7 +127,7 @@ def take_transition(
     "/tickets/{key}/comments",
     status_code=201,
     response_model=CommentOut,
-    responses=error_responses(400, 401, 403, 404, 409, 422),
+    responses=error_responses(400, 401, 403, 404, 409, 413, 422),
     summary="Reply (public) or add an internal note",
 )
 def add_comment(

@@ -71,7 +71,7 @@ def _field_filters(request: Request) -> list[FieldFilter]:
     "/tickets",
     status_code=201,
     response_model=TicketOut,
-    responses=error_responses(400, 401, 403, 404, 409, 422),
+    responses=error_responses(400, 401, 403, 404, 409, 413, 422),
     summary="Create a ticket",
 )
 def create_ticket(body: TicketCreate, actor: ApiActor, service: ApiService) -> Response:
@@ -143,7 +143,7 @@ def get_ticket(key: TicketKey, actor: ApiActor, service: ApiService) -> Response
 @router.patch(
     "/tickets/{key}",
     response_model=TicketOut,
-    responses=error_responses(400, 401, 403, 404, 409, 412, 422, 428),
+    responses=error_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
     summary="Change a ticket (If-Match required)",
 )
 def patch_ticket(

@@ -276,6 +276,22 @@ def test_an_oversized_json_body_is_413_before_it_is_read(admin: TestClient) -> N
     fine = create(admin, description="z" * 90_000)  # a long description still goes in
     assert fine["key"]
 
+    # Every operation that takes a JSON body answers so, and its OpenAPI says it may.
+    base = f"/api/v1/tickets/{fine['key']}"
+    too_big = {"description": "x" * (MAX_JSON_BODY + 10)}
+    for method, url in [
+        ("PATCH", base),
+        ("POST", f"{base}/comments"),
+        ("POST", f"{base}/transitions/start"),
+    ]:
+        refused = admin.request(method, url, json=too_big, headers={"If-Match": "*"})
+        assert refused.status_code == 413, (method, url, refused.text)
+    spec = admin.get("/openapi.json").json()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                assert "413" in operation["responses"], (method, path)
+
 
 def test_requesters_cannot_patch(login: Login) -> None:
     requester = login("mei@example.com", "requester")
