@@ -285,7 +285,13 @@ class WriteContext:
             ticket = tickets.get(event.ticket_id) if event.ticket_id is not None else None
             key = (ticket.key if ticket is not None else "") if event.ticket_id else None
             hidden = self.hidden_fields(ticket) if ticket is not None else frozenset()
-            record = EventRecord.build(event, key, self.user(event.actor_id), hidden)
+            record = EventRecord.build(
+                event,
+                key,
+                self.user(event.actor_id),
+                hidden,
+                requester=self.actor.role == "requester",
+            )
             if record is not None:
                 out.append(record)
         return tuple(out)

@@ -204,12 +204,22 @@ class EventRecord:
         ticket_key: str | None,
         actor: User | None,
         hidden: frozenset[str] = frozenset(),
+        *,
+        requester: bool = False,
     ) -> EventRecord | None:
         """The event as its reader may see it: without the fields in `hidden` (the
-        internal fields, for a requester). None when the event changed only those."""
+        internal fields, for a requester). None when the event changed only those. A
+        `requester` does not see how routing decided (the rules matched, their names,
+        why an agent was chosen): what it changed stays in `before`/`after`."""
         before, after = _without(event.before or {}, hidden), _without(event.after or {}, hidden)
         if hidden and (event.before or event.after) and not (before or after):
             return None
+        detail: Mapping[str, Any] = event.detail or {}
+        if requester and detail:
+            if event.kind == "ticket.routed":
+                detail = {}
+            elif "routing" in detail:
+                detail = {k: v for k, v in detail.items() if k != "routing"}
         return cls(
             id=event.id,
             ticket_key=ticket_key,
@@ -218,7 +228,7 @@ class EventRecord:
             at=event.at,
             before=before,
             after=after,
-            detail=event.detail or {},
+            detail=detail,
             internal=event.internal,
         )
 

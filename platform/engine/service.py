@@ -322,6 +322,7 @@ class TicketService:
                     shown[e.ticket_id].key,
                     ctx.user(e.actor_id),
                     ctx.hidden_fields(shown[e.ticket_id]),
+                    requester=actor.role == "requester",
                 )
                 for e in events
                 if e.ticket_id is not None

@@ -205,7 +205,11 @@ def _events(ctx: WriteContext, ticket: Ticket) -> list[EventRecord]:
     shown = {t.id: t for t in [ticket, *merged] if ctx.may_see(t)}
     records = (
         EventRecord.build(
-            e, shown[e.ticket_id].key, ctx.user(e.actor_id), ctx.hidden_fields(shown[e.ticket_id])
+            e,
+            shown[e.ticket_id].key,
+            ctx.user(e.actor_id),
+            ctx.hidden_fields(shown[e.ticket_id]),
+            requester=ctx.actor.role == "requester",
         )
         for e in select_events(ctx.session, list(shown), ctx.actor)
         if e.ticket_id is not None

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.ui.api.conftest import Login
+from gongdan.engine.config.bundle import Bundle
+from gongdan.engine.db.database import Database
+from tests.factories import make_user
+from tests.ui.api.conftest import Login, api_app, token_for
 
 RETURN = {
     "type": "after_sales",
@@ -74,3 +78,46 @@ def test_requester_never_sees_internal_fields_or_notes(admin: TestClient, login:
         "/api/v1/tickets", json={**RETURN, "fields": {**RETURN["fields"], "refund_amount": "1.00"}}
     )
     assert sneaky.status_code == 422 and "refund_amount" in sneaky.json()["fields"]
+
+
+def test_requester_does_not_see_how_routing_decided(
+    db: Database, routed_bundle: Bundle, tmp_path: Path
+) -> None:
+    """Rule names and why an agent was picked are the desk's business (a rule may be
+    named for the requester, "VIP requesters…"): a requester sees what routing changed,
+    not its reasoning; staff see both."""
+    app = api_app(db, routed_bundle, tmp_path / "attachments")
+
+    def login(email: str, role: str) -> TestClient:
+        make_user(db, email, role)
+        return TestClient(app, headers={"Authorization": f"Bearer {token_for(db, email)}"})
+
+    admin, requester = login("admin@example.com", "admin"), login("wen@example.com", "requester")
+    created = requester.post(
+        "/api/v1/tickets",
+        json={"type": "it_incident", "title": "Excel crashes", "fields": {"category": "software"}},
+    )
+    assert created.status_code == 201, created.text
+    base = f"/api/v1/tickets/{created.json()['key']}"
+    moved = admin.patch(
+        base,
+        json={"fields": {"category": "hardware", "device_serial": "PC-2024-0815"}},
+        headers={"If-Match": "*"},
+    )
+    assert moved.status_code == 200, moved.text
+
+    staff = {e["kind"]: e for e in admin.get(f"{base}/events").json()}
+    assert staff["ticket.created"]["detail"]["routing"]["rules"] == [
+        "Software problems to the service desk"
+    ]
+    assert staff["ticket.routed"]["detail"]["rules"] == ["Hardware goes to field service"]
+
+    events = requester.get(f"{base}/events")
+    assert events.status_code == 200, events.text
+    mine = {e["kind"]: e for e in events.json()}
+    assert "routing" not in mine["ticket.created"]["detail"]
+    assert mine["ticket.routed"]["detail"] == {}
+    assert mine["ticket.routed"]["after"]["team"] == "field_service"  # what changed, still
+    text = json.dumps(events.json(), ensure_ascii=False)
+    for secret in ("Software problems", "Hardware goes", "round robin", "least loaded"):
+        assert secret not in text, secret
