@@ -54,7 +54,7 @@ def _eligible(
         if not skills <= c.skills:
             furthest = furthest or 1
             continue
-        if c.capacity is not None and c.open_tickets >= c.capacity:
+        if not c.has_room:
             furthest = 2
             continue
         free.append(c)
