@@ -166,6 +166,10 @@ def time_block(service: TicketService, who: Actor, first: int) -> tuple[float, f
     return (time.perf_counter() - started) / BLOCK, (time.process_time() - cpu) / BLOCK
 
 
+def state_name(room: bool) -> str:
+    return "agents with room" if room else "agents at capacity"
+
+
 def resolve_open(db: Database) -> None:
     """Mark every open ticket resolved (untimed, behind the engine's back): agents who
     work their queues keep room for new tickets."""
@@ -182,7 +186,7 @@ def bench_creates(root: Path, count: int, *, room: bool) -> None:
     """Both databases live side by side in this process and take turns, one block of
     creates each, so load from other processes on the machine hits both alike; each is
     summed up by the median block. `room`: agents resolve their tickets between blocks."""
-    state = "agents with room" if room else "agents at capacity"
+    state = state_name(room)
     without = without_routing(root)
     services = {
         "without routing": creating_service(without, root / f"without-{room}.db"),
@@ -292,8 +296,8 @@ def bench_http(root: Path, count: int) -> None:
             databases[name] = Database(url)
         asyncio.run(post_blocks(servers, 100))  # warm-up
         states = {
-            "agents at capacity": asyncio.run(post_blocks(servers, count)),
-            "agents with room": asyncio.run(post_blocks(servers, count, databases)),
+            state_name(False): asyncio.run(post_blocks(servers, count)),
+            state_name(True): asyncio.run(post_blocks(servers, count, databases)),
         }
     finally:
         for process in processes:
@@ -332,8 +336,7 @@ def create_loop(variant: str, room: bool, count: int) -> None:
         for first in range(0, count, BLOCK):
             if room:
                 resolve_open(db)
-            for n in range(first, first + BLOCK):
-                service.create_ticket(who, "it_incident", title=f"T{n}", fields=FIELDS[n % 2])
+            time_block(service, who, first)
         db.dispose()
 
 
@@ -372,7 +375,7 @@ def bench_instructions(root: Path) -> None:
             variant: (counted[(variant, room, 500)] - counted[(variant, room, 100)]) / 400
             for variant in ("without routing", "with routing")
         }
-        state = "agents with room" if room else "agents at capacity"
+        state = state_name(room)
         print(f"instructions per create (callgrind, SQLite, {state}):")
         print(
             "  "
