@@ -14,8 +14,8 @@ Prints its figures (a benchmark, not a test):
    anything: after the first hundred or so creates every agent is full and routing
    leaves new tickets in the team queue, saying why), and agents with room (between
    blocks, untimed, every open ticket of both databases is marked resolved, as agents
-   working their queues would: every new ticket is assigned, so the agent's user row
-   is built and the agent's values are read by the SLA and automation conditions).
+   working their queues would: every new ticket is assigned, so the agent's values
+   are read by the SLA and automation conditions and the event names the agent).
 3. The same end to end: tickets created through the REST API (`POST /api/v1/tickets`,
    JSON in and out, bearer token) of two uvicorn servers on the embedded default
    (SQLite), one serving the example bundle and one the bundle without its routing

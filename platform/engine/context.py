@@ -45,7 +45,9 @@ class WriteContext:
     _users: dict[int, User] = field(default_factory=dict)
     # Users' raw rows read along with something else (a team's members), with their
     # columns' positions: made into a `User` only if asked for.
-    _user_rows: dict[int, tuple[Sequence[Any], dict[str, int]]] = field(default_factory=dict)
+    _user_rows: dict[int, tuple[Sequence[Any], dict[str, int], dict[int, User] | None]] = field(
+        default_factory=dict
+    )
     # Automations running now (outermost first): the loop guard of `automations`.
     automation_stack: list[str] = field(default_factory=list)
     # SLA clocks this write stored, per ticket object (`sla.sync_sla` skips the work when
@@ -87,7 +89,13 @@ class WriteContext:
     def _read_user(self, user_id: int) -> User:
         read = self._user_rows.pop(user_id, None)
         if read is not None:
-            return user_from_driver(self.session, *read)
+            values, positions, built = read
+            if built is None:
+                return user_from_driver(self.session, values, positions)
+            user = built.get(user_id)
+            if user is None:
+                user = built[user_id] = user_from_driver(self.session, values, positions)
+            return user
         row = self.actor.profile if user_id == self.actor.user_id else None
         if row is None:  # (the profile: read with the actor's bearer token just now)
             row = self.session.connection().execute(_USER_BY_ID, {"id": user_id}).first()
@@ -95,14 +103,22 @@ class WriteContext:
                 raise NotFound(f"no user {user_id}")
         return user_from_row(row)
 
-    def remember_users(self, rows: Sequence[Sequence[Any]], positions: dict[str, int]) -> None:
+    def remember_users(
+        self,
+        rows: Sequence[Sequence[Any]],
+        positions: dict[str, int],
+        *,
+        built: dict[int, User] | None = None,
+    ) -> None:
         """Users' whole rows read along with something else (a team's members, by a
         `DriverStatement`; `positions`: each column's place in a row): `user` makes the
-        one asked for from its row, with no query of its own."""
+        one asked for from its row, with no query of its own. `built`: users already
+        made from these very rows, shared by the writes that read them (read-only
+        detached users; one made here is added to it)."""
         at, known, kept = positions["id"], self._users, self._user_rows
         for row in rows:
             if row[at] not in known:
-                kept[row[at]] = (row, positions)
+                kept[row[at]] = (row, positions, built)
 
     def known_user(self, email: str) -> User | None:
         """The user with this (lower-case) address, if any, read once per write (a

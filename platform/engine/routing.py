@@ -9,7 +9,9 @@ event that says which rules matched and why the ticket went where it went.
 from __future__ import annotations
 
 import json
-from typing import Any
+import weakref
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -27,7 +29,13 @@ from sqlalchemy import (
 
 from gongdan.engine.context import WriteContext
 from gongdan.engine.db.database import DriverStatement
-from gongdan.engine.db.models import Membership, RoutingPointer, Ticket, User
+from gongdan.engine.db.models import (
+    DirectoryGeneration,
+    Membership,
+    RoutingPointer,
+    Ticket,
+    User,
+)
 from gongdan.engine.db.sequences import TURN, ensure_sequence
 from gongdan.engine.writes import number_columns, pending, turn_column
 from gongdan.rules.actions import Assignment
@@ -58,8 +66,14 @@ def _members(
     team's count of turns taken, this one included), in one query. On PostgreSQL the
     turn is the next value of the team's sequence (no lock held: `db.sequences`), and
     a new ticket's number and id may come along too (`ask_number`); on SQLite the turn
-    is the team's `routing_pointers.turns` plus one, written back with the batch. The
-    members' whole user rows come along, so the one chosen needs no query of its own."""
+    is the team's `routing_pointers.turns` plus one, written back with the batch.
+
+    Who the members are (active, away, skills, capacity, their user rows) is kept per
+    process (`_TEAMS`) with the directory generation it was read at: a pick reads only
+    the members' open-ticket counts and the generation, and reads the members again
+    when the generation moved (any change to users or memberships, by any process:
+    triggers, migration 0010). The one chosen is built as a `User` once per generation
+    and shared, read-only, by the writes that pick them."""
     writes = pending(ctx.session)
     dialect = ctx.session.get_bind().dialect.name
     number_sequence = writes.number_sequence if writes.number is None else None
@@ -67,11 +81,14 @@ def _members(
     moved = writes.pointers.get(team_id) if turn else None
     if turn and dialect == "postgresql":
         params["turn_sequence"] = ensure_sequence(ctx.session.connection(), TURN, team_id)
-    key = (dialect, counts, turn and moved is None, number_sequence is not None)
     ctx.session.flush()  # counts include what this write has changed so far
-    statement = _MEMBERS.get(key)
-    if statement is None:
-        statement = _MEMBERS[key] = DriverStatement(_members_statement(*key))
+    teams = _TEAMS.get(ctx.session.get_bind())
+    if teams is None:
+        teams = _TEAMS.setdefault(ctx.session.get_bind(), {})
+    known = teams.get(team_id)
+    statement = _statement(
+        (dialect, counts, turn and moved is None, number_sequence is not None, known is None)
+    )
     rows = statement.rows(ctx.session, params)
     at = statement.columns
     taken = None
@@ -85,7 +102,19 @@ def _members(
         stored = rows[0][at["turns"]] if rows and moved is None else 0
         taken = (moved if moved is not None else int(stored or 0)) + 1
         writes.pointers[team_id] = taken
-    ctx.remember_users(rows, at)  # the member chosen needs no query of its own
+    if known is not None:
+        if rows and rows[0][at["generation"]] == known.generation:
+            user_id, open_tickets = at["id"], at["open_tickets"]
+            counted = {row[user_id]: row[open_tickets] for row in rows}
+            ctx.remember_users(known.rows, known.positions, built=known.users)
+            return [
+                Candidate(m.user_id, m.email, m.away, m.skills, m.capacity, counted.get(m[0], 0))
+                for m in known.members
+            ], taken
+        # The members changed since: read them again (the turn and number are drawn).
+        statement = _statement((dialect, counts, False, False, True))
+        rows = statement.rows(ctx.session, {"team": team_id})
+        at = statement.columns
     user_id, email, away = at["id"], at["email"], at["away"]
     skills, capacity, open_tickets = at["skills"], at["capacity"], at["open_tickets"]
     candidates = [
@@ -99,7 +128,31 @@ def _members(
         )
         for row in rows
     ]
+    generation = rows[0][at["generation"]] if rows else None
+    built: dict[int, User] | None = None
+    if generation is None:  # a team without members (read each time: rare)
+        teams.pop(team_id, None)
+    else:
+        built = {}
+        teams[team_id] = _Team(generation, candidates, rows, at, built)
+    ctx.remember_users(rows, at, built=built)  # the member chosen needs no query of its own
     return candidates, taken
+
+
+class _Team(NamedTuple):
+    """A team's members as read at a directory generation: their candidates (open
+    tickets as counted then), whole user rows (`positions`: each column's place), and
+    the users built from them so far (shared by every write: read-only)."""
+
+    generation: int
+    members: list[Candidate]
+    rows: Sequence[Sequence[Any]]
+    positions: dict[str, int]
+    users: dict[int, User]
+
+
+# Per engine (a database), per team; dropped with the engine.
+_TEAMS: weakref.WeakKeyDictionary[Any, dict[str, _Team]] = weakref.WeakKeyDictionary()
 
 
 def _skills(stored: str | None) -> frozenset[str]:
@@ -118,16 +171,26 @@ def _skills(stored: str | None) -> frozenset[str]:
 _SKILLS: dict[str, frozenset[str]] = {}
 
 
-_MEMBERS: dict[tuple[str, bool, bool, bool], DriverStatement] = {}
+_MEMBERS: dict[tuple[str, bool, bool, bool, bool], DriverStatement] = {}
 
 
-def _members_statement(dialect: str, counts: bool, turn: bool, number: bool) -> Select[Any]:
-    """The members query. PostgreSQL: the values drawn from sequences are a CTE the
-    members join (`WITH n AS (SELECT nextval(…)…) SELECT m.*, n.* FROM n LEFT JOIN (…)
-    m ON true`): drawn once, and one row even for a team without members. SQLite: the
-    team's turns so far as a column (`turn` when no earlier pick in this write moved
-    them)."""
-    members = _members_select(counts, turn and dialect != "postgresql")
+def _statement(key: tuple[str, bool, bool, bool, bool]) -> DriverStatement:
+    statement = _MEMBERS.get(key)
+    if statement is None:
+        statement = _MEMBERS[key] = DriverStatement(_members_statement(*key))
+    return statement
+
+
+def _members_statement(
+    dialect: str, counts: bool, turn: bool, number: bool, whole: bool
+) -> Select[Any]:
+    """The members query (`whole`: the members' user rows and memberships; otherwise
+    their ids and open-ticket counts only), each row with the directory generation.
+    PostgreSQL: the values drawn from sequences are a CTE the members join (`WITH n AS
+    (SELECT nextval(…)…) SELECT m.*, n.* FROM n LEFT JOIN (…) m ON true`): drawn
+    once, and one row even for a team without members. SQLite: the team's turns so
+    far as a column (`turn` when no earlier pick in this write moved them)."""
+    members = _members_select(counts, turn and dialect != "postgresql", whole)
     drawn = (number_columns() if number else []) + (
         [turn_column()] if turn and dialect == "postgresql" else []
     )
@@ -138,21 +201,25 @@ def _members_statement(dialect: str, counts: bool, turn: bool, number: bool) -> 
     return select(listed, *values.c).select_from(values.outerjoin(listed, true()))
 
 
-def _members_select(counts: bool, turns: bool) -> Select[Any]:
+def _members_select(counts: bool, turns: bool, whole: bool) -> Select[Any]:
     team: Any = bindparam("team")
+    member: Any = User.id if whole else Membership.user_id
     # Counted per member (the partial index on open tickets by assignee), never over the
     # whole table.
     open_count: Any = (
         select(func.count())
-        .where(
-            Ticket.assignee_id == User.id, Ticket.state_category.in_(_sql_texts(OPEN_CATEGORIES))
-        )
-        .correlate(User)
+        .where(Ticket.assignee_id == member, Ticket.state_category.in_(_sql_texts(OPEN_CATEGORIES)))
+        .correlate(User if whole else Membership)
         .scalar_subquery()
         if counts
         else literal(0)
     )
-    extra: list[Any] = []
+    extra: list[Any] = [
+        select(DirectoryGeneration.generation)
+        .where(DirectoryGeneration.id == 1)
+        .scalar_subquery()
+        .label("generation")
+    ]
     if turns:
         extra.append(
             select(RoutingPointer.turns)
@@ -160,6 +227,10 @@ def _members_select(counts: bool, turns: bool) -> Select[Any]:
             .scalar_subquery()
             .label("turns")
         )
+    if not whole:
+        return select(
+            Membership.user_id.label("id"), open_count.label("open_tickets"), *extra
+        ).where(Membership.team_id == team)
     return (
         select(
             *(_as_text(c) for c in User.__table__.columns),

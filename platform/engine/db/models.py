@@ -37,6 +37,7 @@ __all__ = [
     "Comment",
     "ConfigVersion",
     "Delivery",
+    "DirectoryGeneration",
     "Event",
     "MailMessage",
     "Membership",
@@ -330,6 +331,17 @@ class RoutingPointer(Base):
 
     team_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     turns: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+
+
+class DirectoryGeneration(Base):
+    """One row: a number that triggers bump in the transaction of any change to `users`
+    or `memberships` (migration 0010), so a process may keep a team's members in memory
+    and know when to read them again (`engine.routing`)."""
+
+    __tablename__ = "directory_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger)
 
 
 class ConfigVersion(Base):
