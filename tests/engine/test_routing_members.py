@@ -132,6 +132,10 @@ def test_the_generation_moves_with_every_change_and_never_repeats(db: Database) 
     seen = [generation()]
     make_user(db, "a1@example.com")
     seen.append(generation())
+    make_user(db, "r@example.com", "requester")  # not someone routing reads
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE users SET name = 'R' WHERE role = 'requester'"))
+    assert generation() == seen[-1]
     with db.engine.connect() as connection:
         trans = connection.begin()
         connection.execute(text("UPDATE users SET name = 'Someone'"))

@@ -4,9 +4,9 @@ Routing reads a team's members (who is active, away, their skills and capacities
 on every create it assigns. These rows change rarely, so each process keeps them in
 memory (`engine.routing`) and, at every pick, reads only the members' open-ticket
 counts and this generation. Triggers give it a new value in the same transaction as
-any change to `users` or `memberships` (INSERT, UPDATE, DELETE, and on PostgreSQL
-TRUNCATE), so it moves exactly when the rows do, whichever process or tool changed
-them; a process that sees a generation other than the one it read its copy at reads
+any change to `memberships` or to staff rows of `users` (INSERT, UPDATE, DELETE, and
+on PostgreSQL TRUNCATE), so it moves exactly when the rows routing reads do, whichever
+process or tool changed them; a process that sees a generation other than the one it read its copy at reads
 the members again. Each new value is random (an UPSERT: the row comes back if the
 table was emptied), not the old one plus one: a transaction that changed users and
 was rolled back leaves a value no later change will give again, so members read
@@ -29,6 +29,17 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
+# Routing reads agents and admins only (`engine.routing`): requesters, who come and go
+# with every new sender of mail, leave the generation alone unless they become staff.
+STAFF = "('agent', 'admin')"
+WHEN = {
+    ("users", "INSERT"): f"NEW.role IN {STAFF}",
+    ("users", "UPDATE"): f"OLD.role IN {STAFF} OR NEW.role IN {STAFF}",
+    ("users", "DELETE"): f"OLD.role IN {STAFF}",
+    ("memberships", "INSERT"): None,
+    ("memberships", "UPDATE"): None,
+    ("memberships", "DELETE"): None,
+}
 TABLES = ("users", "memberships")
 
 PG_BUMP = """
@@ -53,24 +64,28 @@ def upgrade() -> None:
         sa.Column("generation", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_directory_generation")),
     )
-    if op.get_bind().dialect.name == "postgresql":
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    if postgresql:
         op.execute(PG_BUMP)
+    for (table, change), condition in WHEN.items():
+        name = f"{table}_directory_bump_{change.lower()}"
+        if postgresql:
+            when = f" WHEN ({condition})" if condition else ""
+            op.execute(
+                f"CREATE TRIGGER {name} AFTER {change} ON {table} FOR EACH ROW{when} "
+                "EXECUTE FUNCTION gongdan_directory_bump()"
+            )
+        else:
+            when = f" WHEN {condition}" if condition else ""
+            op.execute(
+                f"CREATE TRIGGER {name} AFTER {change} ON {table}{when} BEGIN {SQLITE_BUMP}; END"
+            )
+    if postgresql:  # (SQLite has no TRUNCATE: its DELETE fires the row triggers)
         for table in TABLES:
             op.execute(
-                f"CREATE TRIGGER {table}_directory_bump AFTER INSERT OR UPDATE OR DELETE "
-                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION gongdan_directory_bump()"
+                f"CREATE TRIGGER {table}_directory_bump_truncate AFTER TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION gongdan_directory_bump()"
             )
-            op.execute(
-                f"CREATE TRIGGER {table}_directory_bump_truncate AFTER TRUNCATE "
-                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION gongdan_directory_bump()"
-            )
-    else:
-        for table in TABLES:
-            for change in ("INSERT", "UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_directory_bump_{change.lower()} AFTER {change} "
-                    f"ON {table} BEGIN {SQLITE_BUMP}; END"
-                )
     start = random.randrange(1 << 62)  # noqa: S311 - not a secret: a fresh start
     op.execute(
         sa.text("INSERT INTO directory_generation (id, generation) VALUES (1, :start)").bindparams(
@@ -80,13 +95,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    for table, change in WHEN:
+        name = f"{table}_directory_bump_{change.lower()}"
+        op.execute(f"DROP TRIGGER {name} ON {table}" if postgresql else f"DROP TRIGGER {name}")
+    if postgresql:
         for table in TABLES:
-            op.execute(f"DROP TRIGGER {table}_directory_bump ON {table}")
             op.execute(f"DROP TRIGGER {table}_directory_bump_truncate ON {table}")
         op.execute("DROP FUNCTION gongdan_directory_bump()")
-    else:
-        for table in TABLES:
-            for change in ("insert", "update", "delete"):
-                op.execute(f"DROP TRIGGER {table}_directory_bump_{change}")
     op.drop_table("directory_generation")
