@@ -85,7 +85,13 @@ def route(
             updates.update(rule.set)
             # Later rules see what earlier ones set (a VIP rule raising the priority).
             current = {**current, **rule.set}
-        tags.extend(t for t in rule.add_tags if t not in tags)
+        if rule.add_tags:
+            tags.extend(t for t in rule.add_tags if t not in tags)
+            # ...and the tags they added (`tags: {contains: vip}` after a tagging rule).
+            had = list(current.get("tags") or ())
+            added = [t for t in rule.add_tags if t not in had]
+            if added:
+                current = {**current, "tags": had + added}
         if not rule.continue_:
             break
     return RoutingDecision(assign, updates, tuple(tags), tuple(matched))

@@ -161,6 +161,40 @@ def test_a_change_the_rules_read_routes_again(
     assert before is not None
 
 
+TAGGING_RULES = """kind: RoutingRules
+id: default
+rules:
+  - name: Tag VIPs
+    when: {requester.tier: vip}
+    add_tags: [vip]
+    continue: true
+  - name: VIPs wait for the desk lead
+    when: {tags: {contains: vip}}
+    assign: {team: desk, strategy: manual}
+  - name: Everyone else in turn
+    assign: {team: desk, strategy: round_robin}
+"""
+
+
+def test_later_rules_see_the_tags_earlier_ones_added(db: Database, tmp_path: Path) -> None:
+    bundle = load_bundle(
+        make_bundle(tmp_path, {**EVEN_TEAMS, "routing/default.yaml": TAGGING_RULES})
+    )
+    for n in (1, 2, 3):
+        make_user(db, f"a{n}@example.com")
+    with db.transaction() as session:
+        sync_teams(session, bundle)
+    service = TicketService(db, bundle)
+    vip = make_user(db, "vip@example.com", "requester", tier="vip")
+    tagged = create(service, vip)
+    assert tagged.ticket.tags == ("vip",)
+    assert routing_of(service, tagged)["rules"] == ["Tag VIPs", "VIPs wait for the desk lead"]
+    assert tagged.ticket.team == "desk" and tagged.ticket.assignee is None
+    plain = create(service, make_user(db, "r@example.com", "requester"))
+    assert routing_of(service, plain)["rules"] == ["Everyone else in turn"]
+    assert plain.ticket.assignee == "a1@example.com"
+
+
 def _create_many(url: str, config: str, count: int, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     from gongdan.engine.config.loader import load_bundle as load
     from gongdan.engine.decisions import Actor
