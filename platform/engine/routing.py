@@ -75,16 +75,17 @@ def _members(
     triggers, migration 0010). The one chosen is built as a `User` once per generation
     and shared, read-only, by the writes that pick them."""
     writes = pending(ctx.session)
-    dialect = ctx.session.get_bind().dialect.name
+    bind = ctx.session.get_bind()
+    dialect = bind.dialect.name
     number_sequence = writes.number_sequence if writes.number is None else None
     params: dict[str, Any] = {"team": team_id, "number_sequence": number_sequence}
     moved = writes.pointers.get(team_id) if turn else None
     if turn and dialect == "postgresql":
         params["turn_sequence"] = ensure_sequence(ctx.session.connection(), TURN, team_id)
     ctx.session.flush()  # counts include what this write has changed so far
-    teams = _TEAMS.get(ctx.session.get_bind())
+    teams = _TEAMS.get(bind)
     if teams is None:
-        teams = _TEAMS.setdefault(ctx.session.get_bind(), {})
+        teams = _TEAMS.setdefault(bind, {})
     known = teams.get(team_id)
     statement = _statement(
         (dialect, counts, turn and moved is None, number_sequence is not None, known is None)
@@ -108,7 +109,9 @@ def _members(
             counted = {row[user_id]: row[open_tickets] for row in rows}
             ctx.remember_users(known.rows, known.positions, built=known.users)
             return [
-                Candidate(m.user_id, m.email, m.away, m.skills, m.capacity, counted.get(m[0], 0))
+                Candidate(
+                    m.user_id, m.email, m.away, m.skills, m.capacity, counted.get(m.user_id, 0)
+                )
                 for m in known.members
             ], taken
         # The members changed since: read them again (the turn and number are drawn).
