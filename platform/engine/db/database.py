@@ -116,6 +116,7 @@ class _DriverForm:
             binds = list(compiled.bind_names)
         self.names = names
         self.defaults = dict(compiled.params)  # literals SQLAlchemy binds itself
+        self.literals = {k: v for k, v in self.defaults.items() if v is not None}
         processors = [b.type.dialect_impl(dialect).bind_processor(dialect) for b in binds]
         self.processors = tuple((n, p) for n, p in enumerate(processors) if p is not None)
         # Parameters stored as JSON text (SQLite): `{}` needs no serialiser.
@@ -125,9 +126,12 @@ class _DriverForm:
         self.prepare = dialect.name == "postgresql"
 
     def bound(self, row: dict[str, Any]) -> Any:
+        # The statement's own literals (a constant in a subquery) merged up front, so a
+        # statement with some raises and catches no KeyError at every execution.
+        values = {**self.literals, **row} if self.literals else row
         try:
-            bound = [row[name] for name in self.names]
-        except KeyError:  # a value the caller leaves to the statement's own literals
+            bound = [values[name] for name in self.names]
+        except KeyError:  # a value the caller leaves out: None, as SQLAlchemy binds it
             values = {**self.defaults, **row}
             bound = [values[name] for name in self.names]
         for n, process in self.processors:
