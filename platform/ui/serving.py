@@ -14,7 +14,10 @@ than cores only make the requests in flight take turns holding the GIL (every tu
 after a database round trip waits for the holder's switch interval): with 24
 threads a worker made 255-347 creates/s where 3 or 4 made 436-502 (same bench, runs
 taking turns); the requests beyond them wait in the event loop, first come first
-served. There are fewer of them than database connections in the pool, so a lookup
+served. Three, not four: in 15 runs each (taking turns, 8 of them in pairs whose
+order alternated) p95 was 50 ms at the median with 3 threads and 57 ms with 4, the
+spread narrower (p95 / mean 1.72 vs 1.81) and creates/s higher (571 vs 479 at the
+median); 2 threads lost to 3 in 4 of 6 pairs. There are fewer of them than database connections in the pool, so a lookup
 the event loop does itself (the bearer token on PostgreSQL, `ui.api.deps`) always
 finds a connection.
 
@@ -42,7 +45,7 @@ __all__ = [
     "tune_collector",
 ]
 
-WORKER_THREADS = 4
+WORKER_THREADS = 3
 GEN0_THRESHOLD = 20_000
 MAX_REQUESTS_PER_CONNECTION = 100
 
