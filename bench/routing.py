@@ -140,7 +140,10 @@ FIELDS = [
     {"category": "software", "impact": "me"},
     {"category": "hardware", "device_serial": "PC-2024-0815", "impact": "team"},
 ]
-BLOCK = 25  # creates timed together, alternating between the two databases
+# Creates timed together, alternating between the two databases. 100, not 25: a WAL
+# checkpoint (every ~40 creates) lands in one block of a pair and not the other far
+# less often; the middle half of the pairs' ratios narrowed from ~25 points to ~4.
+BLOCK = 100
 
 
 def creating_service(bundle_dir: Path, path: Path) -> tuple[TicketService, Actor, Database]:
