@@ -7,13 +7,13 @@ Prints its figures (a benchmark, not a test):
    tested). Target: >= 50,000 rule evaluations/s.
 2. Tickets created per second through `TicketService` on SQLite, with the example
    bundle's routing rules and without them (the same bundle minus its RoutingRules,
-   `routing/default.yaml`; automations run in both), so the
-   ratio is what routing adds to ticket creation (wall time; client CPU time beside
-   it). The two databases take turns, one block of creates each, the order of each
-   pair of blocks reversed every other pair; the figure is the median over the pairs of
-   each pair's ratio (a pair runs back to back, so a slow phase of this noisy machine
-   hits both sides of it), with the range of the middle half of the pairs' ratios.
-   Target: routing adds <= 10%. Measured in two steady states: agents at capacity (nobody resolves
+   `routing/default.yaml`; automations run in both), so the ratio is what routing adds
+   to ticket creation (wall time; client CPU time beside it). The two databases take
+   turns, one block of creates each, the order of each pair of blocks reversed every
+   other pair; the figure is the median over the pairs of each pair's ratio (a pair
+   runs back to back, so a slow phase of this noisy machine hits both sides of it),
+   with the range of the middle half of the pairs' ratios. Target: routing adds
+   <= 10%. Measured in two steady states: agents at capacity (nobody resolves
    anything: after the first hundred or so creates every agent is full and routing
    leaves new tickets in the team queue, saying why), and agents with room (between
    blocks, untimed, every open ticket of both databases is marked resolved, as agents
@@ -24,9 +24,9 @@ Prints its figures (a benchmark, not a test):
    (SQLite), one serving the example bundle and one the bundle without its routing
    rules (one worker each, as `gongdan serve`), by one client taking turns, one block
    of creates each (paired as above): what routing adds to the creation time a caller
-   of the API sees,
-   and the tickets routed per second end to end (one client, one at a time); both
-   steady states, the servers' open tickets resolved between blocks for the second.
+   of the API sees, and the tickets routed per second end to end (one client, one at
+   a time); both steady states, the servers' open tickets resolved between blocks for
+   the second.
 
 4. With `--instructions` (needs valgrind): what routing adds to a create in CPU
    instructions, which do not depend on what else the machine is doing (a noisy
