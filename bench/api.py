@@ -83,10 +83,10 @@ def bench_app() -> Any:
     """The app under test, built from $GONGDAN_DATABASE_URL, with timers."""
     from fastapi import FastAPI
 
-    from gongdan.engine import tokens
-    from gongdan.engine.config.loader import load_bundle
-    from gongdan.engine.db.database import Database
+    from gongdan.bundle.loader import load_bundle
+    from gongdan.engine.accounts import tokens
     from gongdan.engine.service import TicketService
+    from gongdan.engine.store.database import Database
     from gongdan.ui.api import api_router
 
     if os.environ.get("GONGDAN_BENCH_SWITCH"):
@@ -208,11 +208,11 @@ def drop_database(admin_url: str, name: str) -> None:
 
 def setup(url: str, requesters: int) -> tuple[list[str], list[str], list[str]]:
     """Users, teams and tokens; returns (agent tokens, requester tokens, requester emails)."""
-    from gongdan.engine.config.loader import load_bundle
-    from gongdan.engine.db.database import Database
+    from gongdan.bundle.loader import load_bundle
+    from gongdan.engine.accounts.tokens import create_token
+    from gongdan.engine.accounts.users import add_user, record_config_version, sync_teams
     from gongdan.engine.service import utc_now
-    from gongdan.engine.tokens import create_token
-    from gongdan.engine.users import add_user, record_config_version, sync_teams
+    from gongdan.engine.store.database import Database
 
     bundle = load_bundle(ROOT / "config")
     db = Database(url)
@@ -239,11 +239,11 @@ def in_process_rate(url: str, count: int, seed: int) -> tuple[float, float]:
     one thread, no HTTP: what the engine alone does on this database right now."""
     from sqlalchemy import select
 
-    from gongdan.engine.config.loader import load_bundle
-    from gongdan.engine.db.database import Database
-    from gongdan.engine.db.models import User
+    from gongdan.bundle.loader import load_bundle
+    from gongdan.engine.accounts.users import actor_for
     from gongdan.engine.service import TicketService
-    from gongdan.engine.users import actor_for
+    from gongdan.engine.store.database import Database
+    from gongdan.engine.store.models import User
 
     db = Database(url)
     service = TicketService(db, load_bundle(ROOT / "config"))

@@ -47,10 +47,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gongdan.engine.config import loader
-from gongdan.engine.config.loader import check_bundle_sources, load_bundle, load_sources
-from gongdan.engine.config.validate import check_document_schema
-from gongdan.engine.config.yamlio import parse_documents
+from gongdan.bundle import loader
+from gongdan.bundle.loader import check_bundle_sources, load_bundle, load_sources
+from gongdan.bundle.validate import check_document_schema
+from gongdan.bundle.yamlio import parse_documents
 from gongdan.errors import ConfigError
 from gongdan.rules.conditions import compile_condition
 

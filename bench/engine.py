@@ -90,16 +90,16 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
-from gongdan.engine import queries
-from gongdan.engine.config.bundle import Bundle
-from gongdan.engine.config.loader import load_bundle
-from gongdan.engine.db.database import Database
-from gongdan.engine.db.models import Ticket, User
-from gongdan.engine.decisions import Actor
-from gongdan.engine.queries import FieldFilter, TicketQuery
+from gongdan.bundle.compiled import Bundle
+from gongdan.bundle.loader import load_bundle
+from gongdan.engine.accounts.users import actor_for, add_user, record_config_version, sync_teams
+from gongdan.engine.reads import queries
+from gongdan.engine.reads.queries import FieldFilter, TicketQuery
 from gongdan.engine.service import TicketService, utc_now
-from gongdan.engine.users import actor_for, add_user, record_config_version, sync_teams
+from gongdan.engine.store.database import Database
+from gongdan.engine.store.models import Ticket, User
 from gongdan.errors import Conflict
+from gongdan.rules.workflow import Actor
 
 CREATE_TARGET_PER_S = 500.0
 LIST_TARGET_P95_MS = 50.0

@@ -40,11 +40,11 @@ from sqlalchemy import event, select
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engine as engine_bench
 
-from gongdan.engine.config.loader import load_bundle
-from gongdan.engine.db.models import User
-from gongdan.engine.decisions import Actor
+from gongdan.bundle.loader import load_bundle
+from gongdan.engine.accounts.users import actor_for, add_user
 from gongdan.engine.service import TicketService
-from gongdan.engine.users import actor_for, add_user
+from gongdan.engine.store.models import User
+from gongdan.rules.workflow import Actor
 
 PAGE_TARGET_MS = 30.0
 PASSWORD = "bench-password"  # noqa: S105 - a throwaway account in a throwaway database
@@ -165,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
             report(f"{kind} ({statements} SQL statements)", figures)
         from starlette.requests import Request
 
-        from gongdan.engine.users import get_account
-        from gongdan.ui.routes.tickets import page_context
+        from gongdan.engine.accounts.users import get_account
+        from gongdan.ui.routes.desk.tickets import page_context
 
         with db.reading() as session:
             account = get_account(session, agent.user_id)

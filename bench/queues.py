@@ -44,13 +44,13 @@ from sqlalchemy import select
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engine as engine_bench
 
-from gongdan.engine.config.loader import load_bundle
-from gongdan.engine.db.database import Database
-from gongdan.engine.db.models import User
-from gongdan.engine.decisions import Actor
-from gongdan.engine.queries import FieldFilter, TicketQuery
-from gongdan.engine.queues import QueueQuery, QueueService
-from gongdan.engine.users import actor_for
+from gongdan.bundle.loader import load_bundle
+from gongdan.engine.accounts.users import actor_for
+from gongdan.engine.reads.queries import FieldFilter, TicketQuery
+from gongdan.engine.reads.queues import QueueQuery, QueueService
+from gongdan.engine.store.database import Database
+from gongdan.engine.store.models import User
+from gongdan.rules.workflow import Actor
 from gongdan.ui.app import create_app
 
 PAGE_TARGET_MS = 30.0

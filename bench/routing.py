@@ -58,12 +58,12 @@ from pathlib import Path
 from api import read_response, setup, start_server  # bench/api.py, beside this file
 from sqlalchemy import text
 
-from gongdan.engine.config.loader import load_bundle
-from gongdan.engine.db.database import Database
-from gongdan.engine.decisions import Actor
+from gongdan.bundle.loader import load_bundle
+from gongdan.engine.accounts.users import add_user, sync_teams
 from gongdan.engine.service import TicketService
-from gongdan.engine.users import add_user, sync_teams
+from gongdan.engine.store.database import Database
 from gongdan.rules.routing import route
+from gongdan.rules.workflow import Actor
 
 TYPES = [f"type_{n}" for n in range(20)]
 CATEGORIES = ["hardware", "software", "network", "access", "printer"]

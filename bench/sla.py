@@ -6,7 +6,7 @@ Prints its figures (a benchmark, not a test):
    calendar (2026 holidays and make-up workdays) and on a New York calendar, from
    random starts across 2026, for a 4h and a 3d target. Target: >= 100,000/s.
 2. The due-scan on PostgreSQL over 1,000,000 open tickets whose SLA wake-ups are spread
-   over a year: the exact query `gongdan.engine.sla.scan_due` runs (index range scan,
+   over a year: the exact query `gongdan.engine.automation.sla.scan_due` runs (index range scan,
    `FOR UPDATE SKIP LOCKED`, a batch), p50/p95 over 50 runs. Target: <= 20 ms.
 
 Usage: python bench/sla.py [--rows N] [--skip-scan] [--keep]
@@ -23,9 +23,9 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from gongdan.engine.config.loader import load_bundle
-from gongdan.engine.db.database import Database
-from gongdan.engine.db.models import Ticket
+from gongdan.bundle.loader import load_bundle
+from gongdan.engine.store.database import Database
+from gongdan.engine.store.models import Ticket
 from gongdan.rules.business_time import business_deadline
 from gongdan.rules.calendar import compile_calendar
 from gongdan.rules.durations import parse_duration

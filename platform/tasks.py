@@ -4,7 +4,7 @@ Tasks are thin and idempotent: they take ids, find the database through
 `GONGDAN_DATABASE_URL` and the config bundle through `GONGDAN_CONFIG_DIR` (each loaded
 once per process), and call the same service functions the in-process runner calls.
 Beat runs `relay_outbox` every two seconds, each job of
-`gongdan.engine.background.SCHEDULED_JOBS` and, when `GONGDAN_IMAP_URL` is set,
+`gongdan.engine.outbox.runner.SCHEDULED_JOBS` and, when `GONGDAN_IMAP_URL` is set,
 `poll_mail`. Notifications go out by SMTP when `GONGDAN_SMTP_URL` is set.
 
 Messages are acknowledged after the task ran (`task_acks_late`) and a worker takes one
@@ -26,12 +26,13 @@ from celery import Celery
 from celery.signals import worker_process_init
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from gongdan.engine.background import SCHEDULED_JOBS, find_job
-from gongdan.engine.config.bundle import Bundle
-from gongdan.engine.config.loader import load_bundle
-from gongdan.engine.db.database import Database, database_url
-from gongdan.engine.outbox import DEFAULT_LEASE, Channels, deliver, relay_once
+from gongdan.bundle.compiled import Bundle
+from gongdan.bundle.loader import load_bundle
+from gongdan.channels import channels_for
+from gongdan.engine.outbox.relay import DEFAULT_LEASE, Channels, deliver, relay_once
+from gongdan.engine.outbox.runner import SCHEDULED_JOBS, find_job
 from gongdan.engine.service import utc_now
+from gongdan.engine.store.database import Database, database_url
 
 __all__ = [
     "RELAY_BATCH",
@@ -120,13 +121,13 @@ def bundle() -> Bundle:
 
 def channels() -> Channels:
     """Where this process's side effects go: mail by SMTP when `GONGDAN_SMTP_URL` is
-    set (`gongdan.ui.mail`), else notifications are only logged. Built on first use."""
+    set (`gongdan.channels.email`), else notifications are only logged. Built on first use."""
     with _lock:
         found: Channels | None = _state.get("channels")
     if found is None:
-        from gongdan.ui.mail.notifier import notifier_from_env  # only workers send mail
+        from gongdan.channels.email.notifier import notifier_from_env  # only workers send mail
 
-        found = Channels(notifier=notifier_from_env(database(), bundle))
+        found = channels_for(notifier_from_env(database(), bundle))
         with _lock:
             _state.setdefault("channels", found)
     return found
@@ -187,7 +188,7 @@ def _enqueue(outbox_id: int) -> None:
 @_task(name="gongdan.tasks.poll_mail")
 def poll_mail() -> str:
     """Take in the unseen mail of `$GONGDAN_IMAP_URL` once (beat runs it when set)."""
-    from gongdan.ui.mail.imap import poll_from_env  # only workers read mail
+    from gongdan.channels.email.imap import poll_from_env  # only workers read mail
 
     result = poll_from_env(database(), bundle)
     return "no IMAP mailbox configured" if result is None else str(result)

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from gongdan.engine.config.bundle import Bundle
-from gongdan.engine.config.loader import load_bundle
-from gongdan.engine.db.database import Database
-from gongdan.engine.db.models import Base
+from gongdan.bundle.compiled import Bundle
+from gongdan.bundle.loader import load_bundle
 from gongdan.engine.service import TicketService
+from gongdan.engine.store.database import Database
+from gongdan.engine.store.models import Base
 from tests.bundles import EXAMPLE
 
 PG_ADMIN_URL = os.environ.get(

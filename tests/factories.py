@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gongdan.engine.db.database import Database
-from gongdan.engine.db.models import Membership, Outbox, Team, User
-from gongdan.engine.decisions import Actor
+from gongdan.engine.accounts.users import actor_for, add_user
 from gongdan.engine.records import WriteResult
 from gongdan.engine.service import TicketService
-from gongdan.engine.users import actor_for, add_user
+from gongdan.engine.store.database import Database
+from gongdan.engine.store.models import Membership, Outbox, Team, User
+from gongdan.rules.workflow import Actor
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

@@ -8,13 +8,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gongdan.engine.config.bundle import Bundle
-from gongdan.engine.context import WriteContext
-from gongdan.engine.db.models import User
-from gongdan.engine.decisions import Actor
-from gongdan.engine.sla import sync_sla
-from gongdan.engine.tickets import create_ticket
-from gongdan.engine.users import add_user, sync_teams
+from gongdan.bundle.compiled import Bundle
+from gongdan.engine.accounts.users import add_user, sync_teams
+from gongdan.engine.automation.sla import sync_sla
+from gongdan.engine.store.models import User
+from gongdan.engine.tickets.tickets import create_ticket
+from gongdan.engine.unit_of_work import WriteContext
+from gongdan.rules.workflow import Actor
 
 __all__ = ["DEMO_PASSWORD", "seed_demo"]
 

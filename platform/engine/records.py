@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from gongdan.engine.config.bundle import Bundle
-from gongdan.engine.db.models import Comment, Event, Ticket, User
+from gongdan.bundle.compiled import Bundle
+from gongdan.engine.store.models import Comment, Event, Ticket, User
 
 __all__ = [
     "CommentRecord",

@@ -17,20 +17,21 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from gongdan.engine import links, surveys, ticket_files, tickets, transitions
-from gongdan.engine.attachments import AttachmentStore, store_upload, visible_attachment
-from gongdan.engine.config.bundle import Bundle, TransitionDef
-from gongdan.engine.context import WriteContext
-from gongdan.engine.db.database import Database
-from gongdan.engine.db.models import Ticket
-from gongdan.engine.decisions import Actor, allowed_transitions
-from gongdan.engine.queries import TicketQuery, select_comments, select_events, select_tickets
+from gongdan.bundle.compiled import Bundle
+from gongdan.engine.automation.sla import SLAExplanation, explain_sla, scan_due, sync_sla
+from gongdan.engine.reads.queries import TicketQuery, select_comments, select_events, select_tickets
 from gongdan.engine.records import CommentRecord, EventRecord, Page, TicketRecord, WriteResult
-from gongdan.engine.sla import SLAExplanation, explain_sla, scan_due, sync_sla
-from gongdan.engine.surveys import SurveyRecord
-from gongdan.engine.ticket_files import AttachmentRecord
+from gongdan.engine.store.database import Database
+from gongdan.engine.store.models import Ticket
+from gongdan.engine.tickets import files as ticket_files
+from gongdan.engine.tickets import links, surveys, tickets, transitions
+from gongdan.engine.tickets.attachments import AttachmentStore, store_upload, visible_attachment
+from gongdan.engine.tickets.files import AttachmentRecord
+from gongdan.engine.tickets.surveys import SurveyRecord
+from gongdan.engine.unit_of_work import WriteContext
 from gongdan.errors import Conflict
 from gongdan.forms.data import condition_values
+from gongdan.rules.workflow import Actor, TransitionDef, allowed_transitions
 
 __all__ = ["TicketService", "utc_now"]
 
@@ -332,7 +333,7 @@ class TicketService:
 
 def _preload_users(ctx: WriteContext, rows: list[Ticket]) -> None:
     """Load every requester and assignee of a page in one query (no N+1)."""
-    from gongdan.engine.db.models import User
+    from gongdan.engine.store.models import User
 
     ids = {r.requester_id for r in rows} | {r.assignee_id for r in rows if r.assignee_id}
     missing = [i for i in ids if i not in ctx._users]

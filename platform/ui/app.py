@@ -25,21 +25,25 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
-from gongdan.engine.background import SCHEDULED_JOBS, InProcessRunner, ScheduledJob
-from gongdan.engine.config.bundle import Bundle
-from gongdan.engine.config.loader import load_bundle
-from gongdan.engine.db.database import Database
-from gongdan.engine.delivery import Channels
+from gongdan.bundle.compiled import Bundle
+from gongdan.bundle.loader import load_bundle
+from gongdan.channels import channels_for
+from gongdan.channels.email.imap import poll_from_env
+from gongdan.channels.email.notifier import notifier_from_env
+from gongdan.engine.accounts.users import record_config_version, sync_teams
 from gongdan.engine.demo import seed_demo
+from gongdan.engine.outbox.runner import SCHEDULED_JOBS, InProcessRunner, ScheduledJob
 from gongdan.engine.service import TicketService, utc_now
-from gongdan.engine.users import record_config_version, sync_teams
+from gongdan.engine.store.database import Database
 from gongdan.ui.api import api_router
 from gongdan.ui.deps import BundleDep
 from gongdan.ui.errors import install_error_handlers, refuse_csrf
-from gongdan.ui.mail.imap import poll_from_env
-from gongdan.ui.mail.notifier import notifier_from_env
 from gongdan.ui.ratelimit import SlidingWindow
-from gongdan.ui.routes import account, auth, desk, password, portal, queues, tickets
+from gongdan.ui.routes.account import auth, password
+from gongdan.ui.routes.account import settings as account
+from gongdan.ui.routes.desk import new as desk
+from gongdan.ui.routes.desk import queues, tickets
+from gongdan.ui.routes.portal import home as portal
 from gongdan.ui.security import CsrfMiddleware, secret_key
 from gongdan.ui.serving import KeepAliveLimit, limit_worker_threads, tune_collector
 
@@ -62,7 +66,7 @@ async def run_background_work(app: FastAPI) -> AsyncIterator[None]:
         runner = InProcessRunner(
             app.state.db,
             lambda: app.state.bundle,
-            channels=Channels(notifier=notifier),
+            channels=channels_for(notifier),
             jobs=background_jobs(),
         )
         runner.start()

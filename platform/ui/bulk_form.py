@@ -15,8 +15,9 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from gongdan.engine.bulk_transition import BulkTransitionForm
-from gongdan.engine.config.bundle import Bundle, FormSection, TicketTypeDef, TransitionDef
+from gongdan.bundle.compiled import Bundle, FormSection, TicketTypeDef
+from gongdan.rules.bulk_transition import BulkTransitionForm
+from gongdan.rules.workflow import TransitionDef
 from gongdan.ui.fields import FormView, build_form, read_form
 from gongdan.ui.i18n import localise, translate
 
@@ -61,7 +62,7 @@ def _fields(
 
 def bulk_form_view(
     bundle: Bundle,
-    plan: BulkTransitionForm,
+    plan: BulkTransitionForm[TicketTypeDef],
     language: str,
     *,
     values: Mapping[str, Any] | None = None,
@@ -91,7 +92,7 @@ def bulk_form_view(
     }
 
 
-def read_bulk_values(form: FormData, plan: BulkTransitionForm) -> dict[str, Any]:
+def read_bulk_values(form: FormData, plan: BulkTransitionForm[TicketTypeDef]) -> dict[str, Any]:
     """The posted values of the shared form's fields (empty without a shared form)."""
     if plan.shared is None:
         return {}

@@ -20,10 +20,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from gongdan.engine.config.bundle import Bundle
-from gongdan.engine.db.database import Database
+from gongdan.bundle.compiled import Bundle
+from gongdan.engine.accounts.users import Account, get_account
 from gongdan.engine.service import TicketService
-from gongdan.engine.users import Account, get_account
+from gongdan.engine.store.database import Database
 from gongdan.ui.errors import LoginRequired, StaffOnly
 from gongdan.ui.i18n import language_for
 from gongdan.ui.security import csrf_token

@@ -18,8 +18,8 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from gongdan.engine.config.bundle import Bundle, FormSection, TicketTypeDef
-from gongdan.engine.config.schemas import PRIORITIES
+from gongdan.bundle.compiled import Bundle, FormSection, TicketTypeDef
+from gongdan.bundle.schemas import PRIORITIES
 from gongdan.forms.data import dependent_fields, form_state
 from gongdan.forms.fields import FieldDef
 from gongdan.ui.i18n import localise, translate

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from gongdan.engine.config.bundle import Bundle, TicketTypeDef
+from gongdan.bundle.compiled import Bundle, TicketTypeDef
+from gongdan.engine.automation.sla import SLAExplanation
 from gongdan.engine.records import CommentRecord, EventRecord
-from gongdan.engine.sla import SLAExplanation
 from gongdan.ui.i18n import localise, translate
 
 __all__ = ["Change", "SLAView", "TimelineItem", "build_timeline", "sla_views", "span"]

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from gongdan.engine.config.bundle import Bundle
-from gongdan.engine.config.loader import load_bundle
-from gongdan.engine.db.database import Database
-from gongdan.engine.decisions import Actor
-from gongdan.engine.queries import TicketQuery
+from gongdan.bundle.compiled import Bundle
+from gongdan.bundle.loader import load_bundle
+from gongdan.engine.reads.queries import TicketQuery
 from gongdan.engine.service import TicketService
+from gongdan.engine.store.database import Database
 from gongdan.errors import GongdanError, TransitionNotAllowed
+from gongdan.rules.workflow import Actor
 from tests.bundles import EXAMPLE, MINIMAL, make_bundle
 from tests.factories import incident, make_user
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gongdan.engine.db.database import Database
 from gongdan.engine.service import TicketService
+from gongdan.engine.store.database import Database
 from tests.factories import incident, make_user
 
 

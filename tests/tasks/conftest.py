@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gongdan.engine.webhooks import verify
+from gongdan.channels.webhooks import verify
 from tests.bundles import make_bundle
 
 SECRET = b"s3cret-for-tests"

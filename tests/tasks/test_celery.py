@@ -30,10 +30,10 @@ import redis
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from gongdan.engine.config.loader import load_bundle
-from gongdan.engine.db.database import Database
-from gongdan.engine.db.models import Base, Outbox
+from gongdan.bundle.loader import load_bundle
 from gongdan.engine.service import TicketService
+from gongdan.engine.store.database import Database
+from gongdan.engine.store.models import Base, Outbox
 from tests.conftest import service_unavailable
 from tests.factories import make_user
 from tests.tasks.conftest import SECRET, SECRET_ENV, Receiver, webhook_bundle

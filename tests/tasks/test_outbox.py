@@ -11,12 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from gongdan.engine.config.loader import load_bundle
-from gongdan.engine.db.database import Database
-from gongdan.engine.db.models import Delivery, Outbox
-from gongdan.engine.decisions import Actor
-from gongdan.engine.delivery import Channels, Notification
-from gongdan.engine.outbox import (
+from gongdan.bundle.loader import load_bundle
+from gongdan.channels import channels_for
+from gongdan.engine.outbox.delivery import Notification
+from gongdan.engine.outbox.relay import (
     DEFAULT_LEASE,
     MAX_ATTEMPTS,
     deliver,
@@ -25,6 +23,9 @@ from gongdan.engine.outbox import (
     retry_delay,
 )
 from gongdan.engine.service import TicketService
+from gongdan.engine.store.database import Database
+from gongdan.engine.store.models import Delivery, Outbox
+from gongdan.rules.workflow import Actor
 from tests.factories import NOW, StepClock, make_user
 from tests.tasks.conftest import SECRET, SECRET_ENV, Receiver, webhook_bundle
 
@@ -81,7 +82,7 @@ def rows(db: Database, topic: str | None = None) -> list[Outbox]:
 
 def deliver_now(db: Database, now: datetime, **kwargs: object) -> object:
     """A direct dispatch, as the in-process runner does it."""
-    channels = kwargs.pop("channels", Channels(environ=ENV))
+    channels = kwargs.pop("channels", channels_for(environ=ENV))
     return lambda outbox_id: deliver(db, outbox_id, now, channels=channels, **kwargs)
 
 
@@ -212,10 +213,10 @@ def test_delivering_a_row_again_is_a_no_op(
 ) -> None:
     key = new_ticket(hooks, agent)
     (hook,) = rows(db, "webhook")
-    assert deliver(db, hook.id, LATER, channels=Channels(environ=ENV)) == "delivered"
+    assert deliver(db, hook.id, LATER, channels=channels_for(environ=ENV)) == "delivered"
     logged = len(list_deliveries(db, key))
     for later in (LATER, LATER + timedelta(hours=1)):
-        assert deliver(db, hook.id, later, channels=Channels(environ=ENV)) == "delivered"
+        assert deliver(db, hook.id, later, channels=channels_for(environ=ENV)) == "delivered"
     assert len(receiver.wait_for(1, timeout=5)) == 1
     assert len(list_deliveries(db, key)) == logged
     assert deliver(db, 10**9, LATER) == "missing"
@@ -229,19 +230,19 @@ def test_a_delivery_cut_short_is_left_alone_until_its_lease_ends(
     hooks.take_transition(agent, key, "finish")
     notify = rows(db, "notify")[0]
     with pytest.raises(Crash):
-        deliver(db, notify.id, LATER, channels=Channels(notifier=CrashingNotifier()))
+        deliver(db, notify.id, LATER, channels=channels_for(CrashingNotifier()))
     (notify,) = [r for r in rows(db, "notify") if r.id == notify.id]
     assert (notify.status, notify.attempts) == ("pending", 1)
     assert (notify.claimed_by or "").startswith("deliver@")
     # A second message for the same row (a redelivered task) does nothing meanwhile.
     notifier = RecordingNotifier()
-    assert deliver(db, notify.id, LATER, channels=Channels(notifier=notifier)) == "not_due"
+    assert deliver(db, notify.id, LATER, channels=channels_for(notifier)) == "not_due"
     assert notify.id not in _claimable(db, LATER + DEFAULT_LEASE - timedelta(seconds=1))
     after = LATER + DEFAULT_LEASE
     dispatched: list[int] = []
     relay_once(db, dispatched.append, after)
     assert notify.id in dispatched
-    assert deliver(db, notify.id, after, channels=Channels(notifier=notifier)) == "delivered"
+    assert deliver(db, notify.id, after, channels=channels_for(notifier)) == "delivered"
     assert [n.delivery_id for n in notifier.sent] == [notify.id]
 
 
@@ -264,7 +265,7 @@ def test_notifications_go_to_the_resolved_recipients_and_are_logged(
     hooks.take_transition(agent, key, "start")
     hooks.take_transition(agent, key, "finish")
     notifier = RecordingNotifier()
-    channels = Channels(notifier=notifier, environ=ENV)
+    channels = channels_for(notifier, environ=ENV)
     while relay_once(db, lambda i: deliver(db, i, LATER, channels=channels), LATER):
         pass
     assert {row.status for row in rows(db)} == {"delivered"}
@@ -294,7 +295,7 @@ def test_notifications_go_to_the_resolved_recipients_and_are_logged(
 def test_a_failing_notifier_is_retried(db: Database, hooks: TicketService, agent: Actor) -> None:
     key = new_ticket(hooks, agent)
     created = rows(db, "ticket.created")[0]
-    channels = Channels(notifier=RecordingNotifier(failures=1))
+    channels = channels_for(RecordingNotifier(failures=1))
     assert deliver(db, created.id, LATER, channels=channels) == "pending"
     retry = LATER + retry_delay(1)
     assert deliver(db, created.id, retry, channels=channels) == "delivered"
@@ -322,7 +323,7 @@ def test_a_webhook_without_a_secret_is_a_failed_attempt(
 ) -> None:
     key = new_ticket(hooks, agent)
     (hook,) = rows(db, "webhook")
-    assert deliver(db, hook.id, LATER, channels=Channels(environ={})) == "pending"
+    assert deliver(db, hook.id, LATER, channels=channels_for(environ={})) == "pending"
     (logged,) = [d for d in list_deliveries(db, key) if d.kind == "webhook"]
     assert logged.outcome == "failed"
     assert logged.error == f"no webhook secret: set ${SECRET_ENV}"

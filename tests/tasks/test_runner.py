@@ -14,14 +14,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from gongdan import tasks
+from gongdan.bundle.compiled import Bundle
+from gongdan.bundle.loader import load_bundle
+from gongdan.channels import channels_for
 from gongdan.cli import main
-from gongdan.engine.background import SCHEDULED_JOBS, InProcessRunner, ScheduledJob, find_job
-from gongdan.engine.config.bundle import Bundle
-from gongdan.engine.config.loader import load_bundle
-from gongdan.engine.db.database import Database
-from gongdan.engine.db.models import Outbox
-from gongdan.engine.delivery import Channels
+from gongdan.engine.outbox.runner import SCHEDULED_JOBS, InProcessRunner, ScheduledJob, find_job
 from gongdan.engine.service import TicketService
+from gongdan.engine.store.database import Database
+from gongdan.engine.store.models import Outbox
 from gongdan.ui.app import create_app
 from tests.factories import make_user
 from tests.tasks.conftest import SECRET, SECRET_ENV, Receiver, webhook_bundle
@@ -56,7 +56,7 @@ def test_the_runner_delivers_the_outbox_and_runs_scheduled_jobs(
         db,
         lambda: bundle,
         interval=0.05,
-        channels=Channels(environ={SECRET_ENV: SECRET.decode()}),
+        channels=channels_for(environ={SECRET_ENV: SECRET.decode()}),
         jobs=[ScheduledJob("sweep", 0.2, sweep)],
     )
     runner.start()

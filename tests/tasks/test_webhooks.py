@@ -10,12 +10,12 @@ import socket
 from datetime import timedelta
 from pathlib import Path
 
-from gongdan.engine.config.loader import load_bundle
-from gongdan.engine.db.database import Database
-from gongdan.engine.delivery import Channels
-from gongdan.engine.outbox import deliver, list_deliveries, relay_once
+from gongdan.bundle.loader import load_bundle
+from gongdan.channels import channels_for
+from gongdan.channels.webhooks import encode_body, post_webhook, sign, verify, webhook_secret
+from gongdan.engine.outbox.relay import deliver, list_deliveries, relay_once
 from gongdan.engine.service import TicketService
-from gongdan.engine.webhooks import encode_body, post_webhook, sign, verify, webhook_secret
+from gongdan.engine.store.database import Database
 from tests.factories import NOW, StepClock, make_user
 from tests.tasks.conftest import SECRET, SECRET_ENV, Receiver, webhook_bundle
 
@@ -31,7 +31,9 @@ def test_a_ticket_webhook_arrives_signed_with_hmac_sha256(
     agent = make_user(db, "li.wei@example.com", "agent")
     key = service.create_ticket(agent, "incident", title="VPN down").ticket.key
     service.take_transition(agent, key, "start")
-    channels = Channels(environ={SECRET_ENV: SECRET.decode(), "GONGDAN_WEBHOOK_SECRET": "other"})
+    channels = channels_for(
+        environ={SECRET_ENV: SECRET.decode(), "GONGDAN_WEBHOOK_SECRET": "other"}
+    )
     assert relay_once(db, lambda i: deliver(db, i, LATER, channels=channels), LATER) == 4
 
     created, started = sorted(receiver.wait_for(2, timeout=5), key=lambda r: r.path)

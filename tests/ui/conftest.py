@@ -18,9 +18,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from gongdan.engine.db.database import Database
-from gongdan.engine.decisions import Actor
 from gongdan.engine.service import TicketService
+from gongdan.engine.store.database import Database
+from gongdan.rules.workflow import Actor
 from gongdan.ui.app import create_app
 from tests.bundles import EXAMPLE
 from tests.factories import make_user

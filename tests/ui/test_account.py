@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gongdan.engine.db.models import Event, User
-from gongdan.engine.tokens import find_user, list_tokens
+from gongdan.engine.accounts.tokens import find_user, list_tokens
+from gongdan.engine.store.models import Event, User
 from tests.factories import actor
 from tests.ui.conftest import PASSWORD, Client, Web
 

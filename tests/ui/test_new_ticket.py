@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from gongdan.engine.decisions import Actor
+from gongdan.rules.workflow import Actor
 from tests.ui.conftest import Client, Web
 
 

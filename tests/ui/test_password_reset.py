@@ -15,14 +15,14 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select, update
 
-from gongdan.engine.background import InProcessRunner
-from gongdan.engine.db.models import Outbox, PasswordReset
-from gongdan.engine.delivery import Channels
+from gongdan.channels import channels_for
+from gongdan.channels.email.notifier import SmtpNotifier
+from gongdan.channels.email.settings import SmtpSettings
+from gongdan.engine.outbox.runner import InProcessRunner
+from gongdan.engine.store.models import Outbox, PasswordReset
 from gongdan.ui.app import ACCOUNT_REQUESTS
-from gongdan.ui.mail.notifier import SmtpNotifier
-from gongdan.ui.mail.settings import SmtpSettings
+from tests.channels.email.conftest import OUR_ADDRESS, Inbox, drain, inbox  # noqa: F401 - fixture
 from tests.ui.conftest import Client, Web, page_token
-from tests.ui.mail.conftest import OUR_ADDRESS, Inbox, drain, inbox  # noqa: F401 - fixture
 
 NEW = "my brand new password"
 LINK = re.compile(r"https://help\.test/password/reset\?token=[A-Za-z0-9_%-]+")
@@ -40,7 +40,7 @@ def mailer(web: Web, inbox: tuple[Inbox, int]) -> Iterator[InProcessRunner]:  # 
         environ={"GONGDAN_BASE_URL": "https://help.test"},
     )
     yield InProcessRunner(
-        web.db, lambda: web.service.bundle, channels=Channels(notifier=notifier), jobs=[]
+        web.db, lambda: web.service.bundle, channels=channels_for(notifier), jobs=[]
     )
 
 
@@ -87,7 +87,7 @@ def test_the_mailed_link_sets_the_password_then_sign_in_works(
     received, _ = inbox
     web.user("mail.only@example.com", "requester")  # has a password in `web.user`; drop it:
     with web.db.transaction() as session:
-        from gongdan.engine.db.models import User
+        from gongdan.engine.store.models import User
 
         session.execute(update(User).values(password_hash=None, language="zh-CN"))
     client = Client(web.app, follow_redirects=False)
@@ -231,7 +231,7 @@ def test_sign_up_with_an_account_without_password_offers_the_mail(
     web.user("intake@example.com", "requester")
     web.user("has.password@example.com", "requester")
     with web.db.transaction() as session:
-        from gongdan.engine.db.models import User
+        from gongdan.engine.store.models import User
 
         session.execute(
             update(User).where(User.email == "intake@example.com").values(password_hash=None)

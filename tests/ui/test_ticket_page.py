@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from gongdan.engine.decisions import Actor
+from gongdan.rules.workflow import Actor
 from tests.factories import incident
 from tests.ui.conftest import Client, Web
 
@@ -262,7 +262,7 @@ def test_changing_a_field_shows_its_dependents_in_place(agent: Client, key: str)
 
 
 def test_delivery_log_is_shown_to_agents(web: Web, agent: Client, key: str) -> None:
-    from gongdan.engine.db.models import Delivery
+    from gongdan.engine.store.models import Delivery
     from tests.factories import NOW
 
     with web.db.transaction() as session:

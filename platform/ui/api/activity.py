@@ -10,8 +10,9 @@ from datetime import datetime
 
 from fastapi import APIRouter, Response
 
-from gongdan.engine.config.bundle import TicketTypeDef, TransitionDef, WorkflowDef
-from gongdan.engine.sla import SLAExplanation
+from gongdan.bundle.compiled import TicketTypeDef
+from gongdan.engine.automation.sla import SLAExplanation
+from gongdan.rules.workflow import TransitionDef, WorkflowDef
 from gongdan.ui.api.deps import (
     ApiActor,
     ApiBundle,

@@ -13,11 +13,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
-from gongdan.engine.attachments import DEFAULT_MAX_BYTES
-from gongdan.engine.config.bundle import Bundle
-from gongdan.engine.decisions import Actor
+from gongdan.bundle.compiled import Bundle
 from gongdan.engine.service import TicketService
+from gongdan.engine.tickets.attachments import DEFAULT_MAX_BYTES
 from gongdan.errors import NotFound, ValidationFailed
+from gongdan.rules.workflow import Actor
 from gongdan.ui.api.deps import (
     ApiActor,
     ApiBundle,

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from gongdan.engine.config.bundle import TicketTypeDef
+from gongdan.bundle.compiled import TicketTypeDef
 from gongdan.errors import NotFound
 from gongdan.ui.api.deps import ApiBundle, OptionalActor, TypeId
 from gongdan.ui.api.errors import ApiRoute, error_responses

@@ -16,12 +16,12 @@ from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from gongdan.engine.config.bundle import Bundle
-from gongdan.engine.db.database import Database
-from gongdan.engine.decisions import Actor
+from gongdan.bundle.compiled import Bundle
+from gongdan.engine.accounts.tokens import authenticate, recent_actor, remember_actor
 from gongdan.engine.service import TicketService, utc_now
-from gongdan.engine.tokens import authenticate, recent_actor, remember_actor
+from gongdan.engine.store.database import Database
 from gongdan.errors import Conflict
+from gongdan.rules.workflow import Actor
 from gongdan.ui.api.errors import ApiProblem
 
 __all__ = [

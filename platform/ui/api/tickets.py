@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from gongdan.engine.queries import FILTER_OPS, MAX_PAGE, SORTS, FieldFilter, TicketQuery
+from gongdan.engine.reads.queries import FILTER_OPS, MAX_PAGE, SORTS, FieldFilter, TicketQuery
 from gongdan.engine.records import WriteResult
 from gongdan.errors import ValidationFailed
 from gongdan.ui.api.deps import (

@@ -10,11 +10,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from gongdan.engine.attachments import AttachmentStore
-from gongdan.engine.config.bundle import Bundle
-from gongdan.engine.db.database import Database
+from gongdan.bundle.compiled import Bundle
+from gongdan.engine.accounts.tokens import create_token, find_user
 from gongdan.engine.service import TicketService
-from gongdan.engine.tokens import create_token, find_user
+from gongdan.engine.store.database import Database
+from gongdan.engine.tickets.attachments import AttachmentStore
 from gongdan.ui.api import api_router
 from tests.factories import NOW, make_user
 

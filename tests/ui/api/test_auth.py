@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 from sqlalchemy import event, select, update
 
-from gongdan.engine import tokens
-from gongdan.engine.db.database import Database
-from gongdan.engine.db.models import ApiToken, User
+from gongdan.engine.accounts import tokens
+from gongdan.engine.accounts.tokens import find_user, list_tokens, revoke_token
 from gongdan.engine.service import utc_now
-from gongdan.engine.tokens import find_user, list_tokens, revoke_token
+from gongdan.engine.store.database import Database
+from gongdan.engine.store.models import ApiToken, User
 from tests.factories import make_user
 from tests.ui.api.conftest import INCIDENT, token_for
 

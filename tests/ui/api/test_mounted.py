@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from gongdan.engine.db.database import Database
+from gongdan.engine.store.database import Database
 from gongdan.ui.app import create_app
 from tests.bundles import EXAMPLE
 from tests.factories import make_user

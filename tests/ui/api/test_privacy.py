@@ -7,8 +7,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from gongdan.engine.config.bundle import Bundle
-from gongdan.engine.db.database import Database
+from gongdan.bundle.compiled import Bundle
+from gongdan.engine.store.database import Database
 from tests.factories import make_user
 from tests.ui.api.conftest import Login, api_app, token_for
 

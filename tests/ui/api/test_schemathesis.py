@@ -19,9 +19,9 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.config._checks import NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from gongdan.engine.db.models import ApiToken
+from gongdan.engine.accounts.tokens import hash_token
 from gongdan.engine.service import TicketService
-from gongdan.engine.tokens import hash_token
+from gongdan.engine.store.models import ApiToken
 from gongdan.ui.api import api_router
 from tests.factories import NOW, incident, make_user
 

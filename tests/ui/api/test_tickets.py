@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from gongdan.engine.db.database import Database
+from gongdan.engine.store.database import Database
 from gongdan.ui.api import MAX_JSON_BODY
 from tests.ui.api.conftest import INCIDENT, Login
 

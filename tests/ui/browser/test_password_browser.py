@@ -17,8 +17,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.bundles import EXAMPLE
+from tests.channels.email.conftest import Inbox
 from tests.ui.browser.conftest import _free_port, _wait_until_up
-from tests.ui.mail.conftest import Inbox
 
 REQUESTER = "zhang.san@example.com"  # a demo account
 NEW = "a fresh phone password"

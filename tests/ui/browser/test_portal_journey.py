@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from gongdan.engine.config.loader import load_bundle
-from gongdan.engine.db.database import Database
+from gongdan.bundle.loader import load_bundle
 from gongdan.engine.service import TicketService
+from gongdan.engine.store.database import Database
 from tests.bundles import EXAMPLE
 from tests.factories import actor
 from tests.ui.browser.conftest import _free_port, _wait_until_up

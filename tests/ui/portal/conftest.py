@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from gongdan.engine.db.database import Database
-from gongdan.engine.decisions import Actor
+from gongdan.engine.store.database import Database
+from gongdan.rules.workflow import Actor
 from tests.ui.conftest import Client, Web
 
 REQUESTER = "zhang.san@example.com"

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 
-from gongdan.engine.db.models import User
+from gongdan.engine.store.models import User
 from gongdan.ui.app import ACCOUNT_REQUESTS, create_app
 from gongdan.ui.ratelimit import SlidingWindow
 from tests.bundles import EXAMPLE, make_bundle

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from gongdan.engine.delivery import Channels
-from gongdan.engine.outbox import deliver, relay_once
+from gongdan.channels import channels_for
+from gongdan.engine.outbox.relay import deliver, relay_once
 from tests.ui.portal.conftest import People
 
 INTERNAL_NOTE = "Customer is a VIP, handle with care"
@@ -14,7 +14,7 @@ INTERNAL_NOTE = "Customer is a VIP, handle with care"
 
 def deliver_outbox(people: People) -> None:
     db, later = people.web.db, datetime.now(UTC) + timedelta(minutes=5)
-    relay_once(db, lambda i: deliver(db, i, later, channels=Channels()), later)
+    relay_once(db, lambda i: deliver(db, i, later, channels=channels_for()), later)
 
 
 def test_public_replies_but_no_internal_note(people: People) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gongdan.engine.db.models import User
-from gongdan.engine.decisions import Actor
+from gongdan.engine.store.models import User
+from gongdan.rules.workflow import Actor
 from tests.factories import incident
 from tests.ui.conftest import Web
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gongdan.engine.db.models import User
+from gongdan.engine.store.models import User
 from tests.factories import actor, incident
 from tests.ui.conftest import Web
 

@@ -1,0 +1,99 @@
+"""Who hears of a notification, and with which template.
+
+`notify` and `survey` actions name their recipients (resolved by the engine). The
+ticket events pick theirs here:
+
+| event | template | to |
+|---|---|---|
+| ticket.created | created | the requester |
+| comment.added by staff | replied | the requester (unless they wrote it) |
+| comment.added by the requester | requester_replied | the assignee, or the team's members |
+| ticket.transitioned into a resolved state | resolved | the requester |
+| sla.warning | sla_warning | the assignee, or the team's members |
+
+An event mail goes out only when the bundle has its template (remove
+`templates/created.yaml` and nobody gets "we received your request"), and the
+resolved and SLA mails only when the workflow or the SLA policy does not already
+`notify` the same people for the same moment, so nobody gets two mails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from gongdan.bundle.compiled import Bundle
+from gongdan.channels.email.templates import MailTemplates
+from gongdan.engine.outbox.delivery import Notification
+from gongdan.engine.outbox.mail_log import Person, find_people, people_of_ticket
+from gongdan.engine.store.database import Database
+from gongdan.rules.actions import Action
+from gongdan.rules.workflow import WorkflowDef
+
+__all__ = ["audience"]
+
+
+def audience(
+    notification: Notification, bundle: Bundle, templates: MailTemplates, db: Database
+) -> list[tuple[str | None, Person]]:
+    """(template id, recipient) of every mail a notification sends."""
+    key = str((notification.ticket or {}).get("key") or "")
+    topic = notification.topic
+    if topic in ("notify", "survey"):
+        template = notification.template
+        if topic == "survey" and (template is None or template.startswith("survey:")):
+            template = "survey"
+        return [(template, p) for p in find_people(db, notification.recipients)]
+    template, people = _event(notification, bundle, db, key)
+    if template is None or not templates.has(template):
+        return []
+    return [(template, p) for p in people]
+
+
+def _event(
+    notification: Notification, bundle: Bundle, db: Database, key: str
+) -> tuple[str | None, list[Person]]:
+    topic, payload, ticket = notification.topic, notification.payload, notification.ticket or {}
+    if topic == "ticket.created":
+        return "created", people_of_ticket(db, key, "requester")
+    if topic == "comment.added":
+        if payload.get("by_staff"):
+            return "replied", people_of_ticket(db, key, "requester")
+        requester = {p.email for p in people_of_ticket(db, key, "requester")}
+        agents = [p for p in people_of_ticket(db, key, "agents") if p.email not in requester]
+        return "requester_replied", agents
+    if topic == "ticket.transitioned":
+        workflow = _workflow(bundle, str(ticket.get("type") or ""))
+        state = workflow.states.get(str(payload.get("to"))) if workflow else None
+        if workflow is None or state is None or state.category != "resolved":
+            return None, []
+        if _notifies(workflow.on_enter.get(state.id, ()), ("requester",)):
+            return None, []
+        return "resolved", people_of_ticket(db, key, "requester")
+    if topic == "sla.warning":
+        if _sla_notifies(bundle, str(payload.get("target") or "")):
+            return None, []
+        return "sla_warning", people_of_ticket(db, key, "agents")
+    return None, []
+
+
+def _workflow(bundle: Bundle, type_id: str) -> WorkflowDef | None:
+    ticket_type = bundle.ticket_types.get(type_id)
+    return bundle.workflows.get(ticket_type.workflow) if ticket_type else None
+
+
+def _notifies(actions: Iterable[Action], targets: tuple[str, ...] | None = None) -> bool:
+    return any(a.kind == "notify" and (targets is None or str(a.value) in targets) for a in actions)
+
+
+def _sla_notifies(bundle: Bundle, target: str) -> bool:
+    """Whether a warning of `target` already notifies someone: a percentage escalation
+    of an SLA policy for that target, or an automation on sla.warning."""
+    for policy in bundle.sla_policies:
+        for escalation in policy.escalations:
+            if (
+                escalation.at_percent is not None
+                and escalation.target == target
+                and _notifies(escalation.actions)
+            ):
+                return True
+    return any(a.on == "sla.warning" and _notifies(a.actions) for a in bundle.automations.values())

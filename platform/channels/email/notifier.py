@@ -1,0 +1,212 @@
+"""Email out: `SmtpNotifier`, the `Notifier` that sends notifications by SMTP.
+
+It runs where the outbox is delivered (a Celery task or the in-process runner, the
+same `deliver` both ways). For each notification it decides who hears of it (see
+`audience`), renders the template in each recipient's language with that recipient's
+view of the ticket, and sends one mail per recipient with:
+
+- a stable `Message-ID` made from the outbox delivery id and the recipient, so a
+  retry sends the same id again (and a mail already sent is not sent twice);
+- `In-Reply-To` / `References` naming the ticket's thread root (the first mail about
+  the ticket), so mail clients thread everything about a ticket together;
+- the ticket key in the subject (`[INC-42] …`), which intake reads back on replies;
+- `Auto-Submitted: auto-generated`, so other systems do not answer automatically.
+
+Each sent mail is logged in `mail_messages`: that is what threads replies to tickets
+and marks our own messages for loop protection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import smtplib
+import ssl
+from collections.abc import Callable, Mapping
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+
+from gongdan.bundle.compiled import Bundle
+from gongdan.channels.email.account import ACCOUNT_TOPICS, send_account_mail
+from gongdan.channels.email.audience import audience
+from gongdan.channels.email.context import reader_for, template_context
+from gongdan.channels.email.html_text import text_to_html
+from gongdan.channels.email.settings import SmtpSettings, base_url
+from gongdan.channels.email.templates import mail_templates
+from gongdan.engine.outbox.delivery import LogNotifier, Notification, Notifier
+from gongdan.engine.outbox.mail_log import (
+    Person,
+    is_our_message,
+    people_of_ticket,
+    record_mail,
+    thread_root,
+)
+from gongdan.engine.service import TicketService, utc_now
+from gongdan.engine.store.database import Database
+
+__all__ = ["SmtpNotifier", "message_id_for", "notifier_from_env"]
+
+log = logging.getLogger(__name__)
+KEY_IN_SUBJECT = re.compile(r"\[[A-Z][A-Z0-9]{1,9}-\d+\]")
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2] or "localhost"
+
+
+def message_id_for(delivery_id: int, recipient: str, sender: str) -> str:
+    """The Message-ID of the mail of outbox row `delivery_id` to `recipient`: the same on
+    every retry."""
+    digest = hashlib.sha256(recipient.lower().encode()).hexdigest()[:12]
+    return f"<gongdan.{delivery_id}.{digest}@{_domain(sender)}>"
+
+
+class SmtpNotifier:
+    """Sends notifications as mail through an SMTP server."""
+
+    def __init__(
+        self,
+        db: Database,
+        bundle: Callable[[], Bundle],
+        settings: SmtpSettings,
+        *,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.db, self.bundle, self.settings = db, bundle, settings
+        self.base_url = base_url(environ)
+
+    def send(self, notification: Notification) -> None:
+        if notification.topic in ACCOUNT_TOPICS:  # about an account, not a ticket
+            send_account_mail(self, notification, utc_now())
+            return
+        key = (notification.ticket or {}).get("key")
+        if not key:
+            return
+        bundle = self.bundle()
+        templates = mail_templates(bundle)
+        service = TicketService(self.db, bundle)
+        requesters = people_of_ticket(self.db, str(key), "requester")
+        if not requesters or requesters[0].actor is None:
+            return
+        messages = []
+        for template_id, person in audience(notification, bundle, templates, self.db):
+            message_id = message_id_for(notification.delivery_id, person.email, self.sender)
+            if is_our_message(self.db, message_id):
+                continue  # sent by an earlier attempt of this delivery
+            message = self._compose(
+                service, bundle, template_id, person, requesters[0], str(key), notification
+            )
+            if message is not None:
+                message["Message-ID"] = message_id
+                messages.append((person, message))
+        if messages:
+            self.send_all(str(key), messages)
+
+    @property
+    def sender(self) -> str:
+        return self.settings.sender
+
+    def _compose(
+        self,
+        service: TicketService,
+        bundle: Bundle,
+        template_id: str | None,
+        person: Person,
+        requester: Person,
+        key: str,
+        notification: Notification,
+    ) -> EmailMessage | None:
+        assert requester.actor is not None  # noqa: S101 - checked by the caller
+        view = reader_for(service, person, key, requester.actor)
+        if view is None:
+            return None
+        actor, record = view
+        context = template_context(
+            bundle=bundle,
+            service=service,
+            person=person,
+            actor=actor,
+            record=record,
+            payload=notification.payload,
+            base_url=self.base_url,
+        )
+        rendered = mail_templates(bundle).render(template_id, person.language, context)
+        subject = rendered.subject
+        if not KEY_IN_SUBJECT.search(subject):
+            subject = f"[{key}] {subject}"
+        message = EmailMessage()
+        message["From"] = formataddr(("Gongdan", self.sender))
+        # A display name is one line: a name with a line break must not add headers.
+        message["To"] = formataddr((" ".join(person.name.split()), person.email))
+        message["Subject"] = subject
+        message["Date"] = formatdate(localtime=False, usegmt=True)
+        root = thread_root(self.db, key)
+        if root:
+            message["In-Reply-To"] = root
+            message["References"] = root
+        reply_to = _reply_address(bundle, record.type)
+        if reply_to:
+            message["Reply-To"] = reply_to
+        message["Auto-Submitted"] = "auto-generated"
+        message["X-Auto-Response-Suppress"] = "All"
+        message["X-Gongdan-Ticket"] = key
+        message.set_content(rendered.body, charset="utf-8")
+        message.add_alternative(text_to_html(rendered.body, rendered.locale), subtype="html")
+        # After both: set_content drops Content-* headers, add_alternative moves them.
+        message["Content-Language"] = rendered.locale
+        return message
+
+    def send_all(self, key: str | None, messages: list[tuple[Person, EmailMessage]]) -> None:
+        """Send `messages` over one SMTP connection and log each (`key`: the ticket they
+        are about, None for mail about an account)."""
+        s = self.settings
+        context = ssl.create_default_context(cafile=s.ca_file)
+        client: smtplib.SMTP
+        if s.tls:
+            client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
+        else:
+            client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+        with client:
+            if s.starttls:
+                client.starttls(context=context)
+            if s.user:
+                client.login(s.user, s.password or "")
+            for person, message in messages:
+                client.send_message(message, from_addr=self.sender, to_addrs=[person.email])
+                record_mail(
+                    self.db,
+                    message_id=str(message["Message-ID"]),
+                    direction="out",
+                    status="sent",
+                    now=utc_now(),
+                    ticket_key=key,
+                    sender=self.sender,
+                    recipients=[person.email],
+                    subject=str(message["Subject"]),
+                )
+                log.info(
+                    "mail %s sent to %s about %s", message["Message-ID"], person.email, key or "-"
+                )
+
+
+def _reply_address(bundle: Bundle, type_id: str) -> str | None:
+    """Where replies should go: the mailbox of the ticket's type, else any mailbox."""
+    boxes = list(bundle.mailboxes.values())
+    for box in boxes:
+        if box.ticket_type == type_id:
+            return box.address
+    return boxes[0].address if boxes else None
+
+
+def notifier_from_env(
+    db: Database, bundle: Callable[[], Bundle], environ: Mapping[str, str] | None = None
+) -> Notifier:
+    """An `SmtpNotifier` when `GONGDAN_SMTP_URL` is set, else the `LogNotifier`. Raises
+    `SettingsError` for a malformed URL and `ConfigError` for a template that does not
+    compile, so a bad setup fails at start-up, not at the first mail."""
+    settings = SmtpSettings.from_env(environ)
+    if settings is None:
+        return LogNotifier()
+    mail_templates(bundle())
+    return SmtpNotifier(db, bundle, settings, environ=environ)

@@ -1,0 +1,1 @@
+"""People and their access: users, teams synced from config, API tokens, passwords, portal sign-up."""

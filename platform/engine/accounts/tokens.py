@@ -1,0 +1,251 @@
+"""Bearer API tokens: created per user, shown once, stored as SHA-256, revocable.
+
+A token is `gd_` followed by 43 URL-safe characters (32 random bytes). Only its SHA-256
+is stored (a unique column), so looking a token up is one index probe on the hash:
+nothing secret is ever compared character by character, and a database leak reveals
+no usable token. The first characters (`prefix`) are kept in clear so a user can tell
+their tokens apart in a list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import Connection, Select, bindparam, event, func, select, update
+from sqlalchemy.orm import Session
+
+from gongdan.engine.store.database import prepared
+from gongdan.engine.store.models import ApiToken, Event, Membership, User
+from gongdan.errors import NotFound, ValidationFailed
+from gongdan.rules.workflow import Actor
+
+__all__ = [
+    "TOKEN_PREFIX",
+    "TokenInfo",
+    "authenticate",
+    "create_token",
+    "find_user",
+    "forget_recent",
+    "hash_token",
+    "list_tokens",
+    "recent_actor",
+    "remember_actor",
+    "revoke_token",
+]
+
+TOKEN_PREFIX = "gd_"  # noqa: S105 - the visible prefix of every token, not a secret
+SHOWN_PREFIX = 10  # "gd_" and 7 characters: enough to recognise, useless to guess
+MAX_NAME = 200
+# `last_used_at` is refreshed at most this often, so a busy client does not turn every
+# request into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """A token as lists show it (never the token itself)."""
+
+    id: int
+    user: str
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token: hex SHA-256 of its UTF-8 text."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def find_user(session: Session, email: str) -> User:
+    """The user with this email (case-insensitive); NotFound otherwise."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"no user '{email}'")
+    return user
+
+
+def _info(token: ApiToken, user: User) -> TokenInfo:
+    return TokenInfo(
+        id=token.id,
+        user=user.email,
+        name=token.name,
+        prefix=token.prefix,
+        created_at=token.created_at,
+        last_used_at=token.last_used_at,
+        revoked_at=token.revoked_at,
+    )
+
+
+def create_token(
+    session: Session, user: User, name: str, now: datetime, *, actor_id: int | None = None
+) -> tuple[TokenInfo, str]:
+    """A new token for `user`: its info and the plaintext token (shown only now). The
+    audit trail gets a `token.created` event by `actor_id` (None: the operator's CLI),
+    naming the token by id, name and prefix, never the token."""
+    clean = name.strip()
+    if len(clean) > MAX_NAME or "\x00" in clean:
+        raise ValidationFailed(
+            "the token name is too long", {"name": f"must be at most {MAX_NAME} characters"}
+        )
+    if not user.active:
+        raise ValidationFailed(
+            f"{user.email} is deactivated", {"user": "is deactivated; tokens would not work"}
+        )
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        user_id=user.id,
+        name=clean,
+        token_hash=hash_token(plaintext),
+        prefix=plaintext[:SHOWN_PREFIX],
+        created_at=now,
+        last_used_at=None,
+        revoked_at=None,
+    )
+    session.add(row)
+    session.flush()
+    _audit(session, "token.created", row, user, now, actor_id)
+    return _info(row, user), plaintext
+
+
+def _audit(
+    session: Session, kind: str, row: ApiToken, user: User, now: datetime, actor_id: int | None
+) -> None:
+    what = {"token_id": row.id, "user": user.email, "name": row.name, "prefix": row.prefix}
+    session.add(
+        Event(
+            ticket_id=None,
+            actor_id=actor_id,
+            kind=kind,
+            at=now,
+            before={} if kind == "token.created" else {"revoked_at": None},
+            after=what if kind == "token.created" else {**what, "revoked_at": now.isoformat()},
+            detail={},
+            internal=True,
+        )
+    )
+
+
+def list_tokens(session: Session, user: User) -> list[TokenInfo]:
+    """Every token of `user`, revoked ones included, oldest first."""
+    rows = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+    )
+    return [_info(row, user) for row in rows]
+
+
+def revoke_token(
+    session: Session,
+    token_id: int,
+    now: datetime,
+    *,
+    owner: User | None = None,
+    actor_id: int | None = None,
+) -> TokenInfo:
+    """Revoke a token (by id; only among `owner`'s when given). Revoking twice keeps the
+    first time (and writes one `token.revoked` event). NotFound when there is no such
+    token."""
+    row = session.get(ApiToken, token_id)
+    if row is None or (owner is not None and row.user_id != owner.id):
+        raise NotFound(f"no token {token_id}")
+    user = session.get(User, row.user_id)
+    assert user is not None  # noqa: S101 - a foreign key
+    if row.revoked_at is None:
+        row.revoked_at = now  # (flushed: `_forget_on_change` forgets recognised tokens)
+        _audit(session, "token.revoked", row, user, now, actor_id)
+    session.flush()
+    return _info(row, user)
+
+
+def authenticate(db: Session | Connection, token: str, now: datetime) -> Actor | None:
+    """The actor a bearer token stands for; None if it is unknown, revoked, or its user
+    is deactivated. One statement reads the token, its user whole (kept in the actor,
+    so a write for them reads no user again) and their teams; `last_used_at` is
+    written at most once a minute per token."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    dialect = db.get_bind().dialect.name if isinstance(db, Session) else db.dialect.name
+    statement = _LOOKUP.get(dialect)
+    if statement is None:
+        statement = _LOOKUP[dialect] = prepared(_lookup_statement())
+    found = db.execute(statement, {"token_hash": hash_token(token)}).first()
+    if found is None or found.revoked_at is not None or not found.active:
+        return None
+    if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
+        db.execute(update(ApiToken).where(ApiToken.id == found.token_id).values(last_used_at=now))
+    teams = frozenset(found.team_ids.split(",")) if found.team_ids else frozenset()
+    return Actor(found.id, found.email, found.role, teams, profile=found)
+
+
+_LOOKUP: dict[str, Select[Any]] = {}
+
+# Tokens recognised in the last few seconds, per process: an API client sends the same
+# token with every request, and the lookup was a seventh of a web worker's CPU per
+# create (bench/api.py). A revocation or a change of teams in this process forgets
+# them all at once; one made by another process (`gongdan token revoke`, another
+# worker) takes effect there within RECENT_SECONDS. Unknown tokens are never kept.
+RECENT_SECONDS = 5.0
+_MAX_RECENT = 10_000
+_recent: dict[str, tuple[float, Actor]] = {}
+
+
+def recent_actor(token: str) -> Actor | None:
+    """The actor `token` stood for when it was recognised less than RECENT_SECONDS
+    ago in this process, else None (look it up with `authenticate`)."""
+    kept = _recent.get(token)
+    if kept is None:
+        return None
+    if time.monotonic() - kept[0] >= RECENT_SECONDS:
+        _recent.pop(token, None)
+        return None
+    return kept[1]
+
+
+def remember_actor(token: str, actor: Actor) -> None:
+    if len(_recent) >= _MAX_RECENT:
+        _recent.clear()
+    _recent[token] = (time.monotonic(), actor)
+
+
+def forget_recent() -> None:
+    """Forget every recognised token (a token revoked, a user or team changed)."""
+    _recent.clear()
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_on_change(session: Session, _context: Any, _instances: Any) -> None:
+    """Any change of a user, token or membership written through a session of this
+    process (a deactivation, a new role) forgets the recognised tokens."""
+    if _recent and any(
+        isinstance(row, (User, ApiToken, Membership))
+        for row in chain(session.new, session.dirty, session.deleted)
+    ):
+        forget_recent()
+
+
+def _lookup_statement() -> Select[Any]:
+    teams = (
+        select(func.aggregate_strings(Membership.team_id, ","))
+        .where(Membership.user_id == User.id)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            ApiToken.id.label("token_id"),
+            ApiToken.revoked_at,
+            ApiToken.last_used_at,
+            *User.__table__.columns,
+            teams.label("team_ids"),
+        )
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == bindparam("token_hash"))
+    )

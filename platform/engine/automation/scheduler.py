@@ -1,0 +1,128 @@
+"""What the scheduler does on its own: the SLA due-scan, workflow `after:` transitions
+and `on: schedule` automations. Registered in `background.SCHEDULED_JOBS`, so Celery
+beat and the in-process runner run the same functions.
+
+Each job is safe to run in several processes at once: the SLA scan locks and skips the
+rows it takes, an `after:` transition is an ordinary transition (the loser of a race
+gets a conflict and moves on), and a scheduled automation claims its run by writing a
+marker event only if no other process wrote one for the same period.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from gongdan.bundle.compiled import Bundle
+from gongdan.engine.automation.automations import run_automations
+from gongdan.engine.service import TicketService
+from gongdan.engine.store.database import Database
+from gongdan.engine.store.models import Event, Ticket
+from gongdan.engine.tickets.transitions import run_actions
+from gongdan.engine.unit_of_work import WriteContext
+from gongdan.errors import GongdanError
+from gongdan.forms.data import condition_values
+from gongdan.rules.workflow import Actor
+
+__all__ = ["run_after_transitions", "run_scheduled_automations", "run_sla_scan"]
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+def run_sla_scan(db: Database, bundle: Bundle, now: datetime) -> int:
+    """Fire every SLA warning, breach and escalation that is due, batch by batch."""
+    service = TicketService(db, bundle, clock=lambda: now)
+    total = 0
+    while (seen := service.scan_sla(limit=BATCH)) > 0:
+        total += seen
+        if seen < BATCH:
+            break
+    return total
+
+
+def run_after_transitions(db: Database, bundle: Bundle, now: datetime) -> int:
+    """Take every workflow transition with `after:` whose time in state has passed
+    (e.g. close 72 h after resolve), as the system, where its guard holds."""
+    service = TicketService(db, bundle, clock=lambda: now)
+    taken = 0
+    for type_id, ticket_type in bundle.ticket_types.items():
+        workflow = bundle.workflows.get(ticket_type.workflow)
+        for transition in workflow.transitions if workflow else ():
+            if transition.after is None:
+                continue
+            cutoff = now - transition.after.as_timedelta()
+            with db.reading() as session:
+                keys = list(
+                    session.scalars(
+                        select(Ticket.key)
+                        .where(
+                            Ticket.ticket_type == type_id,
+                            Ticket.state.in_(sorted(transition.sources)),
+                            Ticket.state_since <= cutoff,
+                        )
+                        .order_by(Ticket.state_since)
+                        .limit(BATCH)
+                    )
+                )
+            for key in keys:
+                try:
+                    service.take_transition(Actor.system(), key, transition.id)
+                    taken += 1
+                except GongdanError as error:  # a guard, or another process was first
+                    log.info("after: %s on %s not taken: %s", transition.id, key, error)
+    return taken
+
+
+def _claim_run(ctx: WriteContext, automation_id: str, every_seconds: int) -> bool:
+    """Whether this process runs the automation now: its last run is old enough, and
+    the marker event written here is the only one for this period."""
+    last = ctx.session.scalar(
+        select(func.max(Event.at)).where(
+            Event.kind == "automation.scheduled",
+            Event.ticket_id.is_(None),
+            Event.detail["automation"].as_string() == automation_id,
+        )
+    )
+    if last is not None and (ctx.now - last).total_seconds() < every_seconds:
+        return False
+    ctx.event(None, "automation.scheduled", detail={"automation": automation_id})
+    return True
+
+
+def run_scheduled_automations(db: Database, bundle: Bundle, now: datetime) -> int:
+    """Run each `on: schedule` automation whose `every` has elapsed, over the tickets
+    that are not closed and match its `when`."""
+    acted = 0
+    for automation in bundle.automations.values():
+        if automation.on != "schedule" or not automation.enabled or automation.every is None:
+            continue
+        with db.transaction() as session:
+            ctx = WriteContext(session, bundle, Actor.system(), now)
+            if not _claim_run(ctx, automation.id, automation.every.total_seconds()):
+                continue
+            tickets = session.scalars(
+                select(Ticket)
+                .where(Ticket.state_category != "closed")
+                .order_by(Ticket.id)
+                .execution_options(yield_per=BATCH)
+            )
+            for ticket in tickets:
+                ticket_type = bundle.ticket_types.get(ticket.ticket_type)
+                if ticket_type is None:
+                    continue
+                values = condition_values(ticket_type.fields, ctx.values(ticket))
+                if automation.when is not None and not automation.when(values, None, now):
+                    continue
+                ctx.automation_stack.append(automation.id)
+                try:
+                    run_actions(
+                        ctx, ticket, automation.actions, source=f"automation:{automation.id}"
+                    )
+                    run_automations(ctx, ticket, "ticket.updated", previous=values, depth=1)
+                finally:
+                    ctx.automation_stack.pop()
+                acted += 1
+    return acted

@@ -1,0 +1,316 @@
+"""SLAs in the engine: pick a ticket's policy, keep its clocks in step with the ticket,
+and the scheduler's due-scan that fires warnings, breaches and escalations.
+
+The arithmetic and the clock states are pure (`gongdan.rules.business_time`,
+`gongdan.rules.sla_clock`); this module reads and writes them on the ticket row: the
+clocks as JSON, the deadlines and the next wake-up in indexed columns. `sync_sla` runs
+at the end of every write and is idempotent: it compares the ticket with what the
+clocks last saw (state category, priority, policy) and applies only the difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import inspect, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from gongdan.bundle.compiled import Bundle
+from gongdan.engine.store.models import Ticket
+from gongdan.engine.unit_of_work import WriteContext
+from gongdan.rules.business_time import CountedInterval, business_seconds_between, explain_deadline
+from gongdan.rules.calendar import Calendar
+from gongdan.rules.durations import Duration
+from gongdan.rules.sla import SLAPolicy
+from gongdan.rules.sla_clock import (
+    TicketSLA,
+    check_due,
+    clock_deadline,
+    clock_pauses,
+    next_wakeup,
+    pause,
+    restart,
+    resume,
+    start_sla,
+    stop,
+    with_priority,
+)
+
+__all__ = ["SLAExplanation", "explain_sla", "on_public_reply", "policy_for", "scan_due", "sync_sla"]
+
+DONE = ("resolved", "closed")
+
+
+def policy_for(ctx: WriteContext, ticket: Ticket) -> SLAPolicy | None:
+    """The type's explicit `sla:`, else the first policy whose `applies_when` holds."""
+    ticket_type = ctx.bundle.ticket_types.get(ticket.ticket_type)
+    if ticket_type is None:
+        return None
+    policies = {p.id: p for p in ctx.bundle.sla_policies}
+    if ticket_type.sla is not None:
+        return policies.get(ticket_type.sla)
+    values = ctx.condition_values(ticket)
+    for policy in ctx.bundle.sla_policies:
+        if policy.applies_when is None or policy.applies_when(values, None, ctx.now):
+            return policy
+    return None
+
+
+def _store(
+    ctx: WriteContext,
+    ticket: Ticket,
+    sla: TicketSLA | None,
+    seen: dict[str, Any],
+    policy: SLAPolicy | None,
+    calendar: Calendar | None,
+) -> None:
+    """Write the clocks and their deadlines. A plain UPDATE, not an ORM change: the clocks
+    follow a write that already counted in the ticket's row version."""
+    values: dict[str, Any] = dict.fromkeys(
+        ("sla", "first_response_due", "next_response_due", "resolution_due", "sla_wakeup_at")
+    )
+    if sla is not None and policy is not None and calendar is not None:
+        due = {name: clock_deadline(clock, calendar) for name, clock in sla.clocks.items()}
+        values.update(
+            sla={**sla.to_json(), "seen": seen},
+            first_response_due=due.get("first_response"),
+            next_response_due=due.get("next_response"),
+            resolution_due=due.get("resolution"),
+            sla_wakeup_at=next_wakeup(sla, policy, calendar),
+        )
+    ctx.sla_stored[id(ticket)] = (ticket, values["sla"])
+    if not inspect(ticket).persistent:
+        for name, value in values.items():  # a new ticket: part of its INSERT
+            setattr(ticket, name, value)
+        return
+    if all(getattr(ticket, name) == value for name, value in values.items()):
+        return  # nothing moved: no statement
+    ctx.session.flush()
+    ctx.session.execute(
+        update(Ticket).where(Ticket.id == ticket.id).values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    for name, value in values.items():
+        set_committed_value(ticket, name, value)  # the row as written, not a new change
+
+
+def _stored_here(ctx: WriteContext, ticket: Ticket) -> bool:
+    """Whether this write stored the ticket's clocks as they are now (so their deadlines,
+    computed from them alone, are already the stored ones)."""
+    stored = ctx.sla_stored.get(id(ticket))
+    return stored is not None and stored[0] is ticket and stored[1] is ticket.sla
+
+
+def _load(ctx: WriteContext, ticket: Ticket) -> tuple[TicketSLA | None, dict[str, Any]]:
+    if not ticket.sla:
+        return None, {}
+    return TicketSLA.from_json(ticket.sla), dict(ticket.sla.get("seen", {}))
+
+
+def sync_sla(ctx: WriteContext, ticket: Ticket) -> None:
+    """Bring the ticket's clocks in step with its state category, priority and policy."""
+    policy = policy_for(ctx, ticket)
+    calendar = ctx.bundle.calendars.get(policy.calendar) if policy is not None else None
+    now, category = ctx.now, ticket.state_category
+    if (
+        policy is not None
+        and calendar is not None
+        and _stored_here(ctx, ticket)
+        and ticket.sla is not None
+        and ticket.sla.get("seen")
+        == {
+            "policy": policy.id,
+            "priority": ticket.priority,
+            "category": category,
+        }
+    ):
+        return  # stored by this write and nothing it depends on has moved since
+    sla, seen = _load(ctx, ticket)
+    if policy is None or calendar is None:
+        if sla is not None:
+            _store(ctx, ticket, None, {}, None, None)
+        return
+    paused = category in policy.pause_in
+    if sla is None:
+        sla = start_sla(policy, calendar, ticket.priority, now, paused=paused)
+        if category in DONE:
+            sla = stop(sla, "resolution", calendar, now)
+    else:
+        if seen.get("policy") != policy.id:
+            # Another policy now applies: its budgets, the business time already used.
+            sla = replace(
+                with_priority(sla, policy, calendar, ticket.priority, now),
+                policy=policy.id,
+                calendar=calendar.id,
+            )
+        elif seen.get("priority") != ticket.priority:
+            sla = with_priority(sla, policy, calendar, ticket.priority, now)
+        sla = _follow_state(sla, seen.get("category"), category, policy, calendar, now)
+    _store(
+        ctx,
+        ticket,
+        sla,
+        {"policy": policy.id, "priority": ticket.priority, "category": category},
+        policy,
+        calendar,
+    )
+
+
+def _follow_state(
+    sla: TicketSLA,
+    before: str | None,
+    after: str,
+    policy: SLAPolicy,
+    calendar: Calendar,
+    now: datetime,
+) -> TicketSLA:
+    if before == after:
+        return sla
+    if after in DONE and before not in DONE:
+        sla = stop(sla, "resolution", calendar, now)
+    if before in DONE and after not in DONE:
+        sla = restart(sla, "resolution", now)  # reopened: resolution starts again
+    if after in policy.pause_in:
+        return pause(sla, calendar, now)
+    if before in policy.pause_in:
+        return resume(sla, now)
+    return sla
+
+
+def on_public_reply(ctx: WriteContext, ticket: Ticket, *, by_staff: bool) -> None:
+    """A public agent reply meets first and next response; a requester's reply starts
+    the next-response clock."""
+    sla, seen = _load(ctx, ticket)
+    policy = policy_for(ctx, ticket)
+    if sla is None or policy is None or policy.calendar not in ctx.bundle.calendars:
+        return
+    calendar = ctx.bundle.calendars[policy.calendar]
+    if by_staff:
+        for target in ("first_response", "next_response"):
+            sla = stop(sla, target, calendar, ctx.now)
+    elif "next_response" in sla.clocks:
+        paused = ticket.state_category in policy.pause_in
+        sla = restart(sla, "next_response", ctx.now, paused=paused)
+        sla = replace(
+            sla,
+            clocks={
+                **sla.clocks,
+                "next_response": replace(sla.clocks["next_response"], active=True),
+            },
+        )
+    _store(ctx, ticket, sla, seen, policy, calendar)
+
+
+def scan_due(ctx: WriteContext, limit: int = 500) -> int:
+    """The scheduler's due-scan: tickets whose wake-up has come (one index range scan,
+    rows locked and skipped by other scanners on PostgreSQL); fires what is due once."""
+    statement = (
+        select(Ticket)
+        .where(Ticket.sla_wakeup_at.is_not(None), Ticket.sla_wakeup_at <= ctx.now)
+        .order_by(Ticket.sla_wakeup_at)
+        .limit(limit)
+    )
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    tickets = list(ctx.session.scalars(statement))
+    for ticket in tickets:
+        _fire_due(ctx, ticket)
+    return len(tickets)
+
+
+def _fire_due(ctx: WriteContext, ticket: Ticket) -> None:
+    # Imported here: transitions and automations import modules that import this one.
+    from gongdan.engine.automation.automations import run_automations
+    from gongdan.engine.tickets.transitions import run_actions
+
+    sla, seen = _load(ctx, ticket)
+    policy = {p.id: p for p in ctx.bundle.sla_policies}.get(sla.policy) if sla else None
+    calendar = ctx.bundle.calendars.get(policy.calendar) if policy else None
+    if sla is None or policy is None or calendar is None:
+        _store(ctx, ticket, None, {}, None, None)
+        return
+    sla, happened = check_due(sla, policy, calendar, ctx.now)
+    _store(ctx, ticket, sla, seen, policy, calendar)
+    for target, kind, escalations in happened:
+        clock = sla.clocks[target]
+        ctx.event(
+            ticket,
+            f"sla.{kind}",
+            detail={
+                "target": target,
+                "policy": policy.id,
+                "breached_at": clock.breached_at.isoformat() if clock.breached_at else None,
+                "escalations": [e.at_percent or "breach" for e in escalations],
+            },
+        )
+        ctx.outbox(f"sla.{kind}", {"ticket": ticket.key, "target": target})
+        system = ctx.as_system()
+        for escalation in escalations:
+            run_actions(
+                system,
+                ticket,
+                escalation.actions,
+                source=f"sla:{target}:{escalation.at_percent or 'breach'}",
+            )
+        run_automations(system, ticket, f"sla.{kind}")
+    sync_sla(ctx, ticket)  # an escalation may have raised the priority
+
+
+@dataclass(frozen=True, slots=True)
+class SLAExplanation:
+    """Why a target's deadline is what it is."""
+
+    target: str
+    policy: str
+    calendar: str
+    budget_seconds: int
+    consumed_seconds: int
+    running_since: datetime | None
+    deadline: datetime | None
+    met_at: datetime | None
+    breached_at: datetime | None
+    intervals: tuple[CountedInterval, ...]
+    # The running stretches already counted (start, end, business seconds) and the
+    # pauses between them (end None: paused now).
+    counted: tuple[tuple[datetime, datetime, int], ...] = ()
+    pauses: tuple[tuple[datetime, datetime | None], ...] = ()
+
+
+def explain_sla(bundle: Bundle, ticket: Ticket) -> list[SLAExplanation]:
+    """For each target: policy, calendar, budget, time used, pauses and the working
+    intervals still to count up to the deadline."""
+    if not ticket.sla:
+        return []
+    sla = TicketSLA.from_json(ticket.sla)
+    calendar = bundle.calendars.get(sla.calendar)
+    out = []
+    for name, clock in sla.clocks.items():
+        if not clock.active or calendar is None:
+            continue
+        deadline = clock_deadline(clock, calendar)
+        intervals: tuple[CountedInterval, ...] = ()
+        if deadline is not None and clock.running_since is not None:
+            left = Duration(seconds=max(clock.budget - clock.consumed, 0))
+            intervals = tuple(explain_deadline(calendar, clock.running_since, left))
+        out.append(
+            SLAExplanation(
+                name,
+                sla.policy,
+                sla.calendar,
+                clock.budget,
+                clock.consumed,
+                clock.running_since,
+                deadline,
+                clock.met_at,
+                clock.breached_at,
+                intervals,
+                tuple(
+                    (start, end, business_seconds_between(calendar, start, end))
+                    for start, end in clock.stretches
+                ),
+                clock_pauses(clock),
+            )
+        )
+    return out

@@ -1,0 +1,336 @@
+"""Reading tickets: one ticket, filtered and sorted lists with cursor pages, histories.
+
+Permission scoping is part of every query (requester: own tickets; agent: their teams'
+tickets, tickets assigned to them and tickets not yet in any team; admin: all), never
+a filter after loading. Custom fields are filtered inside the database: JSONB
+containment (GIN-indexed) for equality on PostgreSQL, JSON functions on SQLite.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, case, false, func, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from gongdan.bundle.compiled import Bundle
+from gongdan.bundle.schemas import PRIORITIES
+from gongdan.engine.store.models import Comment, Event, Ticket, User
+from gongdan.errors import ValidationFailed
+from gongdan.rules.workflow import Actor
+
+__all__ = ["FieldFilter", "TicketQuery", "scope", "select_tickets", "ticket_conditions"]
+
+MAX_PAGE = 200
+SORTS = ("created_at", "updated_at", "priority", "key")
+FILTER_OPS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "empty")
+NUMERIC_TYPES = frozenset({"number", "integer", "decimal"})
+# Types whose value may be a list (multiselect; user and attachment with `multiple`).
+LIST_TYPES = frozenset({"attachment", "multiselect", "user"})
+
+
+@dataclass(frozen=True)
+class FieldFilter:
+    """One condition on a custom field: `field op value`."""
+
+    field: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class TicketQuery:
+    types: Sequence[str] = ()
+    states: Sequence[str] = ()
+    state_categories: Sequence[str] = ()
+    priorities: Sequence[str] = ()
+    teams: Sequence[str] = ()
+    assignee: str | None = None  # an email, "me" or "none"
+    requester: str | None = None  # an email or "me"
+    tags: Sequence[str] = ()  # every tag given must be on the ticket
+    text: str | None = None
+    fields: Sequence[FieldFilter] = field(default_factory=tuple)
+    sort: str = "created_at"
+    descending: bool = True
+    cursor: str | None = None
+    limit: int = 50
+
+
+def scope(
+    actor: Actor, approval_fields: frozenset[str] = frozenset(), dialect: str = "sqlite"
+) -> ColumnElement[bool]:
+    """Which tickets `actor` may see, as a SQL condition. A requester sees their own
+    tickets and those naming them as approver (`approval_fields`)."""
+    if actor.role in ("admin", "system"):
+        return and_(True)
+    if actor.role == "requester":
+        email = (actor.email or "").lower()
+        if dialect == "postgresql":
+            # JSONB containment: served by the GIN index on `data` (values are lower case).
+            approving = [
+                type_coerce(Ticket.data, JSONB).contains({name: value})
+                for name in sorted(approval_fields)
+                for value in (email, [email])
+            ]
+        else:
+            approving = [
+                func.lower(Ticket.data[name].as_string()) == email
+                for name in sorted(approval_fields)
+            ]
+        return or_(Ticket.requester_id == actor.user_id, *approving)
+    if actor.role == "agent":
+        return or_(
+            Ticket.team_id.is_(None),
+            Ticket.team_id.in_(sorted(actor.team_ids)),
+            Ticket.assignee_id == actor.user_id,
+        )
+    return false()
+
+
+def _priority_rank() -> ColumnElement[int]:
+    return case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority, else_=-1)
+
+
+def _sort_column(sort: str) -> ColumnElement[Any]:
+    if sort == "priority":
+        return _priority_rank()
+    if sort == "key":
+        return Ticket.number  # type: ignore[return-value]
+    return getattr(Ticket, sort)  # type: ignore[no-any-return]
+
+
+def encode_cursor(value: Any, ticket_id: int) -> str:
+    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, ticket_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, ticket_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if sort in ("created_at", "updated_at"):
+            value = datetime.fromisoformat(value)
+        # A cursor of another sort (or a forged one) must not reach the database as a
+        # value of the wrong type: PostgreSQL would refuse the comparison.
+        elif isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError
+        if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
+            raise TypeError
+        return value, ticket_id
+    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise ValidationFailed(
+            "invalid cursor", {"cursor": "is not a cursor from this list"}
+        ) from exc
+
+
+def _field_type(bundle: Bundle, query: TicketQuery, name: str, actor: Actor) -> str:
+    types = query.types or list(bundle.ticket_types)
+    for type_id in types:
+        ticket_type = bundle.ticket_types.get(type_id)
+        if ticket_type is None or name not in ticket_type.field_map:
+            continue
+        field = ticket_type.field_map[name]
+        # Filtering on an internal field would tell a requester its hidden value.
+        if field.internal and not actor.is_staff:
+            continue
+        return field.type
+    raise ValidationFailed(
+        f"unknown field '{name}'", {name: "is not a field of these ticket types"}
+    )
+
+
+def _field_condition(
+    dialect: str, bundle: Bundle, query: TicketQuery, flt: FieldFilter, actor: Actor
+) -> ColumnElement[bool]:
+    if flt.op not in FILTER_OPS:
+        raise ValidationFailed(
+            f"unknown operator '{flt.op}'",
+            {flt.field: f"operator must be one of: {', '.join(FILTER_OPS)}"},
+        )
+    kind = _field_type(bundle, query, flt.field, actor)
+    element = Ticket.data[flt.field]
+    numeric = kind in NUMERIC_TYPES
+    column: ColumnElement[Any]
+    if numeric:
+        column = element.as_float()
+    elif kind == "boolean":
+        # SQLite's JSON functions give 1/0 for true/false, never the text 'true'.
+        column = element.as_boolean()
+    else:
+        column = element.as_string()
+    if flt.op == "empty":
+        present: ColumnElement[bool] = column.is_not(None)
+        return ~present if flt.value in (True, "true", "1") else present
+
+    def typed(value: Any) -> Any:
+        if kind == "boolean":
+            return _json_value(kind, value)
+        if not numeric:
+            return str(value)
+        try:
+            return float(value)
+        except (TypeError, ValueError) as exc:
+            raise ValidationFailed(
+                f"'{value}' is not a number", {flt.field: "needs a number"}
+            ) from exc
+
+    if flt.op in ("eq", "in"):
+        values = flt.value if isinstance(flt.value, (list, tuple)) else [flt.value]
+        if dialect == "postgresql" and kind not in ("decimal",):
+            # JSONB containment is served by the GIN index on `data`. The column is
+            # typed JSON for both dialects; containment is a JSONB operator.
+            data = type_coerce(Ticket.data, JSONB)
+            options = [data.contains({flt.field: _json_value(kind, v)}) for v in values]
+            if kind in LIST_TYPES:
+                options += [data.contains({flt.field: [_json_value(kind, v)]}) for v in values]
+            return or_(*options)
+        wanted = [typed(v) for v in values]
+        if kind in LIST_TYPES:
+            # A list matches when one of its items does (json_each also yields a single
+            # value as its only row).
+            each = func.json_each(Ticket.data, f'$."{flt.field}"').table_valued("value")
+            return select(1).select_from(each).where(each.c.value.in_(wanted)).exists()
+        matches: ColumnElement[bool] = column.in_(wanted)
+        return matches
+    operand = typed(flt.value)
+    comparisons: dict[str, Callable[[], ColumnElement[bool]]] = {
+        "ne": lambda: or_(column != operand, column.is_(None)),
+        "gt": lambda: column > operand,
+        "gte": lambda: column >= operand,
+        "lt": lambda: column < operand,
+        "lte": lambda: column <= operand,
+    }
+    return comparisons[flt.op]()
+
+
+def _json_value(kind: str, value: Any) -> Any:
+    if kind in ("number", "integer"):
+        try:
+            number = float(value)
+        except (TypeError, ValueError) as exc:
+            raise ValidationFailed(
+                f"'{value}' is not a number", {"value": "needs a number"}
+            ) from exc
+        return int(number) if number.is_integer() and kind == "integer" else number
+    if kind == "boolean":
+        return value in (True, "true", "1", "on", "yes")
+    return str(value)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def ticket_conditions(
+    session: Session, bundle: Bundle, actor: Actor, query: TicketQuery
+) -> list[ColumnElement[bool]]:
+    """The SQL conditions of `query`'s filters, the actor's scope first (its sort,
+    cursor and limit are left to the caller)."""
+    dialect = session.get_bind().dialect.name
+    conditions: list[ColumnElement[bool]] = [scope(actor, bundle.approval_fields, dialect)]
+    if query.types:
+        conditions.append(Ticket.ticket_type.in_(list(query.types)))
+    if query.states:
+        conditions.append(Ticket.state.in_(list(query.states)))
+    if query.state_categories:
+        conditions.append(Ticket.state_category.in_(list(query.state_categories)))
+    if query.priorities:
+        conditions.append(Ticket.priority.in_(list(query.priorities)))
+    if query.teams:
+        conditions.append(Ticket.team_id.in_(list(query.teams)))
+    conditions += _people(session, actor, query)
+    for tag in query.tags:
+        if dialect == "postgresql":
+            conditions.append(type_coerce(Ticket.tags, JSONB).contains([tag]))
+        else:
+            each = func.json_each(Ticket.tags).table_valued("value")
+            conditions.append(select(1).select_from(each).where(each.c.value == tag).exists())
+    if query.text:
+        pattern = f"%{_escape_like(query.text.strip())}%"
+        conditions.append(
+            or_(
+                Ticket.title.ilike(pattern, escape="\\"),
+                Ticket.description.ilike(pattern, escape="\\"),
+            )
+        )
+    for flt in query.fields:
+        conditions.append(_field_condition(dialect, bundle, query, flt, actor))
+    return conditions
+
+
+def select_tickets(
+    session: Session, bundle: Bundle, actor: Actor, query: TicketQuery
+) -> tuple[list[Ticket], str | None]:
+    """The first page of tickets matching `query` that `actor` may see, and the cursor
+    of the next page (None on the last)."""
+    if query.sort not in SORTS:
+        raise ValidationFailed(
+            f"cannot sort by '{query.sort}'", {"sort": f"must be one of: {', '.join(SORTS)}"}
+        )
+    limit = max(1, min(int(query.limit), MAX_PAGE))
+    conditions = ticket_conditions(session, bundle, actor, query)
+    column = _sort_column(query.sort)
+    statement: Select[Any] = select(Ticket).where(*conditions)
+    if query.cursor:
+        value, last_id = _decode_cursor(query.cursor, query.sort)
+        if query.descending:
+            statement = statement.where(
+                or_(column < value, and_(column == value, Ticket.id < last_id))
+            )
+        else:
+            statement = statement.where(
+                or_(column > value, and_(column == value, Ticket.id > last_id))
+            )
+    order = (
+        (column.desc(), Ticket.id.desc()) if query.descending else (column.asc(), Ticket.id.asc())
+    )
+    rows: list[Ticket] = list(session.scalars(statement.order_by(*order).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        sort_value = {
+            "priority": PRIORITIES.index(last.priority) if last.priority in PRIORITIES else -1,
+            "key": last.number,
+        }.get(query.sort, getattr(last, query.sort, None))
+        next_cursor = encode_cursor(sort_value, last.id)
+    return rows, next_cursor
+
+
+def _people(session: Session, actor: Actor, query: TicketQuery) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+
+    def user_id(email: str) -> int:
+        if email == "me":
+            return actor.user_id or -1
+        found = session.scalar(select(User.id).where(User.email == email.strip().lower()))
+        return found if found is not None else -1
+
+    if query.assignee == "none":
+        out.append(Ticket.assignee_id.is_(None))
+    elif query.assignee:
+        out.append(Ticket.assignee_id == user_id(query.assignee))
+    if query.requester:
+        out.append(Ticket.requester_id == user_id(query.requester))
+    return out
+
+
+def select_comments(session: Session, ticket_ids: Sequence[int], actor: Actor) -> list[Comment]:
+    statement = select(Comment).where(Comment.ticket_id.in_(list(ticket_ids)))
+    if actor.role == "requester":
+        statement = statement.where(Comment.public.is_(True))
+    return list(session.scalars(statement.order_by(Comment.id)))
+
+
+def select_events(session: Session, ticket_ids: Sequence[int], actor: Actor) -> list[Event]:
+    statement = select(Event).where(Event.ticket_id.in_(list(ticket_ids)))
+    if actor.role == "requester":
+        statement = statement.where(Event.internal.is_(False))
+    return list(session.scalars(statement.order_by(Event.id)))

@@ -1,0 +1,112 @@
+"""The files of a ticket: listing the attachments a reader may see, and a requester
+adding files to their own ticket after it was created.
+
+Files live in the ticket type's attachment fields (DESIGN.md); uploads are stored first
+(`attachments.store_upload`) and then put into a field. Staff change any field through
+`update_ticket`; a requester may only add files, to the fields that are not internal
+and not read-only in the ticket's current state, of a ticket they requested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from gongdan.engine.automation.automations import run_automations
+from gongdan.engine.store.models import Attachment, Ticket
+from gongdan.engine.tickets.tickets import _link_attachments
+from gongdan.engine.unit_of_work import WriteContext
+from gongdan.errors import PermissionDenied, ValidationFailed
+from gongdan.forms.data import condition_values
+
+__all__ = ["AttachmentRecord", "add_files", "list_attachments"]
+
+MAX_FILES_PER_FIELD = 50
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentRecord:
+    id: int
+    field: str | None
+    filename: str
+    content_type: str
+    size: int
+    uploaded_by: int | None
+    created_at: datetime
+
+
+def list_attachments(ctx: WriteContext, key: str) -> list[AttachmentRecord]:
+    """The files of ticket `key` the actor may see (a requester: none of internal
+    fields), oldest first."""
+    ticket = ctx.ticket(key)
+    hidden = ctx.hidden_fields(ticket)
+    rows = ctx.session.scalars(
+        select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
+    )
+    return [
+        AttachmentRecord(
+            r.id, r.field_id, r.filename, r.content_type, r.size, r.uploaded_by, r.created_at
+        )
+        for r in rows
+        if (r.field_id or "") not in hidden
+    ]
+
+
+def add_files(
+    ctx: WriteContext,
+    key: str,
+    field_id: str,
+    attachment_ids: list[Any],
+    *,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Add uploaded files to an attachment field of `key` (after those already there)."""
+    ticket = ctx.ticket(key, expected_version=expected_version)
+    ticket_type = ctx.ticket_type(ticket)
+    field = ticket_type.field_map.get(field_id)
+    if field is None or field.type != "attachment":
+        raise ValidationFailed(
+            f"'{field_id}' is not an attachment field of {ticket.ticket_type}",
+            {field_id: "is not an attachment field"},
+        )
+    if not ctx.actor.is_staff:
+        if ticket.requester_id != ctx.actor.user_id:
+            raise PermissionDenied(f"only the requester of {key} adds files to it")
+        if field.internal:
+            raise ValidationFailed(
+                "requesters cannot set internal fields", {field_id: "is not a field you can set"}
+            )
+    if ticket.state in field.readonly_in:
+        raise ValidationFailed(
+            f"read-only in state '{ticket.state}'",
+            {field_id: f"is read-only in state '{ticket.state}'"},
+        )
+    new = [str(i) for i in attachment_ids if str(i).strip()]
+    if not new:
+        raise ValidationFailed("no file was sent", {field_id: "choose a file to upload"})
+    data = dict(ticket.data or {})
+    current = data.get(field_id)
+    if field.params.get("multiple"):
+        old = [str(i) for i in current] if isinstance(current, list) else []
+        value: Any = list(dict.fromkeys([*old, *new]))
+        if len(value) > MAX_FILES_PER_FIELD:
+            raise ValidationFailed(
+                "too many files", {field_id: f"at most {MAX_FILES_PER_FIELD} files"}
+            )
+    else:
+        value = new[-1]
+    # Only the new files are checked and linked: those already there may be staff's.
+    _link_attachments(
+        ctx, ticket, ticket_type, {field_id: new if isinstance(value, list) else value}
+    )
+    previous = condition_values(ticket_type.fields, ctx.values(ticket))
+    data[field_id] = value
+    ticket.data = data
+    ticket.updated_at = ctx.now
+    ctx.event(ticket, "ticket.updated", before={field_id: current}, after={field_id: value})
+    ctx.outbox("ticket.updated", {"ticket": ticket.key, "fields": [field_id]})
+    run_automations(ctx, ticket, "ticket.updated", previous=previous)
+    return ticket

@@ -1,0 +1,242 @@
+"""Taking workflow transitions, and running the actions they and `on_enter` declare.
+
+Immediate actions (set, assign to a team or user, add_tags, an internal comment, a
+chained transition) change the ticket in the same transaction; the others (notify,
+webhook, survey, routing by strategy) become outbox rows for the background workers.
+Chained transitions stop at `MAX_CHAIN` with an event saying so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gongdan.engine.automation.automations import run_automations
+from gongdan.engine.automation.routing import assign_by_strategy
+from gongdan.engine.automation.sla import on_public_reply
+from gongdan.engine.store.models import Comment, Ticket
+from gongdan.engine.tickets.tickets import _clean_text, _link_attachments, check_references
+from gongdan.engine.unit_of_work import WriteContext
+from gongdan.errors import TransitionNotAllowed, ValidationFailed
+from gongdan.forms.data import check_ticket_data, condition_values
+from gongdan.frozen import thaw
+from gongdan.rules.actions import Action, Assignment
+from gongdan.rules.workflow import TransitionDef, transition_problems
+
+__all__ = ["MAX_CHAIN", "run_actions", "take_transition"]
+
+MAX_CHAIN = 5
+DEFERRED_ACTIONS = frozenset({"notify", "webhook", "survey"})
+
+
+def _find(ctx: WriteContext, ticket: Ticket, transition_id: str) -> TransitionDef:
+    workflow = ctx.workflow(ctx.ticket_type(ticket))
+    for transition in workflow.transitions:
+        if transition.id == transition_id:
+            return transition
+    raise TransitionNotAllowed(
+        f"{ticket.key}: no transition '{transition_id}' in workflow '{workflow.id}'"
+    )
+
+
+def take_transition(
+    ctx: WriteContext,
+    key: str,
+    transition_id: str,
+    *,
+    fields: dict[str, Any] | None = None,
+    comment: str | None = None,
+    public: bool = True,
+    expected_version: int | None = None,
+    depth: int = 0,
+) -> Ticket:
+    """Move a ticket along its workflow, with the fields and comment the transition asks."""
+    ticket = ctx.ticket(key, expected_version=expected_version)
+    ticket_type = ctx.ticket_type(ticket)
+    workflow = ctx.workflow(ticket_type)
+    transition = _find(ctx, ticket, transition_id)
+    values = condition_values(ticket_type.fields, ctx.values(ticket))
+    problems = transition_problems(workflow, transition, values, ctx.actor, ctx.now)
+    if problems:
+        raise TransitionNotAllowed(f"{key}: " + "; ".join(problems), {"transition": problems[0]})
+    given = dict(fields or {})
+    unexpected = [name for name in given if name not in transition.fields]
+    if unexpected:
+        raise ValidationFailed(
+            f"'{transition.id}' does not ask for {', '.join(unexpected)}",
+            dict.fromkeys(unexpected, f"is not asked for by '{transition.id}'"),
+        )
+    before: dict[str, Any] = {"state": ticket.state}
+    after: dict[str, Any] = {"state": transition.target}
+    custom_given = {k: v for k, v in given.items() if k in ticket_type.field_map}
+    data = dict(ticket.data or {})
+    if custom_given:
+        cleaned = check_ticket_data(
+            ticket_type.fields,
+            custom_given,
+            context={**values, **data},
+            previous=values,
+            now=ctx.now,
+            partial=True,
+        )
+        check_references(ctx, ticket_type, cleaned)
+        _link_attachments(ctx, ticket, ticket_type, cleaned)
+        for name, value in cleaned.items():
+            if data.get(name) != value:
+                before[name], after[name] = data.get(name), value
+            data[name] = value
+        data = {k: v for k, v in data.items() if v is not None}
+    missing = {
+        name: f"is required for '{transition.id}'"
+        for name in transition.fields
+        if name in ticket_type.field_map and data.get(name) in (None, "", [])
+    }
+    text = _clean_text(comment, "comment").strip() if comment else ""
+    if transition.comment == "required" and not text:
+        missing["comment"] = f"is required for '{transition.id}'"
+    if missing:
+        raise ValidationFailed(f"'{transition.id}' needs: {', '.join(missing)}", missing)
+    ticket.data = data
+    target = workflow.states[transition.target]
+    ticket.state, ticket.state_category = target.id, target.category
+    ticket.state_since = ctx.now
+    if target.category == "resolved":
+        ticket.resolved_at = ctx.now
+    elif target.category == "closed":
+        ticket.closed_at = ctx.now
+    elif target.category in ("new", "open", "pending"):
+        ticket.resolved_at = ticket.closed_at = None
+    ticket.updated_at = ctx.now
+    if text:
+        if not public:
+            ctx.require_staff("write internal notes")
+        ctx.session.add(
+            Comment(
+                ticket_id=ticket.id,
+                author_id=ctx.actor.user_id,
+                body=text,
+                public=public,
+                created_at=ctx.now,
+            )
+        )
+        if public:
+            on_public_reply(ctx, ticket, by_staff=ctx.actor.is_staff)
+    ctx.event(
+        ticket,
+        "ticket.transitioned",
+        before=before,
+        after=after,
+        detail={"transition": transition.id, "comment": bool(text)},
+    )
+    ctx.outbox(
+        "ticket.transitioned",
+        {
+            "ticket": ticket.key,
+            "transition": transition.id,
+            "from": before["state"],
+            "to": target.id,
+        },
+    )
+    ctx.session.flush()
+    run_actions(ctx, ticket, transition.actions, source=f"transition:{transition.id}", depth=depth)
+    run_actions(
+        ctx,
+        ticket,
+        workflow.on_enter.get(target.id, ()),
+        source=f"on_enter:{target.id}",
+        depth=depth,
+    )
+    run_automations(ctx, ticket, "ticket.transitioned", previous=values, depth=depth)
+    return ticket
+
+
+def run_actions(
+    ctx: WriteContext, ticket: Ticket, actions: tuple[Action, ...], *, source: str, depth: int = 0
+) -> None:
+    """Run declared actions on `ticket` as the system, recording what each did."""
+    for action in actions:
+        if action.kind in DEFERRED_ACTIONS:
+            ctx.outbox(
+                action.kind,
+                {
+                    "ticket": ticket.key,
+                    "target": thaw(action.value),
+                    "template": action.template,
+                    "source": source,
+                },
+            )
+            continue
+        if action.kind == "transition":
+            if depth + 1 >= MAX_CHAIN:
+                ctx.event(
+                    ticket,
+                    "action.stopped",
+                    detail={
+                        "source": source,
+                        "reason": f"more than {MAX_CHAIN} chained transitions",
+                    },
+                )
+                continue
+            system = ctx.as_system()
+            take_transition(system, ticket.key, str(action.value), depth=depth + 1)
+            continue
+        _run_immediate(ctx, ticket, action, source)
+
+
+def _run_immediate(ctx: WriteContext, ticket: Ticket, action: Action, source: str) -> None:
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    if action.kind == "set":
+        data = dict(ticket.data or {})
+        for name, value in thaw(action.value).items():
+            current = (
+                getattr(ticket, name)
+                if name in ("priority", "title", "description")
+                else data.get(name)
+            )
+            if current == value:
+                continue
+            before[name], after[name] = current, value
+            if name in ("priority", "title", "description"):
+                setattr(ticket, name, value)
+            else:
+                data[name] = value
+        ticket.data = data
+    elif action.kind == "add_tags":
+        tags = list(ticket.tags or ())
+        added = [t for t in action.value if t not in tags]
+        if added:
+            before["tags"], after["tags"] = tags, tags + added
+            ticket.tags = tags + added
+    elif action.kind == "assign":
+        assignment: Assignment = action.value
+        old_team, old_assignee = ticket.team_id, ctx.user(ticket.assignee_id)
+        detail = assign_by_strategy(ctx, ticket, assignment, source=source)
+        ctx.event(
+            ticket,
+            "ticket.routed",
+            detail=detail,
+            before={"team": old_team, "assignee": old_assignee.email if old_assignee else None},
+            after={"team": ticket.team_id, "assignee": detail.get("assignee")},
+        )
+        return
+    elif action.kind == "comment":
+        ctx.session.add(
+            Comment(
+                ticket_id=ticket.id,
+                author_id=None,
+                body=str(action.value),
+                public=False,
+                created_at=ctx.now,
+            )
+        )
+        ctx.event(
+            ticket,
+            "comment.added",
+            after={"public": False},
+            detail={"source": source},
+            internal=True,
+        )
+        return
+    if after:
+        ticket.updated_at = ctx.now
+        ctx.event(ticket, "ticket.updated", before=before, after=after, detail={"source": source})

@@ -1,0 +1,381 @@
+"""The unit of work every write runs in: one session, one bundle, one actor, one `now`.
+
+`WriteContext` loads what writes need (tickets, users) and writes the audit trail
+(events) and the outbox in the same transaction as the change itself (batched by
+`writes`: written before the transaction commits, or when the events are read back).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Row, Table, bindparam, select
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
+
+from gongdan.bundle.compiled import Bundle, TicketTypeDef
+from gongdan.engine.records import (
+    EventRecord,
+    NewEvent,
+    TicketRecord,
+    internal_fields,
+    ticket_values,
+)
+from gongdan.engine.store.database import prepared
+from gongdan.engine.store.models import Ticket, User, built
+from gongdan.engine.store.writes import pending, write_pending
+from gongdan.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gongdan.forms.data import condition_values
+from gongdan.rules.workflow import Actor, WorkflowDef
+
+__all__ = ["USER_BY_EMAIL", "WriteContext", "user_from_driver", "user_from_row"]
+
+
+@dataclass
+class WriteContext:
+    session: Session
+    bundle: Bundle
+    actor: Actor
+    now: datetime
+    events: list[NewEvent] = field(default_factory=list)
+    _users: dict[int, User] = field(default_factory=dict)
+    # Users' raw rows read along with something else (a team's members), with their
+    # columns' positions: made into a `User` only if asked for.
+    _user_rows: dict[int, tuple[Sequence[Any], dict[str, int], dict[int, User] | None]] = field(
+        default_factory=dict
+    )
+    # Automations running now (outermost first): the loop guard of `automations`.
+    automation_stack: list[str] = field(default_factory=list)
+    # SLA clocks this write stored, per ticket object (`sla.sync_sla` skips the work when
+    # nothing has moved since).
+    sla_stored: dict[int, tuple[Ticket, dict[str, Any] | None]] = field(default_factory=dict)
+    # Condition values per ticket object, with what they were computed from.
+    _condition_values: dict[int, tuple[Ticket, tuple[Any, ...], dict[str, Any]]] = field(
+        default_factory=dict
+    )
+
+    def as_system(self) -> WriteContext:
+        """The same unit of work acting as the system (declared actions, automations)."""
+        return WriteContext(
+            self.session,
+            self.bundle,
+            Actor.system(),
+            self.now,
+            self.events,
+            self._users,
+            self._user_rows,
+            self.automation_stack,
+            self.sla_stored,
+            self._condition_values,
+        )
+
+    # Reading -----------------------------------------------------------------------
+
+    def user(self, user_id: int | None) -> User | None:
+        """A user, read once per write. Users are only read here: one the session holds
+        already is used as is, others are read with a plain SELECT (no ORM loading)."""
+        if user_id is None:
+            return None
+        user = self._users.get(user_id)
+        if user is None:
+            held = self.session.identity_map.get(identity_key(User, user_id))
+            user = self._users[user_id] = held if held is not None else self._read_user(user_id)
+        return user
+
+    def _read_user(self, user_id: int) -> User:
+        read = self._user_rows.pop(user_id, None)
+        if read is not None:
+            values, positions, built = read
+            if built is None:
+                return user_from_driver(self.session, values, positions)
+            user = built.get(user_id)
+            if user is None:
+                user = built[user_id] = user_from_driver(self.session, values, positions)
+            return user
+        row = self.actor.profile if user_id == self.actor.user_id else None
+        if row is None:  # (the profile: read with the actor's bearer token just now)
+            row = self.session.connection().execute(_USER_BY_ID, {"id": user_id}).first()
+            if row is None:
+                raise NotFound(f"no user {user_id}")
+        return user_from_row(row)
+
+    def remember_users(
+        self,
+        rows: Sequence[Sequence[Any]],
+        positions: dict[str, int],
+        *,
+        built: dict[int, User] | None = None,
+    ) -> None:
+        """Users' whole rows read along with something else (a team's members, by a
+        `DriverStatement`; `positions`: each column's place in a row): `user` makes the
+        one asked for from its row, with no query of its own. `built`: users already
+        made from these very rows, shared by the writes that read them (read-only
+        detached users; one made here is added to it)."""
+        at, known, kept = positions["id"], self._users, self._user_rows
+        for row in rows:
+            if row[at] not in known:
+                kept[row[at]] = (row, positions, built)
+
+    def known_user(self, email: str) -> User | None:
+        """The user with this (lower-case) address, if any, read once per write (a
+        plain SELECT: no ORM loading, nothing written back)."""
+        self.session.flush()  # as an ORM query would: a user added in this write counts
+        row = self.session.connection().execute(_USER_BY_ADDRESS, {"email": email}).first()
+        if row is None:
+            return None
+        user = self._users.get(row.id)
+        if user is None:
+            user = self._users[row.id] = user_from_row(row)
+        return user
+
+    def user_by_email(self, email: str, *, what: str = "user") -> User:
+        if "\x00" in email or len(email) > 254:  # no account has it; PostgreSQL refuses NUL
+            raise ValidationFailed(f"no active {what} {email!r}", {what: "no such user"})
+        user = self.session.scalar(USER_BY_EMAIL, {"email": email.strip().lower()})
+        if user is None or not user.active:
+            raise ValidationFailed(f"no active {what} '{email}'", {what: f"no user '{email}'"})
+        self._users[user.id] = user
+        return user
+
+    def ticket(self, key: str, *, expected_version: int | None = None) -> Ticket:
+        """The ticket `key` if the actor may see it; NotFound otherwise (never a hint
+        that a ticket they may not see exists)."""
+        # A key no ticket can have (PostgreSQL refuses NUL in text; keys are short) is
+        # not looked up at all: it is simply not found, on every database alike.
+        if not isinstance(key, str) or "\x00" in key or len(key) > 64:
+            raise NotFound(f"no ticket {key!r}")
+        ticket = self.session.scalar(_TICKET_BY_KEY, {"key": key})
+        if ticket is None or not self.may_see(ticket):
+            raise NotFound(f"no ticket '{key}'")
+        if expected_version is not None and ticket.version != expected_version:
+            raise Conflict(
+                f"{key} was changed by someone else (version {ticket.version}, "
+                f"you had {expected_version}); reload and try again",
+                {"version": str(ticket.version)},
+            )
+        return ticket
+
+    def may_see(self, ticket: Ticket) -> bool:
+        actor = self.actor
+        if actor.role in ("admin", "system"):
+            return True
+        if actor.role == "requester":
+            return ticket.requester_id == actor.user_id or self._named_approver(ticket)
+        return (
+            ticket.team_id is None
+            or ticket.team_id in actor.team_ids
+            or ticket.assignee_id == actor.user_id
+        )
+
+    def _named_approver(self, ticket: Ticket) -> bool:
+        email = (self.actor.email or "").lower()
+        data = ticket.data or {}
+        return bool(email) and any(
+            str(data.get(name) or "").lower() == email for name in self.bundle.approval_fields
+        )
+
+    def require_staff(self, what: str) -> None:
+        if not self.actor.is_staff:
+            raise PermissionDenied(f"only agents may {what}")
+
+    def ticket_type(self, ticket: Ticket) -> TicketTypeDef:
+        ticket_type = self.bundle.ticket_types.get(ticket.ticket_type)
+        if ticket_type is None:
+            raise Conflict(f"ticket type '{ticket.ticket_type}' of {ticket.key} no longer exists")
+        return ticket_type
+
+    def workflow(self, ticket_type: TicketTypeDef) -> WorkflowDef:
+        return self.bundle.workflows[ticket_type.workflow]
+
+    def values(self, ticket: Ticket) -> dict[str, Any]:
+        return ticket_values(ticket, self.user(ticket.requester_id), self.user(ticket.assignee_id))
+
+    def condition_values(self, ticket: Ticket) -> dict[str, Any]:
+        """What conditions read of `ticket` now (`values`, its type's fields normalised),
+        computed again only when something they read has changed since: one write
+        evaluates the SLA policies and the automations on the same ticket several times.
+        Shared: callers only read it."""
+        basis = (
+            dict(ticket.data or {}),
+            tuple(ticket.tags or ()),
+            ticket.key,
+            ticket.ticket_type,
+            ticket.title,
+            ticket.description,
+            ticket.priority,
+            ticket.state,
+            ticket.state_category,
+            ticket.team_id,
+            ticket.requester_id,
+            ticket.assignee_id,
+            ticket.created_at,
+            ticket.updated_at,
+        )
+        known = self._condition_values.get(id(ticket))
+        if known is not None and known[0] is ticket and known[1] == basis:
+            return known[2]
+        values = self.values(ticket)
+        ticket_type = self.bundle.ticket_types.get(ticket.ticket_type)
+        if ticket_type is not None:
+            values = condition_values(ticket_type.fields, values)
+        self._condition_values[id(ticket)] = (ticket, basis, values)
+        return values
+
+    # Writing -----------------------------------------------------------------------
+
+    def event(
+        self,
+        ticket: Ticket | None,
+        kind: str,
+        *,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        detail: dict[str, Any] | None = None,
+        internal: bool = False,
+    ) -> NewEvent:
+        row = {
+            "ticket_id": ticket.id if ticket is not None else None,
+            "actor_id": self.actor.user_id,
+            "kind": kind,
+            "at": self.now,
+            "before": _jsonable(before or {}),
+            "after": _jsonable(after or {}),
+            "detail": _jsonable(detail or {}),
+            "internal": internal,
+        }
+        # Never added to the session: written with the transaction's batch (`writes`),
+        # which gives it its id.
+        event = NewEvent(**row)
+        pending(self.session).events.append((event, row))
+        self.events.append(event)
+        return event
+
+    def outbox(self, topic: str, payload: dict[str, Any]) -> None:
+        pending(self.session).outbox.append(
+            {
+                "topic": topic,
+                "payload": _jsonable(payload),
+                "created_at": self.now,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": self.now,  # due at once
+            }
+        )
+
+    def record(self, ticket: Ticket) -> TicketRecord:
+        requester = self.user(ticket.requester_id)
+        assert requester is not None  # noqa: S101 - a ticket always has a requester
+        merged_into = None
+        if ticket.merged_into_id is not None:
+            target = self.session.get(Ticket, ticket.merged_into_id)
+            merged_into = target.key if target is not None else None
+        return TicketRecord.build(
+            ticket,
+            self.bundle,
+            requester=requester,
+            assignee=self.user(ticket.assignee_id),
+            for_requester=self.actor.role == "requester",
+            merged_into=merged_into,
+        )
+
+    def hidden_fields(self, ticket: Ticket) -> frozenset[str]:
+        """Fields of `ticket` whose values the actor may not read (internal ones, for a
+        requester)."""
+        if self.actor.role != "requester":
+            return frozenset()
+        return internal_fields(self.bundle, ticket.ticket_type)
+
+    def event_records(self) -> tuple[EventRecord, ...]:
+        write_pending(self.session)
+        tickets: dict[int, Ticket | None] = {}
+        out = []
+        for event in self.events:
+            if event.ticket_id is not None and event.ticket_id not in tickets:
+                tickets[event.ticket_id] = self.session.get(Ticket, event.ticket_id)
+            if self.actor.role == "requester" and event.internal:
+                continue
+            ticket = tickets.get(event.ticket_id) if event.ticket_id is not None else None
+            key = (ticket.key if ticket is not None else "") if event.ticket_id else None
+            hidden = self.hidden_fields(ticket) if ticket is not None else frozenset()
+            record = EventRecord.build(
+                event,
+                key,
+                self.user(event.actor_id),
+                hidden,
+                requester=self.actor.role == "requester",
+            )
+            if record is not None:
+                out.append(record)
+        return tuple(out)
+
+
+USERS: Table = User.__table__  # type: ignore[assignment]
+_USER_BY_ID = prepared(select(USERS).where(USERS.c.id == bindparam("id")))
+_USER_BY_ADDRESS = prepared(select(USERS).where(USERS.c.email == bindparam("email")))
+# A user by (lower-case) email and a ticket by key, as the ORM loads them.
+USER_BY_EMAIL = prepared(select(User).where(User.email == bindparam("email")))
+_TICKET_BY_KEY = prepared(select(Ticket).where(Ticket.key == bindparam("key")))
+
+
+def user_from_row(row: Row[Any]) -> User:
+    """A detached `User` from its row: read-only here, nothing writes it back."""
+    return _detached_user({column.name: getattr(row, column.name) for column in USERS.columns})
+
+
+def _detached_user(fields: dict[str, Any]) -> User:
+    """A detached `User` holding every column's value, made as the ORM loads a row
+    (its attributes set in place, no change events: a quarter of `User(**fields)`'s
+    cost)."""
+    user = built(User, fields)
+    make_transient_to_detached(user)
+    return user
+
+
+def user_from_driver(session: Session, values: Sequence[Any], positions: dict[str, int]) -> User:
+    """A detached `User` from a driver's raw row (`DriverStatement`): each column's
+    value converted as SQLAlchemy would have (text to datetime, booleans). JSON comes
+    as text on every database: a query that reads many users' rows and makes few of
+    them users selects it as text (`engine.routing`'s members query)."""
+    dialect = session.get_bind().dialect
+    convert = _CONVERTERS.get(dialect.name)
+    if convert is None:
+        convert = _CONVERTERS[dialect.name] = {
+            column.name: (
+                _json_text
+                if isinstance(column.type, JSON)
+                else column.type.dialect_impl(dialect).result_processor(dialect, None)
+            )
+            for column in USERS.columns
+        }
+    fields = {}
+    for name, processor in convert.items():
+        raw = values[positions[name]]
+        fields[name] = processor(raw) if processor is not None else raw
+    return _detached_user(fields)
+
+
+_CONVERTERS: dict[str, dict[str, Any]] = {}
+
+
+def _json_text(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _jsonable(value: Any) -> Any:
+    """Event and outbox payloads are JSON: datetimes become ISO 8601 text."""
+    if type(value) in _PLAIN:
+        return value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value

@@ -1,0 +1,1 @@
+"""Signing in and out, password reset, the account page."""

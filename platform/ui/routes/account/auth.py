@@ -1,0 +1,94 @@
+"""Signing in and out, the language switch, and `/` sending people to their home.
+
+Agents and admins land on `/desk`, requesters on `/portal`; `next` brings a visitor
+back to the page that asked them to sign in (only paths on this site are followed).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from gongdan.engine.accounts.users import Account, authenticate, set_language
+from gongdan.ui.deps import SESSION_USER, DatabaseDep, OptionalUser
+from gongdan.ui.i18n import LANGUAGES, SESSION_LANGUAGE
+from gongdan.ui.render import redirect, render
+from gongdan.ui.security import rotate_csrf_token
+
+__all__ = ["home_of", "router"]
+
+router = APIRouter()
+
+
+def home_of(account: Account) -> str:
+    """Where an account starts: the desk for staff, the portal for requesters."""
+    return "/desk" if account.is_staff else "/portal"
+
+
+def _safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site (never `//elsewhere` or a URL)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+@router.get("/")
+def root(account: OptionalUser) -> Response:
+    return RedirectResponse(home_of(account) if account else "/login", status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, account: OptionalUser, next: str | None = None) -> Response:
+    if account is not None:
+        return RedirectResponse(_safe_next(next) or home_of(account), status_code=303)
+    return render(request, "auth/login.html", {"next": _safe_next(next) or "", "email": ""})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    database: DatabaseDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    with database.reading() as session:
+        account = authenticate(session, email, password)
+    if account is None:
+        context = {"next": _safe_next(next) or "", "email": email, "failed": True}
+        return render(request, "auth/login.html", context, status_code=401)
+    request.session.clear()
+    request.session[SESSION_USER] = account.id
+    rotate_csrf_token(request)
+    return RedirectResponse(_safe_next(next) or home_of(account), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    language = request.session.get(SESSION_LANGUAGE)
+    request.session.clear()
+    if language:
+        request.session[SESSION_LANGUAGE] = language
+    rotate_csrf_token(request)
+    return RedirectResponse("/login?signed_out=1", status_code=303)
+
+
+@router.post("/language")
+def switch_language(
+    request: Request,
+    account: OptionalUser,
+    database: DatabaseDep,
+    language: Annotated[str, Form(max_length=16)] = "en",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Remember the language: on the account when signed in, else in the session."""
+    if language not in LANGUAGES:
+        language = "en"
+    request.session[SESSION_LANGUAGE] = language
+    if account is not None:
+        with database.transaction() as session:
+            set_language(session, account.id, language)
+    target = _safe_next(next) or "/"
+    return redirect(request, target)

@@ -1,0 +1,117 @@
+"""Setting or resetting a password by e-mail link: `/password/forgot` asks for the link,
+`/password/reset?token=…` (the link in the mail) chooses the new password and signs
+the person in.
+
+The forgot page answers the same whether or not the address has an account (no
+account enumeration); the mail goes through the outbox like every notification. The
+reset pages never send a `Referer` (the token is in their URL) and are not cached.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from gongdan.engine.accounts.passwords import (
+    check_reset_token,
+    request_password_reset,
+    reset_password,
+)
+from gongdan.engine.accounts.signup import MIN_PASSWORD_LENGTH
+from gongdan.engine.accounts.users import get_account
+from gongdan.engine.service import utc_now
+from gongdan.errors import ValidationFailed
+from gongdan.ui.deps import SESSION_USER, DatabaseDep
+from gongdan.ui.errors import too_many_requests
+from gongdan.ui.render import render
+from gongdan.ui.routes.account.auth import home_of
+from gongdan.ui.security import rotate_csrf_token
+
+__all__ = ["router", "send_link"]
+
+router = APIRouter()
+PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+def send_link(database: DatabaseDep, email: str, source: str) -> None:
+    """Queue the set-password mail for `email` if it is an active account (silently
+    nothing otherwise: the caller answers the same either way)."""
+    with database.transaction() as session:
+        request_password_reset(session, email, now=utc_now(), source=source)
+
+
+@router.get("/password/forgot")
+def forgot_page(request: Request, email: str = "") -> Response:
+    return render(request, "password/forgot.html", {"email": email[:320], "errors": {}})
+
+
+@router.post("/password/forgot")
+def forgot(
+    request: Request,
+    database: DatabaseDep,
+    email: Annotated[str, Form(max_length=320)] = "",
+) -> Response:
+    refused = too_many_requests(request, request.app.state.password_mails)
+    if refused is not None:
+        return refused
+    address = " ".join(email.split())
+    if not address:
+        context = {"email": "", "errors": {"email": "password.email_required"}}
+        return render(request, "password/forgot.html", context, status_code=422)
+    send_link(database, address, "forgot")
+    return render(request, "password/sent.html", {"email": address, "signup": False})
+
+
+def _invalid(request: Request) -> Response:
+    return render(request, "password/invalid.html", {}, status_code=400, headers=PRIVATE)
+
+
+def _reset_form(
+    request: Request, token: str, email: str, errors: dict[str, str], status_code: int = 200
+) -> Response:
+    context = {
+        "token": token,
+        "email": email,
+        "errors": errors,
+        "min_password": MIN_PASSWORD_LENGTH,
+    }
+    return render(request, "password/reset.html", context, status_code=status_code, headers=PRIVATE)
+
+
+@router.get("/password/reset")
+def reset_page(request: Request, database: DatabaseDep, token: str = "") -> Response:
+    with database.reading() as session:
+        link = check_reset_token(session, token, now=utc_now())
+    if link is None:
+        return _invalid(request)
+    return _reset_form(request, token, link.email, {})
+
+
+@router.post("/password/reset")
+def reset(
+    request: Request,
+    database: DatabaseDep,
+    token: Annotated[str, Form(max_length=256)] = "",
+    password: Annotated[str, Form(max_length=2048)] = "",
+    confirm: Annotated[str, Form(max_length=2048)] = "",
+) -> Response:
+    try:
+        with database.transaction() as session:
+            user = reset_password(session, token, password, now=utc_now(), confirm=confirm)
+            account = get_account(session, user.id)
+    except ValidationFailed as failed:
+        if "token" in failed.fields:
+            return _invalid(request)
+        with database.reading() as session:
+            link = check_reset_token(session, token, now=utc_now())
+        if link is None:
+            return _invalid(request)
+        return _reset_form(request, token, link.email, dict(failed.fields), status_code=422)
+    if account is None:  # deactivated at this very moment
+        return _invalid(request)
+    request.session.clear()
+    request.session[SESSION_USER] = account.id
+    rotate_csrf_token(request)
+    return RedirectResponse(home_of(account), status_code=303)

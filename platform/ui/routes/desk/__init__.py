@@ -1,0 +1,1 @@
+"""The agent desk: new tickets, the ticket page, queues."""

@@ -1,0 +1,299 @@
+"""The desk's queues: the list of queues with live counts (the desk home), one queue's
+page (filters, sort by column, cursor pages, SLA badges) and bulk assign/transition.
+
+Thin routes: parse the query string or the form, call `QueueService`, render. The
+counts are a fragment htmx polls every 30 seconds; the results table is the block a
+filter or a page link swaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from starlette.datastructures import FormData, QueryParams
+from starlette.responses import Response
+
+from gongdan.bundle.compile_views import SORT_FIELDS
+from gongdan.bundle.compiled import Bundle
+from gongdan.bundle.schemas import PRIORITIES
+from gongdan.engine.reads.queries import MAX_PAGE, FieldFilter, TicketQuery
+from gongdan.engine.reads.queues import BulkOutcome, QueuePage, QueueQuery, QueueService
+from gongdan.engine.records import TicketRecord
+from gongdan.engine.service import TicketService
+from gongdan.errors import ValidationFailed
+from gongdan.rules.bulk_transition import plan_bulk_transition
+from gongdan.rules.workflow import Actor
+from gongdan.ui.bulk_form import NO_BULK_FORM, bulk_form_view, read_bulk_values
+from gongdan.ui.catalogue import CATALOGUE
+from gongdan.ui.deps import ServiceDep, StaffUser
+from gongdan.ui.i18n import language_for, localise, translate
+from gongdan.ui.render import render, render_fragment
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+SORTABLE = frozenset(SORT_FIELDS)
+FILTER_KEYS = ("state", "priority", "team", "type", "assignee", "q", "field", "value")
+
+
+def _queues(service: TicketService) -> QueueService:
+    return QueueService(service.db, service.bundle, service.clock)
+
+
+def _storable(items: Any) -> None:
+    """Refuse a NUL character in a parameter: no database stores or compares it."""
+    for name, value in items:
+        if "\x00" in str(name) or "\x00" in str(value):
+            field = str(name).replace("\x00", "")
+            raise ValidationFailed(
+                f"'{field}' contains a NUL character", {field: "contains a NUL character"}
+            )
+
+
+def _filters(params: QueryParams) -> tuple[TicketQuery, dict[str, str]]:
+    """The ticket filters of the query string, and the values to show in the form."""
+    _storable(params.multi_items())
+    shown = {k: params.get(k, "").strip() for k in FILTER_KEYS}
+    fields: tuple[FieldFilter, ...] = ()
+    if shown["field"] and shown["value"]:
+        fields = (FieldFilter(shown["field"], "eq", shown["value"]),)
+    query = TicketQuery(
+        states=[shown["state"]] if shown["state"] else [],
+        priorities=[shown["priority"]] if shown["priority"] else [],
+        teams=[shown["team"]] if shown["team"] else [],
+        types=[shown["type"]] if shown["type"] else [],
+        assignee=shown["assignee"] or None,
+        text=shown["q"] or None,
+        fields=fields,
+    )
+    return query, shown
+
+
+def _active_filters(shown: dict[str, str]) -> int:
+    """How many filters are set (a custom field and its value count as one)."""
+    simple = sum(1 for k in ("state", "priority", "team", "type", "assignee", "q") if shown.get(k))
+    return simple + (1 if shown.get("field") and shown.get("value") else 0)
+
+
+def _choices(bundle: Bundle, language: str) -> dict[str, list[tuple[str, str]]]:
+    states: dict[str, str] = {}
+    for workflow in bundle.workflows.values():
+        for state in workflow.states.values():
+            states.setdefault(state.id, localise(state.label or state.id, language))
+    fields: dict[str, str] = {}
+    for ticket_type in bundle.ticket_types.values():
+        for f in ticket_type.fields:
+            if f.type not in ("attachment", "markdown", "textarea"):
+                fields.setdefault(f.id, localise(f.label, language))
+    return {
+        "state": sorted(states.items(), key=lambda s: s[1]),
+        "priority": [(p, p) for p in PRIORITIES],
+        "team": [(t.id, localise(t.name, language)) for t in bundle.teams.values()],
+        "type": [(t.id, localise(t.name, language)) for t in bundle.ticket_types.values()],
+        "field": sorted(fields.items(), key=lambda f: f[1]),
+    }
+
+
+def _column_labels(bundle: Bundle, columns: tuple[str, ...], language: str) -> dict[str, str]:
+    out = {}
+    for column in columns:
+        if f"queues.col.{column}" in CATALOGUE:
+            out[column] = translate(language, f"queues.col.{column}")
+            continue
+        out[column] = column
+        for ticket_type in bundle.ticket_types.values():
+            if column in ticket_type.field_map:
+                out[column] = localise(ticket_type.field_map[column].label, language)
+                break
+    return out
+
+
+def sla_badge(ticket: TicketRecord, now: datetime) -> dict[str, Any] | None:
+    """The earliest running SLA deadline as a badge: time left (or overdue) and a level."""
+    dues = [d for d in (ticket.first_response_due, ticket.next_response_due,
+                        ticket.resolution_due) if d is not None]  # fmt: skip
+    if not dues:
+        return None
+    due = min(dues)
+    seconds = int((due - now).total_seconds())
+    minutes = abs(seconds) // 60
+    text = f"{minutes // 1440}d {minutes % 1440 // 60}h" if minutes >= 1440 else ""
+    text = text or (f"{minutes // 60}h {minutes % 60}m" if minutes >= 60 else f"{minutes}m")
+    level = "breached" if seconds < 0 else "warn" if seconds < 4 * 3600 else "ok"
+    return {"due": due, "text": text, "level": level, "overdue": seconds < 0}
+
+
+def _page_context(
+    request: Request,
+    service: TicketService,
+    page: QueuePage,
+    shown: dict[str, str],
+    outcomes: list[BulkOutcome] | None = None,
+) -> dict[str, Any]:
+    language = language_for(request)
+    bundle = service.bundle
+    transitions: dict[str, str] = {}
+    for workflow in bundle.workflows.values():
+        for transition in workflow.transitions:
+            transitions.setdefault(
+                transition.id, localise(transition.label or transition.id, language)
+            )
+    return {
+        "page": page,
+        "queue": page.queue,
+        "shown": shown,
+        "filter_query": urlencode({k: v for k, v in shown.items() if v}),
+        "active_filters": _active_filters(shown),
+        "choices": _choices(bundle, language),
+        "columns": page.queue.columns,
+        "column_labels": _column_labels(bundle, page.queue.columns, language),
+        "sortable": SORTABLE,
+        "sort_choices": SORT_FIELDS,
+        "sort_labels": _column_labels(bundle, SORT_FIELDS, language),
+        "now": service.clock(),
+        "sla_badge": sla_badge,
+        "transitions": sorted(transitions.items(), key=lambda t: t[1]),
+        "outcomes": outcomes,
+        "bulk": NO_BULK_FORM,
+        "selected": [],
+        "chosen_transition": "",
+    }
+
+
+@router.get("/desk/queues")
+def queue_list(request: Request, user: StaffUser, service: ServiceDep) -> Response:
+    queues = _queues(service)
+    context = {
+        "queues": queues.queues_for(user.actor),
+        "counts": queues.counts(user.actor),
+        "current": "",
+    }
+    return render(request, "desk/queues.html", context)
+
+
+@router.get("/desk/queues/counts")
+def queue_counts(request: Request, user: StaffUser, service: ServiceDep) -> Response:
+    queues = _queues(service)
+    context = {
+        "queues": queues.queues_for(user.actor),
+        "counts": queues.counts(user.actor),
+        "current": request.query_params.get("current", ""),
+    }
+    return render_fragment(request, "desk/queue_counts.html", context)
+
+
+@router.get("/desk/queues/{queue_id}")
+def queue_page(request: Request, queue_id: str, user: StaffUser, service: ServiceDep) -> Response:
+    filters, shown = _filters(request.query_params)
+    sort = request.query_params.get("sort") or None
+    direction = request.query_params.get("dir")
+    query = QueueQuery(
+        filters=filters,
+        sort=sort,
+        descending=None if direction not in ("asc", "desc") else direction == "desc",
+        cursor=request.query_params.get("cursor") or None,
+    )
+    page = _queues(service).list_queue(user.actor, queue_id, query)
+    return render(
+        request, "desk/queue.html", _page_context(request, service, page, shown), block="results"
+    )
+
+
+@router.get("/desk/queues/{queue_id}/bulk/transition")
+def bulk_transition_form(
+    request: Request, queue_id: str, user: StaffUser, service: ServiceDep
+) -> Response:
+    """The fragment of the bulk form that asks for what the chosen transition needs."""
+    params = request.query_params
+    _storable(params.multi_items())
+    queues = _queues(service)
+    queue = queues.queue(user.actor, queue_id)
+    transition_id = params.get("transition", "").strip()
+    keys = [k.strip() for k in params.getlist("keys") if k.strip()]
+    types = queues.ticket_types_of(user.actor, keys) if keys else set(service.bundle.ticket_types)
+    plan = plan_bulk_transition(service.bundle, types, transition_id)
+    posted: list[tuple[str, Any]] = list(params.multi_items())
+    values = read_bulk_values(FormData(posted), plan)
+    values |= {
+        "comment": params.get("comment", ""),
+        "public": params.get("visibility") != "internal",
+    }
+    bulk = bulk_form_view(service.bundle, plan, language_for(request), values=values)
+    return render_fragment(request, "desk/queue_bulk.html", {"queue": queue, "bulk": bulk})
+
+
+@router.post("/desk/queues/{queue_id}/bulk")
+async def queue_bulk(
+    request: Request, queue_id: str, user: StaffUser, service: ServiceDep
+) -> Response:
+    form = await request.form()
+    _storable(form.multi_items())
+    keys = list(dict.fromkeys(str(k).strip() for k in form.getlist("keys") if str(k).strip()))
+    action = str(form.get("action", ""))
+    queues = _queues(service)
+    queues.queue(user.actor, queue_id)  # an unknown queue is a 404 before anything changes
+    if len(keys) > MAX_PAGE:
+        raise ValidationFailed(
+            f"{len(keys)} tickets selected", {"keys": f"select at most {MAX_PAGE} tickets"}
+        )
+    outcomes: list[BulkOutcome] | None
+    bulk: Mapping[str, Any] = NO_BULK_FORM
+    status = 200
+    if not keys:
+        outcomes, status = [], 422
+    elif action == "transition":
+        outcomes, bulk, status = _transition_step(request, queues, user.actor, keys, form)
+    else:
+        assignee = str(form.get("assignee", "")).strip()
+        assignee = user.actor.email or "" if assignee == "me" else assignee
+        outcomes = queues.bulk_assign(
+            user.actor,
+            keys,
+            team=str(form.get("team", "")).strip() or None,
+            # Empty leaves the assignee as it is; "none" clears it.
+            assignee=None if not assignee else "" if assignee == "none" else assignee,
+        )
+    # Tickets that were not done stay selected, so the agent can fix and submit again.
+    done = {o.key for o in outcomes or () if o.ok}
+    selected = [k for k in keys if k not in done]
+    page = queues.list_queue(user.actor, queue_id)
+    context = _page_context(request, service, page, dict.fromkeys(FILTER_KEYS, ""), outcomes)
+    context |= {"bulk": bulk, "selected": selected}
+    if bulk.get("kind") not in (None, "none"):
+        context["chosen_transition"] = bulk["transition"]
+    return render(request, "desk/queue.html", context, block="results", status_code=status)
+
+
+def _transition_step(
+    request: Request, queues: QueueService, actor: Actor, keys: list[str], form: FormData
+) -> tuple[list[BulkOutcome] | None, Mapping[str, Any], int]:
+    """Take the chosen transition on every ticket, or first show the form it asks for
+    (nothing changes then); when the tickets' types ask for different things, say so."""
+    language = language_for(request)
+    transition_id = str(form.get("transition", "")).strip()
+    if not transition_id:
+        raise ValidationFailed("choose a transition", {"transition": "choose a transition"})
+    plan = plan_bulk_transition(queues.bundle, queues.ticket_types_of(actor, keys), transition_id)
+    if plan.differing:
+        return None, bulk_form_view(queues.bundle, plan, language), 422
+    if plan.asks and form.get("bulk_form") != transition_id:
+        return None, bulk_form_view(queues.bundle, plan, language, prompt=True), 200
+    values = read_bulk_values(form, plan)
+    comment = str(form.get("comment", "")).strip() or None
+    public = form.get("visibility") != "internal"
+    outcomes = queues.bulk_transition(
+        actor, keys, transition_id, fields=values or None, comment=comment, public=public
+    )
+    failed = [o for o in outcomes if not o.ok]
+    if not (plan.asks and failed):
+        return outcomes, NO_BULK_FORM, 200
+    # Show the form again with what was typed and the errors about its own fields.
+    asked = {*values, "comment"}
+    errors = {k: v for o in failed for k, v in o.fields.items() if k in asked}
+    kept = {**values, "comment": comment or "", "public": public}
+    return outcomes, bulk_form_view(queues.bundle, plan, language, values=kept, errors=errors), 200

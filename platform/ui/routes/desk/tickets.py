@@ -1,0 +1,331 @@
+"""The desk's ticket page: fields edited in place, timeline, reply box, one button per
+transition the agent may take now (with its form when it asks for fields or a comment),
+assignment, SLA badges with their explanation, attachments and linked tickets.
+
+Every change answers an htmx request with the page's `ticket` block re-rendered (so
+versions, buttons and the timeline agree), and anything else with a redirect to the
+page; a refused change re-renders only its own form, errors under the right fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from gongdan.bundle.compiled import FormSection, TicketTypeDef
+from gongdan.engine.accounts.users import Account
+from gongdan.engine.reads.ticket_page import read_ticket_page
+from gongdan.engine.records import TicketRecord
+from gongdan.engine.service import TicketService
+from gongdan.errors import NotFound, ValidationFailed
+from gongdan.forms.data import check_ticket_data
+from gongdan.rules.workflow import TransitionDef
+from gongdan.ui.deps import ServiceDep, StaffUser
+from gongdan.ui.fields import FormView, build_form, changed_dependents, form_sections, read_form
+from gongdan.ui.i18n import language_for
+from gongdan.ui.render import is_htmx, redirect, render, render_fragment
+from gongdan.ui.routes.desk.new import upload_file
+from gongdan.ui.timeline import build_timeline, sla_views
+
+__all__ = ["router"]
+
+router = APIRouter()
+_FIELD_BUILTINS = ("title", "description", "priority", "tags")
+_NOT_ON_FIELD_FORM = ("team", "assignee", "requester")  # assigned in their own form
+# Shown in the browser; anything else (SVG and HTML included) is downloaded.
+_INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
+
+
+def _values(ticket: TicketRecord) -> dict[str, Any]:
+    return {
+        **ticket.data,
+        "title": ticket.title,
+        "description": ticket.description,
+        "priority": ticket.priority,
+        "tags": list(ticket.tags),
+        "team": ticket.team,
+        "assignee": ticket.assignee,
+        "state": ticket.state,
+        "type": ticket.type,
+    }
+
+
+def page_context(
+    request: Request,
+    service: TicketService,
+    user: Account,
+    key: str,
+    *,
+    field_values: dict[str, Any] | None = None,
+    field_errors: dict[str, str] | None = None,
+    reply: dict[str, Any] | None = None,
+    notice: str | None = None,
+) -> dict[str, Any]:
+    """Everything the ticket page shows (raises NotFound for a ticket the user may
+    not see: an agent outside its teams learns nothing about it)."""
+    bundle, language, now = service.bundle, language_for(request), service.clock()
+    page = read_ticket_page(service.db, bundle, user.actor, key, now)
+    ticket = page.ticket
+    ticket_type = bundle.ticket_types.get(ticket.type)
+    names = {str(f.id): f.filename for f in page.attachments}
+    form = None
+    if ticket_type is not None:
+        values = {**_values(ticket), **(field_values or {})}
+        sections = build_form(
+            bundle, ticket_type, form_sections(ticket_type, "agent"), language, values,
+            errors=field_errors, context=values, now=now, state=ticket.state, prefix="tk",
+            files=names, skip=_NOT_ON_FIELD_FORM,
+        )  # fmt: skip
+        upload_url = f"/desk/tickets/{quote(key)}/upload/{{field}}"
+        check_url = f"/desk/tickets/{quote(key)}/fields/check"
+        form = FormView(sections, check_url, upload_url, staff=page.assignable)
+    return {
+        "ticket": ticket,
+        "ticket_type": ticket_type,
+        "form": form,
+        "field_errors": field_errors or {},
+        "transitions": page.transitions,
+        "timeline": build_timeline(bundle, ticket_type, page.events, page.comments, language),
+        "slas": sla_views(page.sla, now, language),
+        "files": page.attachments,
+        "links": page.links,
+        "people": page.assignable,
+        "deliveries": page.deliveries,
+        "reply": reply or {"public": True, "body": "", "error": None},
+        "notice": notice,
+        "now": now,
+    }
+
+
+def _page(request: Request, context: dict[str, Any], *, status_code: int = 200) -> Response:
+    return render(request, "desk/ticket.html", context, status_code=status_code)
+
+
+def _done(
+    request: Request, service: TicketService, user: Account, key: str, notice: str
+) -> Response:
+    """After a change: the re-rendered ticket (htmx) or a redirect to the page."""
+    try:
+        context = page_context(request, service, user, key, notice=notice)
+    except NotFound:
+        # The change moved the ticket out of this agent's teams (re-routed, say).
+        return redirect(request, "/desk")
+    if not is_htmx(request):
+        return RedirectResponse(f"/desk/tickets/{quote(key)}", status_code=303)
+    headers = {"HX-Retarget": "#ticket", "HX-Reswap": "outerHTML"}
+    return render(request, "desk/ticket.html", context, block="ticket", headers=headers)
+
+
+@router.get("/desk/tickets/{key}")
+def ticket_page(request: Request, key: str, user: StaffUser, service: ServiceDep) -> Response:
+    return _page(request, page_context(request, service, user, key))
+
+
+@router.post("/desk/tickets/{key}/fields")
+async def save_fields(request: Request, key: str, user: StaffUser, service: ServiceDep) -> Response:
+    ticket = service.get_ticket(user.actor, key)
+    ticket_type = service.bundle.ticket_types.get(ticket.type)
+    if ticket_type is None:
+        raise NotFound(f"ticket type '{ticket.type}' no longer exists")
+    form = await request.form()
+    values = read_form(form, ticket_type, _editable(ticket_type, ticket.state))
+    changes = {
+        k: v for k, v in values.items() if k in ticket_type.field_map or k in _FIELD_BUILTINS
+    }
+    version = str(form.get("version") or "")
+    try:
+        if changes:
+            service.update_ticket(
+                user.actor, key, changes,
+                expected_version=int(version) if version.isdigit() else None,
+            )  # fmt: skip
+    except ValidationFailed as failed:
+        context = page_context(
+            request, service, user, key, field_values=values,
+            field_errors=failed.fields or {"": failed.detail},
+        )  # fmt: skip
+        return render(request, "desk/ticket.html", context, block="fields", status_code=422)
+    return _done(request, service, user, key, "ticket.saved")
+
+
+def _editable(ticket_type: TicketTypeDef, state: str) -> list[str]:
+    """The agent form's fields that this form edits in `state`."""
+    return [
+        f
+        for section in form_sections(ticket_type, "agent")
+        for f in section.fields
+        if f not in _NOT_ON_FIELD_FORM
+        and not (f in ticket_type.field_map and state in ticket_type.field_map[f].readonly_in)
+    ]
+
+
+@router.post("/desk/tickets/{key}/fields/check")
+async def check_fields(
+    request: Request, key: str, user: StaffUser, service: ServiceDep
+) -> Response:
+    """After a field of the agent form changed: its dependents re-rendered (shown,
+    hidden, required) and its own error, as out-of-band swaps; focus stays put."""
+    ticket = service.get_ticket(user.actor, key)
+    ticket_type = service.bundle.ticket_types.get(ticket.type)
+    if ticket_type is None:
+        raise NotFound(f"ticket type '{ticket.type}' no longer exists")
+    changed = (request.headers.get("hx-trigger-name") or "").removesuffix("__offset")
+    values = read_form(await request.form(), ticket_type, _editable(ticket_type, ticket.state))
+    current = {**_values(ticket), **values}
+    errors: dict[str, str] = {}
+    if changed in ticket_type.field_map and changed in values:
+        try:
+            check_ticket_data(
+                ticket_type.fields, {changed: values[changed]}, context=current, partial=True
+            )
+        except ValidationFailed as failed:
+            errors = {changed: failed.fields.get(changed, failed.detail)}
+    sections = build_form(
+        service.bundle, ticket_type, form_sections(ticket_type, "agent"), language_for(request),
+        current, errors=errors, context=current, now=service.clock(), state=ticket.state,
+        prefix="tk", skip=_NOT_ON_FIELD_FORM,
+    )  # fmt: skip
+    form = FormView(sections, f"/desk/tickets/{quote(key)}/fields/check")
+    fields = form.fields
+    context = {
+        "form": form,
+        "refresh": [fields[d] for d in changed_dependents(ticket_type, changed) if d in fields],
+        "changed": fields.get(changed),
+    }
+    return render_fragment(request, "partials/field_refresh.html", context)
+
+
+@router.post("/desk/tickets/{key}/assign")
+def assign(
+    request: Request,
+    key: str,
+    user: StaffUser,
+    service: ServiceDep,
+    team: Annotated[str, Form(max_length=100)] = "",
+    assignee: Annotated[str, Form(max_length=254)] = "",
+) -> Response:
+    service.assign(user.actor, key, team=team, assignee=assignee)
+    return _done(request, service, user, key, "ticket.saved")
+
+
+@router.post("/desk/tickets/{key}/comments")
+def comment(
+    request: Request,
+    key: str,
+    user: StaffUser,
+    service: ServiceDep,
+    body: Annotated[str, Form(max_length=100_000)] = "",
+    visibility: Annotated[str, Form(max_length=16)] = "public",
+) -> Response:
+    public = visibility != "internal"
+    try:
+        service.add_comment(user.actor, key, body, public=public)
+    except ValidationFailed as failed:
+        error = failed.fields.get("comment") or failed.detail
+        reply = {"public": public, "body": body, "error": error}
+        context = page_context(request, service, user, key, reply=reply)
+        return render(request, "desk/ticket.html", context, block="reply", status_code=422)
+    return _done(request, service, user, key, "ticket.saved")
+
+
+def _transition(
+    service: TicketService, user: Account, key: str, transition_id: str
+) -> TransitionDef:
+    for transition in service.transitions_for(user.actor, key):
+        if transition.id == transition_id:
+            return transition
+    raise NotFound(f"'{transition_id}' cannot be taken on {key} now")
+
+
+def _transition_context(
+    request: Request,
+    service: TicketService,
+    user: Account,
+    key: str,
+    transition: TransitionDef,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    ticket = service.get_ticket(user.actor, key)
+    ticket_type = service.bundle.ticket_types[ticket.type]
+    current = {**_values(ticket), **(values or {})}
+    sections = build_form(
+        service.bundle, ticket_type, (FormSection(None, transition.fields),),
+        language_for(request), current, errors=errors, context=current, prefix="tr",
+    )  # fmt: skip
+    sections = tuple(
+        replace(s, fields=tuple(replace(f, required=True, visible=True) for f in s.fields))
+        for s in sections
+    )
+    return {
+        "ticket": ticket,
+        "transition": transition,
+        "form": FormView(sections),
+        "comment": (values or {}).get("comment", ""),
+        "public": (values or {}).get("public", True),
+        "errors": errors or {},
+    }
+
+
+@router.get("/desk/tickets/{key}/transitions/{transition_id}")
+def transition_form(
+    request: Request, key: str, transition_id: str, user: StaffUser, service: ServiceDep
+) -> Response:
+    transition = _transition(service, user, key, transition_id)
+    context = _transition_context(request, service, user, key, transition)
+    return render(request, "desk/transition.html", context, block="transition_form")
+
+
+@router.post("/desk/tickets/{key}/transitions/{transition_id}")
+async def take_transition(
+    request: Request, key: str, transition_id: str, user: StaffUser, service: ServiceDep
+) -> Response:
+    form = await request.form()
+    ticket = service.get_ticket(user.actor, key)
+    ticket_type = service.bundle.ticket_types.get(ticket.type)
+    transition = next(
+        (t for t in service.transitions_for(user.actor, key) if t.id == transition_id), None
+    )
+    fields = read_form(form, ticket_type, transition.fields) if ticket_type and transition else {}
+    comment_text = str(form.get("comment") or "")
+    public = form.get("visibility") != "internal"
+    try:
+        service.take_transition(
+            user.actor, key, transition_id, fields=fields or None,
+            comment=comment_text or None, public=public,
+        )  # fmt: skip
+    except ValidationFailed as failed:
+        if transition is None:
+            raise
+        values = {**fields, "comment": comment_text, "public": public}
+        context = _transition_context(
+            request, service, user, key, transition, values, failed.fields or {"": failed.detail}
+        )
+        return render(
+            request, "desk/transition.html", context, block="transition_form", status_code=422
+        )
+    return _done(request, service, user, key, "ticket.saved")
+
+
+@router.post("/desk/tickets/{key}/upload/{field_id}")
+async def upload(
+    request: Request, key: str, field_id: str, user: StaffUser, service: ServiceDep
+) -> Response:
+    ticket = service.get_ticket(user.actor, key)
+    return await upload_file(request, ticket.type, field_id, user, service, prefix="tk")
+
+
+@router.get("/desk/attachments/{attachment_id}")
+def download(attachment_id: int, user: StaffUser, service: ServiceDep) -> Response:
+    filename, content_type, content = service.read_attachment(user.actor, attachment_id)
+    disposition = "inline" if content_type in _INLINE_TYPES else "attachment"
+    headers = {
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(filename)}",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox",
+    }
+    return Response(content, media_type=content_type, headers=headers)

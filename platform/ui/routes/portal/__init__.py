@@ -1,0 +1,1 @@
+"""The requester portal: home, sign-up, new requests, a request's page."""

@@ -1,0 +1,339 @@
+"""The requester's ticket page in the portal, and what a requester does there: reply,
+add files, take the transitions open to them (reopen, confirm…), answer the survey,
+download files.
+
+Whoever looks (a staff member may open the portal too), the page shows only public
+comments, never internal fields, and only transitions a requester could take.
+Another requester's ticket is a 404, like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from starlette.datastructures import UploadFile
+from starlette.responses import RedirectResponse, Response
+
+from gongdan.bundle.compiled import Bundle, FormSection, TicketTypeDef
+from gongdan.engine.accounts.users import Account
+from gongdan.engine.records import TicketRecord
+from gongdan.engine.service import TicketService
+from gongdan.engine.tickets.attachments import DEFAULT_MAX_BYTES
+from gongdan.errors import NotFound, ValidationFailed
+from gongdan.rules.progress import Step, progress_steps
+from gongdan.rules.workflow import TransitionDef
+from gongdan.ui.deps import BundleDep, CurrentUser, ServiceDep
+from gongdan.ui.fields import FormView, build_form, form_sections, read_form
+from gongdan.ui.i18n import language_for, localise, translate
+from gongdan.ui.render import render
+
+__all__ = ["STAFF_ONLY_FIELDS", "router", "steps_of"]
+
+router = APIRouter()
+STAFF_ROLES = frozenset({"agent", "admin"})
+# Built-in fields a requester never sets, even where a form places them.
+STAFF_ONLY_FIELDS = frozenset({"priority", "team", "assignee", "requester", "tags"})
+
+
+def steps_of(bundle: Bundle, ticket: TicketRecord) -> tuple[Step, ...]:
+    """The progress step line of a ticket (empty for a type or state that is gone)."""
+    ticket_type = bundle.ticket_types.get(ticket.type)
+    workflow = bundle.workflows.get(ticket_type.workflow) if ticket_type else None
+    return progress_steps(workflow, ticket.state) if workflow else ()
+
+
+def _ticket(service: TicketService, user: Account, key: str) -> TicketRecord:
+    if len(key) > 32:
+        raise NotFound(f"no ticket '{key[:32]}…'")
+    return service.get_ticket(user.actor, key)
+
+
+def requester_transitions(service: TicketService, user: Account, key: str) -> list[TransitionDef]:
+    """Transitions the user may take now that are not for staff only."""
+    return [t for t in service.transitions_for(user.actor, key) if t.roles - STAFF_ROLES]
+
+
+def _display_value(
+    bundle: Bundle,
+    ticket_type: TicketTypeDef,
+    field_id: str,
+    value: Any,
+    language: str,
+    files: dict[str, str],
+) -> Any:
+    field = ticket_type.field_map[field_id]
+    items = value if isinstance(value, list) else [value]
+    if field.type == "attachment":
+        return [(str(i), files.get(str(i), str(i))) for i in items]
+    if field.options:
+        labels = {str(o.value): localise(o.label, language) for o in field.options}
+        return ", ".join(labels.get(str(i), str(i)) for i in items)
+    if field.type == "boolean":
+        return translate(language, "common.yes" if value else "common.no")
+    if field.type == "team":
+        team = bundle.teams.get(str(value))
+        return localise(team.name, language) if team else str(value)
+    return ", ".join(str(i) for i in items)
+
+
+def ticket_fields(
+    bundle: Bundle, ticket: TicketRecord, language: str, files: dict[str, str]
+) -> list[tuple[str, str, Any]]:
+    """(id, label, value) of the ticket's non-internal custom fields that have a value,
+    in the order of its create form, then any others."""
+    ticket_type = bundle.ticket_types.get(ticket.type)
+    if ticket_type is None:
+        return []
+    placed = [f for s in form_sections(ticket_type, "create") for f in s.fields]
+    order = list(dict.fromkeys([*placed, *(f.id for f in ticket_type.fields)]))
+    out = []
+    for field_id in order:
+        field = ticket_type.field_map.get(field_id)
+        value = ticket.data.get(field_id)
+        if field is None or field.internal or value in (None, "", []):
+            continue
+        shown = _display_value(bundle, ticket_type, field_id, value, language, files)
+        out.append((field_id, localise(field.label, language) or field_id, shown))
+    return out
+
+
+def transition_form(
+    request: Request,
+    ticket_type: TicketTypeDef,
+    transition: TransitionDef,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> FormView:
+    """The fields a transition asks for (never internal or staff-only ones)."""
+    hidden = {f.id for f in ticket_type.fields if f.internal} | STAFF_ONLY_FIELDS
+    section = FormSection(None, tuple(f for f in transition.fields if f not in hidden))
+    views = build_form(
+        request.app.state.bundle,
+        ticket_type,
+        (section,),
+        language_for(request),
+        values or {},
+        errors=errors,
+        prefix=f"t-{transition.id}",
+    )
+    return FormView(views)
+
+
+def _upload_fields(ticket_type: TicketTypeDef, state: str) -> list[tuple[str, Any, bool]]:
+    """(id, label, multiple) of the attachment fields a requester may add files to."""
+    return [
+        (f.id, f.label, bool(f.params.get("multiple")))
+        for f in ticket_type.fields
+        if f.type == "attachment" and not f.internal and state not in f.readonly_in
+    ]
+
+
+def ticket_page(
+    request: Request,
+    service: TicketService,
+    user: Account,
+    key: str,
+    *,
+    errors: dict[str, dict[str, str]] | None = None,
+    status_code: int = 200,
+    values: dict[str, Any] | None = None,
+) -> Response:
+    """The whole ticket page; `errors` by form ("reply", "files", "survey", a transition)."""
+    bundle: Bundle = request.app.state.bundle
+    ticket = _ticket(service, user, key)
+    language = language_for(request)
+    ticket_type = bundle.ticket_types.get(ticket.type)
+    attachments = service.list_attachments(user.actor, key)
+    files = {str(a.id): a.filename for a in attachments}
+    comments = [c for c in service.list_comments(user.actor, key) if c.public]
+    errors = errors or {}
+    transitions = []
+    if ticket_type is not None:
+        for transition in requester_transitions(service, user, key):
+            form_errors = errors.get(f"transition:{transition.id}")
+            form = transition_form(request, ticket_type, transition, values, form_errors)
+            transitions.append((transition, form, form_errors or {}))
+    surveys = service.list_surveys(user.actor, key)
+    survey = surveys[0] if surveys else None
+    context = {
+        "ticket": ticket,
+        "ticket_type": ticket_type,
+        "steps": steps_of(bundle, ticket),
+        "fields": ticket_fields(bundle, ticket, language, files),
+        "attachments": [a for a in attachments if not _is_internal(ticket_type, a.field)],
+        "comments": comments,
+        "transitions": transitions,
+        "survey": survey,
+        "may_answer": survey is not None and survey.pending and ticket.requester == user.email,
+        "upload_fields": _upload_fields(ticket_type, ticket.state) if ticket_type else [],
+        "errors": errors,
+        "values": values or {},
+    }
+    return render(request, "portal/ticket.html", context, status_code=status_code)
+
+
+def _is_internal(ticket_type: TicketTypeDef | None, field_id: str | None) -> bool:
+    field = ticket_type.field_map.get(field_id or "") if ticket_type else None
+    return field is not None and field.internal
+
+
+def _back(key: str, anchor: str = "") -> Response:
+    return RedirectResponse(f"/portal/tickets/{quote(key)}{anchor}", status_code=303)
+
+
+@router.get("/portal/tickets/{key}")
+def show_ticket(request: Request, key: str, user: CurrentUser, service: ServiceDep) -> Response:
+    return ticket_page(request, service, user, key)
+
+
+@router.post("/portal/tickets/{key}/reply")
+def reply(
+    request: Request,
+    key: str,
+    user: CurrentUser,
+    service: ServiceDep,
+    body: Annotated[str, Form(max_length=100_000)] = "",
+) -> Response:
+    _ticket(service, user, key)
+    try:
+        service.add_comment(user.actor, key, body, public=True)
+    except ValidationFailed as failed:
+        errors = {"reply": {"comment": failed.fields.get("comment") or failed.detail}}
+        return ticket_page(
+            request, service, user, key, errors=errors, status_code=422, values={"body": body}
+        )
+    return _back(key, "#conversation")
+
+
+@router.post("/portal/tickets/{key}/transitions/{transition_id}")
+async def take_transition(
+    request: Request,
+    key: str,
+    transition_id: str,
+    user: CurrentUser,
+    service: ServiceDep,
+    bundle: BundleDep,
+) -> Response:
+    ticket = _ticket(service, user, key)
+    offered = {t.id: t for t in requester_transitions(service, user, key)}
+    transition = offered.get(transition_id)
+    ticket_type = bundle.ticket_types.get(ticket.type)
+    if transition is None or ticket_type is None:
+        raise NotFound(f"{key}: no transition '{transition_id[:64]}' you may take now")
+    form = await request.form()
+    field_ids = [f for f in transition.fields if f not in STAFF_ONLY_FIELDS]
+    values = read_form(form, ticket_type, field_ids)
+    custom = {k: v for k, v in values.items() if k in ticket_type.field_map}
+    comment = form.get("comment")
+    text = comment if isinstance(comment, str) else ""
+    try:
+        service.take_transition(
+            user.actor,
+            key,
+            transition.id,
+            fields=custom or None,
+            comment=text or None,
+            public=True,
+            expected_version=_version(form.get("version")),
+        )
+    except ValidationFailed as failed:
+        errors = {f"transition:{transition.id}": failed.fields or {"comment": failed.detail}}
+        return ticket_page(
+            request,
+            service,
+            user,
+            key,
+            errors=errors,
+            status_code=422,
+            values={**values, "comment": text},
+        )
+    return _back(key)
+
+
+def _version(value: Any) -> int | None:
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else None
+
+
+@router.post("/portal/tickets/{key}/survey")
+def answer_survey(
+    request: Request,
+    key: str,
+    user: CurrentUser,
+    service: ServiceDep,
+    rating: Annotated[str, Form(max_length=8)] = "",
+    comment: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    _ticket(service, user, key)
+    try:
+        service.answer_survey(user.actor, key, rating, comment)
+    except ValidationFailed as failed:
+        errors = {"survey": failed.fields or {"rating": failed.detail}}
+        return ticket_page(
+            request,
+            service,
+            user,
+            key,
+            errors=errors,
+            status_code=422,
+            values={"survey_comment": comment},
+        )
+    return _back(key, "#survey")
+
+
+@router.post("/portal/tickets/{key}/files")
+async def add_files(request: Request, key: str, user: CurrentUser, service: ServiceDep) -> Response:
+    """Add one or more files (a plain multipart form) to an attachment field."""
+    ticket = _ticket(service, user, key)
+    try:
+        return await _add_files(request, key, ticket, user, service)
+    finally:
+        await request.close()  # the spooled uploads are closed now, not by the collector
+
+
+async def _add_files(
+    request: Request, key: str, ticket: TicketRecord, user: Account, service: TicketService
+) -> Response:
+    form = await request.form()
+    field_id = str(form.get("field") or "")
+    parts = [p for p in form.getlist("files") if isinstance(p, UploadFile) and p.filename][:20]
+    try:
+        if not parts:
+            raise ValidationFailed("no file was sent", {"files": "choose a file to upload"})
+        ids = []
+        for part in parts:
+            content = await part.read(DEFAULT_MAX_BYTES + 1)
+            if len(content) > DEFAULT_MAX_BYTES:
+                raise ValidationFailed("the file is too large", {"files": "the file is too large"})
+            attachment_id = service.upload(
+                user.actor,
+                ticket.type,
+                field_id,
+                filename=part.filename or "upload",
+                content_type=part.content_type or "application/octet-stream",
+                content=content,
+            )
+            ids.append(attachment_id)
+        service.add_files(user.actor, key, field_id, ids)
+    except ValidationFailed as failed:
+        message = next(iter(failed.fields.values()), failed.detail)
+        errors = {"files": {"files": message}}
+        return ticket_page(request, service, user, key, errors=errors, status_code=422)
+    return _back(key, "#files")
+
+
+@router.get("/portal/attachments/{attachment_id}")
+def download(attachment_id: int, user: CurrentUser, service: ServiceDep) -> Response:
+    if attachment_id < 1 or attachment_id > 2**62:
+        raise NotFound(f"no attachment {attachment_id}")
+    filename, _content_type, content = service.read_attachment(user.actor, attachment_id)
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+    )
+    disposition = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    )
+    # Always a download, never rendered in our origin (an uploaded HTML file stays inert).
+    headers = {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"}
+    return Response(content, media_type="application/octet-stream", headers=headers)

@@ -1,0 +1,153 @@
+"""Relations between tickets: link, merge (both histories kept, the source closed and
+pointing at the target) and split (a new ticket linked to the one it came from)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from gongdan.engine.service import TicketService
+from gongdan.engine.store.database import Database
+from gongdan.engine.store.models import Ticket, TicketLink
+from gongdan.errors import Conflict, NotFound, ValidationFailed
+from gongdan.rules.workflow import Actor
+from tests.factories import incident, make_user
+
+
+@pytest.fixture
+def agent(db: Database) -> Actor:
+    return make_user(db, "li.wei@example.com", teams=("service_desk",))
+
+
+@pytest.fixture
+def requester(db: Database) -> Actor:
+    return make_user(db, "zhang.san@example.com", "requester")
+
+
+def links(db: Database) -> set[tuple[str, str, str]]:
+    """Every link as (source key, kind, target key)."""
+    with db.reading() as session:
+        key = {t.id: t.key for t in session.scalars(select(Ticket))}
+        return {
+            (key[link.source_id], link.kind, key[link.target_id])
+            for link in session.scalars(select(TicketLink))
+        }
+
+
+def test_link_relates_two_tickets_once(
+    db: Database, service: TicketService, requester: Actor, agent: Actor
+) -> None:
+    first = incident(service, requester).ticket.key
+    second = incident(service, requester).ticket.key
+    result = service.link(agent, first, second, "blocks")
+    assert [(e.ticket_key, e.kind, dict(e.after)) for e in result.events] == [
+        (first, "ticket.linked", {"target": second, "kind": "blocks"}),
+        (second, "ticket.linked", {"source": first, "kind": "blocks"}),
+    ]
+    assert service.link(agent, first, second, "blocks").events == ()  # already linked
+    assert links(db) == {(first, "blocks", second)}
+    assert service.list_events(agent, second)[-1].kind == "ticket.linked"
+
+
+def test_link_refuses_itself_unknown_kinds_and_unseen_tickets(
+    db: Database, service: TicketService, requester: Actor, agent: Actor
+) -> None:
+    fixer = make_user(db, "yang.lei@example.com", teams=("field_service",))
+    first = incident(service, requester).ticket.key
+    hidden = incident(service, requester).ticket.key
+    service.assign(fixer, hidden, team="field_service")
+    with pytest.raises(ValidationFailed):
+        service.link(agent, first, first)
+    with pytest.raises(ValidationFailed) as caught:
+        service.link(agent, first, hidden, "causes")
+    assert "kind" in caught.value.fields
+    with pytest.raises(NotFound):
+        service.link(agent, first, hidden)
+    assert links(db) == set()
+
+
+def test_merge_keeps_both_histories(
+    db: Database, service: TicketService, requester: Actor, agent: Actor
+) -> None:
+    target = incident(service, requester, title="Outlook crashes").ticket.key
+    source = incident(service, requester, title="Mail app crashes too").ticket.key
+    service.take_transition(agent, source, "start")
+    service.add_comment(agent, source, "Same crash signature as the other one.", public=False)
+    source_history = service.list_events(agent, source)
+    merged = service.merge(agent, source, target)
+    assert merged.ticket.key == target
+
+    closed = service.get_ticket(agent, source)
+    assert closed.merged_into == target
+    assert (closed.state, closed.state_category) == ("closed", "closed")
+    assert service.transitions_for(agent, source) == []
+
+    # The source keeps its own history, with the merge at its end.
+    own = service.list_events(agent, source)
+    assert own[: len(source_history)] == source_history
+    assert (own[-1].kind, dict(own[-1].after)) == (
+        "ticket.merged",
+        {"state": "closed", "merged_into": target},
+    )
+    # The target's history holds both tickets' events, in the order they happened.
+    combined = service.list_events(agent, target)
+    assert [e.ticket_key for e in combined].count(source) == len(own)
+    assert [e.id for e in combined] == sorted(e.id for e in combined)
+    assert {e.id for e in source_history} <= {e.id for e in combined}
+    assert combined[-1].kind == "ticket.merged_in" and combined[-1].after["source"] == source
+    assert (source, "merged_into", target) in links(db)
+
+
+def test_merge_refuses_itself_twice_and_chains(
+    service: TicketService, requester: Actor, agent: Actor
+) -> None:
+    a, b, c = (incident(service, requester).ticket.key for _ in range(3))
+    with pytest.raises(ValidationFailed):
+        service.merge(agent, a, a)
+    service.merge(agent, a, b)
+    with pytest.raises(Conflict):
+        service.merge(agent, a, c)  # already merged
+    with pytest.raises(Conflict):
+        service.merge(agent, c, a)  # into a ticket that is itself merged
+    assert service.get_ticket(agent, c).merged_into is None
+
+
+def test_merge_with_a_stale_version_is_a_conflict(
+    service: TicketService, requester: Actor, agent: Actor
+) -> None:
+    source = incident(service, requester).ticket
+    target = incident(service, requester).ticket.key
+    service.take_transition(agent, source.key, "start")
+    with pytest.raises(Conflict):
+        service.merge(agent, source.key, target, expected_version=source.version)
+    assert service.get_ticket(agent, source.key).merged_into is None
+
+
+def test_split_creates_a_linked_ticket(
+    db: Database, service: TicketService, requester: Actor, agent: Actor
+) -> None:
+    source = incident(service, requester, fields={"category": "software", "impact": "team"})
+    key = source.ticket.key
+    service.assign(agent, key, team="service_desk", assignee=agent.email)
+    split = service.split(agent, key, title="Calendar sync also broken", description="Since 9:00")
+    new = split.ticket
+    assert new.key == "INC-2" and new.key != key
+    assert (new.type, new.requester, new.state) == ("it_incident", requester.email, "new")
+    assert (new.team, new.assignee) == ("service_desk", agent.email)
+    assert dict(new.data) == dict(source.ticket.data)
+    assert (new.key, "split_from", key) in links(db)
+    assert service.list_events(agent, key)[-1].after == {"into": new.key}
+    assert service.list_events(agent, new.key)[-1].after == {"source": key}
+    # The requester sees the new ticket as their own.
+    assert service.get_ticket(requester, new.key).title == "Calendar sync also broken"
+
+
+def test_split_checks_the_fields_of_the_new_ticket(
+    db: Database, service: TicketService, requester: Actor, agent: Actor
+) -> None:
+    key = incident(service, requester).ticket.key
+    with pytest.raises(ValidationFailed) as caught:
+        service.split(agent, key, title="Broken dock", fields={"category": "hardware"})
+    assert "device_serial" in caught.value.fields
+    assert links(db) == set()
+    assert len(service.list_tickets(agent).items) == 1
