@@ -12,11 +12,12 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
-from gongdan.bundle.compiled import BUILTIN_FIELDS, FormSection, TicketTypeDef
+from gongdan.bundle.compiled import FormSection, TicketTypeDef
 from gongdan.bundle.context import Catalog, Entry, Reporter
 from gongdan.errors import did_you_mean
 from gongdan.forms.fields import FieldDef, build_field, check_field
 from gongdan.rules.priority import PriorityRule
+from gongdan.vocabulary import BUILTIN_FIELDS
 
 __all__ = [
     "CORE_FIELD_KEYS",

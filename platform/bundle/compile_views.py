@@ -22,6 +22,7 @@ from gongdan.bundle.yamlio import Document, Path
 from gongdan.errors import did_you_mean
 from gongdan.rules._condition_ops import AllOf, AnyOf, Invalid, KeyTest, Negation, Node
 from gongdan.rules.conditions import Condition
+from gongdan.vocabulary import STAFF_ROLES, Role
 
 __all__ = [
     "BUILTIN_COLUMNS",
@@ -102,11 +103,11 @@ class ViewDef:
 
     def visible_to(self, role: str, team_ids: Collection[str]) -> bool:
         """Whether a staff member of `role` in `team_ids` may open this view."""
-        if role not in ("admin", "agent"):
+        if role not in STAFF_ROLES:
             return False
         if self.roles and role not in self.roles:
             return False
-        return role == "admin" or not self.teams or bool(self.teams & set(team_ids))
+        return role == Role.ADMIN or not self.teams or bool(self.teams & set(team_ids))
 
 
 def column_kind(key: str, field_types: Mapping[str, Collection[str]]) -> str | None:

@@ -17,6 +17,7 @@ from gongdan.bundle.yamlio import Document, Path
 from gongdan.rules.actions import Action
 from gongdan.rules.durations import parse_duration
 from gongdan.rules.workflow import StateDef, TransitionDef, WorkflowDef
+from gongdan.vocabulary import StateCategory
 
 __all__ = ["compile_workflow"]
 
@@ -54,7 +55,7 @@ def _check_graph(
                 f"state '{state_id}' can never be reached from '{initial}'",
                 key=True,
             )
-        if state.category != "closed" and not edges.get(state_id):
+        if state.category != StateCategory.CLOSED and not edges.get(state_id):
             report.error(
                 doc,
                 ("states", state_id),

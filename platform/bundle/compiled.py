@@ -25,17 +25,11 @@ from gongdan.rules.teams import Team
 from gongdan.rules.workflow import WorkflowDef
 
 __all__ = [
-    "BUILTIN_FIELDS",
     "Bundle",
     "FormSection",
     "PortalSettings",
     "TicketTypeDef",
 ]
-
-# Fields every ticket has; a ticket type may place them in forms but never redeclare them.
-BUILTIN_FIELDS = (
-    "assignee", "description", "priority", "requester", "state", "tags", "team", "title",
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

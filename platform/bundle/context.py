@@ -11,12 +11,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gongdan.bundle import schemas
 from gongdan.bundle.yamlio import Document, Path
 from gongdan.errors import ConfigIssue, did_you_mean
 from gongdan.forms.fields import FIELD_TYPES, FieldDef
 from gongdan.rules.actions import Action, compile_action
 from gongdan.rules.conditions import Condition, FieldInfo, compile_condition
+from gongdan.vocabulary import PRIORITIES, STATE_CATEGORIES
 
 __all__ = ["BUILTIN_KEYS", "Catalog", "Entry", "Reporter", "merge_info"]
 
@@ -68,12 +68,12 @@ class Catalog:
                 "title": FieldInfo("string"),
                 "description": FieldInfo("string"),
                 "key": FieldInfo("string"),
-                "priority": FieldInfo("string", options(schemas.PRIORITIES)),
+                "priority": FieldInfo("string", options(PRIORITIES)),
                 "requester": FieldInfo("string"),
                 "assignee": FieldInfo("string"),
                 "team": FieldInfo("string", options(teams)),
                 "state": FieldInfo("string", options(states)),
-                "state_category": FieldInfo("string", options(schemas.STATE_CATEGORIES)),
+                "state_category": FieldInfo("string", options(STATE_CATEGORIES)),
                 "tags": FieldInfo("list"),
                 "type": FieldInfo("string", options(type_ids)),
                 "created_at": FieldInfo("datetime"),

@@ -44,7 +44,7 @@ from gongdan.bundle.compile_ticket_type import (
 )
 from gongdan.bundle.compile_views import compile_views
 from gongdan.bundle.compile_workflow import compile_workflow
-from gongdan.bundle.compiled import BUILTIN_FIELDS, Bundle, TicketTypeDef
+from gongdan.bundle.compiled import Bundle, TicketTypeDef
 from gongdan.bundle.context import Catalog, Entry, Reporter
 from gongdan.bundle.validate import check_document_schema
 from gongdan.bundle.yamlio import Document, parse_documents
@@ -52,6 +52,7 @@ from gongdan.errors import ConfigError, ConfigIssue, did_you_mean
 from gongdan.rules.conditions import FieldInfo
 from gongdan.rules.routing import RoutingRule
 from gongdan.rules.workflow import WorkflowDef
+from gongdan.vocabulary import BUILTIN_FIELDS
 
 __all__ = ["check_bundle", "load_bundle", "load_sources"]
 

@@ -11,16 +11,15 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from gongdan.vocabulary import PRIORITIES, STATE_CATEGORIES, VIEW_ROLES
+
 __all__ = [
     "ACTION_KEYS",
     "AUTOMATION_EVENTS",
     "CONDITION_OPERATORS",
     "FIELD_TYPE_NAMES",
     "KINDS",
-    "PRIORITIES",
-    "STATE_CATEGORIES",
     "STRATEGIES",
-    "VIEW_ROLES",
     "bundle_schema",
     "kind_schema",
 ]
@@ -32,10 +31,7 @@ KINDS = (
     "Automation", "Calendar", "Mailbox", "Portal", "RoutingRules", "SLAPolicy", "Team",
     "Template", "TicketType", "View", "Workflow",
 )  # fmt: skip
-PRIORITIES = ("low", "normal", "high", "urgent")
-STATE_CATEGORIES = ("new", "open", "pending", "resolved", "closed")
 STRATEGIES = ("least_loaded", "manual", "round_robin", "skills")
-VIEW_ROLES = ("admin", "agent")
 AUTOMATION_EVENTS = (
     "schedule",
     "sla.breached",
@@ -230,10 +226,13 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
             ),
             "priority": _obj(
                 {
-                    "default": {"enum": list(PRIORITIES)},
+                    "default": {"enum": [str(p) for p in PRIORITIES]},
                     "rules": _list(
                         _obj(
-                            {"when": _ref("condition"), "set": {"enum": list(PRIORITIES)}},
+                            {
+                                "when": _ref("condition"),
+                                "set": {"enum": [str(p) for p in PRIORITIES]},
+                            },
                             ("when", "set"),
                         )
                     ),
@@ -251,7 +250,10 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
                 "minProperties": 1,
                 "propertyNames": _ref("id"),
                 "additionalProperties": _obj(
-                    {"category": {"enum": list(STATE_CATEGORIES)}, "label": _ref("label")},
+                    {
+                        "category": {"enum": [str(c) for c in STATE_CATEGORIES]},
+                        "label": _ref("label"),
+                    },
                     ("category",),
                 ),
             },
@@ -322,7 +324,7 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
                 },
                 minProperties=1,
             ),
-            "pause_in": _list({"enum": list(STATE_CATEGORIES)}, uniqueItems=True),
+            "pause_in": _list({"enum": [str(c) for c in STATE_CATEGORIES]}, uniqueItems=True),
             "escalations": _list(
                 _obj(
                     {
@@ -414,7 +416,7 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
             },
             "ticket_type": _ref("id"),
             "fields": _ref("field_values"),
-            "priority": {"enum": list(PRIORITIES)},
+            "priority": {"enum": [str(p) for p in PRIORITIES]},
             "attachment_field": _ref("id"),
             "max_size_mb": {
                 "description": "Larger mail is refused (SMTP 552); default 25",
@@ -459,7 +461,7 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
                 },
                 ("field",),
             ),
-            "roles": _list({"enum": list(VIEW_ROLES)}, minItems=1, uniqueItems=True),
+            "roles": _list({"enum": [str(r) for r in VIEW_ROLES]}, minItems=1, uniqueItems=True),
             "teams": _list(_ref("id"), minItems=1, uniqueItems=True),
         },
         ("kind", "name", "columns"),

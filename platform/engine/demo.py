@@ -15,6 +15,7 @@ from gongdan.engine.store.models import User
 from gongdan.engine.tickets.tickets import create_ticket
 from gongdan.engine.unit_of_work import WriteContext
 from gongdan.rules.workflow import Actor
+from gongdan.vocabulary import Role
 
 __all__ = ["DEMO_PASSWORD", "seed_demo"]
 
@@ -44,12 +45,12 @@ def seed_demo(session: Session, bundle: Bundle, now: datetime) -> None:
     if session.scalar(select(User.id).where(User.email == "admin@example.com")) is not None:
         return
     add_user(
-        session, "admin@example.com", role="admin", name="Admin", password=DEMO_PASSWORD, now=now
+        session, "admin@example.com", role=Role.ADMIN, name="Admin", password=DEMO_PASSWORD, now=now
     )
     requester = add_user(
         session,
         "zhang.san@example.com",
-        role="requester",
+        role=Role.REQUESTER,
         name="张三",
         password=DEMO_PASSWORD,
         now=now,
@@ -57,9 +58,9 @@ def seed_demo(session: Session, bundle: Bundle, now: datetime) -> None:
     for team in bundle.teams.values():
         for member in team.members:
             if session.scalar(select(User.id).where(User.email == member.user)) is None:
-                add_user(session, member.user, role="agent", password=DEMO_PASSWORD, now=now)
+                add_user(session, member.user, role=Role.AGENT, password=DEMO_PASSWORD, now=now)
     sync_teams(session, bundle)  # so routing finds the demo agents in their teams
-    ctx = WriteContext(session, bundle, Actor(requester.id, requester.email, "requester"), now)
+    ctx = WriteContext(session, bundle, Actor(requester.id, requester.email, Role.REQUESTER), now)
     for type_id, title, fields in DEMO_TICKETS:
         if type_id in bundle.ticket_types:
             ticket = create_ticket(ctx, type_id, title=title, description=title, fields=fields)

@@ -323,7 +323,7 @@ class TicketService:
                     shown[e.ticket_id].key,
                     ctx.user(e.actor_id),
                     ctx.hidden_fields(shown[e.ticket_id]),
-                    requester=actor.role == "requester",
+                    requester=actor.is_requester,
                 )
                 for e in events
                 if e.ticket_id is not None

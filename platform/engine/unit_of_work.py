@@ -161,9 +161,9 @@ class WriteContext:
 
     def may_see(self, ticket: Ticket) -> bool:
         actor = self.actor
-        if actor.role in ("admin", "system"):
+        if actor.sees_everything:
             return True
-        if actor.role == "requester":
+        if actor.is_requester:
             return ticket.requester_id == actor.user_id or self._named_approver(ticket)
         return (
             ticket.team_id is None
@@ -278,14 +278,14 @@ class WriteContext:
             self.bundle,
             requester=requester,
             assignee=self.user(ticket.assignee_id),
-            for_requester=self.actor.role == "requester",
+            for_requester=self.actor.is_requester,
             merged_into=merged_into,
         )
 
     def hidden_fields(self, ticket: Ticket) -> frozenset[str]:
         """Fields of `ticket` whose values the actor may not read (internal ones, for a
         requester)."""
-        if self.actor.role != "requester":
+        if not self.actor.is_requester:
             return frozenset()
         return internal_fields(self.bundle, ticket.ticket_type)
 
@@ -296,7 +296,7 @@ class WriteContext:
         for event in self.events:
             if event.ticket_id is not None and event.ticket_id not in tickets:
                 tickets[event.ticket_id] = self.session.get(Ticket, event.ticket_id)
-            if self.actor.role == "requester" and event.internal:
+            if self.actor.is_requester and event.internal:
                 continue
             ticket = tickets.get(event.ticket_id) if event.ticket_id is not None else None
             key = (ticket.key if ticket is not None else "") if event.ticket_id else None
@@ -306,7 +306,7 @@ class WriteContext:
                 key,
                 self.user(event.actor_id),
                 hidden,
-                requester=self.actor.role == "requester",
+                requester=self.actor.is_requester,
             )
             if record is not None:
                 out.append(record)

@@ -23,11 +23,11 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from gongdan.errors import did_you_mean
 from gongdan.rules.conditions import Condition, FieldInfo
+from gongdan.vocabulary import CONDITION_BUILTINS
 
 from .patterns import RE2Validator, compile_pattern, describe_schema_error, error_order
 
 __all__ = [
-    "BUILTIN_FIELDS",
     "COMMON_KEYS",
     "FIELD_TYPES",
     "MAX_INPUT_LENGTH",
@@ -46,12 +46,6 @@ __all__ = [
 
 Label = Mapping[str, str]
 
-# Fields every ticket has; a custom field may not take their names, and conditions
-# read them from the `context` the caller passes.
-BUILTIN_FIELDS = frozenset(
-    {"assignee", "description", "priority", "requester", "state", "state_category"}
-    | {"tags", "team", "title", "type"}
-)
 # Keys every field may have, whatever its type.
 COMMON_KEYS = frozenset(
     {"default", "help", "id", "internal", "label", "placeholder", "readonly_in", "required"}
@@ -394,7 +388,7 @@ def check_field(raw: Mapping[str, Any]) -> list[FieldProblem]:
     if not isinstance(field_id, str) or not _FIELD_ID.fullmatch(field_id):
         message = "a field needs an id of lower-case letters, digits and _, starting with a letter"
         problems.append(FieldProblem(("id",), message))
-    elif field_id in BUILTIN_FIELDS:
+    elif field_id in CONDITION_BUILTINS:
         problems.append(FieldProblem(("id",), f"'{field_id}' is a built-in field of every ticket"))
     type_name = raw.get("type")
     field_type = FIELD_TYPES.get(type_name) if isinstance(type_name, str) else None

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from gongdan.rules.workflow import WorkflowDef
+from gongdan.vocabulary import STATE_CATEGORIES, StateCategory
 
 __all__ = ["Step", "progress_steps"]
 
 StepStatus = Literal["done", "current", "todo"]
-RANK = {"new": 0, "open": 1, "pending": 2, "resolved": 3, "closed": 4}
-MILESTONES = ("open", "resolved", "closed")
+RANK: dict[str, int] = {category: rank for rank, category in enumerate(STATE_CATEGORIES)}
+MILESTONES = (StateCategory.OPEN, StateCategory.RESOLVED, StateCategory.CLOSED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import Any
 from gongdan.rules.actions import Action
 from gongdan.rules.conditions import Condition
 from gongdan.rules.durations import Duration
+from gongdan.vocabulary import STAFF_ROLES, Role
 
 __all__ = [
     "Actor",
@@ -24,8 +25,6 @@ __all__ = [
     "allowed_transitions",
     "transition_problems",
 ]
-
-ROLES = ("admin", "agent", "requester")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,27 +69,43 @@ class Actor:
 
     user_id: int | None
     email: str | None
-    role: str  # admin | agent | requester | system
+    role: Role
     team_ids: frozenset[str] = frozenset()
     # The actor's user row as it was read when they were recognised (a bearer token's
     # lookup reads it whole): a write acting for them needs no query to know them.
     profile: Any = field(default=None, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # A role read from the database or a test is plain text: made a `Role` once, so
+        # a role that no one has fails here and not at some later comparison.
+        if type(self.role) is not Role:
+            object.__setattr__(self, "role", Role(self.role))
+
     @classmethod
     def system(cls) -> Actor:
-        return cls(None, None, "system")
+        return cls(None, None, Role.SYSTEM)
 
     @property
     def is_staff(self) -> bool:
-        return self.role in ("admin", "agent", "system")
+        """An agent, an admin or the system: who works tickets."""
+        return self.role is not Role.REQUESTER
+
+    @property
+    def is_requester(self) -> bool:
+        return self.role is Role.REQUESTER
+
+    @property
+    def sees_everything(self) -> bool:
+        """An admin or the system: no ticket is out of their scope."""
+        return self.role is Role.ADMIN or self.role is Role.SYSTEM
 
 
 def _holds_role(actor: Actor, role: str, values: Mapping[str, Any]) -> bool:
-    if role == "admin":
-        return actor.role == "admin"
-    if role == "agent":
-        return actor.role in ("agent", "admin")
-    if role == "requester":
+    if role == Role.ADMIN:
+        return actor.role is Role.ADMIN
+    if role == Role.AGENT:
+        return actor.role in STAFF_ROLES
+    if role == Role.REQUESTER:
         requester = values.get("requester") or {}
         return actor.email is not None and requester.get("email") == actor.email
     if role.startswith("field:"):
@@ -124,7 +139,7 @@ def transition_problems(
             f"'{transition.id}' cannot be taken from state '{state}' "
             f"(only from {', '.join(sorted(transition.sources))})"
         )
-    if actor.role != "system" and not any(
+    if actor.role is not Role.SYSTEM and not any(
         _holds_role(actor, role, values) for role in transition.roles
     ):
         problems.append(f"'{transition.id}' is for {', '.join(sorted(transition.roles))} only")

@@ -19,10 +19,10 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from gongdan.bundle.compiled import Bundle, FormSection, TicketTypeDef
-from gongdan.bundle.schemas import PRIORITIES
 from gongdan.forms.data import dependent_fields, form_state
 from gongdan.forms.fields import FieldDef
 from gongdan.ui.i18n import localise, translate
+from gongdan.vocabulary import PRIORITIES
 
 __all__ = [
     "BUILTIN_KINDS",

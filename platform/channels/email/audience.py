@@ -28,6 +28,7 @@ from gongdan.engine.outbox.mail_log import Person, find_people, people_of_ticket
 from gongdan.engine.store.database import Database
 from gongdan.rules.actions import Action
 from gongdan.rules.workflow import WorkflowDef
+from gongdan.vocabulary import StateCategory
 
 __all__ = ["audience"]
 
@@ -64,7 +65,7 @@ def _event(
     if topic == "ticket.transitioned":
         workflow = _workflow(bundle, str(ticket.get("type") or ""))
         state = workflow.states.get(str(payload.get("to"))) if workflow else None
-        if workflow is None or state is None or state.category != "resolved":
+        if workflow is None or state is None or state.category != StateCategory.RESOLVED:
             return None, []
         if _notifies(workflow.on_enter.get(state.id, ()), ("requester",)):
             return None, []

@@ -18,6 +18,7 @@ from gongdan.engine.records import CommentRecord, TicketRecord
 from gongdan.engine.service import TicketService
 from gongdan.errors import NotFound
 from gongdan.rules.workflow import Actor
+from gongdan.vocabulary import Role
 
 __all__ = ["PRIORITY_LABELS", "TARGET_LABELS", "localised", "reader_for", "template_context"]
 
@@ -93,7 +94,7 @@ def template_context(
     state = workflow.states.get(record.state) if workflow else None
     names = {p.email: p.name for p in find_people(service.db, [record.requester])}
     assignee = find_people(service.db, [record.assignee]) if record.assignee else []
-    staff = actor.is_staff and actor.role != "system"
+    staff = actor.is_staff and actor.role is not Role.SYSTEM
     url = f"{base_url}/tickets/{record.key}" if staff else f"{base_url}/portal/tickets/{record.key}"
     comment_id = payload.get("comment")
     comment = _comment(

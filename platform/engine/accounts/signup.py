@@ -23,6 +23,7 @@ from gongdan.engine.accounts.users import (
 )
 from gongdan.engine.store.models import Event, User
 from gongdan.errors import Conflict, PermissionDenied, ValidationFailed
+from gongdan.vocabulary import Role
 
 __all__ = [
     "MAX_PASSWORD_LENGTH",
@@ -112,7 +113,7 @@ def sign_up(
         user = add_user(
             session,
             address,
-            role="requester",
+            role=Role.REQUESTER,
             now=now,
             name=_clean_name(name),
             password=password,
@@ -129,7 +130,7 @@ def sign_up(
             kind="user.created",
             at=now,
             before={},
-            after={"email": user.email, "role": "requester"},
+            after={"email": user.email, "role": Role.REQUESTER},
             detail={"source": "portal sign-up"},
             internal=False,
         )

@@ -22,13 +22,13 @@ from gongdan.engine.accounts.tokens import forget_recent
 from gongdan.engine.store.models import ConfigVersion, Event, Membership, RoutingPointer, Team, User
 from gongdan.errors import Conflict, NotFound, ValidationFailed
 from gongdan.rules.workflow import Actor
+from gongdan.vocabulary import ACCOUNT_ROLES, STAFF_ROLES, Role
 
 __all__ = [
     "LANGUAGES",
     "MAX_NAME_LENGTH",
     "MAX_PASSWORD_LENGTH",
     "MIN_PASSWORD_LENGTH",
-    "ROLES",
     "Account",
     "actor_for",
     "add_user",
@@ -43,7 +43,6 @@ __all__ = [
     "update_profile",
 ]
 
-ROLES = ("admin", "agent", "requester")
 LANGUAGES = ("en", "zh-CN")
 # The password rule of every way to set one (portal sign-up, the account page, reset).
 MIN_PASSWORD_LENGTH = 10
@@ -69,7 +68,7 @@ class Account:
 
     @property
     def is_staff(self) -> bool:
-        return self.role in ("admin", "agent")
+        return self.role in STAFF_ROLES
 
 
 def add_user(
@@ -88,9 +87,9 @@ def add_user(
         raise ValidationFailed(
             f"'{email}' is not an email address", {"email": "must be an email address"}
         )
-    if role not in ROLES:
+    if role not in ACCOUNT_ROLES:
         raise ValidationFailed(
-            f"unknown role '{role}'", {"role": f"must be one of: {', '.join(ROLES)}"}
+            f"unknown role '{role}'", {"role": f"must be one of: {', '.join(ACCOUNT_ROLES)}"}
         )
     if session.scalar(select(User.id).where(User.email == address)) is not None:
         raise Conflict(f"a user '{address}' already exists")
@@ -269,7 +268,7 @@ def session_stamp(user: User) -> str:
 def actor_for(session: Session, user: User) -> Actor:
     """The actor a signed-in user acts as, with their teams."""
     teams = session.scalars(select(Membership.team_id).where(Membership.user_id == user.id))
-    return Actor(user.id, user.email, user.role, frozenset(teams))
+    return Actor(user.id, user.email, Role(user.role), frozenset(teams))
 
 
 def sync_teams(session: Session, bundle: Bundle) -> list[str]:

@@ -41,16 +41,14 @@ from gongdan.engine.unit_of_work import WriteContext
 from gongdan.rules.actions import Assignment
 from gongdan.rules.assignment import Candidate, choose_agent
 from gongdan.rules.routing import route, rule_keys
+from gongdan.vocabulary import OPEN_CATEGORIES, STAFF_ROLES
 
 __all__ = [
-    "OPEN_CATEGORIES",
     "assign_by_strategy",
     "load_candidates",
     "plan_route",
     "route_ticket",
 ]
-
-OPEN_CATEGORIES = ("new", "open", "pending")
 
 
 def load_candidates(ctx: WriteContext, team_id: str, *, counts: bool = True) -> list[Candidate]:
@@ -243,7 +241,7 @@ def _members_select(counts: bool, turns: bool, whole: bool) -> Select[Any]:
             *extra,
         )
         .join(Membership, and_(Membership.user_id == User.id, Membership.team_id == team))
-        .where(User.active.is_(True), User.role.in_(_sql_texts(("agent", "admin"))))
+        .where(User.active.is_(True), User.role.in_(_sql_texts(tuple(sorted(STAFF_ROLES)))))
     )
 
 

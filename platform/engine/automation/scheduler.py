@@ -25,6 +25,7 @@ from gongdan.engine.unit_of_work import WriteContext
 from gongdan.errors import GongdanError
 from gongdan.forms.data import condition_values
 from gongdan.rules.workflow import Actor
+from gongdan.vocabulary import StateCategory
 
 __all__ = ["run_after_transitions", "run_scheduled_automations", "run_sla_scan"]
 
@@ -105,7 +106,7 @@ def run_scheduled_automations(db: Database, bundle: Bundle, now: datetime) -> in
                 continue
             tickets = session.scalars(
                 select(Ticket)
-                .where(Ticket.state_category != "closed")
+                .where(Ticket.state_category != StateCategory.CLOSED)
                 .order_by(Ticket.id)
                 .execution_options(yield_per=BATCH)
             )

@@ -37,10 +37,11 @@ from gongdan.rules.sla_clock import (
     stop,
     with_priority,
 )
+from gongdan.vocabulary import StateCategory
 
 __all__ = ["SLAExplanation", "explain_sla", "on_public_reply", "policy_for", "scan_due", "sync_sla"]
 
-DONE = ("resolved", "closed")
+DONE = (StateCategory.RESOLVED, StateCategory.CLOSED)
 
 
 def policy_for(ctx: WriteContext, ticket: Ticket) -> SLAPolicy | None:

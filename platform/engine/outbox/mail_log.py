@@ -19,6 +19,7 @@ from gongdan.engine.accounts.users import actor_for, add_user
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import MailMessage, Membership, Ticket, User
 from gongdan.rules.workflow import Actor
+from gongdan.vocabulary import Role
 
 __all__ = [
     "MailRecord",
@@ -219,7 +220,7 @@ def ensure_requester(
         user = session.scalar(select(User).where(User.email == address))
         if user is None:
             user = add_user(
-                session, address, role="requester", now=now, name=name, language=language
+                session, address, role=Role.REQUESTER, now=now, name=name, language=language
             )
         return _person(session, user)
 

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.bundle.schemas import PRIORITIES
 from gongdan.engine.store.models import Comment, Event, Ticket, User
 from gongdan.errors import ValidationFailed
 from gongdan.rules.workflow import Actor
+from gongdan.vocabulary import PRIORITIES, Role
 
 __all__ = ["FieldFilter", "TicketQuery", "scope", "select_tickets", "ticket_conditions"]
 
@@ -68,9 +68,9 @@ def scope(
 ) -> ColumnElement[bool]:
     """Which tickets `actor` may see, as a SQL condition. A requester sees their own
     tickets and those naming them as approver (`approval_fields`)."""
-    if actor.role in ("admin", "system"):
+    if actor.sees_everything:
         return and_(True)
-    if actor.role == "requester":
+    if actor.is_requester:
         email = (actor.email or "").lower()
         if dialect == "postgresql":
             # JSONB containment: served by the GIN index on `data` (values are lower case).
@@ -85,7 +85,7 @@ def scope(
                 for name in sorted(approval_fields)
             ]
         return or_(Ticket.requester_id == actor.user_id, *approving)
-    if actor.role == "agent":
+    if actor.role is Role.AGENT:
         return or_(
             Ticket.team_id.is_(None),
             Ticket.team_id.in_(sorted(actor.team_ids)),
@@ -324,13 +324,13 @@ def _people(session: Session, actor: Actor, query: TicketQuery) -> list[ColumnEl
 
 def select_comments(session: Session, ticket_ids: Sequence[int], actor: Actor) -> list[Comment]:
     statement = select(Comment).where(Comment.ticket_id.in_(list(ticket_ids)))
-    if actor.role == "requester":
+    if actor.is_requester:
         statement = statement.where(Comment.public.is_(True))
     return list(session.scalars(statement.order_by(Comment.id)))
 
 
 def select_events(session: Session, ticket_ids: Sequence[int], actor: Actor) -> list[Event]:
     statement = select(Event).where(Event.ticket_id.in_(list(ticket_ids)))
-    if actor.role == "requester":
+    if actor.is_requester:
         statement = statement.where(Event.internal.is_(False))
     return list(session.scalars(statement.order_by(Event.id)))

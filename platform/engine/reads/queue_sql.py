@@ -18,9 +18,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from gongdan.bundle.compile_views import ViewDef, condition_tree
-from gongdan.bundle.schemas import PRIORITIES, STATE_CATEGORIES
 from gongdan.engine.store.models import Ticket, User
 from gongdan.rules._condition_ops import AllOf, AnyOf, KeyTest, Negation, Node
+from gongdan.vocabulary import PRIORITIES, STATE_CATEGORIES
 
 __all__ = ["view_condition"]
 

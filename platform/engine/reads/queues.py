@@ -24,7 +24,6 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from gongdan.bundle.compile_views import SORT_FIELDS, ViewDef
 from gongdan.bundle.compiled import Bundle
-from gongdan.bundle.schemas import PRIORITIES
 from gongdan.engine.reads.queries import MAX_PAGE, TicketQuery, ticket_conditions
 from gongdan.engine.reads.queue_sql import view_condition
 from gongdan.engine.records import TicketRecord
@@ -33,10 +32,10 @@ from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Stamp, Ticket, User
 from gongdan.errors import GongdanError, NotFound, PermissionDenied, ValidationFailed
 from gongdan.rules.workflow import Actor
+from gongdan.vocabulary import OPEN_CATEGORIES, PRIORITIES, STAFF_ROLES, Role
 
 __all__ = [
     "BUILTIN_QUEUES",
-    "OPEN_CATEGORIES",
     "BulkOutcome",
     "QueueDef",
     "QueuePage",
@@ -44,7 +43,6 @@ __all__ = [
     "QueueService",
 ]
 
-OPEN_CATEGORIES = ("new", "open", "pending")
 # Far in the future: where a ticket without an SLA deadline sorts (last, ascending).
 NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 PG_NEVER = "'9999-12-31 00:00:00+00'::timestamptz"
@@ -195,7 +193,7 @@ class QueueService:
         is_open = Ticket.state_category.in_(OPEN_CATEGORIES)
         teams = sorted(actor.team_ids)
         in_my_teams = Ticket.team_id.in_(teams)
-        everything = actor.role == "admin" and not teams
+        everything = actor.role is Role.ADMIN and not teams
         if queue.id == "mine":
             conditions += [Ticket.assignee_id == (actor.user_id or -1), is_open]
         elif queue.id == "my_teams":
@@ -263,7 +261,7 @@ class QueueService:
 
 
 def _require_staff(actor: Actor) -> None:
-    if actor.role not in ("admin", "agent"):
+    if actor.role not in STAFF_ROLES:
         raise PermissionDenied("only agents may open the desk's queues")
 
 

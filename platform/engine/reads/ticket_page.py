@@ -27,6 +27,7 @@ from gongdan.engine.store.models import Attachment, Delivery, Membership, Ticket
 from gongdan.engine.unit_of_work import WriteContext
 from gongdan.forms.data import condition_values
 from gongdan.rules.workflow import Actor, TransitionDef, allowed_transitions
+from gongdan.vocabulary import STAFF_ROLES
 
 __all__ = [
     "AttachmentInfo",
@@ -131,7 +132,7 @@ def _tickets(session: Session, ids: Iterable[int]) -> list[Ticket]:
 def list_assignable(session: Session, team_id: str | None = None) -> list[tuple[str, str]]:
     """(email, name) of active agents and admins, of `team_id` only when given, by name."""
     query = select(User.email, User.name).where(
-        User.active.is_(True), User.role.in_(("agent", "admin"))
+        User.active.is_(True), User.role.in_(sorted(STAFF_ROLES))
     )
     if team_id:
         query = query.join(Membership, Membership.user_id == User.id).where(
@@ -202,7 +203,7 @@ def _events(ctx: WriteContext, ticket: Ticket) -> list[EventRecord]:
             shown[e.ticket_id].key,
             ctx.user(e.actor_id),
             ctx.hidden_fields(shown[e.ticket_id]),
-            requester=ctx.actor.role == "requester",
+            requester=ctx.actor.is_requester,
         )
         for e in select_events(ctx.session, list(shown), ctx.actor)
         if e.ticket_id is not None

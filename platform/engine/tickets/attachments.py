@@ -114,6 +114,6 @@ def visible_attachment(ctx: WriteContext, attachment_id: int) -> Attachment:
         raise NotFound(f"no attachment {attachment_id}")
     ticket_type = ctx.bundle.ticket_types.get(ticket.ticket_type)
     field = ticket_type.field_map.get(row.field_id or "") if ticket_type else None
-    if field is not None and field.internal and ctx.actor.role == "requester":
+    if field is not None and field.internal and ctx.actor.is_requester:
         raise NotFound(f"no attachment {attachment_id}")
     return row

@@ -10,6 +10,7 @@ from gongdan.engine.store.models import Ticket, TicketLink
 from gongdan.engine.tickets.tickets import create_ticket
 from gongdan.engine.unit_of_work import WriteContext
 from gongdan.errors import Conflict, ValidationFailed
+from gongdan.vocabulary import StateCategory
 
 __all__ = ["LINK_KINDS", "link_tickets", "merge_tickets", "split_ticket"]
 
@@ -65,7 +66,7 @@ def merge_tickets(
     if target.merged_into_id is not None:
         raise Conflict(f"{into_key} is itself merged into another ticket")
     workflow = ctx.workflow(ctx.ticket_type(source))
-    closed = next((s for s in workflow.states.values() if s.category == "closed"), None)
+    closed = next((s for s in workflow.states.values() if s.category == StateCategory.CLOSED), None)
     before: dict[str, Any] = {"state": source.state}
     if closed is not None:
         source.state, source.state_category = closed.id, closed.category

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import update
 
 from gongdan.bundle.compiled import Bundle, TicketTypeDef
-from gongdan.bundle.schemas import PRIORITIES
 from gongdan.engine.automation.automations import run_automations
 from gongdan.engine.automation.routing import plan_route, route_ticket
 from gongdan.engine.automation.sla import on_public_reply, sync_sla
@@ -24,9 +23,9 @@ from gongdan.errors import PermissionDenied, ValidationFailed
 from gongdan.forms.data import check_ticket_data, condition_values
 from gongdan.rules.priority import priority_for
 from gongdan.rules.routing import rule_keys
+from gongdan.vocabulary import EDITABLE_BUILTINS, PRIORITIES, STAFF_ROLES, Role
 
 __all__ = [
-    "BUILTIN_EDITABLE",
     "add_comment",
     "assign_ticket",
     "check_references",
@@ -34,7 +33,6 @@ __all__ = [
     "update_ticket",
 ]
 
-BUILTIN_EDITABLE = ("title", "description", "priority", "tags")
 MAX_TITLE = 300
 MAX_TEXT = 100_000
 MAX_TAGS = 50
@@ -156,7 +154,7 @@ def _link_attachments(
 def resolve_requester(ctx: WriteContext, email: str | None) -> User:
     """The requester of a new ticket: the actor, or (for staff) the person named,
     created as a requester when new (a customer on the phone, a first email)."""
-    if ctx.actor.role == "requester" or email is None:
+    if ctx.actor.is_requester or email is None:
         if ctx.actor.user_id is None:
             raise ValidationFailed("a requester is required", {"requester": "is required"})
         user = ctx.user(ctx.actor.user_id)
@@ -175,7 +173,7 @@ def resolve_requester(ctx: WriteContext, email: str | None) -> User:
     user = User(
         email=address,
         name=address.split("@")[0],
-        role="requester",
+        role=Role.REQUESTER,
         language="en",
         attributes={},
         away=False,
@@ -184,7 +182,7 @@ def resolve_requester(ctx: WriteContext, email: str | None) -> User:
     )
     ctx.session.add(user)
     ctx.session.flush()
-    ctx.event(None, "user.created", after={"email": address, "role": "requester"})
+    ctx.event(None, "user.created", after={"email": address, "role": Role.REQUESTER})
     return user
 
 
@@ -205,7 +203,7 @@ def create_ticket(
     ticket_type = ctx.bundle.ticket_types.get(type_id)
     if ticket_type is None:
         raise ValidationFailed(f"unknown ticket type '{type_id}'", {"type": "unknown ticket type"})
-    if ctx.actor.role == "requester":
+    if ctx.actor.is_requester:
         if not ticket_type.portal:
             raise PermissionDenied(f"requesters cannot create '{type_id}' tickets")
         if priority is not None or team is not None or assignee is not None:
@@ -349,8 +347,8 @@ def update_ticket(
     ticket_type = ctx.ticket_type(ticket)
     if not isinstance(changes, dict) or not changes:
         raise ValidationFailed("nothing to change", {})
-    builtin = {k: v for k, v in changes.items() if k in BUILTIN_EDITABLE}
-    custom = {k: v for k, v in changes.items() if k not in BUILTIN_EDITABLE}
+    builtin = {k: v for k, v in changes.items() if k in EDITABLE_BUILTINS}
+    custom = {k: v for k, v in changes.items() if k not in EDITABLE_BUILTINS}
     for name in ("team", "assignee", "state", "requester", "type"):
         if name in custom:
             raise ValidationFailed(
@@ -430,7 +428,7 @@ def _apply_assignment(
     if assignee is not None:
         old = ctx.user(ticket.assignee_id)
         user = ctx.user_by_email(assignee, what="assignee") if assignee else None
-        if user is not None and user.role not in ("agent", "admin"):
+        if user is not None and user.role not in STAFF_ROLES:
             raise ValidationFailed(f"{assignee} is not an agent", {"assignee": "must be an agent"})
         if user is not None and ticket.team_id is not None:
             member = ctx.session.get(Membership, (ticket.team_id, user.id))

@@ -21,6 +21,7 @@ from gongdan.forms.data import check_ticket_data, condition_values
 from gongdan.frozen import thaw
 from gongdan.rules.actions import Action, Assignment
 from gongdan.rules.workflow import TransitionDef, transition_problems
+from gongdan.vocabulary import OPEN_CATEGORIES, StateCategory
 
 __all__ = ["MAX_CHAIN", "run_actions", "take_transition"]
 
@@ -99,11 +100,11 @@ def take_transition(
     target = workflow.states[transition.target]
     ticket.state, ticket.state_category = target.id, target.category
     ticket.state_since = ctx.now
-    if target.category == "resolved":
+    if target.category == StateCategory.RESOLVED:
         ticket.resolved_at = ctx.now
-    elif target.category == "closed":
+    elif target.category == StateCategory.CLOSED:
         ticket.closed_at = ctx.now
-    elif target.category in ("new", "open", "pending"):
+    elif target.category in OPEN_CATEGORIES:
         ticket.resolved_at = ticket.closed_at = None
     ticket.updated_at = ctx.now
     if text:

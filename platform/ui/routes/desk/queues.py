@@ -19,7 +19,6 @@ from starlette.responses import Response
 
 from gongdan.bundle.compile_views import SORT_FIELDS
 from gongdan.bundle.compiled import Bundle
-from gongdan.bundle.schemas import PRIORITIES
 from gongdan.engine.reads.queries import MAX_PAGE, FieldFilter, TicketQuery
 from gongdan.engine.reads.queues import BulkOutcome, QueuePage, QueueQuery, QueueService
 from gongdan.engine.records import TicketRecord
@@ -32,6 +31,7 @@ from gongdan.ui.catalogue import CATALOGUE
 from gongdan.ui.deps import ServiceDep, StaffUser
 from gongdan.ui.i18n import language_for, localise, translate
 from gongdan.ui.render import render, render_fragment
+from gongdan.vocabulary import PRIORITIES
 
 __all__ = ["router"]
 

@@ -39,6 +39,7 @@ from gongdan.ui.routes.desk.new import form_errors, upload_file
 from gongdan.ui.routes.portal import ticket as portal_ticket
 from gongdan.ui.routes.portal.ticket import STAFF_ONLY_FIELDS, steps_of
 from gongdan.ui.security import rotate_csrf_token
+from gongdan.vocabulary import OPEN_CATEGORIES
 
 __all__ = ["portal_form_ids", "router"]
 
@@ -76,7 +77,7 @@ def _to_decide(service: TicketService, user: Account) -> list[TicketRecord]:
     bundle = service.bundle
     if not bundle.approval_fields or user.is_staff:
         return []
-    query = TicketQuery(state_categories=("new", "open", "pending"), limit=PAGE_SIZE)
+    query = TicketQuery(state_categories=OPEN_CATEGORIES, limit=PAGE_SIZE)
     tickets = service.list_tickets(user.actor, query).items
     return [t for t in tickets if t.requester != user.email and _decides(bundle, t, user.email)]
 

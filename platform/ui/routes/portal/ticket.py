@@ -28,11 +28,11 @@ from gongdan.ui.deps import BundleDep, CurrentUser, ServiceDep
 from gongdan.ui.fields import FormView, build_form, form_sections, read_form
 from gongdan.ui.i18n import language_for, localise, translate
 from gongdan.ui.render import render
+from gongdan.vocabulary import STAFF_ROLES
 
 __all__ = ["STAFF_ONLY_FIELDS", "router", "steps_of"]
 
 router = APIRouter()
-STAFF_ROLES = frozenset({"agent", "admin"})
 # Built-in fields a requester never sets, even where a form places them.
 STAFF_ONLY_FIELDS = frozenset({"priority", "team", "assignee", "requester", "tags"})
 

@@ -1,0 +1,76 @@
+"""`gongdan check` and `gongdan schema export`: the config language from the shell.
+
+`check` is the CI gate of a config bundle: every error at once, one per line as
+`file:line:col: path: message`, exit 1 when there is any.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from gongdan.bundle import schemas
+from gongdan.bundle.loader import check_bundle
+
+__all__ = ["add_config_commands"]
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    directory = args.directory or args.config
+    bundle, issues = check_bundle(directory)
+    if bundle is not None:
+        from gongdan.channels.email.templates import check_templates  # Jinja2: only here
+
+        issues = sorted([*issues, *check_templates(bundle)])
+        if any(i.severity == "error" for i in issues):
+            bundle = None
+    for issue in issues:
+        print(issue)
+    errors = sum(1 for i in issues if i.severity == "error")
+    warnings = len(issues) - errors
+    if bundle is None:
+        print(
+            f"{directory}: {errors} error{'s' * (errors != 1)}, "
+            f"{warnings} warning{'s' * (warnings != 1)}",
+            file=sys.stderr,
+        )
+        return 1
+    suffix = f" ({warnings} warning{'s' * (warnings != 1)})" if warnings else ""
+    print(f"{directory}: OK: {bundle.summary()}{suffix}")
+    return 0
+
+
+def cmd_schema_export(args: argparse.Namespace) -> int:
+    out = Path(args.directory)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind in schemas.KINDS:
+        target = out / schemas.schema_file_name(kind)
+        target.write_text(
+            json.dumps(schemas.kind_schema(kind), indent=2, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
+        written.append(target.name)
+    (out / "gongdan.schema.json").write_text(
+        json.dumps(schemas.bundle_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    written.append("gongdan.schema.json")
+    print(f"wrote {len(written)} schemas to {out}: {', '.join(written)}")
+    return 0
+
+
+def add_config_commands(commands: Any) -> list[argparse.ArgumentParser]:
+    """Register `check` and `schema export`; returns the leaf parsers."""
+    check = commands.add_parser("check", help="validate a config bundle; exit 1 with every error")
+    check.add_argument("directory", nargs="?", help="config directory (default: --config)")
+    check.set_defaults(handler=cmd_check)
+
+    schema = commands.add_parser("schema", help="JSON Schemas of the config language")
+    schema_commands = schema.add_subparsers(dest="schema_command", required=True)
+    export = schema_commands.add_parser("export", help="write the JSON Schemas to DIR")
+    export.add_argument("directory")
+    export.set_defaults(handler=cmd_schema_export)
+    return [check, export]
