@@ -163,8 +163,10 @@ def _abridged(sql: str) -> str:
     depth, columns = 0, -1
     for token in _SELECT_OR_FROM.finditer(sql):
         word = token.group(0).upper()
-        if word in "()":
-            depth += 1 if word == "(" else -1
+        if word == "(":
+            depth += 1
+        elif word == ")":
+            depth -= 1
         elif depth == 0 and word == "SELECT" and columns < 0:
             columns = token.end()
         elif depth == 0 and word == "FROM" and columns >= 0:

@@ -29,16 +29,6 @@ def clocked(db: Database, example_bundle: Bundle) -> TicketService:
     return TicketService(db, example_bundle, clock=StepClock())
 
 
-@pytest.fixture
-def agent(db: Database) -> Actor:
-    return make_user(db, "li.wei@example.com", teams=("service_desk",))
-
-
-@pytest.fixture
-def requester(db: Database) -> Actor:
-    return make_user(db, "zhang.san@example.com", "requester")
-
-
 def keys(service: TicketService, who: Actor, **query: Any) -> list[str]:
     return [t.key for t in service.list_tickets(who, TicketQuery(**query)).items]
 

@@ -45,18 +45,8 @@ def queues(db: Database, example_bundle: Bundle, clock: StepClock) -> QueueServi
 
 
 @pytest.fixture
-def agent(db: Database) -> Actor:
-    return make_user(db, "li.wei@example.com", teams=("service_desk",))
-
-
-@pytest.fixture
 def fixer(db: Database) -> Actor:
     return make_user(db, "zhao.lei@example.com", teams=("field_service",))
-
-
-@pytest.fixture
-def requester(db: Database) -> Actor:
-    return make_user(db, "zhang.san@example.com", "requester")
 
 
 def keys(queues: QueueService, who: Actor, queue: str, **query: Any) -> list[str]:

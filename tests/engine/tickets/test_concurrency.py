@@ -30,18 +30,8 @@ TICKETS = 200
 
 
 @pytest.fixture
-def agent(db: Database) -> Actor:
-    return make_user(db, "li.wei@example.com", teams=("service_desk",))
-
-
-@pytest.fixture
 def colleague(db: Database) -> Actor:
     return make_user(db, "wang.fang@example.com", teams=("service_desk",))
-
-
-@pytest.fixture
-def requester(db: Database) -> Actor:
-    return make_user(db, "zhang.san@example.com", "requester")
 
 
 def race(*calls: Callable[[], WriteResult]) -> list[WriteResult | Exception]:
