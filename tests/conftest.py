@@ -1,5 +1,6 @@
 """Shared fixtures: real databases (a fresh SQLite file per test and the real
-PostgreSQL), the example bundle, and a TicketService over them.
+PostgreSQL), the example bundle, a TicketService over them, and `statements`, which
+counts the SQL statements a block sends by kind and table (tests/sql.py).
 
 PostgreSQL tests skip with a reason when the server is unreachable, except when
 `GONGDAN_REQUIRE_SERVICES=1` (CI), where they fail instead.
@@ -22,6 +23,7 @@ from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Base
 from tests.bundles import EXAMPLE
+from tests.sql import StatementRecorder
 
 PG_ADMIN_URL = os.environ.get(
     "GONGDAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -100,3 +102,17 @@ def routed_bundle() -> Bundle:
 @pytest.fixture
 def service(db: Database, example_bundle: Bundle) -> TicketService:
     return TicketService(db, example_bundle)
+
+
+@pytest.fixture
+def statements() -> StatementRecorder:
+    """Records the SQL statements a block sends to a database, by kind and table::
+
+        with statements.recording(db) as seen:  # db: a Database (web.db) or an Engine
+            ...
+        assert seen.kinds() == {"select": 3}, seen  # seen's repr lists the statements
+        assert seen.count("select", table="users") == 1, seen
+
+    `recording(db, transactions=True)` adds BEGIN/COMMIT/ROLLBACK/SAVEPOINT. What is
+    seen and how (executemany batches, `DriverStatement`s): tests/sql.py."""
+    return StatementRecorder()

@@ -41,6 +41,7 @@ def make_user(
 
 
 def actor(db: Database, email: str) -> Actor:
+    """The actor the existing user `email` acts as (their role and teams as stored now)."""
     with db.reading() as session:
         user = session.scalar(select(User).where(User.email == email))
         assert user is not None

@@ -14,22 +14,7 @@ from gongdan.bundle import schemas
 from gongdan.bundle.yamlio import parse_documents
 from gongdan.cli import main
 from tests.bundles import EXAMPLE, make_bundle
-
-REPO = Path(__file__).parents[2]
-
-
-def run_gongdan(
-    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gongdan.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
+from tests.helpers import REPO, free_port, run_gongdan
 
 
 def test_check_example_bundle_passes_with_a_summary() -> None:
@@ -96,15 +81,6 @@ def test_usage_error_exits_2() -> None:
     assert result.returncode == 2
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def test_db_upgrade_and_user_add_use_the_database_url(tmp_path: Path) -> None:
     import os
 
@@ -146,7 +122,7 @@ def test_serve_answers_healthz_on_the_given_host_and_port(tmp_path: Path, worker
     import time
     import urllib.request
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GONGDAN_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}"}
     server = subprocess.Popen(
         [

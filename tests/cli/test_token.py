@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 from sqlalchemy import text
 
@@ -13,21 +11,11 @@ from gongdan.engine.accounts.tokens import authenticate, hash_token
 from gongdan.engine.service import utc_now
 from gongdan.engine.store.database import Database
 from tests.factories import make_user
-
-REPO = Path(__file__).parents[2]
+from tests.helpers import run_gongdan
 
 
 def gongdan(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GONGDAN_DATABASE_URL": url}
-    return subprocess.run(
-        [sys.executable, "-m", "gongdan.cli", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
+    return run_gongdan(*args, env={**os.environ, "GONGDAN_DATABASE_URL": url})
 
 
 def test_create_prints_a_working_token_on_its_last_line_and_revoke_stops_it(

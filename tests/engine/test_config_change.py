@@ -17,7 +17,7 @@ from gongdan.engine.store.database import Database
 from gongdan.errors import GongdanError, TransitionNotAllowed
 from gongdan.rules.workflow import Actor
 from tests.bundles import EXAMPLE, MINIMAL, make_bundle
-from tests.factories import incident, make_user
+from tests.factories import incident
 
 # The incident workflow without its waiting_customer state.
 NO_WAITING = """\
@@ -53,16 +53,6 @@ transitions:
 on_enter:
   resolved: [{notify: requester, template: resolved}]
 """
-
-
-@pytest.fixture
-def agent(db: Database) -> Actor:
-    return make_user(db, "li.wei@example.com", teams=("service_desk",))
-
-
-@pytest.fixture
-def requester(db: Database) -> Actor:
-    return make_user(db, "zhang.san@example.com", "requester")
 
 
 def changed(db: Database, tmp_path: Path, files: dict[str, str | None]) -> TicketService:

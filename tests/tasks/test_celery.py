@@ -17,12 +17,11 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,27 +35,12 @@ from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Base, Outbox
 from tests.conftest import service_unavailable
 from tests.factories import make_user
+from tests.helpers import free_port, wait_until
 from tests.tasks.conftest import SECRET, SECRET_ENV, Receiver, webhook_bundle
 
 SHARED_REDIS = os.environ.get("GONGDAN_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 LEASE_SECONDS = 4  # how soon a row whose worker died is delivered again
 BIN = Path(sys.executable).parent
-
-
-def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def ping(url: str) -> bool:

@@ -4,8 +4,6 @@ the web app."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -24,16 +22,8 @@ from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Outbox
 from gongdan.ui.app import create_app
 from tests.factories import make_user
+from tests.helpers import wait_until
 from tests.tasks.conftest import SECRET, SECRET_ENV, Receiver, webhook_bundle
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def statuses(db: Database) -> list[str]:
@@ -64,8 +54,8 @@ def test_the_runner_delivers_the_outbox_and_runs_scheduled_jobs(
         keys = [
             service.create_ticket(agent, "incident", title=f"T{n}").ticket.key for n in range(5)
         ]
-        assert wait_until(lambda: statuses(db) == ["delivered"] * 10)
-        assert wait_until(lambda: len(ran) >= 2)
+        assert wait_until(lambda: statuses(db) == ["delivered"] * 10, 15)
+        assert wait_until(lambda: len(ran) >= 2, 15)
     finally:
         runner.stop()
     assert runner._thread is None
@@ -90,7 +80,7 @@ def test_the_web_app_runs_background_work_when_there_is_no_broker(
         app.state.service.create_ticket(agent, "incident", title="Scanner jammed")
         (request,) = receiver.wait_for(1, timeout=15)
         assert request.signed() and request.path == "/created"
-        assert wait_until(lambda: statuses(app.state.db) == ["delivered", "delivered"])
+        assert wait_until(lambda: statuses(app.state.db) == ["delivered", "delivered"], 15)
     assert runner._thread is None  # stopped with the app
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from gongdan.engine.outbox.relay import deliver, list_deliveries, relay_once
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from tests.factories import NOW, StepClock, make_user
+from tests.helpers import free_port
 from tests.tasks.conftest import SECRET, SECRET_ENV, Receiver, webhook_bundle
 
 LATER = NOW + timedelta(minutes=5)
@@ -85,8 +85,5 @@ def test_redirects_and_errors_are_failed_attempts(receiver: Receiver) -> None:
     assert post_webhook("ftp://example.com/x", b"{}", {}).error == (
         "not an http(s) URL: 'ftp://example.com/x'"
     )
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    refused = post_webhook(f"http://127.0.0.1:{port}/", b"{}", {})
+    refused = post_webhook(f"http://127.0.0.1:{free_port()}/", b"{}", {})  # nobody listens
     assert refused.status_code is None and "refused" in (refused.error or "").lower()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 import uvicorn
 
 from gongdan.ui.serving import MAX_REQUESTS_PER_CONNECTION, KeepAliveLimit
+from tests.helpers import free_port, wait_until
 
 
 async def hello(scope: Any, receive: Any, send: Any) -> None:
@@ -31,19 +31,14 @@ async def hello(scope: Any, receive: Any, send: Any) -> None:
 @pytest.fixture
 def server() -> Iterator[int]:
     """A real uvicorn server on loopback whose connections close after 3 requests."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     config = uvicorn.Config(
         KeepAliveLimit(hello, max_requests=3), host="127.0.0.1", port=port, log_level="warning"
     )
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not running.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
+    assert wait_until(lambda: running.started, 20, interval=0.05), "uvicorn did not start"
     yield port
     running.should_exit = True
     thread.join(timeout=20)

@@ -5,7 +5,6 @@ listener (`MailListener`) on a free port."""
 from __future__ import annotations
 
 import email
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from gongdan.engine.outbox.runner import InProcessRunner
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from tests.bundles import MINIMAL, make_bundle
+from tests.helpers import free_port
 
 OUR_ADDRESS = "desk@gongdan.test"
 SUPPORT = "support@example.com"
@@ -143,13 +143,6 @@ def mail_service(db: Database, mail_bundle: Bundle, tmp_path: Path) -> TicketSer
     return TicketService(db, mail_bundle, attachments=AttachmentStore(tmp_path / "files"))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclass
 class Inbox:
     """What the test SMTP server received."""
@@ -162,7 +155,7 @@ class Inbox:
         raw = envelope.original_content  # type: ignore[attr-defined]
         message = email.message_from_bytes(raw, policy=default_policy)
         with self.lock:
-            self.messages.append(message)  # type: ignore[arg-type]
+            self.messages.append(message)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))  # type: ignore[attr-defined]
         return "250 OK"
 

@@ -8,7 +8,6 @@ import os
 import smtplib
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -23,8 +22,9 @@ from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Outbox
 from gongdan.rules.workflow import Actor
-from tests.channels.email.conftest import OUR_ADDRESS, SUPPORT, Inbox, free_port, mail_bundle_dir
+from tests.channels.email.conftest import OUR_ADDRESS, SUPPORT, Inbox, mail_bundle_dir
 from tests.factories import make_user
+from tests.helpers import free_port, wait_for_server
 
 
 @pytest.fixture
@@ -51,17 +51,19 @@ def served(tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+    def answers() -> None:
+        with smtplib.SMTP("127.0.0.1", port, timeout=2) as client:
+            client.noop()
+
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with smtplib.SMTP("127.0.0.1", port, timeout=2) as client:
-                    client.noop()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"mail serve did not start: {process.communicate()}")
-                time.sleep(0.2)
+        wait_for_server(
+            process,
+            answers,
+            timeout=30,
+            name="gongdan mail serve",
+            output=lambda: str(process.communicate()),
+        )
         yield port, url, config
     finally:
         process.terminate()

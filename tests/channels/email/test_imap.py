@@ -8,7 +8,6 @@ import imaplib
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -23,7 +22,8 @@ from gongdan.engine.outbox.mail_log import list_mail
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.rules.workflow import Actor
-from tests.channels.email.conftest import OUR_ADDRESS, SUPPORT, free_port
+from tests.channels.email.conftest import OUR_ADDRESS, SUPPORT
+from tests.helpers import free_port, wait_for_server, wait_until
 
 USER, PASSWORD = "desk", "imap-test-password"
 
@@ -41,15 +41,12 @@ def imap_server() -> Iterator[ImapSettings]:
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                imaplib.IMAP4("127.0.0.1", port, timeout=1).logout()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail("the pymap IMAP server did not start")
-                time.sleep(0.1)
+        wait_for_server(
+            process,
+            lambda: imaplib.IMAP4("127.0.0.1", port, timeout=1).logout(),
+            timeout=15,
+            name="the pymap IMAP server",
+        )
         yield ImapSettings("127.0.0.1", port, False, USER, PASSWORD, "INBOX")
     finally:
         process.terminate()
@@ -177,12 +174,12 @@ def test_serve_without_a_broker_polls_the_mailbox_itself(
     app = create_app(mail_bundle_dir(tmp_path), database_url=f"sqlite:///{tmp_path / 'w.db'}")
     deliver_to_mailbox(s, message("sun.li@customer.cn", "Projector flickers"))
     with TestClient(app):  # the lifespan starts the runner
-        deadline = time.monotonic() + 20
-        while True:
-            titles = [t.title for t in app.state.service.list_tickets(Actor.system()).items]
-            if titles or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+
+        def titles() -> list[str]:
+            return [t.title for t in app.state.service.list_tickets(Actor.system()).items]
+
+        wait_until(lambda: bool(titles()), 20, interval=0.2)
+        found = titles()
     app.state.db.dispose()
-    assert titles == ["Projector flickers"]
+    assert found == ["Projector flickers"]
     assert unseen(s) == 0

@@ -400,7 +400,7 @@ def test_the_smtp_login_is_used(db: Database, mail_service: TicketService, mail_
     from gongdan.channels.email.notifier import SmtpNotifier
     from gongdan.channels.email.settings import SmtpSettings
     from gongdan.engine.outbox.delivery import Notification
-    from tests.channels.email.conftest import free_port
+    from tests.helpers import free_port
 
     logins: list[tuple[bytes, bytes]] = []
 
@@ -444,7 +444,7 @@ def _tls_server(received: Inbox, *, require: bool, ca: object) -> tuple[object, 
 
     from aiosmtpd.controller import Controller
 
-    from tests.channels.email.conftest import free_port
+    from tests.helpers import free_port
 
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(server_context)  # type: ignore[attr-defined]

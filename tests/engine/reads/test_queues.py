@@ -6,14 +6,11 @@ counts, bulk actions with per-ticket outcomes, and a bounded number of statement
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.loader import load_bundle
@@ -26,8 +23,10 @@ from gongdan.errors import NotFound, PermissionDenied, ValidationFailed
 from gongdan.rules.workflow import Actor
 from tests.bundles import EXAMPLE
 from tests.factories import NOW, StepClock, incident, maintenance, make_user
+from tests.sql import StatementRecorder
 
-MAX_STATEMENTS_PER_PAGE = 3
+# A page: its tickets and their people, however many rows.
+SELECTS_PER_PAGE = 2
 
 
 @pytest.fixture
@@ -46,18 +45,8 @@ def queues(db: Database, example_bundle: Bundle, clock: StepClock) -> QueueServi
 
 
 @pytest.fixture
-def agent(db: Database) -> Actor:
-    return make_user(db, "li.wei@example.com", teams=("service_desk",))
-
-
-@pytest.fixture
 def fixer(db: Database) -> Actor:
     return make_user(db, "zhao.lei@example.com", teams=("field_service",))
-
-
-@pytest.fixture
-def requester(db: Database) -> Actor:
-    return make_user(db, "zhang.san@example.com", "requester")
 
 
 def keys(queues: QueueService, who: Actor, queue: str, **query: Any) -> list[str]:
@@ -396,36 +385,26 @@ def test_bulk_transition_takes_each_ticket_in_its_own_transaction(
 # Statements per page ----------------------------------------------------------------------
 
 
-@contextmanager
-def counting(db: Database) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
-            statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
-
-
 def test_a_page_and_the_counts_take_a_fixed_number_of_statements(
-    db: Database, tickets: TicketService, queues: QueueService, agent: Actor, requester: Actor
+    db: Database,
+    tickets: TicketService,
+    queues: QueueService,
+    agent: Actor,
+    requester: Actor,
+    statements: StatementRecorder,
 ) -> None:
     for index in range(12):
         key = incident(tickets, requester).ticket.key
         if index % 3 == 0:
             tickets.assign(agent, key, team="service_desk", assignee=agent.email)
-    with counting(db) as statements:
+    with statements.recording(db) as seen:
         page = queues.list_queue(agent, "my_teams", QueueQuery(limit=10))
     assert len(page.items) == 4
-    assert len(statements) <= MAX_STATEMENTS_PER_PAGE, statements
-    with counting(db) as statements:
+    assert seen.kinds() == {"select": SELECTS_PER_PAGE}, seen
+    with statements.recording(db) as seen:
         page = queues.list_queue(agent, "unassigned", QueueQuery(limit=10))
     assert len(page.items) == 8
-    assert len(statements) <= MAX_STATEMENTS_PER_PAGE, statements
-    with counting(db) as statements:
+    assert seen.kinds() == {"select": SELECTS_PER_PAGE}, seen
+    with statements.recording(db) as seen:
         counts = queues.counts(agent)
-    assert len(statements) == len(counts) == 6
+    assert seen.kinds() == {"select": len(counts)} and len(counts) == 6, seen

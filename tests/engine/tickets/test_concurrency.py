@@ -8,7 +8,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -24,24 +23,15 @@ from gongdan.errors import Conflict, TransitionNotAllowed
 from gongdan.rules.workflow import Actor
 from tests.conftest import _truncate
 from tests.factories import NOW, incident, maintenance, make_user
+from tests.sql import Statement, watching
 
 THREADS = 8
 TICKETS = 200
 
 
 @pytest.fixture
-def agent(db: Database) -> Actor:
-    return make_user(db, "li.wei@example.com", teams=("service_desk",))
-
-
-@pytest.fixture
 def colleague(db: Database) -> Actor:
     return make_user(db, "wang.fang@example.com", teams=("service_desk",))
-
-
-@pytest.fixture
-def requester(db: Database) -> Actor:
-    return make_user(db, "zhang.san@example.com", "requester")
 
 
 def race(*calls: Callable[[], WriteResult]) -> list[WriteResult | Exception]:
@@ -225,20 +215,18 @@ def test_overlapping_transactions_on_postgresql_conflict(
     both_read = threading.Barrier(2)
     waited = threading.local()
 
-    def hold_update(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def hold_update(statement: Statement) -> None:
         # Hold each thread's first UPDATE of the ticket until both have read it.
-        if statement.startswith("UPDATE tickets") and not getattr(waited, "done", False):
+        ticket_update = statement.kind == "update" and "tickets" in statement.writes
+        if ticket_update and not getattr(waited, "done", False):
             waited.done = True
             both_read.wait(timeout=30)
 
-    sa.event.listen(postgres.engine, "before_cursor_execute", hold_update)
-    try:
+    with watching(postgres, hold_update):
         outcomes = race(
             lambda: service.update_ticket(agent, key, {"title": "Outlook 2021 crashes"}),
             lambda: service.take_transition(colleague, key, "start"),
         )
-    finally:
-        sa.event.remove(postgres.engine, "before_cursor_execute", hold_update)
     (win,) = [o for o in outcomes if isinstance(o, WriteResult)]
     (loss,) = [o for o in outcomes if not isinstance(o, WriteResult)]
     assert isinstance(loss, Conflict), loss

@@ -76,16 +76,6 @@ def refused(field_id: str, call: Callable[[], Any]) -> ValidationFailed:
     return caught.value
 
 
-@pytest.fixture
-def agent(db: Database) -> Actor:
-    return make_user(db, "li.wei@example.com", teams=("service_desk",))
-
-
-@pytest.fixture
-def requester(db: Database) -> Actor:
-    return make_user(db, "zhang.san@example.com", "requester")
-
-
 @pytest.fixture(scope="module")
 def gadget_bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
     root = tmp_path_factory.mktemp("gadget")

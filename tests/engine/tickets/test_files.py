@@ -44,11 +44,6 @@ def service(db: Database, bundle: Bundle, tmp_path: Path) -> TicketService:
 
 
 @pytest.fixture
-def requester(db: Database) -> Actor:
-    return make_user(db, "zhang.san@example.com", "requester")
-
-
-@pytest.fixture
 def agent(db: Database) -> Actor:
     return make_user(db, "li.wei@example.com", "admin")
 

@@ -14,16 +14,6 @@ from gongdan.rules.workflow import Actor
 from tests.factories import incident, make_user
 
 
-@pytest.fixture
-def agent(db: Database) -> Actor:
-    return make_user(db, "li.wei@example.com", teams=("service_desk",))
-
-
-@pytest.fixture
-def requester(db: Database) -> Actor:
-    return make_user(db, "zhang.san@example.com", "requester")
-
-
 def links(db: Database) -> set[tuple[str, str, str]]:
     """Every link as (source key, kind, target key)."""
     with db.reading() as session:

@@ -23,11 +23,6 @@ from tests.factories import after_sales, incident, make_user
 
 
 @pytest.fixture
-def agent(db: Database) -> Actor:
-    return make_user(db, "li.wei@example.com", teams=("service_desk",))
-
-
-@pytest.fixture
 def alice(db: Database) -> Actor:
     return make_user(db, "alice@example.com", "requester")
 

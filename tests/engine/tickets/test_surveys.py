@@ -39,16 +39,6 @@ class Recorder:
             raise ConnectionError("mail server down")
 
 
-@pytest.fixture
-def agent(db: Database) -> Actor:
-    return make_user(db, "li.wei@example.com", teams=("service_desk",))
-
-
-@pytest.fixture
-def requester(db: Database) -> Actor:
-    return make_user(db, "zhang.san@example.com", "requester")
-
-
 def closed_incident(service: TicketService, requester: Actor, agent: Actor) -> str:
     """An incident resolved by `agent` and closed by its requester (fires `survey: csat`)."""
     key = incident(service, requester).ticket.key

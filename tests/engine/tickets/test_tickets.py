@@ -14,22 +14,12 @@ from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import User
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.rules.workflow import Actor
-from tests.factories import NOW, access_request, incident, maintenance, make_user, outbox
+from tests.factories import NOW, access_request, incident, maintenance, outbox
 
 
 @pytest.fixture
 def frozen(db: Database, example_bundle: Bundle) -> TicketService:
     return TicketService(db, example_bundle, clock=lambda: NOW)
-
-
-@pytest.fixture
-def agent(db: Database) -> Actor:
-    return make_user(db, "li.wei@example.com", teams=("service_desk",))
-
-
-@pytest.fixture
-def requester(db: Database) -> Actor:
-    return make_user(db, "zhang.san@example.com", "requester")
 
 
 def test_new_ticket_starts_in_the_initial_state_with_defaults(

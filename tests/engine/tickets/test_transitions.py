@@ -20,16 +20,6 @@ from tests.bundles import MINIMAL, make_bundle
 from tests.factories import NOW, access_request, actor, incident, maintenance, make_user, outbox
 
 
-@pytest.fixture
-def agent(db: Database) -> Actor:
-    return make_user(db, "li.wei@example.com", teams=("service_desk",))
-
-
-@pytest.fixture
-def requester(db: Database) -> Actor:
-    return make_user(db, "zhang.san@example.com", "requester")
-
-
 def in_progress(service: TicketService, requester: Actor, agent: Actor) -> str:
     """An incident started and assigned to `agent`; its key."""
     key = incident(service, requester).ticket.key

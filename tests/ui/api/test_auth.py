@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from gongdan.engine.accounts import tokens
 from gongdan.engine.accounts.tokens import find_user, list_tokens, revoke_token
@@ -17,6 +16,7 @@ from gongdan.engine.service import utc_now
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import ApiToken, User
 from tests.factories import make_user
+from tests.sql import StatementRecorder
 from tests.ui.api.conftest import INCIDENT, token_for
 
 
@@ -70,21 +70,14 @@ def test_revoked_token_and_deactivated_user_are_401(app: FastAPI, db: Database) 
         assert session.scalar(select(ApiToken.token_hash).where(ApiToken.id == 2)) != second
 
 
-def test_a_token_recognised_a_moment_ago_is_not_looked_up_again(app: FastAPI, db: Database) -> None:
+def test_a_token_recognised_a_moment_ago_is_not_looked_up_again(
+    app: FastAPI, db: Database, statements: StatementRecorder
+) -> None:
     make_user(db, "crm@example.com", "agent")
     client = TestClient(app, headers=_bearer(token_for(db, "crm@example.com")))
-    looked_up: list[str] = []
-
-    def count(*args: Any) -> None:
-        if "FROM api_tokens" in args[2]:
-            looked_up.append(args[2])
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with statements.recording(db) as seen:
         assert [client.get("/api/v1/tickets").status_code for _ in range(3)] == [200] * 3
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    assert len(looked_up) == 1
+    assert seen.count("select", table="api_tokens") == 1, seen
 
 
 def test_a_revocation_by_another_process_takes_effect_within_seconds(

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.bundles import EXAMPLE
+from tests.helpers import free_port, wait_for_server
 
 CHROMIUM = os.environ.get("GONGDAN_CHROMIUM", "/usr/bin/chromium")
 REQUIRE = os.environ.get("GONGDAN_REQUIRE_SERVICES") == "1"
@@ -33,57 +33,52 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+@contextmanager
+def demo_server(root: Path, secret: str, **settings: str) -> Iterator[str]:
+    """`gongdan serve --demo` of the example config in a process of its own, on a free
+    port, with its SQLite file at `root/gongdan.db`, its files in `root/data` and its
+    log in `root/server.log`; yields its base URL (also its GONGDAN_BASE_URL, for the
+    links in its mails) and stops it on exit. `settings`: more environment variables."""
+    base = f"http://127.0.0.1:{free_port()}"
+    env = {
+        **os.environ,
+        "GONGDAN_DATABASE_URL": f"sqlite:///{root / 'gongdan.db'}",
+        "GONGDAN_DATA_DIR": str(root / "data"),
+        "GONGDAN_SECRET_KEY": secret,
+        "GONGDAN_BASE_URL": base,
+        **settings,
+    }
+    env.pop("GONGDAN_BROKER_URL", None)  # the server relays its outbox itself
+    command = [
+        sys.executable, "-c", "from gongdan.cli import run; run()", "serve", "--demo",
+        "--config", str(EXAMPLE), "--host", "127.0.0.1", "--port", base.rsplit(":", 1)[1],
+    ]  # fmt: skip
+    log_path = root / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_server(
+                process,
+                lambda: urllib.request.urlopen(f"{base}/healthz", timeout=1).close(),  # noqa: S310
+                timeout=60,
+                name="gongdan serve --demo",
+                output=lambda: log_path.read_text(errors="replace"),
+            )
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a `gongdan serve --demo` process of its own."""
-    root = tmp_path_factory.mktemp("server")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "GONGDAN_DATABASE_URL": f"sqlite:///{root / 'gongdan.db'}",
-        "GONGDAN_DATA_DIR": str(root / "data"),
-        "GONGDAN_SECRET_KEY": "browser-tests",
-    }
-    env.pop("GONGDAN_BROKER_URL", None)
-    command = [
-        sys.executable, "-c", "from gongdan.cli import run; run()",
-        "serve", "--demo", "--config", str(EXAMPLE), "--host", "127.0.0.1", "--port", str(port),
-    ]  # fmt: skip
-    log = (root / "server.log").open("wb")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base, process, root / "server.log")
+    with demo_server(tmp_path_factory.mktemp("server"), "browser-tests") as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer /healthz:\n{log.read_text(errors='replace')}")
 
 
 @pytest.fixture(scope="session")
@@ -114,17 +109,24 @@ def screenshots(tmp_path: Path) -> Path:
 SIZES = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 390, "height": 844}}
 
 
+@contextmanager
+def sized_page(browser: Any, base: str, size: str, timeout_ms: int) -> Iterator[Any]:
+    """A page of a new browser context on `base` at one of SIZES (its name on
+    `page.size_name`), waiting at most `timeout_ms` for what it expects; closed on exit."""
+    context = browser.new_context(
+        viewport=SIZES[size], base_url=base, locale="en-GB", is_mobile=size == "mobile"
+    )
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    page.size_name = size
+    try:
+        yield page
+    finally:
+        context.close()
+
+
 @pytest.fixture(params=sorted(SIZES))
 def page(request: pytest.FixtureRequest, browser: Any, server: str) -> Iterator[Any]:
     """A page on the shared server, once at desktop size and once at 390 px (`size_name`)."""
-    context = browser.new_context(
-        viewport=SIZES[request.param],
-        base_url=server,
-        locale="en-GB",
-        is_mobile=request.param == "mobile",
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.size_name = request.param
-    yield page
-    context.close()
+    with sized_page(browser, server, request.param, 10_000) as page:
+        yield page

@@ -5,10 +5,7 @@ password, the person is signed in, and the new password works at the sign-in pag
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,9 +13,9 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.bundles import EXAMPLE
 from tests.channels.email.conftest import Inbox
-from tests.ui.browser.conftest import _free_port, _wait_until_up
+from tests.helpers import free_port
+from tests.ui.browser.conftest import demo_server
 
 REQUESTER = "zhang.san@example.com"  # a demo account
 NEW = "a fresh phone password"
@@ -31,38 +28,15 @@ def mail_server(
 ) -> Iterator[tuple[str, Inbox]]:
     """A demo server mailing through an SMTP server of the test; (base URL, inbox)."""
     received = Inbox()
-    smtp_port = _free_port()
+    smtp_port = free_port()
     controller = Controller(received, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     root = tmp_path_factory.mktemp("password-server")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "GONGDAN_DATABASE_URL": f"sqlite:///{root / 'gongdan.db'}",
-        "GONGDAN_DATA_DIR": str(root / "data"),
-        "GONGDAN_SECRET_KEY": "browser-tests",
-        "GONGDAN_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
-        "GONGDAN_BASE_URL": base,
-    }
-    env.pop("GONGDAN_BROKER_URL", None)
-    command = [
-        sys.executable, "-c", "from gongdan.cli import run; run()",
-        "serve", "--demo", "--config", str(EXAMPLE), "--host", "127.0.0.1", "--port", str(port),
-    ]  # fmt: skip
-    log = (root / "server.log").open("wb")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    smtp_url = f"smtp://127.0.0.1:{smtp_port}"
     try:
-        _wait_until_up(base, process, root / "server.log")
-        yield base, received
+        with demo_server(root, "browser-tests", GONGDAN_SMTP_URL=smtp_url) as base:
+            yield base, received
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
         controller.stop()
 
 

@@ -9,10 +9,7 @@ internal note and resolves it; the requester sees the reply and not the note, re
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +22,8 @@ from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from tests.bundles import EXAMPLE
 from tests.factories import actor
-from tests.ui.browser.conftest import _free_port, _wait_until_up
+from tests.ui.browser.conftest import SIZES, demo_server, sized_page
 
-SIZES = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 390, "height": 844}}
 AGENT = "li.wei@example.com"  # IT service desk, in the demo data
 INTERNAL_NOTE = "Internal: the requester's laptop is on the replacement list"
 PASSWORD = "my portal password"  # noqa: S105 - a test account
@@ -44,48 +40,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """`gongdan serve --demo` on a free port, and a TicketService on its database (the
     agent's side of the journey)."""
     root = tmp_path_factory.mktemp("portal-server")
-    port = _free_port()
-    url = f"sqlite:///{root / 'gongdan.db'}"
-    env = {**os.environ, "GONGDAN_DATABASE_URL": url, "GONGDAN_DATA_DIR": str(root / "data"),
-           "GONGDAN_SECRET_KEY": "portal-journey"}  # fmt: skip
-    env.pop("GONGDAN_BROKER_URL", None)  # the server relays the outbox itself
-    command = [
-        sys.executable, "-c", "from gongdan.cli import run; run()",
-        "serve", "--demo", "--config", str(EXAMPLE), "--host", "127.0.0.1", "--port", str(port),
-    ]  # fmt: skip
-    log_path = root / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        database = None
+    with demo_server(root, "portal-journey") as base:
+        database = Database(f"sqlite:///{root / 'gongdan.db'}")
         try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_until_up(base, process, log_path)
-            database = Database(url)
             yield Site(base, TicketService(database, load_bundle(EXAMPLE)))
         finally:
-            if database is not None:
-                database.dispose()
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            database.dispose()
 
 
 @pytest.fixture(params=sorted(SIZES))
 def page(request: pytest.FixtureRequest, browser: Any, site: Site) -> Iterator[Any]:
-    context = browser.new_context(
-        viewport=SIZES[request.param],
-        base_url=site.base,
-        locale="en-GB",
-        is_mobile=request.param == "mobile",
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.size_name = request.param
-    yield page
-    context.close()
+    with sized_page(browser, site.base, request.param, 15_000) as page:
+        yield page
 
 
 def _expect() -> Any:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from gongdan.engine.store.models import User
 from tests.factories import actor, incident
+from tests.sql import StatementRecorder
 from tests.ui.conftest import Web
 
 
@@ -122,24 +123,17 @@ def test_bulk_transition_asks_for_required_fields_per_ticket(web: Web) -> None:
     assert "resolution_code" in refused.text
 
 
-def test_a_queue_page_runs_a_fixed_number_of_statements(web: Web) -> None:
+def test_a_queue_page_runs_a_fixed_number_of_statements(
+    web: Web, statements: StatementRecorder
+) -> None:
     agent = web.user("li.wei@example.com", teams=("service_desk",))
     requester = web.user("zhang.san@example.com", "requester")
     for _ in range(15):
         key = incident(web.service, agent, requester=requester.email).ticket.key
         web.service.assign(agent, key, team="service_desk", assignee=agent.email)
     client = web.client("li.wei@example.com")
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    sa.event.listen(web.db.engine, "before_cursor_execute", count)
-    try:
+    with statements.recording(web.db) as seen:
         page = client.get("/desk/queues/mine")
-    finally:
-        sa.event.remove(web.db.engine, "before_cursor_execute", count)
     assert page.status_code == 200 and page.text.count('name="keys"') == 15
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     # The account and its teams, the page of tickets, their people: 15 rows or 1.
-    assert len(selects) == 4, selects
+    assert seen.kinds() == {"select": 4}, seen

@@ -1,0 +1,81 @@
+"""Small typed helpers the tests share for real processes, servers and background
+work: the `gongdan` command in a subprocess, a free loopback port, waiting for a
+condition, waiting for a started server to answer. One copy each: a test that needs
+one imports it from here."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+__all__ = ["REPO", "free_port", "run_gongdan", "wait_for_server", "wait_until"]
+
+REPO = Path(__file__).parents[1]
+
+
+def run_gongdan(
+    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`gongdan ARGS` in a subprocess (this interpreter), its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "gongdan.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (the system picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, *, interval: float = 0.1) -> bool:
+    """Ask `condition` every `interval` seconds until it holds or `timeout` seconds
+    have passed; whether it holds (asked once more at the end, so a slow machine that
+    overshoots the deadline still sees the last state)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+def wait_for_server(
+    process: subprocess.Popen[Any],
+    probe: Callable[[], object],
+    *,
+    timeout: float,
+    name: str,
+    output: Callable[[], str] = lambda: "",
+) -> None:
+    """Return once `probe()` runs without an `OSError`: the server `process` started
+    answers. Fail the test (with `output()`, e.g. the server's log) if the process
+    exits first or `timeout` seconds pass; a process still running then is killed
+    first, so its output can be read."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            probe()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+                pytest.fail(f"{name} did not start:\n{output()}")
+            time.sleep(0.2)
