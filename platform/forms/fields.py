@@ -4,8 +4,9 @@ Each field type is one small `FieldType` subclass, registered by name with
 `@register_field_type`; the built-in ones live in `gongdan.forms.types`. A type
 knows everything that differs between types (which options apply, its JSON Schema
 fragment, how form or API input becomes its canonical JSON value, how conditions see
-it, its widget template and list-filter operators), so no code outside the type ever
-branches on a type name.
+it, its widget template and what its widget posts, its value's shape and how filters
+compare it, how its value is shown), so no code outside the type ever branches on a
+type name (`tests/forms/test_no_type_branching.py` checks it).
 
 The config loader calls `check_field` on each raw field mapping (all problems at once,
 paths relative to the mapping), compiles the field's conditions, then `build_field`.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal, TypeVar
@@ -26,11 +27,13 @@ from gongdan.rules.conditions import Condition, FieldInfo
 from gongdan.vocabulary import CONDITION_BUILTINS
 
 from .patterns import RE2Validator, compile_pattern, describe_schema_error, error_order
+from .shapes import FilterKind, Holds, Many, Shown, ValueShape
 
 __all__ = [
     "COMMON_KEYS",
     "FIELD_TYPES",
     "MAX_INPUT_LENGTH",
+    "NOT_POSTED",
     "PARAM_NAMES",
     "FieldDef",
     "FieldProblem",
@@ -62,6 +65,9 @@ _MAX_SCALE = 12
 # No field takes more text than this, whatever its max_length: a bound on the work any
 # one request can cause before the real limits are checked.
 MAX_INPUT_LENGTH = 1_000_000
+# What `FieldType.form_value` returns for a field a posted form has no input for.
+NOT_POSTED: Any = object()
+_TRUE_FILTER = (True, "true", "1", "on", "yes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +104,11 @@ class FieldDef:
     def field_type(self) -> FieldType:
         """The registered type of this field."""
         return FIELD_TYPES[self.type]
+
+    @property
+    def holds(self) -> Holds | None:
+        """What this field's values are the ids of (people, teams, files), if anything."""
+        return FIELD_TYPES[self.type].shape.holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,15 +258,20 @@ def _humanise(field_id: str) -> str:
 
 class FieldType:
     """Base of the field types; subclasses set the class attributes and override
-    `json_schema`, `parse` (non-empty input) and `condition_info`."""
+    `json_schema`, `parse` (non-empty input) and `condition_info`, and where their
+    values show or post differently, `display` and `form_value`."""
 
     name: ClassVar[str]
     allowed_params: ClassVar[frozenset[str]] = frozenset()
     template: ClassVar[str]
+    # Inputs the widget template posts beside the field's own, named `<id>__<name>`.
+    companion_inputs: ClassVar[tuple[str, ...]] = ()
     filter_operators: ClassVar[tuple[str, ...]] = ("eq", "empty")
-    # Whether a JSON Schema test on the stored value means what a condition means
-    # (false for decimals: stored as text, compared as numbers).
-    schema_conditions: ClassVar[bool] = True
+    # Whether the desk offers the field in its "field = value" filter (long text and
+    # files are not filtered by typing a whole value).
+    quick_filter: ClassVar[bool] = True
+    # Its stored value: one item or a list, what it names, how filters compare it.
+    shape: ClassVar[ValueShape] = ValueShape()
 
     def check(self, raw: Mapping[str, Any]) -> list[FieldProblem]:
         """Every problem in the raw mapping of a field of this type."""
@@ -317,6 +333,65 @@ class FieldType:
     def condition_value(self, field: FieldDef, value: Any) -> Any:
         """The canonical value as conditions read it; most types read it as stored."""
         return value
+
+    def is_list(self, field: FieldDef) -> bool:
+        """Whether this field's canonical value is a list of items."""
+        many = self.shape.many
+        return many is Many.ALWAYS or (
+            many is Many.IF_MULTIPLE and bool(field.params.get("multiple"))
+        )
+
+    def display(self, field: FieldDef, value: Any) -> tuple[Shown, ...]:
+        """The items of a canonical value as readers see them, for the UI to word.
+
+        Most types show each item as stored; choices show their options' labels,
+        yes/no answers a word, references what they name (see `Shown`).
+        """
+        if value is None:
+            return ()
+        items = value if isinstance(value, list | tuple) else [value]
+        return tuple(Shown(str(item), holds=self.shape.holds) for item in items)
+
+    def check_upload(
+        self, field: FieldDef, *, filename: str, content_type: str, size_bytes: int
+    ) -> None:
+        """Raise ValueError when an uploaded file cannot be added to this field (types
+        whose values are files override it)."""
+        raise ValueError("takes no files")
+
+    def filter_operand(self, field: FieldDef, value: Any) -> Any:
+        """A value given to a list filter (typed text or JSON) as the database compares
+        this field's values (`shape.compares`); ValueError when it is not one."""
+        compares = self.shape.compares
+        if compares is FilterKind.BOOLEAN:
+            return value in _TRUE_FILTER
+        if compares is FilterKind.NUMBER:
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                raise ValueError("needs a number") from None
+        return str(value)
+
+    def filter_json(self, field: FieldDef, value: Any) -> Any:
+        """A value given to a list filter as the JSON that stores it, for a JSON
+        containment test (only used when `shape.stored_as_compared`)."""
+        return self.filter_operand(field, value)
+
+    def form_value(
+        self, field: FieldDef, posted: Sequence[str] | None, companions: Mapping[str, str]
+    ) -> Any:
+        """What a posted HTML form gives this field, as `coerce` takes it.
+
+        `posted` holds the texts posted under the field's id, in order (None when the
+        form had no such input: the result is then `NOT_POSTED`, unless the widget
+        posts nothing for an empty answer); `companions` the texts of the
+        `companion_inputs` that were posted.
+        """
+        if self.is_list(field):
+            return [text for text in posted or () if text.strip()]
+        if posted is None:
+            return NOT_POSTED
+        return posted[-1] if posted else ""
 
     def _key_problems(self, raw: Mapping[str, Any]) -> Iterator[FieldProblem]:
         for key, value in raw.items():
