@@ -275,6 +275,7 @@ def test_cursor_keeps_the_filters(clocked: TicketService, requester: Actor, agen
         (TicketQuery(fields=(FieldFilter("category", "like", "net%"),)), "category"),
         (TicketQuery(fields=(FieldFilter("colour", "eq", "red"),)), "colour"),
         (TicketQuery(fields=(FieldFilter("refund_amount", "gt", "lots"),)), "refund_amount"),
+        (TicketQuery(fields=(FieldFilter("downtime_minutes", "eq", "lots"),)), "downtime_minutes"),
     ],
     ids=[
         "garbage-cursor",
@@ -286,6 +287,7 @@ def test_cursor_keeps_the_filters(clocked: TicketService, requester: Actor, agen
         "unknown-operator",
         "unknown-field",
         "not-a-number",
+        "not-a-number-to-equal",  # PostgreSQL's JSON containment path too
     ],
 )
 def test_bad_queries_are_refused_naming_what_is_wrong(
