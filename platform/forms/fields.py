@@ -17,16 +17,17 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from gongdan.errors import did_you_mean
 from gongdan.rules.conditions import Condition, FieldInfo
 from gongdan.vocabulary import CONDITION_BUILTINS
 
-from .patterns import RE2Validator, compile_pattern, describe_schema_error, error_order
+from .params import COMMON_KEYS, KEY_CHECKS, PARAM_NAMES, FieldProblem, option_problems
+from .patterns import RE2Validator, describe_schema_error, error_order
 from .shapes import FilterKind, Holds, Many, Shown, ValueShape
 
 __all__ = [
@@ -49,19 +50,7 @@ __all__ = [
 
 Label = Mapping[str, str]
 
-# Keys every field may have, whatever its type.
-COMMON_KEYS = frozenset(
-    {"default", "help", "id", "internal", "label", "placeholder", "readonly_in", "required"}
-    | {"required_if", "type", "visible_if"}
-)
-# Keys that only some types accept (`FieldType.allowed_params`).
-PARAM_NAMES = frozenset(
-    {"accept", "max", "max_length", "max_size_mb", "min", "min_length", "multiple", "options"}
-    | {"pattern", "scale"}
-)
 _FIELD_ID = re.compile(r"[a-z][a-z0-9_]{0,62}")
-_ACCEPT_ENTRY = re.compile(r"\.[A-Za-z0-9]{1,16}|[a-z]{1,32}/(\*|[A-Za-z0-9.+-]{1,64})")
-_MAX_SCALE = 12
 # No field takes more text than this, whatever its max_length: a bound on the work any
 # one request can cause before the real limits are checked.
 MAX_INPUT_LENGTH = 1_000_000
@@ -111,15 +100,6 @@ class FieldDef:
         return FIELD_TYPES[self.type].shape.holds
 
 
-@dataclass(frozen=True, slots=True)
-class FieldProblem:
-    """One problem in a raw field mapping; `path` is relative to that mapping."""
-
-    path: tuple[str | int, ...]
-    message: str
-    severity: Literal["error", "warning"] = "error"
-
-
 def english(label: Label | None) -> str | None:
     """The English text of a label (or its first locale when it has no English)."""
     if not label:
@@ -134,109 +114,6 @@ def normalise_label(value: Any) -> Label | None:
     if isinstance(value, str):
         return MappingProxyType({"en": value})
     return MappingProxyType({str(k): str(v) for k, v in value.items()})
-
-
-def _label_problem(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return None
-    if (
-        isinstance(value, dict | Mapping)
-        and value
-        and all(isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items())
-    ):
-        return None
-    return "must be text or a map of locales to text, like {en: Category, zh-CN: 类别}"
-
-
-def _number_problem(value: Any) -> str | None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    return None if ok else "must be a number"
-
-
-def _length_problem(value: Any) -> str | None:
-    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-    return None if ok else "must be a whole number, 0 or more"
-
-
-def _pattern_problem(value: Any) -> str | None:
-    try:
-        compile_pattern(value)
-    except ValueError as error:
-        return str(error)
-    return None
-
-
-def _bool_problem(value: Any) -> str | None:
-    return None if isinstance(value, bool) else "must be true or false"
-
-
-def _size_problem(value: Any) -> str | None:
-    ok = _number_problem(value) is None and value > 0
-    return None if ok else "must be a number of megabytes greater than 0"
-
-
-def _accept_problem(value: Any) -> str | None:
-    entries = value.split(",") if isinstance(value, str) else value
-    if (
-        isinstance(entries, list)
-        and entries
-        and all(isinstance(e, str) and _ACCEPT_ENTRY.fullmatch(e.strip()) for e in entries)
-    ):
-        return None
-    return "must list file types, like [.pdf, image/*, application/zip]"
-
-
-def _scale_problem(value: Any) -> str | None:
-    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_SCALE
-    return None if ok else f"must be a whole number from 0 to {_MAX_SCALE}"
-
-
-def _string_list_problem(value: Any) -> str | None:
-    ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-    return None if ok else "must be a list of state ids"
-
-
-# What each key must look like; `options` and `default` need the whole field.
-_KEY_CHECKS: Mapping[str, Callable[[Any], str | None]] = {
-    "accept": _accept_problem,
-    "help": _label_problem,
-    "internal": _bool_problem,
-    "label": _label_problem,
-    "max": _number_problem,
-    "max_length": _length_problem,
-    "max_size_mb": _size_problem,
-    "min": _number_problem,
-    "min_length": _length_problem,
-    "multiple": _bool_problem,
-    "pattern": _pattern_problem,
-    "placeholder": _label_problem,
-    "readonly_in": _string_list_problem,
-    "required": _bool_problem,
-    "scale": _scale_problem,
-}
-
-
-def _option_problems(raw: Mapping[str, Any], type_name: str) -> Iterator[FieldProblem]:
-    options = raw.get("options")
-    if not isinstance(options, list) or not options:
-        yield FieldProblem(("options",), f"a {type_name} field needs a non-empty list of options")
-        return
-    seen: set[str] = set()
-    for index, option in enumerate(options):
-        value = option.get("value") if isinstance(option, Mapping) else option
-        if isinstance(option, Mapping):
-            for key in option:
-                if key not in ("value", "label"):
-                    hint = did_you_mean(str(key), ["value", "label"])
-                    yield FieldProblem(("options", index, key), f"unknown key{hint}")
-            if "label" in option and (problem := _label_problem(option["label"])):
-                yield FieldProblem(("options", index, "label"), problem)
-        if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
-            yield FieldProblem(("options", index), "an option needs a value that is text")
-        elif str(value) in seen:
-            yield FieldProblem(("options", index), f"duplicate option '{value}'")
-        else:
-            seen.add(str(value))
 
 
 def _parse_options(raw: Mapping[str, Any]) -> tuple[Option, ...]:
@@ -277,7 +154,7 @@ class FieldType:
         """Every problem in the raw mapping of a field of this type."""
         problems = list(self._key_problems(raw))
         if "options" in self.allowed_params:
-            problems += _option_problems(raw, self.name)
+            problems += option_problems(raw, self.name)
         problems += self._range_problems(raw)
         problems += self.check_params(raw)
         if raw.get("required") is True and raw.get("required_if") is not None:
@@ -400,15 +277,15 @@ class FieldType:
             elif key not in PARAM_NAMES and key not in COMMON_KEYS:
                 hint = did_you_mean(str(key), sorted(COMMON_KEYS | self.allowed_params))
                 yield FieldProblem((key,), f"unknown option '{key}'{hint}")
-            elif key in _KEY_CHECKS and (problem := _KEY_CHECKS[key](value)):
+            elif key in KEY_CHECKS and (problem := KEY_CHECKS[key](value)):
                 yield FieldProblem((key,), problem)
 
     def _range_problems(self, raw: Mapping[str, Any]) -> Iterator[FieldProblem]:
         for low, high in (("min", "max"), ("min_length", "max_length")):
             if (
                 low in self.allowed_params
-                and _KEY_CHECKS[low](raw.get(low)) is None
-                and _KEY_CHECKS[high](raw.get(high)) is None
+                and KEY_CHECKS[low](raw.get(low)) is None
+                and KEY_CHECKS[high](raw.get(high)) is None
                 and raw[low] > raw[high]
             ):
                 message = f"{high} ({raw[high]}) is less than {low} ({raw[low]})"
