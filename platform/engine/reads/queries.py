@@ -203,6 +203,11 @@ def _field_condition(
             return select(1).select_from(each).where(each.c.value.in_(wanted)).exists()
         matches: ColumnElement[bool] = column.in_(wanted)
         return matches
+    if flt.op != "ne" and shape.compares is FilterKind.BOOLEAN:
+        # Yes and no have no order (SQLAlchemy refuses `> true` outright).
+        raise ValidationFailed(
+            f"'{flt.op}' does not apply to {flt.field}", {flt.field: "is yes or no: use eq or ne"}
+        )
     operand = typed(flt.value)
     comparisons: dict[str, Callable[[], ColumnElement[bool]]] = {
         "ne": lambda: or_(column != operand, column.is_(None)),
