@@ -22,6 +22,7 @@ from gongdan.bundle.context import Entry, Reporter
 from gongdan.bundle.yamlio import Document, Path
 from gongdan.errors import ConfigIssue, did_you_mean
 from gongdan.forms.fields import FieldDef
+from gongdan.forms.shapes import Holds
 
 __all__ = [
     "DEFAULT_MAX_SIZE_MB",
@@ -187,7 +188,7 @@ def _check_defaults(
             )
             ok = False
     for f in fields.values():
-        if f.required and f.default is None and f.id not in defaults and f.type != "attachment":
+        if f.required and f.default is None and f.id not in defaults and f.holds is not Holds.FILES:
             report.error(
                 doc,
                 ("fields",) if "fields" in doc.data else (),
@@ -206,7 +207,7 @@ def _attachment_field(
     data: Mapping[str, Any],
 ) -> str | None:
     named = data.get("attachment_field")
-    candidates = [f.id for f in fields.values() if f.type == "attachment" and not f.internal]
+    candidates = [f.id for f in fields.values() if f.holds is Holds.FILES and not f.internal]
     if named is None:
         multiple = [c for c in candidates if fields[c].params.get("multiple")]
         chosen = multiple or candidates

@@ -16,6 +16,7 @@ from gongdan.bundle.compiled import FormSection, TicketTypeDef
 from gongdan.bundle.context import Catalog, Entry, Reporter
 from gongdan.errors import did_you_mean
 from gongdan.forms.fields import FieldDef, build_field, check_field
+from gongdan.forms.shapes import Holds
 from gongdan.rules.priority import PriorityRule
 from gongdan.vocabulary import BUILTIN_FIELDS
 
@@ -154,7 +155,7 @@ def check_type_against_workflow(
             if not role.startswith("field:"):
                 continue
             name = role.removeprefix("field:")
-            if name not in fields or fields[name].type != "user":
+            if name not in fields or fields[name].holds is not Holds.PEOPLE:
                 report.error(
                     workflow.doc,
                     ("transitions", index, "roles", n),

@@ -7,7 +7,8 @@ test that is not (history operators, dotted paths, ordering on stored text) is r
 here, at load, with its place in the file, rather than filtered after loading.
 
 Pure: no SQLAlchemy. `gongdan.engine.reads.queues` translates the checked condition to SQL
-with the same `column_kind`/`sql_refusal` rules, so what loads always translates.
+with the same `column_kind`/`sql_refusal` rules, so what loads always translates. How a
+custom field is held comes from its field type's `ValueShape`, never from its name.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any
 from gongdan.bundle.context import Catalog, Entry, Reporter
 from gongdan.bundle.yamlio import Document, Path
 from gongdan.errors import did_you_mean
+from gongdan.forms.fields import FIELD_TYPES
+from gongdan.forms.shapes import FilterKind, Many
 from gongdan.rules._condition_ops import AllOf, AnyOf, Invalid, KeyTest, Negation, Node
 from gongdan.rules.conditions import Condition
 from gongdan.vocabulary import STAFF_ROLES, Role
@@ -63,15 +66,7 @@ _BUILTIN_KINDS = {
     "assignee": "person",
     "requester": "person",
 }
-# How the database holds a custom field of each type (`data` JSON). Types whose value
-# conditions read differently from what is stored (decimals: text) only test `empty`.
-_FIELD_KINDS = {
-    "text": "text", "textarea": "text", "markdown": "text", "email": "text", "phone": "text",
-    "url": "text", "select": "text", "team": "text", "user": "text",
-    "multiselect": "list", "boolean": "boolean", "number": "number", "integer": "number",
-    "date": "date", "datetime": "opaque", "decimal": "opaque", "attachment": "opaque",
-}  # fmt: skip
-COLUMN_KINDS = frozenset({*_BUILTIN_KINDS.values(), *_FIELD_KINDS.values()})
+COLUMN_KINDS = frozenset({*_BUILTIN_KINDS.values(), "list", *(kind.value for kind in FilterKind)})
 # The operators each kind supports in SQL.
 _OPERATORS: dict[str, frozenset[str]] = {
     "text": frozenset({"in", "not_in", "empty", "contains", "starts_with"}),
@@ -115,8 +110,19 @@ def column_kind(key: str, field_types: Mapping[str, Collection[str]]) -> str | N
     cannot be read in SQL (a dotted path, or a field whose types disagree)."""
     if key in _BUILTIN_KINDS:
         return _BUILTIN_KINDS[key]
-    kinds = {_FIELD_KINDS.get(t, "opaque") for t in field_types.get(key, ())}
+    kinds = {_field_kind(type_name) for type_name in field_types.get(key, ())}
     return kinds.pop() if len(kinds) == 1 else None
+
+
+def _field_kind(type_name: str) -> str:
+    """How the database holds a custom field of this type (in the `data` JSON)."""
+    shape = FIELD_TYPES[type_name].shape
+    if not shape.stored_as_compared:
+        # Stored unlike it compares (decimals: text read as numbers): only `empty`.
+        return FilterKind.OPAQUE.value
+    if shape.many is Many.ALWAYS:
+        return "list"
+    return shape.compares.value
 
 
 def sql_refusal(test: KeyTest, kind: str | None) -> str | None:

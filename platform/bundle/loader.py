@@ -49,6 +49,7 @@ from gongdan.bundle.context import Catalog, Entry, Reporter
 from gongdan.bundle.validate import check_document_schema
 from gongdan.bundle.yamlio import Document, parse_documents
 from gongdan.errors import ConfigError, ConfigIssue, did_you_mean
+from gongdan.forms.shapes import Holds
 from gongdan.rules.conditions import FieldInfo
 from gongdan.rules.routing import RoutingRule
 from gongdan.rules.workflow import WorkflowDef
@@ -228,7 +229,7 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
     all_fields = [f for tf in type_fields.values() for f in tf.plain.values()]
     infos: dict[int, FieldInfo] = {}
     everything = base.with_fields(all_fields, infos)
-    user_fields = {f.id for f in all_fields if f.type == "user"}
+    user_fields = {f.id for f in all_fields if f.holds is Holds.PEOPLE}
     template_names = TemplateNames(
         frozenset(known["Template"]), strict=any(e.kind == "Template" for e in entries)
     )
@@ -247,7 +248,7 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
             report,
             known["Team"],
             wf_catalog,
-            {f.id for f in wf_fields if f.type == "user"},
+            {f.id for f in wf_fields if f.holds is Holds.PEOPLE},
             template_names,
         )
         for user in users:

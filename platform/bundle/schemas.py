@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from gongdan.forms.fields import FIELD_TYPES
 from gongdan.vocabulary import PRIORITIES, STATE_CATEGORIES, VIEW_ROLES
 
 __all__ = [
@@ -40,10 +41,8 @@ AUTOMATION_EVENTS = (
     "ticket.transitioned",
     "ticket.updated",
 )
-FIELD_TYPE_NAMES = (
-    "attachment", "boolean", "date", "datetime", "decimal", "email", "integer", "markdown",
-    "multiselect", "number", "phone", "select", "team", "text", "textarea", "url", "user",
-)  # fmt: skip
+# The registered field types (`gongdan.forms`): a new type needs no change here.
+FIELD_TYPE_NAMES = tuple(sorted(FIELD_TYPES))
 CONDITION_OPERATORS = (
     "changed", "changed_to", "contains", "empty", "gt", "gte", "in", "lt", "lte", "ne",
     "newer_than", "not_in", "older_than", "starts_with",

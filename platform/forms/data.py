@@ -226,7 +226,7 @@ def _schema_test(condition: Condition, by_id: Mapping[str, FieldDef]) -> dict[st
     # A condition reading a built-in field (or a value not stored as compared) cannot be
     # tested on the custom data alone.
     if not all(
-        key in by_id and by_id[key].field_type.schema_conditions for key in condition.fields
+        key in by_id and by_id[key].field_type.shape.stored_as_compared for key in condition.fields
     ):
         return None
     schema: dict[str, Any] | None = condition_json_schema(condition)

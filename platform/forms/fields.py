@@ -4,8 +4,9 @@ Each field type is one small `FieldType` subclass, registered by name with
 `@register_field_type`; the built-in ones live in `gongdan.forms.types`. A type
 knows everything that differs between types (which options apply, its JSON Schema
 fragment, how form or API input becomes its canonical JSON value, how conditions see
-it, its widget template and list-filter operators), so no code outside the type ever
-branches on a type name.
+it, its widget template and what its widget posts, its value's shape and how filters
+compare it, how its value is shown), so no code outside the type ever branches on a
+type name (`tests/forms/test_no_type_branching.py` checks it).
 
 The config loader calls `check_field` on each raw field mapping (all problems at once,
 paths relative to the mapping), compiles the field's conditions, then `build_field`.
@@ -16,21 +17,24 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from gongdan.errors import did_you_mean
 from gongdan.rules.conditions import Condition, FieldInfo
 from gongdan.vocabulary import CONDITION_BUILTINS
 
-from .patterns import RE2Validator, compile_pattern, describe_schema_error, error_order
+from .params import COMMON_KEYS, KEY_CHECKS, PARAM_NAMES, FieldProblem, option_problems
+from .patterns import RE2Validator, describe_schema_error, error_order
+from .shapes import FilterKind, Holds, Many, Shown, ValueShape
 
 __all__ = [
     "COMMON_KEYS",
     "FIELD_TYPES",
     "MAX_INPUT_LENGTH",
+    "NOT_POSTED",
     "PARAM_NAMES",
     "FieldDef",
     "FieldProblem",
@@ -46,22 +50,13 @@ __all__ = [
 
 Label = Mapping[str, str]
 
-# Keys every field may have, whatever its type.
-COMMON_KEYS = frozenset(
-    {"default", "help", "id", "internal", "label", "placeholder", "readonly_in", "required"}
-    | {"required_if", "type", "visible_if"}
-)
-# Keys that only some types accept (`FieldType.allowed_params`).
-PARAM_NAMES = frozenset(
-    {"accept", "max", "max_length", "max_size_mb", "min", "min_length", "multiple", "options"}
-    | {"pattern", "scale"}
-)
 _FIELD_ID = re.compile(r"[a-z][a-z0-9_]{0,62}")
-_ACCEPT_ENTRY = re.compile(r"\.[A-Za-z0-9]{1,16}|[a-z]{1,32}/(\*|[A-Za-z0-9.+-]{1,64})")
-_MAX_SCALE = 12
 # No field takes more text than this, whatever its max_length: a bound on the work any
 # one request can cause before the real limits are checked.
 MAX_INPUT_LENGTH = 1_000_000
+# What `FieldType.form_value` returns for a field a posted form has no input for.
+NOT_POSTED: Any = object()
+_TRUE_FILTER = (True, "true", "1", "on", "yes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +94,10 @@ class FieldDef:
         """The registered type of this field."""
         return FIELD_TYPES[self.type]
 
-
-@dataclass(frozen=True, slots=True)
-class FieldProblem:
-    """One problem in a raw field mapping; `path` is relative to that mapping."""
-
-    path: tuple[str | int, ...]
-    message: str
-    severity: Literal["error", "warning"] = "error"
+    @property
+    def holds(self) -> Holds | None:
+        """What this field's values are the ids of (people, teams, files), if anything."""
+        return FIELD_TYPES[self.type].shape.holds
 
 
 def english(label: Label | None) -> str | None:
@@ -123,109 +114,6 @@ def normalise_label(value: Any) -> Label | None:
     if isinstance(value, str):
         return MappingProxyType({"en": value})
     return MappingProxyType({str(k): str(v) for k, v in value.items()})
-
-
-def _label_problem(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return None
-    if (
-        isinstance(value, dict | Mapping)
-        and value
-        and all(isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items())
-    ):
-        return None
-    return "must be text or a map of locales to text, like {en: Category, zh-CN: 类别}"
-
-
-def _number_problem(value: Any) -> str | None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    return None if ok else "must be a number"
-
-
-def _length_problem(value: Any) -> str | None:
-    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-    return None if ok else "must be a whole number, 0 or more"
-
-
-def _pattern_problem(value: Any) -> str | None:
-    try:
-        compile_pattern(value)
-    except ValueError as error:
-        return str(error)
-    return None
-
-
-def _bool_problem(value: Any) -> str | None:
-    return None if isinstance(value, bool) else "must be true or false"
-
-
-def _size_problem(value: Any) -> str | None:
-    ok = _number_problem(value) is None and value > 0
-    return None if ok else "must be a number of megabytes greater than 0"
-
-
-def _accept_problem(value: Any) -> str | None:
-    entries = value.split(",") if isinstance(value, str) else value
-    if (
-        isinstance(entries, list)
-        and entries
-        and all(isinstance(e, str) and _ACCEPT_ENTRY.fullmatch(e.strip()) for e in entries)
-    ):
-        return None
-    return "must list file types, like [.pdf, image/*, application/zip]"
-
-
-def _scale_problem(value: Any) -> str | None:
-    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_SCALE
-    return None if ok else f"must be a whole number from 0 to {_MAX_SCALE}"
-
-
-def _string_list_problem(value: Any) -> str | None:
-    ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-    return None if ok else "must be a list of state ids"
-
-
-# What each key must look like; `options` and `default` need the whole field.
-_KEY_CHECKS: Mapping[str, Callable[[Any], str | None]] = {
-    "accept": _accept_problem,
-    "help": _label_problem,
-    "internal": _bool_problem,
-    "label": _label_problem,
-    "max": _number_problem,
-    "max_length": _length_problem,
-    "max_size_mb": _size_problem,
-    "min": _number_problem,
-    "min_length": _length_problem,
-    "multiple": _bool_problem,
-    "pattern": _pattern_problem,
-    "placeholder": _label_problem,
-    "readonly_in": _string_list_problem,
-    "required": _bool_problem,
-    "scale": _scale_problem,
-}
-
-
-def _option_problems(raw: Mapping[str, Any], type_name: str) -> Iterator[FieldProblem]:
-    options = raw.get("options")
-    if not isinstance(options, list) or not options:
-        yield FieldProblem(("options",), f"a {type_name} field needs a non-empty list of options")
-        return
-    seen: set[str] = set()
-    for index, option in enumerate(options):
-        value = option.get("value") if isinstance(option, Mapping) else option
-        if isinstance(option, Mapping):
-            for key in option:
-                if key not in ("value", "label"):
-                    hint = did_you_mean(str(key), ["value", "label"])
-                    yield FieldProblem(("options", index, key), f"unknown key{hint}")
-            if "label" in option and (problem := _label_problem(option["label"])):
-                yield FieldProblem(("options", index, "label"), problem)
-        if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
-            yield FieldProblem(("options", index), "an option needs a value that is text")
-        elif str(value) in seen:
-            yield FieldProblem(("options", index), f"duplicate option '{value}'")
-        else:
-            seen.add(str(value))
 
 
 def _parse_options(raw: Mapping[str, Any]) -> tuple[Option, ...]:
@@ -247,21 +135,26 @@ def _humanise(field_id: str) -> str:
 
 class FieldType:
     """Base of the field types; subclasses set the class attributes and override
-    `json_schema`, `parse` (non-empty input) and `condition_info`."""
+    `json_schema`, `parse` (non-empty input) and `condition_info`, and where their
+    values show or post differently, `display` and `form_value`."""
 
     name: ClassVar[str]
     allowed_params: ClassVar[frozenset[str]] = frozenset()
     template: ClassVar[str]
+    # Inputs the widget template posts beside the field's own, named `<id>__<name>`.
+    companion_inputs: ClassVar[tuple[str, ...]] = ()
     filter_operators: ClassVar[tuple[str, ...]] = ("eq", "empty")
-    # Whether a JSON Schema test on the stored value means what a condition means
-    # (false for decimals: stored as text, compared as numbers).
-    schema_conditions: ClassVar[bool] = True
+    # Whether the desk offers the field in its "field = value" filter (long text and
+    # files are not filtered by typing a whole value).
+    quick_filter: ClassVar[bool] = True
+    # Its stored value: one item or a list, what it names, how filters compare it.
+    shape: ClassVar[ValueShape] = ValueShape()
 
     def check(self, raw: Mapping[str, Any]) -> list[FieldProblem]:
         """Every problem in the raw mapping of a field of this type."""
         problems = list(self._key_problems(raw))
         if "options" in self.allowed_params:
-            problems += _option_problems(raw, self.name)
+            problems += option_problems(raw, self.name)
         problems += self._range_problems(raw)
         problems += self.check_params(raw)
         if raw.get("required") is True and raw.get("required_if") is not None:
@@ -318,6 +211,65 @@ class FieldType:
         """The canonical value as conditions read it; most types read it as stored."""
         return value
 
+    def is_list(self, field: FieldDef) -> bool:
+        """Whether this field's canonical value is a list of items."""
+        many = self.shape.many
+        return many is Many.ALWAYS or (
+            many is Many.IF_MULTIPLE and bool(field.params.get("multiple"))
+        )
+
+    def display(self, field: FieldDef, value: Any) -> tuple[Shown, ...]:
+        """The items of a canonical value as readers see them, for the UI to word.
+
+        Most types show each item as stored; choices show their options' labels,
+        yes/no answers a word, references what they name (see `Shown`).
+        """
+        if value is None:
+            return ()
+        items = value if isinstance(value, list | tuple) else [value]
+        return tuple(Shown(str(item), holds=self.shape.holds) for item in items)
+
+    def check_upload(
+        self, field: FieldDef, *, filename: str, content_type: str, size_bytes: int
+    ) -> None:
+        """Raise ValueError when an uploaded file cannot be added to this field (types
+        whose values are files override it)."""
+        raise ValueError("takes no files")
+
+    def filter_operand(self, field: FieldDef, value: Any) -> Any:
+        """A value given to a list filter (typed text or JSON) as the database compares
+        this field's values (`shape.compares`); ValueError when it is not one."""
+        compares = self.shape.compares
+        if compares is FilterKind.BOOLEAN:
+            return value in _TRUE_FILTER
+        if compares is FilterKind.NUMBER:
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                raise ValueError("needs a number") from None
+        return str(value)
+
+    def filter_json(self, field: FieldDef, value: Any) -> Any:
+        """A value given to a list filter as the JSON that stores it, for a JSON
+        containment test (only used when `shape.stored_as_compared`)."""
+        return self.filter_operand(field, value)
+
+    def form_value(
+        self, field: FieldDef, posted: Sequence[str] | None, companions: Mapping[str, str]
+    ) -> Any:
+        """What a posted HTML form gives this field, as `coerce` takes it.
+
+        `posted` holds the texts posted under the field's id, in order (None when the
+        form had no such input: the result is then `NOT_POSTED`, unless the widget
+        posts nothing for an empty answer); `companions` the texts of the
+        `companion_inputs` that were posted.
+        """
+        if self.is_list(field):
+            return [text for text in posted or () if text.strip()]
+        if posted is None:
+            return NOT_POSTED
+        return posted[-1] if posted else ""
+
     def _key_problems(self, raw: Mapping[str, Any]) -> Iterator[FieldProblem]:
         for key, value in raw.items():
             if key in PARAM_NAMES and key not in self.allowed_params:
@@ -325,15 +277,15 @@ class FieldType:
             elif key not in PARAM_NAMES and key not in COMMON_KEYS:
                 hint = did_you_mean(str(key), sorted(COMMON_KEYS | self.allowed_params))
                 yield FieldProblem((key,), f"unknown option '{key}'{hint}")
-            elif key in _KEY_CHECKS and (problem := _KEY_CHECKS[key](value)):
+            elif key in KEY_CHECKS and (problem := KEY_CHECKS[key](value)):
                 yield FieldProblem((key,), problem)
 
     def _range_problems(self, raw: Mapping[str, Any]) -> Iterator[FieldProblem]:
         for low, high in (("min", "max"), ("min_length", "max_length")):
             if (
                 low in self.allowed_params
-                and _KEY_CHECKS[low](raw.get(low)) is None
-                and _KEY_CHECKS[high](raw.get(high)) is None
+                and KEY_CHECKS[low](raw.get(low)) is None
+                and KEY_CHECKS[high](raw.get(high)) is None
                 and raw[low] > raw[high]
             ):
                 message = f"{high} ({raw[high]}) is less than {low} ({raw[low]})"

@@ -2,11 +2,12 @@
 
 Each field becomes a `FieldView` (label and help in the user's language, required
 marker, current value, error, options), rendered by the template its field type names
-(`FieldType.template`, e.g. `fields/select.html`; built-in fields use the same
-templates). Which fields show and which are required comes from
-`gongdan.forms.data.form_state` — the same conditions `check_ticket_data` applies —
-so the UI decides no rule itself. `read_form` turns a posted form back into the values
-the service takes.
+(`FieldType.template`, e.g. `fields/select.html`; a built-in field uses the template
+of the type `gongdan.forms.builtins.builtin_field` gives it). Which fields show and
+which are required comes from `gongdan.forms.data.form_state` — the same conditions
+`check_ticket_data` applies — so the UI decides no rule itself. `read_form` turns a
+posted form back into the values the service takes, as each field type reads what
+its widget posts (`FieldType.form_value`).
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from gongdan.bundle.compiled import Bundle, FormSection, TicketTypeDef
+from gongdan.forms.builtins import builtin_field
 from gongdan.forms.data import dependent_fields, form_state
-from gongdan.forms.fields import FieldDef
+from gongdan.forms.fields import FIELD_TYPES, NOT_POSTED, FieldDef
+from gongdan.forms.shapes import Holds
 from gongdan.ui.i18n import localise, translate
 from gongdan.vocabulary import PRIORITIES
 
 __all__ = [
-    "BUILTIN_KINDS",
     "FieldView",
     "FormView",
     "SectionView",
@@ -35,17 +37,6 @@ __all__ = [
     "read_form",
 ]
 
-# Built-in fields a form may place, as the widget kind that edits them.
-BUILTIN_KINDS: Mapping[str, str] = {
-    "title": "text",
-    "description": "markdown",
-    "priority": "select",
-    "team": "team",
-    "assignee": "user",
-    "tags": "text",
-    "requester": "user",
-}
-_LIST_KINDS = frozenset({"multiselect"})
 _MAX_VALUES = 200
 
 
@@ -54,7 +45,7 @@ class FieldView:
     """One field as its widget template needs it."""
 
     id: str
-    kind: str
+    kind: str  # the name of the field type whose widget edits it
     label: str
     help: str = ""
     placeholder: str = ""
@@ -68,10 +59,11 @@ class FieldView:
     triggers: bool = False  # other fields' visibility or requirement depend on it
     prefix: str = "f"
     files: tuple[tuple[str, str], ...] = ()  # attachments: (id, file name)
+    multiple: bool = False  # the value is a list
 
     @property
     def template(self) -> str:
-        return f"fields/{self.kind}.html"
+        return FIELD_TYPES[self.kind].template
 
     @property
     def dom_id(self) -> str:
@@ -80,10 +72,6 @@ class FieldView:
     @property
     def input_id(self) -> str:
         return f"{self.prefix}-{self.id}-input"
-
-    @property
-    def multiple(self) -> bool:
-        return self.kind in _LIST_KINDS or bool(self.params.get("multiple"))
 
     @property
     def values(self) -> list[str]:
@@ -200,7 +188,7 @@ def _custom_view(
     if value is None and definition.default is not None:
         value = definition.default
     shown_files: tuple[tuple[str, str], ...] = ()
-    if definition.type == "attachment":
+    if definition.holds is Holds.FILES:
         ids = value if isinstance(value, list | tuple) else ([value] if value else [])
         shown_files = tuple((str(i), files.get(str(i), str(i))) for i in ids)
     return FieldView(
@@ -216,11 +204,12 @@ def _custom_view(
         options=tuple((o.value, localise(o.label, language)) for o in definition.options),
         params=params,
         files=shown_files,
+        multiple=definition.field_type.is_list(definition),
     )
 
 
 def _builtin_view(bundle: Bundle, field_id: str, language: str, value: Any) -> FieldView:
-    kind = BUILTIN_KINDS.get(field_id, "text")
+    definition = builtin_field(field_id)
     options: tuple[tuple[str, str], ...] = ()
     help_text = ""
     if field_id == "priority":
@@ -235,12 +224,13 @@ def _builtin_view(bundle: Bundle, field_id: str, language: str, value: Any) -> F
         help_text = translate(language, "field.requester_help")
     return FieldView(
         id=field_id,
-        kind=kind,
+        kind=definition.type,
         label=translate(language, f"field.{field_id}"),
         help=help_text,
         required=field_id == "title",
         value=value,
         options=options,
+        multiple=definition.field_type.is_list(definition),
     )
 
 
@@ -248,33 +238,22 @@ def read_form(
     form: FormData, ticket_type: TicketTypeDef, field_ids: Iterable[str]
 ) -> dict[str, Any]:
     """The posted values of `field_ids` as the service takes them (lists for fields that
-    hold several values, offsets joined to datetimes, checkboxes as true/false)."""
+    hold several values, offsets joined to datetimes, checkboxes as true/false: each
+    field type reads what its widget posts). Fields the form did not post are left out."""
     values: dict[str, Any] = {}
     for field_id in field_ids:
-        definition = ticket_type.field_map.get(field_id)
-        kind = definition.type if definition else BUILTIN_KINDS.get(field_id, "text")
-        multiple = kind in _LIST_KINDS or bool(definition and definition.params.get("multiple"))
+        definition = ticket_type.field_map.get(field_id) or builtin_field(field_id)
+        field_type = definition.field_type
         posted = [v for v in form.getlist(field_id)[:_MAX_VALUES] if isinstance(v, str)]
-        if multiple:
-            values[field_id] = [v for v in posted if v.strip()]
-        elif kind == "boolean":
-            values[field_id] = posted[-1] if posted else None
-        elif kind == "datetime":
-            values[field_id] = _with_offset(posted[-1] if posted else "", form, field_id)
-        elif field_id in form:
-            values[field_id] = posted[-1] if posted else ""
+        companions = {
+            name: text
+            for name in field_type.companion_inputs
+            if isinstance(text := form.get(f"{field_id}__{name}"), str)
+        }
+        value = field_type.form_value(definition, posted if field_id in form else None, companions)
+        if value is not NOT_POSTED:
+            values[field_id] = value
     return values
-
-
-def _with_offset(text: str, form: FormData, field_id: str) -> str:
-    """A datetime-local value plus the browser's UTC offset (hidden `<id>__offset`)."""
-    text = text.strip()
-    offset = form.get(f"{field_id}__offset")
-    if not text or not isinstance(offset, str) or not offset.strip():
-        return text
-    if text.endswith(("Z", "z")) or "+" in text[10:] or text[10:].count("-"):
-        return text
-    return text + offset.strip()
 
 
 def changed_dependents(ticket_type: TicketTypeDef, changed: str) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from typing import Any
 from gongdan.bundle.compiled import Bundle, TicketTypeDef
 from gongdan.engine.automation.sla import SLAExplanation
 from gongdan.engine.records import CommentRecord, EventRecord
+from gongdan.ui.display import labelled_text
 from gongdan.ui.i18n import localise, translate
 
 __all__ = ["Change", "SLAView", "TimelineItem", "build_timeline", "sla_views", "span"]
@@ -122,6 +123,9 @@ def _shown(
 ) -> str:
     if value is None or value == "" or value == []:
         return "—"
+    field = ticket_type.field_map.get(name) if ticket_type is not None else None
+    if field is not None:
+        return labelled_text(field, value, language)
     if isinstance(value, list | tuple):
         return ", ".join(_shown(bundle, ticket_type, name, v, language) for v in value)
     if name == "priority":
@@ -131,11 +135,6 @@ def _shown(
         return localise(state.label, language) or str(value) if state else str(value)
     if name == "team" and str(value) in bundle.teams:
         return localise(bundle.teams[str(value)].name, language)
-    field = ticket_type.field_map.get(name) if ticket_type is not None else None
-    if field is not None and field.options:
-        for option in field.options:
-            if option.value == str(value):
-                return localise(option.label, language)
     return str(value)
 
 

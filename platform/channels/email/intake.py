@@ -40,6 +40,7 @@ from gongdan.engine.outbox.mail_log import (
 from gongdan.engine.service import TicketService, utc_now
 from gongdan.engine.store.database import Database
 from gongdan.errors import GongdanError, NotFound, PermissionDenied, ValidationFailed
+from gongdan.forms.shapes import Holds
 from gongdan.rules.workflow import Actor
 
 __all__ = ["IntakeResult", "MailIntake"]
@@ -203,7 +204,7 @@ class MailIntake:
         fields = [
             f
             for f in (ticket_type.fields if ticket_type else ())
-            if f.type == "attachment" and not f.internal
+            if f.holds is Holds.FILES and not f.internal
         ]
         if not fields:
             return _not_kept(

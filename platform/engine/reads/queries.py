@@ -3,7 +3,10 @@
 Permission scoping is part of every query (requester: own tickets; agent: their teams'
 tickets, tickets assigned to them and tickets not yet in any team; admin: all), never
 a filter after loading. Custom fields are filtered inside the database: JSONB
-containment (GIN-indexed) for equality on PostgreSQL, JSON functions on SQLite.
+containment (GIN-indexed) for equality on PostgreSQL, JSON functions on SQLite. How a
+field's values compare (as text, numbers or booleans; one value or a list) and what a
+filter value means come from its field type (`FieldType.shape`, `filter_operand`,
+`filter_json`), never from its type's name.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine.store.models import Comment, Event, Ticket, User
 from gongdan.errors import ValidationFailed
+from gongdan.forms.fields import FieldDef
+from gongdan.forms.shapes import FilterKind, Many
 from gongdan.rules.workflow import Actor
 from gongdan.vocabulary import PRIORITIES, Role
 
@@ -31,9 +36,6 @@ __all__ = ["FieldFilter", "TicketQuery", "scope", "select_tickets", "ticket_cond
 MAX_PAGE = 200
 SORTS = ("created_at", "updated_at", "priority", "key")
 FILTER_OPS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "empty")
-NUMERIC_TYPES = frozenset({"number", "integer", "decimal"})
-# Types whose value may be a list (multiselect; user and attachment with `multiple`).
-LIST_TYPES = frozenset({"attachment", "multiselect", "user"})
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         ) from exc
 
 
-def _field_type(bundle: Bundle, query: TicketQuery, name: str, actor: Actor) -> str:
+def _field_def(bundle: Bundle, query: TicketQuery, name: str, actor: Actor) -> FieldDef:
     types = query.types or list(bundle.ticket_types)
     for type_id in types:
         ticket_type = bundle.ticket_types.get(type_id)
@@ -140,7 +142,7 @@ def _field_type(bundle: Bundle, query: TicketQuery, name: str, actor: Actor) -> 
         # Filtering on an internal field would tell a requester its hidden value.
         if field.internal and not actor.is_staff:
             continue
-        return field.type
+        return field
     raise ValidationFailed(
         f"unknown field '{name}'", {name: "is not a field of these ticket types"}
     )
@@ -154,13 +156,13 @@ def _field_condition(
             f"unknown operator '{flt.op}'",
             {flt.field: f"operator must be one of: {', '.join(FILTER_OPS)}"},
         )
-    kind = _field_type(bundle, query, flt.field, actor)
+    field = _field_def(bundle, query, flt.field, actor)
+    field_type, shape = field.field_type, field.field_type.shape
     element = Ticket.data[flt.field]
-    numeric = kind in NUMERIC_TYPES
     column: ColumnElement[Any]
-    if numeric:
+    if shape.compares is FilterKind.NUMBER:
         column = element.as_float()
-    elif kind == "boolean":
+    elif shape.compares is FilterKind.BOOLEAN:
         # SQLite's JSON functions give 1/0 for true/false, never the text 'true'.
         column = element.as_boolean()
     else:
@@ -168,37 +170,44 @@ def _field_condition(
     if flt.op == "empty":
         present: ColumnElement[bool] = column.is_not(None)
         return ~present if flt.value in (True, "true", "1") else present
+    # Single-valued fields of a type that may hold a list are matched as lists too.
+    listing = shape.many is not Many.NEVER
+
+    def parsed(value: Any, parse: Callable[[FieldDef, Any], Any]) -> Any:
+        try:
+            return parse(field, value)
+        except ValueError as exc:
+            raise ValidationFailed(
+                f"{flt.field} {exc}, not '{value}'", {flt.field: str(exc)}
+            ) from exc
 
     def typed(value: Any) -> Any:
-        if kind == "boolean":
-            return _json_value(kind, value)
-        if not numeric:
-            return str(value)
-        try:
-            return float(value)
-        except (TypeError, ValueError) as exc:
-            raise ValidationFailed(
-                f"'{value}' is not a number", {flt.field: "needs a number"}
-            ) from exc
+        return parsed(value, field_type.filter_operand)
 
     if flt.op in ("eq", "in"):
         values = flt.value if isinstance(flt.value, (list, tuple)) else [flt.value]
-        if dialect == "postgresql" and kind not in ("decimal",):
+        if dialect == "postgresql" and shape.stored_as_compared:
             # JSONB containment is served by the GIN index on `data`. The column is
             # typed JSON for both dialects; containment is a JSONB operator.
             data = type_coerce(Ticket.data, JSONB)
-            options = [data.contains({flt.field: _json_value(kind, v)}) for v in values]
-            if kind in LIST_TYPES:
-                options += [data.contains({flt.field: [_json_value(kind, v)]}) for v in values]
+            stored = [parsed(v, field_type.filter_json) for v in values]
+            options = [data.contains({flt.field: value}) for value in stored]
+            if listing:
+                options += [data.contains({flt.field: [value]}) for value in stored]
             return or_(*options)
         wanted = [typed(v) for v in values]
-        if kind in LIST_TYPES:
+        if listing:
             # A list matches when one of its items does (json_each also yields a single
             # value as its only row).
             each = func.json_each(Ticket.data, f'$."{flt.field}"').table_valued("value")
             return select(1).select_from(each).where(each.c.value.in_(wanted)).exists()
         matches: ColumnElement[bool] = column.in_(wanted)
         return matches
+    if flt.op != "ne" and shape.compares is FilterKind.BOOLEAN:
+        # Yes and no have no order (SQLAlchemy refuses `> true` outright).
+        raise ValidationFailed(
+            f"'{flt.op}' does not apply to {flt.field}", {flt.field: "is yes or no: use eq or ne"}
+        )
     operand = typed(flt.value)
     comparisons: dict[str, Callable[[], ColumnElement[bool]]] = {
         "ne": lambda: or_(column != operand, column.is_(None)),
@@ -208,20 +217,6 @@ def _field_condition(
         "lte": lambda: column <= operand,
     }
     return comparisons[flt.op]()
-
-
-def _json_value(kind: str, value: Any) -> Any:
-    if kind in ("number", "integer"):
-        try:
-            number = float(value)
-        except (TypeError, ValueError) as exc:
-            raise ValidationFailed(
-                f"'{value}' is not a number", {"value": "needs a number"}
-            ) from exc
-        return int(number) if number.is_integer() and kind == "integer" else number
-    if kind == "boolean":
-        return value in (True, "true", "1", "on", "yes")
-    return str(value)
 
 
 def _escape_like(text: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from gongdan.engine.store.models import Attachment, Ticket
 from gongdan.engine.unit_of_work import WriteContext
 from gongdan.errors import NotFound, ValidationFailed
-from gongdan.forms.types.references import AttachmentType
+from gongdan.forms.shapes import Holds
 
 __all__ = ["DEFAULT_MAX_BYTES", "AttachmentStore", "store_upload"]
 
@@ -63,7 +63,7 @@ def store_upload(
     if ticket_type is None:
         raise NotFound(f"no ticket type '{type_id}'")
     field = ticket_type.field_map.get(field_id)
-    if field is None or field.type != "attachment":
+    if field is None or field.holds is not Holds.FILES:
         raise ValidationFailed(
             f"'{field_id}' is not an attachment field of {type_id}",
             {field_id: "is not an attachment field"},
@@ -75,10 +75,8 @@ def store_upload(
     name = Path(filename.replace("\\", "/")).name.strip()[:255] or "upload"
     if len(content) > DEFAULT_MAX_BYTES and field.params.get("max_size_mb") is None:
         raise ValidationFailed(f"'{name}' is too large", {field_id: "is larger than 25 MB"})
-    field_type = field.field_type
-    assert isinstance(field_type, AttachmentType)  # noqa: S101 - checked above by type name
     try:
-        field_type.check_upload(
+        field.field_type.check_upload(
             field, filename=name, content_type=content_type, size_bytes=len(content)
         )
     except ValueError as exc:

@@ -21,6 +21,7 @@ from gongdan.engine.tickets.tickets import _link_attachments
 from gongdan.engine.unit_of_work import WriteContext
 from gongdan.errors import PermissionDenied, ValidationFailed
 from gongdan.forms.data import condition_values
+from gongdan.forms.shapes import Holds
 
 __all__ = ["AttachmentRecord", "add_files", "list_attachments"]
 
@@ -67,7 +68,7 @@ def add_files(
     ticket = ctx.ticket(key, expected_version=expected_version)
     ticket_type = ctx.ticket_type(ticket)
     field = ticket_type.field_map.get(field_id)
-    if field is None or field.type != "attachment":
+    if field is None or field.holds is not Holds.FILES:
         raise ValidationFailed(
             f"'{field_id}' is not an attachment field of {ticket.ticket_type}",
             {field_id: "is not an attachment field"},

@@ -21,6 +21,7 @@ from gongdan.engine.store.writes import ask_number, store_ticket, take_number, w
 from gongdan.engine.unit_of_work import WriteContext
 from gongdan.errors import PermissionDenied, ValidationFailed
 from gongdan.forms.data import check_ticket_data, condition_values
+from gongdan.forms.shapes import Holds
 from gongdan.rules.priority import priority_for
 from gongdan.rules.routing import rule_keys
 from gongdan.vocabulary import EDITABLE_BUILTINS, PRIORITIES, STAFF_ROLES, Role
@@ -118,7 +119,7 @@ def check_references(ctx: WriteContext, ticket_type: TicketTypeDef, data: dict[s
     unknown = {
         field.id: f"no team '{data[field.id]}'"
         for field in ticket_type.fields
-        if field.type == "team"
+        if field.holds is Holds.TEAMS
         and data.get(field.id) is not None
         and data[field.id] not in ctx.bundle.teams
     }
@@ -130,7 +131,7 @@ def _link_attachments(
     ctx: WriteContext, ticket: Ticket, ticket_type: TicketTypeDef, data: dict[str, Any]
 ) -> None:
     for field in ticket_type.fields:
-        if field.type != "attachment" or data.get(field.id) is None:
+        if field.holds is not Holds.FILES or data.get(field.id) is None:
             continue
         ids = data[field.id] if isinstance(data[field.id], list) else [data[field.id]]
         for attachment_id in ids:

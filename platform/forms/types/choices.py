@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from gongdan.rules.conditions import FieldInfo
 
 from ..fields import FieldDef, FieldType, register_field_type
+from ..shapes import FilterKind, Many, Shown, ValueShape
 from ._input import as_choice, as_items, unique
 
 __all__ = ["BooleanType", "MultiselectType", "SelectType"]
@@ -19,6 +21,7 @@ _FALSE = frozenset({"0", "f", "false", "n", "no", "off"})
 class BooleanType(FieldType):
     name = "boolean"
     template = "fields/boolean.html"
+    shape = ValueShape(FilterKind.BOOLEAN)
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
         return {"type": "boolean"}
@@ -43,6 +46,16 @@ class BooleanType(FieldType):
     def condition_info(self, field: FieldDef) -> FieldInfo:
         return FieldInfo("boolean")
 
+    def display(self, field: FieldDef, value: Any) -> tuple[Shown, ...]:
+        return () if value is None else (Shown(str(value), answer=bool(value)),)
+
+    def form_value(
+        self, field: FieldDef, posted: Sequence[str] | None, companions: Mapping[str, str]
+    ) -> Any:
+        # An unticked checkbox posts nothing at all: that is an empty answer, not an
+        # absent field.
+        return posted[-1] if posted else None
+
 
 @register_field_type
 class SelectType(FieldType):
@@ -60,12 +73,20 @@ class SelectType(FieldType):
     def condition_info(self, field: FieldDef) -> FieldInfo:
         return FieldInfo("string", frozenset(option.value for option in field.options))
 
+    def display(self, field: FieldDef, value: Any) -> tuple[Shown, ...]:
+        labels = {option.value: option.label for option in field.options}
+        return tuple(
+            Shown(item.value, label=labels.get(item.value))
+            for item in super().display(field, value)
+        )
+
 
 @register_field_type
 class MultiselectType(SelectType):
     name = "multiselect"
     template = "fields/multiselect.html"
     filter_operators = ("contains", "empty")
+    shape = ValueShape(many=Many.ALWAYS)
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
         return {"type": "array", "items": super().json_schema(field), "uniqueItems": True}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 from gongdan.rules.conditions import FieldInfo
 
 from ..fields import FieldDef, FieldType, register_field_type
+from ..shapes import FilterKind, ValueShape
 from ._input import as_text, matching
 
 __all__ = ["DateTimeType", "DateType"]
@@ -23,6 +25,7 @@ _DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6
 class DateType(FieldType):
     name = "date"
     template = "fields/date.html"
+    shape = ValueShape(FilterKind.DATE)
     filter_operators = ("eq", "gt", "gte", "lt", "lte", "older_than", "newer_than", "empty")
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
@@ -47,7 +50,13 @@ class DateTimeType(FieldType):
 
     name = "datetime"
     template = "fields/datetime.html"
+    # The widget is a datetime-local input (local time, no offset) and a hidden input
+    # with the browser's UTC offset.
+    companion_inputs = ("offset",)
     filter_operators = ("eq", "gt", "gte", "lt", "lte", "older_than", "newer_than", "empty")
+    # Stored as UTC text, which matches but does not quite sort as the moments do
+    # ("…:00Z" sorts after "…:00.5Z").
+    shape = ValueShape(FilterKind.OPAQUE)
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
         return {"type": "string", "format": "date-time", "pattern": _DATETIME}
@@ -74,6 +83,19 @@ class DateTimeType(FieldType):
             raise ValueError("is out of range") from None
         fraction = f".{moment.microsecond:06d}".rstrip("0") if moment.microsecond else ""
         return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+
+    def form_value(
+        self, field: FieldDef, posted: Sequence[str] | None, companions: Mapping[str, str]
+    ) -> Any:
+        # The local time the person typed, plus the offset of their browser, unless
+        # the text already says its zone.
+        text = (posted[-1] if posted else "").strip()
+        offset = companions.get("offset", "").strip()
+        if not text or not offset:
+            return text
+        if text.endswith(("Z", "z")) or "+" in text[10:] or text[10:].count("-"):
+            return text
+        return text + offset
 
     def condition_info(self, field: FieldDef) -> FieldInfo:
         return FieldInfo("datetime")

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal
 from gongdan.rules.conditions import FieldInfo
 
 from ..fields import FieldDef, FieldType, register_field_type
+from ..shapes import FilterKind, ValueShape
 
 __all__ = ["MAX_SAFE_INTEGER", "DecimalType", "IntegerType", "NumberType"]
 
@@ -43,6 +44,7 @@ def _decimal(value: Any) -> Decimal:
 class _NumberLike(FieldType):
     allowed_params = frozenset({"max", "min"})
     filter_operators = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "empty")
+    shape = ValueShape(FilterKind.NUMBER)
     json_type: ClassVar[Literal["integer", "number"]]
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
@@ -83,6 +85,10 @@ class IntegerType(_NumberLike):
             raise ValueError("is too large")
         return int(number)
 
+    def filter_json(self, field: FieldDef, value: Any) -> Any:
+        number: float = self.filter_operand(field, value)
+        return int(number) if number.is_integer() else number
+
 
 @register_field_type
 class DecimalType(FieldType):
@@ -95,7 +101,7 @@ class DecimalType(FieldType):
     template = "fields/decimal.html"
     allowed_params = frozenset({"max", "min", "scale"})
     filter_operators = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "empty")
-    schema_conditions = False
+    shape = ValueShape(FilterKind.NUMBER, stored_as_compared=False)
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
         scale = field.params.get("scale")

@@ -7,6 +7,7 @@ from typing import Any
 from gongdan.rules.conditions import FieldInfo
 
 from ..fields import FieldDef, FieldType, register_field_type
+from ..shapes import FilterKind, Holds, Many, ValueShape
 from ._input import (
     EMAIL,
     as_choice,
@@ -29,6 +30,7 @@ class UserType(FieldType):
     template = "fields/user.html"
     allowed_params = frozenset({"multiple"})
     filter_operators = ("eq", "ne", "in", "not_in", "contains", "empty")
+    shape = ValueShape(many=Many.IF_MULTIPLE, holds=Holds.PEOPLE)
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
         one = {"type": "string", "format": "email", "maxLength": 254, "pattern": EMAIL}
@@ -52,6 +54,7 @@ class TeamType(FieldType):
     name = "team"
     template = "fields/team.html"
     filter_operators = ("eq", "ne", "in", "not_in", "empty")
+    shape = ValueShape(holds=Holds.TEAMS)
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
         return {"type": "string", "pattern": _TEAM}
@@ -71,6 +74,8 @@ class AttachmentType(FieldType):
     template = "fields/attachment.html"
     allowed_params = frozenset({"accept", "max_size_mb", "multiple"})
     filter_operators = ("empty",)
+    quick_filter = False
+    shape = ValueShape(FilterKind.OPAQUE, many=Many.IF_MULTIPLE, holds=Holds.FILES)
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
         one = {"type": "string", "pattern": _ATTACHMENT}

@@ -68,6 +68,7 @@ class TextareaType(_TextLike):
     name = "textarea"
     template = "fields/textarea.html"
     default_max_length = 50_000
+    quick_filter = False  # nobody filters by typing a whole long text
 
     def parse(self, field: FieldDef, value: Any) -> Any:
         # Browsers post CRLF; keep indentation on the first line, drop blank edges.

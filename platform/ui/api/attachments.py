@@ -17,6 +17,7 @@ from gongdan.bundle.compiled import Bundle
 from gongdan.engine.service import TicketService
 from gongdan.engine.tickets.attachments import DEFAULT_MAX_BYTES
 from gongdan.errors import NotFound, ValidationFailed
+from gongdan.forms.shapes import Holds
 from gongdan.rules.workflow import Actor
 from gongdan.ui.api.deps import (
     ApiActor,
@@ -129,7 +130,7 @@ def attach(
     ticket = service.get_ticket(actor, key)
     ticket_type = bundle.ticket_types.get(ticket.type)
     definition = ticket_type.field_map.get(field) if ticket_type is not None else None
-    if definition is None or definition.type != "attachment":
+    if definition is None or definition.holds is not Holds.FILES:
         raise ValidationFailed(
             f"'{field}' is not an attachment field of {ticket.type}",
             {field: "is not an attachment field"},

@@ -264,6 +264,8 @@ def test_cursor_keeps_the_filters(clocked: TicketService, requester: Actor, agen
         (TicketQuery(fields=(FieldFilter("category", "like", "net%"),)), "category"),
         (TicketQuery(fields=(FieldFilter("colour", "eq", "red"),)), "colour"),
         (TicketQuery(fields=(FieldFilter("refund_amount", "gt", "lots"),)), "refund_amount"),
+        (TicketQuery(fields=(FieldFilter("downtime_minutes", "eq", "lots"),)), "downtime_minutes"),
+        (TicketQuery(fields=(FieldFilter("line_stopped", "gt", "true"),)), "line_stopped"),
     ],
     ids=[
         "garbage-cursor",
@@ -275,6 +277,8 @@ def test_cursor_keeps_the_filters(clocked: TicketService, requester: Actor, agen
         "unknown-operator",
         "unknown-field",
         "not-a-number",
+        "not-a-number-to-equal",  # PostgreSQL's JSON containment path too
+        "yes-no-has-no-order",
     ],
 )
 def test_bad_queries_are_refused_naming_what_is_wrong(

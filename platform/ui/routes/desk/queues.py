@@ -88,7 +88,7 @@ def _choices(bundle: Bundle, language: str) -> dict[str, list[tuple[str, str]]]:
     fields: dict[str, str] = {}
     for ticket_type in bundle.ticket_types.values():
         for f in ticket_type.fields:
-            if f.type not in ("attachment", "markdown", "textarea"):
+            if f.field_type.quick_filter:
                 fields.setdefault(f.id, localise(f.label, language))
     return {
         "state": sorted(states.items(), key=lambda s: s[1]),

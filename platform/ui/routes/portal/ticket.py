@@ -22,11 +22,13 @@ from gongdan.engine.records import TicketRecord
 from gongdan.engine.service import TicketService
 from gongdan.engine.tickets.attachments import DEFAULT_MAX_BYTES
 from gongdan.errors import NotFound, ValidationFailed
+from gongdan.forms.shapes import Holds
 from gongdan.rules.progress import Step, progress_steps
 from gongdan.rules.workflow import TransitionDef
 from gongdan.ui.deps import BundleDep, CurrentUser, ServiceDep
+from gongdan.ui.display import display_value
 from gongdan.ui.fields import FormView, build_form, form_sections, read_form
-from gongdan.ui.i18n import language_for, localise, translate
+from gongdan.ui.i18n import language_for, localise
 from gongdan.ui.render import render
 from gongdan.vocabulary import STAFF_ROLES
 
@@ -55,29 +57,6 @@ def requester_transitions(service: TicketService, user: Account, key: str) -> li
     return [t for t in service.transitions_for(user.actor, key) if t.roles - STAFF_ROLES]
 
 
-def _display_value(
-    bundle: Bundle,
-    ticket_type: TicketTypeDef,
-    field_id: str,
-    value: Any,
-    language: str,
-    files: dict[str, str],
-) -> Any:
-    field = ticket_type.field_map[field_id]
-    items = value if isinstance(value, list) else [value]
-    if field.type == "attachment":
-        return [(str(i), files.get(str(i), str(i))) for i in items]
-    if field.options:
-        labels = {str(o.value): localise(o.label, language) for o in field.options}
-        return ", ".join(labels.get(str(i), str(i)) for i in items)
-    if field.type == "boolean":
-        return translate(language, "common.yes" if value else "common.no")
-    if field.type == "team":
-        team = bundle.teams.get(str(value))
-        return localise(team.name, language) if team else str(value)
-    return ", ".join(str(i) for i in items)
-
-
 def ticket_fields(
     bundle: Bundle, ticket: TicketRecord, language: str, files: dict[str, str]
 ) -> list[tuple[str, str, Any]]:
@@ -94,7 +73,7 @@ def ticket_fields(
         value = ticket.data.get(field_id)
         if field is None or field.internal or value in (None, "", []):
             continue
-        shown = _display_value(bundle, ticket_type, field_id, value, language, files)
+        shown = display_value(bundle, field, value, language, files)
         out.append((field_id, localise(field.label, language) or field_id, shown))
     return out
 
@@ -126,7 +105,7 @@ def _upload_fields(ticket_type: TicketTypeDef, state: str) -> list[tuple[str, An
     return [
         (f.id, f.label, bool(f.params.get("multiple")))
         for f in ticket_type.fields
-        if f.type == "attachment" and not f.internal and state not in f.readonly_in
+        if f.holds is Holds.FILES and not f.internal and state not in f.readonly_in
     ]
 
 
