@@ -17,9 +17,9 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import FormData, QueryParams
 from starlette.responses import Response
 
-from gongdan.bundle.compile_views import SORT_FIELDS
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine.reads.queries import MAX_PAGE, FieldFilter, TicketQuery
+from gongdan.engine.reads.paging import MAX_PAGE, QUEUE_SORTS
+from gongdan.engine.reads.queries import FieldFilter, TicketQuery
 from gongdan.engine.reads.queues import BulkOutcome, QueuePage, QueueQuery, QueueService
 from gongdan.engine.records import TicketRecord
 from gongdan.engine.service import TicketService
@@ -37,7 +37,7 @@ __all__ = ["router"]
 
 router = APIRouter()
 
-SORTABLE = frozenset(SORT_FIELDS)
+SORTABLE = frozenset(QUEUE_SORTS)
 FILTER_KEYS = ("state", "priority", "team", "type", "assignee", "q", "field", "value")
 
 
@@ -153,8 +153,8 @@ def _page_context(
         "columns": page.queue.columns,
         "column_labels": _column_labels(bundle, page.queue.columns, language),
         "sortable": SORTABLE,
-        "sort_choices": SORT_FIELDS,
-        "sort_labels": _column_labels(bundle, SORT_FIELDS, language),
+        "sort_choices": QUEUE_SORTS,
+        "sort_labels": _column_labels(bundle, QUEUE_SORTS, language),
         "now": service.clock(),
         "sla_badge": sla_badge,
         "transitions": sorted(transitions.items(), key=lambda t: t[1]),

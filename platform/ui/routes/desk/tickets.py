@@ -18,7 +18,6 @@ from starlette.responses import RedirectResponse, Response
 
 from gongdan.bundle.compiled import FormSection, TicketTypeDef
 from gongdan.engine.accounts.users import Account
-from gongdan.engine.reads.ticket_page import read_ticket_page
 from gongdan.engine.records import TicketRecord
 from gongdan.engine.service import TicketService
 from gongdan.errors import NotFound, ValidationFailed
@@ -30,11 +29,11 @@ from gongdan.ui.i18n import language_for
 from gongdan.ui.render import is_htmx, redirect, render, render_fragment
 from gongdan.ui.routes.desk.new import upload_file
 from gongdan.ui.timeline import build_timeline, sla_views
+from gongdan.vocabulary import EDITABLE_BUILTINS
 
 __all__ = ["router"]
 
 router = APIRouter()
-_FIELD_BUILTINS = ("title", "description", "priority", "tags")
 _NOT_ON_FIELD_FORM = ("team", "assignee", "requester")  # assigned in their own form
 # Shown in the browser; anything else (SVG and HTML included) is downloaded.
 _INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
@@ -67,9 +66,9 @@ def page_context(
 ) -> dict[str, Any]:
     """Everything the ticket page shows (raises NotFound for a ticket the user may
     not see: an agent outside its teams learns nothing about it)."""
-    bundle, language, now = service.bundle, language_for(request), service.clock()
-    page = read_ticket_page(service.db, bundle, user.actor, key, now)
-    ticket = page.ticket
+    bundle, language = service.bundle, language_for(request)
+    page = service.read_ticket_page(user.actor, key)
+    ticket, now = page.ticket, page.read_at
     ticket_type = bundle.ticket_types.get(ticket.type)
     names = {str(f.id): f.filename for f in page.attachments}
     form = None
@@ -134,7 +133,7 @@ async def save_fields(request: Request, key: str, user: StaffUser, service: Serv
     form = await request.form()
     values = read_form(form, ticket_type, _editable(ticket_type, ticket.state))
     changes = {
-        k: v for k, v in values.items() if k in ticket_type.field_map or k in _FIELD_BUILTINS
+        k: v for k, v in values.items() if k in ticket_type.field_map or k in EDITABLE_BUILTINS
     }
     version = str(form.get("version") or "")
     try:
