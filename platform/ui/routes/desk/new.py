@@ -14,6 +14,7 @@ from gongdan.bundle.compiled import Bundle, FormSection, TicketTypeDef
 from gongdan.engine.accounts.users import Account
 from gongdan.engine.service import TicketService
 from gongdan.engine.tickets.attachments import DEFAULT_MAX_BYTES
+from gongdan.engine.tickets.tickets import check_title
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.forms.data import check_ticket_data
 from gongdan.ui.deps import BundleDep, ServiceDep, StaffUser
@@ -99,10 +100,13 @@ def new_ticket(request: Request, type_id: str, user: StaffUser, service: Service
 
 
 def form_errors(ticket_type: TicketTypeDef, values: dict[str, Any]) -> dict[str, str]:
-    """Every problem of the typed values, as the service would report them."""
+    """Every problem of the typed values at once, found by the checks the service makes
+    (the title's, the type's fields'), so the form and the service never disagree."""
     errors: dict[str, str] = {}
-    if not str(values.get("title") or "").strip():
-        errors["title"] = "is required"
+    try:
+        check_title(values.get("title"))
+    except ValidationFailed as failed:
+        errors.update(failed.fields)
     custom = {k: v for k, v in values.items() if k in ticket_type.field_map}
     try:
         check_ticket_data(ticket_type.fields, custom, context=_context(ticket_type, values))

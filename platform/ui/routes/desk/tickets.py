@@ -9,14 +9,13 @@ page; a refused change re-renders only its own form, errors under the right fiel
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from gongdan.bundle.compiled import FormSection, TicketTypeDef
+from gongdan.bundle.compiled import TicketTypeDef
 from gongdan.engine.accounts.users import Account
 from gongdan.engine.records import TicketRecord
 from gongdan.engine.service import TicketService
@@ -24,7 +23,14 @@ from gongdan.errors import NotFound, ValidationFailed
 from gongdan.forms.data import check_ticket_data
 from gongdan.rules.workflow import TransitionDef
 from gongdan.ui.deps import ServiceDep, StaffUser
-from gongdan.ui.fields import FormView, build_form, changed_dependents, form_sections, read_form
+from gongdan.ui.fields import (
+    FormView,
+    build_form,
+    changed_dependents,
+    form_sections,
+    read_form,
+    transition_fields_form,
+)
 from gongdan.ui.i18n import language_for
 from gongdan.ui.render import is_htmx, redirect, render, render_fragment
 from gongdan.ui.routes.desk.new import upload_file
@@ -252,18 +258,14 @@ def _transition_context(
     ticket = service.get_ticket(user.actor, key)
     ticket_type = service.bundle.ticket_types[ticket.type]
     current = {**_values(ticket), **(values or {})}
-    sections = build_form(
-        service.bundle, ticket_type, (FormSection(None, transition.fields),),
-        language_for(request), current, errors=errors, context=current, prefix="tr",
+    form = transition_fields_form(
+        service.bundle, ticket_type, transition, language_for(request), current,
+        errors=errors, prefix="tr",
     )  # fmt: skip
-    sections = tuple(
-        replace(s, fields=tuple(replace(f, required=True, visible=True) for f in s.fields))
-        for s in sections
-    )
     return {
         "ticket": ticket,
         "transition": transition,
-        "form": FormView(sections),
+        "form": form,
         "comment": (values or {}).get("comment", ""),
         "public": (values or {}).get("public", True),
         "errors": errors or {},
