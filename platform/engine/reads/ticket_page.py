@@ -22,6 +22,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from gongdan.engine.automation.sla import SLAExplanation, explain_sla
+from gongdan.engine.outbox.relay import DeliveryRecord
 from gongdan.engine.reads.queries import select_comments, select_events
 from gongdan.engine.records import AttachmentRecord, CommentRecord, EventRecord, TicketRecord
 from gongdan.engine.store.models import Attachment, Delivery, Membership, Ticket, TicketLink, User
@@ -31,7 +32,6 @@ from gongdan.rules.workflow import TransitionDef, allowed_transitions
 from gongdan.vocabulary import STAFF_ROLES
 
 __all__ = [
-    "DeliveryInfo",
     "LinkInfo",
     "TicketPage",
     "assignable_people",
@@ -44,18 +44,6 @@ __all__ = [
 
 _MAX_PEOPLE = 300
 _MAX_DELIVERIES = 20
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryInfo:
-    """One attempt to deliver a notification or webhook about the ticket."""
-
-    at: datetime
-    kind: str
-    target: str
-    outcome: str
-    attempt: int
-    error: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +73,7 @@ class TicketPage:
     sla: tuple[SLAExplanation, ...] = ()
     links: tuple[LinkInfo, ...] = ()
     assignable: tuple[tuple[str, str], ...] = ()
-    deliveries: tuple[DeliveryInfo, ...] = ()
+    deliveries: tuple[DeliveryRecord, ...] = ()
     surveys: tuple[SurveyRecord, ...] = ()
 
 
@@ -274,7 +262,7 @@ def _events(
     return [record for record in records if record is not None]
 
 
-def _deliveries(session: Session, ticket: Ticket) -> list[DeliveryInfo]:
+def _deliveries(session: Session, ticket: Ticket) -> list[DeliveryRecord]:
     """The latest delivery attempts about the ticket, newest first (staff only)."""
     rows = session.scalars(
         select(Delivery)
@@ -282,4 +270,4 @@ def _deliveries(session: Session, ticket: Ticket) -> list[DeliveryInfo]:
         .order_by(Delivery.id.desc())
         .limit(_MAX_DELIVERIES)
     )
-    return [DeliveryInfo(d.at, d.kind, d.target, d.outcome, d.attempt, d.error) for d in rows]
+    return [DeliveryRecord.build(row) for row in rows]

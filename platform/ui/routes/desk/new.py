@@ -25,7 +25,6 @@ from gongdan.ui.render import redirect, render, render_fragment
 __all__ = ["router"]
 
 router = APIRouter()
-_BUILTINS_ON_CREATE = ("title", "description", "priority", "team", "assignee", "tags", "requester")
 
 
 @router.get("/desk")
