@@ -2,9 +2,10 @@
 transition the agent may take now (with its form when it asks for fields or a comment),
 assignment, SLA badges with their explanation, attachments and linked tickets.
 
-Every change answers an htmx request with the page's `ticket` block re-rendered (so
-versions, buttons and the timeline agree), and anything else with a redirect to the
-page; a refused change re-renders only its own form, errors under the right fields.
+The page is one service read (`TicketService.read_ticket_page`). Every change answers
+an htmx request with the page's `ticket` block re-rendered (so versions, buttons and
+the timeline agree), and anything else with a redirect to the page; a refused change
+re-renders only its own form, errors under the right fields.
 """
 
 from __future__ import annotations

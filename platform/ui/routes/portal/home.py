@@ -4,7 +4,7 @@ creating a ticket with the type's generated create form.
 The create form reuses the desk's generated-form machinery (`ui.fields`) and its
 helpers (`form_errors`, `upload_file`): same widgets, same htmx show/hide and
 inline checks, posting to portal URLs. Requesters never see or set internal fields,
-priority, team or assignee. The ticket page is in `routes.portal_ticket`.
+priority, team or assignee. The ticket page is in `routes.portal.ticket`.
 """
 
 from __future__ import annotations

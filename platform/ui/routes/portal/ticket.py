@@ -2,9 +2,10 @@
 add files, take the transitions open to them (reopen, confirm…), answer the survey,
 download files.
 
-Whoever looks (a staff member may open the portal too), the page shows only public
-comments, never internal fields, and only transitions a requester could take.
-Another requester's ticket is a 404, like one that does not exist.
+The page is `TicketService.read_ticket_page(portal=True)`: the requester's view whoever
+looks (a staff member may open the portal too), so only public comments, never an
+internal field or its files, and only transitions a requester could take. Another
+requester's ticket is a 404, like one that does not exist.
 """
 
 from __future__ import annotations
