@@ -8,9 +8,9 @@ def show(key: str, user: StaffUser, service: ServiceDep, request: Request) -> Re
 ```
 
 They build on each other: the request gives the database (`DatabaseDep`) and the
-service (`ServiceDep`, whose bundle is `BundleDep`); the database gives the signed-in
-account (`OptionalUser`), which `CurrentUser` requires and `StaffUser` requires to be
-an agent or admin. Route functions take these and never read `app.state` or open a
+service (`ServiceDep`, whose bundle is `BundleDep` and whose queues are `QueuesDep`);
+the database gives the signed-in account (`OptionalUser`), which `CurrentUser`
+requires and `StaffUser` requires to be an agent or admin. Route functions take these and never read `app.state` or open a
 database session themselves: what they read and write goes through the service.
 
 The service (and so the bundle) a request starts with is kept on `request.state` at
@@ -31,6 +31,7 @@ from fastapi import Depends, Request
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine.accounts.users import Account, get_account
+from gongdan.engine.reads.queues import QueueService
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.ui.ratelimit import SlidingWindow
@@ -44,6 +45,7 @@ __all__ = [
     "LoginRequired",
     "OptionalUser",
     "PasswordMailWindow",
+    "QueuesDep",
     "ServiceDep",
     "SignupWindow",
     "StaffOnly",
@@ -106,6 +108,11 @@ async def get_bundle(service: ServiceDep) -> Bundle:
     return service.bundle
 
 
+async def get_queues(service: ServiceDep) -> QueueService:
+    """The desk's queues over the request's service's database, bundle and clock."""
+    return QueueService(service.db, service.bundle, service.clock)
+
+
 async def get_database(request: Request) -> Database:
     database: Database = request.app.state.db
     return database
@@ -124,6 +131,7 @@ async def get_password_mail_window(request: Request) -> SlidingWindow:
 
 
 BundleDep = Annotated[Bundle, Depends(get_bundle)]
+QueuesDep = Annotated[QueueService, Depends(get_queues)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SignupWindow = Annotated[SlidingWindow, Depends(get_signup_window)]
 PasswordMailWindow = Annotated[SlidingWindow, Depends(get_password_mail_window)]
