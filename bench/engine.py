@@ -1361,7 +1361,7 @@ CANDIDATE_INDEXES = (
     "CREATE INDEX bench_ix_tickets_created ON tickets (created_at, id)",
     # The same within one ticket type (a type filter is the commonest list filter).
     "CREATE INDEX bench_ix_tickets_type_created ON tickets (ticket_type, created_at, id)",
-    # Priority sort within a state: the exact ORDER BY expression queries.py builds.
+    # Priority sort within a state: the exact ORDER BY expression paging.py builds.
     "CREATE INDEX bench_ix_tickets_state_priority ON tickets (state, (CASE priority "
     "WHEN 'low' THEN 0 WHEN 'normal' THEN 1 WHEN 'high' THEN 2 WHEN 'urgent' THEN 3 "
     "ELSE -1 END), id)",

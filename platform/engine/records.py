@@ -16,6 +16,7 @@ from gongdan.bundle.compiled import Bundle
 from gongdan.engine.store.models import Comment, Event, Ticket, User
 
 __all__ = [
+    "AttachmentRecord",
     "CommentRecord",
     "EventRecord",
     "NewEvent",
@@ -146,6 +147,19 @@ class TicketRecord:
             resolution_due=ticket.resolution_due,
             sla_policy=(ticket.sla or {}).get("policy"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentRecord:
+    """A file of a ticket (`field`: the attachment field it is in)."""
+
+    id: int
+    field: str | None
+    filename: str
+    content_type: str
+    size: int
+    uploaded_by: int | None
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

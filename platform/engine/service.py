@@ -13,25 +13,38 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine.automation.sla import SLAExplanation, explain_sla, scan_due, sync_sla
-from gongdan.engine.reads.queries import TicketQuery, select_comments, select_events, select_tickets
-from gongdan.engine.records import CommentRecord, EventRecord, Page, TicketRecord, WriteResult
+from gongdan.engine.reads.queries import TicketQuery, select_tickets
+from gongdan.engine.reads.ticket_page import (
+    TicketPage,
+    assignable_people,
+    attachments_of,
+    comments_of,
+    events_of,
+    read_ticket_page,
+    transitions_of,
+)
+from gongdan.engine.records import (
+    AttachmentRecord,
+    CommentRecord,
+    EventRecord,
+    Page,
+    TicketRecord,
+    WriteResult,
+)
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Ticket
 from gongdan.engine.tickets import files as ticket_files
 from gongdan.engine.tickets import links, surveys, tickets, transitions
 from gongdan.engine.tickets.attachments import AttachmentStore, store_upload, visible_attachment
-from gongdan.engine.tickets.files import AttachmentRecord
 from gongdan.engine.tickets.surveys import SurveyRecord
 from gongdan.engine.unit_of_work import WriteContext
 from gongdan.errors import Conflict
-from gongdan.forms.data import condition_values
-from gongdan.rules.workflow import Actor, TransitionDef, allowed_transitions
+from gongdan.rules.workflow import Actor, TransitionDef
 
 __all__ = ["TicketService", "utc_now"]
 
@@ -229,14 +242,12 @@ class TicketService:
 
     def list_attachments(self, actor: Actor, key: str) -> list[AttachmentRecord]:
         """The files of a ticket the actor may see, oldest first."""
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
-            return ticket_files.list_attachments(ctx, key)
+        with self._read(actor) as ctx:
+            return attachments_of(ctx, ctx.ticket(key))
 
     def read_attachment(self, actor: Actor, attachment_id: int) -> tuple[str, str, bytes]:
         """(filename, content type, content) of an attachment the actor may see."""
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
+        with self._read(actor) as ctx:
             row = visible_attachment(ctx, attachment_id)
             return row.filename, row.content_type, self.attachments.get(row.sha256)
 
@@ -248,22 +259,36 @@ class TicketService:
             return surveys.answer_survey(ctx, key, rating, comment)
 
     # Reads -------------------------------------------------------------------------
+    # One session each that writes nothing, scoped to the actor exactly as writes are
+    # (`WriteContext.ticket`); what each shows of a ticket is decided in `reads`.
+
+    @contextmanager
+    def _read(self, actor: Actor) -> Iterator[WriteContext]:
+        with self.db.reading() as session:
+            yield WriteContext(session, self.bundle, actor, self.clock())
 
     def get_ticket(self, actor: Actor, key: str) -> TicketRecord:
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
+        with self._read(actor) as ctx:
             return ctx.record(ctx.ticket(key))
 
     def list_tickets(self, actor: Actor, query: TicketQuery | None = None) -> Page:
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
-            rows, cursor = select_tickets(session, self.bundle, actor, query or TicketQuery())
-            _preload_users(ctx, rows)
-            # Held while the records are built: the session only keeps weak references.
-            targets = _preload_merge_targets(ctx, rows)
-            page = Page(tuple(ctx.record(row) for row in rows), cursor)
-            del targets
-            return page
+        """One page of the tickets `actor` may see (`paging`: sorts and cursors)."""
+        with self._read(actor) as ctx:
+            rows, cursor = select_tickets(ctx.session, self.bundle, actor, query or TicketQuery())
+            ctx.preload(rows)
+            return Page(tuple(ctx.record(row) for row in rows), cursor)
+
+    def read_ticket_page(self, actor: Actor, key: str, *, portal: bool = False) -> TicketPage:
+        """Everything the desk's ticket page shows (with `portal`: the portal's, the
+        requester's view), read in one session."""
+        with self._read(actor) as ctx:
+            return read_ticket_page(ctx, key, portal=portal)
+
+    def list_assignable(self, actor: Actor, team_id: str | None = None) -> list[tuple[str, str]]:
+        """(email, name) of the active agents and admins (of `team_id` when given)."""
+        with self._read(actor) as ctx:
+            ctx.require_staff("list the people to assign")
+            return assignable_people(ctx.session, team_id)
 
     def scan_sla(self, limit: int = 500) -> int:
         """The SLA scheduler's pass: fire the warnings, breaches and escalations that are
@@ -275,78 +300,28 @@ class TicketService:
 
     def explain_sla(self, actor: Actor, key: str) -> list[SLAExplanation]:
         """Why each SLA deadline of a ticket is what it is (calendar intervals counted)."""
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
+        with self._read(actor) as ctx:
             return explain_sla(self.bundle, ctx.ticket(key))
 
-    def transitions_for(self, actor: Actor, key: str) -> list[TransitionDef]:
-        """The transitions `actor` may take on `key` now (none if its state was removed)."""
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
-            ticket = ctx.ticket(key)
-            ticket_type = self.bundle.ticket_types.get(ticket.ticket_type)
-            if ticket_type is None:
-                return []
-            workflow = self.bundle.workflows[ticket_type.workflow]
-            values = condition_values(ticket_type.fields, ctx.values(ticket))
-            return allowed_transitions(workflow, values, actor, ctx.now)
+    def transitions_for(
+        self, actor: Actor, key: str, *, portal: bool = False
+    ) -> list[TransitionDef]:
+        """The transitions `actor` may take on `key` now (none if its state was removed);
+        with `portal`, those the portal offers (open to requesters)."""
+        with self._read(actor) as ctx:
+            return transitions_of(ctx, ctx.ticket(key), portal=portal)
 
     def list_comments(self, actor: Actor, key: str) -> list[CommentRecord]:
         """Comments of a ticket; a requester sees public ones only."""
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
-            ticket = ctx.ticket(key)
-            return [
-                CommentRecord.build(c, key, ctx.user(c.author_id))
-                for c in select_comments(session, [ticket.id], actor)
-            ]
+        with self._read(actor) as ctx:
+            return comments_of(ctx, ctx.ticket(key))
 
     def list_surveys(self, actor: Actor, key: str) -> list[SurveyRecord]:
         """The satisfaction surveys of a ticket, newest first."""
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
+        with self._read(actor) as ctx:
             return surveys.list_surveys(ctx, key)
 
     def list_events(self, actor: Actor, key: str) -> list[EventRecord]:
         """The audit trail of a ticket, with the history of tickets merged into it."""
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
-            ticket = ctx.ticket(key)
-            merged = session.scalars(select(Ticket).where(Ticket.merged_into_id == ticket.id))
-            # A merged ticket's history is shown only to those who may see that ticket:
-            # two requesters' duplicates merged together stay private to each.
-            shown = {t.id: t for t in [ticket, *merged] if ctx.may_see(t)}
-            events = select_events(session, list(shown), actor)
-            records = (
-                EventRecord.build(
-                    e,
-                    shown[e.ticket_id].key,
-                    ctx.user(e.actor_id),
-                    ctx.hidden_fields(shown[e.ticket_id]),
-                    requester=actor.is_requester,
-                )
-                for e in events
-                if e.ticket_id is not None
-            )
-            return [record for record in records if record is not None]
-
-
-def _preload_users(ctx: WriteContext, rows: list[Ticket]) -> None:
-    """Load every requester and assignee of a page in one query (no N+1)."""
-    from gongdan.engine.store.models import User
-
-    ids = {r.requester_id for r in rows} | {r.assignee_id for r in rows if r.assignee_id}
-    missing = [i for i in ids if i not in ctx._users]
-    if missing:
-        for user in ctx.session.scalars(select(User).where(User.id.in_(missing))):
-            ctx._users[user.id] = user
-
-
-def _preload_merge_targets(ctx: WriteContext, rows: list[Ticket]) -> list[Ticket]:
-    """Load the tickets a page's merged tickets point at in one query: while the caller
-    holds them, the session finds them when each record names its `merged_into`."""
-    page = {r.id for r in rows}
-    missing = {r.merged_into_id for r in rows if r.merged_into_id} - page
-    if not missing:
-        return []
-    return list(ctx.session.scalars(select(Ticket).where(Ticket.id.in_(sorted(missing)))))
+        with self._read(actor) as ctx:
+            return events_of(ctx, ctx.ticket(key))

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -57,6 +57,8 @@ class WriteContext:
     _condition_values: dict[int, tuple[Ticket, tuple[Any, ...], dict[str, Any]]] = field(
         default_factory=dict
     )
+    # The keys of the tickets merged tickets point at, read by `preload` for `record`.
+    _merged_keys: dict[int, str] = field(default_factory=dict)
 
     def as_system(self) -> WriteContext:
         """The same unit of work acting as the system (declared actions, automations)."""
@@ -225,6 +227,30 @@ class WriteContext:
         self._condition_values[id(ticket)] = (ticket, basis, values)
         return values
 
+    def preload(self, tickets: Sequence[Ticket]) -> None:
+        """Read what the records of `tickets` (a page of a list) name, in one statement
+        each whatever their number (no N+1): their requesters and assignees, and the
+        keys of the tickets merged ones point at. `record` then reads nothing."""
+        self.preload_users([t.requester_id for t in tickets] + [t.assignee_id for t in tickets])
+        on_page = {t.id: t.key for t in tickets}
+        wanted = {t.merged_into_id for t in tickets if t.merged_into_id is not None}
+        wanted -= self._merged_keys.keys()
+        self._merged_keys.update({i: on_page[i] for i in wanted & on_page.keys()})
+        missing = sorted(wanted - on_page.keys())
+        if missing:
+            found = self.session.execute(
+                select(Ticket.id, Ticket.key).where(Ticket.id.in_(missing))
+            )
+            self._merged_keys.update({row.id: row.key for row in found})
+
+    def preload_users(self, user_ids: Iterable[int | None]) -> None:
+        """Read the users of `user_ids` not read yet, in one statement (`user` then
+        finds them): the authors and actors of a ticket's timeline, a page's people."""
+        missing = sorted({i for i in user_ids if i is not None and i not in self._users})
+        if missing:
+            for user in self.session.scalars(select(User).where(User.id.in_(missing))):
+                self._users[user.id] = user
+
     # Writing -----------------------------------------------------------------------
 
     def event(
@@ -266,26 +292,30 @@ class WriteContext:
             }
         )
 
-    def record(self, ticket: Ticket) -> TicketRecord:
+    def record(self, ticket: Ticket, *, as_requester: bool = False) -> TicketRecord:
+        """`ticket` as the actor sees it (with `as_requester`: as its requester would,
+        whoever the actor)."""
         requester = self.user(ticket.requester_id)
         assert requester is not None  # noqa: S101 - a ticket always has a requester
         merged_into = None
         if ticket.merged_into_id is not None:
-            target = self.session.get(Ticket, ticket.merged_into_id)
-            merged_into = target.key if target is not None else None
+            merged_into = self._merged_keys.get(ticket.merged_into_id)
+            if merged_into is None:
+                target = self.session.get(Ticket, ticket.merged_into_id)
+                merged_into = target.key if target is not None else None
         return TicketRecord.build(
             ticket,
             self.bundle,
             requester=requester,
             assignee=self.user(ticket.assignee_id),
-            for_requester=self.actor.is_requester,
+            for_requester=self.actor.is_requester or as_requester,
             merged_into=merged_into,
         )
 
-    def hidden_fields(self, ticket: Ticket) -> frozenset[str]:
+    def hidden_fields(self, ticket: Ticket, *, as_requester: bool = False) -> frozenset[str]:
         """Fields of `ticket` whose values the actor may not read (internal ones, for a
-        requester)."""
-        if not self.actor.is_requester:
+        requester; with `as_requester`, whoever the actor)."""
+        if not (self.actor.is_requester or as_requester):
             return frozenset()
         return internal_fields(self.bundle, ticket.ticket_type)
 

@@ -19,7 +19,6 @@ from gongdan.rules.durations import Duration
 from gongdan.rules.sla import Escalation, SLAPolicy
 
 __all__ = [
-    "TARGETS",
     "Clock",
     "TicketSLA",
     "budget_seconds",
@@ -34,9 +33,6 @@ __all__ = [
     "stop",
     "with_priority",
 ]
-
-TARGETS = ("first_response", "next_response", "resolution")
-
 
 # How many finished running stretches a clock remembers for its explanation; a ticket
 # paused more often than this keeps the latest ones (the consumed total stays exact).

@@ -3,8 +3,9 @@
 At start-up it loads the bundle, migrates an embedded SQLite database, records the config
 version and syncs teams from the bundle (and with `demo`, seeds a working desk).
 
-The bundle is loaded once at start-up and kept on `app.state`; a request reads the
-bundle it started with (DESIGN.md: reload swaps it atomically). Middleware, outermost
+The bundle, the database and the service are made once at start-up and kept on
+`app.state`, which only the dependencies of `ui.deps` read; a request keeps the service
+(and so the bundle) it started with (DESIGN.md: reload swaps it atomically). Middleware, outermost
 first: signed-cookie sessions, then CSRF protection of every state-changing request
 outside `/api/` (`ui.security`). Errors become pages in `ui.errors`.
 """
@@ -18,11 +19,10 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
 from gongdan.bundle.compiled import Bundle
@@ -36,7 +36,7 @@ from gongdan.engine.outbox.runner import SCHEDULED_JOBS, InProcessRunner, Schedu
 from gongdan.engine.service import TicketService, utc_now
 from gongdan.engine.store.database import Database
 from gongdan.ui.api import api_router
-from gongdan.ui.deps import BundleDep
+from gongdan.ui.deps import BundleDep, DatabaseDep
 from gongdan.ui.errors import install_error_handlers, refuse_csrf
 from gongdan.ui.ratelimit import SlidingWindow
 from gongdan.ui.routes.account import auth, password
@@ -155,9 +155,8 @@ def create_app(
         )
 
     @app.get("/healthz")
-    def healthz(bundle: BundleDep, request: Request) -> dict[str, str]:
-        with request.app.state.db.reading() as session:
-            session.execute(text("SELECT 1"))
+    def healthz(bundle: BundleDep, database: DatabaseDep) -> dict[str, str]:
+        database.ping()
         return {"status": "ok", "config_version": bundle.version}
 
     for module in (auth, desk, password, queues, tickets):

@@ -2,23 +2,22 @@
 
 `engine.bulk_transition.plan_bulk_transition` says which form the selected tickets
 share (or that their types' forms differ); this module turns that into views: the
-transition's fields through the shared field widgets (`ui.fields.build_form`, every
-field required, as on the ticket page), the comment rule, and — when the forms
+transition's fields as the ticket page shows them (`ui.fields.transition_fields_form`,
+every field required), the comment rule, and — when the forms
 differ — one line per type saying what it asks for, in the user's language.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from starlette.datastructures import FormData
 
-from gongdan.bundle.compiled import Bundle, FormSection, TicketTypeDef
+from gongdan.bundle.compiled import Bundle, TicketTypeDef
 from gongdan.rules.bulk_transition import BulkTransitionForm
 from gongdan.rules.workflow import TransitionDef
-from gongdan.ui.fields import FormView, build_form, read_form
+from gongdan.ui.fields import read_form, transition_fields_form
 from gongdan.ui.i18n import localise, translate
 
 __all__ = ["NO_BULK_FORM", "bulk_form_view", "read_bulk_values"]
@@ -38,26 +37,6 @@ def _asks(ticket_type: TicketTypeDef, transition: TransitionDef, language: str) 
         parts.append(translate(language, f"queues.bulk_comment_{transition.comment}"))
     asks = ", ".join(parts) or translate(language, "queues.bulk_asks_nothing")
     return f"{localise(ticket_type.name, language) or ticket_type.id}: {asks}"
-
-
-def _fields(
-    bundle: Bundle,
-    shared: tuple[TicketTypeDef, TransitionDef],
-    language: str,
-    values: Mapping[str, Any],
-    errors: Mapping[str, str],
-) -> FormView:
-    ticket_type, transition = shared
-    sections = build_form(
-        bundle, ticket_type, (FormSection(None, transition.fields),), language, values,
-        errors=errors, context=values, prefix="bulk",
-    )  # fmt: skip
-    # A transition's fields are asked for and required, whatever their own conditions.
-    sections = tuple(
-        replace(s, fields=tuple(replace(f, required=True, visible=True) for f in s.fields))
-        for s in sections
-    )
-    return FormView(sections)
 
 
 def bulk_form_view(
@@ -85,7 +64,9 @@ def bulk_form_view(
     return {
         **base,
         "kind": "form",
-        "form": _fields(bundle, plan.shared, language, values, errors),
+        "form": transition_fields_form(
+            bundle, plan.shared[0], transition, language, values, errors=errors, prefix="bulk"
+        ),
         "comment": transition.comment,
         "comment_text": str(values.get("comment") or ""),
         "public": values.get("public", True),

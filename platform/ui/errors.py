@@ -1,6 +1,11 @@
 """The one place where errors become HTTP answers (CONVENTIONS.md).
 
-For pages: a bilingual error page with the right status (404, 403, 409, 422, 400); for
+`ENGINE_ERRORS` is the one table of what each error of `gongdan.errors` is over HTTP:
+its status, the API's error code, and the title (and text) of its page; the REST API's
+route class (`api.errors`) answers from the same table. `HTTP_CODES` names the API's
+code of Starlette's own HTTP errors.
+
+For pages: a bilingual error page with the table's status (404, 403, 409, 422, 400); for
 htmx requests, the same message as a fragment swapped into the page's `#flash` region
 (`HX-Retarget`), so a failed button press says why without leaving the page. A visitor
 who must sign in is redirected (htmx: `HX-Redirect`). Paths under `/api/` always get
@@ -12,6 +17,8 @@ the fallback for any other.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +29,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from gongdan.errors import (
+    ConfigError,
     Conflict,
     GongdanError,
     NotFound,
@@ -29,47 +37,75 @@ from gongdan.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
+from gongdan.ui.deps import LoginRequired, StaffOnly
 from gongdan.ui.ratelimit import SlidingWindow, client_address
 from gongdan.ui.render import is_htmx, redirect, render
 
 __all__ = [
-    "LoginRequired",
-    "StaffOnly",
+    "ENGINE_ERRORS",
+    "HTTP_CODES",
+    "ErrorKind",
+    "error_json",
+    "error_kind",
     "install_error_handlers",
     "refuse_csrf",
     "too_many_requests",
 ]
 
 
-class LoginRequired(Exception):
-    """The page needs a signed-in user; `target` is where to come back to."""
+@dataclass(frozen=True, slots=True)
+class ErrorKind:
+    """What one kind of error is over HTTP: status, the API's `error` code, and the
+    catalogue keys of its page's title and text."""
 
-    def __init__(self, target: str) -> None:
-        super().__init__(target)
-        self.target = target
+    status: int
+    code: str
+    title_key: str
+    text_key: str = ""
 
 
-class StaffOnly(Exception):
-    """A requester asked for an agents' page."""
-
-
-# (status, error code, title key, text key) per error class, most specific first.
-_KINDS: tuple[tuple[type[GongdanError], int, str, str, str], ...] = (
-    (NotFound, 404, "not_found", "error.not_found", "error.not_found_text"),
-    (PermissionDenied, 403, "permission_denied", "error.forbidden", "error.forbidden_text"),
-    (TransitionNotAllowed, 409, "transition_not_allowed", "error.transition", ""),
-    (Conflict, 409, "conflict", "error.conflict", "error.conflict_text"),
-    (ValidationFailed, 422, "validation_failed", "error.invalid", ""),
+# Most specific first (a subclass before its base).
+ENGINE_ERRORS: tuple[tuple[type[GongdanError], ErrorKind], ...] = (
+    (NotFound, ErrorKind(404, "not_found", "error.not_found", "error.not_found_text")),
+    (PermissionDenied, ErrorKind(403, "forbidden", "error.forbidden", "error.forbidden_text")),
+    (TransitionNotAllowed, ErrorKind(409, "transition_not_allowed", "error.transition")),
+    (Conflict, ErrorKind(409, "conflict", "error.conflict", "error.conflict_text")),
+    (ValidationFailed, ErrorKind(422, "validation_failed", "error.invalid")),
+    (ConfigError, ErrorKind(409, "conflict", "error.title")),
 )
-_HTTP_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+_OTHER = ErrorKind(400, "bad_request", "error.bad_request")
+HTTP_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
+
+
+def error_kind(exc: GongdanError) -> ErrorKind:
+    """The row of `ENGINE_ERRORS` for `exc` (a 400 for any other GongdanError)."""
+    for kind, row in ENGINE_ERRORS:
+        if isinstance(exc, kind):
+            return row
+    return _OTHER
+
+
+def error_json(
+    status: int,
+    error: str,
+    detail: str,
+    fields: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """The API's error body `{error, detail, fields}` (and any `extra` members)."""
+    body = {"error": error, "detail": detail, "fields": dict(fields or {}), **extra}
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
-
-
-def _json(status: int, error: str, detail: str, fields: dict[str, str] | None = None) -> Response:
-    return JSONResponse({"error": error, "detail": detail, "fields": fields or {}}, status)
 
 
 def error_page(
@@ -114,16 +150,14 @@ def too_many_requests(request: Request, window: SlidingWindow) -> Response | Non
 def _gongdan_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, GongdanError):
         raise exc
-    detail = str(getattr(exc, "detail", exc))
-    fields = dict(getattr(exc, "fields", {}) or {})
-    for kind, status, code, title_key, text_key in _KINDS:
-        if isinstance(exc, kind):
-            if _is_api(request):
-                return _json(status, code, detail, fields)
-            return error_page(request, status, title_key, text_key, detail=detail, fields=fields)
+    kind = error_kind(exc)
+    # The fields a form got wrong; a refused transition's reason is its detail already.
+    fields = exc.fields if isinstance(exc, ValidationFailed) else {}
     if _is_api(request):
-        return _json(400, "bad_request", detail)
-    return error_page(request, 400, "error.bad_request", detail=detail)
+        return error_json(kind.status, kind.code, str(exc), fields)
+    return error_page(
+        request, kind.status, kind.title_key, kind.text_key, detail=str(exc), fields=fields
+    )
 
 
 def _login_required(request: Request, exc: Exception) -> Response:
@@ -143,10 +177,8 @@ def _http_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, StarletteHTTPException):
         raise exc
     if _is_api(request):
-        code = _HTTP_CODES.get(exc.status_code, "error")
-        response = _json(exc.status_code, code, str(exc.detail))
-        response.headers.update(exc.headers or {})
-        return response
+        code = HTTP_CODES.get(exc.status_code, "error")
+        return error_json(exc.status_code, code, str(exc.detail), headers=exc.headers)
     if exc.status_code == 404:
         return error_page(request, 404, "error.not_found", "error.not_found_text")
     title = "error.forbidden" if exc.status_code == 403 else "error.bad_request"
@@ -162,7 +194,7 @@ def _request_invalid(request: Request, exc: Exception) -> Response:
     }
     detail = "; ".join(f"{name}: {message}" for name, message in fields.items())
     if _is_api(request):
-        return _json(422, "validation_failed", detail, fields)
+        return error_json(422, "validation_failed", detail, fields)
     return error_page(request, 400, "error.bad_request", detail=detail)
 
 

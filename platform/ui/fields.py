@@ -24,6 +24,7 @@ from gongdan.forms.builtins import builtin_field
 from gongdan.forms.data import dependent_fields, form_state
 from gongdan.forms.fields import FIELD_TYPES, NOT_POSTED, FieldDef
 from gongdan.forms.shapes import Holds
+from gongdan.rules.workflow import TransitionDef
 from gongdan.ui.i18n import localise, translate
 from gongdan.vocabulary import PRIORITIES
 
@@ -35,6 +36,7 @@ __all__ = [
     "changed_dependents",
     "form_sections",
     "read_form",
+    "transition_fields_form",
 ]
 
 _MAX_VALUES = 200
@@ -259,3 +261,27 @@ def read_form(
 def changed_dependents(ticket_type: TicketTypeDef, changed: str) -> tuple[str, ...]:
     """The fields to re-render when `changed` changes (see `dependent_fields`)."""
     return dependent_fields(ticket_type.fields, changed)
+
+
+def transition_fields_form(
+    bundle: Bundle,
+    ticket_type: TicketTypeDef,
+    transition: TransitionDef,
+    language: str,
+    values: Mapping[str, Any],
+    *,
+    errors: Mapping[str, str] | None = None,
+    prefix: str,
+) -> FormView:
+    """The form of the fields `transition` asks for: each shown and required whatever
+    its own conditions, as taking the transition requires them all."""
+    sections = build_form(
+        bundle, ticket_type, (FormSection(None, transition.fields),), language, values,
+        errors=errors, context=values, prefix=prefix,
+    )  # fmt: skip
+    return FormView(
+        tuple(
+            replace(s, fields=tuple(replace(f, required=True, visible=True) for f in s.fields))
+            for s in sections
+        )
+    )

@@ -5,7 +5,8 @@
 (jinja2-fragments), and any other request with the whole page; both carry
 `Vary: HX-Request` so caches keep them apart. Every template sees `t` (UI strings in
 the request's language), `lang`, `csrf_token`, `account` (the signed-in user or None)
-and `bundle`, plus the filters `l10n`, `markdown` and `when`.
+and `bundle` (the request's, from `deps.request_bundle`, as routes get theirs), plus the
+filters `l10n`, `markdown` and `when`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from gongdan.ui.deps import request_bundle
 from gongdan.ui.i18n import LANGUAGES, language_for, localise, translate, translate_message
 from gongdan.ui.markdown import render_markdown
 from gongdan.ui.security import CSRF_FIELD, csrf_token
@@ -81,7 +83,7 @@ def base_context(request: Request) -> dict[str, Any]:
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token(request) if "session" in request.scope else "",
         "account": getattr(request.state, "account", None),
-        "bundle": getattr(request.app.state, "bundle", None),
+        "bundle": request_bundle(request),
     }
 
 

@@ -237,6 +237,21 @@ class DeliveryRecord:
     error: str | None
     at: datetime
 
+    @classmethod
+    def build(cls, row: Delivery) -> DeliveryRecord:
+        return cls(
+            id=row.id,
+            outbox_id=row.outbox_id,
+            ticket_key=row.ticket_key,
+            kind=row.kind,
+            target=row.target,
+            attempt=row.attempt,
+            outcome=row.outcome,
+            status_code=row.status_code,
+            error=row.error,
+            at=row.at,
+        )
+
 
 def list_deliveries(db: Database, ticket_key: str) -> list[DeliveryRecord]:
     """Every delivery attempt for the ticket `ticket_key`, oldest first."""
@@ -244,18 +259,4 @@ def list_deliveries(db: Database, ticket_key: str) -> list[DeliveryRecord]:
         rows = session.scalars(
             select(Delivery).where(Delivery.ticket_key == ticket_key).order_by(Delivery.id)
         )
-        return [
-            DeliveryRecord(
-                id=row.id,
-                outbox_id=row.outbox_id,
-                ticket_key=row.ticket_key,
-                kind=row.kind,
-                target=row.target,
-                attempt=row.attempt,
-                outcome=row.outcome,
-                status_code=row.status_code,
-                error=row.error,
-                at=row.at,
-            )
-            for row in rows
-        ]
+        return [DeliveryRecord.build(row) for row in rows]

@@ -1,1 +1,2 @@
-"""Scoped reads: ticket lists with their cursor, queues and views, the ticket page."""
+"""Scoped reads: ticket lists and their one sort and cursor (`paging`), queues and
+views, the reads of one ticket and its page."""

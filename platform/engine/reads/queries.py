@@ -6,35 +6,32 @@ a filter after loading. Custom fields are filtered inside the database: JSONB
 containment (GIN-indexed) for equality on PostgreSQL, JSON functions on SQLite. How a
 field's values compare (as text, numbers or booleans; one value or a list) and what a
 filter value means come from its field type (`FieldType.shape`, `filter_operand`,
-`filter_json`), never from its type's name.
+`filter_json`), never from its type's name. The sort and the cursor pages are
+`paging`'s, shared with the desk's queues.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, false, func, or_, select, type_coerce
+from sqlalchemy import and_, false, func, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from gongdan.bundle.compiled import Bundle
+from gongdan.engine.reads.paging import LIST_SORTS, check_sort, page_of
 from gongdan.engine.store.models import Comment, Event, Ticket, User
 from gongdan.errors import ValidationFailed
 from gongdan.forms.fields import FieldDef
 from gongdan.forms.shapes import FilterKind, Many
 from gongdan.rules.workflow import Actor
-from gongdan.vocabulary import PRIORITIES, Role
+from gongdan.vocabulary import Role
 
 __all__ = ["FieldFilter", "TicketQuery", "scope", "select_tickets", "ticket_conditions"]
 
-MAX_PAGE = 200
-SORTS = ("created_at", "updated_at", "priority", "key")
 FILTER_OPS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "empty")
 
 
@@ -94,42 +91,6 @@ def scope(
             Ticket.assignee_id == actor.user_id,
         )
     return false()
-
-
-def _priority_rank() -> ColumnElement[int]:
-    return case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority, else_=-1)
-
-
-def _sort_column(sort: str) -> ColumnElement[Any]:
-    if sort == "priority":
-        return _priority_rank()
-    if sort == "key":
-        return Ticket.number  # type: ignore[return-value]
-    return getattr(Ticket, sort)  # type: ignore[no-any-return]
-
-
-def encode_cursor(value: Any, ticket_id: int) -> str:
-    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, ticket_id])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value, ticket_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if sort in ("created_at", "updated_at"):
-            value = datetime.fromisoformat(value)
-        # A cursor of another sort (or a forged one) must not reach the database as a
-        # value of the wrong type: PostgreSQL would refuse the comparison.
-        elif isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError
-        if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
-            raise TypeError
-        return value, ticket_id
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
-        raise ValidationFailed(
-            "invalid cursor", {"cursor": "is not a cursor from this list"}
-        ) from exc
 
 
 def _field_def(bundle: Bundle, query: TicketQuery, name: str, actor: Actor) -> FieldDef:
@@ -265,38 +226,9 @@ def select_tickets(
 ) -> tuple[list[Ticket], str | None]:
     """The first page of tickets matching `query` that `actor` may see, and the cursor
     of the next page (None on the last)."""
-    if query.sort not in SORTS:
-        raise ValidationFailed(
-            f"cannot sort by '{query.sort}'", {"sort": f"must be one of: {', '.join(SORTS)}"}
-        )
-    limit = max(1, min(int(query.limit), MAX_PAGE))
+    check_sort(query.sort, LIST_SORTS)
     conditions = ticket_conditions(session, bundle, actor, query)
-    column = _sort_column(query.sort)
-    statement: Select[Any] = select(Ticket).where(*conditions)
-    if query.cursor:
-        value, last_id = _decode_cursor(query.cursor, query.sort)
-        if query.descending:
-            statement = statement.where(
-                or_(column < value, and_(column == value, Ticket.id < last_id))
-            )
-        else:
-            statement = statement.where(
-                or_(column > value, and_(column == value, Ticket.id > last_id))
-            )
-    order = (
-        (column.desc(), Ticket.id.desc()) if query.descending else (column.asc(), Ticket.id.asc())
-    )
-    rows: list[Ticket] = list(session.scalars(statement.order_by(*order).limit(limit + 1)))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        sort_value = {
-            "priority": PRIORITIES.index(last.priority) if last.priority in PRIORITIES else -1,
-            "key": last.number,
-        }.get(query.sort, getattr(last, query.sort, None))
-        next_cursor = encode_cursor(sort_value, last.id)
-    return rows, next_cursor
+    return page_of(session, conditions, query.sort, query.descending, query.cursor, query.limit)
 
 
 def _people(session: Session, actor: Actor, query: TicketQuery) -> list[ColumnElement[bool]]:

@@ -3,36 +3,37 @@ and the views declared in YAML, with filters, sorts, cursor pages, counts and bu
 actions.
 
 Every queue is one SQL condition added to the actor's scope and the filters of
-`queries.ticket_conditions` (permission scoping stays in SQL). A page is three
-statements whatever its length (tickets, their people, merge targets); the counts are
-one COUNT per queue. Bulk actions go through `TicketService`, one transaction per
+`queries.ticket_conditions` (permission scoping stays in SQL), sorted and paged by
+`paging` as the ticket list is. A page is three statements whatever its length
+(tickets, their people, merge targets: `WriteContext.preload`); the counts are one
+COUNT per queue. Bulk actions go through `TicketService`, one transaction per
 ticket, so one refusal does not stop the others.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal_column, or_, select, true, type_coerce
+from sqlalchemy import func, or_, select, true, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from gongdan.bundle.compile_views import SORT_FIELDS, ViewDef
+from gongdan.bundle.compile_views import ViewDef
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine.reads.queries import MAX_PAGE, TicketQuery, ticket_conditions
+from gongdan.engine.reads.paging import MAX_PAGE, QUEUE_SORTS, check_sort, page_of, sort_expression
+from gongdan.engine.reads.queries import TicketQuery, ticket_conditions
 from gongdan.engine.reads.queue_sql import view_condition
 from gongdan.engine.records import TicketRecord
 from gongdan.engine.service import TicketService, utc_now
 from gongdan.engine.store.database import Database
-from gongdan.engine.store.models import Stamp, Ticket, User
+from gongdan.engine.store.models import Stamp, Ticket
+from gongdan.engine.unit_of_work import WriteContext
 from gongdan.errors import GongdanError, NotFound, PermissionDenied, ValidationFailed
 from gongdan.rules.workflow import Actor
-from gongdan.vocabulary import OPEN_CATEGORIES, PRIORITIES, STAFF_ROLES, Role
+from gongdan.vocabulary import OPEN_CATEGORIES, STAFF_ROLES, Role
 
 __all__ = [
     "BUILTIN_QUEUES",
@@ -42,11 +43,6 @@ __all__ = [
     "QueueQuery",
     "QueueService",
 ]
-
-# Far in the future: where a ticket without an SLA deadline sorts (last, ascending).
-NEVER = datetime(9999, 12, 31, tzinfo=UTC)
-PG_NEVER = "'9999-12-31 00:00:00+00'::timestamptz"
-DUE_COLUMNS = ("first_response_due", "next_response_due", "resolution_due")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,29 +142,17 @@ class QueueService:
         query = query or QueueQuery()
         queue = self.queue(actor, queue_id)
         sort = query.sort or queue.sort
-        if sort not in SORT_FIELDS:
-            raise ValidationFailed(
-                f"cannot sort by '{sort}'", {"sort": f"must be one of: {', '.join(SORT_FIELDS)}"}
-            )
+        check_sort(sort, QUEUE_SORTS)
         descending = queue.descending if query.descending is None else query.descending
-        limit = max(1, min(int(query.limit), MAX_PAGE))
         now = self.clock()
         with self.db.reading() as session:
             conditions = self._conditions(session, actor, queue, query.filters, now)
-            column = _sort_expression(sort, session.get_bind().dialect.name)
-            statement: Select[Any] = select(Ticket).where(*conditions)
-            if query.cursor:
-                value, last_id = _decode_cursor(query.cursor, sort)
-                after = column < value if descending else column > value
-                tie = Ticket.id < last_id if descending else Ticket.id > last_id
-                statement = statement.where(or_(after, and_(column == value, tie)))
-            order = (column.desc(), Ticket.id.desc()) if descending else (column, Ticket.id)
-            rows = list(session.scalars(statement.order_by(*order).limit(limit + 1)))
-            cursor = None
-            if len(rows) > limit:
-                rows = rows[:limit]
-                cursor = _encode_cursor(_sort_value(rows[-1], sort), rows[-1].id)
-            items = _records(session, self.bundle, rows)
+            rows, cursor = page_of(
+                session, conditions, sort, descending, query.cursor, query.limit, of="queue"
+            )
+            ctx = WriteContext(session, self.bundle, actor, now)
+            ctx.preload(rows)
+            items = tuple(ctx.record(row) for row in rows)
         return QueuePage(queue, items, cursor, sort, descending)
 
     def counts(self, actor: Actor) -> dict[str, int]:
@@ -206,7 +190,7 @@ class QueueService:
             # The earliest deadline, as the queue sorts by it: on PostgreSQL one range of
             # the partial index on open tickets' earliest deadline (migration 0008).
             soon = type_coerce(now + self.breaching_within, Stamp)
-            conditions += [is_open, _sort_expression("sla", dialect) < soon]
+            conditions += [is_open, sort_expression("sla", dialect) < soon]
         return conditions
 
     # Bulk actions ------------------------------------------------------------------------
@@ -273,89 +257,3 @@ def _attempt(key: str, action: Callable[[str], Any]) -> BulkOutcome:
     except GongdanError as error:
         return BulkOutcome(key, False, str(error))
     return BulkOutcome(key, True, "done")
-
-
-# Sorting and cursors ---------------------------------------------------------------------
-
-
-def _sort_expression(sort: str, dialect: str) -> ColumnElement[Any]:
-    if sort == "priority":
-        return case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority, else_=-1)
-    if sort == "key":
-        return Ticket.number  # type: ignore[return-value]
-    if sort in ("created_at", "updated_at"):
-        return getattr(Ticket, sort)  # type: ignore[no-any-return]
-    columns = DUE_COLUMNS if sort == "sla" else (sort,)
-    never: ColumnElement[Any] = type_coerce(NEVER, Stamp)
-    if dialect == "postgresql":
-        # A constant in the statement's text, not a parameter: the expression then matches
-        # the partial index of migration 0008 under any plan (even a generic one).
-        never = literal_column(PG_NEVER, Stamp)
-    dues = [func.coalesce(getattr(Ticket, c), never) for c in columns]
-    if len(dues) == 1:
-        return type_coerce(dues[0], Stamp)
-    earliest = func.least(*dues) if dialect == "postgresql" else func.min(*dues)
-    return type_coerce(earliest, Stamp)
-
-
-def _sort_value(ticket: Ticket, sort: str) -> Any:
-    if sort == "priority":
-        return PRIORITIES.index(ticket.priority) if ticket.priority in PRIORITIES else -1
-    if sort == "key":
-        return ticket.number
-    if sort in ("created_at", "updated_at"):
-        return getattr(ticket, sort)
-    columns = DUE_COLUMNS if sort == "sla" else (sort,)
-    return min((getattr(ticket, c) or NEVER) for c in columns)
-
-
-def _encode_cursor(value: Any, ticket_id: int) -> str:
-    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, ticket_id])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value, ticket_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if sort in ("priority", "key"):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError
-        else:
-            value = datetime.fromisoformat(value)
-            if value.utcoffset() is None:
-                raise TypeError
-        if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
-            raise TypeError
-        return value, ticket_id
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
-        raise ValidationFailed(
-            "invalid cursor", {"cursor": "is not a cursor from this queue"}
-        ) from exc
-
-
-# Records -----------------------------------------------------------------------------------
-
-
-def _records(session: Session, bundle: Bundle, rows: list[Ticket]) -> tuple[TicketRecord, ...]:
-    """Records of a page: its people and merge targets in one statement each (no N+1)."""
-    if not rows:
-        return ()
-    ids = {r.requester_id for r in rows} | {r.assignee_id for r in rows if r.assignee_id}
-    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(sorted(ids))))}
-    targets = sorted({r.merged_into_id for r in rows if r.merged_into_id})
-    merged: dict[int, str] = {}
-    if targets:
-        found = session.execute(select(Ticket.id, Ticket.key).where(Ticket.id.in_(targets)))
-        merged = {row.id: row.key for row in found}
-    return tuple(
-        TicketRecord.build(
-            row,
-            bundle,
-            requester=users[row.requester_id],
-            assignee=users.get(row.assignee_id) if row.assignee_id else None,
-            for_requester=False,
-            merged_into=merged.get(row.merged_into_id) if row.merged_into_id else None,
-        )
-        for row in rows
-    )

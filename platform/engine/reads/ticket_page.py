@@ -1,68 +1,49 @@
-"""Everything the desk's ticket page shows, read in one session: the ticket, the
-transitions the reader may take, comments, events (with those of tickets merged into
-it), SLA explanations, files, linked tickets and the people the assignee picker offers.
+"""Reads of one ticket — the transitions its reader may take now, its comments, its
+events (with those of tickets merged into it), its files and linked tickets — and the
+ticket page, everything the desk's or the portal's page of a ticket shows, read in one
+session from the same functions.
 
-The same scoping and filtering as `TicketService`'s reads (a requester sees no internal
-note or field; a ticket outside an agent's teams is NotFound), done once per page instead
-of once per read: the page is one transaction and one ticket lookup. Tickets merged into
-this one are found through their `merged_into` link (indexed by the link table, not a
-scan of all tickets).
+Each read takes the read's unit of work and the ticket `ctx.ticket(key)` found (so
+scoped: NotFound for a ticket the reader may not see). `TicketService`'s single reads
+(`transitions_for`, `list_comments`, `list_events`, `list_attachments`) and its
+`read_ticket_page` are built from them: what a reader may see of a ticket is decided
+here once. A requester sees no internal note, event or field value; the portal's page
+is the requester's view whoever looks (a staff member opening the portal too). The
+people a page names are read in one statement (`WriteContext.preload_users`), never
+one per comment or event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from gongdan.bundle.compiled import Bundle
 from gongdan.engine.automation.sla import SLAExplanation, explain_sla
+from gongdan.engine.outbox.relay import DeliveryRecord
 from gongdan.engine.reads.queries import select_comments, select_events
-from gongdan.engine.records import CommentRecord, EventRecord, TicketRecord
-from gongdan.engine.store.database import Database
+from gongdan.engine.records import AttachmentRecord, CommentRecord, EventRecord, TicketRecord
 from gongdan.engine.store.models import Attachment, Delivery, Membership, Ticket, TicketLink, User
+from gongdan.engine.tickets.surveys import SurveyRecord, list_surveys
 from gongdan.engine.unit_of_work import WriteContext
-from gongdan.forms.data import condition_values
-from gongdan.rules.workflow import Actor, TransitionDef, allowed_transitions
+from gongdan.rules.workflow import TransitionDef, allowed_transitions
 from gongdan.vocabulary import STAFF_ROLES
 
 __all__ = [
-    "AttachmentInfo",
-    "DeliveryInfo",
     "LinkInfo",
     "TicketPage",
-    "list_assignable",
+    "assignable_people",
+    "attachments_of",
+    "comments_of",
+    "events_of",
     "read_ticket_page",
-    "ticket_attachments",
-    "ticket_links",
+    "transitions_of",
 ]
 
 _MAX_PEOPLE = 300
 _MAX_DELIVERIES = 20
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryInfo:
-    """One attempt to deliver a notification or webhook about the ticket."""
-
-    at: datetime
-    kind: str
-    target: str
-    outcome: str
-    attempt: int
-    error: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class AttachmentInfo:
-    id: int
-    filename: str
-    content_type: str
-    size: int
-    field_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,60 +57,110 @@ class LinkInfo:
     state: str
 
 
-_REVERSE = {
-    "merged_into": "merged_from",
-    "split_from": "split_into",
-    "duplicates": "duplicated_by",
-    "relates": "relates",
-}
+@dataclass(frozen=True, slots=True)
+class TicketPage:
+    """A ticket's page. The desk's has everything but surveys (people to assign and
+    deliveries for staff only); the portal's is the requester's view: the ticket
+    without internal fields, public comments, the transitions open to requesters, the
+    files of fields that are not internal, and the satisfaction surveys."""
+
+    ticket: TicketRecord
+    read_at: datetime  # the `now` the page was read at (SLA clocks, conditions)
+    transitions: tuple[TransitionDef, ...]
+    comments: tuple[CommentRecord, ...]
+    attachments: tuple[AttachmentRecord, ...]
+    events: tuple[EventRecord, ...] = ()
+    sla: tuple[SLAExplanation, ...] = ()
+    links: tuple[LinkInfo, ...] = ()
+    assignable: tuple[tuple[str, str], ...] = ()
+    deliveries: tuple[DeliveryRecord, ...] = ()
+    surveys: tuple[SurveyRecord, ...] = ()
 
 
-def ticket_attachments(
-    session: Session, bundle: Bundle, actor: Actor, key: str, now: datetime
-) -> list[AttachmentInfo]:
-    """The files attached to a ticket the actor may see (NotFound otherwise)."""
-    ticket = WriteContext(session, bundle, actor, now).ticket(key)
-    return _attachments(session, ticket)
-
-
-def ticket_links(
-    session: Session, bundle: Bundle, actor: Actor, key: str, now: datetime
-) -> list[LinkInfo]:
-    """The tickets linked to `key`, in both directions, that the actor may see."""
-    ctx = WriteContext(session, bundle, actor, now)
-    return _links(ctx, ctx.ticket(key))
-
-
-def _links(ctx: WriteContext, ticket: Ticket) -> list[LinkInfo]:
-    session = ctx.session
-    links = list(
-        session.scalars(
-            select(TicketLink)
-            .where(or_(TicketLink.source_id == ticket.id, TicketLink.target_id == ticket.id))
-            .order_by(TicketLink.id)
+def read_ticket_page(ctx: WriteContext, key: str, *, portal: bool = False) -> TicketPage:
+    """The page of ticket `key` as `ctx.actor` may see it (NotFound if they may not):
+    the desk's, or with `portal` the requester's view."""
+    ticket = ctx.ticket(key)
+    transitions = transitions_of(ctx, ticket, portal=portal)
+    if portal:
+        return TicketPage(
+            ticket=ctx.record(ticket, as_requester=True),
+            read_at=ctx.now,
+            transitions=tuple(transitions),
+            comments=tuple(comments_of(ctx, ticket, public_only=True)),
+            attachments=tuple(attachments_of(ctx, ticket, as_requester=True)),
+            surveys=tuple(list_surveys(ctx, key)),
         )
+    staff = ctx.actor.is_staff
+    linked = _linked(ctx, ticket)
+    return TicketPage(
+        ticket=ctx.record(ticket),
+        read_at=ctx.now,
+        transitions=tuple(transitions),
+        comments=tuple(comments_of(ctx, ticket)),
+        attachments=tuple(attachments_of(ctx, ticket)),
+        events=tuple(_events(ctx, ticket, linked)),
+        sla=tuple(explain_sla(ctx.bundle, ticket)),
+        links=tuple(_link_infos(ctx, ticket, linked)),
+        assignable=tuple(assignable_people(ctx.session, ticket.team_id)) if staff else (),
+        deliveries=tuple(_deliveries(ctx.session, ticket)) if staff else (),
     )
-    others = {link.target_id if link.source_id == ticket.id else link.source_id for link in links}
-    tickets = {t.id: t for t in _tickets(session, others)}
-    out = []
-    for link in links:
-        outgoing = link.source_id == ticket.id
-        other = tickets.get(link.target_id if outgoing else link.source_id)
-        if other is None or not ctx.may_see(other):
-            continue
-        kind = link.kind if outgoing else _REVERSE.get(link.kind, link.kind)
-        out.append(LinkInfo(kind, other.key, other.title, other.state))
-    return out
 
 
-def _tickets(session: Session, ids: Iterable[int]) -> list[Ticket]:
-    wanted = sorted(set(ids))
-    if not wanted:
+# The parts ------------------------------------------------------------------------------
+
+
+def transitions_of(
+    ctx: WriteContext, ticket: Ticket, *, portal: bool = False
+) -> list[TransitionDef]:
+    """The transitions the actor may take on `ticket` now (none if its type is gone);
+    with `portal`, only those open to a requester role too (the portal offers no
+    staff-only step, whoever looks)."""
+    ticket_type = ctx.bundle.ticket_types.get(ticket.ticket_type)
+    if ticket_type is None:
         return []
-    return list(session.scalars(select(Ticket).where(Ticket.id.in_(wanted))))
+    workflow = ctx.bundle.workflows[ticket_type.workflow]
+    allowed = allowed_transitions(workflow, ctx.condition_values(ticket), ctx.actor, ctx.now)
+    return [t for t in allowed if t.roles - STAFF_ROLES] if portal else allowed
 
 
-def list_assignable(session: Session, team_id: str | None = None) -> list[tuple[str, str]]:
+def comments_of(
+    ctx: WriteContext, ticket: Ticket, *, public_only: bool = False
+) -> list[CommentRecord]:
+    """The comments of `ticket`, oldest first (their authors read in one statement); a
+    requester (or `public_only`) sees the public ones only."""
+    comments = select_comments(ctx.session, [ticket.id], ctx.actor)
+    if public_only:
+        comments = [c for c in comments if c.public]
+    ctx.preload_users(c.author_id for c in comments)
+    return [CommentRecord.build(c, ticket.key, ctx.user(c.author_id)) for c in comments]
+
+
+def events_of(ctx: WriteContext, ticket: Ticket) -> list[EventRecord]:
+    """The audit trail of `ticket`, with the history of the tickets merged into it that
+    the actor may see; a requester sees no internal event and no internal field."""
+    return _events(ctx, ticket, _linked(ctx, ticket))
+
+
+def attachments_of(
+    ctx: WriteContext, ticket: Ticket, *, as_requester: bool = False
+) -> list[AttachmentRecord]:
+    """The files of `ticket`, oldest first; a requester (or `as_requester`) sees none
+    of an internal field."""
+    hidden = ctx.hidden_fields(ticket, as_requester=as_requester)
+    rows = ctx.session.scalars(
+        select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
+    )
+    return [
+        AttachmentRecord(
+            r.id, r.field_id, r.filename, r.content_type, r.size, r.uploaded_by, r.created_at
+        )
+        for r in rows
+        if (r.field_id or "") not in hidden
+    ]
+
+
+def assignable_people(session: Session, team_id: str | None = None) -> list[tuple[str, str]]:
     """(email, name) of active agents and admins, of `team_id` only when given, by name."""
     query = select(User.email, User.name).where(
         User.active.is_(True), User.role.in_(sorted(STAFF_ROLES))
@@ -142,61 +173,81 @@ def list_assignable(session: Session, team_id: str | None = None) -> list[tuple[
     return [(email, name) for email, name in rows]
 
 
-@dataclass(frozen=True, slots=True)
-class TicketPage:
-    ticket: TicketRecord
-    transitions: tuple[TransitionDef, ...]
-    comments: tuple[CommentRecord, ...]
-    events: tuple[EventRecord, ...]
-    sla: tuple[SLAExplanation, ...]
-    attachments: tuple[AttachmentInfo, ...]
-    links: tuple[LinkInfo, ...]
-    assignable: tuple[tuple[str, str], ...]
-    deliveries: tuple[DeliveryInfo, ...] = ()
+# Helpers --------------------------------------------------------------------------------
+
+_REVERSE = {
+    "merged_into": "merged_from",
+    "split_from": "split_into",
+    "duplicates": "duplicated_by",
+    "relates": "relates",
+}
 
 
-def read_ticket_page(
-    db: Database, bundle: Bundle, actor: Actor, key: str, now: datetime
-) -> TicketPage:
-    """The ticket page of `key` as `actor` may see it (NotFound if they may not)."""
-    with db.reading() as session:
-        ctx = WriteContext(session, bundle, actor, now)
-        ticket = ctx.ticket(key)
-        record = ctx.record(ticket)
-        return TicketPage(
-            ticket=record,
-            transitions=tuple(_transitions(ctx, ticket)),
-            comments=tuple(
-                CommentRecord.build(c, key, ctx.user(c.author_id))
-                for c in select_comments(session, [ticket.id], actor)
-            ),
-            events=tuple(_events(ctx, ticket)),
-            sla=tuple(explain_sla(bundle, ticket)),
-            attachments=tuple(_attachments(session, ticket)),
-            links=tuple(_links(ctx, ticket)),
-            assignable=tuple(list_assignable(session, ticket.team_id)),
-            deliveries=tuple(_deliveries(session, ticket)) if actor.is_staff else (),
-        )
-
-
-def _transitions(ctx: WriteContext, ticket: Ticket) -> list[TransitionDef]:
-    ticket_type = ctx.bundle.ticket_types.get(ticket.ticket_type)
-    if ticket_type is None:
-        return []
-    workflow = ctx.bundle.workflows[ticket_type.workflow]
-    values = condition_values(ticket_type.fields, ctx.values(ticket))
-    return allowed_transitions(workflow, values, ctx.actor, ctx.now)
-
-
-def _events(ctx: WriteContext, ticket: Ticket) -> list[EventRecord]:
-    merged_ids = ctx.session.scalars(
-        select(TicketLink.source_id).where(
-            TicketLink.target_id == ticket.id, TicketLink.kind == "merged_into"
+def _linked(ctx: WriteContext, ticket: Ticket) -> list[tuple[TicketLink, Ticket]]:
+    """The links of `ticket` in both directions, each with the ticket at its other end
+    (two statements; the second only when there are links)."""
+    links = list(
+        ctx.session.scalars(
+            select(TicketLink)
+            .where(or_(TicketLink.source_id == ticket.id, TicketLink.target_id == ticket.id))
+            .order_by(TicketLink.id)
         )
     )
-    merged = _tickets(ctx.session, merged_ids)
-    # A merged ticket's history is shown only to those who may see that ticket.
+    ends = {_other_end(link, ticket) for link in links}
+    if not ends:
+        return []
+    others = ctx.session.scalars(select(Ticket).where(Ticket.id.in_(sorted(ends))))
+    tickets = {t.id: t for t in others}
+    return [
+        (link, tickets[_other_end(link, ticket)])
+        for link in links
+        if _other_end(link, ticket) in tickets
+    ]
+
+
+def _other_end(link: TicketLink, ticket: Ticket) -> int:
+    return link.target_id if link.source_id == ticket.id else link.source_id
+
+
+def _link_infos(
+    ctx: WriteContext, ticket: Ticket, linked: list[tuple[TicketLink, Ticket]]
+) -> list[LinkInfo]:
+    out = []
+    for link, other in linked:
+        if not ctx.may_see(other):
+            continue
+        outgoing = link.source_id == ticket.id
+        kind = link.kind if outgoing else _REVERSE.get(link.kind, link.kind)
+        out.append(LinkInfo(kind, other.key, other.title, other.state))
+    return out
+
+
+def _shown(
+    ctx: WriteContext, ticket: Ticket, linked: list[tuple[TicketLink, Ticket]]
+) -> dict[int, Ticket]:
+    """`ticket` and the tickets merged into it whose history the actor may see: two
+    requesters' duplicates merged together stay private to each."""
+    merged = [
+        other
+        for link, other in linked
+        if link.kind == "merged_into" and link.target_id == ticket.id
+    ]
+    return {t.id: t for t in [ticket, *merged] if ctx.may_see(t)}
+
+
+def _events(
+    ctx: WriteContext, ticket: Ticket, linked: list[tuple[TicketLink, Ticket]]
+) -> list[EventRecord]:
+    # A merged ticket's history is shown only to those who may see that ticket: two
+    # requesters' duplicates merged together stay private to each.
+    merged = [
+        other
+        for link, other in linked
+        if link.kind == "merged_into" and link.target_id == ticket.id
+    ]
     shown = {t.id: t for t in [ticket, *merged] if ctx.may_see(t)}
+    events = select_events(ctx.session, list(shown), ctx.actor)
+    ctx.preload_users(e.actor_id for e in events)
     records = (
         EventRecord.build(
             e,
@@ -205,20 +256,13 @@ def _events(ctx: WriteContext, ticket: Ticket) -> list[EventRecord]:
             ctx.hidden_fields(shown[e.ticket_id]),
             requester=ctx.actor.is_requester,
         )
-        for e in select_events(ctx.session, list(shown), ctx.actor)
+        for e in events
         if e.ticket_id is not None
     )
     return [record for record in records if record is not None]
 
 
-def _attachments(session: Session, ticket: Ticket) -> list[AttachmentInfo]:
-    rows = session.scalars(
-        select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
-    )
-    return [AttachmentInfo(a.id, a.filename, a.content_type, a.size, a.field_id) for a in rows]
-
-
-def _deliveries(session: Session, ticket: Ticket) -> list[DeliveryInfo]:
+def _deliveries(session: Session, ticket: Ticket) -> list[DeliveryRecord]:
     """The latest delivery attempts about the ticket, newest first (staff only)."""
     rows = session.scalars(
         select(Delivery)
@@ -226,4 +270,4 @@ def _deliveries(session: Session, ticket: Ticket) -> list[DeliveryInfo]:
         .order_by(Delivery.id.desc())
         .limit(_MAX_DELIVERIES)
     )
-    return [DeliveryInfo(d.at, d.kind, d.target, d.outcome, d.attempt, d.error) for d in rows]
+    return [DeliveryRecord.build(row) for row in rows]

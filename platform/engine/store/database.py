@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, create_engine, event
+from sqlalchemy import JSON, create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -255,6 +255,11 @@ class Database:
         else:
             with self.engine.begin() as connection:
                 yield connection
+
+    def ping(self) -> None:
+        """Ask the database a trivial question (`/healthz`): raises if it cannot answer."""
+        with self.read_once() as connection:
+            connection.execute(text("SELECT 1"))
 
     def upgrade(self, revision: str = "head") -> None:
         """Bring the schema to `revision` with Alembic (`gongdan db upgrade`)."""

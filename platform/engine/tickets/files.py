@@ -1,5 +1,4 @@
-"""The files of a ticket: listing the attachments a reader may see, and a requester
-adding files to their own ticket after it was created.
+"""Adding files to a ticket after it was created (a requester: to their own ticket).
 
 Files live in the ticket type's attachment fields (DESIGN.md); uploads are stored first
 (`attachments.store_upload`) and then put into a field. Staff change any field through
@@ -9,51 +8,19 @@ and not read-only in the ticket's current state, of a ticket they requested.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from gongdan.engine.automation.automations import run_automations
-from gongdan.engine.store.models import Attachment, Ticket
+from gongdan.engine.store.models import Ticket
 from gongdan.engine.tickets.tickets import _link_attachments
 from gongdan.engine.unit_of_work import WriteContext
 from gongdan.errors import PermissionDenied, ValidationFailed
 from gongdan.forms.data import condition_values
 from gongdan.forms.shapes import Holds
 
-__all__ = ["AttachmentRecord", "add_files", "list_attachments"]
+__all__ = ["add_files"]
 
 MAX_FILES_PER_FIELD = 50
-
-
-@dataclass(frozen=True, slots=True)
-class AttachmentRecord:
-    id: int
-    field: str | None
-    filename: str
-    content_type: str
-    size: int
-    uploaded_by: int | None
-    created_at: datetime
-
-
-def list_attachments(ctx: WriteContext, key: str) -> list[AttachmentRecord]:
-    """The files of ticket `key` the actor may see (a requester: none of internal
-    fields), oldest first."""
-    ticket = ctx.ticket(key)
-    hidden = ctx.hidden_fields(ticket)
-    rows = ctx.session.scalars(
-        select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
-    )
-    return [
-        AttachmentRecord(
-            r.id, r.field_id, r.filename, r.content_type, r.size, r.uploaded_by, r.created_at
-        )
-        for r in rows
-        if (r.field_id or "") not in hidden
-    ]
 
 
 def add_files(

@@ -30,6 +30,7 @@ __all__ = [
     "add_comment",
     "assign_ticket",
     "check_references",
+    "check_title",
     "create_ticket",
     "update_ticket",
 ]
@@ -39,7 +40,9 @@ MAX_TEXT = 100_000
 MAX_TAGS = 50
 
 
-def _clean_title(title: Any) -> str:
+def check_title(title: Any) -> str:
+    """The title as stored (trimmed), or `ValidationFailed`: required, at most
+    `MAX_TITLE` characters, no NUL (forms check it as they are typed with this too)."""
     text = str(title or "").strip()
     if not text:
         raise ValidationFailed("the title is required", {"title": "is required"})
@@ -214,7 +217,7 @@ def create_ticket(
     workflow = ctx.workflow(ticket_type)
     state = workflow.initial
     category = workflow.states[state].category
-    clean_title, clean_description = _clean_title(title), _clean_text(description, "description")
+    clean_title, clean_description = check_title(title), _clean_text(description, "description")
     requester_user = resolve_requester(ctx, requester)
     context = _builtins(
         ticket_type,
@@ -388,7 +391,7 @@ def update_ticket(
                     data[name] = value
         ticket.data = data
     cleaners = {
-        "title": _clean_title,
+        "title": check_title,
         "description": lambda v: _clean_text(v, "description"),
         "priority": _clean_priority,
         "tags": _clean_tags,

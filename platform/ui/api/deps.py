@@ -1,5 +1,7 @@
 """Dependencies of the API routes: the bearer-token actor, the service, `If-Match`.
 
+They build on `ui.deps` as the HTML routes' do: the database (`DatabaseDep`) gives the
+actor; `ApiService` and `ApiBundle` are the request's service and its bundle.
 `ApiActor` resolves `Authorization: Bearer gd_…` to the token owner's `Actor` (one
 indexed lookup of the token's SHA-256); anything else is a 401 with
 `WWW-Authenticate: Bearer`. `OptionalActor` is None without a token (the config routes
@@ -12,17 +14,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Header, Path
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from gongdan.bundle.compiled import Bundle
 from gongdan.engine.accounts.tokens import authenticate, recent_actor, remember_actor
-from gongdan.engine.service import TicketService, utc_now
+from gongdan.engine.service import utc_now
 from gongdan.engine.store.database import Database
 from gongdan.errors import Conflict
 from gongdan.rules.workflow import Actor
 from gongdan.ui.api.errors import ApiProblem
+from gongdan.ui.deps import BundleDep, DatabaseDep, ServiceDep
 
 __all__ = [
     "ApiActor",
@@ -51,7 +53,7 @@ def _unauthorized(detail: str) -> ApiProblem:
 
 
 async def _resolve(
-    request: Request, credentials: HTTPAuthorizationCredentials | None
+    database: Database, credentials: HTTPAuthorizationCredentials | None
 ) -> Actor | None:
     """The token's actor. On PostgreSQL the lookup (one indexed SELECT in autocommit)
     runs on the event loop itself: a sync dependency would cost every request a hop
@@ -63,11 +65,10 @@ async def _resolve(
     token = credentials.credentials
     actor = recent_actor(token)  # recognised in the last seconds (`engine.tokens`)
     if actor is None:
-        db: Database = request.app.state.db
-        if db.dialect == "postgresql":
-            actor = _lookup(db, token)
+        if database.dialect == "postgresql":
+            actor = _lookup(database, token)
         else:
-            actor = await run_in_threadpool(_lookup, db, token)
+            actor = await run_in_threadpool(_lookup, database, token)
         if actor is not None:
             remember_actor(token, actor)
     if actor is None:
@@ -80,33 +81,22 @@ def _lookup(db: Database, token: str) -> Actor | None:
         return authenticate(connection, token, utc_now())
 
 
-async def api_actor(request: Request, credentials: Credentials) -> Actor:
-    actor = await _resolve(request, credentials)
+async def api_actor(database: DatabaseDep, credentials: Credentials) -> Actor:
+    actor = await _resolve(database, credentials)
     if actor is None:
         raise _unauthorized("send an API token: `Authorization: Bearer gd_…`")
     return actor
 
 
-async def optional_actor(request: Request, credentials: Credentials) -> Actor | None:
-    return await _resolve(request, credentials)
-
-
-# Coroutines, as they only read the app's state: FastAPI runs a plain-function
-# dependency on a worker thread (a hop there and back per request).
-async def api_service(request: Request) -> TicketService:
-    service: TicketService = request.app.state.service
-    return service
-
-
-async def api_bundle(request: Request) -> Bundle:
-    bundle: Bundle = request.app.state.service.bundle
-    return bundle
+async def optional_actor(database: DatabaseDep, credentials: Credentials) -> Actor | None:
+    return await _resolve(database, credentials)
 
 
 ApiActor = Annotated[Actor, Depends(api_actor)]
 OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
-ApiService = Annotated[TicketService, Depends(api_service)]
-ApiBundle = Annotated[Bundle, Depends(api_bundle)]
+# The service and its bundle, as the HTML routes get them (`ui.deps`).
+ApiService = ServiceDep
+ApiBundle = BundleDep
 TicketKey = Annotated[str, Path(description="The ticket's key.", examples=["INC-1"])]
 TransitionId = Annotated[str, Path(description="A transition of its workflow.", examples=["start"])]
 AttachmentId = Annotated[int, Path(description="From an upload.", examples=[1])]

@@ -3,7 +3,9 @@ for bad input.
 
 Every API route is an `ApiRoute`: it catches the errors of `gongdan.errors`, FastAPI's
 request validation errors and the API's own `ApiProblem`s inside the route itself, so
-the HTML error pages of the rest of the app never see them. The mapping:
+the HTML error pages of the rest of the app never see them. The status and code of an
+engine error come from the app's one table (`ui.errors.ENGINE_ERRORS`), as the HTML
+pages' do. The mapping:
 
 | raised | status | `error` |
 | --- | --- | --- |
@@ -12,7 +14,7 @@ the HTML error pages of the rest of the app never see them. The mapping:
 | `PermissionDenied` | 403 | `forbidden` |
 | `NotFound` (or a ticket the caller may not see) | 404 | `not_found` |
 | `TransitionNotAllowed` | 409 | `transition_not_allowed` |
-| `Conflict` (a concurrent change, a clash with existing data) | 409 | `conflict` |
+| `Conflict` (a concurrent change, a clash with existing data), `ConfigError` | 409 | `conflict` |
 | `If-Match` names an old version | 412 | `precondition_failed` (+ `current_version`) |
 | upload over the field's size limit, JSON body over 1 MiB | 413 | `payload_too_large` |
 | `ValidationFailed`, a body or query of the wrong shape | 422 | `validation_failed` |
@@ -34,14 +36,8 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import Message, Receive, Scope, Send
 
-from gongdan.errors import (
-    ConfigError,
-    Conflict,
-    NotFound,
-    PermissionDenied,
-    TransitionNotAllowed,
-    ValidationFailed,
-)
+from gongdan.errors import GongdanError, TransitionNotAllowed, ValidationFailed
+from gongdan.ui.errors import HTTP_CODES, error_json, error_kind
 
 __all__ = [
     "DYNAMIC_QUERY",
@@ -113,18 +109,6 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def _json(
-    status: int,
-    error: str,
-    detail: str,
-    fields: Mapping[str, str] | None = None,
-    headers: Mapping[str, str] | None = None,
-    **extra: Any,
-) -> JSONResponse:
-    body = {"error": error, "detail": detail, "fields": dict(fields or {}), **extra}
-    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
-
-
 def _field_name(location: tuple[Any, ...]) -> str:
     """`('body', 'fields', 'category')` → `fields.category`; `('query', 'limit')` → `limit`."""
     parts = [str(p) for p in location[1:]] if len(location) > 1 else [str(p) for p in location]
@@ -138,46 +122,37 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
     if any(e.get("type") == "json_invalid" for e in errors):
         first = next(e for e in errors if e.get("type") == "json_invalid")
         reason = (first.get("ctx") or {}).get("error", "invalid JSON")
-        return _json(400, "bad_request", f"the body is not valid JSON: {reason}")
+        return error_json(400, "bad_request", f"the body is not valid JSON: {reason}")
     fields: dict[str, str] = {}
     for error in errors:
         fields.setdefault(_field_name(tuple(error.get("loc", ()))), str(error.get("msg", "")))
     first_name, first_message = next(iter(fields.items()), ("body", "is invalid"))
     more = f" (and {len(fields) - 1} more)" if len(fields) > 1 else ""
-    return _json(422, "validation_failed", f"{first_name}: {first_message}{more}", fields)
+    return error_json(422, "validation_failed", f"{first_name}: {first_message}{more}", fields)
 
 
 def gongdan_response(exc: Exception) -> JSONResponse | None:
-    """The response for one of Gongdan's errors, or None for anything else."""
+    """The response for one of Gongdan's errors, or None for anything else. A refused
+    transition names it in `fields` (`{"transition": why}`)."""
+    if not isinstance(exc, GongdanError):
+        return None
+    kind = error_kind(exc)
+    fields: Mapping[str, str] = {}
     if isinstance(exc, ValidationFailed):
-        return _json(422, "validation_failed", exc.detail, exc.fields)
-    if isinstance(exc, PermissionDenied):
-        return _json(403, "forbidden", exc.detail)
-    if isinstance(exc, NotFound):
-        return _json(404, "not_found", exc.detail)
-    if isinstance(exc, TransitionNotAllowed):
-        return _json(409, "transition_not_allowed", exc.detail, exc.extra)
-    if isinstance(exc, Conflict):
-        return _json(409, "conflict", exc.detail)
-    if isinstance(exc, ConfigError):
-        return _json(409, "conflict", str(exc))
-    return None
+        fields = exc.fields
+    elif isinstance(exc, TransitionNotAllowed):
+        fields = exc.extra
+    return error_json(kind.status, kind.code, str(exc), fields)
 
 
 def problem_response(exc: ApiProblem) -> JSONResponse:
-    return _json(exc.status, exc.error, exc.detail, exc.fields, exc.headers, **exc.extra)
+    return error_json(exc.status, exc.error, exc.detail, exc.fields, exc.headers, **exc.extra)
 
 
 def http_response(exc: HTTPException) -> JSONResponse:
     """Starlette's own HTTP errors (a malformed multipart body is a 400)."""
-    codes = {
-        400: "bad_request",
-        404: "not_found",
-        405: "method_not_allowed",
-        413: "payload_too_large",
-    }
-    code = codes.get(exc.status_code, "error")
-    return _json(exc.status_code, code, str(exc.detail), headers=exc.headers)
+    code = HTTP_CODES.get(exc.status_code, "error")
+    return error_json(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
 
 def _query_names(dependant: Dependant) -> set[str]:
@@ -263,7 +238,7 @@ class ApiRoute(APIRoute):
                     for method in route.methods or ()
                 }
             )
-            response = _json(
+            response = error_json(
                 405,
                 "method_not_allowed",
                 f"{scope['method']} is not allowed here; use {', '.join(allowed)}",
@@ -283,7 +258,7 @@ class ApiRoute(APIRoute):
             refused = _refused_parameter(request, declared, prefix)
             if refused is not None:
                 name, message = refused
-                return _json(422, "validation_failed", f"{name}: {message}", {name: message})
+                return error_json(422, "validation_failed", f"{name}: {message}", {name: message})
             try:
                 return await handler(request)
             except RequestValidationError as exc:

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from gongdan.engine.reads.queries import FILTER_OPS, MAX_PAGE, SORTS, FieldFilter, TicketQuery
+from gongdan.engine.reads.paging import LIST_SORTS, MAX_PAGE
+from gongdan.engine.reads.queries import FILTER_OPS, FieldFilter, TicketQuery
 from gongdan.engine.records import WriteResult
 from gongdan.errors import ValidationFailed
 from gongdan.ui.api.deps import (
@@ -40,7 +41,7 @@ LIST_HELP = f"""Tickets the caller may see, newest first by default, one page at
 Custom fields filter as `fields.<id>=value` (repeat for any of several values) or
 `fields.<id>.<op>=value` with op one of {", ".join(FILTER_OPS)}, e.g.
 `?fields.category=hardware&fields.amount.gt=1000`. `sort` is one of
-{", ".join(SORTS)}, with `-` for descending (`-created_at`). Pass `next_cursor` back as
+{", ".join(LIST_SORTS)}, with `-` for descending (`-created_at`). Pass `next_cursor` back as
 `cursor` for the next page (the other parameters unchanged)."""
 
 

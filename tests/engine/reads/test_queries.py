@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine.reads.queries import FieldFilter, TicketQuery, encode_cursor
+from gongdan.engine.reads.paging import encode_cursor
+from gongdan.engine.reads.queries import FieldFilter, TicketQuery
 from gongdan.engine.records import TicketRecord
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database

@@ -12,9 +12,9 @@ from starlette.responses import RedirectResponse, Response
 
 from gongdan.bundle.compiled import Bundle, FormSection, TicketTypeDef
 from gongdan.engine.accounts.users import Account
-from gongdan.engine.reads.ticket_page import list_assignable
 from gongdan.engine.service import TicketService
 from gongdan.engine.tickets.attachments import DEFAULT_MAX_BYTES
+from gongdan.engine.tickets.tickets import check_title
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.forms.data import check_ticket_data
 from gongdan.ui.deps import BundleDep, ServiceDep, StaffUser
@@ -25,7 +25,6 @@ from gongdan.ui.render import redirect, render, render_fragment
 __all__ = ["router"]
 
 router = APIRouter()
-_BUILTINS_ON_CREATE = ("title", "description", "priority", "team", "assignee", "tags", "requester")
 
 
 @router.get("/desk")
@@ -60,19 +59,20 @@ def _extra_section(ticket_type: TicketTypeDef) -> tuple[Any, ...]:
 
 def new_ticket_form(
     request: Request,
+    service: TicketService,
+    user: Account,
     ticket_type: TicketTypeDef,
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
 ) -> FormView:
-    bundle: Bundle = request.app.state.bundle
+    bundle = service.bundle
     sections = (*form_sections(ticket_type, "create"), *_extra_section(ticket_type))
     context = _context(ticket_type, values)
     views = build_form(
         bundle, ticket_type, sections, language_for(request), values,
         errors=errors, context=context, prefix="new",
     )  # fmt: skip
-    with request.app.state.db.reading() as session:
-        staff = tuple(list_assignable(session))
+    staff = tuple(service.list_assignable(user.actor))
     return FormView(
         views,
         check_url=f"/desk/new/{ticket_type.id}/check",
@@ -92,17 +92,20 @@ def _context(ticket_type: TicketTypeDef, values: dict[str, Any]) -> dict[str, An
 
 
 @router.get("/desk/new/{type_id}")
-def new_ticket(request: Request, type_id: str, user: StaffUser, bundle: BundleDep) -> Response:
-    ticket_type = _ticket_type(bundle, type_id)
-    form = new_ticket_form(request, ticket_type, {})
+def new_ticket(request: Request, type_id: str, user: StaffUser, service: ServiceDep) -> Response:
+    ticket_type = _ticket_type(service.bundle, type_id)
+    form = new_ticket_form(request, service, user, ticket_type, {})
     return render(request, "desk/new.html", {"ticket_type": ticket_type, "form": form})
 
 
 def form_errors(ticket_type: TicketTypeDef, values: dict[str, Any]) -> dict[str, str]:
-    """Every problem of the typed values, as the service would report them."""
+    """Every problem of the typed values at once, found by the checks the service makes
+    (the title's, the type's fields'), so the form and the service never disagree."""
     errors: dict[str, str] = {}
-    if not str(values.get("title") or "").strip():
-        errors["title"] = "is required"
+    try:
+        check_title(values.get("title"))
+    except ValidationFailed as failed:
+        errors.update(failed.fields)
     custom = {k: v for k, v in values.items() if k in ticket_type.field_map}
     try:
         check_ticket_data(ticket_type.fields, custom, context=_context(ticket_type, values))
@@ -143,25 +146,25 @@ async def create(
         else:
             target = f"/desk/tickets/{result.ticket.key}"
             return redirect(request, target)
-    form = new_ticket_form(request, ticket_type, values, errors)
+    form = new_ticket_form(request, service, user, ticket_type, values, errors)
     context = {"ticket_type": ticket_type, "form": form, "errors": errors}
     return render(request, "desk/new.html", context, block="form", status_code=422)
 
 
 @router.post("/desk/new/{type_id}/check")
 async def check_field(
-    request: Request, type_id: str, user: StaffUser, bundle: BundleDep
+    request: Request, type_id: str, user: StaffUser, service: ServiceDep
 ) -> Response:
     """After a field changed: the fields that depend on it (shown, hidden, required)
     and the changed field's own error, as out-of-band swaps; focus stays put."""
-    ticket_type = _ticket_type(bundle, type_id)
+    ticket_type = _ticket_type(service.bundle, type_id)
     form_data = await request.form()
     changed = _changed_field(request, form_data)
     values = read_form(form_data, ticket_type, _create_field_ids(ticket_type))
     # Only the field the user just left is judged; fields it reveals start clean.
     problems = form_errors(ticket_type, values)
     errors = {changed: problems[changed]} if changed in problems else {}
-    form = new_ticket_form(request, ticket_type, values, errors)
+    form = new_ticket_form(request, service, user, ticket_type, values, errors)
     dependents = changed_dependents(ticket_type, changed) if changed else ()
     fields = form.fields
     context = {

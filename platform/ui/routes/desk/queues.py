@@ -17,18 +17,17 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import FormData, QueryParams
 from starlette.responses import Response
 
-from gongdan.bundle.compile_views import SORT_FIELDS
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine.reads.queries import MAX_PAGE, FieldFilter, TicketQuery
+from gongdan.engine.reads.paging import MAX_PAGE, QUEUE_SORTS
+from gongdan.engine.reads.queries import FieldFilter, TicketQuery
 from gongdan.engine.reads.queues import BulkOutcome, QueuePage, QueueQuery, QueueService
 from gongdan.engine.records import TicketRecord
-from gongdan.engine.service import TicketService
 from gongdan.errors import ValidationFailed
 from gongdan.rules.bulk_transition import plan_bulk_transition
 from gongdan.rules.workflow import Actor
 from gongdan.ui.bulk_form import NO_BULK_FORM, bulk_form_view, read_bulk_values
 from gongdan.ui.catalogue import CATALOGUE
-from gongdan.ui.deps import ServiceDep, StaffUser
+from gongdan.ui.deps import QueuesDep, StaffUser
 from gongdan.ui.i18n import language_for, localise, translate
 from gongdan.ui.render import render, render_fragment
 from gongdan.vocabulary import PRIORITIES
@@ -37,12 +36,8 @@ __all__ = ["router"]
 
 router = APIRouter()
 
-SORTABLE = frozenset(SORT_FIELDS)
+SORTABLE = frozenset(QUEUE_SORTS)
 FILTER_KEYS = ("state", "priority", "team", "type", "assignee", "q", "field", "value")
-
-
-def _queues(service: TicketService) -> QueueService:
-    return QueueService(service.db, service.bundle, service.clock)
 
 
 def _storable(items: Any) -> None:
@@ -130,13 +125,13 @@ def sla_badge(ticket: TicketRecord, now: datetime) -> dict[str, Any] | None:
 
 def _page_context(
     request: Request,
-    service: TicketService,
+    queues: QueueService,
     page: QueuePage,
     shown: dict[str, str],
     outcomes: list[BulkOutcome] | None = None,
 ) -> dict[str, Any]:
     language = language_for(request)
-    bundle = service.bundle
+    bundle = queues.bundle
     transitions: dict[str, str] = {}
     for workflow in bundle.workflows.values():
         for transition in workflow.transitions:
@@ -153,9 +148,9 @@ def _page_context(
         "columns": page.queue.columns,
         "column_labels": _column_labels(bundle, page.queue.columns, language),
         "sortable": SORTABLE,
-        "sort_choices": SORT_FIELDS,
-        "sort_labels": _column_labels(bundle, SORT_FIELDS, language),
-        "now": service.clock(),
+        "sort_choices": QUEUE_SORTS,
+        "sort_labels": _column_labels(bundle, QUEUE_SORTS, language),
+        "now": queues.clock(),
         "sla_badge": sla_badge,
         "transitions": sorted(transitions.items(), key=lambda t: t[1]),
         "outcomes": outcomes,
@@ -166,8 +161,7 @@ def _page_context(
 
 
 @router.get("/desk/queues")
-def queue_list(request: Request, user: StaffUser, service: ServiceDep) -> Response:
-    queues = _queues(service)
+def queue_list(request: Request, user: StaffUser, queues: QueuesDep) -> Response:
     context = {
         "queues": queues.queues_for(user.actor),
         "counts": queues.counts(user.actor),
@@ -177,8 +171,7 @@ def queue_list(request: Request, user: StaffUser, service: ServiceDep) -> Respon
 
 
 @router.get("/desk/queues/counts")
-def queue_counts(request: Request, user: StaffUser, service: ServiceDep) -> Response:
-    queues = _queues(service)
+def queue_counts(request: Request, user: StaffUser, queues: QueuesDep) -> Response:
     context = {
         "queues": queues.queues_for(user.actor),
         "counts": queues.counts(user.actor),
@@ -188,7 +181,7 @@ def queue_counts(request: Request, user: StaffUser, service: ServiceDep) -> Resp
 
 
 @router.get("/desk/queues/{queue_id}")
-def queue_page(request: Request, queue_id: str, user: StaffUser, service: ServiceDep) -> Response:
+def queue_page(request: Request, queue_id: str, user: StaffUser, queues: QueuesDep) -> Response:
     filters, shown = _filters(request.query_params)
     sort = request.query_params.get("sort") or None
     direction = request.query_params.get("dir")
@@ -198,44 +191,42 @@ def queue_page(request: Request, queue_id: str, user: StaffUser, service: Servic
         descending=None if direction not in ("asc", "desc") else direction == "desc",
         cursor=request.query_params.get("cursor") or None,
     )
-    page = _queues(service).list_queue(user.actor, queue_id, query)
+    page = queues.list_queue(user.actor, queue_id, query)
     return render(
-        request, "desk/queue.html", _page_context(request, service, page, shown), block="results"
+        request, "desk/queue.html", _page_context(request, queues, page, shown), block="results"
     )
 
 
 @router.get("/desk/queues/{queue_id}/bulk/transition")
 def bulk_transition_form(
-    request: Request, queue_id: str, user: StaffUser, service: ServiceDep
+    request: Request, queue_id: str, user: StaffUser, queues: QueuesDep
 ) -> Response:
     """The fragment of the bulk form that asks for what the chosen transition needs."""
     params = request.query_params
     _storable(params.multi_items())
-    queues = _queues(service)
     queue = queues.queue(user.actor, queue_id)
     transition_id = params.get("transition", "").strip()
     keys = [k.strip() for k in params.getlist("keys") if k.strip()]
-    types = queues.ticket_types_of(user.actor, keys) if keys else set(service.bundle.ticket_types)
-    plan = plan_bulk_transition(service.bundle, types, transition_id)
+    types = queues.ticket_types_of(user.actor, keys) if keys else set(queues.bundle.ticket_types)
+    plan = plan_bulk_transition(queues.bundle, types, transition_id)
     posted: list[tuple[str, Any]] = list(params.multi_items())
     values = read_bulk_values(FormData(posted), plan)
     values |= {
         "comment": params.get("comment", ""),
         "public": params.get("visibility") != "internal",
     }
-    bulk = bulk_form_view(service.bundle, plan, language_for(request), values=values)
+    bulk = bulk_form_view(queues.bundle, plan, language_for(request), values=values)
     return render_fragment(request, "desk/queue_bulk.html", {"queue": queue, "bulk": bulk})
 
 
 @router.post("/desk/queues/{queue_id}/bulk")
 async def queue_bulk(
-    request: Request, queue_id: str, user: StaffUser, service: ServiceDep
+    request: Request, queue_id: str, user: StaffUser, queues: QueuesDep
 ) -> Response:
     form = await request.form()
     _storable(form.multi_items())
     keys = list(dict.fromkeys(str(k).strip() for k in form.getlist("keys") if str(k).strip()))
     action = str(form.get("action", ""))
-    queues = _queues(service)
     queues.queue(user.actor, queue_id)  # an unknown queue is a 404 before anything changes
     if len(keys) > MAX_PAGE:
         raise ValidationFailed(
@@ -262,7 +253,7 @@ async def queue_bulk(
     done = {o.key for o in outcomes or () if o.ok}
     selected = [k for k in keys if k not in done]
     page = queues.list_queue(user.actor, queue_id)
-    context = _page_context(request, service, page, dict.fromkeys(FILTER_KEYS, ""), outcomes)
+    context = _page_context(request, queues, page, dict.fromkeys(FILTER_KEYS, ""), outcomes)
     context |= {"bulk": bulk, "selected": selected}
     if bulk.get("kind") not in (None, "none"):
         context["chosen_transition"] = bulk["transition"]

@@ -2,39 +2,45 @@
 transition the agent may take now (with its form when it asks for fields or a comment),
 assignment, SLA badges with their explanation, attachments and linked tickets.
 
-Every change answers an htmx request with the page's `ticket` block re-rendered (so
-versions, buttons and the timeline agree), and anything else with a redirect to the
-page; a refused change re-renders only its own form, errors under the right fields.
+The page is one service read (`TicketService.read_ticket_page`). Every change answers
+an htmx request with the page's `ticket` block re-rendered (so versions, buttons and
+the timeline agree), and anything else with a redirect to the page; a refused change
+re-renders only its own form, errors under the right fields.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from gongdan.bundle.compiled import FormSection, TicketTypeDef
+from gongdan.bundle.compiled import TicketTypeDef
 from gongdan.engine.accounts.users import Account
-from gongdan.engine.reads.ticket_page import read_ticket_page
 from gongdan.engine.records import TicketRecord
 from gongdan.engine.service import TicketService
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.forms.data import check_ticket_data
 from gongdan.rules.workflow import TransitionDef
 from gongdan.ui.deps import ServiceDep, StaffUser
-from gongdan.ui.fields import FormView, build_form, changed_dependents, form_sections, read_form
+from gongdan.ui.fields import (
+    FormView,
+    build_form,
+    changed_dependents,
+    form_sections,
+    read_form,
+    transition_fields_form,
+)
 from gongdan.ui.i18n import language_for
 from gongdan.ui.render import is_htmx, redirect, render, render_fragment
 from gongdan.ui.routes.desk.new import upload_file
 from gongdan.ui.timeline import build_timeline, sla_views
+from gongdan.vocabulary import EDITABLE_BUILTINS
 
 __all__ = ["router"]
 
 router = APIRouter()
-_FIELD_BUILTINS = ("title", "description", "priority", "tags")
 _NOT_ON_FIELD_FORM = ("team", "assignee", "requester")  # assigned in their own form
 # Shown in the browser; anything else (SVG and HTML included) is downloaded.
 _INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
@@ -67,9 +73,9 @@ def page_context(
 ) -> dict[str, Any]:
     """Everything the ticket page shows (raises NotFound for a ticket the user may
     not see: an agent outside its teams learns nothing about it)."""
-    bundle, language, now = service.bundle, language_for(request), service.clock()
-    page = read_ticket_page(service.db, bundle, user.actor, key, now)
-    ticket = page.ticket
+    bundle, language = service.bundle, language_for(request)
+    page = service.read_ticket_page(user.actor, key)
+    ticket, now = page.ticket, page.read_at
     ticket_type = bundle.ticket_types.get(ticket.type)
     names = {str(f.id): f.filename for f in page.attachments}
     form = None
@@ -134,7 +140,7 @@ async def save_fields(request: Request, key: str, user: StaffUser, service: Serv
     form = await request.form()
     values = read_form(form, ticket_type, _editable(ticket_type, ticket.state))
     changes = {
-        k: v for k, v in values.items() if k in ticket_type.field_map or k in _FIELD_BUILTINS
+        k: v for k, v in values.items() if k in ticket_type.field_map or k in EDITABLE_BUILTINS
     }
     version = str(form.get("version") or "")
     try:
@@ -253,18 +259,14 @@ def _transition_context(
     ticket = service.get_ticket(user.actor, key)
     ticket_type = service.bundle.ticket_types[ticket.type]
     current = {**_values(ticket), **(values or {})}
-    sections = build_form(
-        service.bundle, ticket_type, (FormSection(None, transition.fields),),
-        language_for(request), current, errors=errors, context=current, prefix="tr",
+    form = transition_fields_form(
+        service.bundle, ticket_type, transition, language_for(request), current,
+        errors=errors, prefix="tr",
     )  # fmt: skip
-    sections = tuple(
-        replace(s, fields=tuple(replace(f, required=True, visible=True) for f in s.fields))
-        for s in sections
-    )
     return {
         "ticket": ticket,
         "transition": transition,
-        "form": FormView(sections),
+        "form": form,
         "comment": (values or {}).get("comment", ""),
         "public": (values or {}).get("public", True),
         "errors": errors or {},

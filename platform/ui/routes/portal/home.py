@@ -4,7 +4,7 @@ creating a ticket with the type's generated create form.
 The create form reuses the desk's generated-form machinery (`ui.fields`) and its
 helpers (`form_errors`, `upload_file`): same widgets, same htmx show/hide and
 inline checks, posting to portal URLs. Requesters never see or set internal fields,
-priority, team or assignee. The ticket page is in `routes.portal_ticket`.
+priority, team or assignee. The ticket page is in `routes.portal.ticket`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from gongdan.ui.deps import (
     DatabaseDep,
     OptionalUser,
     ServiceDep,
+    SignupWindow,
 )
 from gongdan.ui.errors import too_many_requests
 from gongdan.ui.fields import FormView, build_form, changed_dependents, form_sections, read_form
@@ -117,12 +118,13 @@ def signup(
     request: Request,
     bundle: BundleDep,
     database: DatabaseDep,
+    signups: SignupWindow,
     email: Annotated[str, Form(max_length=320)] = "",
     name: Annotated[str, Form(max_length=1000)] = "",
     password: Annotated[str, Form(max_length=2048)] = "",
 ) -> Response:
     _signup_allowed(bundle)
-    refused = too_many_requests(request, request.app.state.signups)
+    refused = too_many_requests(request, signups)
     if refused is not None:
         return refused
     try:
@@ -189,11 +191,11 @@ def portal_form_ids(ticket_type: TicketTypeDef) -> list[str]:
 
 def portal_form(
     request: Request,
+    bundle: Bundle,
     ticket_type: TicketTypeDef,
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
 ) -> FormView:
-    bundle: Bundle = request.app.state.bundle
     sections: tuple[FormSection, ...] = form_sections(ticket_type, "create")
     views = build_form(
         bundle,
@@ -229,7 +231,7 @@ def choose_type(request: Request, user: CurrentUser, bundle: BundleDep) -> Respo
 @router.get("/portal/new/{type_id}")
 def new_ticket(request: Request, type_id: str, user: CurrentUser, bundle: BundleDep) -> Response:
     ticket_type = _portal_type(bundle, type_id)
-    form = portal_form(request, ticket_type, {})
+    form = portal_form(request, bundle, ticket_type, {})
     return render(request, "portal/new.html", {"ticket_type": ticket_type, "form": form})
 
 
@@ -255,7 +257,7 @@ async def create(
         else:
             target = f"/portal/tickets/{result.ticket.key}?created=1"
             return redirect(request, target)
-    form = portal_form(request, ticket_type, values, errors)
+    form = portal_form(request, bundle, ticket_type, values, errors)
     context = {"ticket_type": ticket_type, "form": form, "errors": errors}
     return render(request, "portal/new.html", context, block="form", status_code=422)
 
@@ -271,7 +273,7 @@ async def check_field(
     values = read_form(form_data, ticket_type, portal_form_ids(ticket_type))
     problems = form_errors(ticket_type, values)
     errors = {changed: problems[changed]} if changed in problems else {}
-    form = portal_form(request, ticket_type, values, errors)
+    form = portal_form(request, bundle, ticket_type, values, errors)
     fields = form.fields
     dependents = changed_dependents(ticket_type, changed) if changed else ()
     context = {

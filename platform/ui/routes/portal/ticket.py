@@ -2,9 +2,10 @@
 add files, take the transitions open to them (reopen, confirm…), answer the survey,
 download files.
 
-Whoever looks (a staff member may open the portal too), the page shows only public
-comments, never internal fields, and only transitions a requester could take.
-Another requester's ticket is a 404, like one that does not exist.
+The page is `TicketService.read_ticket_page(portal=True)`: the requester's view whoever
+looks (a staff member may open the portal too), so only public comments, never an
+internal field or its files, and only transitions a requester could take. Another
+requester's ticket is a 404, like one that does not exist.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from gongdan.ui.display import display_value
 from gongdan.ui.fields import FormView, build_form, form_sections, read_form
 from gongdan.ui.i18n import language_for, localise
 from gongdan.ui.render import render
-from gongdan.vocabulary import STAFF_ROLES
 
 __all__ = ["STAFF_ONLY_FIELDS", "router", "steps_of"]
 
@@ -46,15 +46,19 @@ def steps_of(bundle: Bundle, ticket: TicketRecord) -> tuple[Step, ...]:
     return progress_steps(workflow, ticket.state) if workflow else ()
 
 
-def _ticket(service: TicketService, user: Account, key: str) -> TicketRecord:
+def _check_key(key: str) -> None:
     if len(key) > 32:
         raise NotFound(f"no ticket '{key[:32]}…'")
+
+
+def _ticket(service: TicketService, user: Account, key: str) -> TicketRecord:
+    _check_key(key)
     return service.get_ticket(user.actor, key)
 
 
 def requester_transitions(service: TicketService, user: Account, key: str) -> list[TransitionDef]:
     """Transitions the user may take now that are not for staff only."""
-    return [t for t in service.transitions_for(user.actor, key) if t.roles - STAFF_ROLES]
+    return service.transitions_for(user.actor, key, portal=True)
 
 
 def ticket_fields(
@@ -80,6 +84,7 @@ def ticket_fields(
 
 def transition_form(
     request: Request,
+    bundle: Bundle,
     ticket_type: TicketTypeDef,
     transition: TransitionDef,
     values: dict[str, Any] | None = None,
@@ -89,7 +94,7 @@ def transition_form(
     hidden = {f.id for f in ticket_type.fields if f.internal} | STAFF_ONLY_FIELDS
     section = FormSection(None, tuple(f for f in transition.fields if f not in hidden))
     views = build_form(
-        request.app.state.bundle,
+        bundle,
         ticket_type,
         (section,),
         language_for(request),
@@ -119,30 +124,28 @@ def ticket_page(
     status_code: int = 200,
     values: dict[str, Any] | None = None,
 ) -> Response:
-    """The whole ticket page; `errors` by form ("reply", "files", "survey", a transition)."""
-    bundle: Bundle = request.app.state.bundle
-    ticket = _ticket(service, user, key)
-    language = language_for(request)
+    """The whole ticket page (the requester's view of it, whoever looks); `errors` by
+    form ("reply", "files", "survey", a transition)."""
+    _check_key(key)
+    page = service.read_ticket_page(user.actor, key, portal=True)
+    bundle, ticket, language = service.bundle, page.ticket, language_for(request)
     ticket_type = bundle.ticket_types.get(ticket.type)
-    attachments = service.list_attachments(user.actor, key)
-    files = {str(a.id): a.filename for a in attachments}
-    comments = [c for c in service.list_comments(user.actor, key) if c.public]
+    files = {str(a.id): a.filename for a in page.attachments}
     errors = errors or {}
     transitions = []
     if ticket_type is not None:
-        for transition in requester_transitions(service, user, key):
+        for transition in page.transitions:
             form_errors = errors.get(f"transition:{transition.id}")
-            form = transition_form(request, ticket_type, transition, values, form_errors)
+            form = transition_form(request, bundle, ticket_type, transition, values, form_errors)
             transitions.append((transition, form, form_errors or {}))
-    surveys = service.list_surveys(user.actor, key)
-    survey = surveys[0] if surveys else None
+    survey = page.surveys[0] if page.surveys else None
     context = {
         "ticket": ticket,
         "ticket_type": ticket_type,
         "steps": steps_of(bundle, ticket),
         "fields": ticket_fields(bundle, ticket, language, files),
-        "attachments": [a for a in attachments if not _is_internal(ticket_type, a.field)],
-        "comments": comments,
+        "attachments": page.attachments,
+        "comments": page.comments,
         "transitions": transitions,
         "survey": survey,
         "may_answer": survey is not None and survey.pending and ticket.requester == user.email,
@@ -151,11 +154,6 @@ def ticket_page(
         "values": values or {},
     }
     return render(request, "portal/ticket.html", context, status_code=status_code)
-
-
-def _is_internal(ticket_type: TicketTypeDef | None, field_id: str | None) -> bool:
-    field = ticket_type.field_map.get(field_id or "") if ticket_type else None
-    return field is not None and field.internal
 
 
 def _back(key: str, anchor: str = "") -> Response:
