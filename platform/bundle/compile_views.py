@@ -23,8 +23,7 @@ from gongdan.bundle.yamlio import Document, Path
 from gongdan.errors import did_you_mean
 from gongdan.forms.fields import FIELD_TYPES
 from gongdan.forms.shapes import FilterKind, Many
-from gongdan.rules._condition_ops import AllOf, AnyOf, Invalid, KeyTest, Negation, Node
-from gongdan.rules.conditions import Condition
+from gongdan.rules.conditions import AllOf, AnyOf, Condition, Invalid, KeyTest, Negation, Node
 from gongdan.vocabulary import STAFF_ROLES, Role
 
 __all__ = [
@@ -34,7 +33,6 @@ __all__ = [
     "ViewDef",
     "column_kind",
     "compile_views",
-    "condition_tree",
     "sql_refusal",
 ]
 
@@ -140,11 +138,6 @@ def sql_refusal(test: KeyTest, kind: str | None) -> str | None:
     return None
 
 
-def condition_tree(condition: Condition) -> Node:
-    """The checked tree of a compiled condition (what the SQL translation walks)."""
-    return condition._node
-
-
 def compile_views(
     entries: list[Entry],
     catalog: Catalog,
@@ -173,7 +166,7 @@ def _compile_view(
     when = report.condition(doc, ("when",), data.get("when"), catalog)
     kinds: dict[str, str] = {}
     if when is not None:
-        _check_sql(doc, ("when",), data["when"], condition_tree(when), field_types, report, kinds)
+        _check_sql(doc, ("when",), data["when"], when.tree, field_types, report, kinds)
     known_columns = sorted({*BUILTIN_COLUMNS, *field_types})
     for index, column in enumerate(data["columns"]):
         if column not in known_columns:

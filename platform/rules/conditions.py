@@ -37,9 +37,15 @@ from gongdan.rules.durations import parse_duration
 __all__ = [
     "MAX_DEPTH",
     "OPERATORS",
+    "AllOf",
+    "AnyOf",
     "Condition",
     "ConditionProblem",
     "FieldInfo",
+    "Invalid",
+    "KeyTest",
+    "Negation",
+    "Node",
     "ValueType",
     "compile_condition",
     "condition_json_schema",
@@ -157,6 +163,12 @@ class Condition:
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"a Condition is immutable: cannot set {name!r}")
+
+    @property
+    def tree(self) -> Node:
+        """The checked tree the condition was compiled from, for code that translates a
+        condition into another language (a queue's `when` into SQL)."""
+        return self._node
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"a Condition is immutable: cannot delete {name!r}")

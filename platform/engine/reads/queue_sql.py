@@ -17,9 +17,9 @@ from sqlalchemy import and_, false, func, not_, or_, select, true, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
-from gongdan.bundle.compile_views import ViewDef, condition_tree
+from gongdan.bundle.compile_views import ViewDef
 from gongdan.engine.store.models import Ticket, User
-from gongdan.rules._condition_ops import AllOf, AnyOf, KeyTest, Negation, Node
+from gongdan.rules.conditions import AllOf, AnyOf, KeyTest, Negation, Node
 from gongdan.vocabulary import PRIORITIES, STATE_CATEGORIES
 
 __all__ = ["view_condition"]
@@ -235,4 +235,4 @@ def view_condition(
     `older_than`/`newer_than`; `me` is the user id an assignee of `me` means."""
     if view.when is None:
         return true()
-    return _Translator(view, dialect, now, me).node(condition_tree(view.when))
+    return _Translator(view, dialect, now, me).node(view.when.tree)

@@ -10,8 +10,8 @@ from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.rules.workflow import Actor
 from gongdan.vocabulary import STAFF_ROLES
-from tests.engine.reads.test_queries import statements
 from tests.factories import after_sales, incident, make_user
+from tests.sql import StatementRecorder
 
 
 def _people(db: Database) -> tuple[Actor, Actor]:
@@ -56,14 +56,14 @@ def test_the_portal_page_is_the_requesters_view_whoever_looks(
 
 
 def test_the_page_reads_its_people_at_once_however_many_there_are(
-    db: Database, service: TicketService
+    db: Database, service: TicketService, statements: StatementRecorder
 ) -> None:
     agent, requester = _people(db)
     key = incident(service, requester).ticket.key
     service.add_comment(agent, key, "First answer")
 
     def cost() -> int:
-        with statements(db) as seen:
+        with statements.recording(db) as seen:
             service.read_ticket_page(agent, key)
         return len(seen)
 
