@@ -1,24 +1,27 @@
 """`TicketService`: the one entry point every channel (web, REST, email, CLI) calls.
 
-Each method is one transaction: validate against the compiled bundle, change rows,
-write events and outbox rows, commit; or roll everything back and raise one of the
-errors of `gongdan.errors`. Concurrent writers of one ticket are told apart by the
-row version: the loser gets `Conflict`, nothing is overwritten.
+Each write method is one `UnitOfWork` (`unit_of_work.begin_write`, the runner): validate
+against the compiled bundle, change rows through the write functions of
+`engine.tickets`, which write the events and outbox rows; the runner finishes (SLA
+clocks of every ticket touched, the pending batch) and commits, or rolls everything
+back and raises one of the errors of `gongdan.errors`. Concurrent writers of one ticket
+are told apart by the row version: the loser gets `Conflict`, nothing is overwritten.
+Each read is one `ReadContext`. The account side is `accounts` (`AccountService`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm.exc import StaleDataError
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine.automation.sla import SLAExplanation, explain_sla, scan_due, sync_sla
+from gongdan.engine import demo
+from gongdan.engine.accounts.service import AccountService
+from gongdan.engine.automation.sla import SLAExplanation, explain_sla, scan_due
 from gongdan.engine.reads.queries import TicketQuery, select_comments, select_events, select_tickets
 from gongdan.engine.records import CommentRecord, EventRecord, Page, TicketRecord, WriteResult
 from gongdan.engine.store.database import Database
@@ -28,16 +31,17 @@ from gongdan.engine.tickets import links, surveys, tickets, transitions
 from gongdan.engine.tickets.attachments import AttachmentStore, store_upload, visible_attachment
 from gongdan.engine.tickets.files import AttachmentRecord
 from gongdan.engine.tickets.surveys import SurveyRecord
-from gongdan.engine.unit_of_work import WriteContext
-from gongdan.errors import Conflict
+from gongdan.engine.unit_of_work import (
+    ReadContext,
+    UnitOfWork,
+    begin_read,
+    begin_write,
+    utc_now,
+)
 from gongdan.forms.data import condition_values
 from gongdan.rules.workflow import Actor, TransitionDef, allowed_transitions
 
 __all__ = ["TicketService", "utc_now"]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class TicketService:
@@ -52,33 +56,14 @@ class TicketService:
     ) -> None:
         self.db, self.bundle, self.clock = db, bundle, clock
         self.attachments = attachments or AttachmentStore()
+        self.accounts = AccountService(db, bundle, clock)
 
-    @contextmanager
-    def _write(self, actor: Actor) -> Iterator[WriteContext]:
-        try:
-            with self.db.transaction() as session:
-                yield WriteContext(session, self.bundle, actor, self.clock())
-        except StaleDataError as exc:
-            raise Conflict(
-                "the ticket was changed by someone else at the same time; reload and try again"
-            ) from exc
-        except IntegrityError as exc:
-            raise Conflict(f"the change clashes with existing data: {exc.orig}") from exc
-        except OperationalError as exc:
-            if "could not serialize" in str(exc) or "deadlock" in str(exc):
-                raise Conflict("the ticket was changed by someone else at the same time") from exc
-            raise
+    def _write(self, actor: Actor) -> AbstractContextManager[UnitOfWork]:
+        """One write by `actor` now (`unit_of_work.begin_write`, the runner)."""
+        return begin_write(self.db, self.bundle, actor, self.clock())
 
-    def _result(self, ctx: WriteContext, ticket: Ticket) -> WriteResult:
-        """Finish a write: SLA clocks of every ticket it touched follow their ticket, then
-        the ticket as it is now and the events written."""
-        ctx.session.flush()
-        for ticket_id in dict.fromkeys(e.ticket_id for e in ctx.events if e.ticket_id):
-            touched = ctx.session.get(Ticket, ticket_id)
-            if touched is not None:
-                sync_sla(ctx, touched)
-        ctx.session.flush()
-        return WriteResult(ticket=ctx.record(ticket), events=ctx.event_records())
+    def _read(self, actor: Actor) -> AbstractContextManager[ReadContext]:
+        return begin_read(self.db, self.bundle, actor, self.clock())
 
     # Writes ------------------------------------------------------------------------
 
@@ -86,7 +71,7 @@ class TicketService:
         """Create a ticket: title, description, fields, requester, priority, tags, team,
         assignee (see `tickets.create_ticket`)."""
         with self._write(actor) as ctx:
-            return self._result(ctx, tickets.create_ticket(ctx, type_id, **values))
+            return ctx.result(tickets.create_ticket(ctx, type_id, **values))
 
     def update_ticket(
         self,
@@ -98,7 +83,7 @@ class TicketService:
     ) -> WriteResult:
         with self._write(actor) as ctx:
             ticket = tickets.update_ticket(ctx, key, changes, expected_version=expected_version)
-            return self._result(ctx, ticket)
+            return ctx.result(ticket)
 
     def update_and_assign(
         self,
@@ -115,7 +100,7 @@ class TicketService:
         with self._write(actor) as ctx:
             tickets.update_ticket(ctx, key, changes, expected_version=expected_version)
             ticket = tickets.assign_ticket(ctx, key, team=team, assignee=assignee)
-            return self._result(ctx, ticket)
+            return ctx.result(ticket)
 
     def assign(
         self,
@@ -130,7 +115,7 @@ class TicketService:
             ticket = tickets.assign_ticket(
                 ctx, key, team=team, assignee=assignee, expected_version=expected_version
             )
-            return self._result(ctx, ticket)
+            return ctx.result(ticket)
 
     def take_transition(
         self,
@@ -153,13 +138,13 @@ class TicketService:
                 public=public,
                 expected_version=expected_version,
             )
-            return self._result(ctx, ticket)
+            return ctx.result(ticket)
 
     def add_comment(self, actor: Actor, key: str, body: str, *, public: bool = True) -> WriteResult:
         with self._write(actor) as ctx:
             comment = tickets.add_comment(ctx, key, body, public=public)
             ticket = ctx.ticket(key)
-            result = self._result(ctx, ticket)
+            result = ctx.result(ticket)
             author = ctx.user(comment.author_id)
             return WriteResult(
                 result.ticket, result.events, CommentRecord.build(comment, key, author)
@@ -167,14 +152,14 @@ class TicketService:
 
     def link(self, actor: Actor, key: str, other_key: str, kind: str = "relates") -> WriteResult:
         with self._write(actor) as ctx:
-            return self._result(ctx, links.link_tickets(ctx, key, other_key, kind))
+            return ctx.result(links.link_tickets(ctx, key, other_key, kind))
 
     def merge(
         self, actor: Actor, key: str, into_key: str, *, expected_version: int | None = None
     ) -> WriteResult:
         with self._write(actor) as ctx:
             target = links.merge_tickets(ctx, key, into_key, expected_version=expected_version)
-            return self._result(ctx, target)
+            return ctx.result(target)
 
     def split(
         self,
@@ -187,7 +172,7 @@ class TicketService:
     ) -> WriteResult:
         with self._write(actor) as ctx:
             new = links.split_ticket(ctx, key, title=title, description=description, fields=fields)
-            return self._result(ctx, new)
+            return ctx.result(new)
 
     def upload(
         self,
@@ -225,20 +210,23 @@ class TicketService:
             ticket = ticket_files.add_files(
                 ctx, key, field_id, attachment_ids, expected_version=expected_version
             )
-            return self._result(ctx, ticket)
+            return ctx.result(ticket)
 
     def list_attachments(self, actor: Actor, key: str) -> list[AttachmentRecord]:
         """The files of a ticket the actor may see, oldest first."""
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
+        with self._read(actor) as ctx:
             return ticket_files.list_attachments(ctx, key)
 
     def read_attachment(self, actor: Actor, attachment_id: int) -> tuple[str, str, bytes]:
         """(filename, content type, content) of an attachment the actor may see."""
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
+        with self._read(actor) as ctx:
             row = visible_attachment(ctx, attachment_id)
             return row.filename, row.content_type, self.attachments.get(row.sha256)
+
+    def seed_demo(self) -> None:
+        """Demo people and tickets for `gongdan serve --demo` (`engine.demo`; idempotent)."""
+        with self._write(Actor.system()) as ctx:
+            demo.seed_demo(ctx)
 
     def answer_survey(
         self, actor: Actor, key: str, rating: Any, comment: str | None = None
@@ -250,14 +238,12 @@ class TicketService:
     # Reads -------------------------------------------------------------------------
 
     def get_ticket(self, actor: Actor, key: str) -> TicketRecord:
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
+        with self._read(actor) as ctx:
             return ctx.record(ctx.ticket(key))
 
     def list_tickets(self, actor: Actor, query: TicketQuery | None = None) -> Page:
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
-            rows, cursor = select_tickets(session, self.bundle, actor, query or TicketQuery())
+        with self._read(actor) as ctx:
+            rows, cursor = select_tickets(ctx.session, self.bundle, actor, query or TicketQuery())
             _preload_users(ctx, rows)
             # Held while the records are built: the session only keeps weak references.
             targets = _preload_merge_targets(ctx, rows)
@@ -269,20 +255,16 @@ class TicketService:
         """The SLA scheduler's pass: fire the warnings, breaches and escalations that are
         due (safe with several workers); returns how many tickets it looked at."""
         with self._write(Actor.system()) as ctx:
-            seen = scan_due(ctx, limit)
-            ctx.session.flush()
-            return seen
+            return scan_due(ctx, limit)
 
     def explain_sla(self, actor: Actor, key: str) -> list[SLAExplanation]:
         """Why each SLA deadline of a ticket is what it is (calendar intervals counted)."""
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
+        with self._read(actor) as ctx:
             return explain_sla(self.bundle, ctx.ticket(key))
 
     def transitions_for(self, actor: Actor, key: str) -> list[TransitionDef]:
         """The transitions `actor` may take on `key` now (none if its state was removed)."""
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
+        with self._read(actor) as ctx:
             ticket = ctx.ticket(key)
             ticket_type = self.bundle.ticket_types.get(ticket.ticket_type)
             if ticket_type is None:
@@ -293,30 +275,27 @@ class TicketService:
 
     def list_comments(self, actor: Actor, key: str) -> list[CommentRecord]:
         """Comments of a ticket; a requester sees public ones only."""
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
+        with self._read(actor) as ctx:
             ticket = ctx.ticket(key)
             return [
                 CommentRecord.build(c, key, ctx.user(c.author_id))
-                for c in select_comments(session, [ticket.id], actor)
+                for c in select_comments(ctx.session, [ticket.id], actor)
             ]
 
     def list_surveys(self, actor: Actor, key: str) -> list[SurveyRecord]:
         """The satisfaction surveys of a ticket, newest first."""
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
+        with self._read(actor) as ctx:
             return surveys.list_surveys(ctx, key)
 
     def list_events(self, actor: Actor, key: str) -> list[EventRecord]:
         """The audit trail of a ticket, with the history of tickets merged into it."""
-        with self.db.reading() as session:
-            ctx = WriteContext(session, self.bundle, actor, self.clock())
+        with self._read(actor) as ctx:
             ticket = ctx.ticket(key)
-            merged = session.scalars(select(Ticket).where(Ticket.merged_into_id == ticket.id))
+            merged = ctx.session.scalars(select(Ticket).where(Ticket.merged_into_id == ticket.id))
             # A merged ticket's history is shown only to those who may see that ticket:
             # two requesters' duplicates merged together stay private to each.
             shown = {t.id: t for t in [ticket, *merged] if ctx.may_see(t)}
-            events = select_events(session, list(shown), actor)
+            events = select_events(ctx.session, list(shown), actor)
             records = (
                 EventRecord.build(
                     e,
@@ -331,7 +310,7 @@ class TicketService:
             return [record for record in records if record is not None]
 
 
-def _preload_users(ctx: WriteContext, rows: list[Ticket]) -> None:
+def _preload_users(ctx: ReadContext, rows: list[Ticket]) -> None:
     """Load every requester and assignee of a page in one query (no N+1)."""
     from gongdan.engine.store.models import User
 
@@ -342,7 +321,7 @@ def _preload_users(ctx: WriteContext, rows: list[Ticket]) -> None:
             ctx._users[user.id] = user
 
 
-def _preload_merge_targets(ctx: WriteContext, rows: list[Ticket]) -> list[Ticket]:
+def _preload_merge_targets(ctx: ReadContext, rows: list[Ticket]) -> list[Ticket]:
     """Load the tickets a page's merged tickets point at in one query: while the caller
     holds them, the session finds them when each record names its `merged_into`."""
     page = {r.id for r in rows}

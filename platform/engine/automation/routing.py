@@ -37,7 +37,7 @@ from gongdan.engine.store.models import (
 )
 from gongdan.engine.store.sequences import TURN, ensure_sequence
 from gongdan.engine.store.writes import number_columns, pending, turn_column
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.rules.actions import Assignment
 from gongdan.rules.assignment import Candidate, choose_agent
 from gongdan.rules.routing import route, rule_keys
@@ -51,14 +51,14 @@ __all__ = [
 ]
 
 
-def load_candidates(ctx: WriteContext, team_id: str, *, counts: bool = True) -> list[Candidate]:
+def load_candidates(ctx: UnitOfWork, team_id: str, *, counts: bool = True) -> list[Candidate]:
     """Members of a team with an active account, with their open-ticket counts, in one
     query. `counts=False` skips the counting (round robin when nobody has a capacity)."""
     return _members(ctx, team_id, counts=counts, turn=False)[0]
 
 
 def _members(
-    ctx: WriteContext, team_id: str, *, counts: bool, turn: bool
+    ctx: UnitOfWork, team_id: str, *, counts: bool, turn: bool
 ) -> tuple[list[Candidate], int | None]:
     """The team's candidates and, with `turn`, this pick's round-robin turn (the
     team's count of turns taken, this one included), in one query. On PostgreSQL the
@@ -263,7 +263,7 @@ def _sql_texts(values: tuple[str, ...]) -> list[Any]:
 
 
 def assign_by_strategy(
-    ctx: WriteContext, ticket: Ticket, assignment: Assignment, *, source: str
+    ctx: UnitOfWork, ticket: Ticket, assignment: Assignment, *, source: str
 ) -> dict[str, Any]:
     """Put the ticket in the assignment's team and pick an agent by its strategy.
     Returns the routing detail recorded in the event. A round-robin pick takes the
@@ -300,7 +300,7 @@ def assign_by_strategy(
     return detail
 
 
-def _still_fits(ctx: WriteContext, ticket: Ticket, assignment: Assignment) -> bool:
+def _still_fits(ctx: UnitOfWork, ticket: Ticket, assignment: Assignment) -> bool:
     """Whether the ticket already sits where `assignment` would put it: same team, and an
     assignee who is a member with the skills it asks for (re-routing keeps them)."""
     team = assignment.team
@@ -312,7 +312,7 @@ def _still_fits(ctx: WriteContext, ticket: Ticket, assignment: Assignment) -> bo
 
 
 def route_ticket(
-    ctx: WriteContext,
+    ctx: UnitOfWork,
     ticket: Ticket,
     *,
     previous: dict[str, Any] | None = None,
@@ -333,7 +333,7 @@ def route_ticket(
 
 
 def plan_route(
-    ctx: WriteContext,
+    ctx: UnitOfWork,
     ticket: Ticket,
     *,
     previous: dict[str, Any] | None = None,

@@ -24,7 +24,7 @@ from gongdan.engine.reads.queries import select_comments, select_events
 from gongdan.engine.records import CommentRecord, EventRecord, TicketRecord
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Attachment, Delivery, Membership, Ticket, TicketLink, User
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import ReadContext
 from gongdan.forms.data import condition_values
 from gongdan.rules.workflow import Actor, TransitionDef, allowed_transitions
 from gongdan.vocabulary import STAFF_ROLES
@@ -88,7 +88,7 @@ def ticket_attachments(
     session: Session, bundle: Bundle, actor: Actor, key: str, now: datetime
 ) -> list[AttachmentInfo]:
     """The files attached to a ticket the actor may see (NotFound otherwise)."""
-    ticket = WriteContext(session, bundle, actor, now).ticket(key)
+    ticket = ReadContext(session, bundle, actor, now).ticket(key)
     return _attachments(session, ticket)
 
 
@@ -96,11 +96,11 @@ def ticket_links(
     session: Session, bundle: Bundle, actor: Actor, key: str, now: datetime
 ) -> list[LinkInfo]:
     """The tickets linked to `key`, in both directions, that the actor may see."""
-    ctx = WriteContext(session, bundle, actor, now)
+    ctx = ReadContext(session, bundle, actor, now)
     return _links(ctx, ctx.ticket(key))
 
 
-def _links(ctx: WriteContext, ticket: Ticket) -> list[LinkInfo]:
+def _links(ctx: ReadContext, ticket: Ticket) -> list[LinkInfo]:
     session = ctx.session
     links = list(
         session.scalars(
@@ -160,7 +160,7 @@ def read_ticket_page(
 ) -> TicketPage:
     """The ticket page of `key` as `actor` may see it (NotFound if they may not)."""
     with db.reading() as session:
-        ctx = WriteContext(session, bundle, actor, now)
+        ctx = ReadContext(session, bundle, actor, now)
         ticket = ctx.ticket(key)
         record = ctx.record(ticket)
         return TicketPage(
@@ -179,7 +179,7 @@ def read_ticket_page(
         )
 
 
-def _transitions(ctx: WriteContext, ticket: Ticket) -> list[TransitionDef]:
+def _transitions(ctx: ReadContext, ticket: Ticket) -> list[TransitionDef]:
     ticket_type = ctx.bundle.ticket_types.get(ticket.ticket_type)
     if ticket_type is None:
         return []
@@ -188,7 +188,7 @@ def _transitions(ctx: WriteContext, ticket: Ticket) -> list[TransitionDef]:
     return allowed_transitions(workflow, values, ctx.actor, ctx.now)
 
 
-def _events(ctx: WriteContext, ticket: Ticket) -> list[EventRecord]:
+def _events(ctx: ReadContext, ticket: Ticket) -> list[EventRecord]:
     merged_ids = ctx.session.scalars(
         select(TicketLink.source_id).where(
             TicketLink.target_id == ticket.id, TicketLink.kind == "merged_into"

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from gongdan.engine.automation.automations import run_automations
 from gongdan.engine.store.models import Attachment, Ticket
 from gongdan.engine.tickets.tickets import _link_attachments
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import ReadContext, UnitOfWork
 from gongdan.errors import PermissionDenied, ValidationFailed
 from gongdan.forms.data import condition_values
 
@@ -38,7 +38,7 @@ class AttachmentRecord:
     created_at: datetime
 
 
-def list_attachments(ctx: WriteContext, key: str) -> list[AttachmentRecord]:
+def list_attachments(ctx: ReadContext, key: str) -> list[AttachmentRecord]:
     """The files of ticket `key` the actor may see (a requester: none of internal
     fields), oldest first."""
     ticket = ctx.ticket(key)
@@ -56,7 +56,7 @@ def list_attachments(ctx: WriteContext, key: str) -> list[AttachmentRecord]:
 
 
 def add_files(
-    ctx: WriteContext,
+    ctx: UnitOfWork,
     key: str,
     field_id: str,
     attachment_ids: list[Any],

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from gongdan.engine.store.models import Ticket, TicketLink
 from gongdan.engine.tickets.tickets import create_ticket
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import Conflict, ValidationFailed
 from gongdan.vocabulary import StateCategory
 
@@ -17,7 +17,7 @@ __all__ = ["LINK_KINDS", "link_tickets", "merge_tickets", "split_ticket"]
 LINK_KINDS = ("relates", "duplicates", "blocks")
 
 
-def _link(ctx: WriteContext, source: Ticket, target: Ticket, kind: str) -> bool:
+def _link(ctx: UnitOfWork, source: Ticket, target: Ticket, kind: str) -> bool:
     exists = ctx.session.scalar(
         select(TicketLink.id).where(
             TicketLink.source_id == source.id,
@@ -33,7 +33,7 @@ def _link(ctx: WriteContext, source: Ticket, target: Ticket, kind: str) -> bool:
     return True
 
 
-def link_tickets(ctx: WriteContext, key: str, other_key: str, kind: str = "relates") -> Ticket:
+def link_tickets(ctx: UnitOfWork, key: str, other_key: str, kind: str = "relates") -> Ticket:
     """Relate two tickets the actor can see."""
     ctx.require_staff("link tickets")
     if kind not in LINK_KINDS:
@@ -50,7 +50,7 @@ def link_tickets(ctx: WriteContext, key: str, other_key: str, kind: str = "relat
 
 
 def merge_tickets(
-    ctx: WriteContext, key: str, into_key: str, *, expected_version: int | None = None
+    ctx: UnitOfWork, key: str, into_key: str, *, expected_version: int | None = None
 ) -> Ticket:
     """Merge ticket `key` into `into_key`: the source is closed and points at the target;
     both keep their own history, and the target's history lists the source's."""
@@ -87,7 +87,7 @@ def merge_tickets(
 
 
 def split_ticket(
-    ctx: WriteContext,
+    ctx: UnitOfWork,
     key: str,
     *,
     title: str,

@@ -1,6 +1,6 @@
 """Write paths of a ticket: create, update fields, assign, comment.
 
-Each function runs inside one `WriteContext` (one transaction), validates against the
+Each function runs inside one `UnitOfWork` (one transaction), validates against the
 compiled bundle, changes the rows, and writes the events and outbox rows of the change.
 Transitions live in `transitions`, links/merge/split in `links`.
 """
@@ -18,7 +18,7 @@ from gongdan.engine.automation.sla import on_public_reply, sync_sla
 from gongdan.engine.records import ticket_values
 from gongdan.engine.store.models import Attachment, Comment, Membership, Ticket, User, built
 from gongdan.engine.store.writes import ask_number, store_ticket, take_number, write_pending
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import PermissionDenied, ValidationFailed
 from gongdan.forms.data import check_ticket_data, condition_values
 from gongdan.rules.priority import priority_for
@@ -94,7 +94,7 @@ def _clean_tags(value: Any) -> list[str]:
 
 
 def _check_internal_fields(
-    ctx: WriteContext, ticket_type: TicketTypeDef, given: dict[str, Any]
+    ctx: UnitOfWork, ticket_type: TicketTypeDef, given: dict[str, Any]
 ) -> None:
     if ctx.actor.is_staff:
         return
@@ -112,7 +112,7 @@ def _builtins(
     return {"type": ticket_type.id, "state": state, "state_category": category, **values}
 
 
-def check_references(ctx: WriteContext, ticket_type: TicketTypeDef, data: dict[str, Any]) -> None:
+def check_references(ctx: UnitOfWork, ticket_type: TicketTypeDef, data: dict[str, Any]) -> None:
     """Values of team fields must name a team of the bundle (the field type alone only
     knows what a team id looks like)."""
     unknown = {
@@ -127,7 +127,7 @@ def check_references(ctx: WriteContext, ticket_type: TicketTypeDef, data: dict[s
 
 
 def _link_attachments(
-    ctx: WriteContext, ticket: Ticket, ticket_type: TicketTypeDef, data: dict[str, Any]
+    ctx: UnitOfWork, ticket: Ticket, ticket_type: TicketTypeDef, data: dict[str, Any]
 ) -> None:
     for field in ticket_type.fields:
         if field.type != "attachment" or data.get(field.id) is None:
@@ -151,7 +151,7 @@ def _link_attachments(
             row.field_id = field.id
 
 
-def resolve_requester(ctx: WriteContext, email: str | None) -> User:
+def resolve_requester(ctx: UnitOfWork, email: str | None) -> User:
     """The requester of a new ticket: the actor, or (for staff) the person named,
     created as a requester when new (a customer on the phone, a first email)."""
     if ctx.actor.is_requester or email is None:
@@ -187,7 +187,7 @@ def resolve_requester(ctx: WriteContext, email: str | None) -> User:
 
 
 def create_ticket(
-    ctx: WriteContext,
+    ctx: UnitOfWork,
     type_id: str,
     *,
     title: str,
@@ -298,7 +298,7 @@ def create_ticket(
     return ticket
 
 
-def _number(ctx: WriteContext, ticket: Ticket, ticket_type: TicketTypeDef) -> None:
+def _number(ctx: UnitOfWork, ticket: Ticket, ticket_type: TicketTypeDef) -> None:
     """Give a new ticket its number and key (and on PostgreSQL its id), inside the
     ticket's own transaction: the counter row stays locked until commit, so numbers
     have no gaps or repeats."""
@@ -320,7 +320,7 @@ def routing_keys(bundle: Bundle) -> frozenset[str]:
     return cached[1]
 
 
-def snapshot(ticket: Ticket, ctx: WriteContext) -> dict[str, Any]:
+def snapshot(ticket: Ticket, ctx: UnitOfWork) -> dict[str, Any]:
     """The whole ticket as an event stores it (enough to replay its history)."""
     assignee = ctx.user(ticket.assignee_id)
     return {
@@ -339,7 +339,7 @@ def snapshot(ticket: Ticket, ctx: WriteContext) -> dict[str, Any]:
 
 
 def update_ticket(
-    ctx: WriteContext, key: str, changes: dict[str, Any], *, expected_version: int | None = None
+    ctx: UnitOfWork, key: str, changes: dict[str, Any], *, expected_version: int | None = None
 ) -> Ticket:
     """Change built-in fields (title, description, priority, tags) and custom fields."""
     ticket = ctx.ticket(key, expected_version=expected_version)
@@ -414,7 +414,7 @@ def update_ticket(
 
 
 def _apply_assignment(
-    ctx: WriteContext, ticket: Ticket, team: str | None, assignee: str | None
+    ctx: UnitOfWork, ticket: Ticket, team: str | None, assignee: str | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
@@ -445,7 +445,7 @@ def _apply_assignment(
 
 
 def assign_ticket(
-    ctx: WriteContext,
+    ctx: UnitOfWork,
     key: str,
     *,
     team: str | None = None,
@@ -464,7 +464,7 @@ def assign_ticket(
     return ticket
 
 
-def add_comment(ctx: WriteContext, key: str, body: str, *, public: bool = True) -> Comment:
+def add_comment(ctx: UnitOfWork, key: str, body: str, *, public: bool = True) -> Comment:
     """A public reply or (staff only) an internal note."""
     ticket = ctx.ticket(key)
     if not public:
@@ -488,7 +488,6 @@ def add_comment(ctx: WriteContext, key: str, body: str, *, public: bool = True) 
         ticket,
         "comment.added",
         after={"comment_id": comment.id, "public": public},
-        internal=not public,
     )
     if public:
         on_public_reply(ctx, ticket, by_staff=ctx.actor.is_staff)

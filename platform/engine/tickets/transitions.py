@@ -15,7 +15,7 @@ from gongdan.engine.automation.routing import assign_by_strategy
 from gongdan.engine.automation.sla import on_public_reply
 from gongdan.engine.store.models import Comment, Ticket
 from gongdan.engine.tickets.tickets import _clean_text, _link_attachments, check_references
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import TransitionNotAllowed, ValidationFailed
 from gongdan.forms.data import check_ticket_data, condition_values
 from gongdan.frozen import thaw
@@ -29,7 +29,7 @@ MAX_CHAIN = 5
 DEFERRED_ACTIONS = frozenset({"notify", "webhook", "survey"})
 
 
-def _find(ctx: WriteContext, ticket: Ticket, transition_id: str) -> TransitionDef:
+def _find(ctx: UnitOfWork, ticket: Ticket, transition_id: str) -> TransitionDef:
     workflow = ctx.workflow(ctx.ticket_type(ticket))
     for transition in workflow.transitions:
         if transition.id == transition_id:
@@ -40,7 +40,7 @@ def _find(ctx: WriteContext, ticket: Ticket, transition_id: str) -> TransitionDe
 
 
 def take_transition(
-    ctx: WriteContext,
+    ctx: UnitOfWork,
     key: str,
     transition_id: str,
     *,
@@ -151,7 +151,7 @@ def take_transition(
 
 
 def run_actions(
-    ctx: WriteContext, ticket: Ticket, actions: tuple[Action, ...], *, source: str, depth: int = 0
+    ctx: UnitOfWork, ticket: Ticket, actions: tuple[Action, ...], *, source: str, depth: int = 0
 ) -> None:
     """Run declared actions on `ticket` as the system, recording what each did."""
     for action in actions:
@@ -183,7 +183,7 @@ def run_actions(
         _run_immediate(ctx, ticket, action, source)
 
 
-def _run_immediate(ctx: WriteContext, ticket: Ticket, action: Action, source: str) -> None:
+def _run_immediate(ctx: UnitOfWork, ticket: Ticket, action: Action, source: str) -> None:
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     if action.kind == "set":
@@ -235,7 +235,6 @@ def _run_immediate(ctx: WriteContext, ticket: Ticket, action: Action, source: st
             "comment.added",
             after={"public": False},
             detail={"source": source},
-            internal=True,
         )
         return
     if after:
