@@ -4,11 +4,13 @@ One write, from start to end (`begin_write`, the runner; `TicketService`,
 `AccountService`, `MailLog`, the scheduler and the outbox relay all write through it):
 
 1. One transaction (`Database.transaction`), one actor, one `now`, one bundle: a
-   `UnitOfWork`. Nothing else in the platform opens a write transaction.
+   `UnitOfWork`. Nothing else in the platform opens a write transaction
+   (tests/test_unit_of_work_rules.py checks it).
 2. The write function (`engine.tickets.*`, `engine.accounts.*`…) validates and changes
-   rows; every event row is made by `UnitOfWork.event` (one rule decides `internal`)
-   and every outbox row by `UnitOfWork.outbox`. Both wait in the session's batch
-   (`store.writes`).
+   rows. Ticket attributes change only through `engine.tickets.changes`, whose helpers
+   write the event of each change; every event row is made by `UnitOfWork.event` (one
+   rule decides `internal`) and every outbox row by `UnitOfWork.outbox`. Both wait in
+   the session's batch (`store.writes`).
 3. `finish`: the ORM's changes are flushed, the SLA clocks of every ticket an event
    touched follow their ticket (`automation.sla.sync_sla`), the batch is written. The
    runner runs it at the end of every write; a caller that answers with the ticket as
