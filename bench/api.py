@@ -211,24 +211,25 @@ def setup(url: str, requesters: int) -> tuple[list[str], list[str], list[str]]:
     from gongdan.bundle.loader import load_bundle
     from gongdan.engine.accounts.tokens import create_token
     from gongdan.engine.accounts.users import add_user, record_config_version, sync_teams
-    from gongdan.engine.service import utc_now
     from gongdan.engine.store.database import Database
+    from gongdan.engine.unit_of_work import begin_write, utc_now
+    from gongdan.rules.workflow import Actor
 
     bundle = load_bundle(ROOT / "config")
     db = Database(url)
     db.upgrade()
     now = utc_now()
     emails = sorted({m.user for team in bundle.teams.values() for m in team.members})
-    with db.transaction() as session:
-        agents = [add_user(session, e, role="agent", now=now) for e in emails]
+    with begin_write(db, bundle, Actor.system(), now) as ctx:
+        agents = [add_user(ctx, e, role="agent") for e in emails]
         people = [
-            add_user(session, f"requester{i}@customer.example.com", role="requester", now=now)
+            add_user(ctx, f"requester{i}@customer.example.com", role="requester")
             for i in range(requesters)
         ]
-        sync_teams(session, bundle)
-        record_config_version(session, bundle, now)
-        agent_tokens = [create_token(session, u, "bench", now)[1] for u in agents]
-        requester_tokens = [create_token(session, u, "bench", now)[1] for u in people]
+        sync_teams(ctx)
+        record_config_version(ctx)
+        agent_tokens = [create_token(ctx, u, "bench")[1] for u in agents]
+        requester_tokens = [create_token(ctx, u, "bench")[1] for u in people]
         requester_emails = [u.email for u in people]
     db.dispose()
     return agent_tokens, requester_tokens, requester_emails

@@ -95,6 +95,7 @@ from gongdan.engine.reads.queries import FieldFilter, TicketQuery
 from gongdan.engine.service import TicketService, utc_now
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import User
+from gongdan.engine.unit_of_work import begin_write
 from gongdan.errors import Conflict
 from gongdan.rules.workflow import Actor
 
@@ -200,15 +201,16 @@ def setup_people(
     """Admin, every team member of the bundle as an agent, `requesters` requesters;
     teams synced from the bundle. Returns (admin, agents, requesters) as actors."""
     emails = sorted({e for members in staff_by_team(bundle).values() for e in members})
-    with db.transaction() as session:
-        admin = add_user(session, "bench.admin@example.com", role="admin", now=now)
-        staff = [add_user(session, e, role="agent", now=now) for e in emails]
+    with begin_write(db, bundle, Actor.system(), now) as ctx:
+        session = ctx.session
+        admin = add_user(ctx, "bench.admin@example.com", role="admin")
+        staff = [add_user(ctx, e, role="agent") for e in emails]
         people = [
-            add_user(session, f"requester{i}@customer.example.com", role="requester", now=now)
+            add_user(ctx, f"requester{i}@customer.example.com", role="requester")
             for i in range(requesters)
         ]
-        sync_teams(session, bundle)
-        record_config_version(session, bundle, now)
+        sync_teams(ctx)
+        record_config_version(ctx)
         session.flush()
         return (
             actor_for(session, admin),

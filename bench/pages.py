@@ -44,6 +44,7 @@ from gongdan.bundle.loader import load_bundle
 from gongdan.engine.accounts.users import actor_for, add_user
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.models import User
+from gongdan.engine.unit_of_work import begin_write
 from gongdan.rules.workflow import Actor
 
 PAGE_TARGET_MS = 30.0
@@ -98,10 +99,12 @@ def worked_tickets(service: TicketService, agent: Actor, requester: Actor) -> di
 def agent_account(db: Any, bundle: Any, now: datetime) -> tuple[Actor, Actor]:
     """A service-desk agent who can sign in, and a requester."""
     email = bundle.teams["service_desk"].members[0].user
-    with db.transaction() as session:
+    with begin_write(db, bundle, Actor.system(), now) as ctx:
+        session = ctx.session
         user = session.scalar(select(User).where(User.email == email))
+        assert user is not None
         user.password_hash = PasswordHasher().hash(PASSWORD)
-        requester = add_user(session, "bench.requester@example.com", role="requester", now=now)
+        requester = add_user(ctx, "bench.requester@example.com", role="requester")
         session.flush()
         return actor_for(session, user), actor_for(session, requester)
 

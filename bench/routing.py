@@ -62,6 +62,7 @@ from gongdan.bundle.loader import load_bundle
 from gongdan.engine.accounts.users import add_user, sync_teams
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
+from gongdan.engine.unit_of_work import begin_write
 from gongdan.rules.routing import route
 from gongdan.rules.workflow import Actor
 
@@ -152,12 +153,12 @@ def creating_service(bundle_dir: Path, path: Path) -> tuple[TicketService, Actor
     db = Database(f"sqlite:///{path}")
     db.upgrade()
     now = datetime.now(UTC)
-    with db.transaction() as session:
-        requester = add_user(session, "r@example.com", role="requester", now=now)
+    with begin_write(db, bundle, Actor.system(), now) as ctx:
+        requester = add_user(ctx, "r@example.com", role="requester")
         for team in bundle.teams.values():
             for member in team.members:
-                add_user(session, member.user, role="agent", now=now)
-        sync_teams(session, bundle)
+                add_user(ctx, member.user, role="agent")
+        sync_teams(ctx)
         who = Actor(requester.id, requester.email, "requester")
     service = TicketService(db, bundle)
     for n in range(50):

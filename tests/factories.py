@@ -13,6 +13,7 @@ from gongdan.engine.records import WriteResult
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Membership, Outbox, Team, User
+from gongdan.engine.unit_of_work import NO_BUNDLE, begin_write
 from gongdan.rules.workflow import Actor
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -28,8 +29,9 @@ def make_user(
     **attributes: Any,
 ) -> Actor:
     """A user in the database (and in `teams`), returned as the actor they act as."""
-    with db.transaction() as session:
-        user = add_user(session, email, role=role, now=NOW, password=password)
+    with begin_write(db, NO_BUNDLE, Actor.system(), NOW) as ctx:
+        session = ctx.session
+        user = add_user(ctx, email, role=role, password=password)
         user.attributes = dict(attributes)
         for team in teams:
             if session.get(Team, team) is None:

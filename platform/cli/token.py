@@ -14,10 +14,10 @@ import argparse
 import sys
 from typing import Any
 
-from gongdan.engine.accounts.tokens import create_token, find_user, list_tokens, revoke_token
-from gongdan.engine.service import utc_now
+from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.store.database import Database, database_url
 from gongdan.errors import NotFound, ValidationFailed
+from gongdan.rules.workflow import Actor
 
 __all__ = ["add_token_commands"]
 
@@ -32,10 +32,8 @@ def _database() -> Database:
 def cmd_token_create(args: argparse.Namespace) -> int:
     db = _database()
     try:
-        with db.transaction() as session:
-            info, token = create_token(
-                session, find_user(session, args.email), args.name, utc_now()
-            )
+        # The operator at the shell acts as the system: the event names no user.
+        info, token = AccountService(db).create_token(Actor.system(), args.email, args.name)
     except (NotFound, ValidationFailed) as error:
         print(f"gongdan token create: {error}", file=sys.stderr)
         return 1
@@ -50,8 +48,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 def cmd_token_list(args: argparse.Namespace) -> int:
     db = _database()
     try:
-        with db.reading() as session:
-            tokens = list_tokens(session, find_user(session, args.email))
+        tokens = AccountService(db).list_tokens(args.email)
     except NotFound as error:
         print(f"gongdan token list: {error}", file=sys.stderr)
         return 1
@@ -67,8 +64,7 @@ def cmd_token_list(args: argparse.Namespace) -> int:
 def cmd_token_revoke(args: argparse.Namespace) -> int:
     db = _database()
     try:
-        with db.transaction() as session:
-            info = revoke_token(session, args.id, utc_now())
+        info = AccountService(db).revoke_token(Actor.system(), args.id)
     except NotFound as error:
         print(f"gongdan token revoke: {error}", file=sys.stderr)
         return 1

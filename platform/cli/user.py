@@ -6,8 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from gongdan.engine.accounts.users import add_user
-from gongdan.engine.service import utc_now
+from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.store.database import Database, database_url
 from gongdan.errors import Conflict, ValidationFailed
 from gongdan.vocabulary import ACCOUNT_ROLES
@@ -19,22 +18,15 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     db = Database(database_url())
     db.upgrade()
     try:
-        with db.transaction() as session:
-            user = add_user(
-                session,
-                args.email,
-                role=args.role,
-                name=args.name,
-                password=args.password,
-                now=utc_now(),
-            )
-            email, role = user.email, user.role
+        account = AccountService(db).add_user(
+            args.email, role=args.role, name=args.name, password=args.password
+        )
     except (ValidationFailed, Conflict) as error:
         print(f"gongdan user add: {error}", file=sys.stderr)
         return 1
     finally:
         db.dispose()
-    print(f"added {role} {email}")
+    print(f"added {account.role} {account.email}")
     return 0
 
 

@@ -1,19 +1,16 @@
 """Demo data for `gongdan serve --demo`: the people of the example bundle and a few
-tickets, so a newcomer sees a working desk at once. Idempotent."""
+tickets, so a newcomer sees a working desk at once. Idempotent. Runs in one
+`UnitOfWork` (`TicketService.seed_demo`); the tickets are created by the demo
+requester, and the runner syncs their SLA clocks as for any write."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from gongdan.bundle.compiled import Bundle
 from gongdan.engine.accounts.users import add_user, sync_teams
-from gongdan.engine.automation.sla import sync_sla
 from gongdan.engine.store.models import User
 from gongdan.engine.tickets.tickets import create_ticket
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.rules.workflow import Actor
 from gongdan.vocabulary import Role
 
@@ -40,28 +37,21 @@ DEMO_TICKETS = [
 ]
 
 
-def seed_demo(session: Session, bundle: Bundle, now: datetime) -> None:
+def seed_demo(ctx: UnitOfWork) -> None:
     """Create demo users (password `demo`) for every team member, and sample tickets."""
+    session, bundle = ctx.session, ctx.bundle
     if session.scalar(select(User.id).where(User.email == "admin@example.com")) is not None:
         return
-    add_user(
-        session, "admin@example.com", role=Role.ADMIN, name="Admin", password=DEMO_PASSWORD, now=now
-    )
+    add_user(ctx, "admin@example.com", role=Role.ADMIN, name="Admin", password=DEMO_PASSWORD)
     requester = add_user(
-        session,
-        "zhang.san@example.com",
-        role=Role.REQUESTER,
-        name="张三",
-        password=DEMO_PASSWORD,
-        now=now,
+        ctx, "zhang.san@example.com", role=Role.REQUESTER, name="张三", password=DEMO_PASSWORD
     )
     for team in bundle.teams.values():
         for member in team.members:
             if session.scalar(select(User.id).where(User.email == member.user)) is None:
-                add_user(session, member.user, role=Role.AGENT, password=DEMO_PASSWORD, now=now)
-    sync_teams(session, bundle)  # so routing finds the demo agents in their teams
-    ctx = WriteContext(session, bundle, Actor(requester.id, requester.email, Role.REQUESTER), now)
+                add_user(ctx, member.user, role=Role.AGENT, password=DEMO_PASSWORD)
+    sync_teams(ctx)  # so routing finds the demo agents in their teams
+    as_requester = ctx.acting_as(Actor(requester.id, requester.email, Role.REQUESTER))
     for type_id, title, fields in DEMO_TICKETS:
         if type_id in bundle.ticket_types:
-            ticket = create_ticket(ctx, type_id, title=title, description=title, fields=fields)
-            sync_sla(ctx, ticket)
+            create_ticket(as_requester, type_id, title=title, description=title, fields=fields)

@@ -1,23 +1,25 @@
 """`TicketService`: the one entry point every channel (web, REST, email, CLI) calls.
 
-Each method is one transaction: validate against the compiled bundle, change rows,
-write events and outbox rows, commit; or roll everything back and raise one of the
-errors of `gongdan.errors`. Concurrent writers of one ticket are told apart by the
-row version: the loser gets `Conflict`, nothing is overwritten.
+Each write method is one `UnitOfWork` (`unit_of_work.begin_write`, the runner): validate
+against the compiled bundle, change rows through the write functions of
+`engine.tickets`, which write the events and outbox rows; the runner finishes (SLA
+clocks of every ticket touched, the pending batch) and commits, or rolls everything
+back and raises one of the errors of `gongdan.errors`. Concurrent writers of one ticket
+are told apart by the row version: the loser gets `Conflict`, nothing is overwritten.
+Each read is one `ReadContext`. The account side is `accounts` (`AccountService`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm.exc import StaleDataError
-
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine.automation.sla import SLAExplanation, explain_sla, scan_due, sync_sla
+from gongdan.engine import demo
+from gongdan.engine.accounts.service import AccountService
+from gongdan.engine.automation.sla import SLAExplanation, explain_sla, scan_due
 from gongdan.engine.reads.queries import TicketQuery, select_tickets
 from gongdan.engine.reads.ticket_page import (
     TicketPage,
@@ -37,20 +39,20 @@ from gongdan.engine.records import (
     WriteResult,
 )
 from gongdan.engine.store.database import Database
-from gongdan.engine.store.models import Ticket
 from gongdan.engine.tickets import files as ticket_files
 from gongdan.engine.tickets import links, surveys, tickets, transitions
 from gongdan.engine.tickets.attachments import AttachmentStore, store_upload, visible_attachment
 from gongdan.engine.tickets.surveys import SurveyRecord
-from gongdan.engine.unit_of_work import WriteContext
-from gongdan.errors import Conflict
+from gongdan.engine.unit_of_work import (
+    ReadContext,
+    UnitOfWork,
+    begin_read,
+    begin_write,
+    utc_now,
+)
 from gongdan.rules.workflow import Actor, TransitionDef
 
 __all__ = ["TicketService", "utc_now"]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class TicketService:
@@ -65,33 +67,14 @@ class TicketService:
     ) -> None:
         self.db, self.bundle, self.clock = db, bundle, clock
         self.attachments = attachments or AttachmentStore()
+        self.accounts = AccountService(db, bundle, clock)
 
-    @contextmanager
-    def _write(self, actor: Actor) -> Iterator[WriteContext]:
-        try:
-            with self.db.transaction() as session:
-                yield WriteContext(session, self.bundle, actor, self.clock())
-        except StaleDataError as exc:
-            raise Conflict(
-                "the ticket was changed by someone else at the same time; reload and try again"
-            ) from exc
-        except IntegrityError as exc:
-            raise Conflict(f"the change clashes with existing data: {exc.orig}") from exc
-        except OperationalError as exc:
-            if "could not serialize" in str(exc) or "deadlock" in str(exc):
-                raise Conflict("the ticket was changed by someone else at the same time") from exc
-            raise
+    def _write(self, actor: Actor) -> AbstractContextManager[UnitOfWork]:
+        """One write by `actor` now (`unit_of_work.begin_write`, the runner)."""
+        return begin_write(self.db, self.bundle, actor, self.clock())
 
-    def _result(self, ctx: WriteContext, ticket: Ticket) -> WriteResult:
-        """Finish a write: SLA clocks of every ticket it touched follow their ticket, then
-        the ticket as it is now and the events written."""
-        ctx.session.flush()
-        for ticket_id in dict.fromkeys(e.ticket_id for e in ctx.events if e.ticket_id):
-            touched = ctx.session.get(Ticket, ticket_id)
-            if touched is not None:
-                sync_sla(ctx, touched)
-        ctx.session.flush()
-        return WriteResult(ticket=ctx.record(ticket), events=ctx.event_records())
+    def _read(self, actor: Actor) -> AbstractContextManager[ReadContext]:
+        return begin_read(self.db, self.bundle, actor, self.clock())
 
     # Writes ------------------------------------------------------------------------
 
@@ -99,7 +82,7 @@ class TicketService:
         """Create a ticket: title, description, fields, requester, priority, tags, team,
         assignee (see `tickets.create_ticket`)."""
         with self._write(actor) as ctx:
-            return self._result(ctx, tickets.create_ticket(ctx, type_id, **values))
+            return ctx.result(tickets.create_ticket(ctx, type_id, **values))
 
     def update_ticket(
         self,
@@ -111,7 +94,7 @@ class TicketService:
     ) -> WriteResult:
         with self._write(actor) as ctx:
             ticket = tickets.update_ticket(ctx, key, changes, expected_version=expected_version)
-            return self._result(ctx, ticket)
+            return ctx.result(ticket)
 
     def update_and_assign(
         self,
@@ -128,7 +111,7 @@ class TicketService:
         with self._write(actor) as ctx:
             tickets.update_ticket(ctx, key, changes, expected_version=expected_version)
             ticket = tickets.assign_ticket(ctx, key, team=team, assignee=assignee)
-            return self._result(ctx, ticket)
+            return ctx.result(ticket)
 
     def assign(
         self,
@@ -143,7 +126,7 @@ class TicketService:
             ticket = tickets.assign_ticket(
                 ctx, key, team=team, assignee=assignee, expected_version=expected_version
             )
-            return self._result(ctx, ticket)
+            return ctx.result(ticket)
 
     def take_transition(
         self,
@@ -166,13 +149,13 @@ class TicketService:
                 public=public,
                 expected_version=expected_version,
             )
-            return self._result(ctx, ticket)
+            return ctx.result(ticket)
 
     def add_comment(self, actor: Actor, key: str, body: str, *, public: bool = True) -> WriteResult:
         with self._write(actor) as ctx:
             comment = tickets.add_comment(ctx, key, body, public=public)
             ticket = ctx.ticket(key)
-            result = self._result(ctx, ticket)
+            result = ctx.result(ticket)
             author = ctx.user(comment.author_id)
             return WriteResult(
                 result.ticket, result.events, CommentRecord.build(comment, key, author)
@@ -180,14 +163,14 @@ class TicketService:
 
     def link(self, actor: Actor, key: str, other_key: str, kind: str = "relates") -> WriteResult:
         with self._write(actor) as ctx:
-            return self._result(ctx, links.link_tickets(ctx, key, other_key, kind))
+            return ctx.result(links.link_tickets(ctx, key, other_key, kind))
 
     def merge(
         self, actor: Actor, key: str, into_key: str, *, expected_version: int | None = None
     ) -> WriteResult:
         with self._write(actor) as ctx:
             target = links.merge_tickets(ctx, key, into_key, expected_version=expected_version)
-            return self._result(ctx, target)
+            return ctx.result(target)
 
     def split(
         self,
@@ -200,7 +183,7 @@ class TicketService:
     ) -> WriteResult:
         with self._write(actor) as ctx:
             new = links.split_ticket(ctx, key, title=title, description=description, fields=fields)
-            return self._result(ctx, new)
+            return ctx.result(new)
 
     def upload(
         self,
@@ -238,7 +221,7 @@ class TicketService:
             ticket = ticket_files.add_files(
                 ctx, key, field_id, attachment_ids, expected_version=expected_version
             )
-            return self._result(ctx, ticket)
+            return ctx.result(ticket)
 
     def list_attachments(self, actor: Actor, key: str) -> list[AttachmentRecord]:
         """The files of a ticket the actor may see, oldest first."""
@@ -251,6 +234,11 @@ class TicketService:
             row = visible_attachment(ctx, attachment_id)
             return row.filename, row.content_type, self.attachments.get(row.sha256)
 
+    def seed_demo(self) -> None:
+        """Demo people and tickets for `gongdan serve --demo` (`engine.demo`; idempotent)."""
+        with self._write(Actor.system()) as ctx:
+            demo.seed_demo(ctx)
+
     def answer_survey(
         self, actor: Actor, key: str, rating: Any, comment: str | None = None
     ) -> SurveyRecord:
@@ -260,12 +248,7 @@ class TicketService:
 
     # Reads -------------------------------------------------------------------------
     # One session each that writes nothing, scoped to the actor exactly as writes are
-    # (`WriteContext.ticket`); what each shows of a ticket is decided in `reads`.
-
-    @contextmanager
-    def _read(self, actor: Actor) -> Iterator[WriteContext]:
-        with self.db.reading() as session:
-            yield WriteContext(session, self.bundle, actor, self.clock())
+    # (`ReadContext.ticket`); what each shows of a ticket is decided in `reads`.
 
     def get_ticket(self, actor: Actor, key: str) -> TicketRecord:
         with self._read(actor) as ctx:
@@ -294,9 +277,7 @@ class TicketService:
         """The SLA scheduler's pass: fire the warnings, breaches and escalations that are
         due (safe with several workers); returns how many tickets it looked at."""
         with self._write(Actor.system()) as ctx:
-            seen = scan_due(ctx, limit)
-            ctx.session.flush()
-            return seen
+            return scan_due(ctx, limit)
 
     def explain_sla(self, actor: Actor, key: str) -> list[SLAExplanation]:
         """Why each SLA deadline of a ticket is what it is (calendar intervals counted)."""

@@ -1,20 +1,41 @@
-"""The unit of work every write runs in: one session, one bundle, one actor, one `now`.
+"""The unit of work every write runs in, and the read context every read runs in.
 
-`WriteContext` loads what writes need (tickets, users) and writes the audit trail
-(events) and the outbox in the same transaction as the change itself (batched by
-`writes`: written before the transaction commits, or when the events are read back).
+One write, from start to end (`begin_write`, the runner; `TicketService`,
+`AccountService`, `MailLog`, the scheduler and the outbox relay all write through it):
+
+1. One transaction (`Database.transaction`), one actor, one `now`, one bundle: a
+   `UnitOfWork`. Nothing else in the platform opens a write transaction
+   (tests/test_unit_of_work_rules.py checks it).
+2. The write function (`engine.tickets.*`, `engine.accounts.*`…) validates and changes
+   rows. Ticket attributes change only through `engine.tickets.changes`, whose helpers
+   write the event of each change; every event row is made by `UnitOfWork.event` (one
+   rule decides `internal`) and every outbox row by `UnitOfWork.outbox`. Both wait in
+   the session's batch (`store.writes`).
+3. `finish`: the ORM's changes are flushed, the SLA clocks of every ticket an event
+   touched follow their ticket (`automation.sla.sync_sla`), the batch is written. The
+   runner runs it at the end of every write; a caller that answers with the ticket as
+   it is now (`result`) runs it first, and the runner's own pass then has nothing left.
+4. Commit; the database's refusals (a stale row version, a unique key, a serialisation
+   failure) become `Conflict` here, in one place. Any error rolls everything back.
+
+A read gets the same view without the writing half: `begin_read` gives a
+`ReadContext` (one transaction for a consistent view, the actor's scoping, `now`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import JSON, Row, Table, bindparam, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
 from gongdan.bundle.compiled import Bundle, TicketTypeDef
@@ -22,58 +43,113 @@ from gongdan.engine.records import (
     EventRecord,
     NewEvent,
     TicketRecord,
+    WriteResult,
     internal_fields,
     ticket_values,
 )
-from gongdan.engine.store.database import prepared
+from gongdan.engine.store.database import Database, prepared
 from gongdan.engine.store.models import Ticket, User, built
 from gongdan.engine.store.writes import pending, write_pending
 from gongdan.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gongdan.forms.data import condition_values
 from gongdan.rules.workflow import Actor, WorkflowDef
 
-__all__ = ["USER_BY_EMAIL", "WriteContext", "user_from_driver", "user_from_row"]
+__all__ = [
+    "NO_BUNDLE",
+    "USER_BY_EMAIL",
+    "ReadContext",
+    "UnitOfWork",
+    "begin_read",
+    "begin_write",
+    "is_internal",
+    "user_from_driver",
+    "user_from_row",
+    "utc_now",
+]
+
+
+def utc_now() -> datetime:
+    """The clock of every service (tests hand in their own)."""
+    return datetime.now(UTC)
+
+
+# The bundle of a write that needs no config (a user added from the shell, the outbox
+# relay's bookkeeping): no ticket types, no teams, nothing to route or time.
+NO_BUNDLE = Bundle(
+    version="",
+    ticket_types=MappingProxyType({}),
+    workflows=MappingProxyType({}),
+    calendars=MappingProxyType({}),
+    sla_policies=(),
+    routing_rules=(),
+    automations=MappingProxyType({}),
+    teams=MappingProxyType({}),
+)
+
+
+@contextmanager
+def begin_write(db: Database, bundle: Bundle, actor: Actor, now: datetime) -> Iterator[UnitOfWork]:
+    """The runner of every write: a `UnitOfWork` in one transaction, finished
+    (`UnitOfWork.finish`) and committed when the block ends, rolled back on any error.
+    Raises `Conflict` when the database refuses the write for a concurrent one."""
+    try:
+        with db.transaction() as session:
+            work = UnitOfWork(session, bundle, actor, now)
+            yield work
+            work.finish()
+    except StaleDataError as exc:
+        raise Conflict(
+            "the ticket was changed by someone else at the same time; reload and try again"
+        ) from exc
+    except IntegrityError as exc:
+        raise Conflict(f"the change clashes with existing data: {exc.orig}") from exc
+    except OperationalError as exc:
+        if "could not serialize" in str(exc) or "deadlock" in str(exc):
+            raise Conflict("the ticket was changed by someone else at the same time") from exc
+        raise
+
+
+@contextmanager
+def begin_read(db: Database, bundle: Bundle, actor: Actor, now: datetime) -> Iterator[ReadContext]:
+    """A `ReadContext` in one read transaction (a consistent view)."""
+    with db.reading() as session:
+        yield ReadContext(session, bundle, actor, now)
+
+
+def is_internal(kind: str, after: dict[str, Any]) -> bool:
+    """The one rule for an event's `internal` flag (internal events reach no requester,
+    by any channel): an event is internal when it records a note that is not public
+    (`after["public"]` is False: an internal comment, an automation's note) or concerns
+    a secret: API tokens (`token.*`) and password links (`password.*`). Every other
+    event a requester may read on a ticket they see (the values of internal fields in
+    it are hidden by `EventRecord`, not by this flag)."""
+    return after.get("public") is False or kind.startswith(_SECRET_KINDS)
+
+
+_SECRET_KINDS = ("token.", "password.")
 
 
 @dataclass
-class WriteContext:
+class ReadContext:
+    """What reads and writes share: one session, one bundle, one actor, one `now`; the
+    tickets and users the actor may see, read once each."""
+
     session: Session
     bundle: Bundle
     actor: Actor
     now: datetime
-    events: list[NewEvent] = field(default_factory=list)
     _users: dict[int, User] = field(default_factory=dict)
     # Users' raw rows read along with something else (a team's members), with their
     # columns' positions: made into a `User` only if asked for.
     _user_rows: dict[int, tuple[Sequence[Any], dict[str, int], dict[int, User] | None]] = field(
         default_factory=dict
     )
-    # Automations running now (outermost first): the loop guard of `automations`.
-    automation_stack: list[str] = field(default_factory=list)
-    # SLA clocks this write stored, per ticket object (`sla.sync_sla` skips the work when
-    # nothing has moved since).
-    sla_stored: dict[int, tuple[Ticket, dict[str, Any] | None]] = field(default_factory=dict)
     # Condition values per ticket object, with what they were computed from.
     _condition_values: dict[int, tuple[Ticket, tuple[Any, ...], dict[str, Any]]] = field(
         default_factory=dict
     )
     # The keys of the tickets merged tickets point at, read by `preload` for `record`.
     _merged_keys: dict[int, str] = field(default_factory=dict)
-
-    def as_system(self) -> WriteContext:
-        """The same unit of work acting as the system (declared actions, automations)."""
-        return WriteContext(
-            self.session,
-            self.bundle,
-            Actor.system(),
-            self.now,
-            self.events,
-            self._users,
-            self._user_rows,
-            self.automation_stack,
-            self.sla_stored,
-            self._condition_values,
-        )
 
     # Reading -----------------------------------------------------------------------
 
@@ -251,47 +327,6 @@ class WriteContext:
             for user in self.session.scalars(select(User).where(User.id.in_(missing))):
                 self._users[user.id] = user
 
-    # Writing -----------------------------------------------------------------------
-
-    def event(
-        self,
-        ticket: Ticket | None,
-        kind: str,
-        *,
-        before: dict[str, Any] | None = None,
-        after: dict[str, Any] | None = None,
-        detail: dict[str, Any] | None = None,
-        internal: bool = False,
-    ) -> NewEvent:
-        row = {
-            "ticket_id": ticket.id if ticket is not None else None,
-            "actor_id": self.actor.user_id,
-            "kind": kind,
-            "at": self.now,
-            "before": _jsonable(before or {}),
-            "after": _jsonable(after or {}),
-            "detail": _jsonable(detail or {}),
-            "internal": internal,
-        }
-        # Never added to the session: written with the transaction's batch (`writes`),
-        # which gives it its id.
-        event = NewEvent(**row)
-        pending(self.session).events.append((event, row))
-        self.events.append(event)
-        return event
-
-    def outbox(self, topic: str, payload: dict[str, Any]) -> None:
-        pending(self.session).outbox.append(
-            {
-                "topic": topic,
-                "payload": _jsonable(payload),
-                "created_at": self.now,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": self.now,  # due at once
-            }
-        )
-
     def record(self, ticket: Ticket, *, as_requester: bool = False) -> TicketRecord:
         """`ticket` as the actor sees it (with `as_requester`: as its requester would,
         whoever the actor)."""
@@ -319,6 +354,80 @@ class WriteContext:
             return frozenset()
         return internal_fields(self.bundle, ticket.ticket_type)
 
+
+@dataclass
+class UnitOfWork(ReadContext):
+    """One write: a `ReadContext` that also records what it changes (events, outbox
+    rows) and knows what is left to finish. Made by `begin_write` only."""
+
+    events: list[NewEvent] = field(default_factory=list)
+    # Tickets an event was written about since the last `finish` (their SLA clocks
+    # follow them then), by id; held here so the session does not drop them.
+    touched: dict[int, Ticket] = field(default_factory=dict)
+    # Automations running now (outermost first): the loop guard of `automations`.
+    automation_stack: list[str] = field(default_factory=list)
+    # SLA clocks this write stored, per ticket object (`sla.sync_sla` skips the work when
+    # nothing has moved since).
+    sla_stored: dict[int, tuple[Ticket, dict[str, Any] | None]] = field(default_factory=dict)
+
+    def acting_as(self, actor: Actor) -> UnitOfWork:
+        """The same unit of work (transaction, `now`, events, what is left to finish)
+        with another actor: the system for declared actions and automations, the
+        person a step is done for (a new account signing itself up)."""
+        return replace(self, actor=actor)
+
+    def as_system(self) -> UnitOfWork:
+        """The same unit of work acting as the system (declared actions, automations)."""
+        return self.acting_as(Actor.system())
+
+    # Writing -----------------------------------------------------------------------
+
+    def event(
+        self,
+        ticket: Ticket | None,
+        kind: str,
+        *,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> NewEvent:
+        """Record a change: the one maker of event rows (append-only), by this unit of
+        work's actor at its `now`; `internal` follows `is_internal`. The ticket's SLA
+        clocks are synced when the write finishes."""
+        after = after or {}
+        row = {
+            "ticket_id": ticket.id if ticket is not None else None,
+            "actor_id": self.actor.user_id,
+            "kind": kind,
+            "at": self.now,
+            "before": _jsonable(before or {}),
+            "after": _jsonable(after),
+            "detail": _jsonable(detail or {}),
+            "internal": is_internal(kind, after),
+        }
+        # Never added to the session: written with the transaction's batch (`writes`),
+        # which gives it its id.
+        event = NewEvent(**row)
+        pending(self.session).events.append((event, row))
+        self.events.append(event)
+        if ticket is not None:
+            self.touched.setdefault(ticket.id if ticket.id is not None else id(ticket), ticket)
+        return event
+
+    def outbox(self, topic: str, payload: dict[str, Any]) -> None:
+        """Queue a side effect for after commit: the one maker of outbox rows (written
+        with this transaction's batch, due at once)."""
+        pending(self.session).outbox.append(
+            {
+                "topic": topic,
+                "payload": _jsonable(payload),
+                "created_at": self.now,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": self.now,  # due at once
+            }
+        )
+
     def event_records(self) -> tuple[EventRecord, ...]:
         write_pending(self.session)
         tickets: dict[int, Ticket | None] = {}
@@ -341,6 +450,31 @@ class WriteContext:
             if record is not None:
                 out.append(record)
         return tuple(out)
+
+    # Finishing ---------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """The finishing steps of every write, run by `begin_write` when the write's
+        block ends: the ORM's changes flushed, the SLA clocks of every ticket touched
+        since the last pass in step with their ticket, the pending batch written. Only
+        what changed since the last pass is done again."""
+        # Imported here: `sla` works on units of work, so it imports this module.
+        from gongdan.engine.automation.sla import sync_sla
+
+        self.session.flush()
+        if self.touched:
+            tickets = list(self.touched.values())
+            self.touched.clear()
+            for ticket in tickets:
+                sync_sla(self, ticket)
+            self.session.flush()
+        write_pending(self.session)
+
+    def result(self, ticket: Ticket) -> WriteResult:
+        """The answer of a ticket write: the write finished, then the ticket as it is
+        now and the events written (as the actor may see them)."""
+        self.finish()
+        return WriteResult(ticket=self.record(ticket), events=self.event_records())
 
 
 USERS: Table = User.__table__  # type: ignore[assignment]

@@ -30,10 +30,8 @@ from gongdan.bundle.loader import load_bundle
 from gongdan.channels import channels_for
 from gongdan.channels.email.imap import poll_from_env
 from gongdan.channels.email.notifier import notifier_from_env
-from gongdan.engine.accounts.users import record_config_version, sync_teams
-from gongdan.engine.demo import seed_demo
 from gongdan.engine.outbox.runner import SCHEDULED_JOBS, InProcessRunner, ScheduledJob
-from gongdan.engine.service import TicketService, utc_now
+from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.ui.api import api_router
 from gongdan.ui.deps import BundleDep, DatabaseDep
@@ -118,14 +116,14 @@ def create_app(
     db = Database(database_url)
     if db.dialect == "sqlite":
         db.upgrade()  # the embedded default sets itself up; production runs `db upgrade`
-    with db.transaction() as session:
-        record_config_version(session, bundle, utc_now())
-        if demo:
-            seed_demo(session, bundle, utc_now())
-        sync_teams(session, bundle)
+    service = TicketService(db, bundle)
+    service.accounts.record_config_version()
+    if demo:
+        service.seed_demo()
+    service.accounts.sync_teams()
     app.state.bundle = bundle
     app.state.db = db
-    app.state.service = TicketService(db, bundle)
+    app.state.service = service
     # Requests without signing in that send mail or make accounts (`ui.ratelimit`).
     app.state.signups = SlidingWindow(ACCOUNT_REQUESTS, ACCOUNT_WINDOW_SECONDS)
     app.state.password_mails = SlidingWindow(ACCOUNT_REQUESTS, ACCOUNT_WINDOW_SECONDS)

@@ -7,11 +7,13 @@ def show(key: str, user: StaffUser, service: ServiceDep, request: Request) -> Re
     return render(request, "desk/thing.html", {"ticket": service.get_ticket(user.actor, key)})
 ```
 
-They build on each other: the request gives the database (`DatabaseDep`) and the
-service (`ServiceDep`, whose bundle is `BundleDep` and whose queues are `QueuesDep`);
-the database gives the signed-in account (`OptionalUser`), which `CurrentUser`
-requires and `StaffUser` requires to be an agent or admin. Route functions take these and never read `app.state` or open a
-database session themselves: what they read and write goes through the service.
+They build on each other: the request gives the service (`ServiceDep`, whose bundle
+is `BundleDep` and whose queues are `QueuesDep`); the service gives the signed-in
+account (`OptionalUser`, through `AccountService`), which `CurrentUser` requires and
+`StaffUser` requires to be an agent or admin; the account gives the actor the service
+acts for. `DatabaseDep` is the database itself, for the API's bearer-token lookup and
+`/healthz`. Route functions take these and never read `app.state` or open a database
+session themselves: what they read and write goes through the service.
 
 The service (and so the bundle) a request starts with is kept on `request.state` at
 its first use, so `render` shows the bundle the route worked with even if a config
@@ -30,7 +32,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine.accounts.users import Account, get_account
+from gongdan.engine.accounts.users import Account
 from gongdan.engine.reads.queues import QueueService
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
@@ -140,7 +142,7 @@ PasswordMailWindow = Annotated[SlidingWindow, Depends(get_password_mail_window)]
 # Who asks -----------------------------------------------------------------------------
 
 
-def get_optional_user(request: Request, database: DatabaseDep) -> Account | None:
+def get_optional_user(request: Request, service: ServiceDep) -> Account | None:
     """The signed-in account, or None (also when the account was deactivated)."""
     if hasattr(request.state, "account"):
         cached: Account | None = request.state.account
@@ -148,8 +150,7 @@ def get_optional_user(request: Request, database: DatabaseDep) -> Account | None
     account = None
     user_id = request.session.get(SESSION_USER)
     if isinstance(user_id, int):
-        with database.reading() as session:
-            account = get_account(session, user_id)
+        account = service.accounts.get_account(user_id)
         if account is not None and not _same_password(request, account):
             account = None
         if account is None:

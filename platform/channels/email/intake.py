@@ -13,7 +13,8 @@
 - Oversized or unreadable mail is **rejected** with an SMTP 5xx reason.
 
 Every outcome is logged in `mail_messages` with its status and reason. The ticket
-writes go through `TicketService`, like the web and the API.
+writes go through `TicketService`, like the web and the API; the log row and a new
+sender's account through the engine's `MailLog`: intake writes no SQL of its own.
 """
 
 from __future__ import annotations
@@ -30,11 +31,10 @@ from gongdan.bundle.compiled import Bundle
 from gongdan.channels.email.parse import Incoming, MalformedMail, parse_mail, strip_quoted
 from gongdan.channels.email.settings import mail_from
 from gongdan.engine.outbox.mail_log import (
+    MailLog,
     already_received,
-    ensure_requester,
     find_people,
     is_our_message,
-    record_mail,
     ticket_for_message_ids,
 )
 from gongdan.engine.service import TicketService, utc_now
@@ -80,6 +80,7 @@ class MailIntake:
     ) -> None:
         self.db, self.bundle, self.clock = db, bundle, clock
         self._service = service or (lambda b: TicketService(db, b))
+        self.mail_log = MailLog(db, clock)
         self.our_address = (our_address or mail_from()).lower()
 
     # Addresses ---------------------------------------------------------------------
@@ -123,12 +124,10 @@ class MailIntake:
 
     def log_refused(self, sender: str, recipients: Sequence[str], reason: str) -> None:
         """Log mail refused before it was read (the SMTP layer's size limit)."""
-        record_mail(
-            self.db,
+        self.mail_log.record(
             message_id="",
             direction="in",
             status="rejected",
-            now=self.clock(),
             sender=sender,
             recipients=list(recipients),
             reason=reason,
@@ -254,12 +253,8 @@ class MailIntake:
         box: MailboxDef,
     ) -> IntakeResult:
         ticket_type = bundle.ticket_types[box.ticket_type]
-        requester = ensure_requester(
-            self.db,
-            mail.sender,
-            name=mail.sender_name or None,
-            language=mail.language or box.language,
-            now=self.clock(),
+        requester = self.mail_log.ensure_requester(
+            mail.sender, name=mail.sender_name or None, language=mail.language or box.language
         )
         fields = dict(box.fields)
         notes = ""
@@ -299,12 +294,10 @@ class MailIntake:
         comment_id: int | None = None,
     ) -> IntakeResult:
         try:
-            record_mail(
-                self.db,
+            self.mail_log.record(
                 message_id=mail.message_id if mail else _raw_id(raw),
                 direction="in",
                 status=status,
-                now=self.clock(),
                 ticket_key=key,
                 comment_id=comment_id,
                 sender=mail.sender if mail else sender,

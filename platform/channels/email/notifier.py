@@ -36,10 +36,10 @@ from gongdan.channels.email.settings import SmtpSettings, base_url
 from gongdan.channels.email.templates import mail_templates
 from gongdan.engine.outbox.delivery import LogNotifier, Notification, Notifier
 from gongdan.engine.outbox.mail_log import (
+    MailLog,
     Person,
     is_our_message,
     people_of_ticket,
-    record_mail,
     thread_root,
 )
 from gongdan.engine.service import TicketService, utc_now
@@ -75,6 +75,7 @@ class SmtpNotifier:
     ) -> None:
         self.db, self.bundle, self.settings = db, bundle, settings
         self.base_url = base_url(environ)
+        self.mail_log = MailLog(db)
 
     def send(self, notification: Notification) -> None:
         if notification.topic in ACCOUNT_TOPICS:  # about an account, not a ticket
@@ -174,12 +175,10 @@ class SmtpNotifier:
                 client.login(s.user, s.password or "")
             for person, message in messages:
                 client.send_message(message, from_addr=self.sender, to_addrs=[person.email])
-                record_mail(
-                    self.db,
+                self.mail_log.record(
                     message_id=str(message["Message-ID"]),
                     direction="out",
                     status="sent",
-                    now=utc_now(),
                     ticket_key=key,
                     sender=self.sender,
                     recipients=[person.email],

@@ -8,7 +8,9 @@ refused once used, once expired, or when a newer one was issued for the same use
 
 The caller never learns through these functions' errors whether an address has an
 account: the forgot-password page gives the same answer either way. Each request and
-each reset leaves an event (`password.reset_requested`, `password.reset`).
+each reset leaves an event (`password.reset_requested`, `password.reset`) by the link's
+user. Both run in a `UnitOfWork` (`AccountService`); the checks that only read take the
+session of a read.
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gongdan.engine.accounts.signup import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from gongdan.engine.store.models import Event, Outbox, PasswordReset, User
+from gongdan.engine.store.models import PasswordReset, User
+from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import ValidationFailed
+from gongdan.rules.workflow import Actor
+from gongdan.vocabulary import Role
 
 __all__ = [
     "RESEND_AFTER",
@@ -88,27 +93,17 @@ def needs_password(session: Session, email: str) -> bool:
     return user is not None and not user.password_hash
 
 
-def _event(session: Session, user: User, kind: str, now: datetime, **detail: Any) -> None:
-    session.add(
-        Event(
-            ticket_id=None,
-            actor_id=user.id,
-            kind=kind,
-            at=now,
-            before={},
-            after={},
-            detail=detail,
-            internal=True,
-        )
-    )
+def _event(ctx: UnitOfWork, user: User, kind: str, **detail: Any) -> None:
+    """An event of the link's user: whoever holds the link acts as them."""
+    acting = ctx.acting_as(Actor(user.id, user.email, Role(user.role)))
+    acting.event(None, kind, detail=detail)
 
 
-def request_password_reset(
-    session: Session, email: str, *, now: datetime, source: str = "forgot"
-) -> bool:
+def request_password_reset(ctx: UnitOfWork, email: str, *, source: str = "forgot") -> bool:
     """Issue a link for the active user of `email` and queue its e-mail; returns
     whether a mail was queued (False: no such active user, or a link was sent less
     than `RESEND_AFTER` ago). Earlier links of the user stop working."""
+    session, now = ctx.session, ctx.now
     user = _active_user(session, email)
     if user is None:
         return False
@@ -133,22 +128,19 @@ def request_password_reset(
         )
     )
     purpose = "reset" if user.password_hash else "set"
-    session.add(
-        Outbox(
-            topic=RESET_TOPIC,
-            payload={
-                "user": user.id,
-                "email": user.email,
-                "name": user.name,
-                "language": user.language,
-                "purpose": purpose,
-                "token": token,  # removed from the row once delivered (see `outbox`)
-                "expires_at": expires.isoformat(),
-            },
-            created_at=now,
-        )
+    ctx.outbox(
+        RESET_TOPIC,
+        {
+            "user": user.id,
+            "email": user.email,
+            "name": user.name,
+            "language": user.language,
+            "purpose": purpose,
+            "token": token,  # removed from the row once delivered (see `outbox.relay`)
+            "expires_at": expires.isoformat(),
+        },
     )
-    _event(session, user, "password.reset_requested", now, source=source, purpose=purpose)
+    _event(ctx, user, "password.reset_requested", source=source, purpose=purpose)
     session.flush()
     return True
 
@@ -188,11 +180,12 @@ def check_new_password(password: str, confirm: str | None = None) -> dict[str, s
 
 
 def reset_password(
-    session: Session, token: str, password: str, *, now: datetime, confirm: str | None = None
+    ctx: UnitOfWork, token: str, password: str, *, confirm: str | None = None
 ) -> User:
     """Set the password of the link's user and spend the link (and any other open
     link of theirs). Raises `ValidationFailed` with `token` for a used, expired,
     replaced or unknown link, and `password` / `confirm` for a weak or mistyped one."""
+    session, now = ctx.session, ctx.now
     found = _find(session, token, now)
     if found is None:
         raise ValidationFailed(LINK_REFUSED, {"token": LINK_REFUSED})
@@ -214,6 +207,6 @@ def reset_password(
     )
     first = not user.password_hash
     user.password_hash = _hasher.hash(password)
-    _event(session, user, "password.reset", now, purpose="set" if first else "reset")
+    _event(ctx, user, "password.reset", purpose="set" if first else "reset")
     session.flush()
     return user

@@ -1,18 +1,16 @@
 """The requester portal's engine side: which ticket types a requester may create, and
 self sign-up under the bundle's `Portal` settings.
 
-Nothing here knows about HTTP: the portal's routes call these with a session from
-`Database.transaction()` and turn the errors into form messages.
+Nothing here knows about HTTP: the portal's routes call `AccountService.sign_up`, which
+runs `sign_up` in a `UnitOfWork`, and turn the errors into form messages.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from gongdan.bundle.compiled import Bundle, TicketTypeDef
 from gongdan.engine.accounts.users import (
@@ -21,8 +19,10 @@ from gongdan.engine.accounts.users import (
     MIN_PASSWORD_LENGTH,
     add_user,
 )
-from gongdan.engine.store.models import Event, User
+from gongdan.engine.store.models import User
+from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import Conflict, PermissionDenied, ValidationFailed
+from gongdan.rules.workflow import Actor
 from gongdan.vocabulary import Role
 
 __all__ = [
@@ -85,22 +85,14 @@ def check_signup(bundle: Bundle, email: str, name: str, password: str) -> dict[s
     return problems
 
 
-def sign_up(
-    session: Session,
-    bundle: Bundle,
-    *,
-    email: str,
-    name: str,
-    password: str,
-    now: datetime,
-    language: str = "en",
-) -> User:
+def sign_up(ctx: UnitOfWork, *, email: str, name: str, password: str, language: str = "en") -> User:
     """Create a requester account for someone signing themselves up in the portal.
 
     Refused with `PermissionDenied` when the bundle does not allow self sign-up, and
     with `ValidationFailed` (by field) for a bad or disallowed address, an address
     already registered, a missing name or a short password.
     """
+    bundle, session = ctx.bundle, ctx.session
     if not bundle.portal.self_signup:
         raise PermissionDenied("self sign-up is not enabled; ask the service desk for an account")
     problems = check_signup(bundle, email, name, password)
@@ -111,10 +103,9 @@ def sign_up(
         raise ValidationFailed("the sign-up form has problems: " + ", ".join(problems), problems)
     try:
         user = add_user(
-            session,
+            ctx,
             address,
             role=Role.REQUESTER,
-            now=now,
             name=_clean_name(name),
             password=password,
             language=language,
@@ -123,17 +114,11 @@ def sign_up(
         raise ValidationFailed(
             "the address is already registered", {"email": "is already registered: sign in instead"}
         ) from error
-    session.add(
-        Event(
-            ticket_id=None,
-            actor_id=user.id,
-            kind="user.created",
-            at=now,
-            before={},
-            after={"email": user.email, "role": Role.REQUESTER},
-            detail={"source": "portal sign-up"},
-            internal=False,
-        )
+    # Recorded as done by the new account itself (nobody was signed in).
+    ctx.acting_as(Actor(user.id, user.email, Role.REQUESTER)).event(
+        None,
+        "user.created",
+        after={"email": user.email, "role": Role.REQUESTER},
+        detail={"source": "portal sign-up"},
     )
-    session.flush()
     return user

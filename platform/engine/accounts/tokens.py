@@ -4,7 +4,11 @@ A token is `gd_` followed by 43 URL-safe characters (32 random bytes). Only its 
 is stored (a unique column), so looking a token up is one index probe on the hash:
 nothing secret is ever compared character by character, and a database leak reveals
 no usable token. The first characters (`prefix`) are kept in clear so a user can tell
-their tokens apart in a list.
+their tokens apart in a list. Creating and revoking run in a `UnitOfWork` and leave a
+`token.created` / `token.revoked` event by its actor (the owner on the account page, the
+system for the operator's CLI), naming the token by id, name and prefix, never the
+token. Recognising a token is a read (`authenticate`) with one small write of its own,
+`store.writes.mark_token_used`, at most once a minute.
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from datetime import datetime, timedelta
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, event, func, select, update
+from sqlalchemy import Connection, Select, bindparam, event, func, select
 from sqlalchemy.orm import Session
 
 from gongdan.engine.store.database import prepared
-from gongdan.engine.store.models import ApiToken, Event, Membership, User
+from gongdan.engine.store.models import ApiToken, Membership, User
+from gongdan.engine.store.writes import mark_token_used
+from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.rules.workflow import Actor
 
@@ -85,12 +91,9 @@ def _info(token: ApiToken, user: User) -> TokenInfo:
     )
 
 
-def create_token(
-    session: Session, user: User, name: str, now: datetime, *, actor_id: int | None = None
-) -> tuple[TokenInfo, str]:
-    """A new token for `user`: its info and the plaintext token (shown only now). The
-    audit trail gets a `token.created` event by `actor_id` (None: the operator's CLI),
-    naming the token by id, name and prefix, never the token."""
+def create_token(ctx: UnitOfWork, user: User, name: str) -> tuple[TokenInfo, str]:
+    """A new token for `user`: its info and the plaintext token (shown only now), and a
+    `token.created` event by the unit of work's actor."""
     clean = name.strip()
     if len(clean) > MAX_NAME or "\x00" in clean:
         raise ValidationFailed(
@@ -106,32 +109,19 @@ def create_token(
         name=clean,
         token_hash=hash_token(plaintext),
         prefix=plaintext[:SHOWN_PREFIX],
-        created_at=now,
+        created_at=ctx.now,
         last_used_at=None,
         revoked_at=None,
     )
-    session.add(row)
-    session.flush()
-    _audit(session, "token.created", row, user, now, actor_id)
+    ctx.session.add(row)
+    ctx.session.flush()
+    ctx.event(None, "token.created", after=_named(row, user))
     return _info(row, user), plaintext
 
 
-def _audit(
-    session: Session, kind: str, row: ApiToken, user: User, now: datetime, actor_id: int | None
-) -> None:
-    what = {"token_id": row.id, "user": user.email, "name": row.name, "prefix": row.prefix}
-    session.add(
-        Event(
-            ticket_id=None,
-            actor_id=actor_id,
-            kind=kind,
-            at=now,
-            before={} if kind == "token.created" else {"revoked_at": None},
-            after=what if kind == "token.created" else {**what, "revoked_at": now.isoformat()},
-            detail={},
-            internal=True,
-        )
-    )
+def _named(row: ApiToken, user: User) -> dict[str, object]:
+    """A token as its events name it (never the token itself)."""
+    return {"token_id": row.id, "user": user.email, "name": row.name, "prefix": row.prefix}
 
 
 def list_tokens(session: Session, user: User) -> list[TokenInfo]:
@@ -142,25 +132,24 @@ def list_tokens(session: Session, user: User) -> list[TokenInfo]:
     return [_info(row, user) for row in rows]
 
 
-def revoke_token(
-    session: Session,
-    token_id: int,
-    now: datetime,
-    *,
-    owner: User | None = None,
-    actor_id: int | None = None,
-) -> TokenInfo:
+def revoke_token(ctx: UnitOfWork, token_id: int, *, owner: User | None = None) -> TokenInfo:
     """Revoke a token (by id; only among `owner`'s when given). Revoking twice keeps the
     first time (and writes one `token.revoked` event). NotFound when there is no such
     token."""
+    session = ctx.session
     row = session.get(ApiToken, token_id)
     if row is None or (owner is not None and row.user_id != owner.id):
         raise NotFound(f"no token {token_id}")
     user = session.get(User, row.user_id)
     assert user is not None  # noqa: S101 - a foreign key
     if row.revoked_at is None:
-        row.revoked_at = now  # (flushed: `_forget_on_change` forgets recognised tokens)
-        _audit(session, "token.revoked", row, user, now, actor_id)
+        row.revoked_at = ctx.now  # (flushed: `_forget_on_change` forgets recognised tokens)
+        ctx.event(
+            None,
+            "token.revoked",
+            before={"revoked_at": None},
+            after={**_named(row, user), "revoked_at": ctx.now},
+        )
     session.flush()
     return _info(row, user)
 
@@ -180,7 +169,7 @@ def authenticate(db: Session | Connection, token: str, now: datetime) -> Actor |
     if found is None or found.revoked_at is not None or not found.active:
         return None
     if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
-        db.execute(update(ApiToken).where(ApiToken.id == found.token_id).values(last_used_at=now))
+        mark_token_used(db, found.token_id, now)
     teams = frozenset(found.team_ids.split(",")) if found.team_ids else frozenset()
     return Actor(found.id, found.email, found.role, teams, profile=found)
 

@@ -1,7 +1,9 @@
 """Users and teams: accounts with argon2 password hashes, and teams synced from config.
 
 Users live in the database (DESIGN.md); teams and memberships are declared in
-`config/teams/` and synced, matching members to users by email.
+`config/teams/` and synced, matching members to users by email. The writes here run in
+a `UnitOfWork` (`AccountService` opens it) and record themselves with its events; the
+reads take the session of a read.
 """
 
 from __future__ import annotations
@@ -10,16 +12,15 @@ import contextlib
 import hashlib
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from gongdan.bundle.compiled import Bundle
 from gongdan.engine.accounts.tokens import forget_recent
-from gongdan.engine.store.models import ConfigVersion, Event, Membership, RoutingPointer, Team, User
+from gongdan.engine.store.models import ConfigVersion, Membership, RoutingPointer, Team, User
+from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import Conflict, NotFound, ValidationFailed
 from gongdan.rules.workflow import Actor
 from gongdan.vocabulary import ACCOUNT_ROLES, STAFF_ROLES, Role
@@ -30,6 +31,7 @@ __all__ = [
     "MAX_PASSWORD_LENGTH",
     "MIN_PASSWORD_LENGTH",
     "Account",
+    "account_of",
     "actor_for",
     "add_user",
     "authenticate",
@@ -72,11 +74,10 @@ class Account:
 
 
 def add_user(
-    session: Session,
+    ctx: UnitOfWork,
     email: str,
     *,
     role: str,
-    now: datetime,
     name: str | None = None,
     password: str | None = None,
     language: str = "en",
@@ -91,6 +92,7 @@ def add_user(
         raise ValidationFailed(
             f"unknown role '{role}'", {"role": f"must be one of: {', '.join(ACCOUNT_ROLES)}"}
         )
+    session = ctx.session
     if session.scalar(select(User.id).where(User.email == address)) is not None:
         raise Conflict(f"a user '{address}' already exists")
     user = User(
@@ -102,7 +104,7 @@ def add_user(
         attributes={},
         away=False,
         active=True,
-        created_at=now,
+        created_at=ctx.now,
     )
     session.add(user)
     session.flush()
@@ -131,7 +133,7 @@ def authenticate(session: Session, email: str, password: str) -> Account | None:
         return None
     if not check_password(user, password):
         return None
-    return _account(session, user)
+    return account_of(session, user)
 
 
 def get_account(session: Session, user_id: int) -> Account | None:
@@ -139,24 +141,22 @@ def get_account(session: Session, user_id: int) -> Account | None:
     user = session.get(User, user_id)
     if user is None or not user.active:
         return None
-    return _account(session, user)
+    return account_of(session, user)
 
 
-def set_language(session: Session, user_id: int, language: str) -> None:
+def set_language(ctx: UnitOfWork, user_id: int, language: str) -> None:
     """Remember the language a user reads the UI in (one of `LANGUAGES`)."""
     if language not in LANGUAGES:
         raise ValidationFailed(
             f"unknown language '{language}'",
             {"language": f"must be one of: {', '.join(LANGUAGES)}"},
         )
-    user = session.get(User, user_id)
+    user = ctx.session.get(User, user_id)
     if user is not None:
         user.language = language
 
 
-def update_profile(
-    session: Session, user_id: int, *, name: str, language: str, now: datetime
-) -> None:
+def update_profile(ctx: UnitOfWork, user_id: int, *, name: str, language: str) -> None:
     """Change a user's display name and UI language (their email stays: it is how
     teams, tickets and mail know them). `ValidationFailed` by field; a `user.updated`
     event records what changed."""
@@ -172,32 +172,28 @@ def update_profile(
         problems["language"] = f"must be one of: {', '.join(LANGUAGES)}"
     if problems:
         raise ValidationFailed("the profile has problems: " + ", ".join(problems), problems)
-    user = _active_user(session, user_id)
+    user = _active_user(ctx.session, user_id)
     before = {"name": user.name, "language": user.language}
     after = {"name": clean, "language": language}
     changed = {k for k in after if after[k] != before[k]}
     if not changed:
         return
     user.name, user.language = clean, language
-    _user_event(
-        session,
-        user,
+    ctx.event(
+        None,
         "user.updated",
-        now,
         before={k: before[k] for k in sorted(changed)},
         after={k: after[k] for k in sorted(changed)},
     )
 
 
-def change_password(
-    session: Session, user_id: int, *, current: str, new: str, repeat: str, now: datetime
-) -> str:
+def change_password(ctx: UnitOfWork, user_id: int, *, current: str, new: str, repeat: str) -> str:
     """Set a new password after checking the current one. `ValidationFailed` names the
     field at fault: `current_password` (wrong), `new_password` (the sign-up rule:
     10 to 1024 characters) or `repeat_password` (not the same). A
     `user.password_changed` event is written (without any password in it). Returns the
     new `session_stamp`: the caller's own session keeps it, every other one ends."""
-    user = _active_user(session, user_id)
+    user = _active_user(ctx.session, user_id)
     problems: dict[str, str] = {}
     if not current or len(current) > MAX_PASSWORD_LENGTH or not check_password(user, current):
         problems["current_password"] = "is not your current password"  # noqa: S105 - a message
@@ -210,7 +206,7 @@ def change_password(
     if problems:
         raise ValidationFailed("the password was not changed: " + ", ".join(problems), problems)
     user.password_hash = _hasher.hash(new)
-    _user_event(session, user, "user.password_changed", now, detail={"source": "account page"})
+    ctx.event(None, "user.password_changed", detail={"source": "account page"})
     return session_stamp(user)
 
 
@@ -221,33 +217,8 @@ def _active_user(session: Session, user_id: int) -> User:
     return user
 
 
-def _user_event(
-    session: Session,
-    user: User,
-    kind: str,
-    now: datetime,
-    *,
-    before: dict[str, object] | None = None,
-    after: dict[str, object] | None = None,
-    detail: dict[str, object] | None = None,
-) -> None:
-    """An audit row about a user (not a ticket), by that user."""
-    session.add(
-        Event(
-            ticket_id=None,
-            actor_id=user.id,
-            kind=kind,
-            at=now,
-            before=before or {},
-            after=after or {},
-            detail=detail or {},
-            internal=False,
-        )
-    )
-    session.flush()
-
-
-def _account(session: Session, user: User) -> Account:
+def account_of(session: Session, user: User) -> Account:
+    """The `Account` of `user` as the web layer keeps it (with their teams)."""
     return Account(
         user.id,
         user.email,
@@ -271,8 +242,9 @@ def actor_for(session: Session, user: User) -> Actor:
     return Actor(user.id, user.email, Role(user.role), frozenset(teams))
 
 
-def sync_teams(session: Session, bundle: Bundle) -> list[str]:
+def sync_teams(ctx: UnitOfWork) -> list[str]:
     """Make teams and memberships match the bundle; returns members with no user yet."""
+    session, bundle = ctx.session, ctx.bundle
     # Actors recognised by token carry their teams; memberships are deleted with a
     # statement that no flush sees (`tokens._forget_on_change`).
     forget_recent()
@@ -315,7 +287,10 @@ def _label(value: object) -> dict[str, str]:
     return {str(k): str(v) for k, v in dict(value).items()}  # type: ignore[call-overload]
 
 
-def record_config_version(session: Session, bundle: Bundle, now: datetime) -> None:
+def record_config_version(ctx: UnitOfWork) -> None:
     """Remember that this bundle version ran (tickets carry the version they used)."""
-    if session.get(ConfigVersion, bundle.version) is None:
-        session.add(ConfigVersion(version=bundle.version, loaded_at=now, summary=bundle.summary()))
+    bundle = ctx.bundle
+    if ctx.session.get(ConfigVersion, bundle.version) is None:
+        ctx.session.add(
+            ConfigVersion(version=bundle.version, loaded_at=ctx.now, summary=bundle.summary())
+        )

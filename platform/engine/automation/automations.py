@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from gongdan.engine.store.models import Ticket
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import UnitOfWork
 
 __all__ = ["MAX_AUTOMATION_DEPTH", "run_automations"]
 
@@ -34,7 +34,7 @@ def _fingerprint(ticket: Ticket) -> tuple[object, ...]:
 
 
 def run_automations(
-    ctx: WriteContext,
+    ctx: UnitOfWork,
     ticket: Ticket,
     event: str,
     *,

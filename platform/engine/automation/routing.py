@@ -2,8 +2,10 @@
 
 The rules and the choice of agent are pure (`gongdan.rules.routing`,
 `gongdan.rules.assignment`); this module loads the candidates (members, away flags,
-open-ticket counts) and the team's round-robin turn, and writes the outcome with an
-event that says which rules matched and why the ticket went where it went.
+open-ticket counts) and the team's round-robin turn, applies the outcome in memory
+(`changes.apply_fields`, `changes.place`) and records it with one event that says which
+rules matched and why the ticket went where it went: a new ticket's `ticket.created`,
+else `ticket.routed`.
 """
 
 from __future__ import annotations
@@ -37,28 +39,29 @@ from gongdan.engine.store.models import (
 )
 from gongdan.engine.store.sequences import TURN, ensure_sequence
 from gongdan.engine.store.writes import number_columns, pending, turn_column
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.tickets.changes import KEEP, SET_COLUMNS, Keep, apply_fields, place
+from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.rules.actions import Assignment
 from gongdan.rules.assignment import Candidate, choose_agent
 from gongdan.rules.routing import route, rule_keys
 from gongdan.vocabulary import OPEN_CATEGORIES, STAFF_ROLES
 
 __all__ = [
-    "assign_by_strategy",
+    "choose_assignment",
     "load_candidates",
     "plan_route",
     "route_ticket",
 ]
 
 
-def load_candidates(ctx: WriteContext, team_id: str, *, counts: bool = True) -> list[Candidate]:
+def load_candidates(ctx: UnitOfWork, team_id: str, *, counts: bool = True) -> list[Candidate]:
     """Members of a team with an active account, with their open-ticket counts, in one
     query. `counts=False` skips the counting (round robin when nobody has a capacity)."""
     return _members(ctx, team_id, counts=counts, turn=False)[0]
 
 
 def _members(
-    ctx: WriteContext, team_id: str, *, counts: bool, turn: bool
+    ctx: UnitOfWork, team_id: str, *, counts: bool, turn: bool
 ) -> tuple[list[Candidate], int | None]:
     """The team's candidates and, with `turn`, this pick's round-robin turn (the
     team's count of turns taken, this one included), in one query. On PostgreSQL the
@@ -262,17 +265,17 @@ def _sql_texts(values: tuple[str, ...]) -> list[Any]:
     return [literal_column(f"'{v}'") for v in values]
 
 
-def assign_by_strategy(
-    ctx: WriteContext, ticket: Ticket, assignment: Assignment, *, source: str
-) -> dict[str, Any]:
-    """Put the ticket in the assignment's team and pick an agent by its strategy.
-    Returns the routing detail recorded in the event. A round-robin pick takes the
-    team's next turn."""
+def choose_assignment(
+    ctx: UnitOfWork, ticket: Ticket, assignment: Assignment, *, source: str
+) -> tuple[str | Keep | None, int | Keep | None, dict[str, Any]]:
+    """Where the assignment puts the ticket: its team and an agent picked by its
+    strategy (`KEEP` both when the team is unknown), and the routing detail its event
+    records. A round-robin pick takes the team's next turn. Sets nothing."""
     team_id = assignment.team
     detail: dict[str, Any] = {"team": team_id, "strategy": assignment.strategy, "source": source}
     if team_id is None or team_id not in ctx.bundle.teams:
         detail["reason"] = f"no team '{team_id}'"
-        return detail
+        return KEEP, KEEP, detail
     if assignment.user:
         user = ctx.user_by_email(assignment.user, what="assignee")
         assignee_id: int | None = user.id
@@ -289,18 +292,10 @@ def assign_by_strategy(
         choice = choose_agent(assignment.strategy, candidates, skills=assignment.skills, turn=turn)
         assignee_id = choice.agent.user_id if choice.agent is not None else None
         detail.update(assignee=choice.agent.email if choice.agent else None, reason=choice.reason)
-    # Only what changes is set (a new ticket's `updated_at` is already now).
-    changed = False
-    if ticket.team_id != team_id:
-        ticket.team_id, changed = team_id, True
-    if ticket.assignee_id != assignee_id:
-        ticket.assignee_id, changed = assignee_id, True
-    if changed and ticket.updated_at != ctx.now:
-        ticket.updated_at = ctx.now
-    return detail
+    return team_id, assignee_id, detail
 
 
-def _still_fits(ctx: WriteContext, ticket: Ticket, assignment: Assignment) -> bool:
+def _still_fits(ctx: UnitOfWork, ticket: Ticket, assignment: Assignment) -> bool:
     """Whether the ticket already sits where `assignment` would put it: same team, and an
     assignee who is a member with the skills it asks for (re-routing keeps them)."""
     team = assignment.team
@@ -312,7 +307,7 @@ def _still_fits(ctx: WriteContext, ticket: Ticket, assignment: Assignment) -> bo
 
 
 def route_ticket(
-    ctx: WriteContext,
+    ctx: UnitOfWork,
     ticket: Ticket,
     *,
     previous: dict[str, Any] | None = None,
@@ -333,7 +328,7 @@ def route_ticket(
 
 
 def plan_route(
-    ctx: WriteContext,
+    ctx: UnitOfWork,
     ticket: Ticket,
     *,
     previous: dict[str, Any] | None = None,
@@ -355,18 +350,19 @@ def plan_route(
     if not decision.matched:
         return None
     before = {"team": ticket.team_id, "priority": ticket.priority, "tags": list(ticket.tags or ())}
-    if decision.set:
-        data = dict(ticket.data or {})
-        for name, value in decision.set.items():
-            if name in ("priority", "title", "description"):
-                setattr(ticket, name, value)
-            else:
-                data[name] = value
-        ticket.data = data
+    columns = {k: v for k, v in decision.set.items() if k in SET_COLUMNS}
     if decision.add_tags:
         tags = list(ticket.tags or ())
-        ticket.tags = tags + [t for t in decision.add_tags if t not in tags]
+        columns["tags"] = tags + [t for t in decision.add_tags if t not in tags]
+    data = {k: v for k, v in decision.set.items() if k not in SET_COLUMNS}
+    apply_fields(ticket, columns, data)
     detail: dict[str, Any] = {"rules": list(decision.matched)}
     if decision.assign is not None and not _still_fits(ctx, ticket, decision.assign):
-        detail.update(assign_by_strategy(ctx, ticket, decision.assign, source="routing"))
+        team_id, assignee_id, chosen = choose_assignment(
+            ctx, ticket, decision.assign, source="routing"
+        )
+        # Only what changes is set (a new ticket's `updated_at` is already now).
+        if place(ticket, team_id, assignee_id) and ticket.updated_at != ctx.now:
+            ticket.updated_at = ctx.now
+        detail.update(chosen)
     return {"before": before, "detail": detail}

@@ -1,6 +1,9 @@
 """What the scheduler does on its own: the SLA due-scan, workflow `after:` transitions
-and `on: schedule` automations. Registered in `background.SCHEDULED_JOBS`, so Celery
-beat and the in-process runner run the same functions.
+and `on: schedule` automations. Registered in `outbox.runner.SCHEDULED_JOBS`, so Celery
+beat and the in-process runner run the same functions. Each of them writes through the
+unit of work's runner (`unit_of_work.begin_write`, via `TicketService` for the first
+two), so its changes get the finishing steps of any write: a scheduled automation that
+raises a priority moves the ticket's SLA deadlines in the same run.
 
 Each job is safe to run in several processes at once: the SLA scan locks and skips the
 rows it takes, an `after:` transition is an ordinary transition (the loser of a race
@@ -21,7 +24,7 @@ from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Event, Ticket
 from gongdan.engine.tickets.transitions import run_actions
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import UnitOfWork, begin_read, begin_write
 from gongdan.errors import GongdanError
 from gongdan.forms.data import condition_values
 from gongdan.rules.workflow import Actor
@@ -55,9 +58,9 @@ def run_after_transitions(db: Database, bundle: Bundle, now: datetime) -> int:
             if transition.after is None:
                 continue
             cutoff = now - transition.after.as_timedelta()
-            with db.reading() as session:
+            with begin_read(db, bundle, Actor.system(), now) as read:
                 keys = list(
-                    session.scalars(
+                    read.session.scalars(
                         select(Ticket.key)
                         .where(
                             Ticket.ticket_type == type_id,
@@ -77,7 +80,7 @@ def run_after_transitions(db: Database, bundle: Bundle, now: datetime) -> int:
     return taken
 
 
-def _claim_run(ctx: WriteContext, automation_id: str, every_seconds: int) -> bool:
+def _claim_run(ctx: UnitOfWork, automation_id: str, every_seconds: int) -> bool:
     """Whether this process runs the automation now: its last run is old enough, and
     the marker event written here is the only one for this period."""
     last = ctx.session.scalar(
@@ -100,11 +103,10 @@ def run_scheduled_automations(db: Database, bundle: Bundle, now: datetime) -> in
     for automation in bundle.automations.values():
         if automation.on != "schedule" or not automation.enabled or automation.every is None:
             continue
-        with db.transaction() as session:
-            ctx = WriteContext(session, bundle, Actor.system(), now)
+        with begin_write(db, bundle, Actor.system(), now) as ctx:
             if not _claim_run(ctx, automation.id, automation.every.total_seconds()):
                 continue
-            tickets = session.scalars(
+            tickets = ctx.session.scalars(
                 select(Ticket)
                 .where(Ticket.state_category != StateCategory.CLOSED)
                 .order_by(Ticket.id)

@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine.store.models import Ticket
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import ReadContext, UnitOfWork
 from gongdan.rules.business_time import CountedInterval, business_seconds_between, explain_deadline
 from gongdan.rules.calendar import Calendar
 from gongdan.rules.durations import Duration
@@ -44,7 +44,7 @@ __all__ = ["SLAExplanation", "explain_sla", "on_public_reply", "policy_for", "sc
 DONE = (StateCategory.RESOLVED, StateCategory.CLOSED)
 
 
-def policy_for(ctx: WriteContext, ticket: Ticket) -> SLAPolicy | None:
+def policy_for(ctx: ReadContext, ticket: Ticket) -> SLAPolicy | None:
     """The type's explicit `sla:`, else the first policy whose `applies_when` holds."""
     ticket_type = ctx.bundle.ticket_types.get(ticket.ticket_type)
     if ticket_type is None:
@@ -60,7 +60,7 @@ def policy_for(ctx: WriteContext, ticket: Ticket) -> SLAPolicy | None:
 
 
 def _store(
-    ctx: WriteContext,
+    ctx: UnitOfWork,
     ticket: Ticket,
     sla: TicketSLA | None,
     seen: dict[str, Any],
@@ -97,20 +97,20 @@ def _store(
         set_committed_value(ticket, name, value)  # the row as written, not a new change
 
 
-def _stored_here(ctx: WriteContext, ticket: Ticket) -> bool:
+def _stored_here(ctx: UnitOfWork, ticket: Ticket) -> bool:
     """Whether this write stored the ticket's clocks as they are now (so their deadlines,
     computed from them alone, are already the stored ones)."""
     stored = ctx.sla_stored.get(id(ticket))
     return stored is not None and stored[0] is ticket and stored[1] is ticket.sla
 
 
-def _load(ctx: WriteContext, ticket: Ticket) -> tuple[TicketSLA | None, dict[str, Any]]:
+def _load(ctx: UnitOfWork, ticket: Ticket) -> tuple[TicketSLA | None, dict[str, Any]]:
     if not ticket.sla:
         return None, {}
     return TicketSLA.from_json(ticket.sla), dict(ticket.sla.get("seen", {}))
 
 
-def sync_sla(ctx: WriteContext, ticket: Ticket) -> None:
+def sync_sla(ctx: UnitOfWork, ticket: Ticket) -> None:
     """Bring the ticket's clocks in step with its state category, priority and policy."""
     policy = policy_for(ctx, ticket)
     calendar = ctx.bundle.calendars.get(policy.calendar) if policy is not None else None
@@ -180,7 +180,7 @@ def _follow_state(
     return sla
 
 
-def on_public_reply(ctx: WriteContext, ticket: Ticket, *, by_staff: bool) -> None:
+def on_public_reply(ctx: UnitOfWork, ticket: Ticket, *, by_staff: bool) -> None:
     """A public agent reply meets first and next response; a requester's reply starts
     the next-response clock."""
     sla, seen = _load(ctx, ticket)
@@ -204,7 +204,7 @@ def on_public_reply(ctx: WriteContext, ticket: Ticket, *, by_staff: bool) -> Non
     _store(ctx, ticket, sla, seen, policy, calendar)
 
 
-def scan_due(ctx: WriteContext, limit: int = 500) -> int:
+def scan_due(ctx: UnitOfWork, limit: int = 500) -> int:
     """The scheduler's due-scan: tickets whose wake-up has come (one index range scan,
     rows locked and skipped by other scanners on PostgreSQL); fires what is due once."""
     statement = (
@@ -221,7 +221,7 @@ def scan_due(ctx: WriteContext, limit: int = 500) -> int:
     return len(tickets)
 
 
-def _fire_due(ctx: WriteContext, ticket: Ticket) -> None:
+def _fire_due(ctx: UnitOfWork, ticket: Ticket) -> None:
     # Imported here: transitions and automations import modules that import this one.
     from gongdan.engine.automation.automations import run_automations
     from gongdan.engine.tickets.transitions import run_actions

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from gongdan.engine.store.models import Membership, Outbox, Ticket, User
 from gongdan.engine.tickets.surveys import answer_path, request_survey
+from gongdan.engine.unit_of_work import UnitOfWork
 
 __all__ = [
     "HANDLERS",
@@ -161,8 +162,10 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:2000]
 
 
-def read_job(session: Session, row: Outbox) -> Job:
-    """What delivering `row` needs, read in the transaction that claimed it."""
+def read_job(ctx: UnitOfWork, row: Outbox) -> Job:
+    """What delivering `row` needs, read in the unit of work that claimed it (a
+    survey's row is made there too)."""
+    session = ctx.session
     payload = dict(row.payload or {})
     ticket: dict[str, Any] | None = None
     recipients: tuple[str, ...] = ()
@@ -177,7 +180,7 @@ def read_job(session: Session, row: Outbox) -> Job:
             if row.topic == "survey":
                 # Made here, in the claiming transaction, so a retry finds it again.
                 survey = request_survey(
-                    session, found, str(payload.get("target") or ""), row.created_at
+                    ctx, found, str(payload.get("target") or ""), row.created_at
                 )
                 payload["survey"], payload["answer_path"] = survey.id, answer_path(found.key)
     return Job(row.id, row.topic, payload, row.created_at, row.attempts, ticket, recipients)

@@ -3,12 +3,15 @@
 Every mail in or out is a row: sent notifications (their Message-ID threads replies
 and marks our own messages, for loop protection), and what intake did with each mail
 it received (accepted, ignored, rejected, with the reason). The mail channel itself
-(`gongdan.channels.email`) never writes SQL: it calls these functions.
+(`gongdan.channels.email`) never writes SQL: it reads through these functions and
+writes through `MailLog`, whose methods are units of work (`unit_of_work.begin_write`):
+the log row, and the requester account made for an address that writes in for the
+first time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,10 +21,12 @@ from sqlalchemy.orm import Session
 from gongdan.engine.accounts.users import actor_for, add_user
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import MailMessage, Membership, Ticket, User
+from gongdan.engine.unit_of_work import NO_BUNDLE, UnitOfWork, begin_write, utc_now
 from gongdan.rules.workflow import Actor
 from gongdan.vocabulary import Role
 
 __all__ = [
+    "MailLog",
     "MailRecord",
     "Person",
     "already_received",
@@ -30,7 +35,6 @@ __all__ = [
     "is_our_message",
     "list_mail",
     "people_of_ticket",
-    "record_mail",
     "thread_root",
     "ticket_for_message_ids",
 ]
@@ -68,42 +72,53 @@ class MailRecord:
     at: datetime
 
 
-def record_mail(
-    db: Database,
-    *,
-    message_id: str,
-    direction: str,
-    status: str,
-    now: datetime,
-    ticket_key: str | None = None,
-    comment_id: int | None = None,
-    sender: str = "",
-    recipients: Sequence[str] = (),
-    subject: str = "",
-    reason: str | None = None,
-) -> int:
-    """Log one mail in or out; returns its row id."""
-    with db.transaction() as session:
-        ticket_id = (
-            session.scalar(select(Ticket.id).where(Ticket.key == ticket_key))
-            if ticket_key
-            else None
-        )
-        row = MailMessage(
-            message_id=message_id[:998],
-            direction=direction,
-            ticket_id=ticket_id,
-            comment_id=comment_id,
-            sender=sender[:254],
-            recipients=[r[:254] for r in recipients][:100],
-            subject=subject[:998],
-            status=status,
-            reason=reason[:4000] if reason else None,
-            at=now,
-        )
-        session.add(row)
-        session.flush()
-        return row.id
+class MailLog:
+    """The mail channel's writes, each one unit of work by the system."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utc_now) -> None:
+        self.db, self.clock = db, clock
+
+    def record(
+        self,
+        *,
+        message_id: str,
+        direction: str,
+        status: str,
+        ticket_key: str | None = None,
+        comment_id: int | None = None,
+        sender: str = "",
+        recipients: Sequence[str] = (),
+        subject: str = "",
+        reason: str | None = None,
+    ) -> int:
+        """Log one mail in or out (at the clock's time now); returns its row id."""
+        with begin_write(self.db, NO_BUNDLE, Actor.system(), self.clock()) as ctx:
+            session = ctx.session
+            ticket_id = (
+                session.scalar(select(Ticket.id).where(Ticket.key == ticket_key))
+                if ticket_key
+                else None
+            )
+            row = MailMessage(
+                message_id=message_id[:998],
+                direction=direction,
+                ticket_id=ticket_id,
+                comment_id=comment_id,
+                sender=sender[:254],
+                recipients=[r[:254] for r in recipients][:100],
+                subject=subject[:998],
+                status=status,
+                reason=reason[:4000] if reason else None,
+                at=ctx.now,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def ensure_requester(self, email: str, *, name: str | None, language: str) -> Person:
+        """The user writing in from `email` (`ensure_requester`)."""
+        with begin_write(self.db, NO_BUNDLE, Actor.system(), self.clock()) as ctx:
+            return ensure_requester(ctx, email, name=name, language=language)
 
 
 def thread_root(db: Database, ticket_key: str) -> str | None:
@@ -210,19 +225,14 @@ def people_of_ticket(db: Database, ticket_key: str, who: str) -> list[Person]:
         return [_person(session, u) for u in users]
 
 
-def ensure_requester(
-    db: Database, email: str, *, name: str | None, language: str, now: datetime
-) -> Person:
+def ensure_requester(ctx: UnitOfWork, email: str, *, name: str | None, language: str) -> Person:
     """The user writing in from `email`; a new address becomes a requester account (no
     password: they follow their tickets by mail, or sign up in the portal)."""
     address = email.strip().lower()
-    with db.transaction() as session:
-        user = session.scalar(select(User).where(User.email == address))
-        if user is None:
-            user = add_user(
-                session, address, role=Role.REQUESTER, now=now, name=name, language=language
-            )
-        return _person(session, user)
+    user = ctx.session.scalar(select(User).where(User.email == address))
+    if user is None:
+        user = add_user(ctx, address, role=Role.REQUESTER, name=name, language=language)
+    return _person(ctx.session, user)
 
 
 def list_mail(db: Database, ticket_key: str | None = None, limit: int = 100) -> list[MailRecord]:

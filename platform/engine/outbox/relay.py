@@ -14,6 +14,10 @@ there, two steps (the same code under Celery and in the in-process runner):
    a failure is retried with exponential backoff and the row is dead after
    `MAX_ATTEMPTS`. No transaction is open during the side effect.
 
+The relay's own bookkeeping (claims, leases, the delivery log) writes through the unit
+of work's runner like everything else (`unit_of_work.begin_write`, as the system, with
+no config: `NO_BUNDLE`); it writes no events.
+
 Delivery is at least once. A receiver sees every retry of one row with the same
 `X-Gongdan-Delivery` id (the row id), so deduplicating on it gives exactly once.
 """
@@ -25,6 +29,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -42,6 +47,8 @@ from gongdan.engine.outbox.delivery import (
 )
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Delivery, Outbox
+from gongdan.engine.unit_of_work import NO_BUNDLE, UnitOfWork, begin_write
+from gongdan.rules.workflow import Actor
 
 __all__ = [
     "DEFAULT_LEASE",
@@ -81,6 +88,11 @@ def _claimant(prefix: str) -> str:
     return (prefix + who)[:128]
 
 
+def _bookkeeping(db: Database, now: datetime) -> AbstractContextManager[UnitOfWork]:
+    """One write of the relay's own (a claim, a release, an attempt logged)."""
+    return begin_write(db, NO_BUNDLE, Actor.system(), now)
+
+
 # The relay ------------------------------------------------------------------------
 
 
@@ -96,9 +108,9 @@ def relay_once(
     were dispatched. If `dispatch` fails (the broker is down), the rows not yet handed
     over are released at once and the error is raised."""
     token = _claimant(RELAY)
-    with db.transaction() as session:
+    with _bookkeeping(db, now) as ctx:
         ids = list(
-            session.scalars(
+            ctx.session.scalars(
                 select(Outbox.id)
                 .where(Outbox.done_at.is_(None), Outbox.next_attempt_at <= now)
                 .order_by(Outbox.next_attempt_at, Outbox.id)
@@ -107,7 +119,7 @@ def relay_once(
             )
         )
         if ids:
-            session.execute(
+            ctx.session.execute(
                 update(Outbox)
                 .where(Outbox.id.in_(ids))
                 .values(claimed_at=now, claimed_by=token, next_attempt_at=now + lease)
@@ -122,8 +134,8 @@ def relay_once(
 
 
 def _release(db: Database, ids: list[int], token: str, now: datetime) -> None:
-    with db.transaction() as session:
-        session.execute(
+    with _bookkeeping(db, now) as ctx:
+        ctx.session.execute(
             update(Outbox)
             .where(Outbox.id.in_(ids), Outbox.claimed_by == token, Outbox.done_at.is_(None))
             .values(claimed_at=None, claimed_by=None, next_attempt_at=now)
@@ -146,8 +158,8 @@ def deliver(
     pending: to be retried, dead, skipped) or why nothing was done (not_due: done
     elsewhere or waiting for its retry time; missing)."""
     channels = channels or Channels()
-    with db.transaction() as session:
-        row = session.get(Outbox, outbox_id, with_for_update=True)
+    with _bookkeeping(db, now) as ctx:
+        row = ctx.session.get(Outbox, outbox_id, with_for_update=True)
         if row is None:
             return "missing"
         if row.done_at is not None:
@@ -163,7 +175,7 @@ def deliver(
         row.attempts += 1
         row.claimed_at, row.claimed_by = now, _claimant(DELIVERING)
         row.next_attempt_at = now + lease
-        job = read_job(session, row)
+        job = read_job(ctx, row)
     try:
         attempts = handler(job, channels)
     except Exception as error:  # a bug or a notifier's failure must not wedge the row
@@ -176,7 +188,8 @@ def deliver(
 def _record(
     db: Database, job: Job, attempts: list[Attempt], now: datetime, max_attempts: int
 ) -> Outcome:
-    with db.transaction() as session:
+    with _bookkeeping(db, now) as ctx:
+        session = ctx.session
         for attempt in attempts:
             session.add(
                 Delivery(

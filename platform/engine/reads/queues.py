@@ -5,7 +5,7 @@ actions.
 Every queue is one SQL condition added to the actor's scope and the filters of
 `queries.ticket_conditions` (permission scoping stays in SQL), sorted and paged by
 `paging` as the ticket list is. A page is three statements whatever its length
-(tickets, their people, merge targets: `WriteContext.preload`); the counts are one
+(tickets, their people, merge targets: `ReadContext.preload`); the counts are one
 COUNT per queue. Bulk actions go through `TicketService`, one transaction per
 ticket, so one refusal does not stop the others.
 """
@@ -30,7 +30,7 @@ from gongdan.engine.records import TicketRecord
 from gongdan.engine.service import TicketService, utc_now
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Stamp, Ticket
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import ReadContext
 from gongdan.errors import GongdanError, NotFound, PermissionDenied, ValidationFailed
 from gongdan.rules.workflow import Actor
 from gongdan.vocabulary import OPEN_CATEGORIES, STAFF_ROLES, Role
@@ -150,7 +150,7 @@ class QueueService:
             rows, cursor = page_of(
                 session, conditions, sort, descending, query.cursor, query.limit, of="queue"
             )
-            ctx = WriteContext(session, self.bundle, actor, now)
+            ctx = ReadContext(session, self.bundle, actor, now)
             ctx.preload(rows)
             items = tuple(ctx.record(row) for row in rows)
         return QueuePage(queue, items, cursor, sort, descending)

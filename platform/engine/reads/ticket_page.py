@@ -9,7 +9,7 @@ scoped: NotFound for a ticket the reader may not see). `TicketService`'s single 
 `read_ticket_page` are built from them: what a reader may see of a ticket is decided
 here once. A requester sees no internal note, event or field value; the portal's page
 is the requester's view whoever looks (a staff member opening the portal too). The
-people a page names are read in one statement (`WriteContext.preload_users`), never
+people a page names are read in one statement (`ReadContext.preload_users`), never
 one per comment or event.
 """
 
@@ -27,7 +27,7 @@ from gongdan.engine.reads.queries import select_comments, select_events
 from gongdan.engine.records import AttachmentRecord, CommentRecord, EventRecord, TicketRecord
 from gongdan.engine.store.models import Attachment, Delivery, Membership, Ticket, TicketLink, User
 from gongdan.engine.tickets.surveys import SurveyRecord, list_surveys
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import ReadContext
 from gongdan.rules.workflow import TransitionDef, allowed_transitions
 from gongdan.vocabulary import STAFF_ROLES
 
@@ -77,7 +77,7 @@ class TicketPage:
     surveys: tuple[SurveyRecord, ...] = ()
 
 
-def read_ticket_page(ctx: WriteContext, key: str, *, portal: bool = False) -> TicketPage:
+def read_ticket_page(ctx: ReadContext, key: str, *, portal: bool = False) -> TicketPage:
     """The page of ticket `key` as `ctx.actor` may see it (NotFound if they may not):
     the desk's, or with `portal` the requester's view."""
     ticket = ctx.ticket(key)
@@ -111,7 +111,7 @@ def read_ticket_page(ctx: WriteContext, key: str, *, portal: bool = False) -> Ti
 
 
 def transitions_of(
-    ctx: WriteContext, ticket: Ticket, *, portal: bool = False
+    ctx: ReadContext, ticket: Ticket, *, portal: bool = False
 ) -> list[TransitionDef]:
     """The transitions the actor may take on `ticket` now (none if its type is gone);
     with `portal`, only those open to a requester role too (the portal offers no
@@ -125,7 +125,7 @@ def transitions_of(
 
 
 def comments_of(
-    ctx: WriteContext, ticket: Ticket, *, public_only: bool = False
+    ctx: ReadContext, ticket: Ticket, *, public_only: bool = False
 ) -> list[CommentRecord]:
     """The comments of `ticket`, oldest first (their authors read in one statement); a
     requester (or `public_only`) sees the public ones only."""
@@ -136,14 +136,14 @@ def comments_of(
     return [CommentRecord.build(c, ticket.key, ctx.user(c.author_id)) for c in comments]
 
 
-def events_of(ctx: WriteContext, ticket: Ticket) -> list[EventRecord]:
+def events_of(ctx: ReadContext, ticket: Ticket) -> list[EventRecord]:
     """The audit trail of `ticket`, with the history of the tickets merged into it that
     the actor may see; a requester sees no internal event and no internal field."""
     return _events(ctx, ticket, _linked(ctx, ticket))
 
 
 def attachments_of(
-    ctx: WriteContext, ticket: Ticket, *, as_requester: bool = False
+    ctx: ReadContext, ticket: Ticket, *, as_requester: bool = False
 ) -> list[AttachmentRecord]:
     """The files of `ticket`, oldest first; a requester (or `as_requester`) sees none
     of an internal field."""
@@ -183,7 +183,7 @@ _REVERSE = {
 }
 
 
-def _linked(ctx: WriteContext, ticket: Ticket) -> list[tuple[TicketLink, Ticket]]:
+def _linked(ctx: ReadContext, ticket: Ticket) -> list[tuple[TicketLink, Ticket]]:
     """The links of `ticket` in both directions, each with the ticket at its other end
     (two statements; the second only when there are links)."""
     links = list(
@@ -210,7 +210,7 @@ def _other_end(link: TicketLink, ticket: Ticket) -> int:
 
 
 def _link_infos(
-    ctx: WriteContext, ticket: Ticket, linked: list[tuple[TicketLink, Ticket]]
+    ctx: ReadContext, ticket: Ticket, linked: list[tuple[TicketLink, Ticket]]
 ) -> list[LinkInfo]:
     out = []
     for link, other in linked:
@@ -223,7 +223,7 @@ def _link_infos(
 
 
 def _shown(
-    ctx: WriteContext, ticket: Ticket, linked: list[tuple[TicketLink, Ticket]]
+    ctx: ReadContext, ticket: Ticket, linked: list[tuple[TicketLink, Ticket]]
 ) -> dict[int, Ticket]:
     """`ticket` and the tickets merged into it whose history the actor may see: two
     requesters' duplicates merged together stay private to each."""
@@ -236,7 +236,7 @@ def _shown(
 
 
 def _events(
-    ctx: WriteContext, ticket: Ticket, linked: list[tuple[TicketLink, Ticket]]
+    ctx: ReadContext, ticket: Ticket, linked: list[tuple[TicketLink, Ticket]]
 ) -> list[EventRecord]:
     # A merged ticket's history is shown only to those who may see that ticket: two
     # requesters' duplicates merged together stay private to each.

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from gongdan.engine.store.models import Attachment, Ticket
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import ReadContext, UnitOfWork
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.forms.shapes import Holds
 
@@ -49,7 +49,7 @@ class AttachmentStore:
 
 
 def store_upload(
-    ctx: WriteContext,
+    ctx: UnitOfWork,
     store: AttachmentStore,
     *,
     type_id: str,
@@ -98,7 +98,7 @@ def store_upload(
     return row
 
 
-def visible_attachment(ctx: WriteContext, attachment_id: int) -> Attachment:
+def visible_attachment(ctx: ReadContext, attachment_id: int) -> Attachment:
     """An attachment the actor may read: their own upload, or one of a visible ticket."""
     row = ctx.session.get(Attachment, attachment_id)
     if row is None:

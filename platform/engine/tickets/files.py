@@ -12,8 +12,9 @@ from typing import Any
 
 from gongdan.engine.automation.automations import run_automations
 from gongdan.engine.store.models import Ticket
+from gongdan.engine.tickets.changes import update_fields
 from gongdan.engine.tickets.tickets import _link_attachments
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import PermissionDenied, ValidationFailed
 from gongdan.forms.data import condition_values
 from gongdan.forms.shapes import Holds
@@ -24,7 +25,7 @@ MAX_FILES_PER_FIELD = 50
 
 
 def add_files(
-    ctx: WriteContext,
+    ctx: UnitOfWork,
     key: str,
     field_id: str,
     attachment_ids: list[Any],
@@ -71,10 +72,8 @@ def add_files(
         ctx, ticket, ticket_type, {field_id: new if isinstance(value, list) else value}
     )
     previous = condition_values(ticket_type.fields, ctx.values(ticket))
-    data[field_id] = value
-    ticket.data = data
-    ticket.updated_at = ctx.now
-    ctx.event(ticket, "ticket.updated", before={field_id: current}, after={field_id: value})
+    if not update_fields(ctx, ticket, data={field_id: value}):
+        return ticket  # (the same files again: nothing changed)
     ctx.outbox("ticket.updated", {"ticket": ticket.key, "fields": [field_id]})
     run_automations(ctx, ticket, "ticket.updated", previous=previous)
     return ticket

@@ -1,4 +1,9 @@
-"""Relations between tickets: link, merge (keeping both histories) and split."""
+"""Relations between tickets: link, merge (keeping both histories) and split.
+
+A merge closes the source by entering its workflow's closed state (`changes.enter_state`:
+its `on_enter` actions run, as for a transition into it). A split creates the new
+ticket with its source's team and assignee, recorded in its `ticket.created` event.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,9 @@ from typing import Any
 from sqlalchemy import select
 
 from gongdan.engine.store.models import Ticket, TicketLink
+from gongdan.engine.tickets.changes import change, enter_state
 from gongdan.engine.tickets.tickets import create_ticket
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import Conflict, ValidationFailed
 from gongdan.vocabulary import StateCategory
 
@@ -17,7 +23,7 @@ __all__ = ["LINK_KINDS", "link_tickets", "merge_tickets", "split_ticket"]
 LINK_KINDS = ("relates", "duplicates", "blocks")
 
 
-def _link(ctx: WriteContext, source: Ticket, target: Ticket, kind: str) -> bool:
+def _link(ctx: UnitOfWork, source: Ticket, target: Ticket, kind: str) -> bool:
     exists = ctx.session.scalar(
         select(TicketLink.id).where(
             TicketLink.source_id == source.id,
@@ -33,7 +39,7 @@ def _link(ctx: WriteContext, source: Ticket, target: Ticket, kind: str) -> bool:
     return True
 
 
-def link_tickets(ctx: WriteContext, key: str, other_key: str, kind: str = "relates") -> Ticket:
+def link_tickets(ctx: UnitOfWork, key: str, other_key: str, kind: str = "relates") -> Ticket:
     """Relate two tickets the actor can see."""
     ctx.require_staff("link tickets")
     if kind not in LINK_KINDS:
@@ -50,7 +56,7 @@ def link_tickets(ctx: WriteContext, key: str, other_key: str, kind: str = "relat
 
 
 def merge_tickets(
-    ctx: WriteContext, key: str, into_key: str, *, expected_version: int | None = None
+    ctx: UnitOfWork, key: str, into_key: str, *, expected_version: int | None = None
 ) -> Ticket:
     """Merge ticket `key` into `into_key`: the source is closed and points at the target;
     both keep their own history, and the target's history lists the source's."""
@@ -67,38 +73,59 @@ def merge_tickets(
         raise Conflict(f"{into_key} is itself merged into another ticket")
     workflow = ctx.workflow(ctx.ticket_type(source))
     closed = next((s for s in workflow.states.values() if s.category == StateCategory.CLOSED), None)
-    before: dict[str, Any] = {"state": source.state}
-    if closed is not None:
-        source.state, source.state_category = closed.id, closed.category
-        source.state_since = ctx.now
-        source.closed_at = ctx.now
-    source.merged_into_id = target.id
-    source.updated_at = target.updated_at = ctx.now
+    target.updated_at = ctx.now
     _link(ctx, source, target, "merged_into")
-    ctx.event(
-        source,
-        "ticket.merged",
-        before=before,
-        after={"state": source.state, "merged_into": target.key},
-    )
-    ctx.event(target, "ticket.merged_in", after={"source": source.key})
-    ctx.outbox("ticket.merged", {"ticket": source.key, "into": target.key})
+
+    def merged_in() -> None:
+        ctx.event(target, "ticket.merged_in", after={"source": source.key})
+        ctx.outbox("ticket.merged", {"ticket": source.key, "into": target.key})
+
+    pointer = {"merged_into_id": target.id}
+    if closed is None:  # a workflow without a closed state: the source stays where it is
+        state = {"state": source.state}
+        change(
+            ctx,
+            source,
+            "ticket.merged",
+            pointer,
+            before=state,
+            after={**state, "merged_into": target.key},
+        )
+        merged_in()
+    else:
+        enter_state(
+            ctx,
+            source,
+            workflow,
+            closed.id,
+            kind="ticket.merged",
+            columns=pointer,
+            after={"merged_into": target.key},
+            arrived=merged_in,
+        )
     return target
 
 
 def split_ticket(
-    ctx: WriteContext,
+    ctx: UnitOfWork,
     key: str,
     *,
     title: str,
     description: str = "",
     fields: dict[str, Any] | None = None,
 ) -> Ticket:
-    """A new ticket of the same type and requester, split from `key` and linked to it."""
+    """A new ticket of the same type and requester, split from `key` and linked to it.
+
+    It keeps the source's team and assignee, and its audit trail says so: it is
+    created with them (routing does not run), so its `ticket.created` event names the
+    team and assignee it has, like any other part of the new ticket. (Routing it and
+    then moving it would record a choice nobody made.)"""
     ctx.require_staff("split tickets")
     source = ctx.ticket(key)
     requester = ctx.user(source.requester_id)
     assert requester is not None  # noqa: S101 - a ticket always has a requester
+    # The new ticket goes on with the source's people: created in their team and with
+    # their assignee (not routed), which its `ticket.created` event records.
     new = create_ticket(
         ctx,
         source.ticket_type,
@@ -106,8 +133,8 @@ def split_ticket(
         description=description,
         fields=fields if fields is not None else dict(source.data or {}),
         requester=requester.email,
+        placed=(source.team_id, source.assignee_id),
     )
-    new.team_id, new.assignee_id = source.team_id, source.assignee_id
     _link(ctx, new, source, "split_from")
     ctx.event(source, "ticket.split", after={"into": new.key})
     ctx.event(new, "ticket.split_from", after={"source": source.key})

@@ -2,7 +2,8 @@
 how it went (1-5 and a comment), once.
 
 The action writes an outbox row (topic `survey`) in the transition's transaction. Its
-delivery calls `request_survey`, which creates the survey row for the requester: one
+delivery calls `request_survey` in the unit of work that claims the outbox row, which
+creates the survey row for the requester: one
 per ticket per firing, keyed on the outbox row's time, so a retried delivery finds the
 row it made before instead of making another. The notifier then gets the survey's id
 and `answer_path` (where the requester answers it) in the notification's payload.
@@ -16,10 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from gongdan.engine.store.models import Survey, Ticket
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import ReadContext, UnitOfWork
 from gongdan.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 __all__ = [
@@ -69,9 +69,10 @@ def answer_path(key: str) -> str:
     return f"/portal/tickets/{key}#survey"
 
 
-def request_survey(session: Session, ticket: Ticket, kind: str, requested_at: datetime) -> Survey:
+def request_survey(ctx: UnitOfWork, ticket: Ticket, kind: str, requested_at: datetime) -> Survey:
     """The survey of `ticket`'s requester for one firing of `survey: <kind>` at
     `requested_at`: created the first time, found again on every retry."""
+    session = ctx.session
     kind = kind if kind in SURVEY_KINDS else SURVEY_KINDS[0]
     existing = session.scalar(
         select(Survey).where(
@@ -116,7 +117,7 @@ def _clean_comment(value: Any) -> str | None:
     return text or None
 
 
-def _surveys_of(ctx: WriteContext, ticket: Ticket) -> list[Survey]:
+def _surveys_of(ctx: ReadContext, ticket: Ticket) -> list[Survey]:
     """The ticket's surveys, newest first."""
     return list(
         ctx.session.scalars(
@@ -127,13 +128,13 @@ def _surveys_of(ctx: WriteContext, ticket: Ticket) -> list[Survey]:
     )
 
 
-def list_surveys(ctx: WriteContext, key: str) -> list[SurveyRecord]:
+def list_surveys(ctx: ReadContext, key: str) -> list[SurveyRecord]:
     """The surveys of a ticket the actor may see, newest first."""
     ticket = ctx.ticket(key)
     return [SurveyRecord.build(s, key) for s in _surveys_of(ctx, ticket)]
 
 
-def answer_survey(ctx: WriteContext, key: str, rating: Any, comment: Any = None) -> SurveyRecord:
+def answer_survey(ctx: UnitOfWork, key: str, rating: Any, comment: Any = None) -> SurveyRecord:
     """The requester of `key` answers its latest survey, once; an event
     `survey.answered` records the answer in the same transaction."""
     ticket = ctx.ticket(key)

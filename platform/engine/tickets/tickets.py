@@ -1,8 +1,9 @@
 """Write paths of a ticket: create, update fields, assign, comment.
 
-Each function runs inside one `WriteContext` (one transaction), validates against the
-compiled bundle, changes the rows, and writes the events and outbox rows of the change.
-Transitions live in `transitions`, links/merge/split in `links`.
+Each function runs inside one `UnitOfWork` (one transaction; the runner finishes it:
+SLA clocks, the pending batch), validates against the compiled bundle and changes the
+ticket through `changes`, whose helpers write the event of each change; the outbox rows
+are written here. Transitions live in `transitions`, links/merge/split in `links`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ from gongdan.engine.automation.sla import on_public_reply, sync_sla
 from gongdan.engine.records import ticket_values
 from gongdan.engine.store.models import Attachment, Comment, Membership, Ticket, User, built
 from gongdan.engine.store.writes import ask_number, store_ticket, take_number, write_pending
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.tickets.changes import (
+    KEEP,
+    Keep,
+    apply_fields,
+    assign,
+    enter_state,
+    place,
+    update_fields,
+)
+from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import PermissionDenied, ValidationFailed
 from gongdan.forms.data import check_ticket_data, condition_values
 from gongdan.forms.shapes import Holds
@@ -98,7 +108,7 @@ def _clean_tags(value: Any) -> list[str]:
 
 
 def _check_internal_fields(
-    ctx: WriteContext, ticket_type: TicketTypeDef, given: dict[str, Any]
+    ctx: UnitOfWork, ticket_type: TicketTypeDef, given: dict[str, Any]
 ) -> None:
     if ctx.actor.is_staff:
         return
@@ -116,7 +126,7 @@ def _builtins(
     return {"type": ticket_type.id, "state": state, "state_category": category, **values}
 
 
-def check_references(ctx: WriteContext, ticket_type: TicketTypeDef, data: dict[str, Any]) -> None:
+def check_references(ctx: UnitOfWork, ticket_type: TicketTypeDef, data: dict[str, Any]) -> None:
     """Values of team fields must name a team of the bundle (the field type alone only
     knows what a team id looks like)."""
     unknown = {
@@ -131,7 +141,7 @@ def check_references(ctx: WriteContext, ticket_type: TicketTypeDef, data: dict[s
 
 
 def _link_attachments(
-    ctx: WriteContext, ticket: Ticket, ticket_type: TicketTypeDef, data: dict[str, Any]
+    ctx: UnitOfWork, ticket: Ticket, ticket_type: TicketTypeDef, data: dict[str, Any]
 ) -> None:
     for field in ticket_type.fields:
         if field.holds is not Holds.FILES or data.get(field.id) is None:
@@ -155,7 +165,7 @@ def _link_attachments(
             row.field_id = field.id
 
 
-def resolve_requester(ctx: WriteContext, email: str | None) -> User:
+def resolve_requester(ctx: UnitOfWork, email: str | None) -> User:
     """The requester of a new ticket: the actor, or (for staff) the person named,
     created as a requester when new (a customer on the phone, a first email)."""
     if ctx.actor.is_requester or email is None:
@@ -191,7 +201,7 @@ def resolve_requester(ctx: WriteContext, email: str | None) -> User:
 
 
 def create_ticket(
-    ctx: WriteContext,
+    ctx: UnitOfWork,
     type_id: str,
     *,
     title: str,
@@ -202,8 +212,12 @@ def create_ticket(
     tags: list[str] | None = None,
     team: str | None = None,
     assignee: str | None = None,
+    placed: tuple[str | None, int | None] | None = None,
 ) -> Ticket:
-    """Create a ticket of `type_id`; returns the new (flushed) row."""
+    """Create a ticket of `type_id`; returns the new (flushed) row. `placed`: the team
+    id and assignee id it starts with, taken as they are (a split keeps its source's,
+    checked when the source got them): routing does not run, and `ticket.created`
+    records them as any other part of the new ticket."""
     ticket_type = ctx.bundle.ticket_types.get(type_id)
     if ticket_type is None:
         raise ValidationFailed(f"unknown ticket type '{type_id}'", {"type": "unknown ticket type"})
@@ -265,14 +279,17 @@ def create_ticket(
     if priority is None:
         chosen = priority_for(ticket_type.priority_rules, values, None, ctx.now)
         if chosen is not None:
-            ticket.priority = values["priority"] = chosen
+            apply_fields(ticket, {"priority": chosen}, {})
+            values["priority"] = chosen
     # Decided in memory, then one INSERT of the final row: explicit assignment, routing
     # (its reads only), the number (taken late: its counter row stays locked until
     # commit), the SLA clocks for the final priority.
     if team is not None or assignee is not None:
-        _apply_assignment(ctx, ticket, team, assignee)
+        place(ticket, *_check_assignment(ctx, ticket, team, assignee))
+    elif placed is not None:
+        place(ticket, *placed)
     routed = None
-    if team is None and assignee is None:
+    if team is None and assignee is None and placed is None:
         if "key" in routing_keys(ctx.bundle):  # a rule reads the key: number it first
             _number(ctx, ticket, ticket_type)
             values["key"] = ticket.key
@@ -294,15 +311,12 @@ def create_ticket(
     _link_attachments(ctx, ticket, ticket_type, data)
     # A new ticket enters its initial state: that state's on_enter actions run as for
     # any state entered later (the approval workflow asks its approver this way).
-    # Imported here: `transitions` imports this module.
-    from gongdan.engine.tickets.transitions import run_actions
-
-    run_actions(ctx, ticket, workflow.on_enter.get(state, ()), source=f"on_enter:{state}")
+    enter_state(ctx, ticket, workflow, state, kind=None)
     run_automations(ctx, ticket, "ticket.created")
     return ticket
 
 
-def _number(ctx: WriteContext, ticket: Ticket, ticket_type: TicketTypeDef) -> None:
+def _number(ctx: UnitOfWork, ticket: Ticket, ticket_type: TicketTypeDef) -> None:
     """Give a new ticket its number and key (and on PostgreSQL its id), inside the
     ticket's own transaction: the counter row stays locked until commit, so numbers
     have no gaps or repeats."""
@@ -324,7 +338,7 @@ def routing_keys(bundle: Bundle) -> frozenset[str]:
     return cached[1]
 
 
-def snapshot(ticket: Ticket, ctx: WriteContext) -> dict[str, Any]:
+def snapshot(ticket: Ticket, ctx: UnitOfWork) -> dict[str, Any]:
     """The whole ticket as an event stores it (enough to replay its history)."""
     assignee = ctx.user(ticket.assignee_id)
     return {
@@ -343,7 +357,7 @@ def snapshot(ticket: Ticket, ctx: WriteContext) -> dict[str, Any]:
 
 
 def update_ticket(
-    ctx: WriteContext, key: str, changes: dict[str, Any], *, expected_version: int | None = None
+    ctx: UnitOfWork, key: str, changes: dict[str, Any], *, expected_version: int | None = None
 ) -> Ticket:
     """Change built-in fields (title, description, priority, tags) and custom fields."""
     ticket = ctx.ticket(key, expected_version=expected_version)
@@ -368,7 +382,7 @@ def update_ticket(
             dict.fromkeys(readonly, f"is read-only in state '{ticket.state}'"),
         )
     before_values = condition_values(ticket_type.fields, ctx.values(ticket))
-    before, after = {}, {}
+    cleaned: dict[str, Any] = {}
     if custom:
         context = {**before_values, **dict((ticket.data or {}).items())}
         cleaned = check_ticket_data(
@@ -381,75 +395,59 @@ def update_ticket(
         )
         check_references(ctx, ticket_type, cleaned)
         _link_attachments(ctx, ticket, ticket_type, cleaned)
-        data = dict(ticket.data or {})
-        for name, value in cleaned.items():
-            if data.get(name) != value:
-                before[name], after[name] = data.get(name), value
-                if value is None:
-                    data.pop(name, None)
-                else:
-                    data[name] = value
-        ticket.data = data
     cleaners = {
         "title": check_title,
         "description": lambda v: _clean_text(v, "description"),
         "priority": _clean_priority,
         "tags": _clean_tags,
     }
-    for name, value in builtin.items():
-        clean = cleaners[name](value)
-        if getattr(ticket, name) != clean:
-            before[name], after[name] = getattr(ticket, name), clean
-            setattr(ticket, name, clean)
-    if "priority" not in builtin and after:
-        now_values = condition_values(ticket_type.fields, ctx.values(ticket))
-        fired = priority_for(ticket_type.priority_rules, now_values, before_values, ctx.now)
-        if fired is not None and fired != ticket.priority:
-            before["priority"], after["priority"] = ticket.priority, fired
-            ticket.priority = fired
+    columns = {name: cleaners[name](value) for name, value in builtin.items()}
+    # A change of fields fires the type's priority rules, unless it sets the priority.
+    after = update_fields(
+        ctx,
+        ticket,
+        columns=columns,
+        data=cleaned,
+        previous=None if "priority" in builtin else before_values,
+    )
     if not after:
         return ticket
-    ticket.updated_at = ctx.now
-    ctx.event(ticket, "ticket.updated", before=before, after=after)
     ctx.outbox("ticket.updated", {"ticket": ticket.key, "fields": sorted(after)})
     route_ticket(ctx, ticket, previous=before_values, changed=frozenset(after))
     run_automations(ctx, ticket, "ticket.updated", previous=before_values)
     return ticket
 
 
-def _apply_assignment(
-    ctx: WriteContext, ticket: Ticket, team: str | None, assignee: str | None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
+def _check_assignment(
+    ctx: UnitOfWork, ticket: Ticket, team: str | None, assignee: str | None
+) -> tuple[str | Keep | None, int | Keep | None]:
+    """The team id and assignee id that `team` and `assignee` name ("" clears, None
+    keeps: `KEEP`): a team of the bundle, an active agent who is a member of the
+    ticket's team (as it will be)."""
+    team_id: str | Keep | None = KEEP
+    assignee_id: int | Keep | None = KEEP
     if team is not None:
         team_id = team or None
         if team_id is not None and team_id not in ctx.bundle.teams:
             raise ValidationFailed(f"unknown team '{team}'", {"team": f"no team '{team}'"})
-        if ticket.team_id != team_id:
-            before["team"], after["team"] = ticket.team_id, team_id
-            ticket.team_id = team_id
     if assignee is not None:
-        old = ctx.user(ticket.assignee_id)
         user = ctx.user_by_email(assignee, what="assignee") if assignee else None
         if user is not None and user.role not in STAFF_ROLES:
             raise ValidationFailed(f"{assignee} is not an agent", {"assignee": "must be an agent"})
-        if user is not None and ticket.team_id is not None:
-            member = ctx.session.get(Membership, (ticket.team_id, user.id))
+        in_team = ticket.team_id if isinstance(team_id, Keep) else team_id
+        if user is not None and in_team is not None:
+            member = ctx.session.get(Membership, (in_team, user.id))
             if member is None:
                 raise ValidationFailed(
-                    f"{user.email} is not in team '{ticket.team_id}'",
-                    {"assignee": f"is not a member of team '{ticket.team_id}'"},
+                    f"{user.email} is not in team '{in_team}'",
+                    {"assignee": f"is not a member of team '{in_team}'"},
                 )
-        if (old.id if old else None) != (user.id if user else None):
-            before["assignee"] = old.email if old else None
-            after["assignee"] = user.email if user else None
-            ticket.assignee_id = user.id if user else None
-    return before, after
+        assignee_id = user.id if user else None
+    return team_id, assignee_id
 
 
 def assign_ticket(
-    ctx: WriteContext,
+    ctx: UnitOfWork,
     key: str,
     *,
     team: str | None = None,
@@ -460,15 +458,14 @@ def assign_ticket(
     the ticket's team."""
     ticket = ctx.ticket(key, expected_version=expected_version)
     ctx.require_staff("assign tickets")
-    before, after = _apply_assignment(ctx, ticket, team, assignee)
+    team_id, assignee_id = _check_assignment(ctx, ticket, team, assignee)
+    after = assign(ctx, ticket, team_id=team_id, assignee_id=assignee_id)
     if after:
-        ticket.updated_at = ctx.now
-        ctx.event(ticket, "ticket.assigned", before=before, after=after)
         ctx.outbox("ticket.assigned", {"ticket": ticket.key, **after})
     return ticket
 
 
-def add_comment(ctx: WriteContext, key: str, body: str, *, public: bool = True) -> Comment:
+def add_comment(ctx: UnitOfWork, key: str, body: str, *, public: bool = True) -> Comment:
     """A public reply or (staff only) an internal note."""
     ticket = ctx.ticket(key)
     if not public:
@@ -492,7 +489,6 @@ def add_comment(ctx: WriteContext, key: str, body: str, *, public: bool = True) 
         ticket,
         "comment.added",
         after={"comment_id": comment.id, "public": public},
-        internal=not public,
     )
     if public:
         on_public_reply(ctx, ticket, by_staff=ctx.actor.is_staff)

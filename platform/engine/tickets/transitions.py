@@ -1,9 +1,12 @@
 """Taking workflow transitions, and running the actions they and `on_enter` declare.
 
-Immediate actions (set, assign to a team or user, add_tags, an internal comment, a
-chained transition) change the ticket in the same transaction; the others (notify,
-webhook, survey, routing by strategy) become outbox rows for the background workers.
-Chained transitions stop at `MAX_CHAIN` with an event saying so.
+A transition enters its target state through `changes.enter_state` (the state's
+columns, the `ticket.transitioned` event, then the transition's own actions and the
+state's `on_enter` actions). Immediate actions (set, assign to a team or user,
+add_tags, an internal comment, a chained transition) change the ticket in the same
+transaction through the same helpers as a person's change; the others (notify,
+webhook, survey) become outbox rows for the background workers. Chained transitions
+stop at `MAX_CHAIN` with an event saying so.
 """
 
 from __future__ import annotations
@@ -11,17 +14,17 @@ from __future__ import annotations
 from typing import Any
 
 from gongdan.engine.automation.automations import run_automations
-from gongdan.engine.automation.routing import assign_by_strategy
+from gongdan.engine.automation.routing import choose_assignment
 from gongdan.engine.automation.sla import on_public_reply
 from gongdan.engine.store.models import Comment, Ticket
+from gongdan.engine.tickets.changes import SET_COLUMNS, assign, enter_state, update_fields
 from gongdan.engine.tickets.tickets import _clean_text, _link_attachments, check_references
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import TransitionNotAllowed, ValidationFailed
 from gongdan.forms.data import check_ticket_data, condition_values
 from gongdan.frozen import thaw
 from gongdan.rules.actions import Action, Assignment
 from gongdan.rules.workflow import TransitionDef, transition_problems
-from gongdan.vocabulary import OPEN_CATEGORIES, StateCategory
 
 __all__ = ["MAX_CHAIN", "run_actions", "take_transition"]
 
@@ -29,7 +32,7 @@ MAX_CHAIN = 5
 DEFERRED_ACTIONS = frozenset({"notify", "webhook", "survey"})
 
 
-def _find(ctx: WriteContext, ticket: Ticket, transition_id: str) -> TransitionDef:
+def _find(ctx: UnitOfWork, ticket: Ticket, transition_id: str) -> TransitionDef:
     workflow = ctx.workflow(ctx.ticket_type(ticket))
     for transition in workflow.transitions:
         if transition.id == transition_id:
@@ -40,7 +43,7 @@ def _find(ctx: WriteContext, ticket: Ticket, transition_id: str) -> TransitionDe
 
 
 def take_transition(
-    ctx: WriteContext,
+    ctx: UnitOfWork,
     key: str,
     transition_id: str,
     *,
@@ -66,8 +69,8 @@ def take_transition(
             f"'{transition.id}' does not ask for {', '.join(unexpected)}",
             dict.fromkeys(unexpected, f"is not asked for by '{transition.id}'"),
         )
-    before: dict[str, Any] = {"state": ticket.state}
-    after: dict[str, Any] = {"state": transition.target}
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
     custom_given = {k: v for k, v in given.items() if k in ticket_type.field_map}
     data = dict(ticket.data or {})
     if custom_given:
@@ -96,54 +99,48 @@ def take_transition(
         missing["comment"] = f"is required for '{transition.id}'"
     if missing:
         raise ValidationFailed(f"'{transition.id}' needs: {', '.join(missing)}", missing)
-    ticket.data = data
-    target = workflow.states[transition.target]
-    ticket.state, ticket.state_category = target.id, target.category
-    ticket.state_since = ctx.now
-    if target.category == StateCategory.RESOLVED:
-        ticket.resolved_at = ctx.now
-    elif target.category == StateCategory.CLOSED:
-        ticket.closed_at = ctx.now
-    elif target.category in OPEN_CATEGORIES:
-        ticket.resolved_at = ticket.closed_at = None
-    ticket.updated_at = ctx.now
-    if text:
-        if not public:
-            ctx.require_staff("write internal notes")
-        ctx.session.add(
-            Comment(
-                ticket_id=ticket.id,
-                author_id=ctx.actor.user_id,
-                body=text,
-                public=public,
-                created_at=ctx.now,
+
+    def arrived() -> None:
+        """The transition's comment and its outbox row, once the ticket is in the
+        target state (a requester's reply restarts the clock of the new state)."""
+        if text:
+            if not public:
+                ctx.require_staff("write internal notes")
+            ctx.session.add(
+                Comment(
+                    ticket_id=ticket.id,
+                    author_id=ctx.actor.user_id,
+                    body=text,
+                    public=public,
+                    created_at=ctx.now,
+                )
             )
+            if public:
+                on_public_reply(ctx, ticket, by_staff=ctx.actor.is_staff)
+        ctx.outbox(
+            "ticket.transitioned",
+            {
+                "ticket": ticket.key,
+                "transition": transition.id,
+                "from": origin,
+                "to": transition.target,
+            },
         )
-        if public:
-            on_public_reply(ctx, ticket, by_staff=ctx.actor.is_staff)
-    ctx.event(
+
+    origin = ticket.state
+    enter_state(
+        ctx,
         ticket,
-        "ticket.transitioned",
+        workflow,
+        transition.target,
+        kind="ticket.transitioned",
+        columns={"data": data},
         before=before,
         after=after,
         detail={"transition": transition.id, "comment": bool(text)},
-    )
-    ctx.outbox(
-        "ticket.transitioned",
-        {
-            "ticket": ticket.key,
-            "transition": transition.id,
-            "from": before["state"],
-            "to": target.id,
-        },
-    )
-    ctx.session.flush()
-    run_actions(ctx, ticket, transition.actions, source=f"transition:{transition.id}", depth=depth)
-    run_actions(
-        ctx,
-        ticket,
-        workflow.on_enter.get(target.id, ()),
-        source=f"on_enter:{target.id}",
+        arrived=arrived,
+        actions=transition.actions,
+        source=f"transition:{transition.id}",
         depth=depth,
     )
     run_automations(ctx, ticket, "ticket.transitioned", previous=values, depth=depth)
@@ -151,7 +148,7 @@ def take_transition(
 
 
 def run_actions(
-    ctx: WriteContext, ticket: Ticket, actions: tuple[Action, ...], *, source: str, depth: int = 0
+    ctx: UnitOfWork, ticket: Ticket, actions: tuple[Action, ...], *, source: str, depth: int = 0
 ) -> None:
     """Run declared actions on `ticket` as the system, recording what each did."""
     for action in actions:
@@ -183,43 +180,30 @@ def run_actions(
         _run_immediate(ctx, ticket, action, source)
 
 
-def _run_immediate(ctx: WriteContext, ticket: Ticket, action: Action, source: str) -> None:
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
+def _run_immediate(ctx: UnitOfWork, ticket: Ticket, action: Action, source: str) -> None:
+    """An action that changes the ticket now, through the helpers a person's change
+    uses (`changes`), its events saying which declaration did it (`source`)."""
     if action.kind == "set":
-        data = dict(ticket.data or {})
-        for name, value in thaw(action.value).items():
-            current = (
-                getattr(ticket, name)
-                if name in ("priority", "title", "description")
-                else data.get(name)
-            )
-            if current == value:
-                continue
-            before[name], after[name] = current, value
-            if name in ("priority", "title", "description"):
-                setattr(ticket, name, value)
-            else:
-                data[name] = value
-        ticket.data = data
+        values = thaw(action.value)
+        columns = {k: v for k, v in values.items() if k in SET_COLUMNS}
+        data = {k: v for k, v in values.items() if k not in SET_COLUMNS}
+        update_fields(ctx, ticket, columns=columns, data=data, detail={"source": source})
     elif action.kind == "add_tags":
         tags = list(ticket.tags or ())
         added = [t for t in action.value if t not in tags]
         if added:
-            before["tags"], after["tags"] = tags, tags + added
-            ticket.tags = tags + added
+            update_fields(ctx, ticket, columns={"tags": tags + added}, detail={"source": source})
     elif action.kind == "assign":
         assignment: Assignment = action.value
-        old_team, old_assignee = ticket.team_id, ctx.user(ticket.assignee_id)
-        detail = assign_by_strategy(ctx, ticket, assignment, source=source)
-        ctx.event(
+        team_id, assignee_id, detail = choose_assignment(ctx, ticket, assignment, source=source)
+        assign(
+            ctx,
             ticket,
-            "ticket.routed",
+            team_id=team_id,
+            assignee_id=assignee_id,
+            kind="ticket.routed",
             detail=detail,
-            before={"team": old_team, "assignee": old_assignee.email if old_assignee else None},
-            after={"team": ticket.team_id, "assignee": detail.get("assignee")},
         )
-        return
     elif action.kind == "comment":
         ctx.session.add(
             Comment(
@@ -230,14 +214,4 @@ def _run_immediate(ctx: WriteContext, ticket: Ticket, action: Action, source: st
                 created_at=ctx.now,
             )
         )
-        ctx.event(
-            ticket,
-            "comment.added",
-            after={"public": False},
-            detail={"source": source},
-            internal=True,
-        )
-        return
-    if after:
-        ticket.updated_at = ctx.now
-        ctx.event(ticket, "ticket.updated", before=before, after=after, detail={"source": source})
+        ctx.event(ticket, "comment.added", after={"public": False}, detail={"source": source})

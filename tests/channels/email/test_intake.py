@@ -10,8 +10,8 @@ import pytest
 
 from gongdan.channels.email.smtp_server import MailListener
 from gongdan.engine.accounts.users import actor_for
-from gongdan.engine.outbox.mail_log import list_mail, record_mail
-from gongdan.engine.service import TicketService, utc_now
+from gongdan.engine.outbox.mail_log import MailLog, list_mail
+from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from tests.channels.email.conftest import OUR_ADDRESS, SUPPORT
 from tests.factories import actor, make_user
@@ -114,12 +114,10 @@ def test_a_reply_found_by_in_reply_to(
     _, port = listener
     send(port, mail())
     key = only_ticket(mail_service, "zhang.san@customer.cn")
-    record_mail(
-        db,
+    MailLog(db).record(
         message_id="<gongdan.7.abc@gongdan.test>",
         direction="out",
         status="sent",
-        now=utc_now(),
         ticket_key=key,
     )
 
@@ -186,9 +184,7 @@ def test_our_own_messages_coming_back_are_ignored(
     listener: tuple[MailListener, int], mail_service: TicketService, db: Database
 ) -> None:
     _, port = listener
-    record_mail(
-        db, message_id="<gongdan.9.x@gongdan.test>", direction="out", status="sent", now=utc_now()
-    )
+    MailLog(db).record(message_id="<gongdan.9.x@gongdan.test>", direction="out", status="sent")
 
     send(port, mail(Message_ID="<gongdan.9.x@gongdan.test>"))
     send(port, mail(sender=OUR_ADDRESS))

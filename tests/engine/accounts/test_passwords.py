@@ -14,9 +14,8 @@ from gongdan.engine.accounts.passwords import (
     RESET_TTL,
     check_reset_token,
     needs_password,
-    request_password_reset,
-    reset_password,
 )
+from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.accounts.users import authenticate
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Event, Outbox, PasswordReset, User
@@ -27,9 +26,12 @@ NEW = "a much better password"
 OLD = "the old password"
 
 
+def _accounts(db: Database, at: timedelta = timedelta(0)) -> AccountService:
+    return AccountService(db, clock=lambda: NOW + at)
+
+
 def _request(db: Database, email: str, at: timedelta = timedelta(0)) -> bool:
-    with db.transaction() as session:
-        return request_password_reset(session, email, now=NOW + at)
+    return _accounts(db, at).request_password_reset(email)
 
 
 def _token(db: Database) -> str:
@@ -43,8 +45,7 @@ def _token(db: Database) -> str:
 
 
 def _reset(db: Database, token: str, password: str = NEW, at: timedelta = timedelta(0)) -> None:
-    with db.transaction() as session:
-        reset_password(session, token, password, now=NOW + at, confirm=password)
+    _accounts(db, at).reset_password(token, password, confirm=password)
 
 
 def _signs_in(db: Database, email: str, password: str) -> bool:
@@ -129,14 +130,14 @@ def test_a_weak_or_mistyped_password_is_refused_and_the_link_stays_usable(db: Da
     make_user(db, "ann@example.com", "requester")
     _request(db, "ann@example.com")
     token = _token(db)
-    with db.transaction() as session, pytest.raises(ValidationFailed) as short:
-        reset_password(session, token, "short", now=NOW)
+    with pytest.raises(ValidationFailed) as short:
+        _accounts(db).reset_password(token, "short")
     assert short.value.fields == {"password": "must be at least 10 characters"}
-    with db.transaction() as session, pytest.raises(ValidationFailed) as long:
-        reset_password(session, token, "x" * 1025, now=NOW)
+    with pytest.raises(ValidationFailed) as long:
+        _accounts(db).reset_password(token, "x" * 1025)
     assert long.value.fields == {"password": "must be at most 1024 characters"}
-    with db.transaction() as session, pytest.raises(ValidationFailed) as mistyped:
-        reset_password(session, token, NEW, now=NOW, confirm=NEW + "!")
+    with pytest.raises(ValidationFailed) as mistyped:
+        _accounts(db).reset_password(token, NEW, confirm=NEW + "!")
     assert list(mistyped.value.fields) == ["confirm"]
     _reset(db, token)
     assert _signs_in(db, "ann@example.com", NEW)

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from gongdan.bundle.compiled import Bundle, PortalSettings
 from gongdan.bundle.loader import check_bundle, load_bundle
-from gongdan.engine.accounts.signup import MIN_PASSWORD_LENGTH, portal_types, sign_up
-from gongdan.engine.accounts.users import check_password
+from gongdan.engine.accounts.service import AccountService
+from gongdan.engine.accounts.signup import MIN_PASSWORD_LENGTH, portal_types
+from gongdan.engine.accounts.users import Account
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Event, User
 from gongdan.errors import PermissionDenied, ValidationFailed
@@ -99,13 +100,10 @@ def bundle(tmp_path: Path) -> Bundle:
     return portal_bundle(tmp_path)
 
 
-def signup(db: Database, bundle: Bundle, **overrides: str) -> User:
+def signup(db: Database, bundle: Bundle, **overrides: str) -> Account:
     values = {"email": "Chen.Jing@Example.com", "name": "Chen Jing", "password": PASSWORD}
     values.update(overrides)
-    with db.transaction() as session:
-        user = sign_up(session, bundle, now=NOW, language="zh-CN", **values)
-        session.expunge(user)
-        return user
+    return AccountService(db, bundle, clock=lambda: NOW).sign_up(language="zh-CN", **values)
 
 
 def test_sign_up_creates_a_requester_who_can_sign_in(db: Database, bundle: Bundle) -> None:
@@ -113,7 +111,9 @@ def test_sign_up_creates_a_requester_who_can_sign_in(db: Database, bundle: Bundl
     assert (user.email, user.name, user.role, user.language) == (
         "chen.jing@example.com", "Chen Jing", "requester", "zh-CN",
     )  # fmt: skip
-    assert check_password(user, PASSWORD) and not check_password(user, "wrong password")
+    accounts = AccountService(db, bundle)
+    assert accounts.authenticate(user.email, PASSWORD) == user
+    assert accounts.authenticate(user.email, "wrong password") is None
     with db.reading() as session:
         [event] = session.scalars(select(Event).where(Event.kind == "user.created")).all()
         assert event.actor_id == user.id and event.detail == {"source": "portal sign-up"}

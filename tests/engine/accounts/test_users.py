@@ -9,23 +9,21 @@ from sqlalchemy import select
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.loader import load_bundle
-from gongdan.engine.accounts.users import (
-    add_user,
-    check_password,
-    record_config_version,
-    sync_teams,
-)
-from gongdan.engine.demo import seed_demo
+from gongdan.engine.accounts.service import AccountService
+from gongdan.engine.accounts.users import add_user, check_password
+from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import ConfigVersion, Membership, Team, User
+from gongdan.engine.unit_of_work import NO_BUNDLE, begin_write
 from gongdan.errors import Conflict, ValidationFailed
+from gongdan.rules.workflow import Actor
 from tests.bundles import make_bundle
 from tests.factories import NOW
 
 
 def test_passwords_are_argon2_and_checked(db: Database) -> None:
-    with db.transaction() as session:
-        user = add_user(session, " Li.Wei@Example.COM ", role="agent", now=NOW, password="s3cret")  # noqa: S106
+    with begin_write(db, NO_BUNDLE, Actor.system(), NOW) as ctx:
+        user = add_user(ctx, " Li.Wei@Example.COM ", role="agent", password="s3cret")  # noqa: S106
         assert user.email == "li.wei@example.com"
         assert user.password_hash is not None and user.password_hash.startswith("$argon2id$")
         assert check_password(user, "s3cret")
@@ -35,22 +33,22 @@ def test_passwords_are_argon2_and_checked(db: Database) -> None:
 
 
 def test_bad_users_are_refused(db: Database) -> None:
-    with db.transaction() as session:
-        add_user(session, "a@example.com", role="agent", now=NOW)
-    with pytest.raises(Conflict), db.transaction() as session:
-        add_user(session, "A@example.com", role="agent", now=NOW)
-    with pytest.raises(ValidationFailed), db.transaction() as session:
-        add_user(session, "not an email", role="agent", now=NOW)
-    with pytest.raises(ValidationFailed), db.transaction() as session:
-        add_user(session, "b@example.com", role="boss", now=NOW)
+    accounts = AccountService(db)
+    accounts.add_user("a@example.com", role="agent")
+    with pytest.raises(Conflict):
+        accounts.add_user("A@example.com", role="agent")
+    with pytest.raises(ValidationFailed):
+        accounts.add_user("not an email", role="agent")
+    with pytest.raises(ValidationFailed):
+        accounts.add_user("b@example.com", role="boss")
 
 
 def test_teams_sync_from_config_by_email(
     db: Database, example_bundle: Bundle, tmp_path: Path
 ) -> None:
-    with db.transaction() as session:
-        add_user(session, "li.wei@example.com", role="agent", now=NOW)
-        missing = sync_teams(session, example_bundle)
+    accounts = AccountService(db, example_bundle)
+    accounts.add_user("li.wei@example.com", role="agent")
+    missing = accounts.sync_teams()
     assert "li.wei@example.com" not in missing and missing  # others have no account yet
     with db.reading() as session:
         teams = {t.id: t for t in session.scalars(select(Team))}
@@ -76,8 +74,7 @@ def test_teams_sync_from_config_by_email(
             },
         )
     )
-    with db.transaction() as session:
-        sync_teams(session, smaller)
+    AccountService(db, smaller).sync_teams()
     with db.reading() as session:
         active = {t.id for t in session.scalars(select(Team).where(Team.active.is_(True)))}
         assert active == {"desk"}
@@ -85,8 +82,7 @@ def test_teams_sync_from_config_by_email(
 
 def test_config_versions_are_recorded_once(db: Database, example_bundle: Bundle) -> None:
     for _ in range(2):
-        with db.transaction() as session:
-            record_config_version(session, example_bundle, NOW)
+        AccountService(db, example_bundle, clock=lambda: NOW).record_config_version()
     with db.reading() as session:
         versions = list(session.scalars(select(ConfigVersion)))
     assert [v.version for v in versions] == [example_bundle.version]
@@ -95,8 +91,7 @@ def test_config_versions_are_recorded_once(db: Database, example_bundle: Bundle)
 
 def test_demo_seed_is_idempotent(db: Database, example_bundle: Bundle) -> None:
     for _ in range(2):
-        with db.transaction() as session:
-            seed_demo(session, example_bundle, NOW)
+        TicketService(db, example_bundle, clock=lambda: NOW).seed_demo()
     with db.reading() as session:
         admins = list(session.scalars(select(User).where(User.role == "admin")))
         assert [a.email for a in admins] == ["admin@example.com"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gongdan.bundle.loader import load_bundle
-from gongdan.engine.accounts.users import sync_teams
+from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.rules.workflow import Actor
@@ -57,8 +57,7 @@ def setup(db: Database, tmp_path: Path) -> tuple[TicketService, Actor, Actor]:
     bundle = load_bundle(make_bundle(tmp_path, {"routing/default.yaml": AUTOMATIONS}))
     agent = make_user(db, "li.wei@example.com", teams=("desk",))
     requester = make_user(db, "r@example.com", "requester")
-    with db.transaction() as session:
-        sync_teams(session, bundle)
+    AccountService(db, bundle).sync_teams()
     return TicketService(db, bundle), agent, requester
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.loader import load_bundle
-from gongdan.engine.accounts.users import sync_teams
+from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import User
@@ -63,8 +63,7 @@ def routed(
     bundle = load_bundle(make_bundle(tmp_path, {**request.param, "routing/default.yaml": RULES}))
     for n in (1, 2, 3):
         make_user(db, f"a{n}@example.com")
-    with db.transaction() as session:
-        sync_teams(session, bundle)
+    AccountService(db, bundle).sync_teams()
     return TicketService(db, bundle), bundle
 
 
@@ -182,8 +181,7 @@ def test_later_rules_see_the_tags_earlier_ones_added(db: Database, tmp_path: Pat
     )
     for n in (1, 2, 3):
         make_user(db, f"a{n}@example.com")
-    with db.transaction() as session:
-        sync_teams(session, bundle)
+    AccountService(db, bundle).sync_teams()
     service = TicketService(db, bundle)
     vip = make_user(db, "vip@example.com", "requester", tier="vip")
     tagged = create(service, vip)
@@ -219,8 +217,7 @@ def test_round_robin_is_shared_by_two_processes(db: Database, tmp_path: Path) ->
     for n in (1, 2, 3):
         make_user(db, f"a{n}@example.com")
     make_user(db, "r@example.com", "requester")
-    with db.transaction() as session:
-        sync_teams(session, bundle)
+    AccountService(db, bundle).sync_teams()
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     workers = [
@@ -239,8 +236,7 @@ def test_round_robin_is_shared_by_two_processes(db: Database, tmp_path: Path) ->
 def test_example_bundle_routes_hardware_to_field_service(
     db: Database, routed_bundle: Bundle
 ) -> None:
-    with db.transaction() as session:
-        sync_teams(session, routed_bundle)
+    AccountService(db, routed_bundle).sync_teams()
     service = TicketService(db, routed_bundle)
     requester = make_user(db, "zhang.san@example.com", "requester")
     created = service.create_ticket(

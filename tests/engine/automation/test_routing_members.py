@@ -12,12 +12,12 @@ from sqlalchemy import delete, insert, select, text, update
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.loader import load_bundle
-from gongdan.engine.accounts.users import sync_teams
+from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.automation.routing import load_candidates
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import DirectoryGeneration, Membership, User
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import begin_write
 from gongdan.rules.workflow import Actor
 from tests.bundles import make_bundle
 from tests.factories import NOW, make_user
@@ -41,8 +41,7 @@ def routed(db: Database, tmp_path: Path) -> tuple[TicketService, Bundle]:
     )
     for n in (1, 2, 3):
         make_user(db, f"a{n}@example.com")
-    with db.transaction() as session:
-        sync_teams(session, bundle)
+    AccountService(db, bundle).sync_teams()
     return TicketService(db, bundle), bundle
 
 
@@ -104,10 +103,9 @@ def test_members_read_in_a_write_rolled_back_are_not_kept(
     class Abandoned(Exception):
         pass
 
-    with pytest.raises(Abandoned), db.transaction() as session:
+    with pytest.raises(Abandoned), begin_write(db, bundle, Actor.system(), NOW) as ctx:
         # Everyone away, then the members read inside this write, which is rolled back.
-        session.execute(update(User).where(User.role == "agent").values(away=True))
-        ctx = WriteContext(session, bundle, Actor.system(), NOW)
+        ctx.session.execute(update(User).where(User.role == "agent").values(away=True))
         assert all(member.away for member in load_candidates(ctx, "desk"))
         raise Abandoned
     with db.engine.begin() as connection:  # and a change committed before the next pick

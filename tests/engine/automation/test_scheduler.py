@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from gongdan.bundle.compiled import Bundle
@@ -15,7 +16,7 @@ from gongdan.engine.automation.scheduler import (
 )
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
-from tests.bundles import EXAMPLE
+from tests.bundles import EXAMPLE, make_bundle
 from tests.factories import make_user, outbox
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -84,3 +85,28 @@ def test_sla_scan_job(db: Database, example_bundle: Bundle) -> None:
         )
     assert run_sla_scan(db, example_bundle, MONDAY + timedelta(days=10)) == 3
     assert run_sla_scan(db, example_bundle, MONDAY + timedelta(days=10)) == 0
+
+
+def test_scheduled_priority_change_moves_the_sla_deadline(db: Database, tmp_path: Path) -> None:
+    """A scheduled automation that raises the priority leaves the ticket with the new
+    priority's resolution deadline in the same run, as any other change of priority."""
+    raise_new = (
+        "kind: Automation\nid: raise_new\non: schedule\nevery: 1h\n"
+        "when: {state_category: new}\nactions: [{set: {priority: urgent}}]\n"
+    )
+    bundle = load_bundle(make_bundle(tmp_path, {"routing/default.yaml": raise_new}))
+    service = TicketService(db, bundle, clock=lambda: MONDAY)
+    requester = make_user(db, "zhang.san@example.com", "requester")
+    agent = make_user(db, "li.wei@example.com")
+    fields = {"category": "software"}
+    key = service.create_ticket(requester, "incident", title="x", fields=fields).ticket.key
+    urgent = service.create_ticket(
+        agent, "incident", title="y", fields=fields, requester=requester.email, priority="urgent"
+    ).ticket
+    assert service.get_ticket(agent, key).resolution_due != urgent.resolution_due
+
+    assert run_scheduled_automations(db, bundle, MONDAY + timedelta(minutes=30)) == 2
+    ticket = service.get_ticket(agent, key)
+    assert ticket.priority == "urgent"
+    assert ticket.resolution_due == urgent.resolution_due  # 4 business hours, not 3 days
+    assert ticket.first_response_due == urgent.first_response_due

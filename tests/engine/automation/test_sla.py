@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine.accounts.users import sync_teams
+from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from tests.factories import actor, make_user, outbox
@@ -42,8 +42,7 @@ def test_an_incident_through_pause_priority_breach_and_reopen(
     agent = make_user(db, "li.wei@example.com", teams=("service_desk", "escalation"))
     make_user(db, "feng.chao@example.com")  # in the escalation team of the example
     lead = make_user(db, "admin@example.com", "admin")
-    with db.transaction() as session:
-        sync_teams(session, example_bundle)
+    AccountService(db, example_bundle).sync_teams()
     requester = make_user(db, "zhang.san@example.com", "requester")
     created = service.create_ticket(
         requester,

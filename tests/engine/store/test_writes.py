@@ -12,12 +12,12 @@ from sqlalchemy import func, select, text
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.loader import load_bundle
-from gongdan.engine.accounts.users import sync_teams
+from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.reads.queries import FieldFilter, TicketQuery
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Event, Outbox
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import begin_write
 from gongdan.errors import ValidationFailed
 from gongdan.rules.workflow import Actor
 from tests.bundles import make_bundle
@@ -29,8 +29,7 @@ def staff(db: Database, bundle: Bundle) -> None:
     for team in bundle.teams.values():
         for member in team.members:
             make_user(db, member.user)
-    with db.transaction() as session:
-        sync_teams(session, bundle)
+    AccountService(db, bundle).sync_teams()
 
 
 def test_a_routed_ticket_goes_in_with_one_insert_and_no_update(
@@ -108,22 +107,20 @@ def test_a_write_that_fails_leaves_no_events_or_outbox_rows(
     db: Database, example_bundle: Bundle
 ) -> None:
     before = (count(db, Event), count(db, Outbox))
-    with pytest.raises(RuntimeError), db.transaction() as session:
-        ctx = WriteContext(session, example_bundle, Actor.system(), NOW)
+    with pytest.raises(RuntimeError), begin_write(db, example_bundle, Actor.system(), NOW) as ctx:
         ctx.event(None, "test.failed", detail={"n": 1})
         ctx.outbox("test.failed", {"n": 1})
         raise RuntimeError("the write fails after its events were asked for")
     # The next transaction must not carry them either.
-    with db.transaction() as session:
-        WriteContext(session, example_bundle, Actor.system(), NOW).event(None, "test.ok")
+    with begin_write(db, example_bundle, Actor.system(), NOW) as ctx:
+        ctx.event(None, "test.ok")
     assert (count(db, Event), count(db, Outbox)) == (before[0] + 1, before[1])
 
 
 def test_a_big_batch_is_written_whole_with_ids_in_order(
     db: Database, example_bundle: Bundle
 ) -> None:
-    with db.transaction() as session:
-        ctx = WriteContext(session, example_bundle, Actor.system(), NOW)
+    with begin_write(db, example_bundle, Actor.system(), NOW) as ctx:
         for n in range(40):
             ctx.event(None, "test.many", detail={"n": n})
             ctx.outbox("test.many", {"n": n})

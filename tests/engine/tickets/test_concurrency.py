@@ -18,7 +18,7 @@ from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Ticket, TicketCounter
 from gongdan.engine.tickets.tickets import create_ticket
-from gongdan.engine.unit_of_work import WriteContext
+from gongdan.engine.unit_of_work import begin_write
 from gongdan.errors import Conflict, TransitionNotAllowed
 from gongdan.rules.workflow import Actor
 from tests.conftest import _truncate
@@ -110,8 +110,7 @@ def test_on_postgresql_an_unfinished_create_holds_up_no_other(
         pytest.skip("SQLite lets one writer in at a time by design")
     incident(service, requester)  # the type's sequence exists
     done: list[str] = []
-    with db.transaction() as session:
-        ctx = WriteContext(session, service.bundle, requester, NOW)
+    with begin_write(db, service.bundle, requester, NOW) as ctx:
         open_key = create_ticket(
             ctx, "it_incident", title="Open", fields={"category": "software", "impact": "me"}
         ).key

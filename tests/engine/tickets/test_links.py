@@ -3,15 +3,20 @@ pointing at the target) and split (a new ticket linked to the one it came from).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
+from gongdan.bundle.loader import load_bundle
+from gongdan.engine.records import EventRecord
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Ticket, TicketLink
 from gongdan.errors import Conflict, NotFound, ValidationFailed
 from gongdan.rules.workflow import Actor
-from tests.factories import incident, make_user
+from tests.bundles import MINIMAL, make_bundle
+from tests.factories import incident, make_user, outbox
 
 
 def links(db: Database) -> set[tuple[str, str, str]]:
@@ -141,3 +146,59 @@ def test_split_checks_the_fields_of_the_new_ticket(
     assert "device_serial" in caught.value.fields
     assert links(db) == set()
     assert len(service.list_tickets(agent).items) == 1
+
+
+def replay(events: list[EventRecord]) -> dict[str, object]:
+    """A ticket's team, assignee, state and priority as its audit trail tells them:
+    the created snapshot, then every change event's `after` on top."""
+    ticket: dict[str, object] = {}
+    for event in events:
+        if event.kind == "ticket.created":
+            ticket = {k: event.after.get(k) for k in ("team", "assignee", "state", "priority")}
+        elif event.kind in (
+            "ticket.assigned",
+            "ticket.routed",
+            "ticket.updated",
+            "ticket.transitioned",
+        ):
+            ticket.update({k: v for k, v in event.after.items() if k in ticket})
+    return ticket
+
+
+def test_split_audit_trail_names_the_team_and_assignee_it_has(
+    db: Database, service: TicketService, requester: Actor, agent: Actor
+) -> None:
+    key = incident(service, requester).ticket.key
+    service.assign(agent, key, team="service_desk", assignee=agent.email)
+    new = service.split(agent, key, title="Calendar sync also broken").ticket
+    assert (new.team, new.assignee) == ("service_desk", agent.email)
+    history = replay(service.list_events(agent, new.key))
+    assert history == {
+        "team": new.team,
+        "assignee": new.assignee,
+        "state": new.state,
+        "priority": new.priority,
+    }
+
+
+def test_merge_runs_the_closed_state_on_enter_actions(db: Database, tmp_path: Path) -> None:
+    """Merging moves the source into its workflow's closed state; entering that state runs
+    its `on_enter` actions, as a transition into it would."""
+    workflow = (MINIMAL / "workflows" / "basic.yaml").read_text(encoding="utf-8")
+    workflow += "  closed: [{notify: requester, template: closed}, {add_tags: [closed]}]\n"
+    bundle = load_bundle(make_bundle(tmp_path, {"workflows/basic.yaml": workflow}))
+    service = TicketService(db, bundle)
+    requester = make_user(db, "zhang.san@example.com", "requester")
+    agent = make_user(db, "li.wei@example.com", "admin")
+    source, target = (
+        service.create_ticket(requester, "incident", title=t, fields={"category": "software"})
+        for t in ("a", "b")
+    )
+    service.merge(agent, source.ticket.key, target.ticket.key)
+    closed = service.get_ticket(agent, source.ticket.key)
+    assert closed.state == "closed"
+    assert "closed" in closed.tags
+    notified = [p for t, p in outbox(db) if t == "notify" and p.get("source") == "on_enter:closed"]
+    assert [(p["ticket"], p["target"], p["template"]) for p in notified] == [
+        (source.ticket.key, "requester", "closed")
+    ]

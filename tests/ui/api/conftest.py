@@ -11,10 +11,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine.accounts.tokens import create_token, find_user
+from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.engine.tickets.attachments import AttachmentStore
+from gongdan.rules.workflow import Actor
 from gongdan.ui.api import api_router
 from tests.factories import NOW, make_user
 
@@ -32,8 +33,7 @@ def api_app(db: Database, bundle: Bundle, files: Path) -> FastAPI:
 
 
 def token_for(db: Database, email: str) -> str:
-    with db.transaction() as session:
-        return create_token(session, find_user(session, email), "tests", NOW)[1]
+    return AccountService(db, clock=lambda: NOW).create_token(Actor.system(), email, "tests")[1]
 
 
 @pytest.fixture

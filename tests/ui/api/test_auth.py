@@ -11,10 +11,11 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import select, update
 
 from gongdan.engine.accounts import tokens
-from gongdan.engine.accounts.tokens import find_user, list_tokens, revoke_token
+from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.service import utc_now
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import ApiToken, User
+from gongdan.rules.workflow import Actor
 from tests.factories import make_user
 from tests.sql import StatementRecorder
 from tests.ui.api.conftest import INCIDENT, token_for
@@ -50,10 +51,10 @@ def test_revoked_token_and_deactivated_user_are_401(app: FastAPI, db: Database) 
     token = token_for(db, "crm@example.com")
     client = TestClient(app, headers=_bearer(token))
     assert client.get("/api/v1/tickets").status_code == 200
-    with db.transaction() as session:
-        info = list_tokens(session, find_user(session, "crm@example.com"))[0]
-        assert info.last_used_at is not None  # recorded on use
-        revoke_token(session, info.id, utc_now())
+    accounts = AccountService(db)
+    info = accounts.list_tokens("crm@example.com")[0]
+    assert info.last_used_at is not None  # recorded on use
+    accounts.revoke_token(Actor.system(), info.id)
     assert client.get("/api/v1/tickets").status_code == 401
 
     second = token_for(db, "crm@example.com")

@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from gongdan.engine.accounts.users import Account, authenticate, set_language
-from gongdan.ui.deps import SESSION_USER, DatabaseDep, OptionalUser
+from gongdan.engine.accounts.users import Account
+from gongdan.ui.deps import SESSION_USER, OptionalUser, ServiceDep
 from gongdan.ui.i18n import LANGUAGES, SESSION_LANGUAGE
 from gongdan.ui.render import redirect, render
 from gongdan.ui.security import rotate_csrf_token
@@ -49,13 +49,12 @@ def login_page(request: Request, account: OptionalUser, next: str | None = None)
 @router.post("/login")
 def login(
     request: Request,
-    database: DatabaseDep,
+    service: ServiceDep,
     email: Annotated[str, Form(max_length=254)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    with database.reading() as session:
-        account = authenticate(session, email, password)
+    account = service.accounts.authenticate(email, password)
     if account is None:
         context = {"next": _safe_next(next) or "", "email": email, "failed": True}
         return render(request, "auth/login.html", context, status_code=401)
@@ -79,7 +78,7 @@ def logout(request: Request) -> Response:
 def switch_language(
     request: Request,
     account: OptionalUser,
-    database: DatabaseDep,
+    service: ServiceDep,
     language: Annotated[str, Form(max_length=16)] = "en",
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
@@ -88,7 +87,6 @@ def switch_language(
         language = "en"
     request.session[SESSION_LANGUAGE] = language
     if account is not None:
-        with database.transaction() as session:
-            set_language(session, account.id, language)
+        service.accounts.set_language(account.actor, language)
     target = _safe_next(next) or "/"
     return redirect(request, target)

@@ -14,16 +14,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from gongdan.engine.accounts.passwords import (
-    check_reset_token,
-    request_password_reset,
-    reset_password,
-)
+from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.accounts.signup import MIN_PASSWORD_LENGTH
-from gongdan.engine.accounts.users import get_account
-from gongdan.engine.service import utc_now
 from gongdan.errors import ValidationFailed
-from gongdan.ui.deps import SESSION_USER, DatabaseDep
+from gongdan.ui.deps import SESSION_USER, PasswordMailWindow, ServiceDep
 from gongdan.ui.errors import too_many_requests
 from gongdan.ui.render import render
 from gongdan.ui.routes.account.auth import home_of
@@ -35,11 +29,10 @@ router = APIRouter()
 PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
-def send_link(database: DatabaseDep, email: str, source: str) -> None:
+def send_link(accounts: AccountService, email: str, source: str) -> None:
     """Queue the set-password mail for `email` if it is an active account (silently
     nothing otherwise: the caller answers the same either way)."""
-    with database.transaction() as session:
-        request_password_reset(session, email, now=utc_now(), source=source)
+    accounts.request_password_reset(email, source=source)
 
 
 @router.get("/password/forgot")
@@ -50,17 +43,18 @@ def forgot_page(request: Request, email: str = "") -> Response:
 @router.post("/password/forgot")
 def forgot(
     request: Request,
-    database: DatabaseDep,
+    service: ServiceDep,
+    mails: PasswordMailWindow,
     email: Annotated[str, Form(max_length=320)] = "",
 ) -> Response:
-    refused = too_many_requests(request, request.app.state.password_mails)
+    refused = too_many_requests(request, mails)
     if refused is not None:
         return refused
     address = " ".join(email.split())
     if not address:
         context = {"email": "", "errors": {"email": "password.email_required"}}
         return render(request, "password/forgot.html", context, status_code=422)
-    send_link(database, address, "forgot")
+    send_link(service.accounts, address, "forgot")
     return render(request, "password/sent.html", {"email": address, "signup": False})
 
 
@@ -81,9 +75,8 @@ def _reset_form(
 
 
 @router.get("/password/reset")
-def reset_page(request: Request, database: DatabaseDep, token: str = "") -> Response:
-    with database.reading() as session:
-        link = check_reset_token(session, token, now=utc_now())
+def reset_page(request: Request, service: ServiceDep, token: str = "") -> Response:
+    link = service.accounts.check_reset_token(token)
     if link is None:
         return _invalid(request)
     return _reset_form(request, token, link.email, {})
@@ -92,20 +85,17 @@ def reset_page(request: Request, database: DatabaseDep, token: str = "") -> Resp
 @router.post("/password/reset")
 def reset(
     request: Request,
-    database: DatabaseDep,
+    service: ServiceDep,
     token: Annotated[str, Form(max_length=256)] = "",
     password: Annotated[str, Form(max_length=2048)] = "",
     confirm: Annotated[str, Form(max_length=2048)] = "",
 ) -> Response:
     try:
-        with database.transaction() as session:
-            user = reset_password(session, token, password, now=utc_now(), confirm=confirm)
-            account = get_account(session, user.id)
+        account = service.accounts.reset_password(token, password, confirm=confirm)
     except ValidationFailed as failed:
         if "token" in failed.fields:
             return _invalid(request)
-        with database.reading() as session:
-            link = check_reset_token(session, token, now=utc_now())
+        link = service.accounts.check_reset_token(token)
         if link is None:
             return _invalid(request)
         return _reset_form(request, token, link.email, dict(failed.fields), status_code=422)

@@ -15,18 +15,17 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from gongdan.bundle.compiled import Bundle, FormSection, TicketTypeDef
-from gongdan.engine.accounts.passwords import needs_password
-from gongdan.engine.accounts.signup import MIN_PASSWORD_LENGTH, portal_types, sign_up
+from gongdan.engine.accounts.service import AccountService
+from gongdan.engine.accounts.signup import MIN_PASSWORD_LENGTH, portal_types
 from gongdan.engine.accounts.users import Account
 from gongdan.engine.reads.queries import TicketQuery
 from gongdan.engine.records import TicketRecord
-from gongdan.engine.service import TicketService, utc_now
+from gongdan.engine.service import TicketService
 from gongdan.errors import NotFound, PermissionDenied, ValidationFailed
 from gongdan.ui.deps import (
     SESSION_USER,
     BundleDep,
     CurrentUser,
-    DatabaseDep,
     OptionalUser,
     ServiceDep,
     SignupWindow,
@@ -117,7 +116,7 @@ def signup_page(request: Request, account: OptionalUser, bundle: BundleDep) -> R
 def signup(
     request: Request,
     bundle: BundleDep,
-    database: DatabaseDep,
+    service: ServiceDep,
     signups: SignupWindow,
     email: Annotated[str, Form(max_length=320)] = "",
     name: Annotated[str, Form(max_length=1000)] = "",
@@ -128,21 +127,13 @@ def signup(
     if refused is not None:
         return refused
     try:
-        with database.transaction() as session:
-            user = sign_up(
-                session,
-                bundle,
-                email=email,
-                name=name,
-                password=password,
-                now=utc_now(),
-                language=language_for(request),
-            )
-            user_id = user.id
+        account = service.accounts.sign_up(
+            email=email, name=name, password=password, language=language_for(request)
+        )
     except (ValidationFailed, PermissionDenied) as failed:
         errors = getattr(failed, "fields", None) or {"email": str(failed)}
         if "already registered" in errors.get("email", "") and _offer_password_mail(
-            database, email
+            service.accounts, email
         ):
             context = {"email": " ".join(email.split()).lower(), "signup": True}
             return render(request, "password/sent.html", context)
@@ -153,18 +144,17 @@ def signup(
         }
         return render(request, "portal/signup.html", context, status_code=422)
     request.session.clear()
-    request.session[SESSION_USER] = user_id
+    request.session[SESSION_USER] = account.id
     rotate_csrf_token(request)
     return RedirectResponse("/portal?welcome=1", status_code=303)
 
 
-def _offer_password_mail(database: DatabaseDep, email: str) -> bool:
+def _offer_password_mail(accounts: AccountService, email: str) -> bool:
     """For an address that has an account without a password (made by e-mail intake
     or by an agent): send the set-password link instead of a dead end."""
-    with database.reading() as session:
-        if not needs_password(session, email):
-            return False
-    send_link(database, email, "sign-up")
+    if not accounts.needs_password(email):
+        return False
+    send_link(accounts, email, "sign-up")
     return True
 
 

@@ -1,0 +1,170 @@
+"""`AccountService`: the people side of the platform, as the web pages, the REST API's
+account routes and the CLI call it — accounts, sign-in, profile and password, API
+tokens, password links, self sign-up, teams synced from the bundle, the config version
+record.
+
+Each write is one `UnitOfWork` (`unit_of_work.begin_write`: one transaction, one actor,
+one `now`, its events and outbox rows, the same finishing steps as a ticket's write);
+each read one `ReadContext`. Callers never open a session: they get records
+(`Account`, `TokenInfo`, `ResetLink`) and the errors of `gongdan.errors`. Reachable as
+`TicketService.accounts`; the CLI, which loads no config, makes one on `NO_BUNDLE`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import datetime
+
+from gongdan.bundle.compiled import Bundle
+from gongdan.engine.accounts import passwords, signup, tokens, users
+from gongdan.engine.accounts.passwords import ResetLink
+from gongdan.engine.accounts.tokens import TokenInfo
+from gongdan.engine.accounts.users import Account
+from gongdan.engine.store.database import Database
+from gongdan.engine.unit_of_work import (
+    NO_BUNDLE,
+    ReadContext,
+    UnitOfWork,
+    begin_read,
+    begin_write,
+    utc_now,
+)
+from gongdan.errors import NotFound
+from gongdan.rules.workflow import Actor
+
+__all__ = ["AccountService"]
+
+
+class AccountService:
+    """Accounts on one database (under one bundle: its teams, its portal settings)."""
+
+    def __init__(
+        self,
+        db: Database,
+        bundle: Bundle = NO_BUNDLE,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.db, self.bundle, self.clock = db, bundle, clock
+
+    def _write(self, actor: Actor) -> AbstractContextManager[UnitOfWork]:
+        return begin_write(self.db, self.bundle, actor, self.clock())
+
+    def _read(self) -> AbstractContextManager[ReadContext]:
+        return begin_read(self.db, self.bundle, Actor.system(), self.clock())
+
+    # Accounts ----------------------------------------------------------------------
+
+    def add_user(
+        self,
+        email: str,
+        *,
+        role: str,
+        name: str | None = None,
+        password: str | None = None,
+        language: str = "en",
+        actor: Actor | None = None,
+    ) -> Account:
+        """Create a user (the email must be new; `Conflict` otherwise)."""
+        with self._write(actor or Actor.system()) as ctx:
+            user = users.add_user(
+                ctx, email, role=role, name=name, password=password, language=language
+            )
+            return users.account_of(ctx.session, user)
+
+    def authenticate(self, email: str, password: str) -> Account | None:
+        """The account of `email` when `password` is theirs and they are active."""
+        with self._read() as ctx:
+            return users.authenticate(ctx.session, email, password)
+
+    def get_account(self, user_id: int) -> Account | None:
+        """The account of an active user by id (None once deactivated or deleted)."""
+        with self._read() as ctx:
+            return users.get_account(ctx.session, user_id)
+
+    def set_language(self, actor: Actor, language: str) -> None:
+        """Remember the language the actor reads the UI in."""
+        with self._write(actor) as ctx:
+            users.set_language(ctx, _own(actor), language)
+
+    def update_profile(self, actor: Actor, *, name: str, language: str) -> None:
+        """Change the actor's display name and UI language (`user.updated`)."""
+        with self._write(actor) as ctx:
+            users.update_profile(ctx, _own(actor), name=name, language=language)
+
+    def change_password(self, actor: Actor, *, current: str, new: str, repeat: str) -> str:
+        """Set the actor's new password after checking the current one; returns the new
+        session stamp (`users.change_password`)."""
+        with self._write(actor) as ctx:
+            return users.change_password(ctx, _own(actor), current=current, new=new, repeat=repeat)
+
+    def sign_up(self, *, email: str, name: str, password: str, language: str = "en") -> Account:
+        """A requester signing themselves up in the portal (`signup.sign_up`)."""
+        with self._write(Actor.system()) as ctx:
+            user = signup.sign_up(ctx, email=email, name=name, password=password, language=language)
+            return users.account_of(ctx.session, user)
+
+    # API tokens --------------------------------------------------------------------
+
+    def create_token(self, actor: Actor, email: str, name: str) -> tuple[TokenInfo, str]:
+        """A new token for the user of `email`, by `actor` (the owner on their account
+        page, the system for the operator's CLI): its info and the token, shown once."""
+        with self._write(actor) as ctx:
+            return tokens.create_token(ctx, tokens.find_user(ctx.session, email), name)
+
+    def list_tokens(self, email: str) -> list[TokenInfo]:
+        """Every token of the user of `email`, revoked ones included, oldest first."""
+        with self._read() as ctx:
+            return tokens.list_tokens(ctx.session, tokens.find_user(ctx.session, email))
+
+    def revoke_token(self, actor: Actor, token_id: int, *, owner: str | None = None) -> TokenInfo:
+        """Revoke a token by id (only among the tokens of `owner`, an email, when given)."""
+        with self._write(actor) as ctx:
+            user = tokens.find_user(ctx.session, owner) if owner is not None else None
+            return tokens.revoke_token(ctx, token_id, owner=user)
+
+    # Password links ----------------------------------------------------------------
+
+    def request_password_reset(self, email: str, *, source: str = "forgot") -> bool:
+        """Queue the set-password mail for `email` if it is an active account; returns
+        whether a mail was queued (`passwords.request_password_reset`)."""
+        with self._write(Actor.system()) as ctx:
+            return passwords.request_password_reset(ctx, email, source=source)
+
+    def check_reset_token(self, token: str) -> ResetLink | None:
+        """The link of `token` if it may still be used (nothing is spent)."""
+        with self._read() as ctx:
+            return passwords.check_reset_token(ctx.session, token, now=ctx.now)
+
+    def reset_password(
+        self, token: str, password: str, *, confirm: str | None = None
+    ) -> Account | None:
+        """Spend the link and set its user's password; returns their account, to sign
+        them in (None if they were deactivated at this very moment)."""
+        with self._write(Actor.system()) as ctx:
+            user = passwords.reset_password(ctx, token, password, confirm=confirm)
+            return users.get_account(ctx.session, user.id)
+
+    def needs_password(self, email: str) -> bool:
+        """Whether `email` is an active account without a password yet."""
+        with self._read() as ctx:
+            return passwords.needs_password(ctx.session, email)
+
+    # The bundle's people -----------------------------------------------------------
+
+    def sync_teams(self) -> list[str]:
+        """Make teams and memberships match the bundle; returns members with no user."""
+        with self._write(Actor.system()) as ctx:
+            return users.sync_teams(ctx)
+
+    def record_config_version(self) -> None:
+        """Remember that this bundle version ran."""
+        with self._write(Actor.system()) as ctx:
+            users.record_config_version(ctx)
+
+
+def _own(actor: Actor) -> int:
+    """The user an account change is about: the actor themselves."""
+    if actor.user_id is None:
+        raise NotFound("no signed-in user")
+    return actor.user_id
