@@ -29,10 +29,17 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.loader import load_bundle
 from gongdan.channels import channels_for
-from gongdan.engine.outbox.relay import DEFAULT_LEASE, Channels, deliver, relay_once
-from gongdan.engine.outbox.runner import SCHEDULED_JOBS, find_job
-from gongdan.engine.service import utc_now
-from gongdan.engine.store.database import Database, database_url
+from gongdan.engine import (
+    DEFAULT_LEASE,
+    SCHEDULED_JOBS,
+    Channels,
+    Database,
+    database_url,
+    deliver,
+    find_job,
+    relay_once,
+    utc_now,
+)
 
 __all__ = [
     "RELAY_BATCH",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gongdan.channels.webhooks import TIMEOUT_SECONDS, SignedWebhooks
-from gongdan.engine.outbox.delivery import Channels, LogNotifier, Notifier
+from gongdan.engine import Channels, LogNotifier, Notifier
 
 __all__ = ["channels_for"]
 

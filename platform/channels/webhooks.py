@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gongdan.engine.outbox.delivery import Attempt, WebhookCall
+from gongdan.engine import Attempt, WebhookCall
 
 __all__ = [
     "DEFAULT_SECRET_ENV",

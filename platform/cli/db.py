@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gongdan.engine.store.database import Database, database_url
+from gongdan.engine import Database, database_url
 
 __all__ = ["add_db_commands"]
 

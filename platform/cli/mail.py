@@ -16,7 +16,7 @@ from typing import Any
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.loader import load_bundle
-from gongdan.engine.store.database import Database, database_url
+from gongdan.engine import Database, database_url
 from gongdan.errors import ConfigError
 
 __all__ = ["add_mail_commands"]
@@ -117,7 +117,7 @@ def cmd_mail_poll(args: argparse.Namespace) -> int:
 
 
 def cmd_mail_log(args: argparse.Namespace) -> int:
-    from gongdan.engine.outbox.mail_log import list_mail
+    from gongdan.engine import list_mail
 
     db = Database(database_url())
     try:

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from gongdan.engine.store.database import database_url
+from gongdan.engine import database_url
 from gongdan.errors import ConfigError
 
 __all__ = ["add_serve_commands"]

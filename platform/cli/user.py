@@ -6,8 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from gongdan.engine.accounts.service import AccountService
-from gongdan.engine.store.database import Database, database_url
+from gongdan.engine import AccountService, Database, database_url
 from gongdan.errors import Conflict, ValidationFailed
 from gongdan.vocabulary import ACCOUNT_ROLES
 

@@ -30,9 +30,7 @@ from gongdan.bundle.loader import load_bundle
 from gongdan.channels import channels_for
 from gongdan.channels.email.imap import poll_from_env
 from gongdan.channels.email.notifier import notifier_from_env
-from gongdan.engine.outbox.runner import SCHEDULED_JOBS, InProcessRunner, ScheduledJob
-from gongdan.engine.service import TicketService
-from gongdan.engine.store.database import Database
+from gongdan.engine import SCHEDULED_JOBS, Database, InProcessRunner, ScheduledJob, TicketService
 from gongdan.ui.api import api_router
 from gongdan.ui.deps import BundleDep, DatabaseDep
 from gongdan.ui.errors import install_error_handlers, refuse_csrf

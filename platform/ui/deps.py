@@ -32,10 +32,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine.accounts.users import Account
-from gongdan.engine.reads.queues import QueueService
-from gongdan.engine.service import TicketService
-from gongdan.engine.store.database import Database
+from gongdan.engine import Account, Database, QueueService, TicketService
 from gongdan.ui.ratelimit import SlidingWindow
 
 __all__ = [

@@ -13,8 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gongdan.bundle.compiled import Bundle, TicketTypeDef
-from gongdan.engine.automation.sla import SLAExplanation
-from gongdan.engine.records import CommentRecord, EventRecord
+from gongdan.engine import CommentRecord, EventRecord, SLAExplanation
 from gongdan.ui.display import labelled_text
 from gongdan.ui.i18n import localise, translate
 

@@ -21,8 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from gongdan.bundle.compile_mail import TemplateDef
 from gongdan.channels.email.html_text import text_to_html
 from gongdan.channels.email.templates import Rendered, mail_templates
-from gongdan.engine.outbox.delivery import Notification
-from gongdan.engine.outbox.mail_log import Person, is_our_message
+from gongdan.engine import Notification, Person, is_our_message
 
 if TYPE_CHECKING:
     from gongdan.channels.email.notifier import SmtpNotifier

@@ -23,9 +23,7 @@ from collections.abc import Iterable
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.channels.email.templates import MailTemplates
-from gongdan.engine.outbox.delivery import Notification
-from gongdan.engine.outbox.mail_log import Person, find_people, people_of_ticket
-from gongdan.engine.store.database import Database
+from gongdan.engine import Database, Notification, Person, find_people, people_of_ticket
 from gongdan.rules.actions import Action
 from gongdan.rules.workflow import WorkflowDef
 from gongdan.vocabulary import StateCategory

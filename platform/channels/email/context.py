@@ -13,9 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine.outbox.mail_log import Person, find_people
-from gongdan.engine.records import CommentRecord, TicketRecord
-from gongdan.engine.service import TicketService
+from gongdan.engine import CommentRecord, Person, TicketRecord, TicketService, find_people
 from gongdan.errors import NotFound
 from gongdan.rules.workflow import Actor
 from gongdan.vocabulary import Role

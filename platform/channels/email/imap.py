@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from gongdan.bundle.compiled import Bundle
 from gongdan.channels.email.intake import MailIntake
 from gongdan.channels.email.settings import ImapSettings, SettingsError
-from gongdan.engine.store.database import Database
+from gongdan.engine import Database
 
 __all__ = ["PollResult", "poll_from_env", "poll_mailbox"]
 

@@ -30,15 +30,16 @@ from gongdan.bundle.compile_mail import MailboxDef
 from gongdan.bundle.compiled import Bundle
 from gongdan.channels.email.parse import Incoming, MalformedMail, parse_mail, strip_quoted
 from gongdan.channels.email.settings import mail_from
-from gongdan.engine.outbox.mail_log import (
+from gongdan.engine import (
+    Database,
     MailLog,
+    TicketService,
     already_received,
     find_people,
     is_our_message,
     ticket_for_message_ids,
+    utc_now,
 )
-from gongdan.engine.service import TicketService, utc_now
-from gongdan.engine.store.database import Database
 from gongdan.errors import GongdanError, NotFound, PermissionDenied, ValidationFailed
 from gongdan.forms.shapes import Holds
 from gongdan.rules.workflow import Actor

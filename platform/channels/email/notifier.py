@@ -34,16 +34,19 @@ from gongdan.channels.email.context import reader_for, template_context
 from gongdan.channels.email.html_text import text_to_html
 from gongdan.channels.email.settings import SmtpSettings, base_url
 from gongdan.channels.email.templates import mail_templates
-from gongdan.engine.outbox.delivery import LogNotifier, Notification, Notifier
-from gongdan.engine.outbox.mail_log import (
+from gongdan.engine import (
+    Database,
+    LogNotifier,
     MailLog,
+    Notification,
+    Notifier,
     Person,
+    TicketService,
     is_our_message,
     people_of_ticket,
     thread_root,
+    utc_now,
 )
-from gongdan.engine.service import TicketService, utc_now
-from gongdan.engine.store.database import Database
 
 __all__ = ["SmtpNotifier", "message_id_for", "notifier_from_env"]
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from fastapi import APIRouter, Response
 
 from gongdan.bundle.compiled import TicketTypeDef
-from gongdan.engine.automation.sla import SLAExplanation
+from gongdan.engine import SLAExplanation
 from gongdan.rules.workflow import TransitionDef, WorkflowDef
 from gongdan.ui.api.deps import (
     ApiActor,

@@ -14,8 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine.service import TicketService
-from gongdan.engine.tickets.attachments import DEFAULT_MAX_BYTES
+from gongdan.engine import DEFAULT_MAX_BYTES, TicketService
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.forms.shapes import Holds
 from gongdan.rules.workflow import Actor

@@ -18,9 +18,7 @@ from fastapi import Depends, Header, Path
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from gongdan.engine.accounts.tokens import authenticate, recent_actor, remember_actor
-from gongdan.engine.service import utc_now
-from gongdan.engine.store.database import Database
+from gongdan.engine import Database, authenticate, recent_actor, remember_actor, utc_now
 from gongdan.errors import Conflict
 from gongdan.rules.workflow import Actor
 from gongdan.ui.api.errors import ApiProblem

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from gongdan.engine.records import CommentRecord, EventRecord, TicketRecord
+from gongdan.engine import CommentRecord, EventRecord, TicketRecord
 
 __all__ = [
     "CommentIn",

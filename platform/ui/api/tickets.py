@@ -10,9 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from gongdan.engine.reads.paging import LIST_SORTS, MAX_PAGE
-from gongdan.engine.reads.queries import FILTER_OPS, FieldFilter, TicketQuery
-from gongdan.engine.records import WriteResult
+from gongdan.engine import FILTER_OPS, LIST_SORTS, MAX_PAGE, FieldFilter, TicketQuery, WriteResult
 from gongdan.errors import ValidationFailed
 from gongdan.ui.api.deps import (
     ApiActor,

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from gongdan.engine.accounts.users import Account
+from gongdan.engine import Account
 from gongdan.ui.deps import SESSION_USER, OptionalUser, ServiceDep
 from gongdan.ui.i18n import LANGUAGES, SESSION_LANGUAGE
 from gongdan.ui.render import redirect, render

@@ -14,8 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from gongdan.engine.accounts.service import AccountService
-from gongdan.engine.accounts.signup import MIN_PASSWORD_LENGTH
+from gongdan.engine import MIN_PASSWORD_LENGTH, AccountService
 from gongdan.errors import ValidationFailed
 from gongdan.ui.deps import SESSION_USER, PasswordMailWindow, ServiceDep
 from gongdan.ui.errors import too_many_requests

@@ -17,9 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from gongdan.engine.accounts.service import AccountService
-from gongdan.engine.accounts.tokens import TokenInfo
-from gongdan.engine.accounts.users import LANGUAGES, MIN_PASSWORD_LENGTH, Account
+from gongdan.engine import LANGUAGES, MIN_PASSWORD_LENGTH, Account, AccountService, TokenInfo
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.ui.deps import SESSION_STAMP, CurrentUser, ServiceDep
 from gongdan.ui.i18n import SESSION_LANGUAGE

@@ -11,10 +11,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from gongdan.bundle.compiled import Bundle, FormSection, TicketTypeDef
-from gongdan.engine.accounts.users import Account
-from gongdan.engine.service import TicketService
-from gongdan.engine.tickets.attachments import DEFAULT_MAX_BYTES
-from gongdan.engine.tickets.tickets import check_title
+from gongdan.engine import DEFAULT_MAX_BYTES, Account, TicketService, check_title
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.forms.data import check_ticket_data
 from gongdan.ui.deps import BundleDep, ServiceDep, StaffUser

@@ -18,10 +18,17 @@ from starlette.datastructures import FormData, QueryParams
 from starlette.responses import Response
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine.reads.paging import MAX_PAGE, QUEUE_SORTS
-from gongdan.engine.reads.queries import FieldFilter, TicketQuery
-from gongdan.engine.reads.queues import BulkOutcome, QueuePage, QueueQuery, QueueService
-from gongdan.engine.records import TicketRecord
+from gongdan.engine import (
+    MAX_PAGE,
+    QUEUE_SORTS,
+    BulkOutcome,
+    FieldFilter,
+    QueuePage,
+    QueueQuery,
+    QueueService,
+    TicketQuery,
+    TicketRecord,
+)
 from gongdan.errors import ValidationFailed
 from gongdan.rules.bulk_transition import plan_bulk_transition
 from gongdan.rules.workflow import Actor

@@ -17,9 +17,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from gongdan.bundle.compiled import TicketTypeDef
-from gongdan.engine.accounts.users import Account
-from gongdan.engine.records import TicketRecord
-from gongdan.engine.service import TicketService
+from gongdan.engine import Account, TicketRecord, TicketService
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.forms.data import check_ticket_data
 from gongdan.rules.workflow import TransitionDef

@@ -15,12 +15,15 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from gongdan.bundle.compiled import Bundle, FormSection, TicketTypeDef
-from gongdan.engine.accounts.service import AccountService
-from gongdan.engine.accounts.signup import MIN_PASSWORD_LENGTH, portal_types
-from gongdan.engine.accounts.users import Account
-from gongdan.engine.reads.queries import TicketQuery
-from gongdan.engine.records import TicketRecord
-from gongdan.engine.service import TicketService
+from gongdan.engine import (
+    MIN_PASSWORD_LENGTH,
+    Account,
+    AccountService,
+    TicketQuery,
+    TicketRecord,
+    TicketService,
+    portal_types,
+)
 from gongdan.errors import NotFound, PermissionDenied, ValidationFailed
 from gongdan.ui.deps import (
     SESSION_USER,

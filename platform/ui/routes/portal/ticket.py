@@ -18,10 +18,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from gongdan.bundle.compiled import Bundle, FormSection, TicketTypeDef
-from gongdan.engine.accounts.users import Account
-from gongdan.engine.records import TicketRecord
-from gongdan.engine.service import TicketService
-from gongdan.engine.tickets.attachments import DEFAULT_MAX_BYTES
+from gongdan.engine import DEFAULT_MAX_BYTES, Account, TicketRecord, TicketService
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.forms.shapes import Holds
 from gongdan.rules.progress import Step, progress_steps
