@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import inspect, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import inspect, select
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine.store.models import Ticket
+from gongdan.engine.store.tickets import SLA_COLUMNS, write_sla_columns
 from gongdan.engine.unit_of_work import ReadContext, UnitOfWork
 from gongdan.rules.business_time import CountedInterval, business_seconds_between, explain_deadline
 from gongdan.rules.calendar import Calendar
@@ -67,11 +67,10 @@ def _store(
     policy: SLAPolicy | None,
     calendar: Calendar | None,
 ) -> None:
-    """Write the clocks and their deadlines. A plain UPDATE, not an ORM change: the clocks
-    follow a write that already counted in the ticket's row version."""
-    values: dict[str, Any] = dict.fromkeys(
-        ("sla", "first_response_due", "next_response_due", "resolution_due", "sla_wakeup_at")
-    )
+    """Write the clocks and their deadlines: part of a new ticket's INSERT, else (when
+    they moved) `store.tickets.write_sla_columns`, which leaves the row version alone:
+    the clocks follow a write that already counted in it."""
+    values: dict[str, Any] = dict.fromkeys(SLA_COLUMNS)
     if sla is not None and policy is not None and calendar is not None:
         due = {name: clock_deadline(clock, calendar) for name, clock in sla.clocks.items()}
         values.update(
@@ -88,13 +87,7 @@ def _store(
         return
     if all(getattr(ticket, name) == value for name, value in values.items()):
         return  # nothing moved: no statement
-    ctx.session.flush()
-    ctx.session.execute(
-        update(Ticket).where(Ticket.id == ticket.id).values(**values),
-        execution_options={"synchronize_session": False},
-    )
-    for name, value in values.items():
-        set_committed_value(ticket, name, value)  # the row as written, not a new change
+    write_sla_columns(ctx.session, ticket, values)
 
 
 def _stored_here(ctx: UnitOfWork, ticket: Ticket) -> bool:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
-
 from gongdan.bundle.compiled import Bundle, TicketTypeDef
 from gongdan.engine.automation.automations import run_automations
 from gongdan.engine.automation.routing import plan_route, route_ticket
 from gongdan.engine.automation.sla import on_public_reply, sync_sla
 from gongdan.engine.records import ticket_values
 from gongdan.engine.store.models import Attachment, Comment, Membership, Ticket, User, built
+from gongdan.engine.store.tickets import touch_ticket
 from gongdan.engine.store.writes import ask_number, store_ticket, take_number, write_pending
 from gongdan.engine.tickets.changes import (
     KEEP,
@@ -483,7 +482,7 @@ def add_comment(ctx: UnitOfWork, key: str, body: str, *, public: bool = True) ->
     ctx.session.add(comment)
     # Touch updated_at without bumping the row version: a reply must not make someone
     # else's concurrent edit of the fields fail.
-    ctx.session.execute(update(Ticket).where(Ticket.id == ticket.id).values(updated_at=ctx.now))
+    touch_ticket(ctx.session, ticket, ctx.now)
     ctx.session.flush()
     ctx.event(
         ticket,
