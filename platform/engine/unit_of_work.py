@@ -301,7 +301,7 @@ class ReadContext:
         values = self.values(ticket)
         ticket_type = self.bundle.ticket_types.get(ticket.ticket_type)
         if ticket_type is not None:
-            values = condition_values(ticket_type.fields, values)
+            values = condition_values(ticket_type.field_map, values)
         self._condition_values[id(ticket)] = (ticket, basis, values)
         return values
 

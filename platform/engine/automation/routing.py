@@ -20,7 +20,7 @@ from gongdan.engine.tickets.changes import KEEP, SET_COLUMNS, Keep, apply_fields
 from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.rules.actions import Assignment
 from gongdan.rules.assignment import Candidate, choose_agent
-from gongdan.rules.routing import route, rule_keys
+from gongdan.rules.routing import route
 
 __all__ = [
     "choose_assignment",
@@ -129,7 +129,7 @@ def choose_assignment(
     else:
         round_robin = assignment.strategy == "round_robin"
         team = ctx.bundle.teams[team_id]
-        counts = not round_robin or any(m.capacity is not None for m in team.members)
+        counts = not round_robin or team.capped
         candidates, turn = (
             _members(ctx, team_id, counts=counts, turn=round_robin)
             if assignment.strategy != "manual"
@@ -187,7 +187,7 @@ def plan_route(
     agent, why), or None when no rule matched. `values`: the ticket's condition
     values, when the caller has them already (a create)."""
     rules = ctx.bundle.routing_rules
-    if not rules or (changed is not None and not changed & rule_keys(rules)):
+    if not rules or (changed is not None and not changed & ctx.bundle.routing_keys):
         return None
     if values is None:
         ctx.ticket_type(ticket)  # (a type no longer known: Conflict)

@@ -45,18 +45,15 @@ DONE = (StateCategory.RESOLVED, StateCategory.CLOSED)
 
 
 def policy_for(ctx: ReadContext, ticket: Ticket) -> SLAPolicy | None:
-    """The type's explicit `sla:`, else the first policy whose `applies_when` holds."""
-    ticket_type = ctx.bundle.ticket_types.get(ticket.ticket_type)
-    if ticket_type is None:
+    """The type's explicit `sla:`, else the first policy whose `applies_when` holds:
+    decided by the bundle for the ticket's type and priority where they alone decide
+    it (`Bundle.policy_choice`), else evaluated on the ticket's values."""
+    choice = ctx.bundle.policy_choice(ticket.ticket_type, ticket.priority)
+    if choice is None:
         return None
-    policies = {p.id: p for p in ctx.bundle.sla_policies}
-    if ticket_type.sla is not None:
-        return policies.get(ticket_type.sla)
-    values = ctx.condition_values(ticket)
-    for policy in ctx.bundle.sla_policies:
-        if policy.applies_when is None or policy.applies_when(values, None, ctx.now):
-            return policy
-    return None
+    if not choice.candidates:
+        return choice.otherwise
+    return choice.choose(ctx.condition_values(ticket), ctx.now)
 
 
 def _store(
@@ -220,7 +217,7 @@ def _fire_due(ctx: UnitOfWork, ticket: Ticket) -> None:
     from gongdan.engine.tickets.transitions import run_actions
 
     sla, seen = _load(ctx, ticket)
-    policy = {p.id: p for p in ctx.bundle.sla_policies}.get(sla.policy) if sla else None
+    policy = ctx.bundle.sla_policy(sla.policy) if sla else None
     calendar = ctx.bundle.calendars.get(policy.calendar) if policy else None
     if sla is None or policy is None or calendar is None:
         _store(ctx, ticket, None, {}, None, None)
