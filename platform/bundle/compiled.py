@@ -9,7 +9,9 @@ bundle (or a ticket type) is made, and held by it: the keys the routing rules re
 the SLA policy of each ticket type and priority, the policies by id, the enabled
 automations of each event, a type's internal fields. Derived values are never
 arguments: `dataclasses.replace` and every other way of making one recomputes them,
-so they always follow the values they come from.
+so they always follow the values they come from. What a layer above derives from a
+bundle with means of its own is kept per bundle version (`derived.PerBundle`), never
+by `id()`.
 """
 
 from __future__ import annotations

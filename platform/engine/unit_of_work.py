@@ -149,7 +149,7 @@ class ReadContext:
         default_factory=dict
     )
     # Condition values per ticket object, with what they were computed from.
-    _condition_values: dict[int, tuple[Ticket, tuple[Any, ...], dict[str, Any]]] = field(
+    _condition_values: dict[Ticket, tuple[tuple[Any, ...], dict[str, Any]]] = field(
         default_factory=dict
     )
     # The keys of the tickets merged tickets point at, read by `preload` for `record`.
@@ -295,14 +295,14 @@ class ReadContext:
             ticket.created_at,
             ticket.updated_at,
         )
-        known = self._condition_values.get(id(ticket))
-        if known is not None and known[0] is ticket and known[1] == basis:
-            return known[2]
+        known = self._condition_values.get(ticket)
+        if known is not None and known[0] == basis:
+            return known[1]
         values = self.values(ticket)
         ticket_type = self.bundle.ticket_types.get(ticket.ticket_type)
         if ticket_type is not None:
             values = condition_values(ticket_type.field_map, values)
-        self._condition_values[id(ticket)] = (ticket, basis, values)
+        self._condition_values[ticket] = (basis, values)
         return values
 
     def preload(self, tickets: Sequence[Ticket]) -> None:
@@ -370,7 +370,7 @@ class UnitOfWork(ReadContext):
     automation_stack: list[str] = field(default_factory=list)
     # SLA clocks this write stored, per ticket object (`sla.sync_sla` skips the work when
     # nothing has moved since).
-    sla_stored: dict[int, tuple[Ticket, dict[str, Any] | None]] = field(default_factory=dict)
+    sla_stored: dict[Ticket, dict[str, Any] | None] = field(default_factory=dict)
 
     def acting_as(self, actor: Actor) -> UnitOfWork:
         """The same unit of work (transaction, `now`, events, what is left to finish)

@@ -77,7 +77,7 @@ def _store(
             resolution_due=due.get("resolution"),
             sla_wakeup_at=next_wakeup(sla, policy, calendar),
         )
-    ctx.sla_stored[id(ticket)] = (ticket, values["sla"])
+    ctx.sla_stored[ticket] = values["sla"]
     if not inspect(ticket).persistent:
         for name, value in values.items():  # a new ticket: part of its INSERT
             setattr(ticket, name, value)
@@ -90,8 +90,7 @@ def _store(
 def _stored_here(ctx: UnitOfWork, ticket: Ticket) -> bool:
     """Whether this write stored the ticket's clocks as they are now (so their deadlines,
     computed from them alone, are already the stored ones)."""
-    stored = ctx.sla_stored.get(id(ticket))
-    return stored is not None and stored[0] is ticket and stored[1] is ticket.sla
+    return ticket in ctx.sla_stored and ctx.sla_stored[ticket] is ticket.sla
 
 
 def _load(ctx: UnitOfWork, ticket: Ticket) -> tuple[TicketSLA | None, dict[str, Any]]:
