@@ -170,10 +170,11 @@ def authenticate(db: Session | Connection, token: str, now: datetime) -> Actor |
 
 
 # Tokens recognised in the last few seconds, per process: an API client sends the same
-# token with every request, and the lookup was a seventh of a web worker's CPU per
-# create (bench/api.py). A revocation or a change of teams in this process forgets
-# them all at once; one made by another process (`gongdan token revoke`, another
-# worker) takes effect there within RECENT_SECONDS. Unknown tokens are never kept.
+# token with every request, and looking it up each time is a noticeable share of a web
+# worker's CPU per create (bench/api.py). A revocation or a change of teams in this
+# process forgets them all at once; one made by another process (`gongdan token
+# revoke`, another worker) takes effect there within RECENT_SECONDS. Unknown tokens are
+# never kept.
 RECENT_SECONDS = 5.0
 _MAX_RECENT = 10_000
 _recent: dict[str, tuple[float, Actor]] = {}
