@@ -3,10 +3,20 @@
 The engine only ever sees these values: everything in them has been validated and
 cross-checked, so code indexes keys directly. Field types live in `gongdan.forms`;
 calendars, SLA policies, routing rules, automations and teams in `gongdan.rules`.
+
+What the engine looks up in the config on every write is derived here, once, when a
+bundle (or a ticket type) is made, and held by it: the keys the routing rules read,
+the SLA policy of each ticket type and priority, the policies by id, the enabled
+automations of each event, a type's internal fields. Derived values are never
+arguments: `dataclasses.replace` and every other way of making one recomputes them,
+so they always follow the values they come from. What a layer above derives from a
+bundle with means of its own is kept per bundle version (`derived.PerBundle`), never
+by `id()`.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -19,10 +29,11 @@ from gongdan.forms.data import ticket_data_schema
 from gongdan.forms.fields import FieldDef
 from gongdan.rules.calendar import Calendar
 from gongdan.rules.priority import PriorityRule
-from gongdan.rules.routing import Automation, RoutingRule
-from gongdan.rules.sla import SLAPolicy
+from gongdan.rules.routing import Automation, RoutingRule, rule_keys
+from gongdan.rules.sla import PolicyChoice, SLAPolicy, policy_choice
 from gongdan.rules.teams import Team
 from gongdan.rules.workflow import WorkflowDef
+from gongdan.vocabulary import PRIORITIES
 
 __all__ = [
     "Bundle",
@@ -52,6 +63,12 @@ class TicketTypeDef:
     forms: Mapping[str, tuple[FormSection, ...]]
     priority_default: str
     priority_rules: tuple[PriorityRule, ...]
+    # Derived: the ids of the fields marked `internal: true` (never shown to requesters).
+    internal_fields: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        internal = frozenset(f.id for f in self.fields if f.internal)
+        object.__setattr__(self, "internal_fields", internal)
 
     @property
     def data_schema(self) -> dict[str, Any]:
@@ -93,6 +110,65 @@ class Bundle:
     # Saved queues (`kind: View`), in id order.
     views: Mapping[str, ViewDef] = field(default_factory=lambda: MappingProxyType({}))
     portal: PortalSettings = PortalSettings()
+    # Derived when the bundle is made (`__post_init__`), never passed in.
+    # Every key the routing rules read: a change to one of them re-runs routing.
+    routing_keys: frozenset[str] = field(init=False, repr=False, compare=False)
+    _policies: Mapping[str, SLAPolicy] = field(init=False, repr=False, compare=False)
+    _policy_choices: Mapping[tuple[str, str], PolicyChoice] = field(
+        init=False, repr=False, compare=False
+    )
+    _automations_on: Mapping[str, tuple[Automation, ...]] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        set_derived = object.__setattr__
+        set_derived(self, "routing_keys", rule_keys(self.routing_rules))
+        policies = {p.id: p for p in self.sla_policies}
+        set_derived(self, "_policies", MappingProxyType(policies))
+        set_derived(
+            self,
+            "_policy_choices",
+            MappingProxyType(
+                {
+                    (type_id, str(priority)): self._decide_policy(type_id, str(priority))
+                    for type_id in self.ticket_types
+                    for priority in PRIORITIES
+                }
+            ),
+        )
+        events: dict[str, list[Automation]] = defaultdict(list)
+        for automation in self.automations.values():
+            if automation.enabled:
+                events[automation.on].append(automation)
+        set_derived(
+            self, "_automations_on", MappingProxyType({k: tuple(v) for k, v in events.items()})
+        )
+
+    def sla_policy(self, policy_id: str) -> SLAPolicy | None:
+        """The SLA policy `policy_id`, if the bundle has it."""
+        return self._policies.get(policy_id)
+
+    def policy_choice(self, type_id: str, priority: str) -> PolicyChoice | None:
+        """How the SLA policy of a ticket of `type_id` and `priority` is chosen: the
+        type's explicit `sla:`, else the first policy whose `applies_when` holds, as far
+        as decided when the bundle was made (`rules.sla.policy_choice`). None for a type
+        the bundle does not have."""
+        choice = self._policy_choices.get((type_id, priority))
+        if choice is None and type_id in self.ticket_types:  # (not a built-in priority)
+            choice = self._decide_policy(type_id, priority)
+        return choice
+
+    def _decide_policy(self, type_id: str, priority: str) -> PolicyChoice:
+        explicit = self.ticket_types[type_id].sla
+        if explicit is not None:
+            return PolicyChoice((), self._policies.get(explicit))
+        return policy_choice(self.sla_policies, type_id, priority)
+
+    def automations_on(self, event: str) -> tuple[Automation, ...]:
+        """The enabled automations `on: event` (`schedule` for the scheduled ones), in
+        the bundle's order."""
+        return self._automations_on.get(event, ())
 
     def summary(self) -> str:
         """One line saying what the bundle holds."""

@@ -48,8 +48,9 @@ def validator_for(kind: str) -> Draft202012Validator:
 
 @cache
 def _fast_validator_for(kind: str) -> Any:
-    """The same schema in jsonschema-rs (compiled Rust, ~100x faster): it only answers
-    whether a document is valid; the Python validator explains the invalid ones."""
+    """The same schema in jsonschema-rs (compiled Rust, much faster than the Python
+    validator): it only answers whether a document is valid; the Python validator
+    explains the invalid ones, so every error still says where and why."""
     return jsonschema_rs.validator_for(schemas.kind_schema(kind))
 
 

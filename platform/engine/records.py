@@ -32,9 +32,7 @@ __all__ = [
 def internal_fields(bundle: Bundle, type_id: str) -> frozenset[str]:
     """The ids of a ticket type's internal fields (none for a type no longer known)."""
     ticket_type = bundle.ticket_types.get(type_id)
-    if ticket_type is None:
-        return frozenset()
-    return frozenset(f.id for f in ticket_type.fields if f.internal)
+    return ticket_type.internal_fields if ticket_type is not None else frozenset()
 
 
 def user_values(user: User | None) -> dict[str, Any] | None:
@@ -120,7 +118,7 @@ class TicketRecord:
                     f"state '{ticket.state}' no longer exists in workflow '{ticket_type.workflow}'"
                 )
             if for_requester:
-                hidden = {f.id for f in ticket_type.fields if f.internal}
+                hidden = ticket_type.internal_fields
                 data = {k: v for k, v in data.items() if k not in hidden}
         return cls(
             id=ticket.id,

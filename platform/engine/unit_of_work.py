@@ -24,7 +24,6 @@ A read gets the same view without the writing half: `begin_read` gives a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -32,9 +31,9 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import JSON, Row, Table, bindparam, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
@@ -47,8 +46,16 @@ from gongdan.engine.records import (
     internal_fields,
     ticket_values,
 )
-from gongdan.engine.store.database import Database, prepared
-from gongdan.engine.store.models import Ticket, User, built
+from gongdan.engine.store.database import Database
+from gongdan.engine.store.models import Ticket, User
+from gongdan.engine.store.tickets import load_ticket_by_key
+from gongdan.engine.store.users import (
+    load_user_by_email,
+    read_user,
+    read_user_by_address,
+    user_from_driver,
+    user_from_row,
+)
 from gongdan.engine.store.writes import pending, write_pending
 from gongdan.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gongdan.forms.data import condition_values
@@ -56,14 +63,11 @@ from gongdan.rules.workflow import Actor, WorkflowDef
 
 __all__ = [
     "NO_BUNDLE",
-    "USER_BY_EMAIL",
     "ReadContext",
     "UnitOfWork",
     "begin_read",
     "begin_write",
     "is_internal",
-    "user_from_driver",
-    "user_from_row",
     "utc_now",
 ]
 
@@ -145,7 +149,7 @@ class ReadContext:
         default_factory=dict
     )
     # Condition values per ticket object, with what they were computed from.
-    _condition_values: dict[int, tuple[Ticket, tuple[Any, ...], dict[str, Any]]] = field(
+    _condition_values: dict[Ticket, tuple[tuple[Any, ...], dict[str, Any]]] = field(
         default_factory=dict
     )
     # The keys of the tickets merged tickets point at, read by `preload` for `record`.
@@ -174,12 +178,13 @@ class ReadContext:
             if user is None:
                 user = built[user_id] = user_from_driver(self.session, values, positions)
             return user
-        row = self.actor.profile if user_id == self.actor.user_id else None
-        if row is None:  # (the profile: read with the actor's bearer token just now)
-            row = self.session.connection().execute(_USER_BY_ID, {"id": user_id}).first()
-            if row is None:
-                raise NotFound(f"no user {user_id}")
-        return user_from_row(row)
+        profile = self.actor.profile if user_id == self.actor.user_id else None
+        if profile is not None:  # (read with the actor's bearer token just now)
+            return user_from_row(profile)
+        user = read_user(self.session, user_id)
+        if user is None:
+            raise NotFound(f"no user {user_id}")
+        return user
 
     def remember_users(
         self,
@@ -202,18 +207,15 @@ class ReadContext:
         """The user with this (lower-case) address, if any, read once per write (a
         plain SELECT: no ORM loading, nothing written back)."""
         self.session.flush()  # as an ORM query would: a user added in this write counts
-        row = self.session.connection().execute(_USER_BY_ADDRESS, {"email": email}).first()
-        if row is None:
+        found = read_user_by_address(self.session, email)
+        if found is None:
             return None
-        user = self._users.get(row.id)
-        if user is None:
-            user = self._users[row.id] = user_from_row(row)
-        return user
+        return self._users.setdefault(found.id, found)  # (the one this write knows, if any)
 
     def user_by_email(self, email: str, *, what: str = "user") -> User:
         if "\x00" in email or len(email) > 254:  # no account has it; PostgreSQL refuses NUL
             raise ValidationFailed(f"no active {what} {email!r}", {what: "no such user"})
-        user = self.session.scalar(USER_BY_EMAIL, {"email": email.strip().lower()})
+        user = load_user_by_email(self.session, email.strip().lower())
         if user is None or not user.active:
             raise ValidationFailed(f"no active {what} '{email}'", {what: f"no user '{email}'"})
         self._users[user.id] = user
@@ -226,7 +228,7 @@ class ReadContext:
         # not looked up at all: it is simply not found, on every database alike.
         if not isinstance(key, str) or "\x00" in key or len(key) > 64:
             raise NotFound(f"no ticket {key!r}")
-        ticket = self.session.scalar(_TICKET_BY_KEY, {"key": key})
+        ticket = load_ticket_by_key(self.session, key)
         if ticket is None or not self.may_see(ticket):
             raise NotFound(f"no ticket '{key}'")
         if expected_version is not None and ticket.version != expected_version:
@@ -293,14 +295,14 @@ class ReadContext:
             ticket.created_at,
             ticket.updated_at,
         )
-        known = self._condition_values.get(id(ticket))
-        if known is not None and known[0] is ticket and known[1] == basis:
-            return known[2]
+        known = self._condition_values.get(ticket)
+        if known is not None and known[0] == basis:
+            return known[1]
         values = self.values(ticket)
         ticket_type = self.bundle.ticket_types.get(ticket.ticket_type)
         if ticket_type is not None:
-            values = condition_values(ticket_type.fields, values)
-        self._condition_values[id(ticket)] = (ticket, basis, values)
+            values = condition_values(ticket_type.field_map, values)
+        self._condition_values[ticket] = (basis, values)
         return values
 
     def preload(self, tickets: Sequence[Ticket]) -> None:
@@ -368,7 +370,7 @@ class UnitOfWork(ReadContext):
     automation_stack: list[str] = field(default_factory=list)
     # SLA clocks this write stored, per ticket object (`sla.sync_sla` skips the work when
     # nothing has moved since).
-    sla_stored: dict[int, tuple[Ticket, dict[str, Any] | None]] = field(default_factory=dict)
+    sla_stored: dict[Ticket, dict[str, Any] | None] = field(default_factory=dict)
 
     def acting_as(self, actor: Actor) -> UnitOfWork:
         """The same unit of work (transaction, `now`, events, what is left to finish)
@@ -475,58 +477,6 @@ class UnitOfWork(ReadContext):
         now and the events written (as the actor may see them)."""
         self.finish()
         return WriteResult(ticket=self.record(ticket), events=self.event_records())
-
-
-USERS: Table = User.__table__  # type: ignore[assignment]
-_USER_BY_ID = prepared(select(USERS).where(USERS.c.id == bindparam("id")))
-_USER_BY_ADDRESS = prepared(select(USERS).where(USERS.c.email == bindparam("email")))
-# A user by (lower-case) email and a ticket by key, as the ORM loads them.
-USER_BY_EMAIL = prepared(select(User).where(User.email == bindparam("email")))
-_TICKET_BY_KEY = prepared(select(Ticket).where(Ticket.key == bindparam("key")))
-
-
-def user_from_row(row: Row[Any]) -> User:
-    """A detached `User` from its row: read-only here, nothing writes it back."""
-    return _detached_user({column.name: getattr(row, column.name) for column in USERS.columns})
-
-
-def _detached_user(fields: dict[str, Any]) -> User:
-    """A detached `User` holding every column's value, made as the ORM loads a row
-    (its attributes set in place, no change events: a quarter of `User(**fields)`'s
-    cost)."""
-    user = built(User, fields)
-    make_transient_to_detached(user)
-    return user
-
-
-def user_from_driver(session: Session, values: Sequence[Any], positions: dict[str, int]) -> User:
-    """A detached `User` from a driver's raw row (`DriverStatement`): each column's
-    value converted as SQLAlchemy would have (text to datetime, booleans). JSON comes
-    as text on every database: a query that reads many users' rows and makes few of
-    them users selects it as text (`engine.routing`'s members query)."""
-    dialect = session.get_bind().dialect
-    convert = _CONVERTERS.get(dialect.name)
-    if convert is None:
-        convert = _CONVERTERS[dialect.name] = {
-            column.name: (
-                _json_text
-                if isinstance(column.type, JSON)
-                else column.type.dialect_impl(dialect).result_processor(dialect, None)
-            )
-            for column in USERS.columns
-        }
-    fields = {}
-    for name, processor in convert.items():
-        raw = values[positions[name]]
-        fields[name] = processor(raw) if processor is not None else raw
-    return _detached_user(fields)
-
-
-_CONVERTERS: dict[str, dict[str, Any]] = {}
-
-
-def _json_text(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})

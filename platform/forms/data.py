@@ -60,9 +60,13 @@ def ticket_data_schema(fields: Sequence[FieldDef]) -> dict[str, Any]:
     return copy.deepcopy(_compile(tuple(fields)).schema)
 
 
-def condition_values(fields: Sequence[FieldDef], values: Mapping[str, Any]) -> dict[str, Any]:
-    """`values` (custom and built-in) as conditions read them: decimals as numbers."""
-    by_id = {field.id: field for field in fields}
+def condition_values(
+    fields: Sequence[FieldDef] | Mapping[str, FieldDef], values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """`values` (custom and built-in) as conditions read them: decimals as numbers.
+    `fields`: the ticket type's fields, or already by id (its `field_map`, so a call on
+    a write's hot path builds no map of its own)."""
+    by_id = fields if isinstance(fields, Mapping) else {field.id: field for field in fields}
     return {
         key: by_id[key].field_type.condition_value(by_id[key], value)
         if key in by_id and value is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Member", "Team"]
@@ -25,3 +25,8 @@ class Team:
     name: Any
     email: str | None
     members: tuple[Member, ...]
+    # Derived: whether any member's open tickets are capped (a round robin then counts them).
+    capped: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "capped", any(m.capacity is not None for m in self.members))

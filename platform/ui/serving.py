@@ -1,31 +1,28 @@
 """How a web process runs: its garbage collector and its thread pool.
 
-Measured with bench/api.py (2 uvicorn workers, 16 clients, PostgreSQL, a quiet
-2-core machine): a create allocates thousands of short-lived objects (ORM state,
-pydantic models, SQL parameters), so with CPython's default generation-0 threshold
-(700) the collector ran several times per request and now and then walked every
-long-lived object (the bundle, SQLAlchemy's compiled caches). Freezing what exists
-after start-up and collecting generation 0 every 20,000 allocations took creates from
-318/s to 385/s and p95 from 102 ms to 62 ms. Memory is unaffected in practice:
-cycles are still collected, only less often.
+A create allocates thousands of short-lived objects (ORM state, pydantic models, SQL
+parameters), so with CPython's default generation-0 threshold (700) the collector runs
+several times per request and now and then walks every long-lived object (the bundle,
+SQLAlchemy's compiled caches) for nothing. So what exists after start-up is frozen out
+of the collector's sight and generation 0 is collected every `GEN0_THRESHOLD`
+allocations: creates per second go up and their p95 down (bench/api.py; the figures
+are in bench/NOTES.md). Memory is unaffected in practice: cycles are still collected,
+only less often.
 
 Sync routes run on a few of anyio's worker threads (`WORKER_THREADS`). More threads
 than cores only make the requests in flight take turns holding the GIL (every turn
-after a database round trip waits for the holder's switch interval): with 24
-threads a worker made 255-347 creates/s where 3 or 4 made 436-502 (same bench, runs
-taking turns); the requests beyond them wait in the event loop, first come first
-served. Three, not four: in 15 runs each (taking turns, 8 of them in pairs whose
-order alternated) p95 was 50 ms at the median with 3 threads and 57 ms with 4, the
-spread narrower (p95 / mean 1.72 vs 1.81) and creates/s higher (571 vs 479 at the
-median); 2 threads lost to 3 in 4 of 6 pairs. There are fewer of them than database connections in the pool, so a lookup
-the event loop does itself (the bearer token on PostgreSQL, `ui.api.deps`) always
-finds a connection.
+after a database round trip waits for the holder's switch interval), so fewer creates
+get done; the requests beyond them wait in the event loop, first come first served.
+Three, not two or four: the count bench/api.py runs, taking turns, did best with (p95,
+its spread and creates per second; bench/NOTES.md). There are fewer of them than
+database connections in the pool, so a lookup the event loop does itself (the bearer
+token on PostgreSQL, `ui.api.deps`) always finds a connection.
 
 Several worker processes share one listening socket, and a new connection goes to
 whichever accepts it first. Clients that open their connections together and keep
-them (an integration with a pool of keep-alive connections, the bench's 16 clients)
-can end up 2 on one worker and 14 on the other for as long as they live, one worker
-saturated and the other idle. `KeepAliveLimit` closes a connection after
+them (an integration with a pool of keep-alive connections, the bench's clients) can
+end up nearly all on one worker for as long as they live, that worker saturated and
+the other idle. `KeepAliveLimit` closes a connection after
 `MAX_REQUESTS_PER_CONNECTION` requests (as nginx's `keepalive_requests` does): the
 client reconnects, and the worker less busy at that moment is the one that accepts.
 """

@@ -7,8 +7,8 @@ no usable token. The first characters (`prefix`) are kept in clear so a user can
 their tokens apart in a list. Creating and revoking run in a `UnitOfWork` and leave a
 `token.created` / `token.revoked` event by its actor (the owner on the account page, the
 system for the operator's CLI), naming the token by id, name and prefix, never the
-token. Recognising a token is a read (`authenticate`) with one small write of its own,
-`store.writes.mark_token_used`, at most once a minute.
+token. Recognising a token is a read (`authenticate`, `store.tokens.read_token`) with
+one small write of its own, `store.tokens.mark_token_used`, at most once a minute.
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ from datetime import datetime, timedelta
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, event, func, select
+from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session
 
-from gongdan.engine.store.database import prepared
 from gongdan.engine.store.models import ApiToken, Membership, User
-from gongdan.engine.store.writes import mark_token_used
+from gongdan.engine.store.tokens import mark_token_used, read_token
 from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.rules.workflow import Actor
@@ -161,11 +160,7 @@ def authenticate(db: Session | Connection, token: str, now: datetime) -> Actor |
     written at most once a minute per token."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    dialect = db.get_bind().dialect.name if isinstance(db, Session) else db.dialect.name
-    statement = _LOOKUP.get(dialect)
-    if statement is None:
-        statement = _LOOKUP[dialect] = prepared(_lookup_statement())
-    found = db.execute(statement, {"token_hash": hash_token(token)}).first()
+    found = read_token(db, hash_token(token))
     if found is None or found.revoked_at is not None or not found.active:
         return None
     if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
@@ -174,13 +169,12 @@ def authenticate(db: Session | Connection, token: str, now: datetime) -> Actor |
     return Actor(found.id, found.email, found.role, teams, profile=found)
 
 
-_LOOKUP: dict[str, Select[Any]] = {}
-
 # Tokens recognised in the last few seconds, per process: an API client sends the same
-# token with every request, and the lookup was a seventh of a web worker's CPU per
-# create (bench/api.py). A revocation or a change of teams in this process forgets
-# them all at once; one made by another process (`gongdan token revoke`, another
-# worker) takes effect there within RECENT_SECONDS. Unknown tokens are never kept.
+# token with every request, and looking it up each time is a noticeable share of a web
+# worker's CPU per create (bench/api.py). A revocation or a change of teams in this
+# process forgets them all at once; one made by another process (`gongdan token
+# revoke`, another worker) takes effect there within RECENT_SECONDS. Unknown tokens are
+# never kept.
 RECENT_SECONDS = 5.0
 _MAX_RECENT = 10_000
 _recent: dict[str, tuple[float, Actor]] = {}
@@ -218,23 +212,3 @@ def _forget_on_change(session: Session, _context: Any, _instances: Any) -> None:
         for row in chain(session.new, session.dirty, session.deleted)
     ):
         forget_recent()
-
-
-def _lookup_statement() -> Select[Any]:
-    teams = (
-        select(func.aggregate_strings(Membership.team_id, ","))
-        .where(Membership.user_id == User.id)
-        .correlate(User)
-        .scalar_subquery()
-    )
-    return (
-        select(
-            ApiToken.id.label("token_id"),
-            ApiToken.revoked_at,
-            ApiToken.last_used_at,
-            *User.__table__.columns,
-            teams.label("team_ids"),
-        )
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == bindparam("token_hash"))
-    )

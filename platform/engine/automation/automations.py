@@ -42,7 +42,7 @@ def run_automations(
     depth: int = 0,
 ) -> None:
     """Run every enabled automation `on: event` whose `when` holds for `ticket`."""
-    automations = [a for a in ctx.bundle.automations.values() if a.on == event and a.enabled]
+    automations = ctx.bundle.automations_on(event)
     if not automations:
         return
     # Imported here: transitions imports this module to fire ticket.transitioned.

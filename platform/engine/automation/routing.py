@@ -10,41 +10,17 @@ else `ticket.routed`.
 
 from __future__ import annotations
 
-import json
 import weakref
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import (
-    JSON,
-    Select,
-    Text,
-    and_,
-    bindparam,
-    cast,
-    func,
-    literal,
-    literal_column,
-    select,
-    true,
-)
-
-from gongdan.engine.store.database import DriverStatement
-from gongdan.engine.store.models import (
-    DirectoryGeneration,
-    Membership,
-    RoutingPointer,
-    Ticket,
-    User,
-)
-from gongdan.engine.store.sequences import TURN, ensure_sequence
-from gongdan.engine.store.writes import number_columns, pending, turn_column
+from gongdan.engine.store.members import member_skills, read_members
+from gongdan.engine.store.models import Ticket, User
 from gongdan.engine.tickets.changes import KEEP, SET_COLUMNS, Keep, apply_fields, place
 from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.rules.actions import Assignment
 from gongdan.rules.assignment import Candidate, choose_agent
-from gongdan.rules.routing import route, rule_keys
-from gongdan.vocabulary import OPEN_CATEGORIES, STAFF_ROLES
+from gongdan.rules.routing import route
 
 __all__ = [
     "choose_assignment",
@@ -63,51 +39,25 @@ def load_candidates(ctx: UnitOfWork, team_id: str, *, counts: bool = True) -> li
 def _members(
     ctx: UnitOfWork, team_id: str, *, counts: bool, turn: bool
 ) -> tuple[list[Candidate], int | None]:
-    """The team's candidates and, with `turn`, this pick's round-robin turn (the
-    team's count of turns taken, this one included), in one query. On PostgreSQL the
-    turn is the next value of the team's sequence (no lock held: `db.sequences`), and
-    a new ticket's number and id may come along too (`ask_number`); on SQLite the turn
-    is the team's `routing_pointers.turns` plus one, written back with the batch.
+    """The team's candidates and, with `turn`, this pick's round-robin turn, in one
+    read (`store.members.read_members`; a new ticket's number may come along).
 
     Who the members are (active, away, skills, capacity, their user rows) is kept per
     process (`_TEAMS`) with the directory generation it was read at: a pick reads only
     the members' open-ticket counts and the generation, and reads the members again
-    when the generation moved (any change to users or memberships, by any process:
-    triggers, migration 0010). The one chosen is built as a `User` once per generation
+    when the generation moved. The one chosen is built as a `User` once per generation
     and shared, read-only, by the writes that pick them."""
-    writes = pending(ctx.session)
     bind = ctx.session.get_bind()
-    dialect = bind.dialect.name
-    number_sequence = writes.number_sequence if writes.number is None else None
-    params: dict[str, Any] = {"team": team_id, "number_sequence": number_sequence}
-    moved = writes.pointers.get(team_id) if turn else None
-    if turn and dialect == "postgresql":
-        params["turn_sequence"] = ensure_sequence(ctx.session.connection(), TURN, team_id)
-    ctx.session.flush()  # counts include what this write has changed so far
     teams = _TEAMS.get(bind)
     if teams is None:
         teams = _TEAMS.setdefault(bind, {})
     known = teams.get(team_id)
-    statement = _statement(
-        (dialect, counts, turn and moved is None, number_sequence is not None, known is None)
-    )
-    rows = statement.rows(ctx.session, params)
-    at = statement.columns
-    taken = None
-    if dialect == "postgresql":
-        if number_sequence is not None:  # a new ticket's number came along
-            writes.number = (int(rows[0][at["number"]]), int(rows[0][at["next_id"]]))
-        taken = int(rows[0][at["turn"]]) if turn else None
-        if turn or number_sequence is not None:  # the CTE's row for a team without members
-            rows = [row for row in rows if row[at["id"]] is not None]
-    elif turn:
-        stored = rows[0][at["turns"]] if rows and moved is None else 0
-        taken = (moved if moved is not None else int(stored or 0)) + 1
-        writes.pointers[team_id] = taken
+    read = read_members(ctx.session, team_id, whole=known is None, counts=counts, turn=turn)
+    taken = read.turn
     if known is not None:
-        if rows and rows[0][at["generation"]] == known.generation:
-            user_id, open_tickets = at["id"], at["open_tickets"]
-            counted = {row[user_id]: row[open_tickets] for row in rows}
+        if read.generation == known.generation:
+            user_id, open_tickets = read.positions["id"], read.positions["open_tickets"]
+            counted = {row[user_id]: row[open_tickets] for row in read.rows}
             ctx.remember_users(known.rows, known.positions, built=known.users)
             return [
                 Candidate(
@@ -116,9 +66,8 @@ def _members(
                 for m in known.members
             ], taken
         # The members changed since: read them again (the turn and number are drawn).
-        statement = _statement((dialect, counts, False, False, True))
-        rows = statement.rows(ctx.session, {"team": team_id})
-        at = statement.columns
+        read = read_members(ctx.session, team_id, whole=True, counts=counts)
+    rows, at = read.rows, read.positions
     user_id, email, away = at["id"], at["email"], at["away"]
     skills, capacity, open_tickets = at["skills"], at["capacity"], at["open_tickets"]
     candidates = [
@@ -126,19 +75,18 @@ def _members(
             row[user_id],
             row[email],
             bool(row[away]),
-            _skills(row[skills]),
+            member_skills(row[skills]),
             row[capacity],
             row[open_tickets],
         )
         for row in rows
     ]
-    generation = rows[0][at["generation"]] if rows else None
     built: dict[int, User] | None = None
-    if generation is None:  # a team without members (read each time: rare)
+    if read.generation is None:  # a team without members (read each time: rare)
         teams.pop(team_id, None)
     else:
         built = {}
-        teams[team_id] = _Team(generation, candidates, rows, at, built)
+        teams[team_id] = _Team(read.generation, candidates, rows, at, built)
     ctx.remember_users(rows, at, built=built)  # the member chosen needs no query of its own
     return candidates, taken
 
@@ -155,114 +103,12 @@ class _Team(NamedTuple):
     users: dict[int, User]
 
 
-# Per engine (a database), per team; dropped with the engine.
+# Who each team's members are, per engine (a database; dropped with it), per team.
+# Keyed by the database and checked against the directory generation, not by the
+# bundle's version like what is derived from the config: members are data (accounts
+# and memberships that change without any new bundle), and the generation is what
+# says they changed, whichever process changed them.
 _TEAMS: weakref.WeakKeyDictionary[Any, dict[str, _Team]] = weakref.WeakKeyDictionary()
-
-
-def _skills(stored: str | None) -> frozenset[str]:
-    """A membership's skills as the members query reads them (JSON text, or NULL),
-    parsed once per distinct text: a team's members repeat theirs at every pick."""
-    if not stored:
-        return frozenset()
-    skills = _SKILLS.get(stored)
-    if skills is None:
-        if len(_SKILLS) >= 4096:  # only ever as many as memberships; bounded anyway
-            _SKILLS.clear()
-        skills = _SKILLS[stored] = frozenset(json.loads(stored) or ())
-    return skills
-
-
-_SKILLS: dict[str, frozenset[str]] = {}
-
-
-_MEMBERS: dict[tuple[str, bool, bool, bool, bool], DriverStatement] = {}
-
-
-def _statement(key: tuple[str, bool, bool, bool, bool]) -> DriverStatement:
-    statement = _MEMBERS.get(key)
-    if statement is None:
-        statement = _MEMBERS[key] = DriverStatement(_members_statement(*key))
-    return statement
-
-
-def _members_statement(
-    dialect: str, counts: bool, turn: bool, number: bool, whole: bool
-) -> Select[Any]:
-    """The members query (`whole`: the members' user rows and memberships; otherwise
-    their ids and open-ticket counts only), each row with the directory generation.
-    PostgreSQL: the values drawn from sequences are a CTE the members join (`WITH n AS
-    (SELECT nextval(…)…) SELECT m.*, n.* FROM n LEFT JOIN (…) m ON true`): drawn
-    once, and one row even for a team without members. SQLite: the team's turns so
-    far as a column (`turn` when no earlier pick in this write moved them)."""
-    members = _members_select(counts, turn and dialect != "postgresql", whole)
-    drawn = (number_columns() if number else []) + (
-        [turn_column()] if turn and dialect == "postgresql" else []
-    )
-    if not drawn:
-        return members
-    values = select(*drawn).cte("n")
-    listed = members.subquery("m")
-    return select(listed, *values.c).select_from(values.outerjoin(listed, true()))
-
-
-def _members_select(counts: bool, turns: bool, whole: bool) -> Select[Any]:
-    team: Any = bindparam("team")
-    member: Any = User.id if whole else Membership.user_id
-    # Counted per member (the partial index on open tickets by assignee), never over the
-    # whole table.
-    open_count: Any = (
-        select(func.count())
-        .where(Ticket.assignee_id == member, Ticket.state_category.in_(_sql_texts(OPEN_CATEGORIES)))
-        .correlate(User if whole else Membership)
-        .scalar_subquery()
-        if counts
-        else literal(0)
-    )
-    extra: list[Any] = [
-        select(DirectoryGeneration.generation)
-        .where(DirectoryGeneration.id == 1)
-        .scalar_subquery()
-        .label("generation")
-    ]
-    if turns:
-        extra.append(
-            select(RoutingPointer.turns)
-            .where(RoutingPointer.team_id == team)
-            .scalar_subquery()
-            .label("turns")
-        )
-    if not whole:
-        return select(
-            Membership.user_id.label("id"), open_count.label("open_tickets"), *extra
-        ).where(Membership.team_id == team)
-    return (
-        select(
-            *(_as_text(c) for c in User.__table__.columns),
-            _as_text(Membership.skills),
-            Membership.capacity,
-            open_count.label("open_tickets"),
-            *extra,
-        )
-        .join(Membership, and_(Membership.user_id == User.id, Membership.team_id == team))
-        .where(User.active.is_(True), User.role.in_(_sql_texts(tuple(sorted(STAFF_ROLES)))))
-    )
-
-
-def _as_text(column: Any) -> Any:
-    """A JSON column as its text (`user_from_driver` and `_skills` parse it): of the
-    members read, only the one chosen needs its attributes, and psycopg would parse
-    every member's (measured: 13% of a create's CPU on PostgreSQL)."""
-    if isinstance(column.type, JSON):
-        return cast(column, Text).label(column.name)
-    return column
-
-
-def _sql_texts(values: tuple[str, ...]) -> list[Any]:
-    """Constant texts written into the SQL (not bound): the partial index on open tickets
-    applies to a query whose condition names its categories, and the statement needs no
-    re-rendering of an expanding IN at each execution."""
-    assert all(v.isidentifier() for v in values)  # noqa: S101 - our own constants
-    return [literal_column(f"'{v}'") for v in values]
 
 
 def choose_assignment(
@@ -283,7 +129,7 @@ def choose_assignment(
     else:
         round_robin = assignment.strategy == "round_robin"
         team = ctx.bundle.teams[team_id]
-        counts = not round_robin or any(m.capacity is not None for m in team.members)
+        counts = not round_robin or team.capped
         candidates, turn = (
             _members(ctx, team_id, counts=counts, turn=round_robin)
             if assignment.strategy != "manual"
@@ -341,7 +187,7 @@ def plan_route(
     agent, why), or None when no rule matched. `values`: the ticket's condition
     values, when the caller has them already (a create)."""
     rules = ctx.bundle.routing_rules
-    if not rules or (changed is not None and not changed & rule_keys(rules)):
+    if not rules or (changed is not None and not changed & ctx.bundle.routing_keys):
         return None
     if values is None:
         ctx.ticket_type(ticket)  # (a type no longer known: Conflict)

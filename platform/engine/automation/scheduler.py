@@ -100,8 +100,8 @@ def run_scheduled_automations(db: Database, bundle: Bundle, now: datetime) -> in
     """Run each `on: schedule` automation whose `every` has elapsed, over the tickets
     that are not closed and match its `when`."""
     acted = 0
-    for automation in bundle.automations.values():
-        if automation.on != "schedule" or not automation.enabled or automation.every is None:
+    for automation in bundle.automations_on("schedule"):
+        if automation.every is None:
             continue
         with begin_write(db, bundle, Actor.system(), now) as ctx:
             if not _claim_run(ctx, automation.id, automation.every.total_seconds()):
@@ -116,7 +116,7 @@ def run_scheduled_automations(db: Database, bundle: Bundle, now: datetime) -> in
                 ticket_type = bundle.ticket_types.get(ticket.ticket_type)
                 if ticket_type is None:
                     continue
-                values = condition_values(ticket_type.fields, ctx.values(ticket))
+                values = condition_values(ticket_type.field_map, ctx.values(ticket))
                 if automation.when is not None and not automation.when(values, None, now):
                     continue
                 ctx.automation_stack.append(automation.id)

@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import inspect, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import inspect, select
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine.store.models import Ticket
+from gongdan.engine.store.tickets import SLA_COLUMNS, write_sla_columns
 from gongdan.engine.unit_of_work import ReadContext, UnitOfWork
 from gongdan.rules.business_time import CountedInterval, business_seconds_between, explain_deadline
 from gongdan.rules.calendar import Calendar
@@ -45,18 +45,15 @@ DONE = (StateCategory.RESOLVED, StateCategory.CLOSED)
 
 
 def policy_for(ctx: ReadContext, ticket: Ticket) -> SLAPolicy | None:
-    """The type's explicit `sla:`, else the first policy whose `applies_when` holds."""
-    ticket_type = ctx.bundle.ticket_types.get(ticket.ticket_type)
-    if ticket_type is None:
+    """The type's explicit `sla:`, else the first policy whose `applies_when` holds:
+    decided by the bundle for the ticket's type and priority where they alone decide
+    it (`Bundle.policy_choice`), else evaluated on the ticket's values."""
+    choice = ctx.bundle.policy_choice(ticket.ticket_type, ticket.priority)
+    if choice is None:
         return None
-    policies = {p.id: p for p in ctx.bundle.sla_policies}
-    if ticket_type.sla is not None:
-        return policies.get(ticket_type.sla)
-    values = ctx.condition_values(ticket)
-    for policy in ctx.bundle.sla_policies:
-        if policy.applies_when is None or policy.applies_when(values, None, ctx.now):
-            return policy
-    return None
+    if not choice.candidates:
+        return choice.otherwise
+    return choice.choose(ctx.condition_values(ticket), ctx.now)
 
 
 def _store(
@@ -67,11 +64,10 @@ def _store(
     policy: SLAPolicy | None,
     calendar: Calendar | None,
 ) -> None:
-    """Write the clocks and their deadlines. A plain UPDATE, not an ORM change: the clocks
-    follow a write that already counted in the ticket's row version."""
-    values: dict[str, Any] = dict.fromkeys(
-        ("sla", "first_response_due", "next_response_due", "resolution_due", "sla_wakeup_at")
-    )
+    """Write the clocks and their deadlines: part of a new ticket's INSERT, else (when
+    they moved) `store.tickets.write_sla_columns`, which leaves the row version alone:
+    the clocks follow a write that already counted in it."""
+    values: dict[str, Any] = dict.fromkeys(SLA_COLUMNS)
     if sla is not None and policy is not None and calendar is not None:
         due = {name: clock_deadline(clock, calendar) for name, clock in sla.clocks.items()}
         values.update(
@@ -81,27 +77,20 @@ def _store(
             resolution_due=due.get("resolution"),
             sla_wakeup_at=next_wakeup(sla, policy, calendar),
         )
-    ctx.sla_stored[id(ticket)] = (ticket, values["sla"])
+    ctx.sla_stored[ticket] = values["sla"]
     if not inspect(ticket).persistent:
         for name, value in values.items():  # a new ticket: part of its INSERT
             setattr(ticket, name, value)
         return
     if all(getattr(ticket, name) == value for name, value in values.items()):
         return  # nothing moved: no statement
-    ctx.session.flush()
-    ctx.session.execute(
-        update(Ticket).where(Ticket.id == ticket.id).values(**values),
-        execution_options={"synchronize_session": False},
-    )
-    for name, value in values.items():
-        set_committed_value(ticket, name, value)  # the row as written, not a new change
+    write_sla_columns(ctx.session, ticket, values)
 
 
 def _stored_here(ctx: UnitOfWork, ticket: Ticket) -> bool:
     """Whether this write stored the ticket's clocks as they are now (so their deadlines,
     computed from them alone, are already the stored ones)."""
-    stored = ctx.sla_stored.get(id(ticket))
-    return stored is not None and stored[0] is ticket and stored[1] is ticket.sla
+    return ticket in ctx.sla_stored and ctx.sla_stored[ticket] is ticket.sla
 
 
 def _load(ctx: UnitOfWork, ticket: Ticket) -> tuple[TicketSLA | None, dict[str, Any]]:
@@ -227,7 +216,7 @@ def _fire_due(ctx: UnitOfWork, ticket: Ticket) -> None:
     from gongdan.engine.tickets.transitions import run_actions
 
     sla, seen = _load(ctx, ticket)
-    policy = {p.id: p for p in ctx.bundle.sla_policies}.get(sla.policy) if sla else None
+    policy = ctx.bundle.sla_policy(sla.policy) if sla else None
     calendar = ctx.bundle.calendars.get(policy.calendar) if policy else None
     if sla is None or policy is None or calendar is None:
         _store(ctx, ticket, None, {}, None, None)

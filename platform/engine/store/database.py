@@ -45,13 +45,15 @@ class DriverStatement:
     """A fixed statement run on the database driver itself (sqlite3 or psycopg),
     compiled once per dialect: its rows are the driver's tuples (no result processing:
     values as sqlite3 stores them, as psycopg converts them); the values bound go
-    through their types' bind processors, as SQLAlchemy would send them. For the
-    hottest statements of a write, where SQLAlchemy's execution costs several times
-    the statement (measured on SQLite: a team's members with their open tickets, 160 us
-    through `Connection.execute` and 25 us on `sqlite3`; one event row, 117 us and 24
-    us; on PostgreSQL ~150 us of CPU per statement). It runs inside the session's
-    transaction (on PostgreSQL prepared server-side: fixed shapes only), and statement
-    listeners (`before_cursor_execute`) are told of it as of any other statement."""
+    through their types' bind processors, as SQLAlchemy would send them.
+
+    Only for the few statements every write runs (a routed create's members read, the
+    batch of events and outbox rows), where SQLAlchemy's own work per execution costs
+    more than the statement itself (bench/engine.py and bench/NOTES.md have the
+    figures). What it must keep true: it runs inside the session's transaction, on
+    PostgreSQL prepared server-side (so fixed shapes only), and statement listeners
+    (`before_cursor_execute`) are told of it as of any other statement, so the tests
+    that count statements see it."""
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
@@ -221,7 +223,8 @@ class Database:
                 pool_recycle=1800,
                 # No server-side prepared statements but the marked ones (`prepared`):
                 # PostgreSQL's generic plan for a prepared query misjudges JSONB filters
-                # (measured 15.6 ms vs 0.4 ms). psycopg's None would refuse even those.
+                # (a list filtered on custom fields would run far slower than with a
+                # plan for its values). psycopg's None would refuse even the marked.
                 connect_args={"prepare_threshold": NEVER_PREPARE},
             )
             _prepare_marked(self.engine)

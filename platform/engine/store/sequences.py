@@ -3,9 +3,9 @@
 A new ticket's number and a team's round-robin turn are each the next value of a
 counter every web and worker process shares. Kept in a row, the counter stays locked
 from the moment a create takes its value until that create commits, and concurrent
-creates of one type queue behind each other (measured by bench/api.py: with 16
-clients, ten sessions at a time waited on the `ticket_counters` row). A sequence hands
-out values without any lock: `nextval` is never rolled back.
+creates of one type queue behind each other on that row (bench/api.py shows them
+waiting). A sequence hands out values without any lock: `nextval` is never rolled
+back.
 
 So on PostgreSQL each ticket type numbers from its own sequence `gd_no_<type>` (owned
 by `ticket_counters.last_number`) and each team counts turns in `gd_rr_<team>` (owned

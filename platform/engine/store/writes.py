@@ -11,21 +11,15 @@ events are read back (`UnitOfWork.event_records`), when the unit of work finishe
 
 On PostgreSQL one batch is one statement (data-modifying CTEs); on SQLite, which has
 none, one executemany per table (in-process, so no round trips to save).
-
-One write here runs outside any unit of work: `mark_token_used`, the last use of a
-bearer token, written by the token lookup of an API request (a read with this one
-small write of its own, at most once a minute per token).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     Insert,
     Select,
     String,
@@ -38,7 +32,6 @@ from sqlalchemy import (
     literal,
     select,
     union_all,
-    update,
 )
 from sqlalchemy.dialects.postgresql import REGCLASS
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -48,7 +41,6 @@ from sqlalchemy.sql.expression import Executable
 from gongdan.engine.records import NewEvent
 from gongdan.engine.store.database import DriverStatement, prepared
 from gongdan.engine.store.models import (
-    ApiToken,
     Event,
     Outbox,
     RoutingPointer,
@@ -60,7 +52,6 @@ from gongdan.engine.store.sequences import NUMBER, ensure_sequence
 __all__ = [
     "PendingWrites",
     "ask_number",
-    "mark_token_used",
     "number_columns",
     "pending",
     "store_ticket",
@@ -347,13 +338,3 @@ def _drop_after_rollback(session: Session) -> None:
     writes = session.info.get(INFO_KEY)
     if writes:
         writes.clear()
-
-
-# Outside any unit of work ------------------------------------------------------------
-
-
-def mark_token_used(db: Session | Connection, token_id: int, now: datetime) -> None:
-    """Stamp a bearer token's `last_used_at` (the caller decides how often: the lookup
-    of every API request does it at most once a minute per token). On PostgreSQL the
-    lookup's connection is in autocommit, so this commits by itself."""
-    db.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))

@@ -119,7 +119,7 @@ def update_fields(
     if previous is not None and after:
         ticket_type = ctx.bundle.ticket_types.get(ticket.ticket_type)
         if ticket_type is not None:
-            values = condition_values(ticket_type.fields, ctx.values(ticket))
+            values = condition_values(ticket_type.field_map, ctx.values(ticket))
             fired = priority_for(ticket_type.priority_rules, values, previous, ctx.now)
             if fired is not None and fired != ticket.priority:
                 before["priority"], after["priority"] = ticket.priority, fired

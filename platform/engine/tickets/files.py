@@ -71,7 +71,7 @@ def add_files(
     _link_attachments(
         ctx, ticket, ticket_type, {field_id: new if isinstance(value, list) else value}
     )
-    previous = condition_values(ticket_type.fields, ctx.values(ticket))
+    previous = condition_values(ticket_type.field_map, ctx.values(ticket))
     if not update_fields(ctx, ticket, data={field_id: value}):
         return ticket  # (the same files again: nothing changed)
     ctx.outbox("ticket.updated", {"ticket": ticket.key, "fields": [field_id]})

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
-
-from gongdan.bundle.compiled import Bundle, TicketTypeDef
+from gongdan.bundle.compiled import TicketTypeDef
 from gongdan.engine.automation.automations import run_automations
 from gongdan.engine.automation.routing import plan_route, route_ticket
 from gongdan.engine.automation.sla import on_public_reply, sync_sla
 from gongdan.engine.records import ticket_values
 from gongdan.engine.store.models import Attachment, Comment, Membership, Ticket, User, built
+from gongdan.engine.store.tickets import touch_ticket
 from gongdan.engine.store.writes import ask_number, store_ticket, take_number, write_pending
 from gongdan.engine.tickets.changes import (
     KEEP,
@@ -33,7 +32,6 @@ from gongdan.errors import PermissionDenied, ValidationFailed
 from gongdan.forms.data import check_ticket_data, condition_values
 from gongdan.forms.shapes import Holds
 from gongdan.rules.priority import priority_for
-from gongdan.rules.routing import rule_keys
 from gongdan.vocabulary import EDITABLE_BUILTINS, PRIORITIES, STAFF_ROLES, Role
 
 __all__ = [
@@ -275,7 +273,7 @@ def create_ticket(
     )
     # What conditions read of the new ticket, computed once: the type's priority rules
     # and the routing rules read the same values.
-    values = condition_values(ticket_type.fields, ticket_values(ticket, requester_user, None))
+    values = condition_values(ticket_type.field_map, ticket_values(ticket, requester_user, None))
     if priority is None:
         chosen = priority_for(ticket_type.priority_rules, values, None, ctx.now)
         if chosen is not None:
@@ -290,7 +288,7 @@ def create_ticket(
         place(ticket, *placed)
     routed = None
     if team is None and assignee is None and placed is None:
-        if "key" in routing_keys(ctx.bundle):  # a rule reads the key: number it first
+        if "key" in ctx.bundle.routing_keys:  # a rule reads the key: number it first
             _number(ctx, ticket, ticket_type)
             values["key"] = ticket.key
         else:
@@ -324,18 +322,6 @@ def _number(ctx: UnitOfWork, ticket: Ticket, ticket_type: TicketTypeDef) -> None
     if ticket_id is not None:
         ticket.id = ticket_id
     ticket.number, ticket.key = number, f"{ticket_type.key_prefix}-{number}"
-
-
-_RULE_KEYS: dict[int, tuple[object, frozenset[str]]] = {}
-
-
-def routing_keys(bundle: Bundle) -> frozenset[str]:
-    """The keys the bundle's routing rules read (computed once per bundle)."""
-    rules = bundle.routing_rules
-    cached = _RULE_KEYS.get(id(rules))
-    if cached is None or cached[0] is not rules:
-        cached = _RULE_KEYS[id(rules)] = (rules, rule_keys(rules))
-    return cached[1]
 
 
 def snapshot(ticket: Ticket, ctx: UnitOfWork) -> dict[str, Any]:
@@ -381,7 +367,7 @@ def update_ticket(
             f"read-only in state '{ticket.state}'",
             dict.fromkeys(readonly, f"is read-only in state '{ticket.state}'"),
         )
-    before_values = condition_values(ticket_type.fields, ctx.values(ticket))
+    before_values = condition_values(ticket_type.field_map, ctx.values(ticket))
     cleaned: dict[str, Any] = {}
     if custom:
         context = {**before_values, **dict((ticket.data or {}).items())}
@@ -483,7 +469,7 @@ def add_comment(ctx: UnitOfWork, key: str, body: str, *, public: bool = True) ->
     ctx.session.add(comment)
     # Touch updated_at without bumping the row version: a reply must not make someone
     # else's concurrent edit of the fields fail.
-    ctx.session.execute(update(Ticket).where(Ticket.id == ticket.id).values(updated_at=ctx.now))
+    touch_ticket(ctx.session, ticket, ctx.now)
     ctx.session.flush()
     ctx.event(
         ticket,

@@ -58,7 +58,7 @@ def take_transition(
     ticket_type = ctx.ticket_type(ticket)
     workflow = ctx.workflow(ticket_type)
     transition = _find(ctx, ticket, transition_id)
-    values = condition_values(ticket_type.fields, ctx.values(ticket))
+    values = condition_values(ticket_type.field_map, ctx.values(ticket))
     problems = transition_problems(workflow, transition, values, ctx.actor, ctx.now)
     if problems:
         raise TransitionNotAllowed(f"{key}: " + "; ".join(problems), {"transition": problems[0]})

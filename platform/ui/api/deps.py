@@ -55,8 +55,8 @@ async def _resolve(
 ) -> Actor | None:
     """The token's actor. On PostgreSQL the lookup (one indexed SELECT in autocommit)
     runs on the event loop itself: a sync dependency would cost every request a hop
-    to a worker thread and back (measured: ~15% of the API's create throughput); the
-    pool always has a connection for it (`ui.serving`). SQLite's lookup may wait for
+    to a worker thread and back, a share of the API's create throughput that
+    bench/api.py shows; the pool always has a connection for it (`ui.serving`). SQLite's lookup may wait for
     the write lock, so it goes to a thread."""
     if credentials is None:
         return None
