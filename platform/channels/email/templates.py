@@ -9,7 +9,6 @@ at the template's file, line and column, like any other config error.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from gongdan.bundle.compile_mail import TemplateDef
 from gongdan.bundle.compiled import Bundle
+from gongdan.bundle.derived import PerBundle
 from gongdan.errors import ConfigError, ConfigIssue
 
 __all__ = ["BUILTIN", "MailTemplates", "Rendered", "check_templates", "mail_templates"]
@@ -119,20 +119,13 @@ class MailTemplates:
         return text[:MAX_RENDERED]
 
 
-_lock = threading.Lock()
-_cache: dict[str, MailTemplates] = {}
+_compiled: PerBundle[MailTemplates] = PerBundle(MailTemplates)
 
 
 def mail_templates(bundle: Bundle) -> MailTemplates:
     """The compiled templates of `bundle`, compiled once per bundle version; raises
     `ConfigError` with every template syntax error."""
-    with _lock:
-        compiled = _cache.get(bundle.version)
-        if compiled is None:
-            compiled = MailTemplates(bundle)
-            if len(_cache) > 8:
-                _cache.clear()
-            _cache[bundle.version] = compiled
+    compiled = _compiled(bundle)
     if compiled.issues:
         raise ConfigError(sorted(compiled.issues))
     return compiled
