@@ -1,1 +1,1 @@
-"""Gongdan engine/config."""
+"""The config language: loading, validating and compiling a bundle (README.md)."""

@@ -184,7 +184,7 @@ class CommentRecord:
 @dataclass(slots=True)
 class NewEvent:
     """An event row a write has made (an `events` row once written; `id` is set then).
-    A plain object, not an ORM one: events are written in a batch (`engine.writes`)."""
+    A plain object, not an ORM one: events are written in a batch (`engine.store.writes`)."""
 
     ticket_id: int | None
     actor_id: int | None

@@ -1,1 +1,1 @@
-"""Gongdan forms."""
+"""Field types (a registry) and ticket data validation: a pure core (README.md)."""

@@ -1,1 +1,1 @@
-"""Gongdan ui."""
+"""The web: the desk, the portal, account pages and the REST API (README.md)."""

@@ -1,6 +1,6 @@
 """The form of a bulk transition on the desk's queue page, as its template needs it.
 
-`engine.bulk_transition.plan_bulk_transition` says which form the selected tickets
+`rules.bulk_transition.plan_bulk_transition` says which form the selected tickets
 share (or that their types' forms differ); this module turns that into views: the
 transition's fields as the ticket page shows them (`ui.fields.transition_fields_form`,
 every field required), the comment rule, and — when the forms

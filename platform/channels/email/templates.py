@@ -1,6 +1,6 @@
 """Notification templates: admin-written Jinja2 text, run in Jinja2's sandbox.
 
-The loader (`engine.config.compile_mail`) has checked each `kind: Template` document;
+The loader (`bundle.compile_mail`) has checked each `kind: Template` document;
 here its texts are compiled once per bundle, in a `SandboxedEnvironment` (a template
 cannot reach Python internals, call unsafe methods or run for ever on big ranges),
 with autoescaping off: the mail is plain text. A syntax error becomes a `ConfigIssue`

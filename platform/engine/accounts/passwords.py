@@ -48,7 +48,7 @@ RESET_TTL = timedelta(hours=1)
 RESEND_AFTER = timedelta(seconds=60)  # one mail a minute per account: no mail bombing
 RESET_TOPIC = "password.reset"
 MAX_TOKEN_LENGTH = 128
-_hasher = PasswordHasher()  # the same argon2 defaults as `engine.users`
+_hasher = PasswordHasher()  # the same argon2 defaults as `engine.accounts.users`
 
 LINK_REFUSED = (
     "this link is not valid: it was already used, has expired or was replaced by a newer one"

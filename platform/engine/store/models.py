@@ -336,7 +336,7 @@ class RoutingPointer(Base):
 class DirectoryGeneration(Base):
     """One row: a number that triggers bump in the transaction of any change to `users`
     or `memberships` (migration 0010), so a process may keep a team's members in memory
-    and know when to read them again (`engine.routing`)."""
+    and know when to read them again (`engine.automation.routing`)."""
 
     __tablename__ = "directory_generation"
 

@@ -61,7 +61,7 @@ async def _resolve(
     if credentials is None:
         return None
     token = credentials.credentials
-    actor = recent_actor(token)  # recognised in the last seconds (`engine.tokens`)
+    actor = recent_actor(token)  # recognised in the last seconds (`engine.accounts.tokens`)
     if actor is None:
         if database.dialect == "postgresql":
             actor = _lookup(database, token)

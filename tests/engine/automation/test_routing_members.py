@@ -1,4 +1,4 @@
-"""A team's members are kept in memory per process between picks (`engine.routing`):
+"""A team's members are kept in memory per process between picks (`engine.automation.routing`):
 whatever changes users or memberships — this process, another one, a tool writing SQL,
 a transaction rolled back — the next pick sees the members as they are committed."""
 

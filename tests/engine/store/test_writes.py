@@ -1,4 +1,4 @@
-"""How writes reach the database (`engine/writes.py`), on SQLite and PostgreSQL: a new
+"""How writes reach the database (`engine/store/writes.py`), on SQLite and PostgreSQL: a new
 ticket is routed in memory and stored with one INSERT, its events and outbox rows go
 in one batch, a failed write leaves nothing behind, and big batches still get written."""
 

@@ -3,7 +3,7 @@
 The "breaching soon" queue, and every queue sorted by SLA ("my tickets", the urgent
 incidents view), order open tickets by the earliest of their three deadlines and the
 breaching queue keeps those before a moment. A partial index on exactly that
-expression (as `engine.queues` writes it, a missing deadline counting as 9999-12-31)
+expression (as `engine.reads.queues` writes it, a missing deadline counting as 9999-12-31)
 turns a scan of every open ticket plus a sort into one ordered index range, so the
 page costs the same however many tickets are open (bench/queues.py). SQLite, the small
 embedded default, keeps its plain per-column indexes.

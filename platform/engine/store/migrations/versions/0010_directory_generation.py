@@ -2,7 +2,7 @@
 
 Routing reads a team's members (who is active, away, their skills and capacities)
 on every create it assigns. These rows change rarely, so each process keeps them in
-memory (`engine.routing`) and, at every pick, reads only the members' open-ticket
+memory (`engine.automation.routing`) and, at every pick, reads only the members' open-ticket
 counts and this generation. Triggers give it a new value in the same transaction as
 any change to `memberships` or to staff rows of `users` (INSERT, UPDATE, DELETE, and
 on PostgreSQL TRUNCATE), so it moves exactly when the rows routing reads do, whichever
@@ -29,7 +29,7 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-# Routing reads agents and admins only (`engine.routing`): requesters, who come and go
+# Routing reads agents and admins only (`engine.automation.routing`): requesters, who come and go
 # with every new sender of mail, leave the generation alone unless they become staff.
 STAFF = "('agent', 'admin')"
 WHEN = {
