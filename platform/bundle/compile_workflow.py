@@ -2,7 +2,8 @@
 
 Besides references (a transition into an unknown state, an `on_enter` for a state that
 does not exist) this checks the shape of the graph: every state reachable from
-`initial`, and every state that is not of category `closed` has a way out.
+`initial`, and every state that is not of category `closed` has a way out; and that
+`migrate` moves tickets out of states the workflow no longer has into one it has.
 """
 
 from __future__ import annotations
@@ -64,6 +65,27 @@ def _check_graph(
             )
 
 
+def _check_migrate(
+    entry: Entry, states: Mapping[str, StateDef], report: Reporter
+) -> dict[str, str]:
+    """`migrate: {old_state: new_state}`: the old state is one the workflow no longer has
+    (tickets in a state it still has stay there: moving them on every apply would be a
+    trap), the new one a state it has."""
+    doc, migrate = entry.doc, dict(entry.data.get("migrate", {}))
+    for old, new in migrate.items():
+        if old in states:
+            report.error(
+                doc,
+                ("migrate", old),
+                f"state '{old}' is still in this workflow: `migrate` moves the tickets of "
+                "a state that was removed (remove the state, or this line)",
+                key=True,
+            )
+        if new not in states:
+            report.unknown(doc, ("migrate", old), "state", new, states)
+    return migrate
+
+
 def compile_workflow(
     entry: Entry,
     catalog: Catalog,
@@ -119,6 +141,7 @@ def compile_workflow(
         if state_id not in states:
             report.unknown(doc, ("on_enter", state_id), "state", state_id, states, key=True)
         on_enter[state_id] = report.actions(doc, ("on_enter", state_id), raw_actions, actions_check)
+    migrate = _check_migrate(entry, states, report)
     if initial in states and len(report.issues) == before:
         _check_graph(entry, states, initial, transitions, report)
     if any(i.severity == "error" for i in report.issues[before:]):
@@ -135,4 +158,5 @@ def compile_workflow(
         transitions=tuple(transitions),
         on_enter=MappingProxyType(on_enter),
         by_source=MappingProxyType({k: tuple(v) for k, v in by_source.items()}),
+        migrate=MappingProxyType(migrate),
     )

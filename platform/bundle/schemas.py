@@ -284,6 +284,14 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
                 "propertyNames": _ref("id"),
                 "additionalProperties": _ref("actions"),
             },
+            "migrate": {
+                "description": "old_state: new_state. When the bundle is applied, the "
+                "tickets still in a state this workflow no longer has move to a state it has",
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": _ref("id"),
+                "additionalProperties": _ref("id"),
+            },
         },
         ("kind", "initial", "states", "transitions"),
     ),

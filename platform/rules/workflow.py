@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from gongdan.rules.actions import Action
@@ -57,6 +58,9 @@ class WorkflowDef:
     transitions: tuple[TransitionDef, ...]
     on_enter: Mapping[str, tuple[Action, ...]]
     by_source: Mapping[str, tuple[TransitionDef, ...]] = field(repr=False)
+    # `migrate: {old_state: new_state}`: where tickets left in a state this workflow no
+    # longer has go when the bundle is applied (each old state is absent from `states`).
+    migrate: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def transitions_from(self, state: str) -> tuple[TransitionDef, ...]:
         """Transitions whose `from` includes `state` (empty for an unknown state)."""
