@@ -29,3 +29,16 @@ def make_bundle(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
     return target
+
+
+def edit_bundle(root: Path, edits: dict[str, list[tuple[str, str]]]) -> Path:
+    """Replace text in the files of the bundle at `root` (each old text must be there
+    once at least; its first occurrence is replaced)."""
+    for name, replacements in edits.items():
+        path = root / name
+        text = path.read_text("utf-8")
+        for old, new in replacements:
+            assert old in text, f"{old!r} is not in {name}"
+            text = text.replace(old, new, 1)
+        path.write_text(text, "utf-8")
+    return root

@@ -1,6 +1,6 @@
 """The `gongdan` command line: one module per command group.
 
-`config` (check, schema export), `serve` (serve, worker), `db`, `user`, `token`, `sla`
+`config` (check, schema export), `plan`, `serve` (serve, worker), `db`, `user`, `token`, `sla`
 and `mail`. Every command takes `--config DIR` (default `$GONGDAN_CONFIG_DIR` or
 `./config`) and uses the database at `$GONGDAN_DATABASE_URL` (default
 `sqlite:///./gongdan.db`). Exit codes: 0 success, 1 the input is invalid (every error
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from gongdan.cli.config import add_config_commands
 from gongdan.cli.db import add_db_commands
 from gongdan.cli.mail import add_mail_commands
+from gongdan.cli.plan import add_plan_commands
 from gongdan.cli.serve import add_serve_commands
 from gongdan.cli.sla import add_sla_commands
 from gongdan.cli.token import add_token_commands
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         *add_sla_commands(commands),
         *add_token_commands(commands),
         *add_mail_commands(commands),
+        *add_plan_commands(commands),
     ]
     for sub in leaves:
         sub.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)

@@ -10,6 +10,8 @@ contract in pyproject checks it), so the engine can reorganise its modules freel
   `deliver`) and the `Channels` it delivers through (`Notifier`, `WebhookCall`…),
   implemented by `gongdan.channels`.
 - Limits and rules the forms show (password lengths, list sorts, the upload size).
+- Config changes against live tickets: `plan_bundle` → `Plan`, `migrate_tickets`, and
+  the bundle a plan compares with (`active_bundle_for_plan`).
 """
 
 from gongdan.engine.accounts.service import AccountService
@@ -44,6 +46,9 @@ from gongdan.engine.outbox.mail_log import (
 )
 from gongdan.engine.outbox.relay import DEFAULT_LEASE, deliver, relay_once
 from gongdan.engine.outbox.runner import SCHEDULED_JOBS, InProcessRunner, ScheduledJob, find_job
+from gongdan.engine.plan.active import ActiveBundle, active_bundle_for_plan, plan_against
+from gongdan.engine.plan.migrate import migrate_tickets
+from gongdan.engine.plan.plan import Plan, plan_bundle
 from gongdan.engine.reads.paging import LIST_SORTS, MAX_PAGE, QUEUE_SORTS
 from gongdan.engine.reads.queries import FILTER_OPS, FieldFilter, TicketQuery
 from gongdan.engine.reads.queues import BulkOutcome, QueuePage, QueueQuery, QueueService
@@ -74,6 +79,7 @@ __all__ = [
     "SCHEDULED_JOBS",
     "Account",
     "AccountService",
+    "ActiveBundle",
     "AttachmentRecord",
     "Attempt",
     "BulkOutcome",
@@ -89,6 +95,7 @@ __all__ = [
     "Notifier",
     "Page",
     "Person",
+    "Plan",
     "QueuePage",
     "QueueQuery",
     "QueueService",
@@ -101,6 +108,7 @@ __all__ = [
     "WebhookCall",
     "WebhookSender",
     "WriteResult",
+    "active_bundle_for_plan",
     "already_received",
     "authenticate",
     "check_title",
@@ -110,7 +118,10 @@ __all__ = [
     "find_people",
     "is_our_message",
     "list_mail",
+    "migrate_tickets",
     "people_of_ticket",
+    "plan_against",
+    "plan_bundle",
     "portal_types",
     "recent_actor",
     "relay_once",

@@ -1,0 +1,74 @@
+"""Which bundle a plan compares with ("the active version"), and a plan read against
+a database.
+
+`stored_active_bundle` is the one place that reads the active version from the
+database. Until the version table of issue 18 (bundles stored with their content) is
+in, the database keeps no bundle to read, so it answers None and a plan compares with
+the config folder the platform was started with.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import inspect
+
+from gongdan.bundle.compiled import Bundle
+from gongdan.bundle.loader import load_bundle
+from gongdan.engine.plan.plan import Plan, plan_bundle
+from gongdan.engine.store.database import Database
+from gongdan.engine.unit_of_work import begin_read, utc_now
+from gongdan.errors import NotFound
+from gongdan.rules.workflow import Actor
+
+__all__ = ["ActiveBundle", "active_bundle_for_plan", "plan_against", "stored_active_bundle"]
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveBundle:
+    """The bundle a plan compares with, and where it was read from."""
+
+    bundle: Bundle
+    source: str  # "database" or the folder
+
+
+def stored_active_bundle(db: Database) -> Bundle | None:
+    """The bundle the database names as active; None when it keeps none.
+
+    The one place to point at the version table once bundles are stored with their
+    content: today `config_versions` records each version's hash and summary only,
+    so there is no stored bundle to compile."""
+    del db
+    return None
+
+
+def active_bundle_for_plan(
+    db: Database,
+    default_dir: str | os.PathLike[str],
+    active_dir: str | os.PathLike[str] | None = None,
+) -> ActiveBundle:
+    """The bundle to plan against: the folder `active_dir` when given, else the version
+    the database stores as active, else the folder `default_dir` (the config the
+    platform runs with). Raises `ConfigError` when the folder read is invalid."""
+    if active_dir is not None:
+        return ActiveBundle(load_bundle(active_dir), str(active_dir))
+    stored = stored_active_bundle(db)
+    if stored is not None:
+        return ActiveBundle(stored, "database")
+    return ActiveBundle(load_bundle(default_dir), str(default_dir))
+
+
+def plan_against(
+    db: Database, active: Bundle | None, candidate: Bundle, now: datetime | None = None
+) -> Plan:
+    """`plan_bundle` over the tickets of `db`, read as the system in one transaction.
+    Raises `NotFound` when the database has no tickets table (not migrated yet)."""
+    if not inspect(db.engine).has_table("tickets"):
+        raise NotFound(
+            f"the database {db.engine.url.render_as_string()} has no Gongdan tables: "
+            "run `gongdan db upgrade` first"
+        )
+    with begin_read(db, candidate, Actor.system(), now or utc_now()) as ctx:
+        return plan_bundle(ctx, active, candidate)
