@@ -94,19 +94,22 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-# A list of things each named by one of these fields is compared name by name (a
-# team's members by user, a field's options by value): its details then say which.
-_NAMING_FIELDS = ("id", "user", "value")
+# A list of things named by their first field, when it is one of these, is compared
+# name by name (a team's members by user, a field's options by value): its details
+# then say which.
+_NAMING_FIELDS = frozenset({"id", "user", "value"})
 
 
 def _keyed(items: list[Any] | tuple[Any, ...]) -> dict[str, Any] | None:
     if not items or not all(dataclasses.is_dataclass(i) for i in items):
         return None
-    for name in _NAMING_FIELDS:
-        names = [getattr(i, name, None) for i in items]
-        if all(isinstance(n, str) for n in names) and len(set(names)) == len(names):
-            return {str(n): plain(i) for n, i in zip(names, items, strict=True)}
-    return None
+    first = {dataclasses.fields(i)[0].name for i in items}
+    if len(first) != 1 or not first <= _NAMING_FIELDS:
+        return None
+    names = [getattr(i, next(iter(first))) for i in items]
+    if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+        return None
+    return {str(n): plain(i) for n, i in zip(names, items, strict=True)}
 
 
 def _sort_key(value: Any) -> str:

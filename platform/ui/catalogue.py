@@ -176,6 +176,10 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "event.updated": ("changed fields", "修改了字段"),
     "event.assigned": ("changed the assignment", "修改了分派"),
     "event.transitioned": ("moved the ticket", "变更了状态"),
+    "event.migrated": (
+        "moved the ticket out of a state the new configuration removed",
+        "因新配置删除了原状态，迁移了工单",
+    ),
     "event.commented": ("commented", "发表了评论"),
     "event.other": ("recorded {kind}", "记录了 {kind}"),
     "event.system": ("System", "系统"),

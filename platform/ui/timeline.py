@@ -25,6 +25,7 @@ _EVENT_KEYS = {
     "ticket.assigned": "event.assigned",
     "ticket.routed": "event.assigned",
     "ticket.transitioned": "event.transitioned",
+    "ticket.migrated": "event.migrated",
 }
 
 
