@@ -25,6 +25,7 @@ __all__ = [
     "check_due",
     "clock_deadline",
     "clock_pauses",
+    "follow_policy",
     "next_wakeup",
     "pause",
     "restart",
@@ -234,6 +235,19 @@ def restart(sla: TicketSLA, target: str, now: datetime, *, paused: bool = False)
     return replace(sla, clocks={**sla.clocks, target: fresh}, fired=fired)
 
 
+def _rebudget(clock: Clock, budget: int, calendar: Calendar, now: datetime) -> Clock:
+    """`clock` with a new budget; the time it has used counts against it."""
+    if clock.running_since is None:
+        return replace(clock, budget=budget)
+    return replace(
+        clock,
+        budget=budget,
+        consumed=_elapsed(clock, calendar, now),
+        running_since=now,
+        stretches=clock.ended_at(now),
+    )
+
+
 def with_priority(
     sla: TicketSLA, policy: SLAPolicy, calendar: Calendar, priority: str, now: datetime
 ) -> TicketSLA:
@@ -243,18 +257,30 @@ def with_priority(
         durations = policy.targets.get(name, {})
         if priority not in durations:
             return clock
-        budget = budget_seconds(durations[priority], calendar)
-        if clock.running_since is None:
-            return replace(clock, budget=budget)
-        return replace(
-            clock,
-            budget=budget,
-            consumed=_elapsed(clock, calendar, now),
-            running_since=now,
-            stretches=clock.ended_at(now),
-        )
+        return _rebudget(clock, budget_seconds(durations[priority], calendar), calendar, now)
 
     return _each(sla, change)
+
+
+def follow_policy(
+    sla: TicketSLA, policy: SLAPolicy, calendar: Calendar, priority: str, now: datetime
+) -> TicketSLA:
+    """The clocks as `policy` on `calendar` budgets them for `priority` (another policy
+    applies, the priority changed, a new config changed the targets): each clock whose
+    budget differs gets the new one, the time it has used counting against it; the
+    others are left as they are. `sla` itself when nothing differs."""
+
+    def change(name: str, clock: Clock) -> Clock:
+        durations = policy.targets.get(name, {})
+        if priority not in durations:
+            return clock
+        budget = budget_seconds(durations[priority], calendar)
+        return clock if budget == clock.budget else _rebudget(clock, budget, calendar, now)
+
+    followed = _each(sla, change)
+    if followed.clocks == sla.clocks and (sla.policy, sla.calendar) == (policy.id, calendar.id):
+        return sla
+    return replace(followed, policy=policy.id, calendar=calendar.id)
 
 
 def _threshold(escalation: Escalation, clock: Clock) -> int:

@@ -302,7 +302,8 @@ def test_a_changed_sla_target_shows_old_and_new_deadlines(
             )
         ]
     }
-    result = plan(db, example_bundle, candidate(shorter))
+    new = candidate(shorter)
+    result = plan(db, example_bundle, new)
     assert [(c.kind, c.id, c.detail) for c in result.changes] == [
         ("SLATarget", "it_standard.resolution.normal", "3d → 2d")
     ]
@@ -319,6 +320,10 @@ def test_a_changed_sla_target_shows_old_and_new_deadlines(
     assert change.new < change.old
     assert f"{first.key} resolution: " in result.render()
     assert result.as_json()["tickets"]["sla"]["tickets"] == 2
+    # Once the bundle is active, the ticket's next change gives it the deadline planned.
+    applied = TicketService(db, new, clock=lambda: NOW + timedelta(hours=1))
+    applied.add_comment(agent, first.key, "Looking into it.", public=False)
+    assert applied.get_ticket(agent, first.key).resolution_due == change.new
 
 
 PRINTER = """\

@@ -29,13 +29,13 @@ from gongdan.rules.sla_clock import (
     check_due,
     clock_deadline,
     clock_pauses,
+    follow_policy,
     next_wakeup,
     pause,
     restart,
     resume,
     start_sla,
     stop,
-    with_priority,
 )
 from gongdan.vocabulary import StateCategory
 
@@ -128,15 +128,9 @@ def sync_sla(ctx: UnitOfWork, ticket: Ticket) -> None:
         if category in DONE:
             sla = stop(sla, "resolution", calendar, now)
     else:
-        if seen.get("policy") != policy.id:
-            # Another policy now applies: its budgets, the business time already used.
-            sla = replace(
-                with_priority(sla, policy, calendar, ticket.priority, now),
-                policy=policy.id,
-                calendar=calendar.id,
-            )
-        elif seen.get("priority") != ticket.priority:
-            sla = with_priority(sla, policy, calendar, ticket.priority, now)
+        # Another policy, another priority or targets changed by a new config: new
+        # budgets, the business time already used counting against them.
+        sla = follow_policy(sla, policy, calendar, ticket.priority, now)
         sla = _follow_state(sla, seen.get("category"), category, policy, calendar, now)
     _store(
         ctx,
@@ -215,6 +209,9 @@ def _fire_due(ctx: UnitOfWork, ticket: Ticket) -> None:
     from gongdan.engine.automation.automations import run_automations
     from gongdan.engine.tickets.transitions import run_actions
 
+    # The clocks follow the config first: a target changed since they were last stored
+    # moves the deadline (no breach at one the ticket no longer has).
+    sync_sla(ctx, ticket)
     sla, seen = _load(ctx, ticket)
     policy = ctx.bundle.sla_policy(sla.policy) if sla else None
     calendar = ctx.bundle.calendars.get(policy.calendar) if policy else None

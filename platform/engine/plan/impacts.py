@@ -8,15 +8,16 @@ reopened or closed. Three questions, each answered with counts:
   (and where the workflow's `migrate` sends them, or that nothing does: stranded);
 - which hold a value in a field the candidate drops, or gives another type;
 - which would get another SLA deadline: the ticket's clocks as the candidate's policy
-  for it (its type, priority and values) would budget them, the business time already
-  used counting against the new budgets, as when a ticket's policy or priority changes
-  (`automation.sla.sync_sla`). Old is the deadline stored on the ticket.
+  for it (its type, priority and values) budgets them on its calendar, the business
+  time already used counting against new budgets (`rules.sla_clock.follow_policy`, as
+  `automation.sla.sync_sla` does at the ticket's next change, and the SLA scan before
+  it fires anything). Old is the deadline stored on the ticket.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,14 +28,7 @@ from gongdan.bundle.diff import plain
 from gongdan.engine.automation.sla import DONE, policy_for
 from gongdan.engine.store.models import Ticket
 from gongdan.engine.unit_of_work import ReadContext
-from gongdan.rules.sla_clock import (
-    TicketSLA,
-    budget_seconds,
-    clock_deadline,
-    start_sla,
-    stop,
-    with_priority,
-)
+from gongdan.rules.sla_clock import TicketSLA, clock_deadline, follow_policy, start_sla, stop
 from gongdan.vocabulary import StateCategory
 
 __all__ = [
@@ -235,19 +229,7 @@ def _candidate_sla(ctx: ReadContext, ticket: Ticket) -> tuple[TicketSLA | None, 
         if ticket.state_category in DONE:
             sla = stop(sla, "resolution", calendar, now)
         return sla, calendar
-    sla = TicketSLA.from_json(ticket.sla)
-    budgets = {
-        name: budget_seconds(policy.targets[name][priority], calendar)
-        for name in sla.clocks
-        if priority in policy.targets.get(name, {})
-    }
-    if sla.policy != policy.id or any(sla.clocks[n].budget != b for n, b in budgets.items()):
-        sla = replace(
-            with_priority(sla, policy, calendar, priority, now),
-            policy=policy.id,
-            calendar=calendar.id,
-        )
-    return sla, calendar
+    return follow_policy(TicketSLA.from_json(ticket.sla), policy, calendar, priority, now), calendar
 
 
 def deadline_changes(ctx: ReadContext, active: Bundle, candidate: Bundle) -> SLAImpact:

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from gongdan.bundle.compiled import Bundle
+from gongdan.bundle.loader import load_bundle
 from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
+from tests.bundles import EXAMPLE, edit_bundle, make_bundle
 from tests.factories import actor, make_user, outbox
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -241,3 +244,33 @@ def test_the_explanation_shows_the_time_counted_and_the_pauses(
     # 22.5h budget - 2h counted = 20.5h left, laid out over the calendar's intervals.
     assert sum(i.seconds for i in running.intervals) == 20 * 3600 + 1800
     assert running.deadline == sh(5, 17)
+
+
+def test_a_changed_target_reaches_live_tickets_and_the_scan_fires_no_stale_breach(
+    db: Database, example_bundle: Bundle, tmp_path: Path
+) -> None:
+    clock = Clock(sh(2, 9))
+    service = TicketService(db, example_bundle, clock=clock)
+    agent = make_user(db, "li.wei@example.com", teams=("service_desk",))
+    requester = make_user(db, "zhang.san@example.com", "requester")
+    fields = {"category": "software", "impact": "me"}
+    key = service.create_ticket(requester, "it_incident", title="A", fields=fields).ticket.key
+    assert service.get_ticket(requester, key).resolution_due == sh(4, 18)  # normal: 3d
+    # The config gives normal incidents 5 working days, of which Monday 09:00-11:00 is used.
+    root = make_bundle(
+        tmp_path, {"routing/default.yaml": None, "routing/automations.yaml": None}, base=EXAMPLE
+    )
+    longer = load_bundle(
+        edit_bundle(
+            root,
+            {"sla/policies.yaml": [("normal: 3d, low: 5d}", "normal: 5d, low: 5d}")]},
+        )
+    )
+    clock.now = sh(4, 18, 1)  # the old deadline has passed, under the new config
+    under_new = TicketService(db, longer, clock=clock)
+    under_new.scan_sla()  # the wake-up stored for the old deadline comes due
+    ticket = under_new.get_ticket(requester, key)
+    assert ticket.resolution_due == sh(6, 18)  # five working days from Monday 09:00
+    events = [(e.kind, e.detail.get("target")) for e in under_new.list_events(agent, key)]
+    assert ("sla.breached", "resolution") not in events
+    assert ("sla.breached", "first_response") in events  # (no agent replied: a true one)
