@@ -159,6 +159,11 @@ def test_a_migrate_takes_the_tickets_and_lifts_the_refusal(
         ("waiting_customer", 1, "in_progress")
     ]
     assert "1 ticket → migrate to in_progress" in result.render()
+    # Its resolution clock, paused while it waited for the requester, would run again
+    # (the agent's question met the first response).
+    assert [(d.target, d.old, d.new is not None) for d in result.sla.sample] == [
+        ("resolution", None, True)
+    ]
 
 
 def test_migrate_tickets_moves_them_with_events_by_the_system_and_runs_on_enter(
@@ -173,11 +178,17 @@ def test_migrate_tickets_moves_them_with_events_by_the_system_and_runs_on_enter(
     second = waiting(service, requester, agent, "Second")
     untouched = incident(service, requester, title="Still new").ticket.key
     new = candidate(MIGRATE_TO_IN_PROGRESS, files=NO_WAITING)
+    planned = plan_against(db, example_bundle, new, now=NOW + timedelta(hours=2)).sla.sample
     with begin_write(db, new, Actor.system(), NOW + timedelta(hours=2)) as uow:
         assert migrate_tickets(uow, example_bundle, new) == 2
     moved = TicketService(db, new)
     for key in (first, second):
         ticket = moved.get_ticket(agent, key)
+        # The deadline the plan showed: the clock runs again in the new state.
+        assert [(d.target, d.new) for d in planned if d.key == key] == [
+            ("resolution", ticket.resolution_due)
+        ]
+        assert ticket.resolution_due is not None
         assert ticket.state == "in_progress" and ticket.problems == ()
         assert "migrated" in ticket.tags  # the new state's on_enter ran
         event = next(e for e in moved.list_events(agent, key) if e.kind == "ticket.migrated")

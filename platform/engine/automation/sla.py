@@ -39,7 +39,15 @@ from gongdan.rules.sla_clock import (
 )
 from gongdan.vocabulary import StateCategory
 
-__all__ = ["SLAExplanation", "explain_sla", "on_public_reply", "policy_for", "scan_due", "sync_sla"]
+__all__ = [
+    "SLAExplanation",
+    "explain_sla",
+    "follow_state",
+    "on_public_reply",
+    "policy_for",
+    "scan_due",
+    "sync_sla",
+]
 
 DONE = (StateCategory.RESOLVED, StateCategory.CLOSED)
 
@@ -131,7 +139,7 @@ def sync_sla(ctx: UnitOfWork, ticket: Ticket) -> None:
         # Another policy, another priority or targets changed by a new config: new
         # budgets, the business time already used counting against them.
         sla = follow_policy(sla, policy, calendar, ticket.priority, now)
-        sla = _follow_state(sla, seen.get("category"), category, policy, calendar, now)
+        sla = follow_state(sla, seen.get("category"), category, policy, calendar, now)
     _store(
         ctx,
         ticket,
@@ -142,7 +150,7 @@ def sync_sla(ctx: UnitOfWork, ticket: Ticket) -> None:
     )
 
 
-def _follow_state(
+def follow_state(
     sla: TicketSLA,
     before: str | None,
     after: str,
@@ -150,6 +158,9 @@ def _follow_state(
     calendar: Calendar,
     now: datetime,
 ) -> TicketSLA:
+    """The clocks of a ticket whose state category went from `before` to `after`: a
+    resolution stops, a reopen restarts it, a pause state pauses them all, leaving one
+    resumes them."""
     if before == after:
         return sla
     if after in DONE and before not in DONE:

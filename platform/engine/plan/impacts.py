@@ -17,15 +17,16 @@ reopened or closed. Three questions, each answered with counts:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.diff import plain
-from gongdan.engine.automation.sla import DONE, policy_for
+from gongdan.engine.automation.sla import DONE, follow_state, policy_for
 from gongdan.engine.store.models import Ticket
 from gongdan.engine.unit_of_work import ReadContext
 from gongdan.rules.sla_clock import TicketSLA, clock_deadline, follow_policy, start_sla, stop
@@ -215,44 +216,52 @@ def _sla_config(bundle: Bundle) -> Any:
     )
 
 
-def _candidate_sla(ctx: ReadContext, ticket: Ticket) -> tuple[TicketSLA | None, Any]:
-    """The ticket's clocks under `ctx.bundle`'s policy for it, and that calendar."""
+def _candidate_sla(ctx: ReadContext, ticket: Ticket, category: str) -> tuple[TicketSLA | None, Any]:
+    """The ticket's clocks under `ctx.bundle`'s policy for it, once in a state of
+    `category` (another one than its own when a `migrate` moves it), and that calendar."""
     policy = policy_for(ctx, ticket)
     calendar = ctx.bundle.calendars.get(policy.calendar) if policy is not None else None
     if policy is None or calendar is None:
         return None, None
     priority, now = ticket.priority, ctx.now
     if not ticket.sla:
-        sla = start_sla(
-            policy, calendar, priority, now, paused=ticket.state_category in policy.pause_in
-        )
-        if ticket.state_category in DONE:
+        sla = start_sla(policy, calendar, priority, now, paused=category in policy.pause_in)
+        if category in DONE:
             sla = stop(sla, "resolution", calendar, now)
         return sla, calendar
-    return follow_policy(TicketSLA.from_json(ticket.sla), policy, calendar, priority, now), calendar
+    sla = follow_policy(TicketSLA.from_json(ticket.sla), policy, calendar, priority, now)
+    return follow_state(sla, ticket.state_category, category, policy, calendar, now), calendar
 
 
-def deadline_changes(ctx: ReadContext, active: Bundle, candidate: Bundle) -> SLAImpact:
+def deadline_changes(
+    ctx: ReadContext,
+    active: Bundle,
+    candidate: Bundle,
+    moves: Mapping[tuple[str, str], str] | None = None,
+) -> SLAImpact:
     """Live tickets whose SLA deadlines would differ under the candidate's policies and
-    calendars, with old → new for the first `SLA_SAMPLE` of them (oldest first). Nothing is
-    read when the candidate changes nothing the deadlines depend on."""
+    calendars, with old → new for the first `SLA_SAMPLE` of them (oldest first).
+    `moves`: the tickets a `migrate` moves, by (ticket type, state), to the category of
+    their new state. When the candidate changes nothing the deadlines depend on, only
+    those are read."""
+    moves = moves or {}
+    query = select(Ticket).where(_LIVE, Ticket.ticket_type.in_(sorted(candidate.ticket_types)))
     if _sla_config(active) == _sla_config(candidate):
-        return SLAImpact()
-    under_candidate = ReadContext(ctx.session, candidate, ctx.actor, ctx.now)
-    tickets = list(
-        ctx.session.scalars(
-            select(Ticket)
-            .where(_LIVE, Ticket.ticket_type.in_(sorted(candidate.ticket_types)))
-            .order_by(Ticket.id)
+        if not moves:
+            return SLAImpact()
+        query = query.where(
+            or_(*(and_(Ticket.ticket_type == t, Ticket.state == s) for t, s in sorted(moves)))
         )
-    )
+    under_candidate = ReadContext(ctx.session, candidate, ctx.actor, ctx.now)
+    tickets = list(ctx.session.scalars(query.order_by(Ticket.id)))
     under_candidate.preload_users(
         [t.requester_id for t in tickets] + [t.assignee_id for t in tickets]
     )
     changed = 0
     sample: list[DeadlineChange] = []
     for ticket in tickets:
-        sla, calendar = _candidate_sla(under_candidate, ticket)
+        category = moves.get((ticket.ticket_type, ticket.state), ticket.state_category)
+        sla, calendar = _candidate_sla(under_candidate, ticket, category)
         differing = []
         for target in SLA_TARGETS:
             old = getattr(ticket, f"{target}_due")

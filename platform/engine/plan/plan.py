@@ -171,6 +171,16 @@ def plan_bundle(ctx: ReadContext, active: Bundle | None, candidate: Bundle) -> P
         states=states,
         ticket_types=tuple(type_impacts(ctx, active, candidate)),
         fields=tuple(field_impacts(ctx, active, candidate)),
-        sla=deadline_changes(ctx, active, candidate),
+        sla=deadline_changes(ctx, active, candidate, _moves(candidate, states)),
         refusal=refusal_message(stranded),
     )
+
+
+def _moves(candidate: Bundle, states: tuple[StateImpact, ...]) -> dict[tuple[str, str], str]:
+    """The tickets a `migrate` moves, by (ticket type, state), to the category of their
+    new state."""
+    return {
+        (s.ticket_type, s.state): candidate.workflows[s.workflow].states[s.migrate_to].category
+        for s in states
+        if s.migrate_to is not None
+    }
