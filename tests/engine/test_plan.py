@@ -291,6 +291,36 @@ def test_fields_dropped_or_retyped_are_counted_where_tickets_hold_values(
     assert "it_incident.device_serial: 1 ticket hold a value; the field changes type" in text
 
 
+def test_values_the_changed_field_would_refuse_are_counted_with_an_example(
+    db: Database,
+    service: TicketService,
+    example_bundle: Bundle,
+    candidate: MakeCandidate,
+    requester: Actor,
+) -> None:
+    for category in ("network", "software", "network"):
+        incident(service, requester, fields={"category": category, "impact": "me"})
+    no_network: Edits = {
+        "ticket_types/it_incident.yaml": [
+            ("      - {value: network, label: {en: Network, zh-CN: 网络}}\n", ""),
+            ("label: {en: Category, zh-CN: 类别}", "label: {en: Kind, zh-CN: 种类}"),
+        ]
+    }
+    result = plan(db, example_bundle, candidate(no_network))
+    [refused] = result.fields
+    assert (refused.field, refused.what, refused.tickets) == ("category", "refused", 2)
+    assert refused.detail.startswith("e.g. INC-1: ") and "network" in refused.detail
+    assert (
+        f"it_incident.category: 2 tickets hold a value the field would refuse ({refused.detail})"
+        in result.render()
+    )
+    # A new label alone refuses nothing.
+    relabelled = candidate(
+        {"ticket_types/it_incident.yaml": [no_network["ticket_types/it_incident.yaml"][1]]}
+    )
+    assert plan(db, example_bundle, relabelled).fields == ()
+
+
 def test_a_changed_sla_target_shows_old_and_new_deadlines(
     db: Database,
     service: TicketService,

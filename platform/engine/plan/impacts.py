@@ -6,7 +6,8 @@ reopened or closed. Three questions, each answered with counts:
 
 - which live tickets sit in a state that the workflow of their type no longer has
   (and where the workflow's `migrate` sends them, or that nothing does: stranded);
-- which hold a value in a field the candidate drops, or gives another type;
+- which hold a value in a field the candidate drops, or gives another type, or that
+  the candidate's field refuses (an option removed, a stricter pattern or bound);
 - which would get another SLA deadline: the ticket's clocks as the candidate's policy
   for it (its type, priority and values) budgets them on its calendar, the business
   time already used counting against new budgets (`rules.sla_clock.follow_policy`, as
@@ -24,11 +25,14 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
-from gongdan.bundle.compiled import Bundle
+from gongdan.bundle.compiled import Bundle, TicketTypeDef
 from gongdan.bundle.diff import plain
 from gongdan.engine.automation.sla import DONE, follow_state, policy_for
 from gongdan.engine.store.models import Ticket
 from gongdan.engine.unit_of_work import ReadContext
+from gongdan.errors import ValidationFailed
+from gongdan.forms.data import check_ticket_data
+from gongdan.forms.fields import FieldDef
 from gongdan.rules.sla_clock import TicketSLA, clock_deadline, follow_policy, start_sla, stop
 from gongdan.vocabulary import StateCategory
 
@@ -85,12 +89,13 @@ class TypeImpact:
 
 @dataclass(frozen=True, slots=True)
 class FieldImpact:
-    """Live tickets holding a value in a field that is dropped or changes type."""
+    """Live tickets holding a value in a field that is dropped, changes type or would
+    be refused by the field as the candidate defines it."""
 
     ticket_type: str
     field: str
-    what: str  # dropped | retyped
-    detail: str  # for retyped: "select → text"
+    what: str  # dropped | retyped | refused (the candidate's field refuses the value)
+    detail: str  # retyped: "select → text"; refused: a ticket and the reason
     tickets: int
 
     def as_json(self) -> dict[str, Any]:
@@ -175,12 +180,49 @@ def type_impacts(ctx: ReadContext, active: Bundle, candidate: Bundle) -> list[Ty
     return [TypeImpact(t, counts[t]) for t in removed if counts.get(t)]
 
 
+# What a field's definition says that no stored value depends on.
+_WORDING = frozenset({"label", "help", "placeholder"})
+
+
+def _checked_again(old: FieldDef, new: FieldDef) -> bool:
+    """Whether values kept for `old` must be checked against `new` (same type, another
+    rule: options, pattern, bounds…)."""
+    before, after = plain(old), plain(new)
+    return any(before[k] != after[k] for k in before if k not in _WORDING)
+
+
+def _refused(
+    ticket_type: TicketTypeDef, names: list[str], ticket: Ticket, now: datetime
+) -> dict[str, str]:
+    """Which of `names` the ticket's stored values break under `ticket_type`, with why."""
+    data = dict(ticket.data or {})
+    given = {n: data[n] for n in names if data.get(n) not in (None, "", [])}
+    if not given:
+        return {}
+    context = {
+        **data,
+        "type": ticket.ticket_type,
+        "priority": ticket.priority,
+        "state": ticket.state,
+        "state_category": ticket.state_category,
+    }
+    try:
+        check_ticket_data(
+            ticket_type.fields, given, context=context, previous=context, now=now, partial=True
+        )
+    except ValidationFailed as failed:
+        return {n: m for n, m in failed.fields.items() if n in given}
+    return {}
+
+
 def field_impacts(ctx: ReadContext, active: Bundle, candidate: Bundle) -> list[FieldImpact]:
-    """Live tickets holding a value in a field the candidate drops or retypes."""
+    """Live tickets holding a value in a field the candidate drops or retypes, or whose
+    value the candidate's field refuses (an option removed, a stricter pattern)."""
     out = []
     for type_id in sorted(active.ticket_types.keys() & candidate.ticket_types.keys()):
         old = active.ticket_types[type_id].field_map
-        new = candidate.ticket_types[type_id].field_map
+        new_type = candidate.ticket_types[type_id]
+        new = new_type.field_map
         moved = {
             name: ("dropped", "")
             if name not in new
@@ -188,18 +230,25 @@ def field_impacts(ctx: ReadContext, active: Bundle, candidate: Bundle) -> list[F
             for name, f in old.items()
             if name not in new or new[name].type != f.type
         }
-        if not moved:
+        recheck = [n for n, f in old.items() if n not in moved and _checked_again(f, new[n])]
+        if not moved and not recheck:
             continue
         counts: dict[str, int] = defaultdict(int)
-        for data in ctx.session.scalars(
-            select(Ticket.data).where(_LIVE, Ticket.ticket_type == type_id)
+        why: dict[str, str] = {}
+        for ticket in ctx.session.scalars(
+            select(Ticket).where(_LIVE, Ticket.ticket_type == type_id).order_by(Ticket.id)
         ):
+            data = ticket.data or {}
             for name in moved:
-                if (data or {}).get(name) not in (None, "", []):
+                if data.get(name) not in (None, "", []):
                     counts[name] += 1
+            for name, message in _refused(new_type, recheck, ticket, ctx.now).items():
+                counts[name] += 1
+                why.setdefault(name, f"e.g. {ticket.key}: {message}")
+        found = {**moved, **{n: ("refused", why[n]) for n in recheck if n in why}}
         out += [
             FieldImpact(type_id, name, what, detail, counts[name])
-            for name, (what, detail) in sorted(moved.items())
+            for name, (what, detail) in sorted(found.items())
             if counts[name]
         ]
     return out

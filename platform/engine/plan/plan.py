@@ -113,10 +113,12 @@ class Plan:
         for t in self.ticket_types:
             out.append(f"  ticket type {t.ticket_type} is removed: {_tickets(t.tickets)}")
         for f in self.fields:
-            what = "is dropped" if f.what == "dropped" else f"changes type ({f.detail})"
-            out.append(
-                f"  {f.ticket_type}.{f.field}: {_tickets(f.tickets)} hold a value; the field {what}"
-            )
+            where = f"  {f.ticket_type}.{f.field}: {_tickets(f.tickets)}"
+            if f.what == "refused":
+                out.append(f"{where} hold a value the field would refuse ({f.detail})")
+            else:
+                what = "is dropped" if f.what == "dropped" else f"changes type ({f.detail})"
+                out.append(f"{where} hold a value; the field {what}")
         if self.sla.tickets:
             out.append(f"  SLA: {_tickets(self.sla.tickets)} would get another deadline, e.g.:")
             out += [
