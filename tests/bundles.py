@@ -9,6 +9,48 @@ FIXTURES = Path(__file__).parent / "fixtures"
 MINIMAL = FIXTURES / "bundles" / "minimal"
 EXAMPLE = Path(__file__).parent.parent / "config"
 
+# Text replacements in a bundle's files (`edit_bundle`), by file.
+Edits = dict[str, list[tuple[str, str]]]
+# The example without its routing rules and automations (as the `example_bundle`
+# fixture), as files for `make_bundle`.
+NO_ROUTING: dict[str, str | None] = {"routing/default.yaml": None, "routing/automations.yaml": None}
+# The example incident workflow without its waiting_customer state (tickets waiting
+# there are stranded), and the migrate that moves them to in_progress (whose
+# on_enter then tags them `migrated`).
+NO_WAITING_WORKFLOW = """\
+kind: Workflow
+id: incident
+initial: new
+states:
+  new: {category: new}
+  in_progress: {category: open}
+  resolved: {category: resolved}
+  closed: {category: closed}
+transitions:
+  - {id: start, from: [new], to: in_progress}
+  - id: resolve
+    from: [new, in_progress]
+    to: resolved
+    when: {assignee: {empty: false}}
+    fields: [resolution_code]
+    comment: required
+  - {id: reopen, from: [resolved], to: in_progress, roles: [requester, agent]}
+  - {id: withdraw, from: [new], to: closed, roles: [requester]}
+  - {id: close, from: [resolved], to: closed, roles: [requester, agent], after: 72h}
+on_enter:
+  resolved: [{notify: requester, template: resolved}]
+"""
+NO_WAITING = {"workflows/incident.yaml": NO_WAITING_WORKFLOW}
+MIGRATE_TO_IN_PROGRESS: Edits = {
+    "workflows/incident.yaml": [
+        (
+            "on_enter:\n",
+            "migrate:\n  waiting_customer: in_progress\non_enter:\n"
+            "  in_progress: [{add_tags: [migrated]}]\n",
+        )
+    ]
+}
+
 
 def make_bundle(
     root: Path, files: dict[str, str | None] | None = None, base: Path | None = MINIMAL
@@ -31,7 +73,7 @@ def make_bundle(
     return target
 
 
-def edit_bundle(root: Path, edits: dict[str, list[tuple[str, str]]]) -> Path:
+def edit_bundle(root: Path, edits: Edits) -> Path:
     """Replace text in the files of the bundle at `root` (each old text must be there
     once at least; its first occurrence is replaced)."""
     for name, replacements in edits.items():

@@ -13,8 +13,7 @@ from gongdan.bundle.loader import load_bundle
 from gongdan.cli import main
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
-from tests.bundles import EXAMPLE, edit_bundle, make_bundle
-from tests.engine.test_plan import NO_ROUTING, NO_WAITING
+from tests.bundles import EXAMPLE, NO_ROUTING, NO_WAITING, edit_bundle, make_bundle
 from tests.factories import StepClock, incident, make_user
 from tests.helpers import run_gongdan
 

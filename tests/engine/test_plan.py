@@ -19,45 +19,16 @@ from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Ticket
 from gongdan.engine.unit_of_work import begin_write
 from gongdan.rules.workflow import Actor
-from tests.bundles import EXAMPLE, edit_bundle, make_bundle
+from tests.bundles import (
+    EXAMPLE,
+    MIGRATE_TO_IN_PROGRESS,
+    NO_ROUTING,
+    NO_WAITING,
+    Edits,
+    edit_bundle,
+    make_bundle,
+)
 from tests.factories import NOW, StepClock, access_request, incident, make_user
-
-Edits = dict[str, list[tuple[str, str]]]
-NO_ROUTING: dict[str, str | None] = {"routing/default.yaml": None, "routing/automations.yaml": None}
-# The incident workflow without its waiting_customer state.
-NO_WAITING_WORKFLOW = """\
-kind: Workflow
-id: incident
-initial: new
-states:
-  new: {category: new}
-  in_progress: {category: open}
-  resolved: {category: resolved}
-  closed: {category: closed}
-transitions:
-  - {id: start, from: [new], to: in_progress}
-  - id: resolve
-    from: [new, in_progress]
-    to: resolved
-    when: {assignee: {empty: false}}
-    fields: [resolution_code]
-    comment: required
-  - {id: reopen, from: [resolved], to: in_progress, roles: [requester, agent]}
-  - {id: withdraw, from: [new], to: closed, roles: [requester]}
-  - {id: close, from: [resolved], to: closed, roles: [requester, agent], after: 72h}
-on_enter:
-  resolved: [{notify: requester, template: resolved}]
-"""
-NO_WAITING = {"workflows/incident.yaml": NO_WAITING_WORKFLOW}
-MIGRATE_TO_IN_PROGRESS: Edits = {
-    "workflows/incident.yaml": [
-        (
-            "on_enter:\n",
-            "migrate:\n  waiting_customer: in_progress\non_enter:\n"
-            "  in_progress: [{add_tags: [migrated]}]\n",
-        )
-    ]
-}
 
 MakeCandidate = Callable[..., Bundle]
 

@@ -14,8 +14,14 @@ from gongdan.engine.store.database import Database
 from gongdan.engine.unit_of_work import begin_write
 from gongdan.rules.workflow import Actor
 from gongdan.ui.timeline import build_timeline
-from tests.bundles import EXAMPLE, edit_bundle, make_bundle
-from tests.engine.test_plan import MIGRATE_TO_IN_PROGRESS, NO_ROUTING, NO_WAITING
+from tests.bundles import (
+    EXAMPLE,
+    MIGRATE_TO_IN_PROGRESS,
+    NO_ROUTING,
+    NO_WAITING,
+    edit_bundle,
+    make_bundle,
+)
 from tests.factories import NOW, StepClock, incident, make_user
 
 
