@@ -17,6 +17,7 @@ __all__ = [
     "EDITABLE_BUILTINS",
     "OPEN_CATEGORIES",
     "PRIORITIES",
+    "SLA_TARGETS",
     "STAFF_ROLES",
     "STATE_CATEGORIES",
     "VIEW_ROLES",
@@ -73,6 +74,8 @@ class Priority(StrEnum):
 
 
 PRIORITIES: tuple[Priority, ...] = tuple(Priority)
+# What an SLA policy may set a target for (each a clock on the ticket, a deadline column).
+SLA_TARGETS: tuple[str, ...] = ("first_response", "next_response", "resolution")
 
 # Fields every ticket has: a ticket type may place them in its forms but never declare
 # a field of the same name.

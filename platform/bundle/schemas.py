@@ -12,7 +12,7 @@ import copy
 from typing import Any
 
 from gongdan.forms.fields import FIELD_TYPES
-from gongdan.vocabulary import PRIORITIES, STATE_CATEGORIES, VIEW_ROLES
+from gongdan.vocabulary import PRIORITIES, SLA_TARGETS, STATE_CATEGORIES, VIEW_ROLES
 
 __all__ = [
     "ACTION_KEYS",
@@ -327,7 +327,7 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
             "targets": _obj(
                 {
                     target: _obj({p: _ref("duration") for p in PRIORITIES}, minProperties=1)
-                    for target in ("first_response", "next_response", "resolution")
+                    for target in SLA_TARGETS
                 },
                 minProperties=1,
             ),
@@ -336,7 +336,7 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
                 _obj(
                     {
                         "at": {"type": "string", "pattern": "^(breach|([1-9][0-9]?|100)%)$"},
-                        "target": {"enum": ["first_response", "next_response", "resolution"]},
+                        "target": {"enum": list(SLA_TARGETS)},
                         "actions": _ref("actions"),
                     },
                     ("at", "target", "actions"),

@@ -34,11 +34,10 @@ from gongdan.errors import ValidationFailed
 from gongdan.forms.data import check_ticket_data
 from gongdan.forms.fields import FieldDef
 from gongdan.rules.sla_clock import TicketSLA, clock_deadline, follow_policy, start_sla, stop
-from gongdan.vocabulary import StateCategory
+from gongdan.vocabulary import SLA_TARGETS, StateCategory
 
 __all__ = [
     "SLA_SAMPLE",
-    "SLA_TARGETS",
     "DeadlineChange",
     "FieldImpact",
     "SLAImpact",
@@ -52,7 +51,6 @@ __all__ = [
 
 # How many tickets a plan shows old → new SLA deadlines for.
 SLA_SAMPLE = 5
-SLA_TARGETS = ("first_response", "next_response", "resolution")
 _LIVE = Ticket.state_category != StateCategory.CLOSED
 
 
