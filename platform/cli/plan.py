@@ -91,6 +91,11 @@ def add_plan_commands(commands: Any) -> list[argparse.ArgumentParser]:
         metavar="DIR",
         help="compare with this folder instead of the active version",
     )
-    plan.add_argument("--format", choices=("text", "json"), default="text")
+    plan.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people (default), json for CI bots",
+    )
     plan.set_defaults(handler=cmd_plan)
     return [plan]

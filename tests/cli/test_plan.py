@@ -132,9 +132,16 @@ def test_an_invalid_bundle_exits_1_with_errors_as_check_prints_them(
 def test_a_database_without_tables_is_an_error_not_a_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("GONGDAN_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    empty = tmp_path / "empty.db"
+    monkeypatch.setenv("GONGDAN_DATABASE_URL", f"sqlite:///{empty}")
     assert main(["--config", str(EXAMPLE), "plan"]) == 1
     assert "run `gongdan db upgrade` first" in capsys.readouterr().out
+    assert not empty.exists()  # a plan creates no database
+    bare = Database(f"sqlite:///{empty}")
+    bare.ping()  # now a file, with no tables
+    bare.dispose()
+    assert main(["--config", str(EXAMPLE), "plan", "--format", "json"]) == 1
+    assert "has no Gongdan tables" in json.loads(capsys.readouterr().out)["errors"][0]
 
 
 def test_the_command_exits_2_in_a_real_process(desk: Path, tmp_path: Path) -> None:

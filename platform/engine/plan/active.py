@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import inspect
 
@@ -64,8 +65,15 @@ def plan_against(
     db: Database, active: Bundle | None, candidate: Bundle, now: datetime | None = None
 ) -> Plan:
     """`plan_bundle` over the tickets of `db`, read as the system in one transaction.
-    Raises `NotFound` when the database has no tickets table (not migrated yet)."""
-    if not inspect(db.engine).has_table("tickets"):
+    Raises `NotFound` when the database has no tickets table (not migrated yet, or a
+    SQLite file that does not exist: none is created)."""
+    url = db.engine.url
+    missing_file = (
+        url.get_backend_name() == "sqlite"
+        and url.database not in (None, "", ":memory:")
+        and not Path(url.database).exists()
+    )  # (checked first: connecting would create an empty file)
+    if missing_file or not inspect(db.engine).has_table("tickets"):
         raise NotFound(
             f"the database {db.engine.url.render_as_string()} has no Gongdan tables: "
             "run `gongdan db upgrade` first"
