@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.loader import load_bundle
-from gongdan.engine import Plan, migrate_tickets, plan_against
+from gongdan.engine import Plan, migrate_tickets, plan_against, plan_bundle
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Ticket
@@ -174,6 +174,26 @@ def test_migrate_tickets_moves_them_with_events_by_the_system_and_runs_on_enter(
     assert plan(db, example_bundle, new).states == ()  # nothing left to move
     with begin_write(db, new, Actor.system(), NOW + timedelta(hours=3)) as uow:
         assert migrate_tickets(uow, example_bundle, new) == 0
+
+
+def test_the_promotion_path_plans_and_migrates_in_one_unit_of_work(
+    db: Database,
+    service: TicketService,
+    example_bundle: Bundle,
+    candidate: MakeCandidate,
+    requester: Actor,
+    agent: Actor,
+) -> None:
+    key = waiting(service, requester, agent, "First")
+    refused = candidate(files=NO_WAITING)
+    with begin_write(db, refused, Actor.system(), NOW + timedelta(hours=1)) as uow:
+        assert plan_bundle(uow, example_bundle, refused).refusal is not None
+    accepted = candidate(MIGRATE_TO_IN_PROGRESS, files=NO_WAITING)
+    with begin_write(db, accepted, Actor.system(), NOW + timedelta(hours=1)) as uow:
+        plan = plan_bundle(uow, example_bundle, accepted)
+        assert plan.refusal is None and plan.exit_code == 2
+        assert migrate_tickets(uow, example_bundle, accepted) == 1
+    assert TicketService(db, accepted).get_ticket(agent, key).state == "in_progress"
 
 
 def test_migrate_tickets_rolls_back_with_the_unit_of_work(
