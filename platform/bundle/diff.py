@@ -121,11 +121,36 @@ def _short(value: Any) -> str:
     return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
 
 
+def _scalars(values: list[Any]) -> bool:
+    return all(v is None or isinstance(v, (str, int, float, bool)) for v in values)
+
+
+def _list_differences(old: list[Any], new: list[Any], path: str) -> list[str] | None:
+    """How two lists differ, when that can be said better than whole: item by item for
+    lists of maps of one length, `+ added, - removed` (or a new order) for lists of
+    plain values. None: say it whole."""
+    if len(old) == len(new) and all(isinstance(v, dict) for v in (*old, *new)):
+        return [
+            d
+            for n, (a, b) in enumerate(zip(old, new, strict=True))
+            for d in differences(a, b, f"{path}[{n}]")
+        ]
+    if _scalars(old) and _scalars(new):
+        moved = [f"+ {_short(v)}" for v in new if v not in old]
+        moved += [f"- {_short(v)}" for v in old if v not in new]
+        return [f"{path}: {', '.join(moved) if moved else 'another order'}"]
+    return None
+
+
 def differences(old: Any, new: Any, path: str = "") -> list[str]:
     """Each place two plain values differ, as `path: old → new` (dicts are compared key
-    by key; anything else whole)."""
+    by key, lists item by item or as what was added and removed; anything else whole)."""
     if old == new:
         return []
+    if isinstance(old, list) and isinstance(new, list):
+        found = _list_differences(old, new, path or "value")
+        if found is not None:
+            return found
     if isinstance(old, dict) and isinstance(new, dict):
         out: list[str] = []
         for key in [*old, *(k for k in new if k not in old)]:
