@@ -117,6 +117,9 @@ def _entries(
                 )
                 issues.append(doc.issue(("kind",) if kind is not None else (), message))
                 continue
+            if kind == "Test":  # run by `gongdan test`, never part of the running bundle
+                issues.append(doc.issue(("kind",), "a Test belongs in the tests/ folder"))
+                continue
             problems = check_document_schema(doc, kind)
             if "id" not in data:
                 if len(documents) > 1:

@@ -107,6 +107,21 @@ def _issues_for(error: ValidationError, doc: Document) -> list[ConfigIssue]:
         return [doc.issue(path, f"'{instance}' {message}")]
     if (
         validator == "oneOf"
+        and isinstance(instance, dict)
+        and "after" in schema.get("properties", {})
+    ):
+        # A test's step (`kind: Test`): one thing happens per step.
+        found = [k for k in schemas.TEST_STEP_KEYS if k in instance]
+        return [
+            doc.issue(
+                path,
+                "a step takes one of: "
+                + ", ".join(schemas.TEST_STEP_KEYS)
+                + (f"; found {' and '.join(found)}" if found else ""),
+            )
+        ]
+    if (
+        validator == "oneOf"
         and "oneOf" in schema
         and schema is not None
         and isinstance(instance, dict)

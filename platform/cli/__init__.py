@@ -13,6 +13,7 @@ import argparse
 import os
 from collections.abc import Sequence
 
+from gongdan.cli.bundle_test import add_test_commands
 from gongdan.cli.config import add_config_commands
 from gongdan.cli.db import add_db_commands
 from gongdan.cli.mail import add_mail_commands
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     leaves = [
         *add_config_commands(commands),
+        *add_test_commands(commands),
         *add_serve_commands(commands),
         *add_db_commands(commands),
         *add_user_commands(commands),
