@@ -83,6 +83,11 @@ class AccountService:
             )
             return users.account_of(ctx.session, user)
 
+    def has_admin(self) -> bool:
+        """Whether an active admin exists (none yet: a first run, see `gongdan serve`)."""
+        with self._read() as ctx:
+            return users.has_admin(ctx.session)
+
     def authenticate(self, email: str, password: str) -> Account | None:
         """The account of `email` when `password` is theirs and they are active."""
         with self._read() as ctx:

@@ -40,6 +40,7 @@ __all__ = [
     "change_password",
     "check_password",
     "get_account",
+    "has_admin",
     "record_config_version",
     "session_stamp",
     "set_language",
@@ -115,6 +116,12 @@ def add_user(
     session.add(user)
     session.flush()
     return user
+
+
+def has_admin(session: Session) -> bool:
+    """Whether an active admin exists."""
+    query = select(User.id).where(User.role == Role.ADMIN, User.active.is_(True)).limit(1)
+    return session.scalar(query) is not None
 
 
 def check_password(user: User, password: str) -> bool:
