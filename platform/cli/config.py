@@ -23,7 +23,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     directory = args.directory or args.config
     bundle, issues = check_bundle(directory)
     # The bundle's own tests (tests/): checked against it, run by `gongdan test`.
-    issues = [*issues, *load_tests(directory, bundle)[1]]
+    suites, test_issues = load_tests(directory, bundle)
+    issues = [*issues, *test_issues]
     if bundle is not None:
         from gongdan.channels.email.templates import check_templates  # Jinja2: only here
 
@@ -42,7 +43,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
         return 1
     suffix = f" ({warnings} warning{'s' * (warnings != 1)})" if warnings else ""
-    print(f"{directory}: OK: {bundle.summary()}{suffix}")
+    cases = sum(len(suite.cases) for suite in suites)
+    tests = f", {cases} test case{'s' * (cases != 1)}" if cases else ""
+    print(f"{directory}: OK: {bundle.summary()}{tests}{suffix}")
     return 0
 
 

@@ -66,7 +66,7 @@ class CaseResult:
 
 
 class _Refused(Exception):
-    """A step the engine refused when the test did not expect it: the case stops."""
+    """The test names someone who cannot act (no account): reported as a refusal."""
 
 
 class _Sandbox:
@@ -84,7 +84,7 @@ class _Sandbox:
         self.key = ""
         self._people(suite, case)
         # Reads everything, internal fields included.
-        self.admin = self.actor("admin", Where(case.where.doc, ()))
+        self.admin = self.actor("admin")
 
     def close(self) -> None:
         self.db.dispose()
@@ -118,10 +118,10 @@ class _Sandbox:
             self.ids[person.email] = account.id
         self.accounts.sync_teams()
 
-    def actor(self, who: str | None, where: Where) -> Actor:
+    def actor(self, who: str | None) -> Actor:
         """The actor `who` names now: a role resolved on the ticket, a user field's
         person, or an email; `None` is the requester."""
-        email = self._email(who or "requester", where)
+        email = self._email(who or "requester")
         account = self.accounts.get_account(self.ids[email]) if email in self.ids else None
         if account is None:
             raise _Refused(
@@ -131,7 +131,7 @@ class _Sandbox:
             )
         return account.actor
 
-    def _email(self, who: str, where: Where) -> str:
+    def _email(self, who: str) -> str:
         if who == "requester":
             return self.case.ticket.requester.email
         if who == "admin":
@@ -159,7 +159,7 @@ class _Sandbox:
 
     def create(self) -> None:
         spec = self.case.ticket
-        actor = self.actor(spec.by, spec.where / "by")
+        actor = self.actor(spec.by)
         values = dict(spec.values)
         if actor.email != spec.requester.email:
             values["requester"] = spec.requester.email
@@ -176,8 +176,8 @@ class _Sandbox:
                 return str(detail["strategy"]) if detail["strategy"] is not None else None
         return None
 
-    def transitions(self, who: str, where: Where) -> tuple[str, ...]:
-        actor = self.actor(who, where)
+    def transitions(self, who: str) -> tuple[str, ...]:
+        actor = self.actor(who)
         return tuple(t.id for t in self.service.transitions_for(actor, self.key))
 
     # Steps ---------------------------------------------------------------------------
@@ -186,7 +186,7 @@ class _Sandbox:
         if step.duration is not None:  # after: time passes
             self.pass_time(step.duration.as_timedelta())
             return
-        actor = self.actor(step.by, step.where / "by")
+        actor = self.actor(step.by)
         if step.action == "transition":
             self.service.take_transition(
                 actor,
@@ -300,7 +300,7 @@ def _check(sandbox: _Sandbox, check: Check, result: CaseResult) -> None:
     expected = check.expected
     if check.what == "transitions":
         try:
-            actual: Any = sandbox.transitions(check.who or "agent", check.where)
+            actual: Any = sandbox.transitions(check.who or "agent")
         except (GongdanError, _Refused) as error:
             result.failures.append(check.where.issue(f"cannot ask for {check.who}: {error}"))
             return
