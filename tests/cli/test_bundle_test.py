@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from gongdan.bundle.schemas import INSTANT_PATTERN
 from gongdan.cli import main, scenarios
 from gongdan.engine import SCHEDULED_JOBS
 from tests.bundles import EXAMPLE, make_bundle
@@ -162,6 +161,7 @@ BROKEN = """\
           type: it_incidnet
           created_at: 2026-11-02 10:00
         colour: blue
+        expect: {sla: {resolution: soon}}
       - name: Unknown references
         ticket: {type: it_incident, fields: {categroy: software}}
         expect:
@@ -180,28 +180,29 @@ def test_check_and_test_report_every_error_in_tests_at_its_line(tmp_path: Path) 
         assert result.returncode == 1, result.stdout
         lines = result.stdout.strip().splitlines()
         assert lines == [
-            f"{path}:6:19: cases[0].ticket.created_at: '2026-11-02 10:00' does not match the "
-            f"pattern {INSTANT_PATTERN}",
+            f"{path}:6:19: cases[0].ticket.created_at: '2026-11-02 10:00' is not an instant: "
+            "use ISO 8601 with its offset, like 2026-11-02T10:00+08:00",
             f"{path}:7:5: cases[0].colour: unknown key 'colour' (expected one of: expect, "
             "name, steps, ticket)",
-            f"{path}:14:9: cases[1].steps[0]: a step takes one of: transition, comment, "
+            f"{path}:8:32: cases[0].expect.sla.resolution: 'soon' is not an instant: use "
+            "ISO 8601 with its offset, like 2026-11-02T10:00+08:00",
+            f"{path}:15:9: cases[1].steps[0]: a step takes one of: transition, comment, "
             "update, assign, after; found transition and after",
         ], lines
     # Once the schema errors are fixed, the references are checked against the bundle.
     text = path.read_text("utf-8").replace("created_at: 2026-11-02 10:00", "title: Broken")
-    path.write_text(
-        text.replace("    colour: blue\n", "").replace(", after: 2h", ""), encoding="utf-8"
-    )
+    text = text.replace("    colour: blue\n", "").replace("resolution: soon", "resolution: null")
+    path.write_text(text.replace(", after: 2h", ""), encoding="utf-8")
     result = run_gongdan("check", str(root))
     assert result.returncode == 1
     assert result.stdout.strip().splitlines() == [
         f"{path}:5:13: cases[0].ticket.type: unknown ticket type 'it_incidnet' "
         "(did you mean 'it_incident'?)",
-        f"{path}:8:42: cases[1].ticket.fields.categroy: unknown field 'categroy' of "
+        f"{path}:9:42: cases[1].ticket.fields.categroy: unknown field 'categroy' of "
         "'it_incident' (did you mean 'category'?)",
-        f"{path}:10:14: cases[1].expect.state: unknown state 'closd' of workflow 'incident' "
+        f"{path}:11:14: cases[1].expect.state: unknown state 'closd' of workflow 'incident' "
         "(did you mean 'closed'?)",
-        f"{path}:11:29: cases[1].expect.transitions.agent[0]: unknown transition 'resolv' "
+        f"{path}:12:29: cases[1].expect.transitions.agent[0]: unknown transition 'resolv' "
         "of workflow 'incident' (did you mean 'resolve'?)",
     ]
 
