@@ -221,3 +221,14 @@ def test_time_passing_knows_the_scheduler_jobs() -> None:
     names it uses must be the scheduler's."""
     names = {job.name for job in SCHEDULED_JOBS}
     assert {scenarios._SLA_JOB, scenarios._AFTER_JOB, scenarios._SCHEDULE_JOB} == names
+
+
+def test_the_example_in_config_readme_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (EXAMPLE / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Testing the bundle") :]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    root = _bundle_with_test(tmp_path, example)
+    assert main(["test", str(root)]) == 0
+    assert capsys.readouterr().out.endswith(": 1 case, 13 checks: all passed\n")
