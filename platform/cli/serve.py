@@ -51,9 +51,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _first_run_hint(*, demo: bool) -> None:
     """On a database without an admin, say how to make the first one (or try the demo)."""
+    if demo:  # the demo seeds an admin
+        return
     db = Database(database_url())
     try:
-        if demo or AccountService(db).has_admin():
+        if AccountService(db).has_admin():
             return
     finally:
         db.dispose()
