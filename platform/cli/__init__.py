@@ -1,7 +1,7 @@
 """The `gongdan` command line: one module per command group.
 
-`config` (check, schema export), `serve` (serve, worker), `db`, `user`, `token`, `sla`
-and `mail`. Every command takes `--config DIR` (default `$GONGDAN_CONFIG_DIR` or
+`config` (check, schema export), `lifecycle` (apply, config log, config show), `serve`
+(serve, worker), `db`, `user`, `token`, `sla` and `mail`. Every command takes `--config DIR` (default `$GONGDAN_CONFIG_DIR` or
 `./config`) and uses the database at `$GONGDAN_DATABASE_URL` (default
 `sqlite:///./gongdan.db`). Exit codes: 0 success, 1 the input is invalid (every error
 printed, one per line as `file:line:col: path: message`), 2 wrong usage.
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from gongdan.cli.config import add_config_commands
 from gongdan.cli.db import add_db_commands
+from gongdan.cli.lifecycle import add_lifecycle_commands
 from gongdan.cli.mail import add_mail_commands
 from gongdan.cli.serve import add_serve_commands
 from gongdan.cli.sla import add_sla_commands
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     leaves = [
         *add_config_commands(commands),
+        *add_lifecycle_commands(commands),
         *add_serve_commands(commands),
         *add_db_commands(commands),
         *add_user_commands(commands),

@@ -9,6 +9,9 @@ contract in pyproject checks it), so the engine can reorganise its modules freel
 - Background work: `InProcessRunner`, the scheduled jobs, the outbox relay (`relay_once`,
   `deliver`) and the `Channels` it delivers through (`Notifier`, `WebhookCall`…),
   implemented by `gongdan.channels`.
+- The config lifecycle: `LiveConfig` (a process's current bundle, following the
+  database's active version), `start_config`, `promote_folder` (the one promotion
+  path), `version_log`, `version_files`.
 - Limits and rules the forms show (password lengths, list sorts, the upload size).
 """
 
@@ -22,6 +25,9 @@ from gongdan.engine.accounts.users import (
     Account,
 )
 from gongdan.engine.automation.sla import SLAExplanation
+from gongdan.engine.lifecycle.live import LiveConfig, reload_mode, start_config
+from gongdan.engine.lifecycle.promote import Promotion, load_candidate, promote, promote_folder
+from gongdan.engine.lifecycle.versions import VersionRecord, version_files, version_log
 from gongdan.engine.outbox.delivery import (
     Attempt,
     Channels,
@@ -83,12 +89,14 @@ __all__ = [
     "EventRecord",
     "FieldFilter",
     "InProcessRunner",
+    "LiveConfig",
     "LogNotifier",
     "MailLog",
     "Notification",
     "Notifier",
     "Page",
     "Person",
+    "Promotion",
     "QueuePage",
     "QueueQuery",
     "QueueService",
@@ -98,6 +106,7 @@ __all__ = [
     "TicketRecord",
     "TicketService",
     "TokenInfo",
+    "VersionRecord",
     "WebhookCall",
     "WebhookSender",
     "WriteResult",
@@ -110,12 +119,19 @@ __all__ = [
     "find_people",
     "is_our_message",
     "list_mail",
+    "load_candidate",
     "people_of_ticket",
     "portal_types",
+    "promote",
+    "promote_folder",
     "recent_actor",
     "relay_once",
+    "reload_mode",
     "remember_actor",
+    "start_config",
     "thread_root",
     "ticket_for_message_ids",
     "utc_now",
+    "version_files",
+    "version_log",
 ]
