@@ -2,7 +2,7 @@
 
 Tasks are thin and idempotent: they take ids, find the database through
 `GONGDAN_DATABASE_URL` and the config bundle through a `LiveConfig` per process (the
-database's active version, followed about once a second; in watch mode it also
+database's active version, followed twice a second; in watch mode it also
 promotes changes to `GONGDAN_CONFIG_DIR`), and call the same service functions the
 in-process runner calls.
 Beat runs `relay_outbox` every two seconds, each job of

@@ -1,8 +1,8 @@
 """The FastAPI application: the agent desk, sign-in, static files, health and the API.
 
-At start-up it migrates an embedded SQLite database, promotes the config folder (or, in
-`GONGDAN_CONFIG_RELOAD=manual` mode, serves the version the database has active) and
-syncs teams (and with `demo`, seeds a working desk).
+At start-up it migrates an embedded SQLite database and promotes the config folder (or,
+in `GONGDAN_CONFIG_RELOAD=manual` mode, serves the version the database has active);
+the promotion syncs the teams (and with `demo`, it seeds a working desk).
 
 The database, the process's `LiveConfig` (its current bundle, following the database's
 active version and watching the folder: `engine.lifecycle`) and a service over the
@@ -132,7 +132,9 @@ def create_app(
     service = TicketService(db, live.bundle)
     if demo:
         service.seed_demo()
-    service.accounts.sync_teams()
+    # (No team sync here: the promotion that made the version active synced the teams,
+    # and a user made since joined theirs. Several workers starting at once on
+    # PostgreSQL would otherwise rewrite the same membership rows at the same time.)
     app.state.live = live
     app.state.db = db
     app.state.service = service

@@ -3,7 +3,7 @@
 Every process that runs the engine (each web worker, the Celery worker, the mail
 listener, the in-process runner) keeps one `LiveConfig` and reads "the current bundle"
 through it (`live.bundle`, or `live.current` as a callable). A background thread asks
-the database for the active version about once a second (`read_active`, one indexed
+the database for the active version twice a second (`read_active`, one indexed
 read); when it changed, the thread compiles the stored files once and swaps the
 reference. Nothing is rebuilt per request, and whoever holds the old `Bundle` (a
 request in flight) keeps it until it is done.
@@ -47,10 +47,10 @@ __all__ = ["RELOAD_MODES", "LiveConfig", "reload_mode", "start_config"]
 log = logging.getLogger("gongdan.config")
 
 RELOAD_MODES = ("watch", "manual")
-POLL_SECONDS = 1.0
+POLL_SECONDS = 0.5
 # A folder seen changing is read once it has stayed the same this long (an editor or
 # `git pull` writing several files).
-SETTLE_SECONDS = 0.2
+SETTLE_SECONDS = 0.1
 _Fingerprint = tuple[tuple[str, int, int], ...]
 
 

@@ -53,7 +53,7 @@ class VersionRecord:
 
 def read_active(session: Session) -> ActiveVersion | None:
     """The active version (None before the first activation). One indexed read: every
-    process asks it about once a second."""
+    process asks it twice a second."""
     row = session.execute(
         select(ConfigActivation.id, ConfigActivation.version)
         .order_by(ConfigActivation.id.desc())
