@@ -105,6 +105,7 @@ class LiveConfig:
         self._seen: _Fingerprint | None = (
             fingerprint(self.directory) if self.directory is not None else None
         )
+        self._unusable: str | None = None  # an active version this code cannot compile
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -124,7 +125,7 @@ class LiveConfig:
         started = time.thread_time()
         with self.db.reading() as session:
             active = read_active(session)
-            if active is None or active.version == self.bundle.version:
+            if active is None or active.version in (self.bundle.version, self._unusable):
                 return False
             stored = session.get(ConfigVersion, active.version)
             files = [(str(p), str(t)) for p, t in (stored.content or [])] if stored else []
@@ -132,6 +133,7 @@ class LiveConfig:
             bundle = compile_files(files, active.version)
         except ConfigError as error:  # stored by a newer or older release than ours
             log.error("config %s cannot be compiled here: %s", active.version, error)
+            self._unusable = active.version  # (not compiled again every round)
             return False
         self._swap(bundle)
         self.last_reload_cpu = time.thread_time() - started

@@ -118,3 +118,30 @@ def test_an_unknown_reload_mode_is_refused() -> None:
 def test_live_config_is_shared_not_rebuilt(db: Database, tmp_path: Path) -> None:
     live = start_config(db, make_bundle(tmp_path))
     assert isinstance(live, LiveConfig) and live.current() is live.current()
+
+
+def test_an_active_version_this_release_cannot_compile_leaves_the_process_as_it_is(
+    db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """(A version stored by a newer release, say, with a kind this one does not know.)"""
+    from gongdan.engine.lifecycle.versions import read_active, record_activation
+    from tests.factories import NOW
+
+    live = start_config(db, make_bundle(tmp_path))
+    served = live.bundle.version
+    with db.transaction() as session:
+        record_activation(
+            session,
+            version="00000000000000ff",
+            files=[("future.yaml", "kind: Hologram\nid: x\n")],
+            summary="from the future",
+            previous=read_active(session),
+            source="apply",
+            activated_by="a newer release",
+            now=NOW,
+        )
+    assert not live.follow() and not live.follow()
+    assert live.bundle.version == served
+    assert [r.message for r in caplog.records].count(
+        next(r.message for r in caplog.records if "cannot be compiled" in r.message)
+    ) == 1  # logged once, not compiled again every round
