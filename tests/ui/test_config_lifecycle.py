@@ -125,3 +125,27 @@ def test_apply_log_and_show_from_the_shell(
     assert "# --- teams/desk.yaml\nkind: Team\n" in shown
     assert main(["config", "show", "0000"]) == 1
     assert "no config version '0000'" in capsys.readouterr().err
+
+
+def test_check_names_team_members_without_an_account_when_a_database_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_bundle(tmp_path)
+    monkeypatch.delenv("GONGDAN_DATABASE_URL", raising=False)
+    assert main(["check", str(root)]) == 0
+    assert "no account" not in capsys.readouterr().out  # no database: nothing to say
+
+    monkeypatch.setenv("GONGDAN_DATABASE_URL", f"sqlite:///{tmp_path / 'absent.db'}")
+    assert main(["check", str(root)]) == 0
+    assert "no account" not in capsys.readouterr().out
+    assert not (tmp_path / "absent.db").exists()  # check never makes a database
+
+    monkeypatch.setenv("GONGDAN_DATABASE_URL", f"sqlite:///{tmp_path / 'desk.db'}")
+    cli(capsys, "user", "add", "li.wei@example.com", "--role", "agent")
+    assert main(["check", str(root)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:-1] == [
+        "warning: team 'desk' names wang.fang@example.com, who has no account yet "
+        "(gongdan user add wang.fang@example.com --role agent)"
+    ]
+    assert lines[-1].startswith(f"{root}: OK")
