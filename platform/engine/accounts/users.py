@@ -15,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -49,6 +51,7 @@ __all__ = [
     "change_password",
     "check_password",
     "get_account",
+    "has_admin",
     "join_declared_teams",
     "members_without_account",
     "missing_accounts",
@@ -95,8 +98,11 @@ def add_user(
     name: str | None = None,
     password: str | None = None,
     language: str = "en",
+    organization: str | None = None,
+    attributes: Mapping[str, Any] | None = None,
 ) -> User:
-    """Create a user; the email must be new."""
+    """Create a user; the email must be new. `attributes` are what conditions read as
+    `requester.<key>` (tier, department…)."""
     address = email.strip().lower()
     if "@" not in address or len(address) > 254 or any(c.isspace() for c in address):
         raise ValidationFailed(
@@ -115,7 +121,8 @@ def add_user(
         role=role,
         password_hash=_hasher.hash(password) if password else None,
         language=language,
-        attributes={},
+        organization=organization,
+        attributes=dict(attributes or {}),
         away=False,
         active=True,
         created_at=ctx.now,
@@ -175,6 +182,12 @@ def missing_accounts(session: Session, emails: list[str]) -> list[str]:
     wanted = [e.strip().lower() for e in emails]
     known = set(session.scalars(select(User.email).where(User.email.in_(wanted))))
     return [e for e in wanted if e not in known]
+
+
+def has_admin(session: Session) -> bool:
+    """Whether an active admin exists."""
+    query = select(User.id).where(User.role == Role.ADMIN, User.active.is_(True)).limit(1)
+    return session.scalar(query) is not None
 
 
 def check_password(user: User, password: str) -> bool:
