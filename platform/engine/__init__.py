@@ -25,7 +25,7 @@ from gongdan.engine.accounts.users import (
     Account,
 )
 from gongdan.engine.automation.sla import SLAExplanation
-from gongdan.engine.lifecycle.live import LiveConfig, reload_mode, start_config
+from gongdan.engine.lifecycle.live import LiveConfig, active_bundle, reload_mode, start_config
 from gongdan.engine.lifecycle.promote import Promotion, load_candidate, promote, promote_folder
 from gongdan.engine.lifecycle.versions import VersionRecord, version_files, version_log
 from gongdan.engine.outbox.delivery import (
@@ -110,6 +110,7 @@ __all__ = [
     "WebhookCall",
     "WebhookSender",
     "WriteResult",
+    "active_bundle",
     "already_received",
     "authenticate",
     "check_title",

@@ -42,7 +42,7 @@ from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import ConfigVersion
 from gongdan.errors import ConfigError, ConfigIssue
 
-__all__ = ["RELOAD_MODES", "LiveConfig", "reload_mode", "start_config"]
+__all__ = ["RELOAD_MODES", "LiveConfig", "active_bundle", "reload_mode", "start_config"]
 
 log = logging.getLogger("gongdan.config")
 
@@ -218,6 +218,19 @@ class LiveConfig:
             thread.join(timeout=10)
 
 
+def active_bundle(db: Database) -> Bundle | None:
+    """The compiled bundle of the database's active version (None before the first
+    activation): what `gongdan plan` compares a folder with, in a process that does not
+    follow the database itself. `ConfigError` if this release cannot compile it."""
+    with db.reading() as session:
+        active = read_active(session)
+        if active is None:
+            return None
+        stored = session.get(ConfigVersion, active.version)
+        files = [(str(p), str(t)) for p, t in (stored.content or [])] if stored else []
+    return compile_files(files, active.version)
+
+
 def start_config(
     db: Database,
     directory: str | os.PathLike[str],
@@ -254,10 +267,9 @@ def start_config(
     if candidate.bundle is not None and candidate.bundle.version == active.version:
         bundle = candidate.bundle
     else:
-        with db.reading() as session:
-            stored = session.get(ConfigVersion, active.version)
-            files = [(str(p), str(t)) for p, t in (stored.content or [])] if stored else []
-        bundle = compile_files(files, active.version)
+        served = active_bundle(db)
+        assert served is not None  # noqa: S101 - there is an active version
+        bundle = served
     live = LiveConfig(
         db,
         bundle,

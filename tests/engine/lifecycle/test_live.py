@@ -5,6 +5,7 @@ started with."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,18 @@ def test_an_active_version_this_release_cannot_compile_leaves_the_process_as_it_
     assert [r.message for r in caplog.records].count(
         next(r.message for r in caplog.records if "cannot be compiled" in r.message)
     ) == 1  # logged once, not compiled again every round
+
+
+def test_the_active_bundle_is_compiled_from_the_stored_version(
+    db: Database, tmp_path: Path
+) -> None:
+    from gongdan.engine.lifecycle.live import active_bundle
+    from gongdan.engine.lifecycle.promote import promote_folder
+
+    assert active_bundle(db) is None
+    root = make_bundle(tmp_path, {"ticket_types/question.yaml": NEW_TYPE})
+    promoted = promote_folder(db, root, source="apply")
+    shutil.rmtree(root)  # the database alone is enough
+    active = active_bundle(db)
+    assert active is not None and active.version == promoted.version
+    assert set(active.ticket_types) == {"incident", "question"}
