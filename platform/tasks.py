@@ -1,8 +1,10 @@
 """The Celery app (`celery -A gongdan.tasks worker --beat`, or `gongdan worker`).
 
 Tasks are thin and idempotent: they take ids, find the database through
-`GONGDAN_DATABASE_URL` and the config bundle through `GONGDAN_CONFIG_DIR` (each loaded
-once per process), and call the same service functions the in-process runner calls.
+`GONGDAN_DATABASE_URL` and the config bundle through a `LiveConfig` per process (the
+database's active version, followed twice a second; in watch mode it also
+promotes changes to `GONGDAN_CONFIG_DIR`), and call the same service functions the
+in-process runner calls.
 Beat runs `relay_outbox` every two seconds, each job of
 `gongdan.engine.outbox.runner.SCHEDULED_JOBS` and, when `GONGDAN_IMAP_URL` is set,
 `poll_mail`. Notifications go out by SMTP when `GONGDAN_SMTP_URL` is set.
@@ -27,17 +29,19 @@ from celery.signals import worker_process_init
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.bundle.loader import load_bundle
 from gongdan.channels import channels_for
+from gongdan.channels.email.templates import check_templates
 from gongdan.engine import (
     DEFAULT_LEASE,
     SCHEDULED_JOBS,
     Channels,
     Database,
+    LiveConfig,
     database_url,
     deliver,
     find_job,
     relay_once,
+    start_config,
     utc_now,
 )
 
@@ -117,13 +121,23 @@ def database() -> Database:
         return db
 
 
-def bundle() -> Bundle:
-    """This process's config bundle (`GONGDAN_CONFIG_DIR`), loaded on first use."""
+def live_config() -> LiveConfig:
+    """This process's `LiveConfig`, started on first use (in each pool process: a
+    forked child does not inherit its parent's thread)."""
+    db = database()
     with _lock:
-        if "bundle" not in _state:
-            _state["bundle"] = load_bundle(os.environ.get("GONGDAN_CONFIG_DIR", "config"))
-        loaded: Bundle = _state["bundle"]
-        return loaded
+        live: LiveConfig | None = _state.get("live")
+        if live is None or _state.get("live_pid") != os.getpid():
+            config_dir = os.environ.get("GONGDAN_CONFIG_DIR", "config")
+            live = start_config(db, config_dir, checks=check_templates)
+            live.start()
+            _state["live"], _state["live_pid"] = live, os.getpid()
+        return live
+
+
+def bundle() -> Bundle:
+    """This process's current config bundle (the database's active version)."""
+    return live_config().current()
 
 
 def channels() -> Channels:

@@ -37,7 +37,8 @@ def make_user(
             if session.get(Team, team) is None:
                 session.add(Team(id=team, name={"en": team}, email=None, active=True))
                 session.flush()
-            session.add(Membership(team_id=team, user_id=user.id, skills=[], capacity=None))
+            if session.get(Membership, (team, user.id)) is None:  # (not joined as declared)
+                session.add(Membership(team_id=team, user_id=user.id, skills=[], capacity=None))
         session.flush()
         return actor_for(session, user)
 

@@ -55,7 +55,15 @@ from gongdan.rules.routing import RoutingRule
 from gongdan.rules.workflow import WorkflowDef
 from gongdan.vocabulary import BUILTIN_FIELDS
 
-__all__ = ["check_bundle", "load_bundle", "load_sources"]
+__all__ = [
+    "bundle_version",
+    "check_bundle",
+    "check_bundle_sources",
+    "config_files",
+    "load_bundle",
+    "load_sources",
+    "relative_sources",
+]
 
 # Sub-folders that hold other things than bundle documents.
 SKIPPED_DIRS = frozenset({"tests"})
@@ -71,6 +79,12 @@ def _files(root: FsPath) -> list[FsPath]:
         )
         found.extend(here / n for n in sorted(names) if n.endswith((".yaml", ".yml")))
     return found
+
+
+def config_files(directory: str | os.PathLike[str]) -> list[FsPath]:
+    """The bundle files of a config directory (what `load_sources` reads), in order."""
+    root = FsPath(directory)
+    return _files(root) if root.is_dir() else []
 
 
 def load_sources(directory: str | os.PathLike[str]) -> list[tuple[str, bytes]]:
@@ -367,10 +381,21 @@ def bundle_version(sources: Iterable[tuple[str, bytes]]) -> str:
     return digest.hexdigest()[:16]
 
 
+def relative_sources(
+    sources: Iterable[tuple[str, bytes]], directory: str | os.PathLike[str]
+) -> list[tuple[str, bytes]]:
+    """`sources` of `directory` named by their paths inside it (POSIX), in the same
+    order: what a version is the hash of and what the database keeps, so a bundle has
+    one version wherever its folder lies."""
+    root = FsPath(directory)
+    return [(FsPath(name).relative_to(root).as_posix(), content) for name, content in sources]
+
+
 def check_bundle_sources(
-    sources: list[tuple[str, bytes]],
+    sources: list[tuple[str, bytes]], *, version: str | None = None
 ) -> tuple[Bundle | None, list[ConfigIssue]]:
-    """Every problem (errors and warnings) of a bundle given as (name, bytes) pairs."""
+    """Every problem (errors and warnings) of a bundle given as (name, bytes) pairs;
+    its `version` is the hash of `sources` unless given."""
     issues: list[ConfigIssue] = []
     unreadable: list[str] = []
     # Loading allocates hundreds of thousands of small objects that all stay alive:
@@ -380,7 +405,7 @@ def check_bundle_sources(
     try:
         entries = _entries(sources, issues, unreadable)
         report = Reporter()
-        bundle = _compile(entries, bundle_version(sources), report, unreadable)
+        bundle = _compile(entries, version or bundle_version(sources), report, unreadable)
     finally:
         if collecting:
             # Hand what the load allocated straight to the oldest generation (freeze then
@@ -402,7 +427,9 @@ def check_bundle(directory: str | os.PathLike[str]) -> tuple[Bundle | None, list
         sources = load_sources(directory)
     except ConfigError as error:
         return None, list(error.issues)
-    return check_bundle_sources(sources)
+    return check_bundle_sources(
+        sources, version=bundle_version(relative_sources(sources, directory))
+    )
 
 
 def load_bundle(directory: str | os.PathLike[str]) -> Bundle:

@@ -1,7 +1,9 @@
 """`gongdan check` and `gongdan schema export`: the config language from the shell.
 
 `check` is the CI gate of a config bundle: every error at once, one per line as
-`file:line:col: path: message`, exit 1 when there is any.
+`file:line:col: path: message`, exit 1 when there is any. It needs no database; when
+one is named (`$GONGDAN_DATABASE_URL` set, reachable, with its schema), it also warns
+of team members who have no account yet.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from gongdan.bundle import schemas
 from gongdan.bundle.compile_tests import load_tests
 from gongdan.bundle.loader import check_bundle
+from gongdan.cli.lifecycle import members_without_account
 
 __all__ = ["add_config_commands"]
 
@@ -42,6 +45,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    for line in members_without_account(bundle) or ():  # (only with a database)
+        print(line)
     suffix = f" ({warnings} warning{'s' * (warnings != 1)})" if warnings else ""
     cases = sum(len(suite.cases) for suite in suites)
     tests = f", {cases} test case{'s' * (cases != 1)}" if cases else ""

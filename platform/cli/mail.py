@@ -14,25 +14,28 @@ import sys
 import threading
 from typing import Any
 
-from gongdan.bundle.compiled import Bundle
-from gongdan.bundle.loader import load_bundle
-from gongdan.engine import Database, database_url
+from gongdan.engine import Database, LiveConfig, database_url, start_config
 from gongdan.errors import ConfigError
 
 __all__ = ["add_mail_commands"]
 
 
-def _open(args: argparse.Namespace) -> tuple[Bundle, Database] | None:
-    try:
-        bundle = load_bundle(args.config)
-    except ConfigError as error:
-        for issue in error.issues:
-            print(issue, file=sys.stderr)
-        return None
+def _open(args: argparse.Namespace) -> tuple[LiveConfig, Database] | None:
+    """The database and the live config (the active version, followed while the
+    command runs)."""
+    from gongdan.channels.email.templates import check_templates
+
     db = Database(database_url())
     if db.dialect == "sqlite":
         db.upgrade()
-    return bundle, db
+    try:
+        live = start_config(db, args.config, checks=check_templates)
+    except ConfigError as error:
+        for issue in error.issues:
+            print(issue, file=sys.stderr)
+        db.dispose()
+        return None
+    return live, db
 
 
 def cmd_mail_serve(args: argparse.Namespace) -> int:
@@ -42,11 +45,13 @@ def cmd_mail_serve(args: argparse.Namespace) -> int:
     opened = _open(args)
     if opened is None:
         return 1
-    bundle, db = opened
+    live, db = opened
+    bundle = live.bundle
     if not bundle.mailboxes:
         print("gongdan mail serve: the config declares no Mailbox (kind: Mailbox)", file=sys.stderr)
         return 1
-    listener = MailListener(MailIntake(db, lambda: bundle), args.host, args.port)
+    listener = MailListener(MailIntake(db, live.current), args.host, args.port)
+    live.start()
     try:
         listener.start()
     except OSError as error:
@@ -64,6 +69,7 @@ def cmd_mail_serve(args: argparse.Namespace) -> int:
         pass
     finally:
         listener.stop()
+        live.stop()
         db.dispose()
     return 0
 
@@ -88,11 +94,13 @@ def cmd_mail_poll(args: argparse.Namespace) -> int:
     opened = _open(args)
     if opened is None:
         return 1
-    bundle, db = opened
+    live, db = opened
+    if args.every:
+        live.start()
     try:
         while True:
             try:
-                result = poll_from_env(db, lambda: bundle, mailbox=args.mailbox)
+                result = poll_from_env(db, live.current, mailbox=args.mailbox)
                 assert result is not None  # noqa: S101 - GONGDAN_IMAP_URL is set
                 print(
                     f"{result.accepted} accepted, {result.ignored} ignored, "
@@ -113,6 +121,7 @@ def cmd_mail_poll(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        live.stop()
         db.dispose()
 
 

@@ -9,6 +9,9 @@ contract in pyproject checks it), so the engine can reorganise its modules freel
 - Background work: `InProcessRunner`, the scheduled jobs, the outbox relay (`relay_once`,
   `deliver`) and the `Channels` it delivers through (`Notifier`, `WebhookCall`…),
   implemented by `gongdan.channels`.
+- The config lifecycle: `LiveConfig` (a process's current bundle, following the
+  database's active version), `start_config`, `promote_folder` (the one promotion
+  path), `version_log`, `version_files`.
 - Limits and rules the forms show (password lengths, list sorts, the upload size).
 - Config changes against live tickets: `plan_bundle` → `Plan`, `migrate_tickets`, and
   the bundle a plan compares with (`active_bundle_for_plan`).
@@ -24,6 +27,9 @@ from gongdan.engine.accounts.users import (
     Account,
 )
 from gongdan.engine.automation.sla import SLAExplanation
+from gongdan.engine.lifecycle.live import LiveConfig, active_bundle, reload_mode, start_config
+from gongdan.engine.lifecycle.promote import Promotion, load_candidate, promote, promote_folder
+from gongdan.engine.lifecycle.versions import VersionRecord, version_files, version_log
 from gongdan.engine.outbox.delivery import (
     Attempt,
     Channels,
@@ -89,6 +95,7 @@ __all__ = [
     "EventRecord",
     "FieldFilter",
     "InProcessRunner",
+    "LiveConfig",
     "LogNotifier",
     "MailLog",
     "Notification",
@@ -96,6 +103,7 @@ __all__ = [
     "Page",
     "Person",
     "Plan",
+    "Promotion",
     "QueuePage",
     "QueueQuery",
     "QueueService",
@@ -105,9 +113,11 @@ __all__ = [
     "TicketRecord",
     "TicketService",
     "TokenInfo",
+    "VersionRecord",
     "WebhookCall",
     "WebhookSender",
     "WriteResult",
+    "active_bundle",
     "active_bundle_for_plan",
     "already_received",
     "authenticate",
@@ -118,15 +128,22 @@ __all__ = [
     "find_people",
     "is_our_message",
     "list_mail",
+    "load_candidate",
     "migrate_tickets",
     "people_of_ticket",
     "plan_against",
     "plan_bundle",
     "portal_types",
+    "promote",
+    "promote_folder",
     "recent_actor",
     "relay_once",
+    "reload_mode",
     "remember_actor",
+    "start_config",
     "thread_root",
     "ticket_for_message_ids",
     "utc_now",
+    "version_files",
+    "version_log",
 ]

@@ -1,11 +1,14 @@
 """The FastAPI application: the agent desk, sign-in, static files, health and the API.
 
-At start-up it loads the bundle, migrates an embedded SQLite database, records the config
-version and syncs teams from the bundle (and with `demo`, seeds a working desk).
+At start-up it migrates an embedded SQLite database and promotes the config folder (or,
+in `GONGDAN_CONFIG_RELOAD=manual` mode, serves the version the database has active);
+the promotion syncs the teams (and with `demo`, it seeds a working desk).
 
-The bundle, the database and the service are made once at start-up and kept on
-`app.state`, which only the dependencies of `ui.deps` read; a request keeps the service
-(and so the bundle) it started with (DESIGN.md: reload swaps it atomically). Middleware, outermost
+The database, the process's `LiveConfig` (its current bundle, following the database's
+active version and watching the folder: `engine.lifecycle`) and a service over the
+current bundle are kept on `app.state`, which only the dependencies of `ui.deps` read.
+When the live config swaps its bundle, a new service replaces the old one; a request
+keeps the service (and so the bundle) it started with. Middleware, outermost
 first: signed-cookie sessions, then CSRF protection of every state-changing request
 outside `/api/` (`ui.security`). Errors become pages in `ui.errors`.
 """
@@ -26,11 +29,20 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.bundle.loader import load_bundle
 from gongdan.channels import channels_for
 from gongdan.channels.email.imap import poll_from_env
 from gongdan.channels.email.notifier import notifier_from_env
-from gongdan.engine import SCHEDULED_JOBS, Database, InProcessRunner, ScheduledJob, TicketService
+from gongdan.channels.email.templates import check_templates
+from gongdan.engine import (
+    SCHEDULED_JOBS,
+    AccountService,
+    Database,
+    InProcessRunner,
+    LiveConfig,
+    ScheduledJob,
+    TicketService,
+    start_config,
+)
 from gongdan.ui.api import api_router
 from gongdan.ui.deps import BundleDep, DatabaseDep
 from gongdan.ui.errors import install_error_handlers, refuse_csrf
@@ -55,13 +67,15 @@ async def run_background_work(app: FastAPI) -> AsyncIterator[None]:
     """Without a broker (`GONGDAN_BROKER_URL` unset), relay the outbox and run the
     scheduled jobs in this process; with one, the Celery worker does it."""
     limit_worker_threads()
+    live: LiveConfig = app.state.live
+    live.start()  # follow the database's active version (and watch the folder)
     runner = None
     if not os.environ.get("GONGDAN_BROKER_URL"):
         # Mail by SMTP when GONGDAN_SMTP_URL is set, else notifications are logged.
-        notifier = notifier_from_env(app.state.db, lambda: app.state.bundle)
+        notifier = notifier_from_env(app.state.db, live.current)
         runner = InProcessRunner(
             app.state.db,
-            lambda: app.state.bundle,
+            live.current,
             channels=channels_for(notifier),
             jobs=background_jobs(),
         )
@@ -72,6 +86,7 @@ async def run_background_work(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if runner is not None:
             await asyncio.to_thread(runner.stop)
+        await asyncio.to_thread(live.stop)
 
 
 ACCOUNT_REQUESTS = 10  # sign-ups / password mails per client address …
@@ -110,18 +125,25 @@ def create_app(
         redoc_url=None,
         lifespan=run_background_work,
     )
-    bundle = load_bundle(config_dir)
     db = Database(database_url)
     if db.dialect == "sqlite":
         db.upgrade()  # the embedded default sets itself up; production runs `db upgrade`
-    service = TicketService(db, bundle)
-    service.accounts.record_config_version()
+    live = start_config(db, config_dir, checks=check_templates)
+    service = TicketService(db, live.bundle)
     if demo:
         service.seed_demo()
-    service.accounts.sync_teams()
-    app.state.bundle = bundle
+    # (No team sync here: the promotion that made the version active synced the teams,
+    # and a user made since joined theirs. Several workers starting at once on
+    # PostgreSQL would otherwise rewrite the same membership rows at the same time.)
+    app.state.live = live
     app.state.db = db
     app.state.service = service
+
+    def serve_bundle(bundle: Bundle) -> None:
+        # One assignment: a request that has its service keeps it (`ui.deps`).
+        app.state.service = TicketService(db, bundle, attachments=service.attachments)
+
+    live.subscribe(serve_bundle)
     # Requests without signing in that send mail or make accounts (`ui.ratelimit`).
     app.state.signups = SlidingWindow(ACCOUNT_REQUESTS, ACCOUNT_WINDOW_SECONDS)
     app.state.password_mails = SlidingWindow(ACCOUNT_REQUESTS, ACCOUNT_WINDOW_SECONDS)
@@ -151,9 +173,16 @@ def create_app(
         )
 
     @app.get("/healthz")
-    def healthz(bundle: BundleDep, database: DatabaseDep) -> dict[str, str]:
+    def healthz(bundle: BundleDep, database: DatabaseDep) -> dict[str, str | int]:
         database.ping()
-        return {"status": "ok", "config_version": bundle.version}
+        # Counts only: an admin's token reads the errors and the names at
+        # GET /api/v1/config/status.
+        return {
+            "status": "ok",
+            "config_version": bundle.version,
+            "config_errors": len(live.errors) + (live.refusal is not None),
+            "members_without_account": len(AccountService(database).members_without_account()),
+        }
 
     for module in (auth, desk, password, queues, tickets):
         app.include_router(module.router)

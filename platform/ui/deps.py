@@ -32,7 +32,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine import Account, Database, QueueService, TicketService
+from gongdan.engine import Account, Database, LiveConfig, QueueService, TicketService
 from gongdan.ui.ratelimit import SlidingWindow
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "BundleDep",
     "CurrentUser",
     "DatabaseDep",
+    "LiveDep",
     "LoginRequired",
     "OptionalUser",
     "PasswordMailWindow",
@@ -117,6 +118,12 @@ async def get_database(request: Request) -> Database:
     return database
 
 
+async def get_live(request: Request) -> LiveConfig | None:
+    """The process's live config (None in an app built without one, as some tests do)."""
+    live: LiveConfig | None = getattr(request.app.state, "live", None)
+    return live
+
+
 async def get_signup_window(request: Request) -> SlidingWindow:
     """How many self sign-ups each client address has made lately (`ui.ratelimit`)."""
     window: SlidingWindow = request.app.state.signups
@@ -132,6 +139,7 @@ async def get_password_mail_window(request: Request) -> SlidingWindow:
 BundleDep = Annotated[Bundle, Depends(get_bundle)]
 QueuesDep = Annotated[QueueService, Depends(get_queues)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
+LiveDep = Annotated[LiveConfig | None, Depends(get_live)]
 SignupWindow = Annotated[SlidingWindow, Depends(get_signup_window)]
 PasswordMailWindow = Annotated[SlidingWindow, Depends(get_password_mail_window)]
 

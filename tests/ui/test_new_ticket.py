@@ -154,7 +154,7 @@ def test_a_refused_upload_says_why_under_the_field(agent: Client) -> None:
 
 
 def test_attachment_of_a_ticket_one_may_not_see_is_404(web: Web, agent: Client) -> None:
-    web.user("wang.fang@example.com", "agent", teams=("after_sales",))
+    web.user("outsider@example.com", "agent", teams=("after_sales",))
     uploaded = agent.post(
         "/desk/new/it_incident/upload/screenshots",
         files={"screenshots__upload": ("a.txt", b"secret", "text/plain")},
@@ -166,7 +166,7 @@ def test_attachment_of_a_ticket_one_may_not_see_is_404(web: Web, agent: Client) 
         data={"title": "x", "category": "software", "impact": "me", "screenshots": [file_id]},
         headers=htmx(agent),
     )
-    other = web.client("wang.fang@example.com")
+    other = web.client("outsider@example.com")
     assert other.get(f"/desk/attachments/{file_id}").status_code == 404
 
 

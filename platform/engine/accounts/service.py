@@ -173,6 +173,17 @@ class AccountService:
         with self._write(Actor.system()) as ctx:
             return users.sync_teams(ctx)
 
+    def members_without_account(self) -> list[tuple[str, str]]:
+        """(team, email) of every member the active version's teams name who has no
+        account yet."""
+        with self._read() as ctx:
+            return users.members_without_account(ctx.session)
+
+    def missing_accounts(self, emails: list[str]) -> list[str]:
+        """The addresses of `emails` that no account has."""
+        with self._read() as ctx:
+            return users.missing_accounts(ctx.session, emails)
+
     def record_config_version(self) -> None:
         """Remember that this bundle version ran."""
         with self._write(Actor.system()) as ctx:

@@ -1,7 +1,11 @@
 """Users and teams: accounts with argon2 password hashes, and teams synced from config.
 
 Users live in the database (DESIGN.md); teams and memberships are declared in
-`config/teams/` and synced, matching members to users by email. The writes here run in
+`config/teams/` and synced, matching members to users by email. The members a team
+names are kept in the database too (`declared_members`, written with the teams when a
+version becomes active), so a user made later by any path and any process — the CLI,
+mail intake, a sign-up, an API create naming a new requester — joins their teams in
+the same transaction (`join_declared_teams`). The writes here run in
 a `UnitOfWork` (`AccountService` opens it) and record themselves with its events; the
 reads take the session of a read.
 """
@@ -21,7 +25,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gongdan.engine.accounts.tokens import forget_recent
-from gongdan.engine.store.models import ConfigVersion, Membership, RoutingPointer, Team, User
+from gongdan.engine.store.models import (
+    ConfigVersion,
+    DeclaredMember,
+    Membership,
+    RoutingPointer,
+    Team,
+    User,
+)
 from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import Conflict, NotFound, ValidationFailed
 from gongdan.rules.workflow import Actor
@@ -41,6 +52,9 @@ __all__ = [
     "check_password",
     "get_account",
     "has_admin",
+    "join_declared_teams",
+    "members_without_account",
+    "missing_accounts",
     "record_config_version",
     "session_stamp",
     "set_language",
@@ -115,7 +129,59 @@ def add_user(
     )
     session.add(user)
     session.flush()
+    join_declared_teams(ctx, user)
     return user
+
+
+def join_declared_teams(ctx: UnitOfWork, user: User) -> list[str]:
+    """Make `user` a member of every team of the active version that names their
+    email (and that they are not in yet); returns those teams' ids. Every path that
+    makes or re-activates a user calls it, in its own unit of work."""
+    session = ctx.session
+    declared = session.scalars(
+        select(DeclaredMember).where(DeclaredMember.email == user.email)
+    ).all()
+    if not declared:
+        return []
+    current = set(session.scalars(select(Membership.team_id).where(Membership.user_id == user.id)))
+    joined: list[str] = []
+    for row in declared:
+        if row.team_id in current:
+            continue
+        session.add(
+            Membership(
+                team_id=row.team_id,
+                user_id=user.id,
+                skills=list(row.skills),
+                capacity=row.capacity,
+            )
+        )
+        joined.append(row.team_id)
+    if joined:
+        session.flush()
+        # Actors recognised by token carry their teams.
+        forget_recent()
+        ctx.event(None, "user.joined_teams", after={"email": user.email, "teams": joined})
+    return joined
+
+
+def members_without_account(session: Session) -> list[tuple[str, str]]:
+    """(team id, email) of every member the active version's teams name who has no
+    account yet, sorted."""
+    rows = session.execute(
+        select(DeclaredMember.team_id, DeclaredMember.email)
+        .outerjoin(User, User.email == DeclaredMember.email)
+        .where(User.id.is_(None))
+        .order_by(DeclaredMember.team_id, DeclaredMember.email)
+    )
+    return [(team, email) for team, email in rows]
+
+
+def missing_accounts(session: Session, emails: list[str]) -> list[str]:
+    """The addresses of `emails` that no account has, in the order given."""
+    wanted = [e.strip().lower() for e in emails]
+    known = set(session.scalars(select(User.email).where(User.email.in_(wanted))))
+    return [e for e in wanted if e not in known]
 
 
 def has_admin(session: Session) -> bool:
@@ -263,6 +329,7 @@ def sync_teams(ctx: UnitOfWork) -> list[str]:
     forget_recent()
     missing: list[str] = []
     existing = {row.id: row for row in session.scalars(select(Team))}
+    session.execute(delete(DeclaredMember))
     users = {u.email: u for u in session.scalars(select(User))}
     for team_id, stored in existing.items():
         stored.active = team_id in bundle.teams
@@ -277,7 +344,19 @@ def sync_teams(ctx: UnitOfWork) -> list[str]:
         if session.get(RoutingPointer, team.id) is None:
             session.add(RoutingPointer(team_id=team.id, turns=0))
         session.execute(delete(Membership).where(Membership.team_id == team.id))
+        declared: set[str] = set()
         for member in team.members:
+            address = member.user.strip().lower()
+            if address not in declared:
+                declared.add(address)
+                session.add(
+                    DeclaredMember(
+                        team_id=team.id,
+                        email=address,
+                        skills=sorted(member.skills),
+                        capacity=member.capacity,
+                    )
+                )
             user = users.get(member.user)
             if user is None:
                 missing.append(member.user)

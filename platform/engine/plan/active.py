@@ -2,9 +2,8 @@
 a database.
 
 `stored_active_bundle` is the one place that reads the active version from the
-database. Until the version table of issue 18 (bundles stored with their content) is
-in, the database keeps no bundle to read, so it answers None and a plan compares with
-the config folder the platform was started with.
+database (the files each version was stored with, compiled); before any activation a
+plan compares with the config folder the platform runs with.
 """
 
 from __future__ import annotations
@@ -36,13 +35,24 @@ class ActiveBundle:
 
 
 def stored_active_bundle(db: Database) -> Bundle | None:
-    """The bundle the database names as active; None when it keeps none.
+    """The bundle the database names as active (its stored files, compiled); None when
+    nothing was activated yet, or the database has no Gongdan tables (a SQLite file that
+    does not exist is not created)."""
+    from gongdan.engine.lifecycle.live import active_bundle  # (lifecycle imports the plan)
 
-    The one place to point at the version table once bundles are stored with their
-    content: today `config_versions` records each version's hash and summary only,
-    so there is no stored bundle to compile."""
-    del db
-    return None
+    if not _has_table(db, "config_activations"):
+        return None
+    return active_bundle(db)
+
+
+def _has_table(db: Database, name: str) -> bool:
+    url = db.engine.url
+    missing_file = (
+        url.get_backend_name() == "sqlite"
+        and url.database not in (None, "", ":memory:")
+        and not Path(url.database).exists()
+    )  # (checked first: connecting would create an empty file)
+    return not missing_file and inspect(db.engine).has_table(name)
 
 
 def active_bundle_for_plan(
@@ -67,13 +77,7 @@ def plan_against(
     """`plan_bundle` over the tickets of `db`, read as the system in one transaction.
     Raises `NotFound` when the database has no tickets table (not migrated yet, or a
     SQLite file that does not exist: none is created)."""
-    url = db.engine.url
-    missing_file = (
-        url.get_backend_name() == "sqlite"
-        and url.database not in (None, "", ":memory:")
-        and not Path(url.database).exists()
-    )  # (checked first: connecting would create an empty file)
-    if missing_file or not inspect(db.engine).has_table("tickets"):
+    if not _has_table(db, "tickets"):
         raise NotFound(
             f"the database {db.engine.url.render_as_string()} has no Gongdan tables: "
             "run `gongdan db upgrade` first"

@@ -35,7 +35,9 @@ __all__ = [
     "Attachment",
     "Base",
     "Comment",
+    "ConfigActivation",
     "ConfigVersion",
+    "DeclaredMember",
     "Delivery",
     "DirectoryGeneration",
     "Event",
@@ -345,13 +347,46 @@ class DirectoryGeneration(Base):
 
 
 class ConfigVersion(Base):
-    """Every config bundle the platform has run with."""
+    """Every config bundle the platform has run with, by content hash (the `version`
+    tickets record): its files as [relative path, text] pairs in the loader's order
+    (None for versions recorded before migration 0011) and when it was first stored."""
 
     __tablename__ = "config_versions"
 
     version: Mapped[str] = mapped_column(String(32), primary_key=True)
     loaded_at: Mapped[datetime]
     summary: Mapped[str] = mapped_column(Text)
+    content: Mapped[list[Any] | None]
+
+
+class ConfigActivation(Base):
+    """One promotion of a version to active: the newest row names the active version
+    every process follows. Each row names the activation it replaced (`previous_id`,
+    0 for the first), and that column is unique: of two processes promoting from the
+    same active version at once, only one commits (`engine.lifecycle.promote`)."""
+
+    __tablename__ = "config_activations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    version: Mapped[str] = mapped_column(ForeignKey("config_versions.version"))
+    previous_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    activated_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(16))  # start-up | file change | apply | editor
+    activated_by: Mapped[str] = mapped_column(String(254))
+
+
+class DeclaredMember(Base):
+    """A member a `kind: Team` of the active version names, by email, whether or not
+    they have an account yet: a user made later joins their teams from these rows
+    (`engine.accounts.users.join_declared_teams`), whatever process makes them."""
+
+    __tablename__ = "declared_members"
+    __table_args__ = (Index("ix_declared_members_email", "email"),)
+
+    team_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    skills: Mapped[list[Any]] = mapped_column(default=list)
+    capacity: Mapped[int | None] = mapped_column(Integer)
 
 
 class ApiToken(Base):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from gongdan.bundle.compiled import TicketTypeDef
+from gongdan.engine.accounts.users import join_declared_teams
 from gongdan.engine.automation.automations import run_automations
 from gongdan.engine.automation.routing import plan_route, route_ticket
 from gongdan.engine.automation.sla import on_public_reply, sync_sla
@@ -195,6 +196,7 @@ def resolve_requester(ctx: UnitOfWork, email: str | None) -> User:
     ctx.session.add(user)
     ctx.session.flush()
     ctx.event(None, "user.created", after={"email": address, "role": Role.REQUESTER})
+    join_declared_teams(ctx, user)
     return user
 
 

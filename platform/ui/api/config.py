@@ -1,8 +1,12 @@
-"""`/api/v1/config`: the ticket types and the JSON Schema of each type's fields.
+"""`/api/v1/config`: the ticket types and the JSON Schema of each type's fields, and
+the config's status for admins.
 
-Readable without a token (a form builder needs them before anyone signs in). Staff
-tokens see every field; everyone else gets the schema without `internal: true` fields,
-which is exactly what they may send.
+The types are readable without a token (a form builder needs them before anyone signs
+in). Staff tokens see every field; everyone else gets the schema without
+`internal: true` fields, which is exactly what they may send. `/config/status` (admin
+tokens only) says which version this process serves, the errors of the config folder
+when a change was invalid (as `gongdan check` prints them) or why it was refused, and
+the team members who have no account yet.
 """
 
 from __future__ import annotations
@@ -11,12 +15,16 @@ import json
 from typing import Any
 
 from fastapi import APIRouter
+from pydantic import BaseModel
 
 from gongdan.bundle.compiled import TicketTypeDef
-from gongdan.errors import NotFound
-from gongdan.ui.api.deps import ApiBundle, OptionalActor, TypeId
+from gongdan.engine import AccountService
+from gongdan.errors import NotFound, PermissionDenied
+from gongdan.ui.api.deps import ApiActor, ApiBundle, OptionalActor, TypeId
 from gongdan.ui.api.errors import ApiRoute, error_responses
 from gongdan.ui.api.models import TicketTypeOut, label
+from gongdan.ui.deps import DatabaseDep, LiveDep
+from gongdan.vocabulary import Role
 
 __all__ = ["router"]
 
@@ -85,3 +93,41 @@ def ticket_type_schema(type_id: TypeId, bundle: ApiBundle, actor: OptionalActor)
     if actor is not None and actor.is_staff:
         return dict(ticket_type.data_schema)
     return public_schema(ticket_type)
+
+
+class MemberOut(BaseModel):
+    team: str
+    email: str
+
+
+class ConfigStatusOut(BaseModel):
+    version: str
+    reload: str
+    reloads: int
+    last_reload_cpu_seconds: float
+    errors: list[str]
+    refusal: str | None
+    members_without_account: list[MemberOut]
+
+
+@router.get(
+    "/config/status",
+    response_model=ConfigStatusOut,
+    responses=error_responses(401, 403),
+    summary="The config version this process serves, its reload errors, members without account",
+)
+def config_status(
+    actor: ApiActor, bundle: ApiBundle, live: LiveDep, database: DatabaseDep
+) -> ConfigStatusOut:
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied("only admins may read the config's status")
+    missing = AccountService(database).members_without_account()
+    return ConfigStatusOut(
+        version=bundle.version,
+        reload="watch" if live is not None and live.watch else "manual",
+        reloads=live.reloads if live is not None else 0,
+        last_reload_cpu_seconds=live.last_reload_cpu if live is not None else 0.0,
+        errors=[str(i) for i in live.errors] if live is not None else [],
+        refusal=live.refusal if live is not None else None,
+        members_without_account=[MemberOut(team=t, email=e) for t, e in missing],
+    )
