@@ -25,6 +25,7 @@ from typing import Any
 from gongdan.bundle import schemas
 from gongdan.bundle.compile_mail import TemplateNames, compile_mailboxes, compile_templates
 from gongdan.bundle.compile_portal import compile_portal
+from gongdan.bundle.compile_reports import compile_reports
 from gongdan.bundle.compile_rules import (
     ActionChecker,
     compile_automation,
@@ -303,6 +304,14 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
     for f in all_fields:
         field_types[f.id].add(f.type)
     views = compile_views(by_kind["View"], everything, field_types, known["Team"], report)
+    reports = compile_reports(
+        by_kind["Report"],
+        everything,
+        {t: tf.plain for t, tf in type_fields.items()},
+        field_types,
+        policies,
+        report,
+    )
     return Bundle(
         version=version,
         ticket_types=MappingProxyType(ticket_types),
@@ -324,6 +333,7 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         templates=templates,
         mailboxes=mailboxes,
         views=MappingProxyType(dict(sorted(views.items()))),
+        reports=MappingProxyType(reports),
     )
 
 

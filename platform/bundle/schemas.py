@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from gongdan.bundle.report_schema import report_schema
 from gongdan.forms.fields import FIELD_TYPES
 from gongdan.vocabulary import PRIORITIES, STATE_CATEGORIES, VIEW_ROLES
 
@@ -30,7 +31,7 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 KINDS = (
     "Automation", "Calendar", "Mailbox", "Portal", "RoutingRules", "SLAPolicy", "Team",
-    "Template", "TicketType", "View", "Workflow",
+    "Template", "TicketType", "View", "Workflow", "Report",
 )  # fmt: skip
 STRATEGIES = ("least_loaded", "manual", "round_robin", "skills")
 AUTOMATION_EVENTS = (
@@ -467,6 +468,9 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
     ),
 }
 
+# `kind: Report` (DESIGN.md, "Reports"): a measure grouped and filtered, drawn as a chart.
+KIND_SCHEMAS["Report"] = report_schema(_HEADER, _ref)
+
 _SNAKE = {
     "Automation": "automation",
     "Calendar": "calendar",
@@ -479,6 +483,7 @@ _SNAKE = {
     "TicketType": "ticket_type",
     "View": "view",
     "Workflow": "workflow",
+    "Report": "report",
 }
 
 
