@@ -91,3 +91,12 @@ def test_requesters_are_sent_away(web: Web) -> None:
     client = web.client("zhang.san@example.com")
     assert client.get("/reports").status_code in (303, 403)
     assert client.get("/reports/backlog_by_team.csv").status_code in (303, 403)
+
+
+def test_a_field_filter_of_another_type_is_dropped_when_the_type_changes(web: Web) -> None:
+    _incidents(web)
+    client = web.client("admin@example.com")
+    page = client.get("/reports?period=all&type=complaint&fields.category=hardware", headers=HTMX)
+    assert page.status_code == 200 and 'role="alert"' not in page.text
+    assert 'name="fields.category"' not in page.text
+    assert "fields.category" not in _panel(page.text, "backlog_by_team")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from gongdan.bundle.compiled import Bundle
@@ -37,7 +38,7 @@ def dashboard(
     request: Request, user: StaffUser, reports: ReportsDep, bundle: BundleDep
 ) -> Response:
     lang = language_for(request)
-    params = request.query_params
+    params = _own_fields(request.query_params, bundle)
     if not any(name in params for name in ("period", "from", "to")):
         params = type(params)([*params.multi_items(), ("period", DEFAULT_PERIOD)])
     problem: ValidationFailed | None = None
@@ -70,6 +71,20 @@ def report_file(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{table.id}.csv"'},
     )
+
+
+def _own_fields(params: QueryParams, bundle: Bundle) -> QueryParams:
+    """The query without `fields.<id>` filters the chosen type has no select for: the
+    form offers the chosen type's fields, so a filter left from another type (or from
+    no type) is dropped rather than refused."""
+    kind = bundle.ticket_types.get((params.get("type") or "").strip())
+    offered = {f"fields.{f.id}" for f in kind.fields if f.options} if kind is not None else set()
+    kept = [
+        (name, value)
+        for name, value in params.multi_items()
+        if not name.startswith("fields.") or name in offered
+    ]
+    return QueryParams(kept)
 
 
 def _panel(bundle: Bundle, table: ReportTable, lang: str, query: str) -> dict[str, Any]:
