@@ -29,6 +29,7 @@ from gongdan.rules.sla import SLAPolicy
 __all__ = ["GroupDef", "MeasureDef", "ReportDef", "compile_reports"]
 
 _BUILTIN_LABELS: dict[str, dict[str, str]] = {
+    "age": {"en": "Age", "zh-CN": "已存在时长"},
     "assignee": {"en": "Assignee", "zh-CN": "处理人"},
     "priority": {"en": "Priority", "zh-CN": "优先级"},
     "sla_policy": {"en": "SLA policy", "zh-CN": "SLA 策略"},

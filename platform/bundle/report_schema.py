@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = [
+    "AGE_BUCKETS",
     "CHARTS",
     "DURATIONS",
     "GROUP_BUILTINS",
@@ -30,8 +31,10 @@ SLA_TARGETS = ("first_response", "next_response", "resolution")
 SIMPLE_MEASURES = ("count", "csat")
 # Built-in keys a report may group by; `sla_policy` is the policy the ticket's clocks run on.
 GROUP_BUILTINS = (
-    "assignee", "priority", "sla_policy", "state", "state_category", "team", "type",
+    "age", "assignee", "priority", "sla_policy", "state", "state_category", "team", "type",
 )  # fmt: skip
+# `age` groups tickets by how long ago they were created, in these buckets (days).
+AGE_BUCKETS = ((1, "0-1d"), (3, "1-3d"), (7, "3-7d"), (30, "7-30d"), (None, "30d+"))
 TIME_COLUMNS = ("created_at", "resolved_at")
 TIME_BUCKETS = ("day", "week", "month")
 

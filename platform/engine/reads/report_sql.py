@@ -11,13 +11,15 @@ they are grouped in the database (GROUP BY) and only the groups come back.
 - Median and p90 interpolate linearly between the two nearest ranks (PostgreSQL's
   `percentile_cont`), computed with window functions and integer arithmetic that both
   databases run alike: `h = p·(n-1)`, the values at ranks ⌊h⌋ and ⌈h⌉ of each group.
-- Time buckets are UTC days, ISO weeks (the Monday's date) and months.
+- Time buckets are UTC days, ISO weeks (the Monday's date) and months; `age` buckets
+  count back from the read's `now`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, true
@@ -26,6 +28,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import aliased
 
 from gongdan.bundle.compile_reports import GroupDef, MeasureDef, ReportDef
+from gongdan.bundle.report_schema import AGE_BUCKETS
 from gongdan.engine.store.models import Survey, Ticket, User
 
 __all__ = ["PERCENTILES", "report_statement"]
@@ -65,7 +68,17 @@ def _clock(target: str, name: str) -> Any:
     return Ticket.sla[("clocks", target, name)]
 
 
-def _group_expression(group: GroupDef, dialect: str, source: _From) -> ColumnElement[Any]:
+def _age(now: datetime) -> ColumnElement[Any]:
+    """How long ago a ticket was created, as the label of its bucket (`AGE_BUCKETS`)."""
+    limits = [(days, name) for days, name in AGE_BUCKETS if days is not None]
+    oldest = next(name for days, name in AGE_BUCKETS if days is None)
+    whens = [(Ticket.created_at > now - timedelta(days=days), name) for days, name in limits]
+    return case(*whens, else_=oldest)
+
+
+def _group_expression(
+    group: GroupDef, dialect: str, source: _From, now: datetime
+) -> ColumnElement[Any]:
     if group.kind == "time":
         column = Ticket.resolved_at if group.key == "resolved_at" else Ticket.created_at
         bucket = group.bucket or "day"
@@ -79,6 +92,8 @@ def _group_expression(group: GroupDef, dialect: str, source: _From) -> ColumnEle
             person = aliased(User)
             source.joins.append((person, person.id == Ticket.assignee_id, True))
             return person.email  # type: ignore[return-value]
+        if group.key == "age":
+            return _age(now)
         if group.key == "sla_policy":
             policy: ColumnElement[Any] = Ticket.sla["policy"].as_string()
             return policy
@@ -121,12 +136,12 @@ def _measure(
 
 
 def report_statement(
-    report: ReportDef, dialect: str, conditions: Sequence[ColumnElement[bool]]
+    report: ReportDef, dialect: str, conditions: Sequence[ColumnElement[bool]], now: datetime
 ) -> Select[Any]:
     """The statement whose rows are the report's: group values, then the measure.
     `conditions` are the scope and filters (`ticket_conditions`, period, `filter`)."""
     source = _From([], [])
-    groups = [_group_expression(g, dialect, source) for g in report.group_by]
+    groups = [_group_expression(g, dialect, source, now) for g in report.group_by]
     where = list(conditions)
     if report.measure.kind in PERCENTILES:
         return _percentile(report, source, groups, where)

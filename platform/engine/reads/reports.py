@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from gongdan.bundle.compile_reports import ReportDef
 from gongdan.bundle.compiled import Bundle
+from gongdan.bundle.report_schema import AGE_BUCKETS
 from gongdan.engine.reads.queries import FieldFilter, TicketQuery, ticket_conditions
 from gongdan.engine.reads.queue_sql import condition_sql
 from gongdan.engine.reads.report_sql import PERCENTILES, report_statement, time_column
@@ -131,7 +132,8 @@ class ReportService:
             # Name the query parameter the way the caller wrote it (`fields.<id>`).
             fields = {f"fields.{name}": message for name, message in error.fields.items()}
             raise ValidationFailed(error.detail, fields) from error
-        conditions.append(condition_sql(report.filter, report.kinds, dialect, self.clock()))
+        now = self.clock()
+        conditions.append(condition_sql(report.filter, report.kinds, dialect, now))
         column = time_column(report)
         if report.time_column != "created_at":
             conditions.append(column.is_not(None))
@@ -139,7 +141,7 @@ class ReportService:
             conditions.append(column >= filters.start)
         if filters.end is not None:
             conditions.append(column < filters.end)
-        rows = session.execute(report_statement(report, dialect, conditions)).all()
+        rows = session.execute(report_statement(report, dialect, conditions, now)).all()
         return ReportTable(
             id=report.id,
             title=report.title,
@@ -171,6 +173,7 @@ def _rounded(report: ReportDef, value: Any) -> Any:
 
 
 _ORDERS: dict[str, dict[str, int]] = {
+    "age": {name: i for i, (_, name) in enumerate(AGE_BUCKETS)},
     "priority": {p: i for i, p in enumerate(PRIORITIES)},
     "state_category": {c: i for i, c in enumerate(STATE_CATEGORIES)},
 }

@@ -141,6 +141,8 @@ def test_counts_by_team_state_category_and_week(world: World) -> None:
     assert [c.id for c in created.columns] == ["created_at_week", "type", "count"]
     resolved = world.run(world.admin, "resolved_per_week")
     assert rows(resolved) == [("2026-11-02", "it_incident", 2)]
+    # Open now (Tue 12:00): C created 27 hours ago, D 3 hours ago.
+    assert rows(world.run(world.admin, "backlog_by_age")) == [("0-1d", 1), ("1-3d", 1)]
 
 
 def test_first_response_and_resolution_median_and_p90_in_business_hours(world: World) -> None:
