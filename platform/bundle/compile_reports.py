@@ -70,7 +70,8 @@ class GroupDef:
 
 @dataclass(frozen=True, slots=True)
 class MeasureDef:
-    """What is measured: `count`, `csat` (average rating of answered surveys), `median`
+    """What is measured: `count`, `csat` (average rating of answered surveys),
+    `csat_response_rate` (% of the surveys sent that were answered), `median`
     or `p90` of a duration in business hours, `sla_attainment` (% of a target's clocks
     met in time, of those met or breached), `avg` of a number field."""
 
@@ -88,6 +89,8 @@ class MeasureDef:
             return {"en": "Tickets", "zh-CN": "工单数"}
         if self.kind == "csat":
             return {"en": "Satisfaction (1-5)", "zh-CN": "满意度 (1-5)"}
+        if self.kind == "csat_response_rate":
+            return {"en": "Surveys answered (%)", "zh-CN": "问卷回复率 (%)"}
         if self.kind == "avg":
             name = self.field_label or {}
             en = name.get("en", self.of) if isinstance(name, Mapping) else str(name)

@@ -28,7 +28,7 @@ CHARTS = ("bar", "line", "stacked_bar", "table")
 # Durations a median/p90 measures: the business time an SLA clock ran until it was met.
 DURATIONS = ("first_response", "resolution")
 SLA_TARGETS = ("first_response", "next_response", "resolution")
-SIMPLE_MEASURES = ("count", "csat")
+SIMPLE_MEASURES = ("count", "csat", "csat_response_rate")
 # Built-in keys a report may group by; `sla_policy` is the policy the ticket's clocks run on.
 GROUP_BUILTINS = (
     "age", "assignee", "priority", "sla_policy", "state", "state_category", "team", "type",
@@ -51,7 +51,7 @@ def report_schema(header: dict[str, Any], ref: Callable[[str], dict[str, str]]) 
         }
 
     measure = {
-        "description": "count | csat | {median: first_response|resolution} | "
+        "description": "count | csat | csat_response_rate | {median: first_response|resolution} | "
         "{p90: …} | {sla_attainment: target} | {avg: number field}",
         "oneOf": [
             {"enum": list(SIMPLE_MEASURES)},

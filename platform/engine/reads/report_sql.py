@@ -123,6 +123,9 @@ def _measure(
             (Survey, and_(Survey.ticket_id == Ticket.id, Survey.rating.is_not(None)), False)
         )
         return func.avg(Survey.rating)
+    if measure.kind == "csat_response_rate":
+        source.joins.append((Survey, Survey.ticket_id == Ticket.id, False))
+        return literal(100.0) * func.count(Survey.rating) / func.count()
     if measure.kind == "avg":
         value = Ticket.data[measure.of or ""].as_float()
         conditions.append(value.is_not(None))

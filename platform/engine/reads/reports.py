@@ -169,7 +169,7 @@ def _rounded(report: ReportDef, value: Any) -> Any:
     number = float(value) if isinstance(value, (Decimal, int, float)) else float(str(value))
     if kind in PERCENTILES:
         return round(number / 3600, 2)  # business seconds → business hours
-    return round(number, 1 if kind == "sla_attainment" else 2)
+    return round(number, 1 if kind in ("sla_attainment", "csat_response_rate") else 2)
 
 
 _ORDERS: dict[str, dict[str, int]] = {

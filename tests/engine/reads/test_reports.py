@@ -242,3 +242,16 @@ def test_multiselect_groups_and_the_average_of_a_number_field(
     assert rows(downtime) == [("smt_1", 60.0)]  # (30 + 90) / 2; packaging has none
     by_line = reports.run_report(admin, "breakdowns_by_line")
     assert rows(by_line) == [("packaging", 1), ("smt_1", 2)]
+
+
+def test_survey_response_rate_and_handling_time_per_agent(world: World) -> None:
+    # A and B were resolved by li.wei in 3h and 5.5h: median 4.25h.
+    assert rows(world.run(world.admin, "handling_time_by_agent")) == [("li.wei@example.com", 4.25)]
+    # A third survey, sent and never answered: 2 of 3 answered.
+    world.at(4, 9)
+    extra = world._incident("E", "service_desk", "software")
+    world._resolve(extra)
+    world.tickets.take_transition(world.requester, extra, "close")
+    world._deliver_surveys(world.tickets.db)
+    assert rows(world.run(world.admin, "csat_response_by_team")) == [("service_desk", 66.7)]
+    assert rows(world.run(world.admin, "csat_by_team")) == [("service_desk", 3.5)]
