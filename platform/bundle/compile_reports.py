@@ -140,13 +140,17 @@ def compile_reports(
     field_types: Mapping[str, Collection[str]],
     policies: Collection[SLAPolicy],
     report: Reporter,
+    declared: Collection[str] = (),
 ) -> dict[str, ReportDef]:
     """Compile every schema-valid Report, in the order declared; problems go to
-    `report` with their place."""
+    `report` with their place. `declared`: the ids of fields declared in error (a
+    report naming one is not reported again)."""
     reports: dict[str, ReportDef] = {}
     targets = {t for p in policies for t in p.targets}
     for entry in entries:
-        compiled = _compile_report(entry, catalog, type_fields, field_types, targets, report)
+        compiled = _compile_report(
+            entry, catalog, type_fields, field_types, targets, report, declared
+        )
         if compiled is not None:
             reports[entry.id] = compiled
     return reports
@@ -163,6 +167,7 @@ def _compile_report(
     field_types: Mapping[str, Collection[str]],
     targets: Collection[str],
     report: Reporter,
+    declared: Collection[str],
 ) -> ReportDef | None:
     doc, data = entry.doc, entry.data
     before = _errors(report)
@@ -177,10 +182,10 @@ def _compile_report(
     }
     groups: list[GroupDef] = []
     for index, raw in enumerate(data.get("group_by", ())):
-        group = _group(raw, fields, field_types, report, doc, ("group_by", index))
+        group = _group(raw, fields, declared, field_types, report, doc, ("group_by", index))
         if group is not None:
             groups.append(group)
-    measure = _measure(data["measure"], fields, field_types, targets, report, doc)
+    measure = _measure(data["measure"], fields, declared, field_types, targets, report, doc)
     if _errors(report) > before or measure is None:
         return None
     return ReportDef(
@@ -212,6 +217,7 @@ def _filter_types(
 def _group(
     raw: Any,
     fields: Mapping[str, FieldDef],
+    declared: Collection[str],
     field_types: Mapping[str, Collection[str]],
     report: Reporter,
     doc: Any,
@@ -230,6 +236,8 @@ def _group(
         report.error(doc, path, f"group by '{raw}' needs a bucket: {{{raw}: day|week|month}}")
         return None
     field = fields.get(raw)
+    if field is None and (report.lenient or raw in declared):
+        return None  # declared by a type in error (reported there), or one unreadable
     if field is None:
         known = [*GROUP_BUILTINS, *(f.id for f in fields.values() if _is_choice(f, field_types))]
         report.unknown(doc, path, "group", raw, known)
@@ -252,6 +260,7 @@ def _is_choice(field: FieldDef, field_types: Mapping[str, Collection[str]]) -> b
 def _measure(
     raw: Any,
     fields: Mapping[str, FieldDef],
+    declared: Collection[str],
     field_types: Mapping[str, Collection[str]],
     targets: Collection[str],
     report: Reporter,
@@ -263,6 +272,8 @@ def _measure(
     path = ("measure", kind)
     if kind == "avg":
         field = fields.get(of)
+        if field is None and (report.lenient or of in declared):
+            return None  # declared by a type in error (reported there), or one unreadable
         if field is None:
             numbers = [f.id for f in fields.values() if column_kind(f.id, field_types) == "number"]
             report.unknown(doc, path, "field", of, numbers)

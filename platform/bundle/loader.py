@@ -343,6 +343,7 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         field_types,
         policies,
         report,
+        declared={n for tf in type_fields.values() for n in tf.names if n not in tf.plain},
     )
     return Bundle(
         version=version,
