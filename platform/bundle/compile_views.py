@@ -33,6 +33,7 @@ __all__ = [
     "ViewDef",
     "column_kind",
     "compile_views",
+    "sql_kinds",
     "sql_refusal",
 ]
 
@@ -196,6 +197,21 @@ def _compile_view(
         teams=frozenset(data.get("teams", ())),
         kinds=MappingProxyType(kinds),
     )
+
+
+def sql_kinds(
+    doc: Document,
+    path: Path,
+    source: Any,
+    condition: Condition,
+    field_types: Mapping[str, Collection[str]],
+    report: Reporter,
+) -> dict[str, str]:
+    """How the database holds each key of `condition`, reporting (at its place in the
+    file) every test SQL cannot express: shared by views and reports."""
+    kinds: dict[str, str] = {}
+    _check_sql(doc, path, source, condition.tree, field_types, report, kinds)
+    return kinds
 
 
 def _check_sql(

@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from gongdan.bundle.compile_mail import MailboxDef, TemplateDef
+from gongdan.bundle.compile_reports import ReportDef
 from gongdan.bundle.compile_views import ViewDef
 from gongdan.errors import ConfigIssue
 from gongdan.forms.data import ticket_data_schema
@@ -109,6 +110,8 @@ class Bundle:
     mailboxes: Mapping[str, MailboxDef] = field(default_factory=dict)
     # Saved queues (`kind: View`), in id order.
     views: Mapping[str, ViewDef] = field(default_factory=lambda: MappingProxyType({}))
+    # The dashboard's reports (`kind: Report`), in the order declared.
+    reports: Mapping[str, ReportDef] = field(default_factory=lambda: MappingProxyType({}))
     portal: PortalSettings = PortalSettings()
     # Derived when the bundle is made (`__post_init__`), never passed in.
     # Every key the routing rules read: a change to one of them re-runs routing.
@@ -181,5 +184,6 @@ class Bundle:
             (len(self.automations), "automation", "automations"),
             (len(self.teams), "team", "teams"),
             (len(self.views), "view", "views"),
+            (len(self.reports), "report", "reports"),
         ]
         return ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts)

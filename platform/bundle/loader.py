@@ -25,6 +25,7 @@ from typing import Any
 from gongdan.bundle import schemas
 from gongdan.bundle.compile_mail import TemplateNames, compile_mailboxes, compile_templates
 from gongdan.bundle.compile_portal import compile_portal
+from gongdan.bundle.compile_reports import compile_reports
 from gongdan.bundle.compile_rules import (
     ActionChecker,
     compile_automation,
@@ -349,6 +350,15 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
     for name in set().union(*broken.values()):
         field_types.setdefault(name, set())  # a column of unknown type: see compile_views
     views = compile_views(by_kind["View"], everything, field_types, known["Team"], report)
+    reports = compile_reports(
+        by_kind["Report"],
+        everything,
+        {t: tf.plain for t, tf in type_fields.items()},
+        field_types,
+        policies,
+        report,
+        declared={n for tf in type_fields.values() for n in tf.names if n not in tf.plain},
+    )
     return Bundle(
         version=version,
         ticket_types=MappingProxyType(ticket_types),
@@ -370,6 +380,7 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         templates=templates,
         mailboxes=mailboxes,
         views=MappingProxyType(dict(sorted(views.items()))),
+        reports=MappingProxyType(reports),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from gongdan.bundle.report_schema import report_schema
 from gongdan.forms.fields import FIELD_TYPES
 from gongdan.vocabulary import ACCOUNT_ROLES, PRIORITIES, SLA_TARGETS, STATE_CATEGORIES, VIEW_ROLES
 
@@ -30,7 +31,7 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 KINDS = (
     "Automation", "Calendar", "Mailbox", "Portal", "RoutingRules", "SLAPolicy", "Team",
-    "Template", "Test", "TicketType", "View", "Workflow",
+    "Template", "Test", "TicketType", "View", "Workflow", "Report",
 )  # fmt: skip
 STRATEGIES = ("least_loaded", "manual", "round_robin", "skills")
 AUTOMATION_EVENTS = (
@@ -595,6 +596,9 @@ def _test_schema() -> dict[str, Any]:
 
 KIND_SCHEMAS["Test"] = _test_schema()
 
+# `kind: Report` (DESIGN.md, "Reports"): a measure grouped and filtered, drawn as a chart.
+KIND_SCHEMAS["Report"] = report_schema(_HEADER, _ref)
+
 _SNAKE = {
     "Automation": "automation",
     "Calendar": "calendar",
@@ -608,6 +612,7 @@ _SNAKE = {
     "TicketType": "ticket_type",
     "View": "view",
     "Workflow": "workflow",
+    "Report": "report",
 }
 
 

@@ -3,7 +3,7 @@ may use. They import from `gongdan.engine`, never from its insides (an import-li
 contract in pyproject checks it), so the engine can reorganise its modules freely.
 
 - Services: `TicketService` (tickets; its `accounts` is the `AccountService`), `MailLog`
-  and `QueueService` (the desk's queues), over a `Database` and a compiled bundle.
+  `QueueService` (the desk's queues) and `ReportService` (the dashboard's figures), over a `Database` and a compiled bundle.
 - What they return: records (`TicketRecord`, `EventRecord`…), pages, the desk's
   queue pages, SLA explanations, accounts and tokens.
 - Background work: `InProcessRunner`, the scheduled jobs, the outbox relay (`relay_once`,
@@ -58,6 +58,7 @@ from gongdan.engine.plan.plan import Plan, plan_bundle
 from gongdan.engine.reads.paging import LIST_SORTS, MAX_PAGE, QUEUE_SORTS
 from gongdan.engine.reads.queries import FILTER_OPS, FieldFilter, TicketQuery
 from gongdan.engine.reads.queues import BulkOutcome, QueuePage, QueueQuery, QueueService
+from gongdan.engine.reads.reports import ReportColumn, ReportFilters, ReportService, ReportTable
 from gongdan.engine.records import (
     AttachmentRecord,
     CommentRecord,
@@ -107,6 +108,10 @@ __all__ = [
     "QueuePage",
     "QueueQuery",
     "QueueService",
+    "ReportColumn",
+    "ReportFilters",
+    "ReportService",
+    "ReportTable",
     "SLAExplanation",
     "ScheduledJob",
     "TicketQuery",

@@ -32,7 +32,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine import Account, Database, LiveConfig, QueueService, TicketService
+from gongdan.engine import (
+    Account,
+    Database,
+    LiveConfig,
+    QueueService,
+    ReportService,
+    TicketService,
+)
 from gongdan.ui.ratelimit import SlidingWindow
 
 __all__ = [
@@ -46,6 +53,7 @@ __all__ = [
     "OptionalUser",
     "PasswordMailWindow",
     "QueuesDep",
+    "ReportsDep",
     "ServiceDep",
     "SignupWindow",
     "StaffOnly",
@@ -113,6 +121,11 @@ async def get_queues(service: ServiceDep) -> QueueService:
     return QueueService(service.db, service.bundle, service.clock)
 
 
+async def get_reports(service: ServiceDep) -> ReportService:
+    """The dashboard's reports over the request's service's database, bundle and clock."""
+    return ReportService(service.db, service.bundle, service.clock)
+
+
 async def get_database(request: Request) -> Database:
     database: Database = request.app.state.db
     return database
@@ -138,6 +151,7 @@ async def get_password_mail_window(request: Request) -> SlidingWindow:
 
 BundleDep = Annotated[Bundle, Depends(get_bundle)]
 QueuesDep = Annotated[QueueService, Depends(get_queues)]
+ReportsDep = Annotated[ReportService, Depends(get_reports)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 LiveDep = Annotated[LiveConfig | None, Depends(get_live)]
 SignupWindow = Annotated[SlidingWindow, Depends(get_signup_window)]

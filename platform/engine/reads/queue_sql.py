@@ -9,7 +9,7 @@ means in Python: `{not: {team: a}}` holds for a ticket without a team.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -20,9 +20,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from gongdan.bundle.compile_views import ViewDef
 from gongdan.engine.store.models import Ticket, User
 from gongdan.rules.conditions import AllOf, AnyOf, KeyTest, Negation, Node
+from gongdan.rules.conditions import Condition as CompiledCondition
 from gongdan.vocabulary import PRIORITIES, STATE_CATEGORIES
 
-__all__ = ["view_condition"]
+__all__ = ["condition_sql", "view_condition"]
 
 Condition = ColumnElement[bool]
 
@@ -44,8 +45,10 @@ _STAMPS: dict[str, Any] = {"created_at": Ticket.created_at, "updated_at": Ticket
 
 
 class _Translator:
-    def __init__(self, view: ViewDef, dialect: str, now: datetime, me: int | None) -> None:
-        self.kinds, self.dialect, self.now, self.me = view.kinds, dialect, now, me
+    def __init__(
+        self, kinds: Mapping[str, str], dialect: str, now: datetime, me: int | None
+    ) -> None:
+        self.kinds, self.dialect, self.now, self.me = kinds, dialect, now, me
         self.pg = dialect == "postgresql"
 
     def node(self, node: Node) -> Condition:
@@ -233,6 +236,18 @@ def view_condition(
 ) -> ColumnElement[bool]:
     """The SQL condition of `view.when` (true without one). `now` anchors
     `older_than`/`newer_than`; `me` is the user id an assignee of `me` means."""
-    if view.when is None:
+    return condition_sql(view.when, view.kinds, dialect, now, me)
+
+
+def condition_sql(
+    condition: CompiledCondition | None,
+    kinds: Mapping[str, str],
+    dialect: str,
+    now: datetime,
+    me: int | None = None,
+) -> ColumnElement[bool]:
+    """The SQL of a condition the loader checked for SQL (`compile_views.sql_kinds`
+    gave `kinds`): a view's `when`, a report's `filter`. True without one."""
+    if condition is None:
         return true()
-    return _Translator(view, dialect, now, me).node(view.when.tree)
+    return _Translator(kinds, dialect, now, me).node(condition.tree)

@@ -1,0 +1,161 @@
+"""Benchmark: the reports dashboard (`config/reports/`) at `--rows` tickets on PostgreSQL.
+
+The tickets are bulk-loaded with COPY by `bench/engine.py`'s loader (five ticket types,
+states spread by age, teams and assignees from `config/teams/`). Then, as the SLA
+engine and the survey delivery would have written them: every ticket gets SLA clocks
+(`tickets.sla`: first response met after a spread of business seconds, some breached;
+resolution met for resolved and closed tickets), and a third of the closed tickets an
+answered survey. Then `VACUUM (ANALYZE)`.
+
+Timed, `--runs` times after `--warmup` untimed calls each, for an agent of the service
+desk (scoped to their teams) and for an admin, over the last 30 days and over all time:
+each report alone (`ReportService.run_report`), and the whole dashboard in one read
+(`run_dashboard`). Printed: median and p95 in ms, next to the issue's targets (one
+report p95 ≤ 200 ms, the dashboard ≤ 1 s). Nothing asserts; the figures depend on the
+machine (the load average is printed). The bench database is named `--database` (must
+start with `gongdan_bench`) and dropped at the end unless `--keep`.
+
+    .venv/bin/python bench/reports.py [--rows N] [--runs N] [--warmup N] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import engine as engine_bench
+
+from gongdan.bundle.loader import load_bundle
+from gongdan.engine.accounts.users import actor_for
+from gongdan.engine.reads.reports import ReportFilters, ReportService
+from gongdan.engine.store.database import Database
+from gongdan.engine.store.models import User
+from gongdan.rules.workflow import Actor
+
+REPORT_TARGET_MS = 200.0
+DASHBOARD_TARGET_MS = 1000.0
+# Clocks as `rules.sla_clock.TicketSLA.to_json` writes them; budgets of a normal ticket.
+CLOCKS = """
+UPDATE tickets SET sla = jsonb_build_object(
+  'policy', CASE ticket_type WHEN 'equipment_maintenance' THEN 'maintenance_24x7'
+                             WHEN 'after_sales' THEN 'after_sales_standard'
+                             WHEN 'complaint' THEN 'complaint_standard'
+                             ELSE 'it_standard' END,
+  'calendar', 'cn_business',
+  'fired', '[]'::jsonb,
+  'clocks', jsonb_build_object(
+    'first_response', jsonb_build_object(
+      'budget', 14400, 'consumed', (id * 7919) % 21600, 'active', true,
+      'met_at', to_jsonb(created_at + ((id * 7919) % 21600) * interval '1 second'),
+      'breached_at', CASE WHEN (id * 7919) % 21600 > 14400
+        THEN to_jsonb(created_at + interval '4 hours') ELSE 'null'::jsonb END),
+    'resolution', jsonb_build_object(
+      'budget', 81000, 'active', true,
+      'consumed', CASE WHEN resolved_at IS NOT NULL THEN (id * 104729) % 108000 ELSE 0 END,
+      'met_at', CASE WHEN resolved_at IS NOT NULL THEN to_jsonb(resolved_at) ELSE 'null'::jsonb END,
+      'breached_at', CASE WHEN resolved_at IS NOT NULL AND (id * 104729) % 108000 > 81000
+        THEN to_jsonb(resolved_at) ELSE 'null'::jsonb END)))
+"""
+SURVEYS = """
+INSERT INTO surveys (ticket_id, requester_id, kind, rating, requested_at, answered_at)
+SELECT id, requester_id, 'csat', 1 + (id * 31) % 5, closed_at, closed_at + interval '1 hour'
+FROM tickets WHERE closed_at IS NOT NULL AND id % 3 = 0
+"""
+
+
+def timed(call: Callable[[], Any], runs: int, warmup: int) -> tuple[float, float]:
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.95))]
+
+
+def actor(db: Database, email: str) -> Actor:
+    with db.reading() as session:
+        user = session.scalar(select(User).where(User.email == email))
+        assert user is not None, email
+        return actor_for(session, user)
+
+
+def report(what: str, median: float, p95: float, target: float) -> None:
+    verdict = "  ok" if p95 <= target else "  MISSED"
+    print(f"  {what:<44} median {median:7.1f} ms   p95 {p95:7.1f} ms{verdict}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--database", default="gongdan_bench_reports")
+    parser.add_argument("--postgres-url", default=engine_bench.DEFAULT_PG_URL)
+    args = parser.parse_args(argv)
+    if not args.database.startswith("gongdan_bench") or not args.database.isidentifier():
+        parser.error("--database must be an identifier starting with 'gongdan_bench'")
+    bundle = load_bundle(engine_bench.CONFIG_DIR)
+    print(f"{os.cpu_count()} CPUs, load average at start: {engine_bench.load()}")
+    print(f"loading {args.rows:,} tickets …")
+    url = engine_bench.load_list_database(args, bundle)
+    try:
+        with psycopg.connect(engine_bench.conninfo(url), autocommit=True) as conn:
+            clocks = conn.execute(CLOCKS).rowcount
+            surveys = conn.execute(SURVEYS).rowcount
+            conn.execute("VACUUM (ANALYZE) tickets")
+            conn.execute("VACUUM (ANALYZE) surveys")
+        print(f"  SLA clocks on {clocks:,} tickets, {surveys:,} answered surveys")
+        db = Database(url)
+        reports = ReportService(db, bundle)
+        desk_email = bundle.teams["service_desk"].members[0].user
+        people = {"agent (service desk)": actor(db, desk_email)}
+        people["admin"] = actor(db, "bench.admin@example.com")
+        now = datetime.now(UTC)
+        periods = {"last 30 days": ReportFilters(start=now - timedelta(days=30), end=now)}
+        periods["all time"] = ReportFilters()
+        for who, person in people.items():
+            for period, filters in periods.items():
+                print(f"{who}, {period}:")
+                for report_id in bundle.reports:
+                    rows = len(reports.run_report(person, report_id, filters).rows)
+                    median, p95 = timed(
+                        lambda r=report_id, p=person, f=filters: reports.run_report(p, r, f),
+                        args.runs,
+                        args.warmup,
+                    )
+                    report(f"{report_id} ({rows} rows)", median, p95, REPORT_TARGET_MS)
+                median, p95 = timed(
+                    lambda p=person, f=filters: reports.run_dashboard(p, f), args.runs, args.warmup
+                )
+                report(
+                    f"whole dashboard ({len(bundle.reports)} reports)",
+                    median,
+                    p95,
+                    DASHBOARD_TARGET_MS,
+                )
+        print(f"load average at end: {engine_bench.load()}")
+        db.dispose()
+    finally:
+        if not args.keep:
+            engine_bench.drop_database(args.postgres_url, args.database)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,193 @@
+"""One report (`kind: Report`) as one aggregating SQL statement, on SQLite and PostgreSQL.
+
+The tickets are those the actor may see and the filters keep (`queries.ticket_conditions`,
+the list filters' SQL, with the report's `filter` through `queue_sql.condition_sql`);
+they are grouped in the database (GROUP BY) and only the groups come back.
+
+- Durations are business seconds of the ticket's SLA calendar, read from the clocks the
+  SLA engine stores on the ticket (`tickets.sla`, `rules.sla_clock.Clock.consumed` of a
+  met clock: the business time it ran, pauses left out), so no calendar arithmetic
+  runs at report time. A ticket without an SLA clock for the target has no duration.
+- Median and p90 interpolate linearly between the two nearest ranks (PostgreSQL's
+  `percentile_cont`), computed with window functions and integer arithmetic that both
+  databases run alike: `h = p·(n-1)`, the values at ranks ⌊h⌋ and ⌈h⌉ of each group.
+- Time buckets are UTC days, ISO weeks (the Monday's date) and months; `age` buckets
+  count back from the read's `now`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, true
+from sqlalchemy import type_coerce as coerce
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import aliased
+
+from gongdan.bundle.compile_reports import GroupDef, MeasureDef, ReportDef
+from gongdan.bundle.report_schema import AGE_BUCKETS
+from gongdan.engine.store.models import Survey, Ticket, User
+
+__all__ = ["PERCENTILES", "report_statement"]
+
+# p as a fraction num/den, so ranks are computed with integer division on both databases.
+PERCENTILES = {"median": (1, 2), "p90": (9, 10)}
+
+_BUILTIN_COLUMNS: dict[str, Any] = {
+    "type": Ticket.ticket_type,
+    "state": Ticket.state,
+    "state_category": Ticket.state_category,
+    "priority": Ticket.priority,
+    "team": Ticket.team_id,
+}
+_SQLITE_BUCKETS = {
+    "day": lambda column: func.strftime("%Y-%m-%d", column),
+    "week": lambda column: func.date(column, "weekday 0", "-6 days"),
+    "month": lambda column: func.strftime("%Y-%m", column),
+}
+_PG_FORMATS = {"day": "YYYY-MM-DD", "week": "YYYY-MM-DD", "month": "YYYY-MM"}
+
+
+@dataclass(frozen=True, slots=True)
+class _From:
+    """What the statement reads: the group expressions and the joins they need."""
+
+    groups: list[ColumnElement[Any]]
+    joins: list[tuple[Any, ColumnElement[bool], bool]]  # (target, on, outer)
+
+
+def time_column(report: ReportDef) -> Any:
+    """The ticket column the report's period filters on."""
+    return Ticket.resolved_at if report.time_column == "resolved_at" else Ticket.created_at
+
+
+def _clock(target: str, name: str) -> Any:
+    return Ticket.sla[("clocks", target, name)]
+
+
+def _age(now: datetime) -> ColumnElement[Any]:
+    """How long ago a ticket was created, as the label of its bucket (`AGE_BUCKETS`)."""
+    limits = [(days, name) for days, name in AGE_BUCKETS if days is not None]
+    oldest = next(name for days, name in AGE_BUCKETS if days is None)
+    whens = [(Ticket.created_at > now - timedelta(days=days), name) for days, name in limits]
+    return case(*whens, else_=oldest)
+
+
+def _group_expression(
+    group: GroupDef, dialect: str, source: _From, now: datetime
+) -> ColumnElement[Any]:
+    if group.kind == "time":
+        column = Ticket.resolved_at if group.key == "resolved_at" else Ticket.created_at
+        bucket = group.bucket or "day"
+        if dialect == "postgresql":
+            truncated = func.date_trunc(bucket, func.timezone("UTC", column))
+            return func.to_char(truncated, _PG_FORMATS[bucket])
+        expression: ColumnElement[Any] = _SQLITE_BUCKETS[bucket](column)
+        return expression
+    if group.kind == "builtin":
+        if group.key == "assignee":
+            person = aliased(User)
+            source.joins.append((person, person.id == Ticket.assignee_id, True))
+            return person.email  # type: ignore[return-value]
+        if group.key == "age":
+            return _age(now)
+        if group.key == "sla_policy":
+            policy: ColumnElement[Any] = Ticket.sla["policy"].as_string()
+            return policy
+        column_: ColumnElement[Any] = _BUILTIN_COLUMNS[group.key]
+        return column_
+    if group.kind == "list":  # a multiselect: one row per value (none: one row, NULL)
+        if dialect == "postgresql":
+            values = coerce(Ticket.data, JSONB)[group.key]
+            each = func.jsonb_array_elements_text(values).table_valued("value").lateral()
+        else:
+            each = func.json_each(Ticket.data, f'$."{group.key}"').table_valued("value")
+        source.joins.append((each, true(), True))
+        item: ColumnElement[Any] = each.c.value
+        return item
+    text: ColumnElement[Any] = Ticket.data[group.key].as_string()
+    return text
+
+
+def _measure(
+    measure: MeasureDef, source: _From, conditions: list[ColumnElement[bool]]
+) -> ColumnElement[Any]:
+    """The aggregate of `measure`, adding the conditions and joins it needs."""
+    if measure.kind == "count":
+        return func.count()
+    if measure.kind == "csat":
+        source.joins.append(
+            (Survey, and_(Survey.ticket_id == Ticket.id, Survey.rating.is_not(None)), False)
+        )
+        return func.avg(Survey.rating)
+    if measure.kind == "csat_response_rate":
+        source.joins.append((Survey, Survey.ticket_id == Ticket.id, False))
+        return literal(100.0) * func.count(Survey.rating) / func.count()
+    if measure.kind == "avg":
+        value = Ticket.data[measure.of or ""].as_float()
+        conditions.append(value.is_not(None))
+        return func.avg(value)
+    target = measure.of or ""
+    met, breached = _clock(target, "met_at").as_string(), _clock(target, "breached_at").as_string()
+    # Attainment: of the clocks with an outcome (met, or breached), those never breached.
+    conditions.append(or_(met.is_not(None), breached.is_not(None)))
+    in_time = func.sum(case((breached.is_(None), 1), else_=0))
+    return literal(100.0) * in_time / func.count()
+
+
+def report_statement(
+    report: ReportDef, dialect: str, conditions: Sequence[ColumnElement[bool]], now: datetime
+) -> Select[Any]:
+    """The statement whose rows are the report's: group values, then the measure.
+    `conditions` are the scope and filters (`ticket_conditions`, period, `filter`)."""
+    source = _From([], [])
+    groups = [_group_expression(g, dialect, source, now) for g in report.group_by]
+    where = list(conditions)
+    if report.measure.kind in PERCENTILES:
+        return _percentile(report, source, groups, where)
+    aggregate = _measure(report.measure, source, where)
+    labelled = [g.label(f"g{i}") for i, g in enumerate(groups)]
+    statement = select(*labelled, aggregate.label("value")).select_from(Ticket)
+    for target, on, outer in source.joins:
+        statement = statement.join(target, on, isouter=outer)
+    return statement.where(*where).group_by(*groups)
+
+
+def _percentile(
+    report: ReportDef,
+    source: _From,
+    groups: list[ColumnElement[Any]],
+    where: list[ColumnElement[bool]],
+) -> Select[Any]:
+    """Median or p90 of a duration per group: rank the values in each group (window
+    functions), keep the two ranks around `p·(n-1)`, interpolate between them."""
+    target = report.measure.of or ""
+    value = _clock(target, "consumed").as_float()
+    where += [_clock(target, "met_at").as_string().is_not(None), value.is_not(None)]
+    partition = groups or None
+    ranked_columns = [g.label(f"g{i}") for i, g in enumerate(groups)]
+    ranked_query = select(
+        *ranked_columns,
+        value.label("v"),
+        func.row_number().over(partition_by=partition, order_by=value).label("rn"),
+        func.count().over(partition_by=partition).label("n"),
+    ).select_from(Ticket)
+    for join_target, on, outer in source.joins:
+        ranked_query = ranked_query.join(join_target, on, isouter=outer)
+    ranked = ranked_query.where(*where).subquery("ranked")
+    num, den = PERCENTILES[report.measure.kind]
+    position = (ranked.c.n - 1) * num  # h·den, an integer
+    lower, upper = position // den, (position + den - 1) // den
+    fraction = (position % den) * literal(1.0) / den
+    outer_groups = [ranked.c[f"g{i}"] for i in range(len(groups))]
+    interpolated = func.min(ranked.c.v) + (func.max(ranked.c.v) - func.min(ranked.c.v)) * func.max(
+        fraction
+    )
+    return (
+        select(*outer_groups, interpolated.label("value"))
+        .where(or_(ranked.c.rn - 1 == lower, ranked.c.rn - 1 == upper))
+        .group_by(*outer_groups)
+    )
