@@ -98,6 +98,11 @@ _MESSAGES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^is larger than (\d+) MB$", r"不能超过 \1 MB"),
         (r"^is not a field you can set$", "不可填写此项"),
         (r"^is required for '(.+)'$", "为必填项"),
+        # Relating tickets (link, merge, split).
+        (r"^a ticket cannot be (merged into|linked to) itself$", "不能与工单自身关联或合并"),
+        (r"^(\S+) is already merged$", r"\1 已被合并"),
+        (r"^(\S+) is itself merged into another ticket$", r"\1 本身已合并至其他工单"),
+        (r"^not comments of (\S+): (.+)$", r"不是 \1 的评论：\2"),
         # The account page.
         (r"^is not your current password$", "不是您当前的密码"),
         (r"^does not match the new password$", "与新密码不一致"),

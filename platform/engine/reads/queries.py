@@ -208,10 +208,12 @@ def ticket_conditions(
         else:
             each = func.json_each(Ticket.tags).table_valued("value")
             conditions.append(select(1).select_from(each).where(each.c.value == tag).exists())
-    if query.text:
-        pattern = f"%{_escape_like(query.text.strip())}%"
+    if query.text and query.text.strip():
+        text = query.text.strip()
+        pattern = f"%{_escape_like(text)}%"
         conditions.append(
             or_(
+                Ticket.key == text.upper(),
                 Ticket.title.ilike(pattern, escape="\\"),
                 Ticket.description.ilike(pattern, escape="\\"),
             )

@@ -48,7 +48,7 @@
     // focus moves to its confirmation; an opened transition form gets focus too.
     var target = event.detail.target;
     if (target && target.id === "ticket") { focusFirst(document, "#ticket .message, #ticket h1"); }
-    if (target && target.id === "transition-form") { focusFirst(target, "input:not([type=hidden]), select, textarea"); }
+    if (target && (target.id === "transition-form" || target.id === "relation-form")) { focusFirst(target, "input:not([type=hidden]), select, textarea"); }
   });
   document.addEventListener("htmx:afterSwap", function () {
     var summary = document.getElementById("error-summary");
