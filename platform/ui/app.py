@@ -38,7 +38,7 @@ from gongdan.ui.ratelimit import SlidingWindow
 from gongdan.ui.routes.account import auth, password
 from gongdan.ui.routes.account import settings as account
 from gongdan.ui.routes.desk import new as desk
-from gongdan.ui.routes.desk import queues, relations, tickets
+from gongdan.ui.routes.desk import queues, relations, search, tickets
 from gongdan.ui.routes.portal import home as portal
 from gongdan.ui.security import CsrfMiddleware, secret_key
 from gongdan.ui.serving import KeepAliveLimit, limit_worker_threads, tune_collector
@@ -155,7 +155,7 @@ def create_app(
         database.ping()
         return {"status": "ok", "config_version": bundle.version}
 
-    for module in (auth, desk, password, queues, relations, tickets):
+    for module in (auth, desk, password, queues, relations, search, tickets):
         app.include_router(module.router)
     app.include_router(portal.router)
     app.include_router(account.router)

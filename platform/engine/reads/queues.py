@@ -37,6 +37,7 @@ from gongdan.vocabulary import OPEN_CATEGORIES, STAFF_ROLES, Role
 
 __all__ = [
     "BUILTIN_QUEUES",
+    "SEARCH_QUEUE",
     "BulkOutcome",
     "QueueDef",
     "QueuePage",
@@ -69,6 +70,17 @@ BUILTIN_QUEUES = (
     QueueDef(
         "breaching", {"en": "Breaching soon", "zh-CN": "即将超时"}, _DEFAULT_COLUMNS, "sla", False
     ),
+)
+
+# Every ticket the agent may see, in any state: where the desk's search shows its
+# results (with the queue's filters, sorts, pages and bulk actions). Not listed with
+# the queues and not counted.
+SEARCH_QUEUE = QueueDef(
+    "search",
+    {"en": "Search results", "zh-CN": "搜索结果"},
+    ("key", "title", "type", "state", "requester", "assignee", "team", "updated_at"),
+    "updated_at",
+    True,
 )
 
 
@@ -130,6 +142,9 @@ class QueueService:
         return [*BUILTIN_QUEUES, *views]
 
     def queue(self, actor: Actor, queue_id: str) -> QueueDef:
+        if queue_id == SEARCH_QUEUE.id:
+            _require_staff(actor)
+            return SEARCH_QUEUE
         for queue in self.queues_for(actor):
             if queue.id == queue_id:
                 return queue
@@ -173,6 +188,8 @@ class QueueService:
         dialect = session.get_bind().dialect.name
         if queue.view is not None:
             conditions.append(view_condition(queue.view, dialect, now, actor.user_id))
+            return conditions
+        if queue.id == SEARCH_QUEUE.id:
             return conditions
         is_open = Ticket.state_category.in_(OPEN_CATEGORIES)
         teams = sorted(actor.team_ids)
