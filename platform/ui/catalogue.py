@@ -172,7 +172,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "ticket.requester": ("Requester", "提交人"),
     "ticket.created": ("Created", "创建时间"),
     "ticket.problems": ("Configuration problems", "配置问题"),
-    "ticket.delivery": ("Notifications sent", "通知记录"),
+    "ticket.delivery": ("Notifications", "通知记录"),
     "event.created": ("created the ticket", "创建了工单"),
     "event.updated": ("changed fields", "修改了字段"),
     "event.assigned": ("changed the assignment", "修改了分派"),

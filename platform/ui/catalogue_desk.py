@@ -81,6 +81,13 @@ DESK_ENTRIES: dict[str, tuple[str, str]] = {
     "split.confirm_none_moving": ("No comment moves.", "不移动任何评论。"),
     "split.confirm_staying": ("{n} comment(s) stay on {number}.", "{n} 条评论保留在 {number}。"),
     "split.confirm": ("Split", "确认拆分"),
+    # The delivery log on the ticket page.
+    "delivery.delivered": ("sent", "已发送"),
+    "delivery.logged": (
+        "logged, not sent: no SMTP server configured",
+        "仅记录，未发送：未配置 SMTP 服务器",
+    ),
+    "delivery.failed": ("failed", "失败"),
     # The search box on every desk page.
     "search.label": ("Search tickets", "搜索工单"),
     "search.hint": ("Search: key, words, requester…", "搜索：工单号、文字、提交人…"),
