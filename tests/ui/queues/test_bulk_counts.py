@@ -1,0 +1,34 @@
+"""After a bulk action the queue counts follow at once (an out-of-band swap of the
+counts in the same answer), not at the next 30-second poll."""
+
+from __future__ import annotations
+
+import re
+
+from tests.factories import incident
+from tests.ui.conftest import Web
+
+
+def test_bulk_assign_answers_with_the_new_counts(web: Web) -> None:
+    web.user("li.wei@example.com", teams=("service_desk",))
+    requester = web.user("zhang.san@example.com", "requester")
+    admin = web.user("root@example.com", "admin")
+    keys = []
+    for _ in range(2):
+        key = incident(web.service, requester).ticket.key
+        web.service.assign(admin, key, team="service_desk", assignee="")
+        keys.append(key)
+    client = web.client("li.wei@example.com")
+    before = client.get("/desk/queues/counts", headers={"HX-Request": "true"}).text
+    assert 'data-queue="mine">0<' in before and 'data-queue="unassigned">2<' in before
+
+    form = {"keys": keys, "action": "assign", "assignee": "me"}
+    answer = client.send_form(
+        "/desk/queues/unassigned/bulk", form, headers={"HX-Request": "true"}
+    ).text
+    counts = re.search(r'<nav id="queue-counts"[^>]*hx-swap-oob="true".*?</nav>', answer, re.S)
+    assert counts, "the answer carries the counts out-of-band"
+    assert 'data-queue="mine">2<' in counts.group(0)
+    assert 'data-queue="unassigned">0<' in counts.group(0)
+    # A plain page of the queue has no out-of-band counts.
+    assert "hx-swap-oob" not in client.get("/desk/queues/unassigned").text
