@@ -88,6 +88,9 @@ DESK_ENTRIES: dict[str, tuple[str, str]] = {
         "仅记录，未发送：未配置 SMTP 服务器",
     ),
     "delivery.failed": ("failed", "失败"),
+    # The account page: the time zone times are shown in.
+    "account.timezone": ("Time zone", "时区"),
+    "account.timezone_default": ("The service's calendar time zone", "服务日历的时区"),
     # The search box on every desk page.
     "search.label": ("Search tickets", "搜索工单"),
     "search.hint": ("Search: key, words, requester…", "搜索：工单号、文字、提交人…"),

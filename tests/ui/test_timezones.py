@@ -1,0 +1,45 @@
+"""Times are shown in the reader's time zone (chosen on the account page), else in the
+zone of the bundle's default calendar, with the zone named; never bare UTC."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from gongdan.ui.timezones import format_when
+from tests.factories import incident
+from tests.ui.conftest import Web
+
+
+def test_two_agents_see_the_same_deadline_each_in_their_zone(web: Web) -> None:
+    for email in ("li.wei@example.com", "ny.agent@example.com"):
+        web.user(email, "agent", teams=("service_desk",))
+    requester = web.user("zhang.san@example.com", "requester")
+    ticket = incident(web.service, requester).ticket
+    due = ticket.first_response_due
+    assert due is not None
+
+    beijing = web.client("li.wei@example.com")
+    new_york = web.client("ny.agent@example.com")
+    # Nobody chose a zone yet: the default calendar's (Asia/Shanghai), named.
+    default = format_when(due, ZoneInfo("Asia/Shanghai"))
+    assert default.endswith("UTC+8")
+    assert default in beijing.get(f"/desk/tickets/{ticket.key}").text
+
+    saved = new_york.send_form(
+        "/account/profile",
+        {"name": "NY agent", "language": "en", "timezone": "America/New_York"},
+    )
+    assert saved.status_code == 303
+    page = new_york.get(f"/desk/tickets/{ticket.key}").text
+    local = format_when(due, ZoneInfo("America/New_York"))
+    assert local in page and default not in page
+    assert local.endswith(("UTC-5", "UTC-4"))
+    assert 'value="America/New_York" selected' in new_york.get("/account").text
+
+    refused = new_york.send_form(
+        "/account/profile", {"name": "NY agent", "language": "en", "timezone": "Mars/Olympus"}
+    )
+    assert refused.status_code == 422 and "is not a known time zone" in refused.text
+    # Back to the default.
+    new_york.send_form("/account/profile", {"name": "NY agent", "language": "en"})
+    assert default in new_york.get(f"/desk/tickets/{ticket.key}").text
