@@ -41,8 +41,9 @@ from gongdan.engine.records import (
     WriteResult,
 )
 from gongdan.engine.store.database import Database
+from gongdan.engine.store.models import Ticket
 from gongdan.engine.tickets import files as ticket_files
-from gongdan.engine.tickets import links, surveys, tickets, transitions
+from gongdan.engine.tickets import links, replies, surveys, tickets, transitions
 from gongdan.engine.tickets.attachments import AttachmentStore, store_upload, visible_attachment
 from gongdan.engine.tickets.surveys import SurveyRecord
 from gongdan.engine.unit_of_work import (
@@ -154,13 +155,16 @@ class TicketService:
             return ctx.result(ticket)
 
     def add_comment(self, actor: Actor, key: str, body: str, *, public: bool = True) -> WriteResult:
+        """A reply or internal note (`replies.add_reply`: a requester's reply reopens a
+        resolved ticket, or starts a follow-up of a closed one; the result's ticket and
+        comment are where the reply landed)."""
         with self._write(actor) as ctx:
-            comment = tickets.add_comment(ctx, key, body, public=public)
-            ticket = ctx.ticket(key)
+            comment = replies.add_reply(ctx, key, body, public=public)
+            ticket = ctx.session.get_one(Ticket, comment.ticket_id)
             result = ctx.result(ticket)
             author = ctx.user(comment.author_id)
             return WriteResult(
-                result.ticket, result.events, CommentRecord.build(comment, key, author)
+                result.ticket, result.events, CommentRecord.build(comment, ticket.key, author)
             )
 
     def link(self, actor: Actor, key: str, other_key: str, kind: str = "relates") -> WriteResult:

@@ -100,4 +100,10 @@ DESK_ENTRIES: dict[str, tuple[str, str]] = {
         "此请求已合并至 {number}，后续处理在该工单中进行。",
     ),
     "portal.merged_open": ("Open {number}", "打开 {number}"),
+    "portal.follow_up": (
+        "{closed} was already closed, so your reply started this new request, {number}, linked to it.",
+        "{closed} 已关闭，您的回复已创建新的请求 {number}，并与原请求关联。",
+    ),
+    "link.follow_up_of": ("Follow-up of", "后续于"),
+    "link.followed_up_by": ("Followed up by", "后续请求"),
 }

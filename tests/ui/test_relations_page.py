@@ -194,3 +194,33 @@ def test_split_confirms_which_comments_move_then_opens_the_new_ticket(
     ]
     page = agent.get(f"/desk/tickets/{new_key}").text
     assert f'Split from <a href="/desk/tickets/{key}">' in page
+
+
+def test_a_portal_reply_to_a_closed_ticket_opens_the_follow_up_and_says_so(
+    web: Web, people: dict[str, Actor], agent: Client
+) -> None:
+    key, _ = _two(web, people)
+    service = web.service
+    service.assign(people["admin"], key, assignee="li.wei@example.com")
+    service.take_transition(people["agent"], key, "start")
+    service.take_transition(
+        people["agent"], key, "resolve", fields={"resolution_code": "fixed"}, comment="Done."
+    )
+    requester = web.client("zhang.san@example.com")
+    reopened = requester.send_form(f"/portal/tickets/{key}/reply", {"body": "Not fixed."})
+    assert reopened.headers["location"] == f"/portal/tickets/{key}#conversation"
+    assert service.get_ticket(people["agent"], key).state == "in_progress"
+
+    service.take_transition(
+        people["agent"], key, "resolve", fields={"resolution_code": "fixed"}, comment="Again."
+    )
+    service.take_transition(people["agent"], key, "close")
+    answer = requester.send_form(f"/portal/tickets/{key}/reply", {"body": "Still broken!"})
+    location = answer.headers["location"]
+    assert location.endswith(f"?follow_up_of={key}") and f"/portal/tickets/{key}?" not in location
+    page = requester.get(location).text
+    assert f"{key} was already closed, so your reply started this new request" in page
+    assert "Still broken!" in page
+    new_key = location.split("/portal/tickets/")[1].split("?")[0]
+    desk = agent.get(f"/desk/tickets/{new_key}").text
+    assert f'Follow-up of <a href="/desk/tickets/{key}">' in desk

@@ -23,7 +23,14 @@ from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import Conflict, ValidationFailed
 from gongdan.vocabulary import StateCategory
 
-__all__ = ["LINK_KINDS", "REVERSE_KINDS", "link_tickets", "merge_tickets", "split_ticket"]
+__all__ = [
+    "LINK_KINDS",
+    "REVERSE_KINDS",
+    "add_link",
+    "link_tickets",
+    "merge_tickets",
+    "split_ticket",
+]
 
 # What an agent may link by hand, stored from the ticket it was made on.
 LINK_KINDS = ("relates", "duplicates", "blocks", "parent_of")
@@ -36,12 +43,19 @@ REVERSE_KINDS = {
     "parent_of": "child_of",
     "merged_into": "merged_from",
     "split_from": "split_into",
+    "follow_up_of": "followed_up_by",  # a requester's reply to a closed ticket
 }
 _STORED_AS = {
     reverse: kind
     for kind, reverse in REVERSE_KINDS.items()
     if kind in LINK_KINDS and reverse != kind
 }
+
+
+def add_link(ctx: UnitOfWork, source: Ticket, target: Ticket, kind: str) -> bool:
+    """Store the link `source` `kind` `target` unless it is there; whether it was new
+    (the caller records its events)."""
+    return _link(ctx, source, target, kind)
 
 
 def _link(ctx: UnitOfWork, source: Ticket, target: Ticket, kind: str) -> bool:

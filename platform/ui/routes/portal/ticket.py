@@ -11,7 +11,7 @@ requester's ticket is a 404, like one that does not exist.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from starlette.datastructures import UploadFile
@@ -172,12 +172,15 @@ def reply(
 ) -> Response:
     _ticket(service, user, key)
     try:
-        service.add_comment(user.actor, key, body, public=True)
+        landed = service.add_comment(user.actor, key, body, public=True).ticket.key
     except ValidationFailed as failed:
         errors = {"reply": {"comment": failed.fields.get("comment") or failed.detail}}
         return ticket_page(
             request, service, user, key, errors=errors, status_code=422, values={"body": body}
         )
+    if landed != key:  # the ticket was closed: the reply started a follow-up
+        target = f"/portal/tickets/{quote(landed)}?{urlencode({'follow_up_of': key})}"
+        return RedirectResponse(target, status_code=303)
     return _back(key, "#conversation")
 
 
