@@ -77,7 +77,8 @@ _MESSAGES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for pattern, text in (
         (r"^is required$", "为必填项"),
         (r"^is required for '(.+)'$", "为必填项"),
-        (r"^must match the pattern (.+)$", r"格式不正确（须符合 \1）"),
+        (r"^must look like (.+)$", r"格式须类似 \1"),
+        (r"^is not in the expected format$", "格式不正确"),
         (r"^must be at most (\d+) characters?$", r"最多 \1 个字符"),
         (r"^must be at least (\d+) characters?$", r"至少 \1 个字符"),
         (r"^must be at most (.+)$", r"不能大于 \1"),

@@ -43,3 +43,16 @@ def test_two_agents_see_the_same_deadline_each_in_their_zone(web: Web) -> None:
     # Back to the default.
     new_york.send_form("/account/profile", {"name": "NY agent", "language": "en"})
     assert default in new_york.get(f"/desk/tickets/{ticket.key}").text
+
+
+def test_the_sla_explanation_names_policy_and_calendar_not_their_ids(web: Web) -> None:
+    web.user("li.wei@example.com", "agent", teams=("service_desk",))
+    requester = web.user("zhang.san@example.com", "requester")
+    ticket = incident(web.service, requester).ticket
+    explained = web.service.explain_sla(web.user("root@example.com", "admin"), ticket.key)[0]
+    bundle = web.service.bundle
+    policy, calendar = bundle.sla_policy(explained.policy), bundle.calendars[explained.calendar]
+    assert policy is not None
+    html = web.client("li.wei@example.com").get(f"/desk/tickets/{ticket.key}").text
+    assert f"Policy {policy.name['en']} on calendar {calendar.name['en']}" in html
+    assert f"Policy {explained.policy} " not in html
