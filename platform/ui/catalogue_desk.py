@@ -91,6 +91,9 @@ DESK_ENTRIES: dict[str, tuple[str, str]] = {
     # The account page: the time zone times are shown in.
     "account.timezone": ("Time zone", "时区"),
     "account.timezone_default": ("The service's calendar time zone", "服务日历的时区"),
+    # The queue's assignee boxes.
+    "queues.assignee_me": ("Me", "我"),
+    "queues.assignee_none": ("Nobody (unassigned)", "无人（未分配）"),
     # The search box on every desk page.
     "search.label": ("Search tickets", "搜索工单"),
     "search.hint": ("Search: key, words, requester…", "搜索：工单号、文字、提交人…"),

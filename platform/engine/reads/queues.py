@@ -26,6 +26,7 @@ from gongdan.bundle.compiled import Bundle
 from gongdan.engine.reads.paging import MAX_PAGE, QUEUE_SORTS, check_sort, page_of, sort_expression
 from gongdan.engine.reads.queries import TicketQuery, ticket_conditions
 from gongdan.engine.reads.queue_sql import view_condition
+from gongdan.engine.reads.ticket_page import assignable_people
 from gongdan.engine.records import TicketRecord
 from gongdan.engine.service import TicketService, utc_now
 from gongdan.engine.store.database import Database
@@ -209,6 +210,13 @@ class QueueService:
             soon = type_coerce(now + self.breaching_within, Stamp)
             conditions += [is_open, sort_expression("sla", dialect) < soon]
         return conditions
+
+    def assignable(self, actor: Actor) -> list[tuple[str, str]]:
+        """(email, name) of the agents and admins a ticket may be assigned to (one
+        statement), for the queue's assignee boxes."""
+        _require_staff(actor)
+        with self.db.reading() as session:
+            return assignable_people(session)
 
     # Bulk actions ------------------------------------------------------------------------
 

@@ -32,3 +32,16 @@ def test_bulk_assign_answers_with_the_new_counts(web: Web) -> None:
     assert 'data-queue="unassigned">0<' in counts.group(0)
     # A plain page of the queue has no out-of-band counts.
     assert "hx-swap-oob" not in client.get("/desk/queues/unassigned").text
+
+
+def test_assignee_boxes_pick_from_assignable_people(web: Web) -> None:
+    web.user("li.wei@example.com", teams=("service_desk",))
+    web.user("zhao.lei@example.com", teams=("field_service",))
+    web.user("zhang.san@example.com", "requester")
+    html = web.client("li.wei@example.com").get("/desk/queues/my_teams?assignee=me").text
+    boxes = re.findall(r'<select name="assignee">.*?</select>', html, re.S)
+    assert len(boxes) in (1, 2)  # the filter (and the bulk form when tickets are listed)
+    for box in boxes:
+        assert 'value="zhao.lei@example.com"' in box and 'value="none"' in box
+        assert "zhang.san@example.com" not in box  # requesters are never assignees
+    assert '<option value="me" selected>' in boxes[0]

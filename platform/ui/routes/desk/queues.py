@@ -176,6 +176,8 @@ def _page_context(
     page: QueuePage,
     shown: dict[str, str],
     outcomes: list[BulkOutcome] | None = None,
+    *,
+    people: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     language = language_for(request)
     bundle = queues.bundle
@@ -205,6 +207,7 @@ def _page_context(
             bundle, page_types, language, lambda w: _transitions(w, language)
         ),
         "outcomes": outcomes,
+        "people": people or [],
         "bulk": NO_BULK_FORM,
         "selected": [],
         "chosen_transition": "",
@@ -243,9 +246,8 @@ def queue_page(request: Request, queue_id: str, user: StaffUser, queues: QueuesD
         cursor=request.query_params.get("cursor") or None,
     )
     page = queues.list_queue(user.actor, queue_id, query)
-    return render(
-        request, "desk/queue.html", _page_context(request, queues, page, shown), block="results"
-    )
+    context = _page_context(request, queues, page, shown, people=queues.assignable(user.actor))
+    return render(request, "desk/queue.html", context, block="results")
 
 
 @router.get("/desk/queues/{queue_id}/bulk/transition")
@@ -304,7 +306,10 @@ async def queue_bulk(
     done = {o.key for o in outcomes or () if o.ok}
     selected = [k for k in keys if k not in done]
     page = queues.list_queue(user.actor, queue_id)
-    context = _page_context(request, queues, page, dict.fromkeys(FILTER_KEYS, ""), outcomes)
+    context = _page_context(
+        request, queues, page, dict.fromkeys(FILTER_KEYS, ""), outcomes,
+        people=queues.assignable(user.actor),
+    )  # fmt: skip
     context |= {"bulk": bulk, "selected": selected}
     # The counts changed with the tickets: sent along, swapped in out-of-band.
     context |= {"queues": queues.queues_for(user.actor), "counts": queues.counts(user.actor)}
