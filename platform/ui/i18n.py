@@ -112,9 +112,22 @@ _MESSAGES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+# Engine messages that name an id (a transition's) read without it on a page, where the
+# form they appear in already says which transition it is.
+_MESSAGES_EN: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^is required for '(.+)'$"), "is required"),
+)
+
+
 def translate_message(message: str, language: str) -> str:
-    """An engine validation message in `language` when it is a common one."""
-    if language != "zh-CN" or not message:
+    """An engine validation message in `language` when it is a common one (in English,
+    without the ids some carry)."""
+    if not message:
+        return message
+    if language != "zh-CN":
+        for pattern, text in _MESSAGES_EN:
+            if pattern.match(message):
+                return pattern.sub(text, message)
         return message
     for pattern, text in _MESSAGES_ZH:
         if pattern.match(message):

@@ -1,5 +1,6 @@
-"""Times are shown in the reader's time zone (chosen on the account page), else in the
-zone of the bundle's default calendar, with the zone named; never bare UTC."""
+"""What a reader sees: times in their time zone (chosen on the account page), else in the
+zone of the bundle's default calendar, with the zone named (never bare UTC); the SLA
+explanation's policy and calendar by name; messages without transition ids."""
 
 from __future__ import annotations
 
@@ -56,3 +57,11 @@ def test_the_sla_explanation_names_policy_and_calendar_not_their_ids(web: Web) -
     html = web.client("li.wei@example.com").get(f"/desk/tickets/{ticket.key}").text
     assert f"Policy {policy.name['en']} on calendar {calendar.name['en']}" in html
     assert f"Policy {explained.policy} " not in html
+
+
+def test_page_messages_do_not_name_transition_ids() -> None:
+    from gongdan.ui.i18n import translate_message
+
+    assert translate_message("is required for 'resolve'", "en") == "is required"
+    assert translate_message("is required for 'resolve'", "zh-CN") == "为必填项"
+    assert translate_message("must look like AB12345678", "zh-CN") == "格式须类似 AB12345678"
