@@ -59,3 +59,19 @@ def test_state_filter_and_bulk_transitions_are_grouped_by_the_types_in_view(web:
     offered = re.findall(r'<option value="(\w+)"', bulk)
     incident_flow = {t.id for t in web.service.bundle.workflows["incident"].transitions}
     assert set(offered) == incident_flow and len(offered) == len(set(offered))
+
+
+def test_bulk_outcomes_name_fields_by_their_labels(web: Web) -> None:
+    agent = web.user("li.wei@example.com", teams=("service_desk",))
+    requester = web.user("zhang.san@example.com", "requester")
+    admin = web.user("root@example.com", "admin")
+    key = incident(web.service, admin, requester=requester.email).ticket.key
+    web.service.assign(admin, key, team="service_desk", assignee=agent.email)
+    web.service.take_transition(agent, key, "start")
+    client = web.client("li.wei@example.com")
+    form = {"keys": [key], "action": "transition", "transition": "resolve", "bulk_form": "resolve"}
+    answer = client.send_form("/desk/queues/my_teams/bulk", form).text
+    outcome = re.search(rf"<li class=\"failed\">{key}:.*?</li>", answer, re.S)
+    assert outcome, answer
+    assert "Resolution code: is required; Comment: is required" in outcome.group(0)
+    assert "resolution_code" not in outcome.group(0) and "'resolve'" not in outcome.group(0)

@@ -202,6 +202,12 @@ def _page_context(
         "now": queues.clock(),
         "sla_badge": sla_badge,
         "field_text": lambda ticket, column: field_text(bundle, ticket, column, language),
+        # A refused ticket's field in the bulk outcomes, by its label (never its id).
+        "field_label": lambda name: (
+            translate(language, "queues.comment")
+            if name == "comment"
+            else _column_labels(bundle, (name,), language)[name]
+        ),
         "state_groups": by_workflow(bundle, state_types, language, lambda w: _states(w, language)),
         "transition_groups": by_workflow(
             bundle, page_types, language, lambda w: _transitions(w, language)
