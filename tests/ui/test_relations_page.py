@@ -224,3 +224,14 @@ def test_a_portal_reply_to_a_closed_ticket_opens_the_follow_up_and_says_so(
     new_key = location.split("/portal/tickets/")[1].split("?")[0]
     desk = agent.get(f"/desk/tickets/{new_key}").text
     assert f'Follow-up of <a href="/desk/tickets/{key}">' in desk
+
+
+def test_a_portal_reply_to_a_merged_ticket_lands_on_the_survivor(
+    web: Web, people: dict[str, Actor]
+) -> None:
+    survivor, duplicate = _two(web, people)
+    web.service.merge(people["agent"], duplicate, survivor)
+    requester = web.client("zhang.san@example.com")
+    answer = requester.send_form(f"/portal/tickets/{duplicate}/reply", {"body": "Any news?"})
+    assert answer.headers["location"] == f"/portal/tickets/{survivor}#conversation"
+    assert "Any news?" in requester.get(f"/portal/tickets/{survivor}").text

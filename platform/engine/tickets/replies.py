@@ -5,7 +5,8 @@ public reply to a resolved ticket takes the workflow's declared `reopen` transit
 (with the reply as its comment) when the requester may take it now, so an agent sees
 the ticket again; to a closed ticket (its work over, nobody looks at it), the reply
 starts a follow-up: a new ticket of the same type and requester, linked to the closed
-one (`follow_up_of`), where the reply goes. The caller learns which ticket the reply
+one (`follow_up_of`), where the reply goes. A reply to a merged ticket goes to the
+ticket it was merged into, when the requester may see that one. The caller learns which ticket the reply
 landed on from the comment's ticket.
 """
 
@@ -31,6 +32,9 @@ def add_reply(ctx: UnitOfWork, key: str, body: str, *, public: bool = True) -> C
     ticket = ctx.ticket(key)
     if not (public and ctx.actor.is_requester):
         return add_comment(ctx, key, body, public=public)
+    survivor = _survivor(ctx, ticket)
+    if survivor is not None:  # merged: the conversation goes on where it was merged
+        return add_reply(ctx, survivor.key, body, public=True)
     if ticket.state_category == StateCategory.CLOSED:
         follow_up = _follow_up(ctx, ticket)
         return add_comment(ctx, follow_up.key, body, public=True)
@@ -41,6 +45,14 @@ def add_reply(ctx: UnitOfWork, key: str, body: str, *, public: bool = True) -> C
         assert comment is not None  # noqa: S101 - the transition wrote the reply
         return comment
     return add_comment(ctx, key, body, public=True)
+
+
+def _survivor(ctx: UnitOfWork, ticket: Ticket) -> Ticket | None:
+    """The ticket `ticket` was merged into, if the actor may see it."""
+    if ticket.merged_into_id is None:
+        return None
+    target = ctx.session.get(Ticket, ticket.merged_into_id)
+    return target if target is not None and ctx.may_see(target) else None
 
 
 def _may_reopen(ctx: UnitOfWork, ticket: Ticket) -> bool:

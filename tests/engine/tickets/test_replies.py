@@ -56,3 +56,15 @@ def test_a_requester_reply_to_a_closed_ticket_starts_a_linked_follow_up(
     links = {(link.kind, link.key) for link in service.list_links(agent, new.key)}
     assert links == {("follow_up_of", key)}
     assert service.list_events(agent, key)[-1].after == {"by": new.key}
+
+
+def test_a_requester_reply_to_a_merged_ticket_goes_to_the_survivor(
+    service: TicketService, requester: Actor, agent: Actor
+) -> None:
+    survivor = incident(service, requester, title="Mail down").ticket.key
+    duplicate = incident(service, requester, title="Mail down again").ticket.key
+    service.merge(agent, duplicate, survivor)
+    result = service.add_comment(requester, duplicate, "Any news?")
+    assert result.ticket.key == survivor
+    assert [c.body for c in service.list_comments(agent, survivor)] == ["Any news?"]
+    assert service.list_comments(agent, duplicate) == []

@@ -170,7 +170,7 @@ def reply(
     service: ServiceDep,
     body: Annotated[str, Form(max_length=100_000)] = "",
 ) -> Response:
-    _ticket(service, user, key)
+    replied_to = _ticket(service, user, key)
     try:
         landed = service.add_comment(user.actor, key, body, public=True).ticket.key
     except ValidationFailed as failed:
@@ -178,6 +178,8 @@ def reply(
         return ticket_page(
             request, service, user, key, errors=errors, status_code=422, values={"body": body}
         )
+    if landed != key and landed == replied_to.merged_into:  # it goes on where it was merged
+        return _back(landed, "#conversation")
     if landed != key:  # the ticket was closed: the reply started a follow-up
         target = f"/portal/tickets/{quote(landed)}?{urlencode({'follow_up_of': key})}"
         return RedirectResponse(target, status_code=303)
