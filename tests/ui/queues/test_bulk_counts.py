@@ -45,3 +45,12 @@ def test_assignee_boxes_pick_from_assignable_people(web: Web) -> None:
         assert 'value="zhao.lei@example.com"' in box and 'value="none"' in box
         assert "zhang.san@example.com" not in box  # requesters are never assignees
     assert '<option value="me" selected>' in boxes[0]
+
+
+def test_the_desk_opens_on_the_agents_own_queue_with_the_counts(web: Web) -> None:
+    web.user("li.wei@example.com", teams=("service_desk",))
+    client = web.client("li.wei@example.com")
+    home = client.get("/desk", follow_redirects=True)
+    assert home.url.path == "/desk/queues/mine"
+    assert "<h1>My tickets</h1>" in home.text
+    assert 'hx-get="/desk/queues/counts?current=mine"' in home.text  # every queue's count
