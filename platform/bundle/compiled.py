@@ -66,10 +66,14 @@ class TicketTypeDef:
     priority_rules: tuple[PriorityRule, ...]
     # Derived: the ids of the fields marked `internal: true` (never shown to requesters).
     internal_fields: frozenset[str] = field(init=False, repr=False, compare=False)
+    # Derived: the fields whose words the desk's search looks into (`text_search`).
+    searchable_fields: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         internal = frozenset(f.id for f in self.fields if f.internal)
         object.__setattr__(self, "internal_fields", internal)
+        searchable = frozenset(f.id for f in self.fields if f.field_type.text_search)
+        object.__setattr__(self, "searchable_fields", searchable)
 
     @property
     def data_schema(self) -> dict[str, Any]:

@@ -59,6 +59,7 @@ from gongdan.engine.reads.paging import LIST_SORTS, MAX_PAGE, QUEUE_SORTS
 from gongdan.engine.reads.queries import FILTER_OPS, FieldFilter, TicketQuery
 from gongdan.engine.reads.queues import BulkOutcome, QueuePage, QueueQuery, QueueService
 from gongdan.engine.reads.reports import ReportColumn, ReportFilters, ReportService, ReportTable
+from gongdan.engine.reads.ticket_page import LinkInfo
 from gongdan.engine.records import (
     AttachmentRecord,
     CommentRecord,
@@ -70,6 +71,7 @@ from gongdan.engine.records import (
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database, database_url
 from gongdan.engine.tickets.attachments import DEFAULT_MAX_BYTES
+from gongdan.engine.tickets.links import LINK_KINDS, REVERSE_KINDS
 from gongdan.engine.tickets.tickets import check_title
 from gongdan.engine.unit_of_work import utc_now
 
@@ -78,11 +80,13 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "FILTER_OPS",
     "LANGUAGES",
+    "LINK_KINDS",
     "LIST_SORTS",
     "MAX_PAGE",
     "MAX_PASSWORD_LENGTH",
     "MIN_PASSWORD_LENGTH",
     "QUEUE_SORTS",
+    "REVERSE_KINDS",
     "SCHEDULED_JOBS",
     "Account",
     "AccountService",
@@ -96,6 +100,7 @@ __all__ = [
     "EventRecord",
     "FieldFilter",
     "InProcessRunner",
+    "LinkInfo",
     "LiveConfig",
     "LogNotifier",
     "MailLog",

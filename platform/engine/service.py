@@ -11,7 +11,7 @@ Each read is one `ReadContext`. The account side is `accounts` (`AccountService`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -22,11 +22,13 @@ from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.automation.sla import SLAExplanation, explain_sla, scan_due
 from gongdan.engine.reads.queries import TicketQuery, select_tickets
 from gongdan.engine.reads.ticket_page import (
+    LinkInfo,
     TicketPage,
     assignable_people,
     attachments_of,
     comments_of,
     events_of,
+    links_of,
     read_ticket_page,
     transitions_of,
 )
@@ -39,8 +41,9 @@ from gongdan.engine.records import (
     WriteResult,
 )
 from gongdan.engine.store.database import Database
+from gongdan.engine.store.models import Ticket
 from gongdan.engine.tickets import files as ticket_files
-from gongdan.engine.tickets import links, surveys, tickets, transitions
+from gongdan.engine.tickets import links, replies, surveys, tickets, transitions
 from gongdan.engine.tickets.attachments import AttachmentStore, store_upload, visible_attachment
 from gongdan.engine.tickets.surveys import SurveyRecord
 from gongdan.engine.unit_of_work import (
@@ -152,13 +155,16 @@ class TicketService:
             return ctx.result(ticket)
 
     def add_comment(self, actor: Actor, key: str, body: str, *, public: bool = True) -> WriteResult:
+        """A reply or internal note (`replies.add_reply`: a requester's reply reopens a
+        resolved ticket, or starts a follow-up of a closed one; the result's ticket and
+        comment are where the reply landed)."""
         with self._write(actor) as ctx:
-            comment = tickets.add_comment(ctx, key, body, public=public)
-            ticket = ctx.ticket(key)
+            comment = replies.add_reply(ctx, key, body, public=public)
+            ticket = ctx.session.get_one(Ticket, comment.ticket_id)
             result = ctx.result(ticket)
             author = ctx.user(comment.author_id)
             return WriteResult(
-                result.ticket, result.events, CommentRecord.build(comment, key, author)
+                result.ticket, result.events, CommentRecord.build(comment, ticket.key, author)
             )
 
     def link(self, actor: Actor, key: str, other_key: str, kind: str = "relates") -> WriteResult:
@@ -180,9 +186,13 @@ class TicketService:
         title: str,
         description: str = "",
         fields: dict[str, Any] | None = None,
+        comments: Sequence[int] = (),
     ) -> WriteResult:
+        """A new ticket split from `key` (its `comments` named move to it)."""
         with self._write(actor) as ctx:
-            new = links.split_ticket(ctx, key, title=title, description=description, fields=fields)
+            new = links.split_ticket(
+                ctx, key, title=title, description=description, fields=fields, comments=comments
+            )
             return ctx.result(new)
 
     def upload(
@@ -266,6 +276,12 @@ class TicketService:
         requester's view), read in one session."""
         with self._read(actor) as ctx:
             return read_ticket_page(ctx, key, portal=portal)
+
+    def list_links(self, actor: Actor, key: str) -> list[LinkInfo]:
+        """The links of a ticket to the tickets the actor may see (as read from it)."""
+        with self._read(actor) as ctx:
+            ctx.require_staff("list a ticket's links")
+            return links_of(ctx, ctx.ticket(key))
 
     def list_assignable(self, actor: Actor, team_id: str | None = None) -> list[tuple[str, str]]:
         """(email, name) of the active agents and admins (of `team_id` when given)."""

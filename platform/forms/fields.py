@@ -147,6 +147,9 @@ class FieldType:
     # Whether the desk offers the field in its "field = value" filter (long text and
     # files are not filtered by typing a whole value).
     quick_filter: ClassVar[bool] = True
+    # Whether the desk's search looks for words in its values (text people typed, not
+    # option values, numbers or ids).
+    text_search: ClassVar[bool] = False
     # Its stored value: one item or a list, what it names, how filters compare it.
     shape: ClassVar[ValueShape] = ValueShape()
 

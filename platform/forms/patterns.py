@@ -17,6 +17,7 @@ anchor them with `^…$` to constrain the whole value.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,8 @@ __all__ = [
     "compile_pattern",
     "describe_schema_error",
     "error_order",
+    "pattern_example",
+    "pattern_message",
 ]
 
 MAX_PATTERN_LENGTH = 1000
@@ -151,6 +154,46 @@ def _choices(values: Sequence[Any]) -> str:
     return shown + (", …" if len(values) > 12 else "")
 
 
+# One step of a simple pattern (our own fixed expression, so Python's `re` is safe):
+# a character set, \d or \w, or a literal, with an optional count.
+_SIMPLE_TOKEN = re.compile(
+    r"(\[(?P<set>[^\]]+)\]|\\(?P<escape>[dw])|(?P<literal>[A-Za-z0-9 _.:/@#-]))"
+    r"(?:\{(?P<low>\d+)(?:,\d*)?\}|(?P<plus>[+*?]))?"
+)
+_SAMPLES = {"A": "ABCDEFGHJKLMNPQRSTUVWXYZ", "a": "abcdefghjkmnpqrstuvwxyz", "0": "1234567890"}
+
+
+def pattern_example(pattern: str) -> str | None:
+    """A short value matching a simple pattern (character sets, literals and counts,
+    like `^[A-Z]{2}[0-9]{8,18}$` → `AB12345678`), or None for anything else."""
+    body = pattern.removeprefix("^").removesuffix("$")
+    out, position = [], 0
+    while position < len(body):
+        token = _SIMPLE_TOKEN.match(body, position)
+        if token is None:
+            return None
+        position = token.end()
+        count = int(token["low"]) if token["low"] else (0 if token["plus"] in ("*", "?") else 1)
+        chars = token["set"] or {"d": "0-9", "w": "A-Za-z0-9"}.get(token["escape"] or "", "")
+        if token["literal"]:
+            out.append(token["literal"] * count)
+            continue
+        first = chars[0]
+        sample = next((v for k, v in _SAMPLES.items() if k <= first <= chr(ord(k) + 25)), first)
+        out.append("".join(sample[i % len(sample)] for i in range(count)))
+    example = "".join(out)
+    try:
+        return example if example and compile_pattern(pattern).search(example) else None
+    except ValueError:
+        return None
+
+
+def pattern_message(pattern: str) -> str:
+    """What a pattern asks, without showing the regex: an example when one can be made."""
+    example = pattern_example(pattern)
+    return f"must look like {example}" if example else "is not in the expected format"
+
+
 def describe_schema_error(error: ValidationError) -> str:
     """A jsonschema error in words a user understands ("must be at most 100")."""
     keyword, expected, instance = error.validator, error.validator_value, error.instance
@@ -166,7 +209,7 @@ def describe_schema_error(error: ValidationError) -> str:
         "minItems": lambda: f"must have at least {expected} item{plural}",
         "minLength": lambda: f"must be at least {expected} character{plural}",
         "minimum": lambda: f"must be at least {_number(expected)}",
-        "pattern": lambda: f"must match the pattern {expected}",
+        "pattern": lambda: pattern_message(str(expected)),
         "required": lambda: "is required",
         "type": lambda: f"must be {_TYPE_NAMES.get(str(expected), str(expected))}",
         "uniqueItems": lambda: "must not list the same value twice",

@@ -50,7 +50,7 @@ from gongdan.ui.ratelimit import SlidingWindow
 from gongdan.ui.routes.account import auth, password
 from gongdan.ui.routes.account import settings as account
 from gongdan.ui.routes.desk import new as desk
-from gongdan.ui.routes.desk import queues, reports, tickets
+from gongdan.ui.routes.desk import queues, relations, reports, search, tickets
 from gongdan.ui.routes.portal import home as portal
 from gongdan.ui.security import CsrfMiddleware, secret_key
 from gongdan.ui.serving import KeepAliveLimit, limit_worker_threads, tune_collector
@@ -184,7 +184,7 @@ def create_app(
             "members_without_account": len(AccountService(database).members_without_account()),
         }
 
-    for module in (auth, desk, password, queues, reports, tickets):
+    for module in (auth, desk, password, queues, relations, reports, search, tickets):
         app.include_router(module.router)
     app.include_router(portal.router)
     app.include_router(account.router)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gongdan.ui.catalogue_account import ACCOUNT_ENTRIES
+from gongdan.ui.catalogue_desk import DESK_ENTRIES
 from gongdan.ui.catalogue_password import PASSWORD_ENTRIES
 from gongdan.ui.catalogue_portal import PORTAL_ENTRIES
 from gongdan.ui.catalogue_queues import QUEUE_ENTRIES
@@ -168,11 +169,11 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "ticket.sla_resolution": ("Resolution", "解决"),
     "ticket.attachments": ("Attachments", "附件"),
     "ticket.links": ("Related tickets", "关联工单"),
-    "ticket.merged_into": ("Merged into {key}", "已合并至 {key}"),
+    "ticket.merged_into": ("Merged into {number}", "已合并至 {number}"),
     "ticket.requester": ("Requester", "提交人"),
     "ticket.created": ("Created", "创建时间"),
     "ticket.problems": ("Configuration problems", "配置问题"),
-    "ticket.delivery": ("Notifications sent", "通知记录"),
+    "ticket.delivery": ("Notifications", "通知记录"),
     "event.created": ("created the ticket", "创建了工单"),
     "event.updated": ("changed fields", "修改了字段"),
     "event.assigned": ("changed the assignment", "修改了分派"),
@@ -195,5 +196,6 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         **PASSWORD_ENTRIES,
         **ACCOUNT_ENTRIES,
         **REPORT_ENTRIES,
+        **DESK_ENTRIES,
     }.items()
 }

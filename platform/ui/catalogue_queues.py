@@ -12,7 +12,7 @@ QUEUE_ENTRIES: dict[str, tuple[str, str]] = {
     "queues.clear": ("Clear", "清除"),
     "queues.any": ("Any", "全部"),
     "queues.search": ("Search", "搜索"),
-    "queues.search_hint": ("title or description", "标题或描述"),
+    "queues.search_hint": ("key, words, requester", "工单号、文字、提交人"),
     "queues.field": ("Custom field", "自定义字段"),
     "queues.value": ("equals", "等于"),
     "queues.next": ("Next page", "下一页"),

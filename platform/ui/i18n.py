@@ -77,7 +77,8 @@ _MESSAGES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     for pattern, text in (
         (r"^is required$", "为必填项"),
         (r"^is required for '(.+)'$", "为必填项"),
-        (r"^must match the pattern (.+)$", r"格式不正确（须符合 \1）"),
+        (r"^must look like (.+)$", r"格式须类似 \1"),
+        (r"^is not in the expected format$", "格式不正确"),
         (r"^must be at most (\d+) characters?$", r"最多 \1 个字符"),
         (r"^must be at least (\d+) characters?$", r"至少 \1 个字符"),
         (r"^must be at most (.+)$", r"不能大于 \1"),
@@ -98,6 +99,11 @@ _MESSAGES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^is larger than (\d+) MB$", r"不能超过 \1 MB"),
         (r"^is not a field you can set$", "不可填写此项"),
         (r"^is required for '(.+)'$", "为必填项"),
+        # Relating tickets (link, merge, split).
+        (r"^a ticket cannot be (merged into|linked to) itself$", "不能与工单自身关联或合并"),
+        (r"^(\S+) is already merged$", r"\1 已被合并"),
+        (r"^(\S+) is itself merged into another ticket$", r"\1 本身已合并至其他工单"),
+        (r"^not comments of (\S+): (.+)$", r"不是 \1 的评论：\2"),
         # The account page.
         (r"^is not your current password$", "不是您当前的密码"),
         (r"^does not match the new password$", "与新密码不一致"),
@@ -106,9 +112,22 @@ _MESSAGES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+# Engine messages that name an id (a transition's) read without it on a page, where the
+# form they appear in already says which transition it is.
+_MESSAGES_EN: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^is required for '(.+)'$"), "is required"),
+)
+
+
 def translate_message(message: str, language: str) -> str:
-    """An engine validation message in `language` when it is a common one."""
-    if language != "zh-CN" or not message:
+    """An engine validation message in `language` when it is a common one (in English,
+    without the ids some carry)."""
+    if not message:
+        return message
+    if language != "zh-CN":
+        for pattern, text in _MESSAGES_EN:
+            if pattern.match(message):
+                return pattern.sub(text, message)
         return message
     for pattern, text in _MESSAGES_ZH:
         if pattern.match(message):

@@ -12,7 +12,6 @@ filters `l10n`, `markdown` and `when`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from gongdan.ui.deps import request_bundle
 from gongdan.ui.i18n import LANGUAGES, language_for, localise, translate, translate_message
 from gongdan.ui.markdown import render_markdown
 from gongdan.ui.security import CSRF_FIELD, csrf_token
+from gongdan.ui.timezones import format_when, when
 
 __all__ = [
     "TEMPLATES",
@@ -43,17 +43,9 @@ TEMPLATES.env.trim_blocks = True
 TEMPLATES.env.lstrip_blocks = True
 
 
-def format_when(moment: datetime | None, with_time: bool = True) -> str:
-    """A UTC moment for display: `2026-11-02 09:00 UTC`."""
-    if moment is None:
-        return ""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%d %H:%M UTC" if with_time else "%Y-%m-%d")
-
-
 TEMPLATES.env.filters["l10n"] = localise
 TEMPLATES.env.filters["markdown"] = render_markdown
-TEMPLATES.env.filters["when"] = format_when
+TEMPLATES.env.filters["when"] = when  # in the reader's zone (`ui.timezones`)
 TEMPLATES.env.filters["msg"] = translate_message
 
 

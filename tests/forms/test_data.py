@@ -130,7 +130,7 @@ def test_catastrophic_pattern_runs_in_linear_time() -> None:
     with pytest.raises(ValidationFailed) as caught:
         check_ticket_data(fields, {"code": "a" * 5000 + "!"})
     assert time.perf_counter() - started < 1
-    assert caught.value.fields == {"code": "must match the pattern ^(a+)+$"}
+    assert caught.value.fields == {"code": "is not in the expected format"}
     assert check_ticket_data(fields, {"code": "a" * 5000}) == {"code": "a" * 5000}
 
 

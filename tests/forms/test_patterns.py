@@ -12,6 +12,8 @@ from gongdan.forms.patterns import (
     RE2Validator,
     compile_pattern,
     describe_schema_error,
+    pattern_example,
+    pattern_message,
 )
 
 CATASTROPHIC = [
@@ -92,7 +94,7 @@ def test_validator_uses_re2_for_pattern_keywords() -> None:
         ({"exclusiveMaximum": 10.0}, 10, "must be less than 10"),
         ({"maxLength": 1}, "ab", "must be at most 1 character"),
         ({"minLength": 2}, "a", "must be at least 2 characters"),
-        ({"pattern": "^E[0-9]{3}$"}, "E1", "must match the pattern ^E[0-9]{3}$"),
+        ({"pattern": "^E[0-9]{3}$"}, "E1", "must look like E123"),
         ({"enum": ["hardware", "software"]}, "foo", "'foo' is not one of: hardware, software"),
         ({"type": "integer"}, "x", "must be a whole number"),
         ({"type": "array"}, "x", "must be a list"),
@@ -110,3 +112,18 @@ def test_long_option_lists_are_shortened() -> None:
     options = [f"option{i}" for i in range(20)]
     (error,) = RE2Validator({"enum": options}).iter_errors("nope")
     assert describe_schema_error(error).endswith("option11, …")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("^[A-Z]{2}[0-9]{8,18}$", "must look like AB12345678"),
+        ("^SN[0-9]{10}$", "must look like SN1234567890"),
+        (r"^\d{6}$", "must look like 123456"),
+        ("^(a|b)+$", "is not in the expected format"),  # no example: still no regex shown
+    ],
+)
+def test_pattern_messages_show_an_example_never_the_regex(pattern: str, message: str) -> None:
+    assert pattern_message(pattern) == message
+    example = pattern_example(pattern)
+    assert example is None or compile_pattern(pattern).search(example)

@@ -22,7 +22,7 @@ def test_agent_signs_in_to_the_desk_and_out_again(web: Web) -> None:
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
     client.refresh_csrf("/desk/new")
-    assert client.get("/desk").headers["location"] == "/desk/queues"
+    assert client.get("/desk").headers["location"] == "/desk/queues/mine"  # their own queue
     desk = client.get("/desk/new")
     assert desk.status_code == 200 and "li.wei" in desk.text
     out = client.send_form("/logout")

@@ -103,10 +103,13 @@ class AccountService:
         with self._write(actor) as ctx:
             users.set_language(ctx, _own(actor), language)
 
-    def update_profile(self, actor: Actor, *, name: str, language: str) -> None:
-        """Change the actor's display name and UI language (`user.updated`)."""
+    def update_profile(
+        self, actor: Actor, *, name: str, language: str, timezone: str | None = None
+    ) -> None:
+        """Change the actor's display name, UI language and (unless None) time zone
+        (`user.updated`)."""
         with self._write(actor) as ctx:
-            users.update_profile(ctx, _own(actor), name=name, language=language)
+            users.update_profile(ctx, _own(actor), name=name, language=language, timezone=timezone)
 
     def change_password(self, actor: Actor, *, current: str, new: str, repeat: str) -> str:
         """Set the actor's new password after checking the current one; returns the new

@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import available_timezones
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -43,6 +44,7 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "MAX_PASSWORD_LENGTH",
     "MIN_PASSWORD_LENGTH",
+    "TIMEZONE_ATTRIBUTE",
     "Account",
     "account_of",
     "actor_for",
@@ -50,6 +52,7 @@ __all__ = [
     "authenticate",
     "change_password",
     "check_password",
+    "check_timezone",
     "get_account",
     "has_admin",
     "join_declared_teams",
@@ -60,6 +63,7 @@ __all__ = [
     "set_language",
     "sync_teams",
     "update_profile",
+    "user_timezone",
 ]
 
 LANGUAGES = ("en", "zh-CN")
@@ -67,6 +71,7 @@ LANGUAGES = ("en", "zh-CN")
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # argon2 hashes any length; this bounds the work per request
 MAX_NAME_LENGTH = 200
+TIMEZONE_ATTRIBUTE = "timezone"  # the key of a user's chosen time zone in `attributes`
 _hasher = PasswordHasher()
 # Verified when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
@@ -84,6 +89,8 @@ class Account:
     actor: Actor
     # Changes whenever the password does: a session signed in before is signed out.
     session_stamp: str = ""
+    # The IANA zone times are shown in ("": the bundle's default calendar's).
+    timezone: str = ""
 
     @property
     def is_staff(self) -> bool:
@@ -235,10 +242,12 @@ def set_language(ctx: UnitOfWork, user_id: int, language: str) -> None:
         user.language = language
 
 
-def update_profile(ctx: UnitOfWork, user_id: int, *, name: str, language: str) -> None:
-    """Change a user's display name and UI language (their email stays: it is how
-    teams, tickets and mail know them). `ValidationFailed` by field; a `user.updated`
-    event records what changed."""
+def update_profile(
+    ctx: UnitOfWork, user_id: int, *, name: str, language: str, timezone: str | None = None
+) -> None:
+    """Change a user's display name, UI language and (unless None) time zone ("": the
+    default calendar's), their email stays: it is how teams, tickets and mail know
+    them. `ValidationFailed` by field; a `user.updated` event records what changed."""
     problems: dict[str, str] = {}
     clean = " ".join(str(name or "").split())
     if not clean:
@@ -249,15 +258,20 @@ def update_profile(ctx: UnitOfWork, user_id: int, *, name: str, language: str) -
         problems["name"] = "has control characters"
     if language not in LANGUAGES:
         problems["language"] = f"must be one of: {', '.join(LANGUAGES)}"
+    if timezone is not None and (problem := check_timezone(timezone)) is not None:
+        problems["timezone"] = problem
     if problems:
         raise ValidationFailed("the profile has problems: " + ", ".join(problems), problems)
     user = _active_user(ctx.session, user_id)
-    before = {"name": user.name, "language": user.language}
-    after = {"name": clean, "language": language}
+    zone = user_timezone(user) if timezone is None else timezone
+    before = {"name": user.name, "language": user.language, "timezone": user_timezone(user)}
+    after = {"name": clean, "language": language, "timezone": zone}
     changed = {k for k in after if after[k] != before[k]}
     if not changed:
         return
     user.name, user.language = clean, language
+    if "timezone" in changed:  # a new dict: the JSON column notices the change
+        user.attributes = {**(user.attributes or {}), TIMEZONE_ATTRIBUTE: zone}
     ctx.event(
         None,
         "user.updated",
@@ -306,7 +320,23 @@ def account_of(session: Session, user: User) -> Account:
         user.language,
         actor_for(session, user),
         session_stamp(user),
+        user_timezone(user),
     )
+
+
+def user_timezone(user: User) -> str:
+    """The time zone a user chose (kept in their attributes), or "" for the default."""
+    zone = (user.attributes or {}).get(TIMEZONE_ATTRIBUTE)
+    return zone if isinstance(zone, str) and check_timezone(zone) is None else ""
+
+
+def check_timezone(zone: str) -> str | None:
+    """None if `zone` is "" or an IANA time zone this system knows; else the problem."""
+    if not zone:
+        return None
+    if len(zone) > 64 or zone not in available_timezones():
+        return "is not a known time zone (like Asia/Shanghai)"
+    return None
 
 
 def session_stamp(user: User) -> str:

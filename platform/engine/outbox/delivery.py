@@ -76,6 +76,9 @@ class Notifier(Protocol):
 class LogNotifier:
     """The default: writes each notification to the log and sends nothing."""
 
+    # Read by the delivery log: what this notifier does is logged, never sent.
+    delivers = False
+
     def send(self, notification: Notification) -> None:
         log.info(
             "notification %s %s for %s to %s (template %s)",
@@ -96,6 +99,8 @@ class Attempt:
     ok: bool
     status_code: int | None = None
     error: str | None = None
+    # Done, but only written to the log: no mail server is configured (`LogNotifier`).
+    logged_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +291,16 @@ def _send_notification(job: Job, channels: Channels) -> list[Attempt]:
         return [
             Attempt("notification", to, False, None, failure) for to in _log_targets(job, target)
         ]
-    return [Attempt("notification", to, True) for to in _log_targets(job, target)]
+    logged = _logs_only(channels)
+    return [
+        Attempt("notification", to, True, logged_only=logged) for to in _log_targets(job, target)
+    ]
+
+
+def _logs_only(channels: Channels) -> bool:
+    """Whether the notifier only writes to the log (a notifier says so with
+    `delivers = False`; any other is taken to send)."""
+    return getattr(channels.notifier, "delivers", True) is False
 
 
 def _log_targets(job: Job, target: str) -> list[str]:
@@ -311,7 +325,7 @@ def _send_account_mail(job: Job, channels: Channels) -> list[Attempt]:
         channels.notifier.send(notification)
     except Exception as error:
         return [Attempt("notification", to, False, None, describe(error))]
-    return [Attempt("notification", to, True)]
+    return [Attempt("notification", to, True, logged_only=_logs_only(channels))]
 
 
 # By exact topic first, then by family (`ticket.*`). A topic in neither is marked

@@ -185,6 +185,14 @@ def deliver(
     return _record(db, job, attempts, now, max_attempts)
 
 
+def _outcome(attempt: Attempt) -> str:
+    """What the delivery log says of an attempt: delivered, logged (no mail server: only
+    written to the log) or failed."""
+    if not attempt.ok:
+        return "failed"
+    return "logged" if attempt.logged_only else "delivered"
+
+
 def _record(
     db: Database, job: Job, attempts: list[Attempt], now: datetime, max_attempts: int
 ) -> Outcome:
@@ -198,7 +206,7 @@ def _record(
                     kind=attempt.kind,
                     target=attempt.target[:2000],
                     attempt=job.attempt,
-                    outcome="delivered" if attempt.ok else "failed",
+                    outcome=_outcome(attempt),
                     status_code=attempt.status_code,
                     error=attempt.error,
                     at=now,

@@ -30,7 +30,14 @@ from gongdan.forms.shapes import FilterKind, Many
 from gongdan.rules.workflow import Actor
 from gongdan.vocabulary import Role
 
-__all__ = ["FieldFilter", "TicketQuery", "scope", "select_tickets", "ticket_conditions"]
+__all__ = [
+    "FieldFilter",
+    "TicketQuery",
+    "scope",
+    "select_tickets",
+    "text_condition",
+    "ticket_conditions",
+]
 
 FILTER_OPS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "empty")
 
@@ -184,6 +191,39 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def text_condition(bundle: Bundle, actor: Actor, text: str) -> ColumnElement[bool]:
+    """Tickets whose key is `text`, or whose title, description, comments, text fields
+    or requester's name or email contain it (any case). A requester's search looks at
+    public comments and fields no type keeps internal only.
+
+    Every part is a LIKE of `%text%`: a scan of the tickets in scope (and of comments
+    and people for the sub-selects), which PostgreSQL's trigram indexes can serve; an
+    exact key is one index lookup."""
+    pattern = f"%{_escape_like(text)}%"
+
+    def like(column: Any) -> ColumnElement[bool]:
+        matches: ColumnElement[bool] = column.ilike(pattern, escape="\\")
+        return matches
+
+    commented = select(Comment.ticket_id).where(like(Comment.body))
+    if actor.is_requester:
+        commented = commented.where(Comment.public.is_(True))
+    hidden = set().union(*(t.internal_fields for t in bundle.ticket_types.values()))
+    fields = sorted(
+        {f for t in bundle.ticket_types.values() for f in t.searchable_fields}
+        - (hidden if actor.is_requester else set())
+    )
+    people = select(User.id).where(or_(like(User.name), like(User.email)))
+    return or_(
+        Ticket.key == text.upper(),
+        like(Ticket.title),
+        like(Ticket.description),
+        Ticket.id.in_(commented),
+        Ticket.requester_id.in_(people),
+        *(like(Ticket.data[name].as_string()) for name in fields),
+    )
+
+
 def ticket_conditions(
     session: Session, bundle: Bundle, actor: Actor, query: TicketQuery
 ) -> list[ColumnElement[bool]]:
@@ -208,14 +248,8 @@ def ticket_conditions(
         else:
             each = func.json_each(Ticket.tags).table_valued("value")
             conditions.append(select(1).select_from(each).where(each.c.value == tag).exists())
-    if query.text:
-        pattern = f"%{_escape_like(query.text.strip())}%"
-        conditions.append(
-            or_(
-                Ticket.title.ilike(pattern, escape="\\"),
-                Ticket.description.ilike(pattern, escape="\\"),
-            )
-        )
+    if query.text and query.text.strip():
+        conditions.append(text_condition(bundle, actor, query.text.strip()))
     for flt in query.fields:
         conditions.append(_field_condition(dialect, bundle, query, flt, actor))
     return conditions

@@ -26,6 +26,7 @@ from gongdan.bundle.compiled import Bundle
 from gongdan.engine.reads.paging import MAX_PAGE, QUEUE_SORTS, check_sort, page_of, sort_expression
 from gongdan.engine.reads.queries import TicketQuery, ticket_conditions
 from gongdan.engine.reads.queue_sql import view_condition
+from gongdan.engine.reads.ticket_page import assignable_people
 from gongdan.engine.records import TicketRecord
 from gongdan.engine.service import TicketService, utc_now
 from gongdan.engine.store.database import Database
@@ -37,6 +38,7 @@ from gongdan.vocabulary import OPEN_CATEGORIES, STAFF_ROLES, Role
 
 __all__ = [
     "BUILTIN_QUEUES",
+    "SEARCH_QUEUE",
     "BulkOutcome",
     "QueueDef",
     "QueuePage",
@@ -69,6 +71,17 @@ BUILTIN_QUEUES = (
     QueueDef(
         "breaching", {"en": "Breaching soon", "zh-CN": "即将超时"}, _DEFAULT_COLUMNS, "sla", False
     ),
+)
+
+# Every ticket the agent may see, in any state: where the desk's search shows its
+# results (with the queue's filters, sorts, pages and bulk actions). Not listed with
+# the queues and not counted.
+SEARCH_QUEUE = QueueDef(
+    "search",
+    {"en": "Search results", "zh-CN": "搜索结果"},
+    ("key", "title", "type", "state", "requester", "assignee", "team", "updated_at"),
+    "updated_at",
+    True,
 )
 
 
@@ -130,6 +143,9 @@ class QueueService:
         return [*BUILTIN_QUEUES, *views]
 
     def queue(self, actor: Actor, queue_id: str) -> QueueDef:
+        if queue_id == SEARCH_QUEUE.id:
+            _require_staff(actor)
+            return SEARCH_QUEUE
         for queue in self.queues_for(actor):
             if queue.id == queue_id:
                 return queue
@@ -174,6 +190,8 @@ class QueueService:
         if queue.view is not None:
             conditions.append(view_condition(queue.view, dialect, now, actor.user_id))
             return conditions
+        if queue.id == SEARCH_QUEUE.id:
+            return conditions
         is_open = Ticket.state_category.in_(OPEN_CATEGORIES)
         teams = sorted(actor.team_ids)
         in_my_teams = Ticket.team_id.in_(teams)
@@ -192,6 +210,13 @@ class QueueService:
             soon = type_coerce(now + self.breaching_within, Stamp)
             conditions += [is_open, sort_expression("sla", dialect) < soon]
         return conditions
+
+    def assignable(self, actor: Actor) -> list[tuple[str, str]]:
+        """(email, name) of the agents and admins a ticket may be assigned to (one
+        statement), for the queue's assignee boxes."""
+        _require_staff(actor)
+        with self.db.reading() as session:
+            return assignable_people(session)
 
     # Bulk actions ------------------------------------------------------------------------
 

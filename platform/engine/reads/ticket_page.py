@@ -26,6 +26,7 @@ from gongdan.engine.outbox.relay import DeliveryRecord
 from gongdan.engine.reads.queries import select_comments, select_events
 from gongdan.engine.records import AttachmentRecord, CommentRecord, EventRecord, TicketRecord
 from gongdan.engine.store.models import Attachment, Delivery, Membership, Ticket, TicketLink, User
+from gongdan.engine.tickets.links import REVERSE_KINDS
 from gongdan.engine.tickets.surveys import SurveyRecord, list_surveys
 from gongdan.engine.unit_of_work import ReadContext
 from gongdan.rules.workflow import TransitionDef, allowed_transitions
@@ -38,6 +39,7 @@ __all__ = [
     "attachments_of",
     "comments_of",
     "events_of",
+    "links_of",
     "read_ticket_page",
     "transitions_of",
 ]
@@ -49,12 +51,14 @@ _MAX_DELIVERIES = 20
 @dataclass(frozen=True, slots=True)
 class LinkInfo:
     """A link as seen from one ticket: `kind` read from it (`merged_into`, `merged_from`,
-    `split_from`, `split_into`, `duplicates`, `duplicated_by`, `relates`)."""
+    `split_from`, `split_into`, `duplicates`, `duplicated_by`, `blocks`, `blocked_by`,
+    `parent_of`, `child_of`, `relates`: `links.REVERSE_KINDS`)."""
 
     kind: str
     key: str
     title: str
     state: str
+    type: str = ""  # the other ticket's type (its state's label is its workflow's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +146,11 @@ def events_of(ctx: ReadContext, ticket: Ticket) -> list[EventRecord]:
     return _events(ctx, ticket, _linked(ctx, ticket))
 
 
+def links_of(ctx: ReadContext, ticket: Ticket) -> list[LinkInfo]:
+    """The links of `ticket` to tickets the actor may see, oldest first."""
+    return _link_infos(ctx, ticket, _linked(ctx, ticket))
+
+
 def attachments_of(
     ctx: ReadContext, ticket: Ticket, *, as_requester: bool = False
 ) -> list[AttachmentRecord]:
@@ -174,13 +183,6 @@ def assignable_people(session: Session, team_id: str | None = None) -> list[tupl
 
 
 # Helpers --------------------------------------------------------------------------------
-
-_REVERSE = {
-    "merged_into": "merged_from",
-    "split_from": "split_into",
-    "duplicates": "duplicated_by",
-    "relates": "relates",
-}
 
 
 def _linked(ctx: ReadContext, ticket: Ticket) -> list[tuple[TicketLink, Ticket]]:
@@ -217,8 +219,8 @@ def _link_infos(
         if not ctx.may_see(other):
             continue
         outgoing = link.source_id == ticket.id
-        kind = link.kind if outgoing else _REVERSE.get(link.kind, link.kind)
-        out.append(LinkInfo(kind, other.key, other.title, other.state))
+        kind = link.kind if outgoing else REVERSE_KINDS.get(link.kind, link.kind)
+        out.append(LinkInfo(kind, other.key, other.title, other.state, other.ticket_type))
     return out
 
 

@@ -308,7 +308,7 @@ class Delivery(Base):
     kind: Mapped[str] = mapped_column(String(16))  # webhook | notification
     target: Mapped[str] = mapped_column(String(2000))  # URL or recipient
     attempt: Mapped[int] = mapped_column(Integer)
-    outcome: Mapped[str] = mapped_column(String(16))  # delivered | failed
+    outcome: Mapped[str] = mapped_column(String(16))  # delivered | logged | failed
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime]

@@ -1,26 +1,61 @@
 """Relations between tickets: link, merge (keeping both histories) and split.
 
-A merge closes the source by entering its workflow's closed state (`changes.enter_state`:
-its `on_enter` actions run, as for a transition into it). A split creates the new
-ticket with its source's team and assignee, recorded in its `ticket.created` event.
+A link is stored once, from the ticket it was made on to the other, in one of
+`LINK_KINDS`; the reverse reading (`blocked_by`, `child_of`…) is how the other end sees
+it, so "A is blocked by B" is stored as "B blocks A" (`REVERSE_KINDS`). A merge closes
+the source by entering its workflow's closed state (`changes.enter_state`: its
+`on_enter` actions run, as for a transition into it). A split creates the new ticket
+with its source's team and assignee, recorded in its `ticket.created` event, and moves
+the comments chosen (with their files) to it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from gongdan.engine.store.models import Ticket, TicketLink
+from gongdan.engine.store.models import Attachment, Comment, Ticket, TicketLink
 from gongdan.engine.tickets.changes import change, enter_state
 from gongdan.engine.tickets.tickets import create_ticket
 from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import Conflict, ValidationFailed
 from gongdan.vocabulary import StateCategory
 
-__all__ = ["LINK_KINDS", "link_tickets", "merge_tickets", "split_ticket"]
+__all__ = [
+    "LINK_KINDS",
+    "REVERSE_KINDS",
+    "add_link",
+    "link_tickets",
+    "merge_tickets",
+    "split_ticket",
+]
 
-LINK_KINDS = ("relates", "duplicates", "blocks")
+# What an agent may link by hand, stored from the ticket it was made on.
+LINK_KINDS = ("relates", "duplicates", "blocks", "parent_of")
+# How each stored kind reads from its other end (merges and splits included); a link
+# asked for in a reverse reading is stored the other way round.
+REVERSE_KINDS = {
+    "relates": "relates",
+    "duplicates": "duplicated_by",
+    "blocks": "blocked_by",
+    "parent_of": "child_of",
+    "merged_into": "merged_from",
+    "split_from": "split_into",
+    "follow_up_of": "followed_up_by",  # a requester's reply to a closed ticket
+}
+_STORED_AS = {
+    reverse: kind
+    for kind, reverse in REVERSE_KINDS.items()
+    if kind in LINK_KINDS and reverse != kind
+}
+
+
+def add_link(ctx: UnitOfWork, source: Ticket, target: Ticket, kind: str) -> bool:
+    """Store the link `source` `kind` `target` unless it is there; whether it was new
+    (the caller records its events)."""
+    return _link(ctx, source, target, kind)
 
 
 def _link(ctx: UnitOfWork, source: Ticket, target: Ticket, kind: str) -> bool:
@@ -40,15 +75,17 @@ def _link(ctx: UnitOfWork, source: Ticket, target: Ticket, kind: str) -> bool:
 
 
 def link_tickets(ctx: UnitOfWork, key: str, other_key: str, kind: str = "relates") -> Ticket:
-    """Relate two tickets the actor can see."""
+    """Relate two tickets the actor can see: `key` `kind` `other_key` (a kind of
+    `LINK_KINDS`, or its reverse reading: `blocked_by`, `child_of`, `duplicated_by`)."""
     ctx.require_staff("link tickets")
-    if kind not in LINK_KINDS:
-        raise ValidationFailed(
-            f"unknown link kind '{kind}'", {"kind": f"must be one of: {', '.join(LINK_KINDS)}"}
-        )
+    if kind not in LINK_KINDS and kind not in _STORED_AS:
+        known = ", ".join([*LINK_KINDS, *_STORED_AS])
+        raise ValidationFailed(f"unknown link kind '{kind}'", {"kind": f"must be one of: {known}"})
     source, target = ctx.ticket(key), ctx.ticket(other_key)
     if source.id == target.id:
         raise ValidationFailed("a ticket cannot be linked to itself", {"target": "is this ticket"})
+    if kind in _STORED_AS:
+        source, target, kind = target, source, _STORED_AS[kind]
     if _link(ctx, source, target, kind):
         ctx.event(source, "ticket.linked", after={"target": target.key, "kind": kind})
         ctx.event(target, "ticket.linked", after={"source": source.key, "kind": kind})
@@ -113,8 +150,10 @@ def split_ticket(
     title: str,
     description: str = "",
     fields: dict[str, Any] | None = None,
+    comments: Sequence[int] = (),
 ) -> Ticket:
-    """A new ticket of the same type and requester, split from `key` and linked to it.
+    """A new ticket of the same type and requester, split from `key` and linked to it;
+    the `comments` of `key` named (ids) move to it with their files.
 
     It keeps the source's team and assignee, and its audit trail says so: it is
     created with them (routing does not run), so its `ticket.created` event names the
@@ -122,6 +161,7 @@ def split_ticket(
     then moving it would record a choice nobody made.)"""
     ctx.require_staff("split tickets")
     source = ctx.ticket(key)
+    moving = _comments_of(ctx, source, comments)
     requester = ctx.user(source.requester_id)
     assert requester is not None  # noqa: S101 - a ticket always has a requester
     # The new ticket goes on with the source's people: created in their team and with
@@ -136,6 +176,34 @@ def split_ticket(
         placed=(source.team_id, source.assignee_id),
     )
     _link(ctx, new, source, "split_from")
-    ctx.event(source, "ticket.split", after={"into": new.key})
-    ctx.event(new, "ticket.split_from", after={"source": source.key})
+    moved: dict[str, Any] = {}
+    if moving:
+        ctx.session.execute(update(Comment).where(Comment.id.in_(moving)).values(ticket_id=new.id))
+        ctx.session.execute(
+            update(Attachment).where(Attachment.comment_id.in_(moving)).values(ticket_id=new.id)
+        )
+        moved = {"comments": moving}
+    ctx.event(source, "ticket.split", after={"into": new.key, **moved})
+    ctx.event(new, "ticket.split_from", after={"source": source.key, **moved})
     return new
+
+
+def _comments_of(ctx: UnitOfWork, ticket: Ticket, ids: Sequence[int]) -> list[int]:
+    """`ids` (sorted, once each) if every one is a comment of `ticket`; else refused."""
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        return []
+    storable = [i for i in wanted if 0 < i < 2**63]  # an id no row can have is not looked up
+    found = set(
+        ctx.session.scalars(
+            select(Comment.id).where(Comment.ticket_id == ticket.id, Comment.id.in_(storable))
+        )
+    )
+    missing = [str(i) for i in wanted if i not in found]
+    if missing:
+        raise ValidationFailed(
+            f"{', '.join(missing)} {'is not a comment' if len(missing) == 1 else 'are not comments'}"
+            f" of {ticket.key}",
+            {"comments": f"not comments of {ticket.key}: {', '.join(missing)}"},
+        )
+    return wanted

@@ -126,8 +126,9 @@ def _builtins(
 
 
 def check_references(ctx: UnitOfWork, ticket_type: TicketTypeDef, data: dict[str, Any]) -> None:
-    """Values of team fields must name a team of the bundle (the field type alone only
-    knows what a team id looks like)."""
+    """Values of team fields must name a team of the bundle, and values of fields that
+    hold people an active account (the field type alone only knows what a team id or
+    an email looks like): nobody could ever approve as `nobody@…`."""
     unknown = {
         field.id: f"no team '{data[field.id]}'"
         for field in ticket_type.fields
@@ -135,8 +136,20 @@ def check_references(ctx: UnitOfWork, ticket_type: TicketTypeDef, data: dict[str
         and data.get(field.id) is not None
         and data[field.id] not in ctx.bundle.teams
     }
+    people = {
+        field.id: [data[field.id]] if isinstance(data[field.id], str) else list(data[field.id])
+        for field in ticket_type.fields
+        if field.holds is Holds.PEOPLE and data.get(field.id) is not None
+    }
+    for field_id, emails in people.items():
+        for email in emails:
+            try:
+                ctx.user_by_email(str(email))  # read once per write, then kept
+            except ValidationFailed:
+                unknown[field_id] = f"no active user '{email}'"
+                break
     if unknown:
-        raise ValidationFailed(f"unknown team in {', '.join(unknown)}", unknown)
+        raise ValidationFailed(f"unknown team or user in {', '.join(unknown)}", unknown)
 
 
 def _link_attachments(

@@ -30,6 +30,7 @@ class _TextLike(FieldType):
         "empty",
     )
     default_max_length: ClassVar[int] = 1000
+    text_search = True
     format: ClassVar[tuple[str, str] | None] = None  # (JSON Schema format, pattern)
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:

@@ -325,3 +325,49 @@ def event_out(record: EventRecord) -> EventOut:
         detail=dict(record.detail),
         internal=record.internal,
     )
+
+
+# Relations between tickets ---------------------------------------------------------
+
+# The API's names of link kinds where they differ from the engine's (DESIGN.md).
+API_LINK_NAMES = {"relates": "relates_to"}
+LinkType = Literal[
+    "relates_to", "duplicates", "duplicated_by", "blocks", "blocked_by", "parent_of", "child_of"
+]
+
+
+class MergeIn(_Body):
+    """This ticket is merged into `into`: it is closed and points there."""
+
+    into: str = Field(min_length=1, max_length=64, examples=["INC-7"])
+
+
+class LinkIn(_Body):
+    """This ticket `type` `ticket` ("INC-1 blocks INC-2"); a reverse reading
+    (`blocked_by`, `child_of`, `duplicated_by`) is stored the other way round."""
+
+    type: LinkType
+    ticket: str = Field(min_length=1, max_length=64, examples=["INC-7"])
+
+
+class LinkOut(BaseModel):
+    type: str = Field(
+        description="As read from this ticket: also merged_into / merged_from, "
+        "split_from / split_into.",
+        examples=["blocks"],
+    )
+    ticket: str
+    title: str
+    state: str
+
+
+class SplitIn(_Body):
+    """A new ticket of the same type and requester, linked to this one; the comments
+    named (ids from GET …/comments) move to it."""
+
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field(default="", max_length=100_000)
+    comments: list[int] = Field(default_factory=list, max_length=500)
+    fields: dict[str, Any] | None = Field(
+        default=None, description="The new ticket's custom fields; default: this ticket's."
+    )

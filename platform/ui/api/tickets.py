@@ -103,7 +103,12 @@ def list_tickets(
     requester: Annotated[str | None, Query(description="An email or `me`.")] = None,
     tag: Annotated[str | None, Query(description="Tags the ticket must all have.")] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Text in title or description.")
+        str | None,
+        Query(
+            max_length=200,
+            description="A key, or text in the title, description, comments, text fields "
+            "or the requester's name or email (any case).",
+        ),
     ] = None,
     sort: Annotated[str, Query(pattern=r"^-?[a-z_]+$", max_length=40)] = "-created_at",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,

@@ -48,8 +48,22 @@
     // focus moves to its confirmation; an opened transition form gets focus too.
     var target = event.detail.target;
     if (target && target.id === "ticket") { focusFirst(document, "#ticket .message, #ticket h1"); }
-    if (target && target.id === "transition-form") { focusFirst(target, "input:not([type=hidden]), select, textarea"); }
+    if (target && (target.id === "transition-form" || target.id === "relation-form")) { focusFirst(target, "input:not([type=hidden]), select, textarea"); }
   });
+  // The summary above a form lists only what is still wrong: once a field's own error
+  // is cleared (a check swapped it out), its item goes; with none left, the summary too.
+  function pruneSummary() {
+    var summary = document.getElementById("error-summary");
+    if (!summary) { return; }
+    var items = summary.querySelectorAll("li[data-error-of]");
+    Array.prototype.forEach.call(items, function (item) {
+      var error = document.getElementById(item.getAttribute("data-error-of"));
+      if (error && (error.hidden || !error.textContent.trim())) { item.remove(); }
+    });
+    if (!summary.querySelector("li")) { summary.remove(); }
+  }
+  document.addEventListener("htmx:afterSettle", pruneSummary);
+  document.addEventListener("htmx:oobAfterSwap", pruneSummary);
   document.addEventListener("htmx:afterSwap", function () {
     var summary = document.getElementById("error-summary");
     if (summary && !summary.dataset.focused) {

@@ -13,7 +13,7 @@ from gongdan.engine.records import EventRecord
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Ticket, TicketLink
-from gongdan.errors import Conflict, NotFound, ValidationFailed
+from gongdan.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gongdan.rules.workflow import Actor
 from tests.bundles import MINIMAL, make_bundle
 from tests.factories import incident, make_user, outbox
@@ -202,3 +202,45 @@ def test_merge_runs_the_closed_state_on_enter_actions(db: Database, tmp_path: Pa
     assert [(p["ticket"], p["target"], p["template"]) for p in notified] == [
         (source.ticket.key, "requester", "closed")
     ]
+
+
+def test_reverse_readings_are_stored_the_other_way_round(
+    db: Database, service: TicketService, requester: Actor, agent: Actor
+) -> None:
+    """ "A is blocked by B" is "B blocks A"; a parent reads its child and back."""
+    a, b, c = (incident(service, requester).ticket.key for _ in range(3))
+    service.link(agent, a, b, "blocked_by")
+    service.link(agent, a, c, "parent_of")
+    assert links(db) == {(b, "blocks", a), (a, "parent_of", c)}
+    seen_from_a = {(link.kind, link.key) for link in service.list_links(agent, a)}
+    assert seen_from_a == {("blocked_by", b), ("parent_of", c)}
+    assert [(link.kind, link.key) for link in service.list_links(agent, c)] == [("child_of", a)]
+    with pytest.raises(PermissionDenied):
+        service.list_links(requester, a)
+
+
+def test_split_moves_the_chosen_comments(
+    db: Database, service: TicketService, requester: Actor, agent: Actor
+) -> None:
+    key = incident(service, requester).ticket.key
+    stays = service.add_comment(requester, key, "Outlook crashes on start").comment
+    moves = service.add_comment(requester, key, "Also: the calendar does not sync").comment
+    assert stays is not None and moves is not None
+    other = incident(service, requester).ticket.key
+    elsewhere = service.add_comment(agent, other, "A comment of another ticket").comment
+    assert elsewhere is not None
+    with pytest.raises(ValidationFailed) as caught:
+        service.split(agent, key, title="Calendar", comments=[moves.id, elsewhere.id])
+    assert str(elsewhere.id) in caught.value.fields["comments"]
+    assert len(service.list_tickets(agent).items) == 2  # nothing created
+
+    new = service.split(agent, key, title="Calendar sync", comments=[moves.id]).ticket
+    assert [c.body for c in service.list_comments(agent, key)] == ["Outlook crashes on start"]
+    assert [c.body for c in service.list_comments(agent, new.key)] == [
+        "Also: the calendar does not sync"
+    ]
+    assert service.list_events(agent, key)[-1].after == {"into": new.key, "comments": [moves.id]}
+    assert service.list_events(agent, new.key)[-1].after == {
+        "source": key,
+        "comments": [moves.id],
+    }

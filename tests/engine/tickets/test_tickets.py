@@ -14,7 +14,7 @@ from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import User
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.rules.workflow import Actor
-from tests.factories import NOW, access_request, incident, maintenance, outbox
+from tests.factories import NOW, access_request, incident, maintenance, make_user, outbox
 
 
 @pytest.fixture
@@ -51,6 +51,7 @@ def test_new_ticket_starts_in_the_initial_state_with_defaults(
 
 
 def test_keys_are_numbered_per_type(service: TicketService, requester: Actor) -> None:
+    make_user(service.db, "boss@example.com")  # the approver
     made = [
         incident(service, requester).ticket.key,
         maintenance(service, requester).ticket.key,

@@ -280,6 +280,7 @@ def test_on_enter_of_the_initial_state_runs_at_creation(
 ) -> None:
     """The approval workflow asks the approver as a request enters awaiting_approval,
     including when it is first created."""
+    make_user(service.db, "boss@example.com")
     key = access_request(service, requester, "boss@example.com").ticket.key
     notified = [
         (p["target"], p["template"]) for topic, p in outbox(service.db)

@@ -43,7 +43,7 @@ def test_create_work_and_resolve_an_incident(page: Any, screenshots: Path) -> No
     serial.fill("bad serial")
     page.get_by_role("button", name="Create ticket").click()
     error = page.locator("#new-device_serial-error")
-    expect(error).to_contain_text("must match")
+    expect(error).to_contain_text("must look like")
     expect(page.locator("#new-title-input")).to_have_value("Laptop will not boot")
     if not mobile:
         page.screenshot(path=str(screenshots / "new-ticket.png"), full_page=True)

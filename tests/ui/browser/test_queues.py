@@ -88,9 +88,9 @@ def test_queues_filter_sort_and_bulk_assign(page: Any, screenshots: Path) -> Non
     key = first.get_attribute("value")
     first.focus()
     page.keyboard.press("Space")
-    assignee = page.locator('fieldset.queue-bulk input[name="assignee"]')
+    assignee = page.locator('fieldset.queue-bulk select[name="assignee"]')
     assignee.focus()
-    page.keyboard.type("me")
+    page.keyboard.type("me")  # picks "Me" in the list of assignable people
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")  # the Assign button comes next
     expect(page.locator(".outcomes")).to_contain_text(f"{key}: done")
@@ -113,7 +113,7 @@ def test_bulk_resolve_opens_the_transitions_form(page: Any) -> None:
     expect(page.locator("#bulk-comment-input")).to_be_visible()
     if page.size_name != "mobile":
         return
-    page.locator('fieldset.queue-bulk input[name="assignee"]').fill("me")
+    page.locator('fieldset.queue-bulk select[name="assignee"]').select_option("me")
     page.get_by_role("button", name="Assign").click()
     expect(page.locator(".outcomes")).to_contain_text(f"{key}: done")
     page.locator(f'input[name="keys"][value="{key}"]').check()

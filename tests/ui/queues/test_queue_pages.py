@@ -135,5 +135,6 @@ def test_a_queue_page_runs_a_fixed_number_of_statements(
     with statements.recording(web.db) as seen:
         page = client.get("/desk/queues/mine")
     assert page.status_code == 200 and page.text.count('name="keys"') == 15
-    # The account and its teams, the page of tickets, their people: 15 rows or 1.
-    assert seen.kinds() == {"select": 4}, seen
+    # The account and its teams, the page of tickets, their people (15 rows or 1), and
+    # the people the assignee boxes offer.
+    assert seen.kinds() == {"select": 5}, seen

@@ -13,6 +13,7 @@ and the whole page comes back.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
@@ -26,6 +27,8 @@ from gongdan.ui.render import is_htmx, render
 __all__ = ["router"]
 
 router = APIRouter()
+# The time zones a user may choose (IANA names this system knows), sorted.
+TIMEZONES = tuple(sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/")))
 PAGE = "account/page.html"
 # Ids the database can hold (BIGINT); anything else names no token.
 _MAX_ID = 2**63 - 1
@@ -49,7 +52,12 @@ def _page(
         "tokens": accounts.list_tokens(account.email) if tokens is None else tokens,
         "min_password": MIN_PASSWORD_LENGTH,
         "profile_errors": {},
-        "profile_values": {"name": account.name, "language": account.language},
+        "profile_values": {
+            "name": account.name,
+            "language": account.language,
+            "timezone": account.timezone,
+        },
+        "timezones": TIMEZONES,
         "password_errors": {},
         "token_errors": {},
         "token_name": "",
@@ -90,11 +98,18 @@ def save_profile(
     service: ServiceDep,
     name: Annotated[str, Form(max_length=1000)] = "",
     language: Annotated[str, Form(max_length=16)] = "",
+    timezone: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     try:
-        service.accounts.update_profile(user.actor, name=name, language=language)
+        service.accounts.update_profile(
+            user.actor, name=name, language=language, timezone=timezone.strip()
+        )
     except ValidationFailed as failed:
-        values = {"name": name, "language": language if language in LANGUAGES else user.language}
+        values = {
+            "name": name,
+            "language": language if language in LANGUAGES else user.language,
+            "timezone": timezone if timezone in TIMEZONES else user.timezone,
+        }
         return _page(
             request,
             user,

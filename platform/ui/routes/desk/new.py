@@ -26,8 +26,9 @@ router = APIRouter()
 
 @router.get("/desk")
 def desk_home(user: StaffUser) -> Response:
-    """The desk starts at the queues (`routes/queues.py`)."""
-    return RedirectResponse("/desk/queues", status_code=303)
+    """The desk starts at the agent's own queue, with every queue's count above it
+    (`routes/queues.py`), not at a bare list of queue names."""
+    return RedirectResponse("/desk/queues/mine", status_code=303)
 
 
 @router.get("/desk/new")

@@ -8,7 +8,7 @@ filter or a page link swaps.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -31,10 +31,11 @@ from gongdan.engine import (
 )
 from gongdan.errors import ValidationFailed
 from gongdan.rules.bulk_transition import plan_bulk_transition
-from gongdan.rules.workflow import Actor
+from gongdan.rules.workflow import Actor, WorkflowDef
 from gongdan.ui.bulk_form import NO_BULK_FORM, bulk_form_view, read_bulk_values
 from gongdan.ui.catalogue import CATALOGUE
 from gongdan.ui.deps import QueuesDep, StaffUser
+from gongdan.ui.display import shown_text
 from gongdan.ui.i18n import language_for, localise, translate
 from gongdan.ui.render import render, render_fragment
 from gongdan.vocabulary import PRIORITIES
@@ -82,18 +83,43 @@ def _active_filters(shown: dict[str, str]) -> int:
     return simple + (1 if shown.get("field") and shown.get("value") else 0)
 
 
+Choices = list[tuple[str, str]]
+
+
+def by_workflow(
+    bundle: Bundle, type_ids: Any, language: str, items: Callable[[WorkflowDef], Choices]
+) -> list[tuple[str, Choices]]:
+    """`items` of the workflows of the ticket types `type_ids`, one group per workflow
+    labelled with its types' names (so a state or transition id two workflows share is
+    shown under each, never as one mixed list)."""
+    groups: dict[str, list[str]] = {}
+    for type_id in sorted(type_ids):
+        ticket_type = bundle.ticket_types.get(type_id)
+        if ticket_type is not None and ticket_type.workflow in bundle.workflows:
+            name = localise(ticket_type.name, language)
+            groups.setdefault(ticket_type.workflow, []).append(name)
+    return [
+        (" / ".join(names), items(bundle.workflows[workflow]))
+        for workflow, names in sorted(groups.items(), key=lambda g: g[1])
+    ]
+
+
+def _states(workflow: WorkflowDef, language: str) -> Choices:
+    return [(s.id, localise(s.label or s.id, language)) for s in workflow.states.values()]
+
+
+def _transitions(workflow: WorkflowDef, language: str) -> Choices:
+    shown = {t.id: localise(t.label or t.id, language) for t in workflow.transitions}
+    return sorted(shown.items(), key=lambda t: t[1])
+
+
 def _choices(bundle: Bundle, language: str) -> dict[str, list[tuple[str, str]]]:
-    states: dict[str, str] = {}
-    for workflow in bundle.workflows.values():
-        for state in workflow.states.values():
-            states.setdefault(state.id, localise(state.label or state.id, language))
     fields: dict[str, str] = {}
     for ticket_type in bundle.ticket_types.values():
         for f in ticket_type.fields:
             if f.field_type.quick_filter:
                 fields.setdefault(f.id, localise(f.label, language))
     return {
-        "state": sorted(states.items(), key=lambda s: s[1]),
         "priority": [(p, p) for p in PRIORITIES],
         "team": [(t.id, localise(t.name, language)) for t in bundle.teams.values()],
         "type": [(t.id, localise(t.name, language)) for t in bundle.ticket_types.values()],
@@ -130,21 +156,37 @@ def sla_badge(ticket: TicketRecord, now: datetime) -> dict[str, Any] | None:
     return {"due": due, "text": text, "level": level, "overdue": seconds < 0}
 
 
+def field_text(bundle: Bundle, ticket: TicketRecord, column: str, language: str) -> str:
+    """A custom field's value in a queue cell: option labels (not values), yes/no, team
+    names, in the reader's language; "—" when empty."""
+    value = ticket.data.get(column)
+    if value is None or value == [] or value == "":
+        return "—"
+    ticket_type = bundle.ticket_types.get(ticket.type)
+    field = ticket_type.field_map.get(column) if ticket_type else None
+    if field is None:
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    items = field.field_type.display(field, value)
+    return ", ".join(shown_text(item, bundle, language) for item in items) or "—"
+
+
 def _page_context(
     request: Request,
     queues: QueueService,
     page: QueuePage,
     shown: dict[str, str],
     outcomes: list[BulkOutcome] | None = None,
+    *,
+    people: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     language = language_for(request)
     bundle = queues.bundle
-    transitions: dict[str, str] = {}
-    for workflow in bundle.workflows.values():
-        for transition in workflow.transitions:
-            transitions.setdefault(
-                transition.id, localise(transition.label or transition.id, language)
-            )
+    # The states of the type filtered on (else of every type), and the transitions of
+    # the types on the page: grouped by workflow.
+    state_types = (
+        [shown["type"]] if shown.get("type") in bundle.ticket_types else bundle.ticket_types
+    )
+    page_types = {t.type for t in page.items} or set(bundle.ticket_types)
     return {
         "page": page,
         "queue": page.queue,
@@ -159,8 +201,19 @@ def _page_context(
         "sort_labels": _column_labels(bundle, QUEUE_SORTS, language),
         "now": queues.clock(),
         "sla_badge": sla_badge,
-        "transitions": sorted(transitions.items(), key=lambda t: t[1]),
+        "field_text": lambda ticket, column: field_text(bundle, ticket, column, language),
+        # A refused ticket's field in the bulk outcomes, by its label (never its id).
+        "field_label": lambda name: (
+            translate(language, "queues.comment")
+            if name == "comment"
+            else _column_labels(bundle, (name,), language)[name]
+        ),
+        "state_groups": by_workflow(bundle, state_types, language, lambda w: _states(w, language)),
+        "transition_groups": by_workflow(
+            bundle, page_types, language, lambda w: _transitions(w, language)
+        ),
         "outcomes": outcomes,
+        "people": people or [],
         "bulk": NO_BULK_FORM,
         "selected": [],
         "chosen_transition": "",
@@ -199,9 +252,8 @@ def queue_page(request: Request, queue_id: str, user: StaffUser, queues: QueuesD
         cursor=request.query_params.get("cursor") or None,
     )
     page = queues.list_queue(user.actor, queue_id, query)
-    return render(
-        request, "desk/queue.html", _page_context(request, queues, page, shown), block="results"
-    )
+    context = _page_context(request, queues, page, shown, people=queues.assignable(user.actor))
+    return render(request, "desk/queue.html", context, block="results")
 
 
 @router.get("/desk/queues/{queue_id}/bulk/transition")
@@ -260,8 +312,13 @@ async def queue_bulk(
     done = {o.key for o in outcomes or () if o.ok}
     selected = [k for k in keys if k not in done]
     page = queues.list_queue(user.actor, queue_id)
-    context = _page_context(request, queues, page, dict.fromkeys(FILTER_KEYS, ""), outcomes)
+    context = _page_context(
+        request, queues, page, dict.fromkeys(FILTER_KEYS, ""), outcomes,
+        people=queues.assignable(user.actor),
+    )  # fmt: skip
     context |= {"bulk": bulk, "selected": selected}
+    # The counts changed with the tickets: sent along, swapped in out-of-band.
+    context |= {"queues": queues.queues_for(user.actor), "counts": queues.counts(user.actor)}
     if bulk.get("kind") not in (None, "none"):
         context["chosen_transition"] = bulk["transition"]
     return render(request, "desk/queue.html", context, block="results", status_code=status)

@@ -36,7 +36,7 @@ from gongdan.ui.routes.desk.new import upload_file
 from gongdan.ui.timeline import build_timeline, sla_views
 from gongdan.vocabulary import EDITABLE_BUILTINS
 
-__all__ = ["router"]
+__all__ = ["done", "page_context", "router"]
 
 router = APIRouter()
 _NOT_ON_FIELD_FORM = ("team", "assignee", "requester")  # assigned in their own form
@@ -109,7 +109,7 @@ def _page(request: Request, context: dict[str, Any], *, status_code: int = 200) 
     return render(request, "desk/ticket.html", context, status_code=status_code)
 
 
-def _done(
+def done(
     request: Request, service: TicketService, user: Account, key: str, notice: str
 ) -> Response:
     """After a change: the re-rendered ticket (htmx) or a redirect to the page."""
@@ -153,7 +153,7 @@ async def save_fields(request: Request, key: str, user: StaffUser, service: Serv
             field_errors=failed.fields or {"": failed.detail},
         )  # fmt: skip
         return render(request, "desk/ticket.html", context, block="fields", status_code=422)
-    return _done(request, service, user, key, "ticket.saved")
+    return done(request, service, user, key, "ticket.saved")
 
 
 def _editable(ticket_type: TicketTypeDef, state: str) -> list[str]:
@@ -213,7 +213,7 @@ def assign(
     assignee: Annotated[str, Form(max_length=254)] = "",
 ) -> Response:
     service.assign(user.actor, key, team=team, assignee=assignee)
-    return _done(request, service, user, key, "ticket.saved")
+    return done(request, service, user, key, "ticket.saved")
 
 
 @router.post("/desk/tickets/{key}/comments")
@@ -233,7 +233,7 @@ def comment(
         reply = {"public": public, "body": body, "error": error}
         context = page_context(request, service, user, key, reply=reply)
         return render(request, "desk/ticket.html", context, block="reply", status_code=422)
-    return _done(request, service, user, key, "ticket.saved")
+    return done(request, service, user, key, "ticket.saved")
 
 
 def _transition(
@@ -308,7 +308,7 @@ async def take_transition(
         return render(
             request, "desk/transition.html", context, block="transition_form", status_code=422
         )
-    return _done(request, service, user, key, "ticket.saved")
+    return done(request, service, user, key, "ticket.saved")
 
 
 @router.post("/desk/tickets/{key}/upload/{field_id}")

@@ -11,7 +11,7 @@ requester's ticket is a 404, like one that does not exist.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from starlette.datastructures import UploadFile
@@ -170,14 +170,19 @@ def reply(
     service: ServiceDep,
     body: Annotated[str, Form(max_length=100_000)] = "",
 ) -> Response:
-    _ticket(service, user, key)
+    replied_to = _ticket(service, user, key)
     try:
-        service.add_comment(user.actor, key, body, public=True)
+        landed = service.add_comment(user.actor, key, body, public=True).ticket.key
     except ValidationFailed as failed:
         errors = {"reply": {"comment": failed.fields.get("comment") or failed.detail}}
         return ticket_page(
             request, service, user, key, errors=errors, status_code=422, values={"body": body}
         )
+    if landed != key and landed == replied_to.merged_into:  # it goes on where it was merged
+        return _back(landed, "#conversation")
+    if landed != key:  # the ticket was closed: the reply started a follow-up
+        target = f"/portal/tickets/{quote(landed)}?{urlencode({'follow_up_of': key})}"
+        return RedirectResponse(target, status_code=303)
     return _back(key, "#conversation")
 
 

@@ -1,0 +1,36 @@
+"""The desk's search box (on every desk page): a ticket's key opens that ticket; any
+other text opens the search results, the queue of every ticket the agent may see
+(`/desk/queues/search`), filtered by the text with the queue's filters, sorts, pages
+and bulk actions. Scoped exactly as the queues are (the engine's scope)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from starlette.responses import RedirectResponse, Response
+
+from gongdan.errors import NotFound
+from gongdan.ui.deps import ServiceDep, StaffUser
+
+__all__ = ["router"]
+
+router = APIRouter()
+_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}-[0-9]{1,12}$")
+_MAX_QUERY = 200
+
+
+@router.get("/desk/search")
+def search(request: Request, user: StaffUser, service: ServiceDep) -> Response:
+    text = request.query_params.get("q", "").replace("\x00", "").strip()[:_MAX_QUERY]
+    if not text:
+        return RedirectResponse("/desk/queues", status_code=303)
+    if _KEY.match(text):
+        try:
+            ticket = service.get_ticket(user.actor, text.upper())
+        except NotFound:
+            pass  # not a ticket they may see: search for the text instead
+        else:
+            return RedirectResponse(f"/desk/tickets/{quote(ticket.key)}", status_code=303)
+    return RedirectResponse(f"/desk/queues/search?{urlencode({'q': text})}", status_code=303)
