@@ -18,6 +18,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from gongdan.ui.app import create_app
     from gongdan.ui.serving import tune_collector
+    from gongdan.ui.websettings import WebSettings
 
     if args.workers < 1:
         print("--workers must be at least 1", file=sys.stderr)
@@ -30,9 +31,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for issue in error.issues:
             print(issue, file=sys.stderr)
         return 1
+    # X-Forwarded-Proto / -For are believed only from the configured proxies (uvicorn
+    # would otherwise trust 127.0.0.1 by default): `ui.headers`, `ui.websettings`.
+    trusted = WebSettings.from_env().trusted_proxies
+    proxies: dict[str, Any] = {
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": ",".join(trusted) or "",
+    }
     if args.workers == 1:
         tune_collector()
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", **proxies)
         return 0
     app.state.db.dispose()
     os.environ["GONGDAN_CONFIG_DIR"] = str(args.config)
@@ -44,8 +52,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level="info",
+        timeout_worker_healthcheck=worker_healthcheck_seconds(),
+        **proxies,
     )
     return 0
+
+
+# How long the supervisor waits for a worker process to answer its health check before
+# it kills it. uvicorn's 5 s is too short on a loaded machine: a worker spawns a fresh
+# interpreter, imports the app and loads the bundle before its answering thread runs
+# (docs/operations figures in the secweb note: about 2.5 s idle, 6 s with the other
+# core busy, more with both). Set GONGDAN_WORKER_HEALTHCHECK_SECONDS to change it.
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
+def worker_healthcheck_seconds() -> int:
+    raw = os.environ.get("GONGDAN_WORKER_HEALTHCHECK_SECONDS", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else WORKER_HEALTHCHECK_SECONDS
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ contract in pyproject checks it), so the engine can reorganise its modules freel
 
 from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.accounts.signup import portal_types
+from gongdan.engine.accounts.throttle import Counts, counts_for
 from gongdan.engine.accounts.tokens import TokenInfo, authenticate, recent_actor, remember_actor
 from gongdan.engine.accounts.users import (
     LANGUAGES,
@@ -79,6 +80,7 @@ __all__ = [
     "BulkOutcome",
     "Channels",
     "CommentRecord",
+    "Counts",
     "Database",
     "EventRecord",
     "FieldFilter",
@@ -104,6 +106,7 @@ __all__ = [
     "already_received",
     "authenticate",
     "check_title",
+    "counts_for",
     "database_url",
     "deliver",
     "find_job",

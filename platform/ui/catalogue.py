@@ -14,6 +14,7 @@ from gongdan.ui.catalogue_account import ACCOUNT_ENTRIES
 from gongdan.ui.catalogue_password import PASSWORD_ENTRIES
 from gongdan.ui.catalogue_portal import PORTAL_ENTRIES
 from gongdan.ui.catalogue_queues import QUEUE_ENTRIES
+from gongdan.ui.catalogue_security import SECURITY_ENTRIES
 
 __all__ = ["CATALOGUE"]
 
@@ -189,5 +190,6 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         **QUEUE_ENTRIES,
         **PASSWORD_ENTRIES,
         **ACCOUNT_ENTRIES,
+        **SECURITY_ENTRIES,
     }.items()
 }

@@ -38,7 +38,7 @@ from gongdan.errors import (
     ValidationFailed,
 )
 from gongdan.ui.deps import LoginRequired, StaffOnly
-from gongdan.ui.ratelimit import SlidingWindow, client_address
+from gongdan.ui.ratelimit import Throttle, client_address
 from gongdan.ui.render import is_htmx, redirect, render
 
 __all__ = [
@@ -49,6 +49,8 @@ __all__ = [
     "error_kind",
     "install_error_handlers",
     "refuse_csrf",
+    "refuse_too_large",
+    "refused_for",
     "too_many_requests",
 ]
 
@@ -134,12 +136,20 @@ def error_page(
     return render(request, "errors/error.html", context, status_code=status)
 
 
-def too_many_requests(request: Request, window: SlidingWindow) -> Response | None:
-    """None if the client may go on; else the 429 page saying when to try again."""
-    key = client_address(request.client.host if request.client else None)
-    if window.allow(key):
-        return None
-    wait = window.retry_after(key)
+def too_many_requests(
+    request: Request, throttle: Throttle, action: str, account: str = ""
+) -> Response | None:
+    """Count one `action` (`password_mail`, `signup`) for the client's address and the
+    address typed (`ui.ratelimit`); None if the client may go on, else the 429 page."""
+    subjects = {"ip": client_address(request.client.host if request.client else None)}
+    if account.strip():
+        subjects["account"] = " ".join(account.split())[:320]
+    wait, _ = throttle.count(action, **subjects)
+    return None if wait is None else refused_for(request, wait)
+
+
+def refused_for(request: Request, wait: int) -> Response:
+    """The 429 page (or `#flash` fragment) saying to try again in `wait` seconds."""
     response = error_page(
         request, 429, "error.too_many", "error.too_many_text", detail=f"{(wait + 59) // 60} min"
     )
@@ -181,6 +191,10 @@ def _http_error(request: Request, exc: Exception) -> Response:
         return error_json(exc.status_code, code, str(exc.detail), headers=exc.headers)
     if exc.status_code == 404:
         return error_page(request, 404, "error.not_found", "error.not_found_text")
+    if exc.status_code == 413:
+        response = error_page(request, 413, "error.too_large", "error.too_large_text")
+        response.headers.update(exc.headers or {})
+        return response
     title = "error.forbidden" if exc.status_code == 403 else "error.bad_request"
     return error_page(request, exc.status_code, title, detail=str(exc.detail))
 
@@ -202,6 +216,20 @@ async def refuse_csrf(scope: Scope, receive: Receive, send: Send) -> None:
     """The answer to a state-changing request without a valid CSRF token: 403."""
     request = Request(scope, receive)
     response = error_page(request, 403, "error.csrf", "error.csrf_text")
+    await response(scope, receive, send)
+
+
+async def refuse_too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    """The answer to a body over its limit (`ui.bodylimit`): 413, JSON under `/api/`,
+    a short page elsewhere; the rest of the body is never read, so the connection
+    closes."""
+    request = Request(scope, receive)
+    detail = f"the request body is larger than {limit} bytes"
+    if _is_api(request):
+        response: Response = error_json(413, "payload_too_large", detail)
+    else:
+        response = error_page(request, 413, "error.too_large", "error.too_large_text")
+    response.headers["Connection"] = "close"
     await response(scope, receive, send)
 
 
