@@ -9,6 +9,7 @@ when the answer comes)."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -18,10 +19,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.bundles import EXAMPLE
-from tests.helpers import free_port, wait_for_server
+import httpx2 as httpx
 
-__all__ = ["Served", "raw_request", "read_answer", "rss_kib", "served"]
+from tests.bundles import EXAMPLE
+from tests.helpers import free_port, run_gongdan, wait_for_server
+
+__all__ = [
+    "Served",
+    "add_user",
+    "csrf_of",
+    "raw_request",
+    "read_answer",
+    "rss_kib",
+    "served",
+    "signed_in_client",
+]
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,7 @@ class Served:
     port: int
     process: subprocess.Popen[bytes]
     log: Path
+    database_url: str
 
 
 @contextmanager
@@ -40,9 +53,10 @@ def served(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     root.mkdir(parents=True, exist_ok=True)
+    database_url = database_url or f"sqlite:///{root / 'gongdan.db'}"
     env = {
         **os.environ,
-        "GONGDAN_DATABASE_URL": database_url or f"sqlite:///{root / 'gongdan.db'}",
+        "GONGDAN_DATABASE_URL": database_url,
         "GONGDAN_DATA_DIR": str(root / "data"),
         "GONGDAN_SECRET_KEY": "security-tests",
         "GONGDAN_BASE_URL": base,
@@ -65,7 +79,7 @@ def served(
                 name="gongdan serve --demo",
                 output=lambda: log_path.read_text(errors="replace"),
             )
-            yield Served(base, port, process, log_path)
+            yield Served(base, port, process, log_path, database_url)
         finally:
             process.terminate()
             try:
@@ -125,3 +139,29 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(client: httpx.Client, path: str = "/login") -> str:
+    """The CSRF token of the page at `path` for `client`'s session."""
+    found = CSRF.search(client.get(path, follow_redirects=True).text)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def signed_in_client(base: str, email: str, password: str) -> httpx.Client:
+    """A client signed in as `email` (the caller closes it)."""
+    client = httpx.Client(base_url=base)
+    token = csrf_of(client)
+    answer = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    assert answer.status_code == 303, answer.text[:500]
+    return client
+
+
+def add_user(served: Served, email: str, password: str, role: str = "agent") -> None:
+    """`gongdan user add` on the server's database."""
+    env = {**os.environ, "GONGDAN_DATABASE_URL": served.database_url}
+    done = run_gongdan("user", "add", email, "--role", role, "--password", password, env=env)
+    assert done.returncode == 0, done.stderr
