@@ -57,12 +57,18 @@ from gongdan.engine.records import (
     WriteResult,
 )
 from gongdan.engine.service import TicketService
-from gongdan.engine.store.database import Database, database_url
+from gongdan.engine.store.database import (
+    DATABASE_ERRORS,
+    Database,
+    database_unavailable,
+    database_url,
+)
 from gongdan.engine.tickets.attachments import DEFAULT_MAX_BYTES
 from gongdan.engine.tickets.tickets import check_title
 from gongdan.engine.unit_of_work import utc_now
 
 __all__ = [
+    "DATABASE_ERRORS",
     "DEFAULT_LEASE",
     "DEFAULT_MAX_BYTES",
     "FILTER_OPS",
@@ -107,6 +113,7 @@ __all__ = [
     "authenticate",
     "check_title",
     "counts_for",
+    "database_unavailable",
     "database_url",
     "deliver",
     "find_job",

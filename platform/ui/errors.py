@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from gongdan.engine import DATABASE_ERRORS, database_unavailable
 from gongdan.errors import (
     ConfigError,
     Conflict,
@@ -107,7 +108,7 @@ def error_json(
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
 
 
 def error_page(
@@ -233,8 +234,46 @@ async def refuse_too_large(scope: Scope, receive: Receive, send: Send, limit: in
     await response(scope, receive, send)
 
 
+# How long a client should wait before it tries again when the database is away.
+UNAVAILABLE_RETRY_SECONDS = 5
+
+
+def _database_error(request: Request, exc: Exception) -> Response:
+    """The database is down or cut off: 503 with `Retry-After`, JSON
+    `{error: "unavailable", …}` on the API (and `/healthz`), a bilingual page
+    elsewhere; the connection stays usable. Any other database error is a bug: 500."""
+    if not database_unavailable(exc):
+        raise exc
+    headers = {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)}
+    detail = "the database is unavailable; nothing was changed, try again shortly"
+    if _is_api(request):
+        return error_json(
+            503, "unavailable", detail, headers=headers, retry_after=UNAVAILABLE_RETRY_SECONDS
+        )
+    response = error_page(request, 503, "error.unavailable", "error.unavailable_text")
+    response.headers.update(headers)
+    return response
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    """A bug (the traceback is logged by the server): 500, JSON on the API, the error
+    page elsewhere, with `Connection: close` (the server closes the connection after
+    an unhandled error, and says so)."""
+    headers = {"Connection": "close"}
+    if _is_api(request):
+        return error_json(
+            500, "internal_error", "the server failed; it was logged", headers=headers
+        )
+    response = error_page(request, 500, "error.title")
+    response.headers.update(headers)
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers above on `app`."""
+    for kind in DATABASE_ERRORS:
+        app.add_exception_handler(kind, _database_error)
+    app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(GongdanError, _gongdan_error)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(StaffOnly, _staff_only)
