@@ -59,11 +59,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 # How long the supervisor waits for a worker process to answer its health check before
-# it kills it. uvicorn's 5 s is too short on a loaded machine: a worker spawns a fresh
-# interpreter, imports the app and loads the bundle before its answering thread runs
-# (docs/operations figures in the secweb note: about 2.5 s idle, 6 s with the other
-# core busy, more with both). Set GONGDAN_WORKER_HEALTHCHECK_SECONDS to change it.
-WORKER_HEALTHCHECK_SECONDS = 30
+# it kills it. uvicorn's 5 s is far too short on a loaded machine: a worker spawns a
+# fresh interpreter and imports the app before its answering thread gets a turn, then
+# loads the bundle and syncs the teams. bench/worker_start.py measures process start to
+# first answer: on the shared 2-core machine (load average about 20) the median was
+# 13 s, 20 s with one more core busy and 27 s (31.5 s at worst) with two, so 60 s
+# leaves a margin. A worker that dies is still replaced at once (its exit is seen, not
+# waited for); only a hung one takes this long to be killed.
+# GONGDAN_WORKER_HEALTHCHECK_SECONDS changes it.
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def worker_healthcheck_seconds() -> int:
