@@ -121,9 +121,14 @@ def create_app(
     *,
     database_url: str | None = None,
     demo: bool = False,
+    prepare: bool = True,
 ) -> FastAPI:
     """Build the app around the bundle of `config_dir` (raises ConfigError if invalid)
-    and the database at `database_url` (default: $GONGDAN_DATABASE_URL or SQLite)."""
+    and the database at `database_url` (default: $GONGDAN_DATABASE_URL or SQLite).
+    With `prepare` (the default) it also records the config version and syncs the
+    teams; the workers of `gongdan serve --workers N` leave that to `serve`, which did
+    it once before starting them (workers syncing at once collided on memberships, and
+    a worker that fails to start stops the whole server)."""
     # The API docs are served from vendored Swagger UI files (no CDN: desks run offline).
     app = FastAPI(
         title="Gongdan",
@@ -138,10 +143,11 @@ def create_app(
     if db.dialect == "sqlite":
         db.upgrade()  # the embedded default sets itself up; production runs `db upgrade`
     service = TicketService(db, bundle)
-    service.accounts.record_config_version()
-    if demo:
-        service.seed_demo()
-    service.accounts.sync_teams()
+    if prepare:
+        service.accounts.record_config_version()
+        if demo:
+            service.seed_demo()
+        service.accounts.sync_teams()
     app.state.bundle = bundle
     app.state.db = db
     app.state.service = service
@@ -186,8 +192,8 @@ def create_app(
 def serve_app() -> FastAPI:
     """The app one `gongdan serve --workers N` worker process builds (uvicorn's factory):
     the config directory from $GONGDAN_CONFIG_DIR, the database from
-    $GONGDAN_DATABASE_URL (`serve` set them and prepared the database before it
-    started the workers)."""
-    app = create_app(os.environ.get("GONGDAN_CONFIG_DIR", "config"))
+    $GONGDAN_DATABASE_URL (`serve` set them, prepared the database, recorded the config
+    version and synced the teams before it started the workers)."""
+    app = create_app(os.environ.get("GONGDAN_CONFIG_DIR", "config"), prepare=False)
     tune_collector()
     return app

@@ -41,3 +41,25 @@ def test_workers_get_a_health_check_that_fits_a_slow_start(
     assert tuned["timeout_worker_healthcheck"] == 90
     assert tuned["proxy_headers"] is True
     assert tuned["forwarded_allow_ips"] == "10.0.0.5,10.0.0.6"
+
+
+def test_workers_leave_the_team_sync_to_serve(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Two workers syncing teams at once collided on memberships (a unique violation),
+    and a worker that fails to start stops the whole server: `serve` syncs once."""
+    from gongdan.engine import AccountService
+    from gongdan.ui.app import create_app, serve_app
+
+    url = f"sqlite:///{tmp_path / 'gongdan.db'}"
+    create_app(EXAMPLE, database_url=url).state.db.dispose()  # what `serve` does first
+
+    def collide(self: object) -> list[str]:
+        raise AssertionError("a worker synced the teams")
+
+    monkeypatch.setattr(AccountService, "sync_teams", collide)
+    monkeypatch.setattr(AccountService, "record_config_version", collide)
+    monkeypatch.setattr("gongdan.ui.app.tune_collector", lambda: None)  # not in the tests
+    monkeypatch.setenv("GONGDAN_DATABASE_URL", url)
+    monkeypatch.setenv("GONGDAN_CONFIG_DIR", str(EXAMPLE))
+    serve_app().state.db.dispose()
