@@ -39,7 +39,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine import Account, AccountService, Database, QueueService, TicketService
+from gongdan.engine import (
+    Account,
+    AccountService,
+    Database,
+    QueueService,
+    TicketService,
+    counts_for,
+)
 from gongdan.ui.i18n import SESSION_LANGUAGE
 from gongdan.ui.ratelimit import Throttle
 from gongdan.ui.security import rotate_csrf_token
@@ -128,13 +135,21 @@ async def get_database(request: Request) -> Database:
 
 
 async def get_throttle(request: Request) -> Throttle:
-    """The shared limits on sign-in, password mails, sign-up and tokens (`ui.ratelimit`)."""
-    throttle: Throttle = request.app.state.throttle
+    """The shared limits on sign-in, password mails, sign-up and tokens (`ui.ratelimit`);
+    an app that mounts the API alone (no `create_app`) gets one on its database."""
+    state = request.app.state
+    throttle: Throttle | None = getattr(state, "throttle", None)
+    if throttle is None:
+        settings = _web_settings(request)
+        throttle = Throttle(counts_for(state.db, settings.throttle_redis_url), settings)
+        state.throttle = throttle
     return throttle
 
 
 def _web_settings(request: Request) -> WebSettings:
-    settings: WebSettings = request.app.state.web_settings
+    settings: WebSettings | None = getattr(request.app.state, "web_settings", None)
+    if settings is None:
+        settings = request.app.state.web_settings = WebSettings.from_env()
     return settings
 
 
