@@ -164,9 +164,9 @@ def test_the_filter_bar_folds_into_details_with_the_active_count(web: Web) -> No
     _assigned_incidents(web, count=1)
     client = web.client(AGENT)
     page = client.get("/desk/queues/mine?priority=normal&q=Outlook&sort=key").text
-    assert '<details class="queue-filters-box" id="queue-filters" open>' in page
+    # Open, and folded on a phone by gongdan.js (the browser test checks it does).
+    assert '<details class="queue-filters-box" id="queue-filters" open data-fold-narrow>' in page
     assert "<summary>Filters" in page and "(2 active)" in page
-    assert 'matchMedia("(max-width: 40rem)")' in page  # folded on a phone
     fragment = client.get("/desk/queues/mine?priority=normal", headers=HTMX).text
     assert '<span id="filter-count" hx-swap-oob="true">(1 active)</span>' in fragment
     assert "(0 active)" in client.get("/desk/queues/mine").text
