@@ -62,7 +62,9 @@ class Throttle:
 
     @staticmethod
     def _key(action: str, kind: str, subject: str) -> str:
-        return f"{action}:{kind}:{subject.strip().lower()}"
+        # Control characters (NUL, which PostgreSQL refuses in text) name no account.
+        clean = "".join(c for c in subject.strip().lower() if c.isprintable())
+        return f"{action}:{kind}:{clean[:250]}"
 
     def blocked(self, action: str, **subjects: str) -> int | None:
         """Seconds to wait if any of `subjects` (kind=value) is at its limit, else None
