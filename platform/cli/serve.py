@@ -62,9 +62,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # it kills it. uvicorn's 5 s is far too short on a loaded machine: a worker spawns a
 # fresh interpreter and imports the app before its answering thread gets a turn, then
 # loads the bundle and syncs the teams. bench/worker_start.py measures process start to
-# first answer: on the shared 2-core machine (load average about 20) the median was
-# 13 s, 20 s with one more core busy and 27 s (31.5 s at worst) with two, so 60 s
-# leaves a margin. A worker that dies is still replaced at once (its exit is seen, not
+# first answer: on the shared 2-core machine (load average 15 to 20) the median was
+# 12 to 13 s, 20 to 24 s with one more core busy and 27 to 31 s (40 s at worst) with
+# two. The health check only waits for the worker's answering thread, which starts
+# before the app is imported, so 60 s leaves a margin. A worker that dies is still replaced at once (its exit is seen, not
 # waited for); only a hung one takes this long to be killed.
 # GONGDAN_WORKER_HEALTHCHECK_SECONDS changes it.
 WORKER_HEALTHCHECK_SECONDS = 60
