@@ -97,7 +97,7 @@ def bench_app() -> Any:
     if os.environ.get("GONGDAN_BENCH_FULL_APP") == "1":
         from gongdan.ui.app import create_app
 
-        app = create_app(config, database_url=os.environ["GONGDAN_DATABASE_URL"])
+        app = create_app(config, database_url=os.environ["GONGDAN_DATABASE_URL"], prepare=False)
     else:
         app = FastAPI()
         bundle = load_bundle(config)

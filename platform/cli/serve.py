@@ -18,6 +18,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from gongdan.ui.app import create_app
     from gongdan.ui.serving import tune_collector
+    from gongdan.ui.websettings import WebSettings
 
     if args.workers < 1:
         print("--workers must be at least 1", file=sys.stderr)
@@ -31,9 +32,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(issue, file=sys.stderr)
         return 1
     _first_run_hint(demo=args.demo)
+    # X-Forwarded-Proto / -For are believed only from the configured proxies (uvicorn
+    # would otherwise trust 127.0.0.1 by default): `ui.headers`, `ui.websettings`.
+    trusted = WebSettings.from_env().trusted_proxies
+    proxies: dict[str, Any] = {
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": ",".join(trusted) or "",
+    }
     if args.workers == 1:
         tune_collector()
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", **proxies)
         return 0
     app.state.db.dispose()
     os.environ["GONGDAN_CONFIG_DIR"] = str(args.config)
@@ -45,6 +53,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         log_level="info",
+        timeout_worker_healthcheck=worker_healthcheck_seconds(),
+        **proxies,
     )
     return 0
 
@@ -67,6 +77,24 @@ def _first_run_hint(*, demo: bool) -> None:
         file=sys.stderr,
         flush=True,
     )
+
+
+# How long the supervisor waits for a worker process to answer its health check before
+# it kills it. uvicorn's 5 s is far too short on a loaded machine: a worker spawns a
+# fresh interpreter and imports the app before its answering thread gets a turn, then
+# loads the bundle and syncs the teams. bench/worker_start.py measures process start to
+# first answer: on the shared 2-core machine (load average 15 to 20) the median was
+# 12 to 13 s, 20 to 24 s with one more core busy and 27 to 31 s (40 s at worst) with
+# two. The health check only waits for the worker's answering thread, which starts
+# before the app is imported, so 60 s leaves a margin. A worker that dies is still replaced at once (its exit is seen, not
+# waited for); only a hung one takes this long to be killed.
+# GONGDAN_WORKER_HEALTHCHECK_SECONDS changes it.
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
+def worker_healthcheck_seconds() -> int:
+    raw = os.environ.get("GONGDAN_WORKER_HEALTHCHECK_SECONDS", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else WORKER_HEALTHCHECK_SECONDS
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ contract in pyproject checks it), so the engine can reorganise its modules freel
 
 from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.accounts.signup import portal_types
+from gongdan.engine.accounts.throttle import Counts, counts_for
 from gongdan.engine.accounts.tokens import TokenInfo, authenticate, recent_actor, remember_actor
 from gongdan.engine.accounts.users import (
     LANGUAGES,
@@ -69,13 +70,19 @@ from gongdan.engine.records import (
     WriteResult,
 )
 from gongdan.engine.service import TicketService
-from gongdan.engine.store.database import Database, database_url
+from gongdan.engine.store.database import (
+    DATABASE_ERRORS,
+    Database,
+    database_unavailable,
+    database_url,
+)
 from gongdan.engine.tickets.attachments import DEFAULT_MAX_BYTES
 from gongdan.engine.tickets.links import LINK_KINDS, REVERSE_KINDS
 from gongdan.engine.tickets.tickets import check_title
 from gongdan.engine.unit_of_work import utc_now
 
 __all__ = [
+    "DATABASE_ERRORS",
     "DEFAULT_LEASE",
     "DEFAULT_MAX_BYTES",
     "FILTER_OPS",
@@ -96,6 +103,7 @@ __all__ = [
     "BulkOutcome",
     "Channels",
     "CommentRecord",
+    "Counts",
     "Database",
     "EventRecord",
     "FieldFilter",
@@ -132,6 +140,8 @@ __all__ = [
     "already_received",
     "authenticate",
     "check_title",
+    "counts_for",
+    "database_unavailable",
     "database_url",
     "deliver",
     "find_job",

@@ -8,9 +8,12 @@ The database, the process's `LiveConfig` (its current bundle, following the data
 active version and watching the folder: `engine.lifecycle`) and a service over the
 current bundle are kept on `app.state`, which only the dependencies of `ui.deps` read.
 When the live config swaps its bundle, a new service replaces the old one; a request
-keeps the service (and so the bundle) it started with. Middleware, outermost
-first: signed-cookie sessions, then CSRF protection of every state-changing request
-outside `/api/` (`ui.security`). Errors become pages in `ui.errors`.
+keeps the service (and so the bundle) it started with. Middleware, outermost first: the
+keep-alive limit (`ui.serving`), security headers (`ui.headers`), the body size limit
+(`ui.bodylimit`), signed-cookie sessions (holding the key of a server-side session,
+`ui.deps`), then CSRF protection of every state-changing request outside `/api/`
+(`ui.security`). Security settings come from the environment (`ui.websettings`).
+Errors become pages in `ui.errors`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -41,12 +43,15 @@ from gongdan.engine import (
     LiveConfig,
     ScheduledJob,
     TicketService,
+    counts_for,
     start_config,
 )
 from gongdan.ui.api import api_router
+from gongdan.ui.bodylimit import BodyLimit
 from gongdan.ui.deps import BundleDep, DatabaseDep
-from gongdan.ui.errors import install_error_handlers, refuse_csrf
-from gongdan.ui.ratelimit import SlidingWindow
+from gongdan.ui.errors import install_error_handlers, refuse_csrf, refuse_too_large
+from gongdan.ui.headers import SecurityHeaders
+from gongdan.ui.ratelimit import Throttle
 from gongdan.ui.routes.account import auth, password
 from gongdan.ui.routes.account import settings as account
 from gongdan.ui.routes.desk import new as desk
@@ -54,12 +59,22 @@ from gongdan.ui.routes.desk import queues, relations, reports, search, tickets
 from gongdan.ui.routes.portal import home as portal
 from gongdan.ui.security import CsrfMiddleware, secret_key
 from gongdan.ui.serving import KeepAliveLimit, limit_worker_threads, tune_collector
+from gongdan.ui.websettings import WebSettings
 
 __all__ = ["create_app"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "gongdan_session"
-SESSION_MAX_AGE = 7 * 24 * 3600
+# Swagger UI starts from a static script, not an inline one (the CSP allows none).
+API_DOCS = """<!doctype html>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Gongdan API</title>
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">
+<link rel="icon" href="/static/vendor/swagger-ui/favicon-32x32.png"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script></body></html>
+"""
 
 
 @asynccontextmanager
@@ -89,8 +104,9 @@ async def run_background_work(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(live.stop)
 
 
-ACCOUNT_REQUESTS = 10  # sign-ups / password mails per client address …
-ACCOUNT_WINDOW_SECONDS = 600  # … in ten minutes
+# Sign-ups / password mails per client address and per address typed, by default
+# (`GONGDAN_ACCOUNT_MAIL_LIMIT`; `ui.ratelimit`).
+ACCOUNT_REQUESTS = WebSettings().account_mail_limit
 
 
 def background_jobs(environ: Mapping[str, str] | None = None) -> list[ScheduledJob]:
@@ -114,9 +130,14 @@ def create_app(
     *,
     database_url: str | None = None,
     demo: bool = False,
+    prepare: bool = True,
 ) -> FastAPI:
     """Build the app around the bundle of `config_dir` (raises ConfigError if invalid)
-    and the database at `database_url` (default: $GONGDAN_DATABASE_URL or SQLite)."""
+    and the database at `database_url` (default: $GONGDAN_DATABASE_URL or SQLite).
+    With `prepare` (the default) it also seeds the demo when asked; the workers of
+    `gongdan serve --workers N` leave that to `serve`, which did it once before starting
+    them. Every process promotes or follows the config through `start_config`, which
+    is safe when several start at once."""
     # The API docs are served from vendored Swagger UI files (no CDN: desks run offline).
     app = FastAPI(
         title="Gongdan",
@@ -125,12 +146,13 @@ def create_app(
         redoc_url=None,
         lifespan=run_background_work,
     )
+    web_settings = WebSettings.from_env()
     db = Database(database_url)
     if db.dialect == "sqlite":
         db.upgrade()  # the embedded default sets itself up; production runs `db upgrade`
     live = start_config(db, config_dir, checks=check_templates)
     service = TicketService(db, live.bundle)
-    if demo:
+    if prepare and demo:
         service.seed_demo()
     # (No team sync here: the promotion that made the version active synced the teams,
     # and a user made since joined theirs. Several workers starting at once on
@@ -138,15 +160,15 @@ def create_app(
     app.state.live = live
     app.state.db = db
     app.state.service = service
+    app.state.web_settings = web_settings
+    # Sign-in, password mails, sign-up and unknown tokens, counted across processes.
+    app.state.throttle = Throttle(counts_for(db, web_settings.throttle_redis_url), web_settings)
 
     def serve_bundle(bundle: Bundle) -> None:
         # One assignment: a request that has its service keeps it (`ui.deps`).
         app.state.service = TicketService(db, bundle, attachments=service.attachments)
 
     live.subscribe(serve_bundle)
-    # Requests without signing in that send mail or make accounts (`ui.ratelimit`).
-    app.state.signups = SlidingWindow(ACCOUNT_REQUESTS, ACCOUNT_WINDOW_SECONDS)
-    app.state.password_mails = SlidingWindow(ACCOUNT_REQUESTS, ACCOUNT_WINDOW_SECONDS)
 
     # Added last runs first: the session must exist before the CSRF check reads it.
     app.add_middleware(CsrfMiddleware, refuse=refuse_csrf)
@@ -154,23 +176,20 @@ def create_app(
         SessionMiddleware,
         secret_key=secret_key(),
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
+        max_age=web_settings.session_max_seconds,
         same_site="lax",
         https_only=os.environ.get("GONGDAN_SECURE_COOKIES") == "1",
     )
+    # Body sizes are checked before the session and CSRF middlewares read anything.
+    app.add_middleware(BodyLimit, settings=web_settings, refuse=refuse_too_large)
+    app.add_middleware(SecurityHeaders, hsts_seconds=web_settings.hsts_seconds)
     app.add_middleware(KeepAliveLimit)  # outermost: long-lived clients spread over workers
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="Gongdan API",
-            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
-        )
+        return HTMLResponse(API_DOCS)
 
     @app.get("/healthz")
     def healthz(bundle: BundleDep, database: DatabaseDep) -> dict[str, str | int]:
@@ -195,8 +214,8 @@ def create_app(
 def serve_app() -> FastAPI:
     """The app one `gongdan serve --workers N` worker process builds (uvicorn's factory):
     the config directory from $GONGDAN_CONFIG_DIR, the database from
-    $GONGDAN_DATABASE_URL (`serve` set them and prepared the database before it
-    started the workers)."""
-    app = create_app(os.environ.get("GONGDAN_CONFIG_DIR", "config"))
+    $GONGDAN_DATABASE_URL (`serve` set them, prepared the database, promoted the config
+    and seeded the demo before it started the workers)."""
+    app = create_app(os.environ.get("GONGDAN_CONFIG_DIR", "config"), prepare=False)
     tune_collector()
     return app

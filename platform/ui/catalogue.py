@@ -16,6 +16,7 @@ from gongdan.ui.catalogue_password import PASSWORD_ENTRIES
 from gongdan.ui.catalogue_portal import PORTAL_ENTRIES
 from gongdan.ui.catalogue_queues import QUEUE_ENTRIES
 from gongdan.ui.catalogue_reports import REPORT_ENTRIES
+from gongdan.ui.catalogue_security import SECURITY_ENTRIES
 
 __all__ = ["CATALOGUE"]
 
@@ -197,5 +198,6 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         **ACCOUNT_ENTRIES,
         **REPORT_ENTRIES,
         **DESK_ENTRIES,
+        **SECURITY_ENTRIES,
     }.items()
 }

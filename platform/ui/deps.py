@@ -12,7 +12,7 @@ is `BundleDep` and whose queues are `QueuesDep`); the service gives the signed-i
 account (`OptionalUser`, through `AccountService`), which `CurrentUser` requires and
 `StaffUser` requires to be an agent or admin; the account gives the actor the service
 acts for. `DatabaseDep` is the database itself, for the API's bearer-token lookup and
-`/healthz`. Route functions take these and never read `app.state` or open a database
+`/healthz`; `ThrottleDep` the shared sign-in, mail and token limits (`ui.ratelimit`). Route functions take these and never read `app.state` or open a database
 session themselves: what they read and write goes through the service.
 
 The service (and so the bundle) a request starts with is kept on `request.state` at
@@ -20,13 +20,20 @@ its first use, so `render` shows the bundle the route worked with even if a conf
 reload swaps the app's meanwhile (DESIGN.md). `CurrentUser` sends a visitor who is not
 signed in to `/login?next=…` (htmx requests get `HX-Redirect`); `StaffUser` sends a
 requester to the portal. The account is looked up once per request and kept on
-`request.state.account`, where `render` and the language choice find it. A session
-remembers a stamp of the password it began under; once the password changes (the
-account page, a reset), every older session is signed out.
+`request.state.account`, where `render` and the language choice find it.
+
+Sessions live on the server (`engine.accounts.sessions`): the signed cookie carries
+only a random key (`SESSION_KEY`), `sign_in` makes one and `sign_out` ends it, and
+every request checks it: a session ended elsewhere (logout, a new password, a reset,
+deactivation, an admin's "sign out everywhere"), idle longer than
+`GONGDAN_SESSION_IDLE_MINUTES` or older than `GONGDAN_SESSION_MAX_HOURS` is signed out
+at once. The check is the same lookup of the account a signed-in page always made,
+joined with its session row.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -34,30 +41,33 @@ from fastapi import Depends, Request
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine import (
     Account,
+    AccountService,
     Database,
     LiveConfig,
     QueueService,
     ReportService,
     TicketService,
+    counts_for,
 )
-from gongdan.ui.ratelimit import SlidingWindow
+from gongdan.ui.i18n import SESSION_LANGUAGE
+from gongdan.ui.ratelimit import Throttle
+from gongdan.ui.security import rotate_csrf_token
+from gongdan.ui.websettings import WebSettings
 
 __all__ = [
-    "SESSION_STAMP",
-    "SESSION_USER",
+    "SESSION_KEY",
     "BundleDep",
     "CurrentUser",
     "DatabaseDep",
     "LiveDep",
     "LoginRequired",
     "OptionalUser",
-    "PasswordMailWindow",
     "QueuesDep",
     "ReportsDep",
     "ServiceDep",
-    "SignupWindow",
     "StaffOnly",
     "StaffUser",
+    "ThrottleDep",
     "get_bundle",
     "get_current_user",
     "get_database",
@@ -65,10 +75,12 @@ __all__ = [
     "get_service",
     "request_bundle",
     "require_staff",
+    "session_key",
+    "sign_in",
+    "sign_out",
 ]
 
-SESSION_USER = "user_id"
-SESSION_STAMP = "password_stamp"
+SESSION_KEY = "session"
 
 
 class LoginRequired(Exception):
@@ -137,16 +149,23 @@ async def get_live(request: Request) -> LiveConfig | None:
     return live
 
 
-async def get_signup_window(request: Request) -> SlidingWindow:
-    """How many self sign-ups each client address has made lately (`ui.ratelimit`)."""
-    window: SlidingWindow = request.app.state.signups
-    return window
+async def get_throttle(request: Request) -> Throttle:
+    """The shared limits on sign-in, password mails, sign-up and tokens (`ui.ratelimit`);
+    an app that mounts the API alone (no `create_app`) gets one on its database."""
+    state = request.app.state
+    throttle: Throttle | None = getattr(state, "throttle", None)
+    if throttle is None:
+        settings = _web_settings(request)
+        throttle = Throttle(counts_for(state.db, settings.throttle_redis_url), settings)
+        state.throttle = throttle
+    return throttle
 
 
-async def get_password_mail_window(request: Request) -> SlidingWindow:
-    """How many password mails each client address has asked for lately."""
-    window: SlidingWindow = request.app.state.password_mails
-    return window
+def _web_settings(request: Request) -> WebSettings:
+    settings: WebSettings | None = getattr(request.app.state, "web_settings", None)
+    if settings is None:
+        settings = request.app.state.web_settings = WebSettings.from_env()
+    return settings
 
 
 BundleDep = Annotated[Bundle, Depends(get_bundle)]
@@ -154,8 +173,7 @@ QueuesDep = Annotated[QueueService, Depends(get_queues)]
 ReportsDep = Annotated[ReportService, Depends(get_reports)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 LiveDep = Annotated[LiveConfig | None, Depends(get_live)]
-SignupWindow = Annotated[SlidingWindow, Depends(get_signup_window)]
-PasswordMailWindow = Annotated[SlidingWindow, Depends(get_password_mail_window)]
+ThrottleDep = Annotated[Throttle, Depends(get_throttle)]
 
 
 # Who asks -----------------------------------------------------------------------------
@@ -167,27 +185,46 @@ def get_optional_user(request: Request, service: ServiceDep) -> Account | None:
         cached: Account | None = request.state.account
         return cached
     account = None
-    user_id = request.session.get(SESSION_USER)
-    if isinstance(user_id, int):
-        account = service.accounts.get_account(user_id)
-        if account is not None and not _same_password(request, account):
-            account = None
+    key = request.session.get(SESSION_KEY)
+    if isinstance(key, str):
+        settings = _web_settings(request)
+        account = service.accounts.session_account(
+            key,
+            idle=timedelta(seconds=settings.session_idle_seconds),
+            lifetime=timedelta(seconds=settings.session_max_seconds),
+        )
         if account is None:
-            request.session.pop(SESSION_USER, None)
-            request.session.pop(SESSION_STAMP, None)
+            request.session.pop(SESSION_KEY, None)
     request.state.account = account
     return account
 
 
-def _same_password(request: Request, account: Account) -> bool:
-    """Whether the session began under the account's current password. A session is
-    stamped on its first request after signing in (every sign-in starts a fresh one);
-    once the password changes, older sessions (another browser, a stolen cookie) end."""
-    stamp = request.session.get(SESSION_STAMP)
-    if stamp is None:
-        request.session[SESSION_STAMP] = account.session_stamp
-        return True
-    return bool(stamp == account.session_stamp)
+def session_key(request: Request) -> str:
+    """The key of this browser's server-side session ("" when not signed in)."""
+    key = request.session.get(SESSION_KEY)
+    return key if isinstance(key, str) else ""
+
+
+def sign_in(request: Request, accounts: AccountService, account: Account) -> None:
+    """Start a new server-side session for `account` in a fresh cookie (whatever the
+    browser had before is dropped, so a session fixed by someone else never becomes a
+    signed-in one) with a fresh CSRF token."""
+    request.session.clear()
+    request.session[SESSION_KEY] = accounts.start_session(account.id)
+    rotate_csrf_token(request)
+    request.state.account = account
+
+
+def sign_out(request: Request, accounts: AccountService) -> None:
+    """End this browser's session on the server (a copy of the cookie is worth nothing
+    from now on) and clear the cookie, keeping only the chosen language."""
+    accounts.end_session(session_key(request))
+    language = request.session.get(SESSION_LANGUAGE)
+    request.session.clear()
+    if language:
+        request.session[SESSION_LANGUAGE] = language
+    rotate_csrf_token(request)
+    request.state.account = None
 
 
 OptionalUser = Annotated[Account | None, Depends(get_optional_user)]

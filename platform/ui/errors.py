@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from gongdan.engine import DATABASE_ERRORS, database_unavailable
 from gongdan.errors import (
     ConfigError,
     Conflict,
@@ -38,7 +39,7 @@ from gongdan.errors import (
     ValidationFailed,
 )
 from gongdan.ui.deps import LoginRequired, StaffOnly
-from gongdan.ui.ratelimit import SlidingWindow, client_address
+from gongdan.ui.ratelimit import Throttle, client_address
 from gongdan.ui.render import is_htmx, redirect, render
 
 __all__ = [
@@ -49,6 +50,8 @@ __all__ = [
     "error_kind",
     "install_error_handlers",
     "refuse_csrf",
+    "refuse_too_large",
+    "refused_for",
     "too_many_requests",
 ]
 
@@ -105,7 +108,7 @@ def error_json(
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
 
 
 def error_page(
@@ -134,12 +137,20 @@ def error_page(
     return render(request, "errors/error.html", context, status_code=status)
 
 
-def too_many_requests(request: Request, window: SlidingWindow) -> Response | None:
-    """None if the client may go on; else the 429 page saying when to try again."""
-    key = client_address(request.client.host if request.client else None)
-    if window.allow(key):
-        return None
-    wait = window.retry_after(key)
+def too_many_requests(
+    request: Request, throttle: Throttle, action: str, account: str = ""
+) -> Response | None:
+    """Count one `action` (`password_mail`, `signup`) for the client's address and the
+    address typed (`ui.ratelimit`); None if the client may go on, else the 429 page."""
+    subjects = {"ip": client_address(request.client.host if request.client else None)}
+    if account.strip():
+        subjects["account"] = " ".join(account.split())[:320]
+    wait, _ = throttle.count(action, **subjects)
+    return None if wait is None else refused_for(request, wait)
+
+
+def refused_for(request: Request, wait: int) -> Response:
+    """The 429 page (or `#flash` fragment) saying to try again in `wait` seconds."""
     response = error_page(
         request, 429, "error.too_many", "error.too_many_text", detail=f"{(wait + 59) // 60} min"
     )
@@ -181,6 +192,10 @@ def _http_error(request: Request, exc: Exception) -> Response:
         return error_json(exc.status_code, code, str(exc.detail), headers=exc.headers)
     if exc.status_code == 404:
         return error_page(request, 404, "error.not_found", "error.not_found_text")
+    if exc.status_code == 413:
+        response = error_page(request, 413, "error.too_large", "error.too_large_text")
+        response.headers.update(exc.headers or {})
+        return response
     title = "error.forbidden" if exc.status_code == 403 else "error.bad_request"
     return error_page(request, exc.status_code, title, detail=str(exc.detail))
 
@@ -205,8 +220,60 @@ async def refuse_csrf(scope: Scope, receive: Receive, send: Send) -> None:
     await response(scope, receive, send)
 
 
+async def refuse_too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    """The answer to a body over its limit (`ui.bodylimit`): 413, JSON under `/api/`,
+    a short page elsewhere; the rest of the body is never read, so the connection
+    closes."""
+    request = Request(scope, receive)
+    detail = f"the request body is larger than {limit} bytes"
+    if _is_api(request):
+        response: Response = error_json(413, "payload_too_large", detail)
+    else:
+        response = error_page(request, 413, "error.too_large", "error.too_large_text")
+    response.headers["Connection"] = "close"
+    await response(scope, receive, send)
+
+
+# How long a client should wait before it tries again when the database is away.
+UNAVAILABLE_RETRY_SECONDS = 5
+
+
+def _database_error(request: Request, exc: Exception) -> Response:
+    """The database is down or cut off: 503 with `Retry-After`, JSON
+    `{error: "unavailable", …}` on the API (and `/healthz`), a bilingual page
+    elsewhere; the connection stays usable. Any other database error is a bug: 500."""
+    if not database_unavailable(exc):
+        raise exc
+    headers = {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)}
+    detail = "the database is unavailable; nothing was changed, try again shortly"
+    if _is_api(request):
+        return error_json(
+            503, "unavailable", detail, headers=headers, retry_after=UNAVAILABLE_RETRY_SECONDS
+        )
+    response = error_page(request, 503, "error.unavailable", "error.unavailable_text")
+    response.headers.update(headers)
+    return response
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    """A bug (the traceback is logged by the server): 500, JSON on the API, the error
+    page elsewhere, with `Connection: close` (the server closes the connection after
+    an unhandled error, and says so)."""
+    headers = {"Connection": "close"}
+    if _is_api(request):
+        return error_json(
+            500, "internal_error", "the server failed; it was logged", headers=headers
+        )
+    response = error_page(request, 500, "error.title")
+    response.headers.update(headers)
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers above on `app`."""
+    for kind in DATABASE_ERRORS:
+        app.add_exception_handler(kind, _database_error)
+    app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(GongdanError, _gongdan_error)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(StaffOnly, _staff_only)

@@ -14,9 +14,9 @@ than cores only make the requests in flight take turns holding the GIL (every tu
 after a database round trip waits for the holder's switch interval), so fewer creates
 get done; the requests beyond them wait in the event loop, first come first served.
 Three, not two or four: the count bench/api.py runs, taking turns, did best with (p95,
-its spread and creates per second; bench/NOTES.md). There are fewer of them than
-database connections in the pool, so a lookup the event loop does itself (the bearer
-token on PostgreSQL, `ui.api.deps`) always finds a connection.
+its spread and creates per second; bench/NOTES.md). Nothing that waits on the
+database runs on the event loop itself (the bearer-token lookup too goes to a thread,
+`ui.api.deps`): a hung database stalls only the requests that need it.
 
 Several worker processes share one listening socket, and a new connection goes to
 whichever accepts it first. Clients that open their connections together and keep

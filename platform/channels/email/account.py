@@ -1,5 +1,7 @@
 """Mail about a person's account rather than a ticket: the one-time link to set or
-reset a password (outbox topic `password.reset`).
+reset a password (outbox topic `password.reset`), and the notice that sign-in to the
+account is locked for a while after too many wrong passwords (`account.locked`, the
+bundle's `account_locked` template or `LOCKED_FALLBACK`).
 
 The text is the bundle's `password_reset` template (`config/templates/`), rendered in
 the recipient's language in the same sandbox as every notification; a bundle without
@@ -26,9 +28,15 @@ from gongdan.engine import Notification, Person, is_our_message
 if TYPE_CHECKING:
     from gongdan.channels.email.notifier import SmtpNotifier
 
-__all__ = ["ACCOUNT_TOPICS", "FALLBACK", "compose_account_mail", "send_account_mail"]
+__all__ = [
+    "ACCOUNT_TOPICS",
+    "FALLBACK",
+    "LOCKED_FALLBACK",
+    "compose_account_mail",
+    "send_account_mail",
+]
 
-ACCOUNT_TOPICS = frozenset({"password.reset"})
+ACCOUNT_TOPICS = frozenset({"password.reset", "account.locked"})
 
 FALLBACK = TemplateDef(
     id="password_reset",
@@ -40,6 +48,20 @@ FALLBACK = TemplateDef(
         "zh-CN": "{{ recipient.name }}，您好：\n\n请打开以下链接设置新密码"
         "（仅可使用一次，{{ valid_minutes }} 分钟内有效）：\n\n{{ link }}\n\n"
         "如果这不是您本人的操作，请忽略此邮件，您的密码不会改变。\n",
+    },
+)
+LOCKED_FALLBACK = TemplateDef(
+    id="account_locked",
+    subject={"en": "Sign-in to your account is paused", "zh-CN": "您的账户已暂停登录"},
+    body={
+        "en": "Hello {{ recipient.name }},\n\nsomeone (from {{ address }}) typed a wrong "
+        "password for your account several times, so signing in is paused for "
+        "{{ minutes }} minutes.\n\nIf it was you, wait and try again, or choose a new "
+        "password: {{ reset_link }}\nIf it was not you, your password still held; "
+        "choosing a new one is a good idea.\n",
+        "zh-CN": "{{ recipient.name }}，您好：\n\n有人（来自 {{ address }}）多次输入了错误的"
+        "密码，您的账户将暂停登录 {{ minutes }} 分钟。\n\n如果是您本人，请稍后重试，或设置"
+        "新密码：{{ reset_link }}\n如果不是您本人，您的密码并未泄露；建议您设置新密码。\n",
     },
 )
 _fallback_env = SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
@@ -60,14 +82,26 @@ def _context(payload: Mapping[str, Any], base_url: str, sent_at: datetime) -> di
     }
 
 
+def _locked_context(payload: Mapping[str, Any], base_url: str) -> dict[str, Any]:
+    email = str(payload.get("email") or "")
+    return {
+        "recipient": {"name": str(payload.get("name") or email), "email": email},
+        "minutes": int(payload.get("minutes") or 0),
+        "address": str(payload.get("address") or "?"),
+        "reset_link": f"{base_url}/password/forgot?email={quote(email, safe='@')}",
+        "site": base_url,
+    }
+
+
 def _render(
     notifier: SmtpNotifier, template: str, locale: str, context: dict[str, Any]
 ) -> Rendered:
     templates = mail_templates(notifier.bundle())
     if templates.has(template):
         return templates.render(template, locale, context)
-    used, body = FALLBACK.text("body", locale)
-    _, subject = FALLBACK.text("subject", used)
+    fallback = LOCKED_FALLBACK if template == LOCKED_FALLBACK.id else FALLBACK
+    used, body = fallback.text("body", locale)
+    _, subject = fallback.text("subject", used)
     return Rendered(
         " ".join(_fallback_env.from_string(subject).render(context).split()),
         _fallback_env.from_string(body).render(context),
@@ -81,9 +115,13 @@ def compose_account_mail(
     """The mail of an account notification (`notification.payload` carries the
     recipient's address, name, language and the link's token)."""
     payload = notification.payload
-    context = _context(payload, notifier.base_url, sent_at)
     locale = str(payload.get("language") or "en")
-    rendered = _render(notifier, notification.template or "password_reset", locale, context)
+    if notification.topic == "account.locked":
+        context = _locked_context(payload, notifier.base_url)
+        rendered = _render(notifier, LOCKED_FALLBACK.id, locale, context)
+    else:
+        context = _context(payload, notifier.base_url, sent_at)
+        rendered = _render(notifier, notification.template or "password_reset", locale, context)
     recipient = context["recipient"]
     message = EmailMessage()
     message["From"] = formataddr(("Gongdan", notifier.sender))
@@ -103,7 +141,9 @@ def send_account_mail(notifier: SmtpNotifier, notification: Notification, now: d
     from gongdan.channels.email.notifier import message_id_for
 
     email = str(notification.payload.get("email") or "")
-    if not email or not notification.payload.get("token"):
+    if not email or (
+        notification.topic == "password.reset" and not notification.payload.get("token")
+    ):
         return
     message_id = message_id_for(notification.delivery_id, email, notifier.sender)
     if is_our_message(notifier.db, message_id):

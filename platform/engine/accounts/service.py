@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine.accounts import passwords, signup, tokens, users
+from gongdan.engine.accounts import passwords, sessions, signup, tokens, users
 from gongdan.engine.accounts.passwords import ResetLink
 from gongdan.engine.accounts.tokens import TokenInfo
 from gongdan.engine.accounts.users import Account
@@ -111,11 +111,45 @@ class AccountService:
         with self._write(actor) as ctx:
             users.update_profile(ctx, _own(actor), name=name, language=language, timezone=timezone)
 
-    def change_password(self, actor: Actor, *, current: str, new: str, repeat: str) -> str:
-        """Set the actor's new password after checking the current one; returns the new
-        session stamp (`users.change_password`)."""
+    def change_password(
+        self, actor: Actor, *, current: str, new: str, repeat: str, keep_session: str = ""
+    ) -> str:
+        """Set the actor's new password after checking the current one, and sign out
+        every other session of theirs (`keep_session`, the key of the one that asked,
+        goes on); returns the new session stamp (`users.change_password`)."""
         with self._write(actor) as ctx:
-            return users.change_password(ctx, _own(actor), current=current, new=new, repeat=repeat)
+            stamp = users.change_password(ctx, _own(actor), current=current, new=new, repeat=repeat)
+        sessions.end_sessions(self.db, _own(actor), keep=keep_session or None)
+        return stamp
+
+    # Web sessions (`sessions`) -----------------------------------------------------
+
+    def start_session(self, user_id: int) -> str:
+        """A new signed-in session of `user_id`; returns the key its cookie carries."""
+        return sessions.start_session(self.db, user_id, self.clock())
+
+    def session_account(self, key: str, *, idle: timedelta, lifetime: timedelta) -> Account | None:
+        """The account of the session `key`, or None once it is over."""
+        return sessions.session_account(self.db, key, self.clock(), idle=idle, lifetime=lifetime)
+
+    def announce_lock(self, email: str, *, minutes: int, address: str) -> bool:
+        """Mail the owner of `email` that sign-in is locked (`sessions.announce_lock`)."""
+        with self._write(Actor.system()) as ctx:
+            return sessions.announce_lock(ctx, email, minutes=minutes, address=address)
+
+    def end_session(self, key: str) -> None:
+        """Sign out the session `key` (logout)."""
+        sessions.end_session(self.db, key)
+
+    def sign_out_everywhere(self, actor: Actor, email: str) -> int:
+        """End every session of the user of `email` at once (an admin's "sign out
+        everywhere", `gongdan user signout`); a `user.signed_out` event by `actor`
+        records it. Returns how many sessions ended; `NotFound` for no such user."""
+        with self._write(actor) as ctx:
+            user = tokens.find_user(ctx.session, email)
+            ctx.event(None, "user.signed_out", detail={"user": user.email})
+            user_id = user.id
+        return sessions.end_sessions(self.db, user_id)
 
     def sign_up(self, *, email: str, name: str, password: str, language: str = "en") -> Account:
         """A requester signing themselves up in the portal (`signup.sign_up`)."""
@@ -162,7 +196,10 @@ class AccountService:
         them in (None if they were deactivated at this very moment)."""
         with self._write(Actor.system()) as ctx:
             user = passwords.reset_password(ctx, token, password, confirm=confirm)
-            return users.get_account(ctx.session, user.id)
+            account = users.get_account(ctx.session, user.id)
+        # Whoever knew the old password (or holds an old cookie) is signed out.
+        sessions.end_sessions(self.db, user.id)
+        return account
 
     def needs_password(self, email: str) -> bool:
         """Whether `email` is an active account without a password yet."""

@@ -331,6 +331,7 @@ def _send_account_mail(job: Job, channels: Channels) -> list[Attempt]:
 # By exact topic first, then by family (`ticket.*`). A topic in neither is marked
 # skipped with a note, never an error: the engine may grow topics before handlers.
 HANDLERS: dict[str, Handler] = {
+    "account.locked": _send_account_mail,
     "comment.*": _send_notification,
     "notify": _send_notification,
     "password.reset": _send_account_mail,

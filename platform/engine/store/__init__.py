@@ -9,7 +9,8 @@ what it reads or writes, on which database how, and why not through the ORM
 those means).
 
 - `database.py`: `Database` (sessions, transactions, one-lookup connections, migrations),
-  `database_url`, `prepared`, `DriverStatement`.
+  `database_url`, `prepared`, `DriverStatement`, `database_unavailable` (an outage
+  or a refused statement? `DATABASE_ERRORS` are what to catch).
 - `models.py`: the tables, and `built` (a row object made as the ORM loads one).
 - `writes.py`, the write's pending batch: `store_ticket`, `ask_number`, `take_number`,
   `pending`, `write_pending`, `number_columns`, `turn_column`.

@@ -21,12 +21,22 @@ from typing import Any, TypeVar
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import JSON, create_engine, event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.expression import Executable
 
-__all__ = ["DEFAULT_URL", "PREPARED", "Database", "DriverStatement", "database_url", "prepared"]
+__all__ = [
+    "DATABASE_ERRORS",
+    "DEFAULT_URL",
+    "PREPARED",
+    "Database",
+    "DriverStatement",
+    "database_unavailable",
+    "database_url",
+    "prepared",
+]
 
 DEFAULT_URL = "sqlite:///./gongdan.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -175,6 +185,24 @@ def _prepare_marked(engine: Engine) -> None:
         return None
 
 
+# What the driver or the pool raises; `database_unavailable` tells an outage apart.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sa_exc.DBAPIError, sa_exc.TimeoutError)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached or answered (down, refusing
+    connections, a connection cut, no connection free in the pool, SQLite locked),
+    rather than that it refused a statement (a constraint, a bug): the first is worth
+    retrying later, the second is not."""
+    if isinstance(error, sa_exc.TimeoutError):
+        return True
+    if isinstance(error, sa_exc.DBAPIError):
+        return bool(error.connection_invalidated) or isinstance(
+            error, sa_exc.OperationalError | sa_exc.InterfaceError
+        )
+    return False
+
+
 def database_url() -> str:
     """`GONGDAN_DATABASE_URL`, or the embedded SQLite file."""
     return os.environ.get("GONGDAN_DATABASE_URL", DEFAULT_URL)
@@ -225,7 +253,8 @@ class Database:
                 # PostgreSQL's generic plan for a prepared query misjudges JSONB filters
                 # (a list filtered on custom fields would run far slower than with a
                 # plan for its values). psycopg's None would refuse even the marked.
-                connect_args={"prepare_threshold": NEVER_PREPARE},
+                # A server that does not answer fails a connection in seconds, not minutes.
+                connect_args={"prepare_threshold": NEVER_PREPARE, "connect_timeout": 5},
             )
             _prepare_marked(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

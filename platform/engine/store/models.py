@@ -467,3 +467,29 @@ def built(cls: type[_Mapped], fields: dict[str, Any]) -> _Mapped:
     instance: _Mapped = manager_of_class(cls).new_instance()
     instance.__dict__.update(fields)
     return instance
+
+
+class WebSession(Base):
+    """A signed-in browser session. The cookie holds a random key; only its SHA-256 is
+    stored, so the table cannot sign anyone in. Deleting the row ends the session at
+    once (logout, a new password, an admin's "sign out everywhere")."""
+
+    __tablename__ = "web_sessions"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class ThrottleCount(Base):
+    """How often something happened to one key (an account's failed sign-ins, an
+    address's password mails…) in the fixed window that began at `window_start` (Unix
+    seconds: plain integers compare alike on every database); shared by every process
+    (`engine.accounts.throttle`)."""
+
+    __tablename__ = "throttle_counts"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger)
+    count: Mapped[int] = mapped_column(Integer)

@@ -3,8 +3,10 @@
 They build on `ui.deps` as the HTML routes' do: the database (`DatabaseDep`) gives the
 actor; `ApiService` and `ApiBundle` are the request's service and its bundle.
 `ApiActor` resolves `Authorization: Bearer gd_…` to the token owner's `Actor` (one
-indexed lookup of the token's SHA-256); anything else is a 401 with
-`WWW-Authenticate: Bearer`. `OptionalActor` is None without a token (the config routes
+indexed lookup of the token's SHA-256, on a worker thread: never on the event loop, so
+a database that hangs stalls only the requests that wait for it); anything else is a
+401 with `WWW-Authenticate: Bearer`, and an address that sends too many unknown
+tokens gets 429 with `Retry-After` (`ui.ratelimit`). `OptionalActor` is None without a token (the config routes
 are readable without one).
 """
 
@@ -14,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Header, Path
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -22,7 +24,8 @@ from gongdan.engine import Database, authenticate, recent_actor, remember_actor,
 from gongdan.errors import Conflict
 from gongdan.rules.workflow import Actor
 from gongdan.ui.api.errors import ApiProblem
-from gongdan.ui.deps import BundleDep, DatabaseDep, ServiceDep
+from gongdan.ui.deps import BundleDep, DatabaseDep, ServiceDep, ThrottleDep
+from gongdan.ui.ratelimit import Throttle, client_address
 
 __all__ = [
     "ApiActor",
@@ -50,25 +53,41 @@ def _unauthorized(detail: str) -> ApiProblem:
     return ApiProblem(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+def _too_many(wait: int) -> ApiProblem:
+    return ApiProblem(
+        429,
+        "too_many_requests",
+        f"too many unknown tokens from this address; try again in {wait} s",
+        headers={"Retry-After": str(wait)},
+    )
+
+
 async def _resolve(
-    database: Database, credentials: HTTPAuthorizationCredentials | None
+    request: Request,
+    database: Database,
+    throttle: Throttle,
+    credentials: HTTPAuthorizationCredentials | None,
 ) -> Actor | None:
-    """The token's actor. On PostgreSQL the lookup (one indexed SELECT in autocommit)
-    runs on the event loop itself: a sync dependency would cost every request a hop
-    to a worker thread and back, a share of the API's create throughput that
-    bench/api.py shows; the pool always has a connection for it (`ui.serving`). SQLite's lookup may wait for
-    the write lock, so it goes to a thread."""
+    """The token's actor. A token recognised in the last seconds costs nothing
+    (`engine.accounts.tokens`); otherwise the lookup (one indexed SELECT) runs on a
+    worker thread, never on the event loop: a hung database must not stall the
+    worker's other requests (`/healthz`, requests that need no database)."""
     if credentials is None:
         return None
     token = credentials.credentials
-    actor = recent_actor(token)  # recognised in the last seconds (`engine.accounts.tokens`)
+    actor = recent_actor(token)
     if actor is None:
-        if database.dialect == "postgresql":
-            actor = _lookup(database, token)
-        else:
-            actor = await run_in_threadpool(_lookup, database, token)
+        address = client_address(request.client.host if request.client else None)
+        wait = throttle.token_blocked(address)
+        if wait is not None:
+            raise _too_many(wait)
+        actor = await run_in_threadpool(_lookup, database, token)
         if actor is not None:
             remember_actor(token, actor)
+        else:
+            wait = await run_in_threadpool(throttle.token_failed, address)
+            if wait is not None:
+                raise _too_many(wait)
     if actor is None:
         raise _unauthorized("the bearer token is unknown or revoked, or its user is deactivated")
     return actor
@@ -79,15 +98,19 @@ def _lookup(db: Database, token: str) -> Actor | None:
         return authenticate(connection, token, utc_now())
 
 
-async def api_actor(database: DatabaseDep, credentials: Credentials) -> Actor:
-    actor = await _resolve(database, credentials)
+async def api_actor(
+    request: Request, database: DatabaseDep, throttle: ThrottleDep, credentials: Credentials
+) -> Actor:
+    actor = await _resolve(request, database, throttle, credentials)
     if actor is None:
         raise _unauthorized("send an API token: `Authorization: Bearer gd_…`")
     return actor
 
 
-async def optional_actor(database: DatabaseDep, credentials: Credentials) -> Actor | None:
-    return await _resolve(database, credentials)
+async def optional_actor(
+    request: Request, database: DatabaseDep, throttle: ThrottleDep, credentials: Credentials
+) -> Actor | None:
+    return await _resolve(request, database, throttle, credentials)
 
 
 ApiActor = Annotated[Actor, Depends(api_actor)]

@@ -19,6 +19,8 @@ pages' do. The mapping:
 | upload over the field's size limit, JSON body over 1 MiB | 413 | `payload_too_large` |
 | `ValidationFailed`, a body or query of the wrong shape | 422 | `validation_failed` |
 | `PATCH` without `If-Match` | 428 | `precondition_required` |
+| too many unknown tokens from one address (`ui.ratelimit`) | 429 | `too_many_requests` (+ `Retry-After`) |
+| the database unavailable (`ui.errors`) | 503 | `unavailable` (+ `Retry-After`) |
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ DESCRIPTIONS = {
     413: "The upload is larger than its field allows, or a JSON body over 1 MiB.",
     422: "The request is well-formed but invalid; `fields` says what and where.",
     428: "`If-Match` with the ticket's version is required.",
+    429: "Too many unknown tokens from this address: wait `Retry-After` seconds.",
+    503: "The database is unavailable for a moment: retry after `Retry-After` seconds.",
 }
 
 
@@ -99,13 +103,14 @@ class ApiProblem(Exception):
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI `responses` entries of these error statuses, and always 422 (any
-    parameter can be of the wrong shape): ours, not FastAPI's default body."""
+    parameter can be of the wrong shape), 429 (the throttle on unknown tokens) and 503
+    (the database away): ours, not FastAPI's default body."""
     return {
         status: {
             "model": PreconditionFailedBody if status == 412 else ErrorBody,
             "description": DESCRIPTIONS[status],
         }
-        for status in sorted({*statuses, 422})
+        for status in sorted({*statuses, 422, 429, 503})
     }
 
 

@@ -1,5 +1,8 @@
 /* Small behaviours on top of htmx: upload progress, the browser's UTC offset for
-   datetime fields, focus on the error summary after a failed submit. No framework. */
+   datetime fields, focus on the error summary after a failed submit, buttons that
+   remove their row or form, the queue's bulk form following the selection, filters
+   folded on narrow screens. No framework, and nothing inline in the pages: the
+   Content-Security-Policy allows scripts from /static only (ui/headers.py). */
 (function () {
   "use strict";
   function offset() {
@@ -9,6 +12,32 @@
     var pad = function (n) { return (n < 10 ? "0" : "") + n; };
     return sign + pad(Math.floor(minutes / 60)) + ":" + pad(minutes % 60);
   }
+  // `data-remove-closest="li"`: the button (or link) removes its nearest such element.
+  document.addEventListener("click", function (event) {
+    var trigger = event.target.closest && event.target.closest("[data-remove-closest]");
+    var gone = trigger && trigger.closest(trigger.getAttribute("data-remove-closest"));
+    if (gone) {
+      event.preventDefault();
+      gone.remove();
+    }
+  });
+  // The bulk form of a queue asks again for its transition's fields when the selected
+  // tickets or the chosen transition change (queue_bulk.html listens for this event).
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input && input.form && (input.name === "keys" || input.name === "transition")) {
+      input.form.dispatchEvent(new CustomEvent("bulk-selection", { bubbles: true }));
+    }
+  });
+  function foldNarrow() {
+    if (!window.matchMedia("(max-width: 40rem)").matches) { return; }
+    document.querySelectorAll("details[data-fold-narrow]").forEach(function (box) {
+      box.open = false;
+      box.removeAttribute("data-fold-narrow");
+    });
+  }
+  foldNarrow();
+  document.addEventListener("htmx:afterSettle", foldNarrow);
   document.addEventListener("change", function (event) {
     var input = event.target;
     var target = input && input.getAttribute && input.getAttribute("data-offset-for");

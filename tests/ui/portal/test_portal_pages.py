@@ -10,9 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from gongdan.engine.accounts.throttle import DatabaseCounts
+from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import User
 from gongdan.ui.app import ACCOUNT_REQUESTS, create_app
-from gongdan.ui.ratelimit import SlidingWindow
+from gongdan.ui.ratelimit import Throttle
+from gongdan.ui.websettings import WebSettings
 from tests.bundles import EXAMPLE, make_bundle
 from tests.factories import access_request
 from tests.sql import StatementRecorder, Statements
@@ -287,11 +290,14 @@ def test_sign_ups_from_one_address_are_limited(web: Web) -> None:
         assert session.scalar(select(User).where(User.email == "late@example.com")) is None
 
 
-def test_the_limit_counts_per_address_and_forgets_after_the_window() -> None:
-    now = [0.0]
-    window = SlidingWindow(2, 60, clock=lambda: now[0])
-    assert [window.allow("10.0.0.1") for _ in range(3)] == [True, True, False]
-    assert window.allow("10.0.0.2")  # another address has its own count
-    assert window.retry_after("10.0.0.1") == 61
-    now[0] = 60.5
-    assert window.allow("10.0.0.1")
+def test_the_limit_counts_per_address_and_forgets_after_the_window(db: Database) -> None:
+    now = [1000.0]
+    settings = WebSettings(account_mail_limit=2, account_mail_window_seconds=60)
+    throttle = Throttle(DatabaseCounts(db, clock=lambda: now[0]), settings)
+    waits = [throttle.count("signup", ip="10.0.0.1")[0] for _ in range(3)]
+    assert waits == [None, None, 60]
+    assert throttle.count("signup", ip="10.0.0.2")[0] is None  # its own count
+    assert throttle.blocked("signup", ip="10.0.0.1") == 60
+    now[0] = 1060.5
+    assert throttle.blocked("signup", ip="10.0.0.1") is None
+    assert throttle.count("signup", ip="10.0.0.1") == (None, {"ip": 1})

@@ -2,6 +2,10 @@
 
 Agents and admins land on `/desk`, requesters on `/portal`; `next` brings a visitor
 back to the page that asked them to sign in (only paths on this site are followed).
+Sign-in is throttled per address typed and per client address (`ui.ratelimit`): past
+the limit the answer is 429 with `Retry-After`, the password unchecked, the same for
+an account and for an address nobody has; the failure that reaches an account's limit
+mails its owner. Signing out ends the session on the server (`deps.sign_out`).
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from gongdan.engine import Account
-from gongdan.ui.deps import SESSION_USER, OptionalUser, ServiceDep
+from gongdan.ui.deps import OptionalUser, ServiceDep, ThrottleDep, sign_in, sign_out
+from gongdan.ui.errors import refused_for
 from gongdan.ui.i18n import LANGUAGES, SESSION_LANGUAGE
+from gongdan.ui.ratelimit import client_address
 from gongdan.ui.render import redirect, render
-from gongdan.ui.security import rotate_csrf_token
 
 __all__ = ["home_of", "router"]
 
@@ -50,27 +55,32 @@ def login_page(request: Request, account: OptionalUser, next: str | None = None)
 def login(
     request: Request,
     service: ServiceDep,
+    throttle: ThrottleDep,
     email: Annotated[str, Form(max_length=254)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
+    typed = " ".join(email.split()).lower()
+    address = client_address(request.client.host if request.client else None)
+    wait = throttle.blocked("signin", account=typed, ip=address)
+    if wait is not None:
+        return refused_for(request, wait)
     account = service.accounts.authenticate(email, password)
     if account is None:
+        _, counted = throttle.count("signin", account=typed, ip=address)
+        if counted.get("account") == throttle.limit("signin", "account"):
+            minutes = (throttle.window("signin") + 59) // 60
+            service.accounts.announce_lock(typed, minutes=minutes, address=address)
         context = {"next": _safe_next(next) or "", "email": email, "failed": True}
         return render(request, "auth/login.html", context, status_code=401)
-    request.session.clear()
-    request.session[SESSION_USER] = account.id
-    rotate_csrf_token(request)
+    throttle.forget("signin", "account", typed)
+    sign_in(request, service.accounts, account)
     return RedirectResponse(_safe_next(next) or home_of(account), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
-    language = request.session.get(SESSION_LANGUAGE)
-    request.session.clear()
-    if language:
-        request.session[SESSION_LANGUAGE] = language
-    rotate_csrf_token(request)
+def logout(request: Request, service: ServiceDep) -> Response:
+    sign_out(request, service.accounts)
     return RedirectResponse("/login?signed_out=1", status_code=303)
 
 

@@ -16,11 +16,10 @@ from starlette.responses import RedirectResponse, Response
 
 from gongdan.engine import MIN_PASSWORD_LENGTH, AccountService
 from gongdan.errors import ValidationFailed
-from gongdan.ui.deps import SESSION_USER, PasswordMailWindow, ServiceDep
+from gongdan.ui.deps import ServiceDep, ThrottleDep, sign_in
 from gongdan.ui.errors import too_many_requests
 from gongdan.ui.render import render
 from gongdan.ui.routes.account.auth import home_of
-from gongdan.ui.security import rotate_csrf_token
 
 __all__ = ["router", "send_link"]
 
@@ -43,10 +42,10 @@ def forgot_page(request: Request, email: str = "") -> Response:
 def forgot(
     request: Request,
     service: ServiceDep,
-    mails: PasswordMailWindow,
+    throttle: ThrottleDep,
     email: Annotated[str, Form(max_length=320)] = "",
 ) -> Response:
-    refused = too_many_requests(request, mails)
+    refused = too_many_requests(request, throttle, "password_mail", email)
     if refused is not None:
         return refused
     address = " ".join(email.split())
@@ -100,7 +99,5 @@ def reset(
         return _reset_form(request, token, link.email, dict(failed.fields), status_code=422)
     if account is None:  # deactivated at this very moment
         return _invalid(request)
-    request.session.clear()
-    request.session[SESSION_USER] = account.id
-    rotate_csrf_token(request)
+    sign_in(request, service.accounts, account)  # every older session was ended
     return RedirectResponse(home_of(account), status_code=303)

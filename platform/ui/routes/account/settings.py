@@ -4,8 +4,8 @@ Agents, admins and requesters alike: a user only ever sees and revokes their own
 tokens (another user's token id is a 404, as if it did not exist). A new token is shown
 once, in the answer to the post that created it (never in a URL, a redirect or the
 session cookie, which is signed but readable), with `Cache-Control: no-store`. A new
-password ends every other session of the user (`deps`: sessions carry a stamp of the
-password), while the one that changed it goes on. The password and token sections are
+password ends every other session of the user on the server (`deps`), while the one
+that changed it goes on. The password and token sections are
 htmx regions (`block="password"`, `block="tokens"`); without JavaScript each form posts
 and the whole page comes back.
 """
@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from gongdan.engine import LANGUAGES, MIN_PASSWORD_LENGTH, Account, AccountService, TokenInfo
 from gongdan.errors import NotFound, ValidationFailed
-from gongdan.ui.deps import SESSION_STAMP, CurrentUser, ServiceDep
+from gongdan.ui.deps import CurrentUser, ServiceDep, session_key
 from gongdan.ui.i18n import SESSION_LANGUAGE
 from gongdan.ui.render import is_htmx, render
 
@@ -134,15 +134,18 @@ def save_password(
 ) -> Response:
     accounts = service.accounts
     try:
-        stamp = accounts.change_password(
-            user.actor, current=current_password, new=new_password, repeat=repeat_password
+        accounts.change_password(
+            user.actor,
+            current=current_password,
+            new=new_password,
+            repeat=repeat_password,
+            keep_session=session_key(request),  # this session goes on; all others end
         )
     except ValidationFailed as failed:
         errors = failed.fields or {"current_password": failed.detail}
         return _page(
             request, user, accounts, block="password", status_code=422, password_errors=errors
         )
-    request.session[SESSION_STAMP] = stamp  # this session goes on; all others end
     if is_htmx(request):
         return _page(request, user, accounts, block="password", notice="account.password_changed")
     return RedirectResponse("/account?saved=password", status_code=303)

@@ -26,12 +26,12 @@ from gongdan.engine import (
 )
 from gongdan.errors import NotFound, PermissionDenied, ValidationFailed
 from gongdan.ui.deps import (
-    SESSION_USER,
     BundleDep,
     CurrentUser,
     OptionalUser,
     ServiceDep,
-    SignupWindow,
+    ThrottleDep,
+    sign_in,
 )
 from gongdan.ui.errors import too_many_requests
 from gongdan.ui.fields import FormView, build_form, changed_dependents, form_sections, read_form
@@ -41,7 +41,6 @@ from gongdan.ui.routes.account.password import send_link
 from gongdan.ui.routes.desk.new import form_errors, upload_file
 from gongdan.ui.routes.portal import ticket as portal_ticket
 from gongdan.ui.routes.portal.ticket import STAFF_ONLY_FIELDS, steps_of
-from gongdan.ui.security import rotate_csrf_token
 from gongdan.vocabulary import OPEN_CATEGORIES
 
 __all__ = ["portal_form_ids", "router"]
@@ -120,13 +119,13 @@ def signup(
     request: Request,
     bundle: BundleDep,
     service: ServiceDep,
-    signups: SignupWindow,
+    throttle: ThrottleDep,
     email: Annotated[str, Form(max_length=320)] = "",
     name: Annotated[str, Form(max_length=1000)] = "",
     password: Annotated[str, Form(max_length=2048)] = "",
 ) -> Response:
     _signup_allowed(bundle)
-    refused = too_many_requests(request, signups)
+    refused = too_many_requests(request, throttle, "signup", email)
     if refused is not None:
         return refused
     try:
@@ -146,9 +145,7 @@ def signup(
             "min_password": MIN_PASSWORD_LENGTH,
         }
         return render(request, "portal/signup.html", context, status_code=422)
-    request.session.clear()
-    request.session[SESSION_USER] = account.id
-    rotate_csrf_token(request)
+    sign_in(request, service.accounts, account)
     return RedirectResponse("/portal?welcome=1", status_code=303)
 
 
