@@ -30,13 +30,13 @@ from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.loader import load_bundle
 from gongdan.channels import channels_for
 from gongdan.engine import (
-    DEFAULT_LEASE,
     SCHEDULED_JOBS,
     Channels,
     Database,
     database_url,
     deliver,
     find_job,
+    lease_from_env,
     relay_once,
     utc_now,
 )
@@ -141,8 +141,7 @@ def channels() -> Channels:
 
 
 def lease() -> timedelta:
-    seconds = os.environ.get("GONGDAN_OUTBOX_LEASE_SECONDS")
-    return timedelta(seconds=float(seconds)) if seconds else DEFAULT_LEASE
+    return lease_from_env()
 
 
 def _forget_parent_connections(**_: Any) -> None:

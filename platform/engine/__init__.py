@@ -42,7 +42,7 @@ from gongdan.engine.outbox.mail_log import (
     thread_root,
     ticket_for_message_ids,
 )
-from gongdan.engine.outbox.relay import DEFAULT_LEASE, deliver, relay_once
+from gongdan.engine.outbox.relay import DEFAULT_LEASE, deliver, lease_from_env, relay_once
 from gongdan.engine.outbox.runner import SCHEDULED_JOBS, InProcessRunner, ScheduledJob, find_job
 from gongdan.engine.reads.paging import LIST_SORTS, MAX_PAGE, QUEUE_SORTS
 from gongdan.engine.reads.queries import FILTER_OPS, FieldFilter, TicketQuery
@@ -109,6 +109,7 @@ __all__ = [
     "find_job",
     "find_people",
     "is_our_message",
+    "lease_from_env",
     "list_mail",
     "people_of_ticket",
     "portal_types",
