@@ -12,7 +12,7 @@ import copy
 from typing import Any
 
 from gongdan.forms.fields import FIELD_TYPES
-from gongdan.vocabulary import PRIORITIES, STATE_CATEGORIES, VIEW_ROLES
+from gongdan.vocabulary import PRIORITIES, STAFF_ONLY_BUILTINS, STATE_CATEGORIES, VIEW_ROLES
 
 __all__ = [
     "ACTION_KEYS",
@@ -219,6 +219,12 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
             "workflow": _ref("id"),
             "sla": _ref("id"),
             "portal": {"type": "boolean"},
+            "requester_may_set": {
+                "description": "Staff-only built-ins this type's requesters may set too",
+                "type": "array",
+                "items": {"enum": list(STAFF_ONLY_BUILTINS)},
+                "uniqueItems": True,
+            },
             "fields": _list(_FIELD),
             "forms": _obj(
                 {"create": _list(_FORM_ITEM, minItems=1), "agent": _list(_FORM_ITEM, minItems=1)}

@@ -224,8 +224,8 @@ class MailIntake:
 
     def _upload(
         self, service: TicketService, type_id: str, field_id: str, mail: Incoming
-    ) -> tuple[list[int], list[tuple[str, str]]]:
-        ids: list[int] = []
+    ) -> tuple[list[str], list[tuple[str, str]]]:
+        ids: list[str] = []
         failed: list[tuple[str, str]] = []
         for attachment in mail.attachments:
             try:

@@ -223,12 +223,19 @@ class Comment(Base):
 
 
 class Attachment(Base):
-    """Metadata of a stored file; the content lives on disk under its SHA-256."""
+    """Metadata of a stored file; the content lives on disk under its SHA-256.
+
+    `public_id` is what leaves the server (URLs, the API, the values of attachment
+    fields): random, so no one finds a file by counting; `id` stays internal."""
 
     __tablename__ = "attachments"
-    __table_args__ = (Index("ix_attachments_ticket", "ticket_id"),)
+    __table_args__ = (
+        Index("ix_attachments_ticket", "ticket_id"),
+        Index("ix_attachments_public_id", "public_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"))
     field_id: Mapped[str | None] = mapped_column(String(64))

@@ -97,7 +97,15 @@ ApiService = ServiceDep
 ApiBundle = BundleDep
 TicketKey = Annotated[str, Path(description="The ticket's key.", examples=["INC-1"])]
 TransitionId = Annotated[str, Path(description="A transition of its workflow.", examples=["start"])]
-AttachmentId = Annotated[int, Path(description="From an upload.", examples=[1])]
+AttachmentId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=40,
+        description="The `id` an upload answered (random, not a number).",
+        examples=["fq3Zk8pWc1xR0sLmN7vT2bYd"],
+    ),
+]
 TypeId = Annotated[str, Path(description="A ticket type id.", examples=["it_incident"])]
 IfMatch = Annotated[
     str | None,

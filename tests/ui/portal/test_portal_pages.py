@@ -17,7 +17,7 @@ from tests.bundles import EXAMPLE, make_bundle
 from tests.factories import access_request
 from tests.sql import StatementRecorder, Statements
 from tests.ui.conftest import Web
-from tests.ui.portal.conftest import OTHER, People
+from tests.ui.portal.conftest import AGENT, OTHER, People
 
 GOOD_PASSWORD = "a long enough secret"  # noqa: S105 - a test account
 
@@ -214,7 +214,7 @@ def test_upload_while_creating(people: People) -> None:
     )
     assert response.status_code == 200, response.text
     assert "error.txt" in response.text
-    link = re.search(r'href="(/portal/attachments/\d+)"', response.text)
+    link = re.search(r'href="(/portal/attachments/[\w-]+)"', response.text)
     assert link, "the uploaded file links to the portal's download"
     assert client.get(link.group(1)).content == b"Error 0x80070005"
     refused = client.post(
@@ -295,3 +295,21 @@ def test_the_limit_counts_per_address_and_forgets_after_the_window() -> None:
     assert window.retry_after("10.0.0.1") == 61
     now[0] = 60.5
     assert window.allow("10.0.0.1")
+
+
+def test_a_requesters_upload_is_not_readable_from_the_desk_before_it_is_attached(
+    people: People,
+) -> None:
+    # Issue 20, finding 5: the desk served any unattached upload to any agent.
+    client = people.client()
+    response = client.post(
+        "/portal/new/it_incident/upload/screenshots",
+        files={"screenshots__upload": ("payslip.txt", b"salary 1234", "text/plain")},
+        headers={"HX-Request": "true", "X-CSRF-Token": client.csrf},
+    )
+    link = re.search(r'href="/portal/attachments/([\w-]+)"', response.text)
+    assert link and not link.group(1).isdigit()
+    assert client.get(f"/portal/attachments/{link.group(1)}").content == b"salary 1234"
+    agent = people.client(AGENT)
+    assert agent.get(f"/desk/attachments/{link.group(1)}").status_code == 404
+    assert people.client(OTHER).get(f"/portal/attachments/{link.group(1)}").status_code == 404

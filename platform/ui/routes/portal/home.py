@@ -40,7 +40,7 @@ from gongdan.ui.render import redirect, render, render_fragment
 from gongdan.ui.routes.account.password import send_link
 from gongdan.ui.routes.desk.new import form_errors, upload_file
 from gongdan.ui.routes.portal import ticket as portal_ticket
-from gongdan.ui.routes.portal.ticket import STAFF_ONLY_FIELDS, steps_of
+from gongdan.ui.routes.portal.ticket import steps_of
 from gongdan.ui.security import rotate_csrf_token
 from gongdan.vocabulary import OPEN_CATEGORIES
 
@@ -172,7 +172,10 @@ def _portal_type(bundle: Bundle, type_id: str) -> TicketTypeDef:
 
 
 def _hidden_fields(ticket_type: TicketTypeDef) -> set[str]:
-    return {f.id for f in ticket_type.fields if f.internal} | STAFF_ONLY_FIELDS
+    """Internal fields, the requester, and the staff-only built-ins the type does not
+    let its requesters set (the same rule the engine applies to every channel)."""
+    internal = {f.id for f in ticket_type.fields if f.internal}
+    return internal | set(ticket_type.staff_only_builtins) | {"requester"}
 
 
 def portal_form_ids(ticket_type: TicketTypeDef) -> list[str]:
@@ -244,6 +247,7 @@ async def create(
                 title=values.get("title") or "",
                 description=values.get("description") or "",
                 fields=custom,
+                **{k: values[k] for k in ticket_type.requester_may_set if values.get(k)},
             )
         except ValidationFailed as failed:
             errors = failed.fields or {"title": failed.detail}
