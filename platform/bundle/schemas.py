@@ -138,6 +138,11 @@ DEFS: dict[str, Any] = {
                 {
                     "url": {"type": "string", "pattern": "^https?://"},
                     "secret_env": {"type": "string"},
+                    "allow_private": {
+                        "description": "Allow a loopback, link-local or private address "
+                        "(refused by default, at check time and at delivery)",
+                        "type": "boolean",
+                    },
                 },
                 ("url",),
             ),

@@ -109,6 +109,8 @@ class WebhookCall:
     delivery_id: int
     event: str
     document: Mapping[str, Any]
+    # The config allowed loopback/private addresses for this webhook (`allow_private`).
+    allow_private: bool = False
 
 
 class WebhookSender(Protocol):
@@ -251,6 +253,7 @@ def _send_webhook(job: Job, channels: Channels) -> list[Attempt]:
         secret_env=str(secret_env) if secret_env else None,
         delivery_id=job.outbox_id,
         event=event,
+        allow_private=spec.get("allow_private") is True,
         document={
             "delivery": job.outbox_id,
             "event": event,
