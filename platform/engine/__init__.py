@@ -14,7 +14,7 @@ contract in pyproject checks it), so the engine can reorganise its modules freel
 
 from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.accounts.signup import portal_types
-from gongdan.engine.accounts.tokens import TokenInfo, authenticate, recent_actor, remember_actor
+from gongdan.engine.accounts.tokens import TokenInfo, authenticate
 from gongdan.engine.accounts.users import (
     LANGUAGES,
     MAX_PASSWORD_LENGTH,
@@ -113,9 +113,7 @@ __all__ = [
     "list_mail",
     "people_of_ticket",
     "portal_types",
-    "recent_actor",
     "relay_once",
-    "remember_actor",
     "thread_root",
     "ticket_for_message_ids",
     "utc_now",

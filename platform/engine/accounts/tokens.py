@@ -9,22 +9,25 @@ their tokens apart in a list. Creating and revoking run in a `UnitOfWork` and le
 system for the operator's CLI), naming the token by id, name and prefix, never the
 token. Recognising a token is a read (`authenticate`, `store.tokens.read_token`) with
 one small write of its own, `store.tokens.mark_token_used`, at most once a minute.
+
+Every request looks its token up: no process keeps recognised tokens, so a token
+revoked anywhere (`gongdan token revoke`, another worker, the account page) or a user
+deactivated is refused by every process on its next request. A per-process cache with
+a revocation generation read per request was measured: that read costs the same
+database round trip as the lookup itself (bench figures in the issue notes).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import chain
-from typing import Any
 
-from sqlalchemy import Connection, event, select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from gongdan.engine.store.models import ApiToken, Membership, User
+from gongdan.engine.store.models import ApiToken, User
 from gongdan.engine.store.tokens import mark_token_used, read_token
 from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import NotFound, ValidationFailed
@@ -36,11 +39,8 @@ __all__ = [
     "authenticate",
     "create_token",
     "find_user",
-    "forget_recent",
     "hash_token",
     "list_tokens",
-    "recent_actor",
-    "remember_actor",
     "revoke_token",
 ]
 
@@ -142,7 +142,7 @@ def revoke_token(ctx: UnitOfWork, token_id: int, *, owner: User | None = None) -
     user = session.get(User, row.user_id)
     assert user is not None  # noqa: S101 - a foreign key
     if row.revoked_at is None:
-        row.revoked_at = ctx.now  # (flushed: `_forget_on_change` forgets recognised tokens)
+        row.revoked_at = ctx.now
         ctx.event(
             None,
             "token.revoked",
@@ -167,48 +167,3 @@ def authenticate(db: Session | Connection, token: str, now: datetime) -> Actor |
         mark_token_used(db, found.token_id, now)
     teams = frozenset(found.team_ids.split(",")) if found.team_ids else frozenset()
     return Actor(found.id, found.email, found.role, teams, profile=found)
-
-
-# Tokens recognised in the last few seconds, per process: an API client sends the same
-# token with every request, and looking it up each time is a noticeable share of a web
-# worker's CPU per create (bench/api.py). A revocation or a change of teams in this
-# process forgets them all at once; one made by another process (`gongdan token
-# revoke`, another worker) takes effect there within RECENT_SECONDS. Unknown tokens are
-# never kept.
-RECENT_SECONDS = 5.0
-_MAX_RECENT = 10_000
-_recent: dict[str, tuple[float, Actor]] = {}
-
-
-def recent_actor(token: str) -> Actor | None:
-    """The actor `token` stood for when it was recognised less than RECENT_SECONDS
-    ago in this process, else None (look it up with `authenticate`)."""
-    kept = _recent.get(token)
-    if kept is None:
-        return None
-    if time.monotonic() - kept[0] >= RECENT_SECONDS:
-        _recent.pop(token, None)
-        return None
-    return kept[1]
-
-
-def remember_actor(token: str, actor: Actor) -> None:
-    if len(_recent) >= _MAX_RECENT:
-        _recent.clear()
-    _recent[token] = (time.monotonic(), actor)
-
-
-def forget_recent() -> None:
-    """Forget every recognised token (a token revoked, a user or team changed)."""
-    _recent.clear()
-
-
-@event.listens_for(Session, "before_flush")
-def _forget_on_change(session: Session, _context: Any, _instances: Any) -> None:
-    """Any change of a user, token or membership written through a session of this
-    process (a deactivation, a new role) forgets the recognised tokens."""
-    if _recent and any(
-        isinstance(row, (User, ApiToken, Membership))
-        for row in chain(session.new, session.dirty, session.deleted)
-    ):
-        forget_recent()

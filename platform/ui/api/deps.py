@@ -18,7 +18,7 @@ from fastapi import Depends, Header, Path
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from gongdan.engine import Database, authenticate, recent_actor, remember_actor, utc_now
+from gongdan.engine import Database, authenticate, utc_now
 from gongdan.errors import Conflict
 from gongdan.rules.workflow import Actor
 from gongdan.ui.api.errors import ApiProblem
@@ -61,14 +61,12 @@ async def _resolve(
     if credentials is None:
         return None
     token = credentials.credentials
-    actor = recent_actor(token)  # recognised in the last seconds (`engine.accounts.tokens`)
-    if actor is None:
-        if database.dialect == "postgresql":
-            actor = _lookup(database, token)
-        else:
-            actor = await run_in_threadpool(_lookup, database, token)
-        if actor is not None:
-            remember_actor(token, actor)
+    # Looked up on every request (no process keeps tokens: a revocation anywhere holds
+    # at once everywhere; `engine.accounts.tokens`).
+    if database.dialect == "postgresql":
+        actor = _lookup(database, token)
+    else:
+        actor = await run_in_threadpool(_lookup, database, token)
     if actor is None:
         raise _unauthorized("the bearer token is unknown or revoked, or its user is deactivated")
     return actor

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from gongdan.engine.accounts import tokens
 from gongdan.engine.accounts.service import AccountService
-from gongdan.engine.service import utc_now
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import ApiToken, User
 from gongdan.rules.workflow import Actor
+from tests.cli.test_token import gongdan
 from tests.factories import make_user
 from tests.sql import StatementRecorder
 from tests.ui.api.conftest import INCIDENT, token_for
@@ -71,29 +68,27 @@ def test_revoked_token_and_deactivated_user_are_401(app: FastAPI, db: Database) 
         assert session.scalar(select(ApiToken.token_hash).where(ApiToken.id == 2)) != second
 
 
-def test_a_token_recognised_a_moment_ago_is_not_looked_up_again(
+def test_each_request_looks_its_token_up_in_one_statement(
     app: FastAPI, db: Database, statements: StatementRecorder
 ) -> None:
     make_user(db, "crm@example.com", "agent")
     client = TestClient(app, headers=_bearer(token_for(db, "crm@example.com")))
     with statements.recording(db) as seen:
         assert [client.get("/api/v1/tickets").status_code for _ in range(3)] == [200] * 3
-    assert seen.count("select", table="api_tokens") == 1, seen
+    assert seen.count("select", table="api_tokens") == 3, seen
 
 
-def test_a_revocation_by_another_process_takes_effect_within_seconds(
-    app: FastAPI, db: Database, monkeypatch: pytest.MonkeyPatch
+def test_a_revocation_by_another_process_takes_effect_on_the_next_request(
+    app: FastAPI, db: Database
 ) -> None:
     """Revoked elsewhere (`gongdan token revoke`, another worker: no session of this
-    process saw it), a token still recognised here is refused once RECENT_SECONDS
-    have passed."""
-    monkeypatch.setattr(tokens, "RECENT_SECONDS", 0.3)
+    process saw it), a token recognised a moment ago is refused at once (issue 20,
+    finding 11: it used to be honoured for a few more seconds)."""
     make_user(db, "crm@example.com", "agent")
     client = TestClient(app, headers=_bearer(token_for(db, "crm@example.com")))
     assert client.get("/api/v1/tickets").status_code == 200
-    with db.engine.begin() as connection:  # not through a Session: as another process
-        connection.execute(update(ApiToken).values(revoked_at=utc_now()))
-    time.sleep(0.4)
+    url = db.engine.url.render_as_string(hide_password=False)
+    assert gongdan(url, "token", "revoke", "1").returncode == 0  # another process
     assert client.get("/api/v1/tickets").status_code == 401
 
 
