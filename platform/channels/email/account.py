@@ -1,9 +1,10 @@
 """Mail about a person's account rather than a ticket: the one-time link to set or
-reset a password (outbox topic `password.reset`).
+reset a password (outbox topic `password.reset`), and the link that proves the address
+of a self sign-up (`account.verify`).
 
-The text is the bundle's `password_reset` template (`config/templates/`), rendered in
-the recipient's language in the same sandbox as every notification; a bundle without
-one gets `FALLBACK`. The mail has no ticket key, thread or Reply-To: it is not a
+The text is the bundle's `password_reset` (or `account_verify`) template
+(`config/templates/`), rendered in the recipient's language in the same sandbox as
+every notification; a bundle without one gets the text of `FALLBACKS`. The mail has no ticket key, thread or Reply-To: it is not a
 conversation. Its Message-ID is stable per delivery, so a retry never sends it twice.
 """
 
@@ -26,9 +27,15 @@ from gongdan.engine import Notification, Person, is_our_message
 if TYPE_CHECKING:
     from gongdan.channels.email.notifier import SmtpNotifier
 
-__all__ = ["ACCOUNT_TOPICS", "FALLBACK", "compose_account_mail", "send_account_mail"]
+__all__ = [
+    "ACCOUNT_TOPICS",
+    "FALLBACK",
+    "FALLBACKS",
+    "compose_account_mail",
+    "send_account_mail",
+]
 
-ACCOUNT_TOPICS = frozenset({"password.reset"})
+ACCOUNT_TOPICS = frozenset({"account.verify", "password.reset"})
 
 FALLBACK = TemplateDef(
     id="password_reset",
@@ -42,6 +49,21 @@ FALLBACK = TemplateDef(
         "如果这不是您本人的操作，请忽略此邮件，您的密码不会改变。\n",
     },
 )
+VERIFY_FALLBACK = TemplateDef(
+    id="account_verify",
+    subject={"en": "Confirm your email address", "zh-CN": "请确认您的邮箱地址"},
+    body={
+        "en": "Hello {{ recipient.name }},\n\nsomeone (we hope you) signed up to the help "
+        "centre as {{ recipient.email }}. Open this link to confirm the address and "
+        "activate the account (it works once, for {{ valid_minutes }} minutes):\n\n"
+        "{{ link }}\n\nIf it was not you, ignore this mail: no account is made.\n",
+        "zh-CN": "{{ recipient.name }}，您好：\n\n有人（希望是您本人）使用 {{ recipient.email }} "
+        "注册了服务门户。请打开以下链接确认邮箱并启用账户（仅可使用一次，"
+        "{{ valid_minutes }} 分钟内有效）：\n\n{{ link }}\n\n"
+        "如果这不是您本人的操作，请忽略此邮件，不会创建任何账户。\n",
+    },
+)
+FALLBACKS = {FALLBACK.id: FALLBACK, VERIFY_FALLBACK.id: VERIFY_FALLBACK}
 _fallback_env = SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
 
 
@@ -52,12 +74,17 @@ def _context(payload: Mapping[str, Any], base_url: str, sent_at: datetime) -> di
     email = str(payload.get("email") or "")
     return {
         "recipient": {"name": str(payload.get("name") or email), "email": email},
-        "link": f"{base_url}/password/reset?token={token}",
+        "link": f"{base_url}{_link_path(payload)}?token={token}",
         "purpose": str(payload.get("purpose") or "reset"),
         "valid_minutes": minutes,
         "expires_at": expires,
         "site": base_url,
     }
+
+
+def _link_path(payload: Mapping[str, Any]) -> str:
+    path = str(payload.get("link_path") or "/password/reset")
+    return path if path.startswith("/") and "//" not in path else "/password/reset"
 
 
 def _render(
@@ -66,8 +93,9 @@ def _render(
     templates = mail_templates(notifier.bundle())
     if templates.has(template):
         return templates.render(template, locale, context)
-    used, body = FALLBACK.text("body", locale)
-    _, subject = FALLBACK.text("subject", used)
+    fallback = FALLBACKS.get(template, FALLBACK)
+    used, body = fallback.text("body", locale)
+    _, subject = fallback.text("subject", used)
     return Rendered(
         " ".join(_fallback_env.from_string(subject).render(context).split()),
         _fallback_env.from_string(body).render(context),

@@ -298,7 +298,8 @@ def _log_targets(job: Job, target: str) -> list[str]:
 
 def _send_account_mail(job: Job, channels: Channels) -> list[Attempt]:
     """A mail about a person's account, not a ticket (`password.reset`: the one-time
-    link to set a password), to the address in the payload."""
+    link to set a password; `account.verify`: the link that proves a signed-up
+    address), to the address in the payload."""
     to = str(job.payload.get("email") or "")
     notification = Notification(
         delivery_id=job.outbox_id,
@@ -320,6 +321,7 @@ def _send_account_mail(job: Job, channels: Channels) -> list[Attempt]:
 # By exact topic first, then by family (`ticket.*`). A topic in neither is marked
 # skipped with a note, never an error: the engine may grow topics before handlers.
 HANDLERS: dict[str, Handler] = {
+    "account.verify": _send_account_mail,
     "comment.*": _send_notification,
     "notify": _send_notification,
     "password.reset": _send_account_mail,

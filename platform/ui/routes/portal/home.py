@@ -130,7 +130,7 @@ def signup(
     if refused is not None:
         return refused
     try:
-        account = service.accounts.sign_up(
+        address = service.accounts.sign_up(
             email=email, name=name, password=password, language=language_for(request)
         )
     except (ValidationFailed, PermissionDenied) as failed:
@@ -146,6 +146,35 @@ def signup(
             "min_password": MIN_PASSWORD_LENGTH,
         }
         return render(request, "portal/signup.html", context, status_code=422)
+    # No account yet: it is made when the link mailed to the address is followed.
+    return render(request, "portal/signup_sent.html", {"email": address})
+
+
+_PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+@router.get("/portal/signup/verify")
+def verify_page(request: Request, service: ServiceDep, token: str = "") -> Response:
+    """The mailed link: a page with one button (a GET changes nothing, so a mail
+    scanner that follows links does not spend it)."""
+    pending = service.accounts.check_sign_up_link(token[:256])
+    if pending is None:
+        return render(request, "portal/signup_invalid.html", {}, status_code=400, headers=_PRIVATE)
+    context = {"token": token, "email": pending.email, "name": pending.name}
+    return render(request, "portal/signup_verify.html", context, headers=_PRIVATE)
+
+
+@router.post("/portal/signup/verify")
+def verify(
+    request: Request, service: ServiceDep, token: Annotated[str, Form(max_length=256)] = ""
+) -> Response:
+    try:
+        account = service.accounts.confirm_sign_up(token)
+    except ValidationFailed as failed:
+        context = {"reason": failed.fields.get("token", "")}
+        return render(
+            request, "portal/signup_invalid.html", context, status_code=400, headers=_PRIVATE
+        )
     request.session.clear()
     request.session[SESSION_USER] = account.id
     rotate_csrf_token(request)
