@@ -19,7 +19,7 @@ from tests.channels.email.conftest import OUR_ADDRESS, Inbox, drain, inbox  # no
 from tests.ui.conftest import Client, Web, page_token
 from tests.ui.test_password_reset import _signs_in, mailer  # noqa: F401 - fixture
 
-PASSWORD = "a long enough password"
+PASSWORD = "a long enough password"  # noqa: S105 - a test account
 LINK = re.compile(r"https://help\.test/portal/signup/verify\?token=[A-Za-z0-9_%-]+")
 
 
