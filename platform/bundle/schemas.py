@@ -439,6 +439,25 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
                 "type": "string",
                 "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
             },
+            "authentication": _obj(
+                {
+                    "authserv_id": {
+                        "description": "The receiving host whose Authentication-Results "
+                        "count (RFC 8601 authserv-id); a mail is taken as its sender only "
+                        "when that host says DMARC passed, or SPF/DKIM passed for the "
+                        "From domain",
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 255,
+                    },
+                    "unverified": {
+                        "description": "What a mail that is not verified becomes: held for "
+                        "review (default), or a new ticket tagged unverified-sender",
+                        "enum": ["hold", "new_ticket"],
+                    },
+                },
+                ("authserv_id",),
+            ),
         },
         ("kind", "address", "ticket_type"),
     ),
