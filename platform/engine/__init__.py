@@ -14,7 +14,13 @@ contract in pyproject checks it), so the engine can reorganise its modules freel
 
 from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.accounts.signup import portal_types
-from gongdan.engine.accounts.tokens import TokenInfo, authenticate
+from gongdan.engine.accounts.tokens import (
+    TokenInfo,
+    authenticate,
+    lookup_epoch,
+    recent_actor,
+    remember_actor,
+)
 from gongdan.engine.accounts.users import (
     LANGUAGES,
     MAX_PASSWORD_LENGTH,
@@ -111,9 +117,12 @@ __all__ = [
     "is_our_message",
     "lease_from_env",
     "list_mail",
+    "lookup_epoch",
     "people_of_ticket",
     "portal_types",
+    "recent_actor",
     "relay_once",
+    "remember_actor",
     "thread_root",
     "ticket_for_message_ids",
     "utc_now",

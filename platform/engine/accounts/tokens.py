@@ -10,24 +10,33 @@ system for the operator's CLI), naming the token by id, name and prefix, never t
 token. Recognising a token is a read (`authenticate`, `store.tokens.read_token`) with
 one small write of its own, `store.tokens.mark_token_used`, at most once a minute.
 
-Every request looks its token up: no process keeps recognised tokens, so a token
-revoked anywhere (`gongdan token revoke`, another worker, the account page) or a user
-deactivated is refused by every process on its next request. A per-process cache with
-a revocation generation read per request was measured: that read costs the same
-database round trip as the lookup itself (bench figures in the issue notes).
+A process may keep the tokens it recognised for a few seconds (`recent_actor`), only
+while it hears every change that could make one wrong: on PostgreSQL, migration
+0013's triggers notify such changes on commit and `store.token_events` listens, so a
+token revoked anywhere (`gongdan token revoke`, another worker, the account page) or a
+user deactivated is refused by every process at once. Without a listener (SQLite, or
+the listening connection lost) nothing is kept and every request looks its token up.
+A revocation generation read on each request was measured instead: it costs a
+database round trip and two thirds of the lookup's CPU.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session
 
-from gongdan.engine.store.models import ApiToken, User
+from gongdan.engine.store.database import Database
+from gongdan.engine.store.models import ApiToken, Membership, User
+from gongdan.engine.store.token_events import TokenEventListener
 from gongdan.engine.store.tokens import mark_token_used, read_token
 from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import NotFound, ValidationFailed
@@ -39,8 +48,12 @@ __all__ = [
     "authenticate",
     "create_token",
     "find_user",
+    "forget_recent",
     "hash_token",
     "list_tokens",
+    "lookup_epoch",
+    "recent_actor",
+    "remember_actor",
     "revoke_token",
 ]
 
@@ -167,3 +180,92 @@ def authenticate(db: Session | Connection, token: str, now: datetime) -> Actor |
         mark_token_used(db, found.token_id, now)
     teams = frozenset(found.team_ids.split(",")) if found.team_ids else frozenset()
     return Actor(found.id, found.email, found.role, teams, profile=found)
+
+
+# Tokens recognised in the last few seconds, per process, kept only while this process
+# listens for the changes that could make one wrong (see the module's docstring). An
+# API client sends the same token with every request, and looking it up each time is a
+# share of a web worker's CPU per create (bench/api.py). Unknown tokens are never kept.
+RECENT_SECONDS = 5.0
+_MAX_RECENT = 10_000
+_recent: dict[str, tuple[float, Actor]] = {}
+_lock = threading.Lock()
+_epoch = 0  # moves on every forget: a lookup begun before one is not kept
+_listeners: dict[str, TokenEventListener] = {}
+_listening: set[str] = set()  # URLs whose listener is connected
+
+
+def _set_listening(url: str, live: bool) -> None:
+    with _lock:
+        if live:
+            _listening.add(url)
+        else:
+            _listening.discard(url)
+    forget_recent()  # whatever changed while not listening is unknown
+
+
+def _watch(db: Database) -> bool:
+    """Whether this process hears every token change of `db` now (starting to listen
+    on first use; never on SQLite)."""
+    if db.dialect != "postgresql":
+        return False
+    url = db.url
+    with _lock:
+        if url in _listening:
+            return True
+        if url in _listeners:
+            return False
+        listener = TokenEventListener(url, forget_recent, lambda live: _set_listening(url, live))
+        _listeners[url] = listener
+    listener.start()
+    return False
+
+
+def recent_actor(db: Database, token: str) -> Actor | None:
+    """The actor `token` stood for when it was recognised less than RECENT_SECONDS
+    ago in this process, while this process hears every token change of `db`; else
+    None (look it up with `authenticate`, then `remember_actor`)."""
+    if not _watch(db):
+        return None
+    kept = _recent.get(token)
+    if kept is None:
+        return None
+    if time.monotonic() - kept[0] >= RECENT_SECONDS:
+        _recent.pop(token, None)
+        return None
+    return kept[1]
+
+
+def lookup_epoch() -> int:
+    """Take before a lookup, give to `remember_actor` after it."""
+    return _epoch
+
+
+def remember_actor(db: Database, token: str, actor: Actor, epoch: int) -> None:
+    """Keep what a lookup begun at `epoch` found, unless something was forgotten since
+    (a change notified while it ran) or this process does not hear changes of `db`."""
+    with _lock:
+        if epoch != _epoch or db.url not in _listening:
+            return
+        if len(_recent) >= _MAX_RECENT:
+            _recent.clear()
+        _recent[token] = (time.monotonic(), actor)
+
+
+def forget_recent() -> None:
+    """Forget every recognised token (a token revoked, a user or team changed)."""
+    global _epoch
+    with _lock:
+        _epoch += 1
+        _recent.clear()
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_on_change(session: Session, _context: Any, _instances: Any) -> None:
+    """A change of a user, token or membership written through a session of this
+    process forgets the recognised tokens at once (the notification follows on commit)."""
+    if _recent and any(
+        isinstance(row, (User, ApiToken, Membership))
+        for row in chain(session.new, session.dirty, session.deleted)
+    ):
+        forget_recent()

@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from gongdan.engine.accounts.tokens import forget_recent
 from gongdan.engine.store.models import ConfigVersion, Membership, RoutingPointer, Team, User
 from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import Conflict, NotFound, ValidationFailed
@@ -244,6 +245,9 @@ def actor_for(session: Session, user: User) -> Actor:
 def sync_teams(ctx: UnitOfWork) -> list[str]:
     """Make teams and memberships match the bundle; returns members with no user yet."""
     session, bundle = ctx.session, ctx.bundle
+    # Actors recognised by token carry their teams; memberships are deleted with a
+    # statement that no flush sees (`tokens._forget_on_change`).
+    forget_recent()
     missing: list[str] = []
     existing = {row.id: row for row in session.scalars(select(Team))}
     users = {u.email: u for u in session.scalars(select(User))}

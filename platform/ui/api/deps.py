@@ -18,7 +18,14 @@ from fastapi import Depends, Header, Path
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from gongdan.engine import Database, authenticate, utc_now
+from gongdan.engine import (
+    Database,
+    authenticate,
+    lookup_epoch,
+    recent_actor,
+    remember_actor,
+    utc_now,
+)
 from gongdan.errors import Conflict
 from gongdan.rules.workflow import Actor
 from gongdan.ui.api.errors import ApiProblem
@@ -61,12 +68,16 @@ async def _resolve(
     if credentials is None:
         return None
     token = credentials.credentials
-    # Looked up on every request (no process keeps tokens: a revocation anywhere holds
-    # at once everywhere; `engine.accounts.tokens`).
-    if database.dialect == "postgresql":
-        actor = _lookup(database, token)
-    else:
-        actor = await run_in_threadpool(_lookup, database, token)
+    # Kept a few seconds only while every revocation is heard (`engine.accounts.tokens`).
+    actor = recent_actor(database, token)
+    if actor is None:
+        epoch = lookup_epoch()
+        if database.dialect == "postgresql":
+            actor = _lookup(database, token)
+        else:
+            actor = await run_in_threadpool(_lookup, database, token)
+        if actor is not None:
+            remember_actor(database, token, actor, epoch)
     if actor is None:
         raise _unauthorized("the bearer token is unknown or revoked, or its user is deactivated")
     return actor
