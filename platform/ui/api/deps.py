@@ -109,8 +109,6 @@ TransitionId = Annotated[str, Path(description="A transition of its workflow.", 
 AttachmentId = Annotated[
     str,
     Path(
-        min_length=1,
-        max_length=40,
         description="The `id` an upload answered (random, not a number).",
         examples=["fq3Zk8pWc1xR0sLmN7vT2bYd"],
     ),
