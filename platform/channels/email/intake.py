@@ -13,7 +13,8 @@
 - Oversized or unreadable mail is **rejected** with an SMTP 5xx reason.
 - A mailbox with `authentication: {authserv_id: …}` takes a mail as its sender only
   when that receiving host's Authentication-Results say so (`authenticity`); any
-  other mail is **held** for review (logged, nothing written) or, with
+  other mail is **held** for review (logged, kept whole under
+  `$GONGDAN_DATA_DIR/held-mail/`, no ticket or comment written) or, with
   `unverified: new_ticket`, becomes a new ticket tagged `unverified-sender`: never a
   comment in someone else's name.
 
@@ -26,11 +27,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.parser import BytesHeaderParser
+from pathlib import Path
 
 from gongdan.bundle.compile_mail import MailboxDef
 from gongdan.bundle.compiled import Bundle
@@ -51,7 +55,7 @@ from gongdan.errors import GongdanError, NotFound, PermissionDenied, ValidationF
 from gongdan.forms.shapes import Holds
 from gongdan.rules.workflow import Actor
 
-__all__ = ["IntakeResult", "MailIntake"]
+__all__ = ["IntakeResult", "MailIntake", "keep_held"]
 
 log = logging.getLogger(__name__)
 KEY = re.compile(r"\[([A-Z][A-Z0-9]{1,9}-[1-9][0-9]{0,11})\]")
@@ -166,7 +170,8 @@ class MailIntake:
                     return self._create(
                         service, bundle, mail, raw, sender, box, unverified=verdict.reason
                     )
-                reason = f"held for review: sender not verified ({verdict.reason})"
+                kept = keep_held(raw)
+                reason = f"held for review in {kept}: sender not verified ({verdict.reason})"
                 return self._log(mail, raw, sender, "held", reason, 250, key)
         if key is not None:
             return self._reply(service, mail, raw, sender, key)
@@ -335,6 +340,21 @@ class MailIntake:
             log.exception("could not log a received mail (%s: %s)", status, reason)
         log.info("mail from %s %s: %s", mail.sender if mail else sender, status, reason)
         return IntakeResult(status, reason, code, key)
+
+
+def keep_held(raw: bytes) -> str:
+    """Keep a held mail whole for review, as `held-mail/<sha256>.eml` under
+    `$GONGDAN_DATA_DIR` (written then renamed); returns that path. A mail held is never
+    thrown away: an admin reads it and, if it is genuine, forwards it again."""
+    digest = hashlib.sha256(raw).hexdigest()
+    folder = Path(os.environ.get("GONGDAN_DATA_DIR", "data")) / "held-mail"
+    target = folder / f"{digest}.eml"
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
+            handle.write(raw)
+        Path(handle.name).replace(target)
+    return str(target)
 
 
 def _explain(error: GongdanError) -> str:

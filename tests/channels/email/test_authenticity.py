@@ -48,7 +48,10 @@ def listening(db: Database, tmp_path: Path, unverified: str) -> Iterator[tuple[T
 
 
 @pytest.fixture
-def held(db: Database, tmp_path: Path) -> Iterator[tuple[TicketService, int]]:
+def held(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[TicketService, int]]:
+    monkeypatch.setenv("GONGDAN_DATA_DIR", str(tmp_path / "data"))
     yield from listening(db, tmp_path, "hold")
 
 
@@ -85,6 +88,9 @@ def test_a_reply_claiming_to_be_the_requester_is_held_not_a_comment(
     held_mail = [m for m in list_mail(db) if m.status == "held"]
     assert len(held_mail) == 3
     assert all("sender not verified" in (m.reason or "") for m in held_mail)
+    # Each is kept whole for review, where the log says.
+    kept = [Path((m.reason or "").split(" in ", 1)[1].split(":", 1)[0]) for m in held_mail]
+    assert any(b"new IBAN" in path.read_bytes() for path in kept)
 
 
 def test_a_reply_the_receiving_host_authenticated_is_a_comment(
