@@ -169,7 +169,8 @@ def _compile_view(
         _check_sql(doc, ("when",), data["when"], when.tree, field_types, report, kinds)
     known_columns = sorted({*BUILTIN_COLUMNS, *field_types})
     for index, column in enumerate(data["columns"]):
-        if column not in known_columns:
+        # Lenient: a document that could not be read may declare it (`Reporter`).
+        if column not in known_columns and not report.lenient:
             report.unknown(doc, ("columns", index), "column", column, known_columns)
     sort = data.get("sort", {"field": "created_at"})
     if sort["field"] not in SORT_FIELDS:
@@ -208,6 +209,11 @@ def _check_sql(
 ) -> None:
     """Report every test of the tree that SQL cannot express, located by its key."""
     if isinstance(node, KeyTest):
+        unknown = node.key not in field_types and node.key not in _BUILTIN_KINDS
+        if (node.key in field_types and not field_types[node.key]) or (
+            unknown and report.lenient and "." not in node.key
+        ):
+            return  # a field in error elsewhere: reported there, not again here
         kind = column_kind(node.key, field_types)
         refusal = sql_refusal(node, kind)
         if refusal is not None:

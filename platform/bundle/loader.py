@@ -117,6 +117,9 @@ def _entries(
                 )
                 issues.append(doc.issue(("kind",) if kind is not None else (), message))
                 continue
+            if kind == "Test":  # run by `gongdan test`, never part of the running bundle
+                issues.append(doc.issue(("kind",), "a Test belongs in the tests/ folder"))
+                continue
             problems = check_document_schema(doc, kind)
             if "id" not in data:
                 if len(documents) > 1:
@@ -154,21 +157,39 @@ def _is_id(text: str) -> bool:
 
 def _salvage_fields(entry: Entry) -> TypeFields:
     """Fields of a ticket type that failed its schema, read without reporting anything,
-    so the conditions of other documents that name them do not fail as well."""
+    so the conditions of other documents that name them do not fail as well. `names`
+    holds every field id the document declares, the unreadable fields' too."""
     fields = entry.data.get("fields")
     plain = {}
+    names: set[str] = set()
     for raw in fields if isinstance(fields, list) else ():
         try:
-            if not isinstance(raw, dict):
+            if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
                 continue
+            names.add(raw["id"])
             core = {k: v for k, v in raw.items() if k in CORE_FIELD_KEYS}
-            if isinstance(raw.get("id"), str) and not any(
-                p.severity == "error" for p in check_field(core)
-            ):
+            if not any(p.severity == "error" for p in check_field(core)):
                 plain[raw["id"]] = build_field(core, required_if=None, visible_if=None)
         except Exception:  # noqa: S112 - best effort on a document already in error
             continue
-    return TypeFields({}, plain, ok=False, names=set(plain))
+    return TypeFields({}, plain, ok=False, names=names | set(plain))
+
+
+def _opaque(entry: Entry) -> bool:
+    """Whether a ticket type in error hides which fields it declares (its `fields` is
+    not a list of mappings with an id): then any field name may be one of them."""
+    fields = entry.data.get("fields", [])
+    return not isinstance(fields, list) or any(
+        not isinstance(f, dict) or not isinstance(f.get("id"), str) for f in fields
+    )
+
+
+def _tolerate(catalog: Catalog, names: Iterable[str]) -> Catalog:
+    """`catalog` where the fields declared but in error (`names`) may be named by a
+    condition, with any value: their own error is reported once, at their place."""
+    for name in names:
+        catalog.fields.setdefault(name, FieldInfo("any"))
+    return catalog
 
 
 def _mapping(value: object) -> dict[str, Any]:
@@ -193,7 +214,11 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         known[entry.kind].append(entry.id)
         if entry.valid:
             by_kind[entry.kind].append(entry)
-    report.lenient = bool(unreadable) or any(not e.valid for e in entries if e.kind == "TicketType")
+    # Lenient (conditions accept any key) only when some document may declare fields
+    # that cannot be read at all; a type whose fields are merely in error names them.
+    report.lenient = bool(unreadable) or any(
+        _opaque(e) for e in entries if e.kind == "TicketType" and not e.valid
+    )
     all_types = [e for e in entries if e.kind == "TicketType"]
     types_raw = by_kind["TicketType"]
     workflows_raw = {e.id: e for e in entries if e.kind == "Workflow"}
@@ -227,8 +252,10 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         prefixes.setdefault(data["key_prefix"], entry)
 
     all_fields = [f for tf in type_fields.values() for f in tf.plain.values()]
+    # Fields declared but in error: named elsewhere without a second error.
+    broken = {t: tf.names - set(tf.plain) for t, tf in type_fields.items()}
     infos: dict[int, FieldInfo] = {}
-    everything = base.with_fields(all_fields, infos)
+    everything = _tolerate(base.with_fields(all_fields, infos), set().union(*broken.values()))
     user_fields = {f.id for f in all_fields if f.holds is Holds.PEOPLE}
     template_names = TemplateNames(
         frozenset(known["Template"]), strict=any(e.kind == "Template" for e in entries)
@@ -243,7 +270,8 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         if not users:
             report.warning(entry.doc, (), f"workflow '{wf_id}' is not used by any ticket type")
         wf_fields = [f for u in users for f in type_fields[u.id].plain.values()]
-        wf_catalog = base.with_fields(wf_fields, infos)
+        wf_broken = {name for u in users for name in broken[u.id]}
+        wf_catalog = _tolerate(base.with_fields(wf_fields, infos), wf_broken)
         wf_checker = ActionChecker(
             report,
             known["Team"],
@@ -265,7 +293,9 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
     for entry in types_raw:
         wf = workflows_raw.get(entry.data["workflow"])
         states = _mapping(wf.data.get("states")) if wf is not None else {}
-        catalog = base.with_fields(type_fields[entry.id].plain.values(), infos)
+        catalog = _tolerate(
+            base.with_fields(type_fields[entry.id].plain.values(), infos), broken[entry.id]
+        )
         catalog.fields["state"] = FieldInfo("string", frozenset(states))
         compiled_type = compile_ticket_type(entry, type_fields[entry.id], catalog, states, report)
         if compiled_type is not None:
@@ -276,7 +306,7 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
     ]
     rules: list[RoutingRule] = []
     reached_end = False
-    names = {tid: set(tf.plain) for tid, tf in type_fields.items()}
+    names = {tid: set(tf.plain) | tf.names for tid, tf in type_fields.items()}
     for entry in by_kind["RoutingRules"]:
         more, reached_end = compile_routing(entry, everything, names, checker, reached_end)
         rules.extend(more)
@@ -302,6 +332,8 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
     field_types: dict[str, set[str]] = defaultdict(set)
     for f in all_fields:
         field_types[f.id].add(f.type)
+    for name in set().union(*broken.values()):
+        field_types.setdefault(name, set())  # a column of unknown type: see compile_views
     views = compile_views(by_kind["View"], everything, field_types, known["Team"], report)
     return Bundle(
         version=version,

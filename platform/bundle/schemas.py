@@ -12,7 +12,13 @@ import copy
 from typing import Any
 
 from gongdan.forms.fields import FIELD_TYPES
-from gongdan.vocabulary import PRIORITIES, STAFF_ONLY_BUILTINS, STATE_CATEGORIES, VIEW_ROLES
+from gongdan.vocabulary import (
+    ACCOUNT_ROLES,
+    PRIORITIES,
+    STAFF_ONLY_BUILTINS,
+    STATE_CATEGORIES,
+    VIEW_ROLES,
+)
 
 __all__ = [
     "ACTION_KEYS",
@@ -30,7 +36,7 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 KINDS = (
     "Automation", "Calendar", "Mailbox", "Portal", "RoutingRules", "SLAPolicy", "Team",
-    "Template", "TicketType", "View", "Workflow",
+    "Template", "Test", "TicketType", "View", "Workflow",
 )  # fmt: skip
 STRATEGIES = ("least_loaded", "manual", "round_robin", "skills")
 AUTOMATION_EVENTS = (
@@ -497,6 +503,126 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
     ),
 }
 
+# `kind: Test` (config/tests/): a bundle's own declarative tests, run by `gongdan test`.
+INSTANT_PATTERN = f"^{DATE}T{CLOCK}(:[0-5][0-9](\\.[0-9]{{1,6}})?)?(Z|[+-]{CLOCK})$"
+# Who acts in a test: a role (resolved on the ticket), a user field's person, an email.
+TEST_ACTOR_PATTERN = r"^(admin|agent|requester|field:[a-z][a-z0-9_]*|[^@\s]+@[^@\s]+)$"
+# What one step of a test does (one of them; `comment` also goes with a transition).
+TEST_STEP_KEYS = ("transition", "comment", "update", "assign", "after")
+_EMAIL = {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$", "maxLength": 254}
+
+
+def _test_schema() -> dict[str, Any]:
+    instant = {
+        "description": "An ISO 8601 instant with its UTC offset: 2026-11-02T10:00+08:00",
+        "type": "string",
+        "pattern": INSTANT_PATTERN,
+    }
+    person = {
+        "description": "email, role, name, organization, language; any other key is an "
+        "attribute conditions read as requester.<key> (tier, department…)",
+        "type": "object",
+        "properties": {
+            "email": _EMAIL,
+            "role": {"enum": [str(r) for r in ACCOUNT_ROLES]},
+            "name": {"type": "string", "minLength": 1},
+            "organization": {"type": "string", "minLength": 1},
+            "language": {"type": "string", "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"},
+        },
+        "required": ["email"],
+        "additionalProperties": {
+            "type": ["string", "number", "boolean"],
+            "description": "an attribute of the person (tier: vip, department: finance)",
+        },
+    }
+    actor = {"type": "string", "pattern": TEST_ACTOR_PATTERN}
+    nullable_id = {"type": ["string", "null"], "pattern": DEFS["id"]["pattern"]}
+    expect = _obj(
+        {
+            "state": _ref("id"),
+            "priority": {"enum": [str(p) for p in PRIORITIES]},
+            "tags": _list({"type": "string", "minLength": 1}, uniqueItems=True),
+            "team": nullable_id,
+            "assignee": {"type": ["string", "null"], "pattern": "^[^@\\s]+@[^@\\s]+$"},
+            "strategy": {"enum": [*STRATEGIES, None]},
+            "fields": {"type": "object", "minProperties": 1},
+            "sla": _obj(
+                {
+                    t: {"anyOf": [instant, {"type": "null"}]}
+                    for t in ("first_response", "next_response", "resolution")
+                },
+                minProperties=1,
+            ),
+            "sla_policy": nullable_id,
+            "transitions": {
+                "description": "who: the exact list of transitions they may take now",
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": {"pattern": TEST_ACTOR_PATTERN},
+                "additionalProperties": _list(_ref("id"), uniqueItems=True),
+            },
+        },
+        minProperties=1,
+    )
+    refused = {
+        "description": "the step must be refused (true, or a text the error must contain)",
+        "type": ["boolean", "string"],
+    }
+    common = {"by": actor, "expect": expect, "refused": refused}
+    step = {
+        "type": "object",
+        "properties": {
+            "transition": _ref("id"),
+            "fields": {"type": "object"},
+            "comment": {"type": "string", "minLength": 1},
+            "internal": {"type": "boolean"},
+            "update": _ref("field_values"),
+            "assign": _obj(
+                {"team": nullable_id, "assignee": {"type": ["string", "null"]}}, minProperties=1
+            ),
+            "after": _ref("duration"),
+            **common,
+        },
+        "additionalProperties": False,
+        "oneOf": [
+            {"required": ["transition"]},
+            {"required": ["comment"], "not": {"required": ["transition"]}},
+            {"required": ["update"]},
+            {"required": ["assign"]},
+            {"required": ["after"]},
+        ],
+    }
+    ticket = _obj(
+        {
+            "type": _ref("id"),
+            "title": {"type": "string", "minLength": 1},
+            "description": {"type": "string"},
+            "fields": {"type": "object"},
+            "priority": {"enum": [str(p) for p in PRIORITIES]},
+            "requester": {"anyOf": [_EMAIL, person]},
+            "by": actor,
+            "created_at": instant,
+            "refused": refused,
+        },
+        ("type",),
+    )
+    case = _obj(
+        {
+            "name": {"type": "string", "minLength": 1},
+            "ticket": ticket,
+            "expect": expect,
+            "steps": _list(step, minItems=1),
+        },
+        ("name", "ticket"),
+    )
+    return _obj(
+        {**_HEADER, "people": _list(person), "cases": _list(case, minItems=1)},
+        ("kind", "cases"),
+    )
+
+
+KIND_SCHEMAS["Test"] = _test_schema()
+
 _SNAKE = {
     "Automation": "automation",
     "Calendar": "calendar",
@@ -506,6 +632,7 @@ _SNAKE = {
     "SLAPolicy": "sla_policy",
     "Team": "team",
     "Template": "template",
+    "Test": "test",
     "TicketType": "ticket_type",
     "View": "view",
     "Workflow": "workflow",

@@ -37,6 +37,10 @@ _PATTERN_HINTS = {
     schemas.DEFS["date"]["pattern"]: "is not a date: use YYYY-MM-DD",
     schemas.TRANSITION_ROLE_PATTERN: "is not a role: use admin, agent, requester or "
     "field:<a user field>",
+    schemas.INSTANT_PATTERN: "is not an instant: use ISO 8601 with its offset, like "
+    "2026-11-02T10:00+08:00",
+    schemas.TEST_ACTOR_PATTERN: "is not someone who acts: use requester, agent, admin, "
+    "field:<a user field> or an email address",
 }
 
 
@@ -107,6 +111,21 @@ def _issues_for(error: ValidationError, doc: Document) -> list[ConfigIssue]:
         return [doc.issue(path, f"'{instance}' {message}")]
     if (
         validator == "oneOf"
+        and isinstance(instance, dict)
+        and "after" in schema.get("properties", {})
+    ):
+        # A test's step (`kind: Test`): one thing happens per step.
+        found = [k for k in schemas.TEST_STEP_KEYS if k in instance]
+        return [
+            doc.issue(
+                path,
+                "a step takes one of: "
+                + ", ".join(schemas.TEST_STEP_KEYS)
+                + (f"; found {' and '.join(found)}" if found else ""),
+            )
+        ]
+    if (
+        validator == "oneOf"
         and "oneOf" in schema
         and schema is not None
         and isinstance(instance, dict)
@@ -125,6 +144,10 @@ def _issues_for(error: ValidationError, doc: Document) -> list[ConfigIssue]:
     if validator == "anyOf" and all("required" in b for b in error.validator_value):
         options = [b["required"][0] for b in error.validator_value]
         return [doc.issue(path, f"needs at least one of: {', '.join(options)}")]
+    if validator == "anyOf" and (branch := _branch_of_its_type(error)) is not None:
+        # One of the branches takes this kind of value (a test's requester as a mapping,
+        # an SLA instant as a text): what is wrong is what that branch says.
+        return [issue for sub in branch for issue in _issues_for(sub, doc)]
     if validator == "anyOf":
         return [
             doc.issue(
@@ -152,6 +175,25 @@ def _issues_for(error: ValidationError, doc: Document) -> list[ConfigIssue]:
     if validator == "minProperties" and error.validator_value == 1:
         return [doc.issue(path, "must not be empty")]
     return [doc.issue(path, error.message)]
+
+
+def _branch_of_its_type(error: ValidationError) -> list[ValidationError] | None:
+    """The errors of the one `anyOf` branch whose `type` is the instance's, if only one
+    branch declares that type (None: no such branch, or the condition-value shapes)."""
+    instance = error.instance
+    names = {bool: "boolean", int: "integer", float: "number", str: "string"}
+    json_type = "object" if isinstance(instance, dict) else names.get(type(instance))
+    if json_type is None:
+        return None
+    matching = [
+        index
+        for index, branch in enumerate(error.validator_value)
+        if isinstance(branch, dict) and branch.get("type") == json_type
+    ]
+    if len(matching) != 1:
+        return None
+    found = [sub for sub in error.context or () if sub.relative_schema_path[0] == matching[0]]
+    return found or None
 
 
 def check_document_schema(doc: Document, kind: str) -> list[ConfigIssue]:

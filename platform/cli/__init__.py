@@ -1,7 +1,8 @@
 """The `gongdan` command line: one module per command group.
 
-`config` (check, schema export), `serve` (serve, worker), `db`, `user`, `token`, `sla`
-and `mail`. Every command takes `--config DIR` (default `$GONGDAN_CONFIG_DIR` or
+`config` (check, schema export), `bundle_test` (test: the bundle's own tests), `graph`
+(a workflow as a diagram), `serve` (serve, worker), `db`, `user`, `token`, `sla` and
+`mail`. Every command takes `--config DIR` (default `$GONGDAN_CONFIG_DIR` or
 `./config`) and uses the database at `$GONGDAN_DATABASE_URL` (default
 `sqlite:///./gongdan.db`). Exit codes: 0 success, 1 the input is invalid (every error
 printed, one per line as `file:line:col: path: message`), 2 wrong usage.
@@ -13,8 +14,10 @@ import argparse
 import os
 from collections.abc import Sequence
 
+from gongdan.cli.bundle_test import add_test_commands
 from gongdan.cli.config import add_config_commands
 from gongdan.cli.db import add_db_commands
+from gongdan.cli.graph import add_graph_commands
 from gongdan.cli.mail import add_mail_commands
 from gongdan.cli.serve import add_serve_commands
 from gongdan.cli.sla import add_sla_commands
@@ -40,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     leaves = [
         *add_config_commands(commands),
+        *add_test_commands(commands),
+        *add_graph_commands(commands),
         *add_serve_commands(commands),
         *add_db_commands(commands),
         *add_user_commands(commands),

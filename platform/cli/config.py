@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gongdan.bundle import schemas
+from gongdan.bundle.compile_tests import load_tests
 from gongdan.bundle.loader import check_bundle
 
 __all__ = ["add_config_commands"]
@@ -21,12 +22,15 @@ __all__ = ["add_config_commands"]
 def cmd_check(args: argparse.Namespace) -> int:
     directory = args.directory or args.config
     bundle, issues = check_bundle(directory)
+    # The bundle's own tests (tests/): checked against it, run by `gongdan test`.
+    suites, test_issues = load_tests(directory, bundle)
+    issues = [*issues, *test_issues]
     if bundle is not None:
         from gongdan.channels.email.templates import check_templates  # Jinja2: only here
 
         issues = sorted([*issues, *check_templates(bundle)])
-        if any(i.severity == "error" for i in issues):
-            bundle = None
+    if any(i.severity == "error" for i in issues):
+        bundle = None
     for issue in issues:
         print(issue)
     errors = sum(1 for i in issues if i.severity == "error")
@@ -39,7 +43,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
         return 1
     suffix = f" ({warnings} warning{'s' * (warnings != 1)})" if warnings else ""
-    print(f"{directory}: OK: {bundle.summary()}{suffix}")
+    cases = sum(len(suite.cases) for suite in suites)
+    tests = f", {cases} test case{'s' * (cases != 1)}" if cases else ""
+    print(f"{directory}: OK: {bundle.summary()}{tests}{suffix}")
     return 0
 
 

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from gongdan.engine import database_url
+from gongdan.engine import AccountService, Database, database_url
 from gongdan.errors import ConfigError
 
 __all__ = ["add_serve_commands"]
@@ -30,6 +30,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for issue in error.issues:
             print(issue, file=sys.stderr)
         return 1
+    _first_run_hint(demo=args.demo)
     if args.workers == 1:
         tune_collector()
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
@@ -46,6 +47,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level="info",
     )
     return 0
+
+
+def _first_run_hint(*, demo: bool) -> None:
+    """On a database without an admin, say how to make the first one (or try the demo)."""
+    if demo:  # the demo seeds an admin
+        return
+    db = Database(database_url())
+    try:
+        if AccountService(db).has_admin():
+            return
+    finally:
+        db.dispose()
+    print(
+        "gongdan serve: nobody can sign in yet (the database has no admin). Create the "
+        "first admin with\n"
+        "  gongdan user add you@example.com --role admin --password 'a long password'\n"
+        "or start with demo people and tickets (password: demo): gongdan serve --demo",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -94,6 +94,10 @@ class TicketRecord:
     next_response_due: datetime | None = None
     resolution_due: datetime | None = None
     sla_policy: str | None = None
+    # When the ticket entered its state (`after:` transitions count from it) and the
+    # next instant the SLA scheduler looks at it (a warning or a breach).
+    state_since: datetime | None = None
+    sla_wakeup_at: datetime | None = None
 
     @classmethod
     def build(
@@ -144,6 +148,8 @@ class TicketRecord:
             next_response_due=ticket.next_response_due,
             resolution_due=ticket.resolution_due,
             sla_policy=(ticket.sla or {}).get("policy"),
+            state_since=ticket.state_since,
+            sla_wakeup_at=ticket.sla_wakeup_at,
         )
 
 

@@ -14,7 +14,7 @@ import yaml
 
 from gongdan.bundle.loader import check_bundle, load_bundle
 from gongdan.errors import ConfigError
-from tests.bundles import FIXTURES, make_bundle
+from tests.bundles import EXAMPLE, FIXTURES, make_bundle
 
 CASES: list[dict[str, Any]] = yaml.safe_load((FIXTURES / "loader_errors.yaml").read_text("utf-8"))
 
@@ -60,3 +60,59 @@ def test_missing_directory_is_an_error(tmp_path: Path) -> None:
     bundle, issues = check_bundle(tmp_path / "nope")
     assert bundle is None
     assert "no such config directory" in str(issues[0])
+
+
+def test_three_independent_mistakes_give_three_messages_and_no_follow_on(
+    tmp_path: Path,
+) -> None:
+    """A misspelt field type, a transition to a missing state and a condition on a
+    missing field, in the example bundle: exactly those three errors. The broken field
+    (`category`) is still a known name, so the view that shows it as a column and the
+    routing rules that test it do not fail as well, while a condition on a field that
+    no type declares (`impakt`) is still reported."""
+    root = make_bundle(tmp_path, {}, EXAMPLE)
+    edits = {
+        "ticket_types/it_incident.yaml": (
+            "  - id: category\n    type: select",
+            "  - id: category\n    type: selct",
+        ),
+        "workflows/incident.yaml": (
+            "    from: [new]\n    to: in_progress",
+            "    from: [new]\n    to: in_progres",
+        ),
+        "routing/default.yaml": (
+            "{type: it_incident, impact: company}",
+            "{type: it_incident, impakt: company}",
+        ),
+    }
+    for name, (old, new) in edits.items():
+        text = (root / name).read_text("utf-8")
+        assert old in text
+        (root / name).write_text(text.replace(old, new, 1), "utf-8")
+    bundle, issues = check_bundle(root)
+    assert bundle is None
+    assert [str(i).removeprefix(f"{root}/") for i in issues] == [
+        "routing/default.yaml:15:39: rules[1].when.impakt: unknown field 'impakt' "
+        "(did you mean 'impact'?)",
+        "ticket_types/it_incident.yaml:14:11: fields[0].type: 'selct' is not one of: "
+        "attachment, boolean, date, datetime, decimal, email, integer, markdown, multiselect, "
+        "number, phone, select, team, text, textarea, url, user (did you mean 'select'?)",
+        "workflows/incident.yaml:18:9: transitions[0].to: unknown state 'in_progres' "
+        "(did you mean 'in_progress'?)",
+    ]
+
+
+def test_a_type_whose_fields_cannot_be_read_still_tolerates_any_field_name(
+    tmp_path: Path,
+) -> None:
+    """When a ticket type's `fields` is not a list of fields with ids, nobody can say
+    which names it declares: conditions elsewhere naming unknown fields are accepted,
+    rather than reported as a cascade."""
+    root = make_bundle(tmp_path, {}, EXAMPLE)
+    path = root / "ticket_types/it_incident.yaml"
+    text = path.read_text("utf-8").replace("fields:\n  - id: category", "fields:\n  - category", 1)
+    path.write_text(text, "utf-8")
+    bundle, issues = check_bundle(root)
+    errors = [i for i in issues if i.severity == "error"]
+    assert bundle is None
+    assert {i.file for i in errors} == {str(path)}

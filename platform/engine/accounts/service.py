@@ -12,9 +12,10 @@ each read one `ReadContext`. Callers never open a session: they get records
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
+from typing import Any
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine.accounts import passwords, signup, tokens, users, verification
@@ -65,13 +66,28 @@ class AccountService:
         password: str | None = None,
         language: str = "en",
         actor: Actor | None = None,
+        organization: str | None = None,
+        attributes: Mapping[str, Any] | None = None,
     ) -> Account:
-        """Create a user (the email must be new; `Conflict` otherwise)."""
+        """Create a user (the email must be new; `Conflict` otherwise), with the
+        organisation and attributes (tier, department…) conditions read."""
         with self._write(actor or Actor.system()) as ctx:
             user = users.add_user(
-                ctx, email, role=role, name=name, password=password, language=language
+                ctx,
+                email,
+                role=role,
+                name=name,
+                password=password,
+                language=language,
+                organization=organization,
+                attributes=attributes,
             )
             return users.account_of(ctx.session, user)
+
+    def has_admin(self) -> bool:
+        """Whether an active admin exists (none yet: a first run, see `gongdan serve`)."""
+        with self._read() as ctx:
+            return users.has_admin(ctx.session)
 
     def authenticate(self, email: str, password: str) -> Account | None:
         """The account of `email` when `password` is theirs and they are active."""

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -38,6 +40,7 @@ __all__ = [
     "change_password",
     "check_password",
     "get_account",
+    "has_admin",
     "record_config_version",
     "session_stamp",
     "set_language",
@@ -81,8 +84,11 @@ def add_user(
     name: str | None = None,
     password: str | None = None,
     language: str = "en",
+    organization: str | None = None,
+    attributes: Mapping[str, Any] | None = None,
 ) -> User:
-    """Create a user; the email must be new."""
+    """Create a user; the email must be new. `attributes` are what conditions read as
+    `requester.<key>` (tier, department…)."""
     address = email.strip().lower()
     if "@" not in address or len(address) > 254 or any(c.isspace() for c in address):
         raise ValidationFailed(
@@ -101,7 +107,8 @@ def add_user(
         role=role,
         password_hash=_hasher.hash(password) if password else None,
         language=language,
-        attributes={},
+        organization=organization,
+        attributes=dict(attributes or {}),
         away=False,
         active=True,
         created_at=ctx.now,
@@ -109,6 +116,12 @@ def add_user(
     session.add(user)
     session.flush()
     return user
+
+
+def has_admin(session: Session) -> bool:
+    """Whether an active admin exists."""
+    query = select(User.id).where(User.role == Role.ADMIN, User.active.is_(True)).limit(1)
+    return session.scalar(query) is not None
 
 
 def check_password(user: User, password: str) -> bool:
