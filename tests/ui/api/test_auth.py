@@ -111,6 +111,32 @@ def test_a_revocation_by_another_process_takes_effect_on_the_next_request(
     assert client.get("/api/v1/tickets").status_code == 401
 
 
+def test_any_writer_of_a_revocation_or_deactivation_is_heard(app: FastAPI, db: Database) -> None:
+    """Migration 0013's triggers fire for plain SQL too (another tool, a console), not
+    only for writes through Gongdan's sessions."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite keeps no tokens: there is nothing to forget")
+    make_user(db, "crm@example.com", "agent")
+    client = TestClient(app, headers=_bearer(token_for(db, "crm@example.com")))
+    assert client.get("/api/v1/tickets").status_code == 200
+    assert wait_until(lambda: _listening(db), 10)
+    for statement in (
+        "UPDATE users SET active = false",
+        "UPDATE api_tokens SET revoked_at = now()",
+    ):
+        # Recognised and kept (again: the last round's undoing was notified too).
+        assert wait_until(
+            lambda: client.get("/api/v1/tickets").status_code == 200 and bool(tokens._recent), 5
+        )
+        with db.engine.begin() as connection:  # not through a Session
+            connection.exec_driver_sql(statement)
+        assert wait_until(lambda: not tokens._recent, 5)  # notified on commit
+        assert client.get("/api/v1/tickets").status_code == 401
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE users SET active = true")
+            connection.exec_driver_sql("UPDATE api_tokens SET revoked_at = NULL")
+
+
 def test_without_its_listener_a_process_keeps_no_token(
     app: FastAPI, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
