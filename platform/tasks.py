@@ -32,7 +32,6 @@ from gongdan.bundle.compiled import Bundle
 from gongdan.channels import channels_for
 from gongdan.channels.email.templates import check_templates
 from gongdan.engine import (
-    DEFAULT_LEASE,
     SCHEDULED_JOBS,
     Channels,
     Database,
@@ -40,6 +39,7 @@ from gongdan.engine import (
     database_url,
     deliver,
     find_job,
+    lease_from_env,
     relay_once,
     start_config,
     utc_now,
@@ -155,8 +155,7 @@ def channels() -> Channels:
 
 
 def lease() -> timedelta:
-    seconds = os.environ.get("GONGDAN_OUTBOX_LEASE_SECONDS")
-    return timedelta(seconds=float(seconds)) if seconds else DEFAULT_LEASE
+    return lease_from_env()
 
 
 def _forget_parent_connections(**_: Any) -> None:

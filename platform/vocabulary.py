@@ -18,6 +18,7 @@ __all__ = [
     "OPEN_CATEGORIES",
     "PRIORITIES",
     "SLA_TARGETS",
+    "STAFF_ONLY_BUILTINS",
     "STAFF_ROLES",
     "STATE_CATEGORIES",
     "VIEW_ROLES",
@@ -88,3 +89,8 @@ CONDITION_BUILTINS: frozenset[str] = frozenset({*BUILTIN_FIELDS, "state_category
 # Built-ins an agent edits directly; team and assignee change by assigning, state by a
 # transition, requester and type never.
 EDITABLE_BUILTINS: tuple[str, ...] = ("title", "description", "priority", "tags")
+# Built-ins only staff set when a ticket is created, by any channel (the portal, the API,
+# mail): they steer routing, SLAs and automations. A ticket type may let its requesters
+# set some of them (`requester_may_set: [priority]`). The requester is not among them:
+# a requester always files for themselves.
+STAFF_ONLY_BUILTINS: tuple[str, ...] = ("assignee", "priority", "tags", "team")

@@ -80,6 +80,11 @@ class MailboxDef:
     attachment_field: str | None
     max_size_mb: int
     language: str
+    # Mail authenticity (docs/security.md): the receiving host whose
+    # Authentication-Results count (None: the From address is taken as it is), and
+    # what an unverified mail becomes ("hold" or "new_ticket").
+    authserv_id: str | None = None
+    unverified: str = "hold"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +169,8 @@ def compile_mailboxes(
             attachment_field=attachment_field,
             max_size_mb=int(data.get("max_size_mb", DEFAULT_MAX_SIZE_MB)),
             language=str(data.get("language", DEFAULT_LOCALE)),
+            authserv_id=(data.get("authentication") or {}).get("authserv_id"),
+            unverified=str((data.get("authentication") or {}).get("unverified", "hold")),
         )
     return MappingProxyType(mailboxes)
 

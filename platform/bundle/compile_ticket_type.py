@@ -211,4 +211,5 @@ def compile_ticket_type(
         forms=MappingProxyType(forms),
         priority_default=priority.get("default", "normal"),
         priority_rules=tuple(rules),
+        requester_may_set=frozenset(data.get("requester_may_set", ())),
     )

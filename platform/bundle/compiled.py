@@ -34,7 +34,7 @@ from gongdan.rules.routing import Automation, RoutingRule, rule_keys
 from gongdan.rules.sla import PolicyChoice, SLAPolicy, policy_choice
 from gongdan.rules.teams import Team
 from gongdan.rules.workflow import WorkflowDef
-from gongdan.vocabulary import PRIORITIES
+from gongdan.vocabulary import PRIORITIES, STAFF_ONLY_BUILTINS
 
 __all__ = [
     "Bundle",
@@ -64,6 +64,8 @@ class TicketTypeDef:
     forms: Mapping[str, tuple[FormSection, ...]]
     priority_default: str
     priority_rules: tuple[PriorityRule, ...]
+    # Staff-only built-ins (`vocabulary.STAFF_ONLY_BUILTINS`) its requesters may set.
+    requester_may_set: frozenset[str] = frozenset()
     # Derived: the ids of the fields marked `internal: true` (never shown to requesters).
     internal_fields: frozenset[str] = field(init=False, repr=False, compare=False)
     # Derived: the fields whose words the desk's search looks into (`text_search`).
@@ -74,6 +76,12 @@ class TicketTypeDef:
         object.__setattr__(self, "internal_fields", internal)
         searchable = frozenset(f.id for f in self.fields if f.field_type.text_search)
         object.__setattr__(self, "searchable_fields", searchable)
+
+    @property
+    def staff_only_builtins(self) -> frozenset[str]:
+        """The built-ins this type's requesters may not set (the one rule the portal's
+        forms and the engine's checks both follow)."""
+        return frozenset(STAFF_ONLY_BUILTINS) - self.requester_may_set
 
     @property
     def data_schema(self) -> dict[str, Any]:

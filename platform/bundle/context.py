@@ -16,6 +16,7 @@ from gongdan.errors import ConfigIssue, did_you_mean
 from gongdan.forms.fields import FIELD_TYPES, FieldDef
 from gongdan.rules.actions import Action, compile_action
 from gongdan.rules.conditions import Condition, FieldInfo, compile_condition
+from gongdan.rules.outbound import literal_refusal
 from gongdan.vocabulary import PRIORITIES, STATE_CATEGORIES
 
 __all__ = ["BUILTIN_KEYS", "Catalog", "Entry", "Reporter", "merge_info"]
@@ -153,6 +154,15 @@ class Reporter:
         out = []
         for index, item in enumerate(raw or ()):
             action = compile_action(item)
+            if action.kind == "webhook" and not action.value.get("allow_private"):
+                refusal = literal_refusal(str(action.value.get("url", "")))
+                if refusal is not None:
+                    self.error(
+                        doc,
+                        (*path, index, "webhook", "url"),
+                        f"a webhook may not call this host: {refusal} (a private host is "
+                        "allowed on purpose with `allow_private: true` on this webhook)",
+                    )
             if check is not None:
                 check(doc, (*path, index), action)
             out.append(action)

@@ -13,7 +13,14 @@ from typing import Any
 
 from gongdan.bundle.report_schema import report_schema
 from gongdan.forms.fields import FIELD_TYPES
-from gongdan.vocabulary import ACCOUNT_ROLES, PRIORITIES, SLA_TARGETS, STATE_CATEGORIES, VIEW_ROLES
+from gongdan.vocabulary import (
+    ACCOUNT_ROLES,
+    PRIORITIES,
+    SLA_TARGETS,
+    STAFF_ONLY_BUILTINS,
+    STATE_CATEGORIES,
+    VIEW_ROLES,
+)
 
 __all__ = [
     "ACTION_KEYS",
@@ -139,6 +146,11 @@ DEFS: dict[str, Any] = {
                 {
                     "url": {"type": "string", "pattern": "^https?://"},
                     "secret_env": {"type": "string"},
+                    "allow_private": {
+                        "description": "Allow a loopback, link-local or private address "
+                        "(refused by default, at check time and at delivery)",
+                        "type": "boolean",
+                    },
                 },
                 ("url",),
             ),
@@ -220,6 +232,12 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
             "workflow": _ref("id"),
             "sla": _ref("id"),
             "portal": {"type": "boolean"},
+            "requester_may_set": {
+                "description": "Staff-only built-ins this type's requesters may set too",
+                "type": "array",
+                "items": {"enum": list(STAFF_ONLY_BUILTINS)},
+                "uniqueItems": True,
+            },
             "fields": _list(_FIELD),
             "forms": _obj(
                 {"create": _list(_FORM_ITEM, minItems=1), "agent": _list(_FORM_ITEM, minItems=1)}
@@ -437,6 +455,25 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
                 "type": "string",
                 "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
             },
+            "authentication": _obj(
+                {
+                    "authserv_id": {
+                        "description": "The receiving host whose Authentication-Results "
+                        "count (RFC 8601 authserv-id); a mail is taken as its sender only "
+                        "when that host says DMARC passed, or SPF/DKIM passed for the "
+                        "From domain",
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 255,
+                    },
+                    "unverified": {
+                        "description": "What a mail that is not verified becomes: held for "
+                        "review (default), or a new ticket tagged unverified-sender",
+                        "enum": ["hold", "new_ticket"],
+                    },
+                },
+                ("authserv_id",),
+            ),
         },
         ("kind", "address", "ticket_type"),
     ),

@@ -3,8 +3,10 @@
 Receivers check `X-Gongdan-Signature: sha256=<hex>` (the HMAC of the raw body with the
 shared secret, compared in constant time) and deduplicate on `X-Gongdan-Delivery`,
 which stays the same on every retry of one delivery. Redirects are not followed: a
-webhook answers 2xx or the attempt failed. Only the standard library is used, so the
-worker needs no HTTP client dependency.
+webhook answers 2xx or the attempt failed. The call goes only to public addresses,
+resolved once (`gongdan.channels.outbound`), unless the webhook says
+`allow_private: true`. Only the standard library is used, so the worker needs no HTTP
+client dependency.
 """
 
 from __future__ import annotations
@@ -14,12 +16,11 @@ import hmac
 import http.client
 import json
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gongdan.channels.outbound import OutboundRefused, open_connection
 from gongdan.engine import Attempt, WebhookCall
 
 __all__ = [
@@ -81,42 +82,39 @@ def webhook_secret(
     return (value.encode() if value else None), name
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # the 3xx response is then raised as an HTTPError: a failed attempt
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
 def post_webhook(
     url: str,
     body: bytes,
     headers: Mapping[str, str],
     *,
     timeout: float = TIMEOUT_SECONDS,
+    allow_private: bool = False,
 ) -> WebhookResult:
-    """POST `body` (JSON) to `url` with `headers`; never raises for network trouble."""
-    if not url.startswith(("http://", "https://")):
-        return WebhookResult(None, f"not an http(s) URL: {url!r}")
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
-    )
+    """POST `body` (JSON) to `url` with `headers`; never raises for network trouble.
+    The host must resolve to public addresses only (`gongdan.channels.outbound`)
+    unless `allow_private`; a redirect is an answer like any other (not followed)."""
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            response.read(ERROR_BODY_BYTES)
-            return WebhookResult(response.status)
-    except urllib.error.HTTPError as error:
-        detail = error.read(ERROR_BODY_BYTES).decode("utf-8", "replace").strip()
-        error.close()
-        message = f"HTTP {error.code} {error.reason}" + (f": {detail}" if detail else "")
-        return WebhookResult(error.code, message)
-    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
+        connection, target = open_connection(url, timeout=timeout, allow_private=allow_private)
+    except OutboundRefused as refused:
+        return WebhookResult(None, str(refused))
+    try:
+        connection.request(
+            "POST",
+            target.path,
+            body=body,
+            headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
+        )
+        response = connection.getresponse()
+        detail = response.read(ERROR_BODY_BYTES).decode("utf-8", "replace").strip()
+    except (http.client.HTTPException, OSError, ValueError) as error:
+        reason = "timed out" if isinstance(error, TimeoutError) else error
         return WebhookResult(None, f"{type(error).__name__}: {reason}")
+    finally:
+        connection.close()
+    if 200 <= response.status < 300:
+        return WebhookResult(response.status)
+    message = f"HTTP {response.status} {response.reason}" + (f": {detail}" if detail else "")
+    return WebhookResult(response.status, message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,5 +137,7 @@ class SignedWebhooks:
             "X-Gongdan-Delivery": str(call.delivery_id),
             "X-Gongdan-Event": call.event,
         }
-        result = post_webhook(call.url, body, headers, timeout=self.timeout)
+        result = post_webhook(
+            call.url, body, headers, timeout=self.timeout, allow_private=call.allow_private
+        )
         return Attempt("webhook", call.url, result.ok, result.status_code, result.error)

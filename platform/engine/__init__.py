@@ -20,7 +20,13 @@ contract in pyproject checks it), so the engine can reorganise its modules freel
 from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.accounts.signup import portal_types
 from gongdan.engine.accounts.throttle import Counts, counts_for
-from gongdan.engine.accounts.tokens import TokenInfo, authenticate, recent_actor, remember_actor
+from gongdan.engine.accounts.tokens import (
+    TokenInfo,
+    authenticate,
+    lookup_epoch,
+    recent_actor,
+    remember_actor,
+)
 from gongdan.engine.accounts.users import (
     LANGUAGES,
     MAX_PASSWORD_LENGTH,
@@ -51,7 +57,7 @@ from gongdan.engine.outbox.mail_log import (
     thread_root,
     ticket_for_message_ids,
 )
-from gongdan.engine.outbox.relay import DEFAULT_LEASE, deliver, relay_once
+from gongdan.engine.outbox.relay import DEFAULT_LEASE, deliver, lease_from_env, relay_once
 from gongdan.engine.outbox.runner import SCHEDULED_JOBS, InProcessRunner, ScheduledJob, find_job
 from gongdan.engine.plan.active import ActiveBundle, active_bundle_for_plan, plan_against
 from gongdan.engine.plan.migrate import migrate_tickets
@@ -147,8 +153,10 @@ __all__ = [
     "find_job",
     "find_people",
     "is_our_message",
+    "lease_from_env",
     "list_mail",
     "load_candidate",
+    "lookup_epoch",
     "migrate_tickets",
     "people_of_ticket",
     "plan_against",

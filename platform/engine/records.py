@@ -155,9 +155,10 @@ class TicketRecord:
 
 @dataclass(frozen=True, slots=True)
 class AttachmentRecord:
-    """A file of a ticket (`field`: the attachment field it is in)."""
+    """A file of a ticket (`field`: the attachment field it is in; `id`: its public
+    id, the value attachment fields hold and URLs carry)."""
 
-    id: int
+    id: str
     field: str | None
     filename: str
     content_type: str

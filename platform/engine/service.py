@@ -204,8 +204,9 @@ class TicketService:
         filename: str,
         content_type: str,
         content: bytes,
-    ) -> int:
-        """Store a file for an attachment field; returns the id to put in that field."""
+    ) -> str:
+        """Store a file for an attachment field; returns the id to put in that field
+        (its random public id)."""
         with self._write(actor) as ctx:
             return store_upload(
                 ctx,
@@ -215,7 +216,7 @@ class TicketService:
                 filename=filename,
                 content_type=content_type,
                 content=content,
-            ).id
+            ).public_id
 
     def add_files(
         self,
@@ -238,7 +239,7 @@ class TicketService:
         with self._read(actor) as ctx:
             return attachments_of(ctx, ctx.ticket(key))
 
-    def read_attachment(self, actor: Actor, attachment_id: int) -> tuple[str, str, bytes]:
+    def read_attachment(self, actor: Actor, attachment_id: str) -> tuple[str, str, bytes]:
         """(filename, content type, content) of an attachment the actor may see."""
         with self._read(actor) as ctx:
             row = visible_attachment(ctx, attachment_id)

@@ -80,6 +80,24 @@ PORTAL_ENTRIES: dict[str, tuple[str, str]] = {
     "portal.signup_password_help": ("At least {n} characters.", "至少 {n} 个字符。"),
     "portal.signup_domains": ("Open to addresses at: {domains}", "仅限以下域名的邮箱：{domains}"),
     "portal.signup_submit": ("Create account", "创建账户"),
+    "portal.signup_sent_title": ("Check your mail", "请查收邮件"),
+    "portal.signup_sent": (
+        "We have e-mailed a link to {email}. Open it to confirm the address: your account "
+        "is made then, and you can sign in. The link works once, for 24 hours.",
+        "我们已向 {email} 发送确认链接。打开链接确认邮箱后，账户即会创建，您即可登录。"
+        "链接仅可使用一次，24 小时内有效。",
+    ),
+    "portal.signup_verify_title": ("Confirm your email address", "确认您的邮箱地址"),
+    "portal.signup_verify": (
+        "Activate the account of {name} for {email}?",
+        "为 {name}（{email}）启用账户？",
+    ),
+    "portal.signup_verify_submit": ("Confirm and sign in", "确认并登录"),
+    "portal.signup_invalid_title": ("This link cannot be used", "此链接无法使用"),
+    "portal.signup_invalid": (
+        "The link was already used or has expired, or the address already has an account.",
+        "此链接已使用或已过期，或该邮箱已有账户。",
+    ),
     "portal.have_account": ("Already have an account?", "已有账户？"),
     "portal.no_account": ("No account yet?", "还没有账户？"),
     "portal.sign_in": ("Sign in", "登录"),

@@ -31,12 +31,12 @@ transitions:
   - id: start
     from: [new]
     to: open
-    actions: [{{webhook: {{url: "{url}/started", secret_env: {secret_env}}}}}]
+    actions: [{{webhook: {{url: "{url}/started", secret_env: {secret_env}, allow_private: true}}}}]
   - id: finish
     from: [open]
     to: done
 on_enter:
-  new: [{{webhook: {{url: "{url}/created", secret_env: {secret_env}}}}}]
+  new: [{{webhook: {{url: "{url}/created", secret_env: {secret_env}, allow_private: true}}}}]
   done: [{{notify: requester, template: resolved}}, {{notify: team}}]
 """
 TICKET_TYPE = """\

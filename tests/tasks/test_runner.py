@@ -16,8 +16,9 @@ from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.loader import load_bundle
 from gongdan.channels import channels_for
 from gongdan.cli import main
+from gongdan.engine.outbox.relay import lease_from_env, relay_once
 from gongdan.engine.outbox.runner import SCHEDULED_JOBS, InProcessRunner, ScheduledJob, find_job
-from gongdan.engine.service import TicketService
+from gongdan.engine.service import TicketService, utc_now
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Outbox
 from gongdan.ui.app import create_app
@@ -122,3 +123,33 @@ def test_the_celery_app_acks_late_and_beat_runs_the_relay_and_every_scheduled_jo
         SCHEDULED_JOBS.remove(job)
     with pytest.raises(KeyError):
         find_job("close_after")
+
+
+def test_after_a_crash_the_in_process_runner_redelivers_after_the_configured_lease(
+    db: Database, tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Finding 10 of issue 20: only Celery read GONGDAN_OUTBOX_LEASE_SECONDS, so rows
+    # claimed by a runner that died waited the 120 s default.
+    monkeypatch.setenv("GONGDAN_OUTBOX_LEASE_SECONDS", "1")
+    bundle = load_bundle(webhook_bundle(tmp_path, receiver.url))
+    agent = make_user(db, "li.wei@example.com", "agent")
+    TicketService(db, bundle).create_ticket(agent, "incident", title="Scanner jammed")
+    channels = channels_for(environ={SECRET_ENV: SECRET.decode()})
+    crashed = InProcessRunner(db, lambda: bundle, channels=channels, jobs=[])
+    assert crashed.lease.total_seconds() == 1
+    # The runner claims both rows and dies before delivering them.
+    claimed = relay_once(db, lambda _row: None, utc_now(), 100, lease=crashed.lease)
+    assert claimed == 2 and statuses(db) == ["pending", "pending"]
+    runner = InProcessRunner(db, lambda: bundle, interval=0.1, channels=channels, jobs=[])
+    runner.start()
+    try:
+        assert wait_until(lambda: statuses(db) == ["delivered", "delivered"], 10)
+    finally:
+        runner.stop()
+    assert len(receiver.requests) == 1  # the webhook (the other row is a mail)
+
+
+def test_a_lease_setting_that_is_not_a_number_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="GONGDAN_OUTBOX_LEASE_SECONDS='soon'"):
+        lease_from_env({"GONGDAN_OUTBOX_LEASE_SECONDS": "soon"})
+    assert lease_from_env({}).total_seconds() == 120

@@ -123,7 +123,7 @@ def test_upload_then_create_then_download(web: Web, agent: Client) -> None:
         headers=htmx(agent),
     )
     assert uploaded.status_code == 200
-    file_id = re.search(r'name="screenshots" value="(\d+)"', uploaded.text).group(1)
+    file_id = re.search(r'name="screenshots" value="([\w-]+)"', uploaded.text).group(1)
     created = agent.post(
         "/desk/new/it_incident",
         data={
@@ -160,7 +160,7 @@ def test_attachment_of_a_ticket_one_may_not_see_is_404(web: Web, agent: Client) 
         files={"screenshots__upload": ("a.txt", b"secret", "text/plain")},
         headers=htmx(agent),
     )
-    file_id = re.search(r'value="(\d+)"', uploaded.text).group(1)
+    file_id = re.search(r'value="([\w-]+)"', uploaded.text).group(1)
     agent.post(
         "/desk/new/it_incident",
         data={"title": "x", "category": "software", "impact": "me", "screenshots": [file_id]},

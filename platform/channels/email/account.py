@@ -1,11 +1,12 @@
 """Mail about a person's account rather than a ticket: the one-time link to set or
-reset a password (outbox topic `password.reset`), and the notice that sign-in to the
-account is locked for a while after too many wrong passwords (`account.locked`, the
-bundle's `account_locked` template or `LOCKED_FALLBACK`).
+reset a password (outbox topic `password.reset`), the link that proves the address
+of a self sign-up (`account.verify`), and the notice that sign-in to the account is
+locked for a while after too many wrong passwords (`account.locked`, the bundle's
+`account_locked` template or `LOCKED_FALLBACK`).
 
-The text is the bundle's `password_reset` template (`config/templates/`), rendered in
-the recipient's language in the same sandbox as every notification; a bundle without
-one gets `FALLBACK`. The mail has no ticket key, thread or Reply-To: it is not a
+The text is the bundle's `password_reset` (or `account_verify`) template
+(`config/templates/`), rendered in the recipient's language in the same sandbox as
+every notification; a bundle without one gets the text of `FALLBACKS`. The mail has no ticket key, thread or Reply-To: it is not a
 conversation. Its Message-ID is stable per delivery, so a retry never sends it twice.
 """
 
@@ -31,12 +32,13 @@ if TYPE_CHECKING:
 __all__ = [
     "ACCOUNT_TOPICS",
     "FALLBACK",
+    "FALLBACKS",
     "LOCKED_FALLBACK",
     "compose_account_mail",
     "send_account_mail",
 ]
 
-ACCOUNT_TOPICS = frozenset({"password.reset", "account.locked"})
+ACCOUNT_TOPICS = frozenset({"account.verify", "password.reset", "account.locked"})
 
 FALLBACK = TemplateDef(
     id="password_reset",
@@ -64,6 +66,25 @@ LOCKED_FALLBACK = TemplateDef(
         "新密码：{{ reset_link }}\n如果不是您本人，您的密码并未泄露；建议您设置新密码。\n",
     },
 )
+VERIFY_FALLBACK = TemplateDef(
+    id="account_verify",
+    subject={"en": "Confirm your email address", "zh-CN": "请确认您的邮箱地址"},
+    body={
+        "en": "Hello {{ recipient.name }},\n\nsomeone (we hope you) signed up to the help "
+        "centre as {{ recipient.email }}. Open this link to confirm the address and "
+        "activate the account (it works once, for {{ valid_minutes }} minutes):\n\n"
+        "{{ link }}\n\nIf it was not you, ignore this mail: no account is made.\n",
+        "zh-CN": "{{ recipient.name }}，您好：\n\n有人（希望是您本人）使用 {{ recipient.email }} "
+        "注册了服务门户。请打开以下链接确认邮箱并启用账户（仅可使用一次，"
+        "{{ valid_minutes }} 分钟内有效）：\n\n{{ link }}\n\n"
+        "如果这不是您本人的操作，请忽略此邮件，不会创建任何账户。\n",
+    },
+)
+FALLBACKS = {
+    FALLBACK.id: FALLBACK,
+    VERIFY_FALLBACK.id: VERIFY_FALLBACK,
+    LOCKED_FALLBACK.id: LOCKED_FALLBACK,
+}
 _fallback_env = SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
 
 
@@ -74,7 +95,7 @@ def _context(payload: Mapping[str, Any], base_url: str, sent_at: datetime) -> di
     email = str(payload.get("email") or "")
     return {
         "recipient": {"name": str(payload.get("name") or email), "email": email},
-        "link": f"{base_url}/password/reset?token={token}",
+        "link": f"{base_url}{_link_path(payload)}?token={token}",
         "purpose": str(payload.get("purpose") or "reset"),
         "valid_minutes": minutes,
         "expires_at": expires,
@@ -93,13 +114,18 @@ def _locked_context(payload: Mapping[str, Any], base_url: str) -> dict[str, Any]
     }
 
 
+def _link_path(payload: Mapping[str, Any]) -> str:
+    path = str(payload.get("link_path") or "/password/reset")
+    return path if path.startswith("/") and "//" not in path else "/password/reset"
+
+
 def _render(
     notifier: SmtpNotifier, template: str, locale: str, context: dict[str, Any]
 ) -> Rendered:
     templates = mail_templates(notifier.bundle())
     if templates.has(template):
         return templates.render(template, locale, context)
-    fallback = LOCKED_FALLBACK if template == LOCKED_FALLBACK.id else FALLBACK
+    fallback = FALLBACKS.get(template, FALLBACK)
     used, body = fallback.text("body", locale)
     _, subject = fallback.text("subject", used)
     return Rendered(

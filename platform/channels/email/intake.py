@@ -11,6 +11,12 @@
   requester (a new address becomes a requester account, in the mail's language),
   the subject as title, the text as description and the attachments kept.
 - Oversized or unreadable mail is **rejected** with an SMTP 5xx reason.
+- A mailbox with `authentication: {authserv_id: …}` takes a mail as its sender only
+  when that receiving host's Authentication-Results say so (`authenticity`); any
+  other mail is **held** for review (logged, kept whole under
+  `$GONGDAN_DATA_DIR/held-mail/`, no ticket or comment written) or, with
+  `unverified: new_ticket`, becomes a new ticket tagged `unverified-sender`: never a
+  comment in someone else's name.
 
 Every outcome is logged in `mail_messages` with its status and reason. The ticket
 writes go through `TicketService`, like the web and the API; the log row and a new
@@ -21,13 +27,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.parser import BytesHeaderParser
+from pathlib import Path
 
 from gongdan.bundle.compile_mail import MailboxDef
 from gongdan.bundle.compiled import Bundle
+from gongdan.channels.email.authenticity import verify_sender
 from gongdan.channels.email.parse import Incoming, MalformedMail, parse_mail, strip_quoted
 from gongdan.channels.email.settings import mail_from
 from gongdan.engine import (
@@ -44,18 +55,19 @@ from gongdan.errors import GongdanError, NotFound, PermissionDenied, ValidationF
 from gongdan.forms.shapes import Holds
 from gongdan.rules.workflow import Actor
 
-__all__ = ["IntakeResult", "MailIntake"]
+__all__ = ["IntakeResult", "MailIntake", "keep_held"]
 
 log = logging.getLogger(__name__)
 KEY = re.compile(r"\[([A-Z][A-Z0-9]{1,9}-[1-9][0-9]{0,11})\]")
 MAX_TITLE, MAX_TEXT = 300, 100_000
+UNVERIFIED_TAG = "unverified-sender"
 
 
 @dataclass(frozen=True, slots=True)
 class IntakeResult:
     """What intake did with one mail, and the SMTP reply that says so."""
 
-    status: str  # accepted | ignored | rejected
+    status: str  # accepted | held | ignored | rejected
     reason: str
     code: int = 250
     ticket_key: str | None = None
@@ -150,6 +162,17 @@ class MailIntake:
         bundle = self.bundle()
         service = self._service(bundle)
         key = self._ticket_named(service, mail)
+        if box.authserv_id is not None:
+            verdict = verify_sender(BytesHeaderParser().parsebytes(raw), box.authserv_id)
+            if not verdict.verified:
+                # Never a comment (nor a ticket) in the name of whom the From claims.
+                if box.unverified == "new_ticket":
+                    return self._create(
+                        service, bundle, mail, raw, sender, box, unverified=verdict.reason
+                    )
+                kept = keep_held(raw)
+                reason = f"held for review in {kept}: sender not verified ({verdict.reason})"
+                return self._log(mail, raw, sender, "held", reason, 250, key)
         if key is not None:
             return self._reply(service, mail, raw, sender, key)
         return self._create(service, bundle, mail, raw, sender, box)
@@ -224,8 +247,8 @@ class MailIntake:
 
     def _upload(
         self, service: TicketService, type_id: str, field_id: str, mail: Incoming
-    ) -> tuple[list[int], list[tuple[str, str]]]:
-        ids: list[int] = []
+    ) -> tuple[list[str], list[tuple[str, str]]]:
+        ids: list[str] = []
         failed: list[tuple[str, str]] = []
         for attachment in mail.attachments:
             try:
@@ -252,7 +275,11 @@ class MailIntake:
         raw: bytes,
         sender: str,
         box: MailboxDef,
+        *,
+        unverified: str | None = None,
     ) -> IntakeResult:
+        """A new ticket from the mail; `unverified` (why the sender is not proved) tags
+        it `unverified-sender` and says so first in its description."""
         ticket_type = bundle.ticket_types[box.ticket_type]
         requester = self.mail_log.ensure_requester(
             mail.sender, name=mail.sender_name or None, language=mail.language or box.language
@@ -269,7 +296,8 @@ class MailIntake:
             notes = _not_kept(
                 [(a.filename, "this mailbox keeps no attachments") for a in mail.attachments]
             )
-        description = "\n\n".join(p for p in (mail.body, notes) if p)[:MAX_TEXT]
+        warning = f"[Unverified sender: {unverified}]" if unverified else ""
+        description = "\n\n".join(p for p in (warning, mail.body, notes) if p)[:MAX_TEXT]
         result = service.create_ticket(
             Actor.system(),
             ticket_type.id,
@@ -278,9 +306,11 @@ class MailIntake:
             fields=fields,
             requester=requester.email,
             priority=box.priority,
+            tags=[UNVERIFIED_TAG] if unverified else None,
         )
         key = result.ticket.key
-        return self._log(mail, raw, sender, "accepted", f"created {key}", 250, key)
+        note = " (sender not verified)" if unverified else ""
+        return self._log(mail, raw, sender, "accepted", f"created {key}{note}", 250, key)
 
     def _log(
         self,
@@ -310,6 +340,21 @@ class MailIntake:
             log.exception("could not log a received mail (%s: %s)", status, reason)
         log.info("mail from %s %s: %s", mail.sender if mail else sender, status, reason)
         return IntakeResult(status, reason, code, key)
+
+
+def keep_held(raw: bytes) -> str:
+    """Keep a held mail whole for review, as `held-mail/<sha256>.eml` under
+    `$GONGDAN_DATA_DIR` (written then renamed); returns that path. A mail held is never
+    thrown away: an admin reads it and, if it is genuine, forwards it again."""
+    digest = hashlib.sha256(raw).hexdigest()
+    folder = Path(os.environ.get("GONGDAN_DATA_DIR", "data")) / "held-mail"
+    target = folder / f"{digest}.eml"
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
+            handle.write(raw)
+        Path(handle.name).replace(target)
+    return str(target)
 
 
 def _explain(error: GongdanError) -> str:

@@ -18,10 +18,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine.accounts import passwords, sessions, signup, tokens, users
+from gongdan.engine.accounts import passwords, sessions, signup, tokens, users, verification
 from gongdan.engine.accounts.passwords import ResetLink
 from gongdan.engine.accounts.tokens import TokenInfo
 from gongdan.engine.accounts.users import Account
+from gongdan.engine.accounts.verification import PendingSignUp
 from gongdan.engine.store.database import Database
 from gongdan.engine.unit_of_work import (
     NO_BUNDLE,
@@ -151,10 +152,21 @@ class AccountService:
             user_id = user.id
         return sessions.end_sessions(self.db, user_id)
 
-    def sign_up(self, *, email: str, name: str, password: str, language: str = "en") -> Account:
-        """A requester signing themselves up in the portal (`signup.sign_up`)."""
+    def sign_up(self, *, email: str, name: str, password: str, language: str = "en") -> str:
+        """A requester signing themselves up in the portal: a link is mailed to the
+        address, no account made yet (`signup.sign_up`); returns the address."""
         with self._write(Actor.system()) as ctx:
-            user = signup.sign_up(ctx, email=email, name=name, password=password, language=language)
+            return signup.sign_up(ctx, email=email, name=name, password=password, language=language)
+
+    def check_sign_up_link(self, token: str) -> PendingSignUp | None:
+        """The sign-up of a mailed link if it may still be followed (nothing spent)."""
+        with self._read() as ctx:
+            return verification.check_sign_up_token(ctx.session, token, now=ctx.now)
+
+    def confirm_sign_up(self, token: str) -> Account:
+        """Follow a sign-up link: the account is made (`verification.confirm_sign_up`)."""
+        with self._write(Actor.system()) as ctx:
+            user = verification.confirm_sign_up(ctx, token)
             return users.account_of(ctx.session, user)
 
     # API tokens --------------------------------------------------------------------

@@ -10,20 +10,17 @@ from __future__ import annotations
 import unicodedata
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from gongdan.bundle.compiled import Bundle, TicketTypeDef
 from gongdan.engine.accounts.users import (
     MAX_NAME_LENGTH,
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
-    add_user,
 )
+from gongdan.engine.accounts.verification import request_sign_up
 from gongdan.engine.store.models import User
 from gongdan.engine.unit_of_work import UnitOfWork
-from gongdan.errors import Conflict, PermissionDenied, ValidationFailed
-from gongdan.rules.workflow import Actor
-from gongdan.vocabulary import Role
+from gongdan.errors import PermissionDenied, ValidationFailed
 
 __all__ = [
     "MAX_PASSWORD_LENGTH",
@@ -85,8 +82,10 @@ def check_signup(bundle: Bundle, email: str, name: str, password: str) -> dict[s
     return problems
 
 
-def sign_up(ctx: UnitOfWork, *, email: str, name: str, password: str, language: str = "en") -> User:
-    """Create a requester account for someone signing themselves up in the portal.
+def sign_up(ctx: UnitOfWork, *, email: str, name: str, password: str, language: str = "en") -> str:
+    """Take a self sign-up: check it and mail a link to its address; the account is made
+    only when that link is followed (`verification.confirm_sign_up`). Returns the
+    address the link went to.
 
     Refused with `PermissionDenied` when the bundle does not allow self sign-up, and
     with `ValidationFailed` (by field) for a bad or disallowed address, an address
@@ -101,24 +100,7 @@ def sign_up(ctx: UnitOfWork, *, email: str, name: str, password: str, language: 
         problems["email"] = "is already registered: sign in instead"
     if problems:
         raise ValidationFailed("the sign-up form has problems: " + ", ".join(problems), problems)
-    try:
-        user = add_user(
-            ctx,
-            address,
-            role=Role.REQUESTER,
-            name=_clean_name(name),
-            password=password,
-            language=language,
-        )
-    except (Conflict, IntegrityError) as error:  # signed up at the same moment elsewhere
-        raise ValidationFailed(
-            "the address is already registered", {"email": "is already registered: sign in instead"}
-        ) from error
-    # Recorded as done by the new account itself (nobody was signed in).
-    ctx.acting_as(Actor(user.id, user.email, Role.REQUESTER)).event(
-        None,
-        "user.created",
-        after={"email": user.email, "role": Role.REQUESTER},
-        detail={"source": "portal sign-up"},
+    request_sign_up(
+        ctx, email=address, name=_clean_name(name), password=password, language=language
     )
-    return user
+    return address

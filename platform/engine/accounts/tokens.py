@@ -9,12 +9,22 @@ their tokens apart in a list. Creating and revoking run in a `UnitOfWork` and le
 system for the operator's CLI), naming the token by id, name and prefix, never the
 token. Recognising a token is a read (`authenticate`, `store.tokens.read_token`) with
 one small write of its own, `store.tokens.mark_token_used`, at most once a minute.
+
+A process may keep the tokens it recognised for a few seconds (`recent_actor`), only
+while it hears every change that could make one wrong: on PostgreSQL, migration
+0015's triggers notify such changes on commit and `store.token_events` listens, so a
+token revoked anywhere (`gongdan token revoke`, another worker, the account page) or a
+user deactivated is refused by every process at once. Without a listener (SQLite, or
+the listening connection lost) nothing is kept and every request looks its token up.
+A revocation generation read on each request was measured instead: it costs a
+database round trip and two thirds of the lookup's CPU.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +34,9 @@ from typing import Any
 from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session
 
+from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import ApiToken, Membership, User
+from gongdan.engine.store.token_events import TokenEventListener
 from gongdan.engine.store.tokens import mark_token_used, read_token
 from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import NotFound, ValidationFailed
@@ -39,6 +51,7 @@ __all__ = [
     "forget_recent",
     "hash_token",
     "list_tokens",
+    "lookup_epoch",
     "recent_actor",
     "remember_actor",
     "revoke_token",
@@ -142,7 +155,7 @@ def revoke_token(ctx: UnitOfWork, token_id: int, *, owner: User | None = None) -
     user = session.get(User, row.user_id)
     assert user is not None  # noqa: S101 - a foreign key
     if row.revoked_at is None:
-        row.revoked_at = ctx.now  # (flushed: `_forget_on_change` forgets recognised tokens)
+        row.revoked_at = ctx.now
         ctx.event(
             None,
             "token.revoked",
@@ -169,20 +182,51 @@ def authenticate(db: Session | Connection, token: str, now: datetime) -> Actor |
     return Actor(found.id, found.email, found.role, teams, profile=found)
 
 
-# Tokens recognised in the last few seconds, per process: an API client sends the same
-# token with every request, and looking it up each time is a noticeable share of a web
-# worker's CPU per create (bench/api.py). A revocation or a change of teams in this
-# process forgets them all at once; one made by another process (`gongdan token
-# revoke`, another worker) takes effect there within RECENT_SECONDS. Unknown tokens are
-# never kept.
+# Tokens recognised in the last few seconds, per process, kept only while this process
+# listens for the changes that could make one wrong (see the module's docstring). An
+# API client sends the same token with every request, and looking it up each time is a
+# share of a web worker's CPU per create (bench/api.py). Unknown tokens are never kept.
 RECENT_SECONDS = 5.0
 _MAX_RECENT = 10_000
 _recent: dict[str, tuple[float, Actor]] = {}
+_lock = threading.Lock()
+_epoch = 0  # moves on every forget: a lookup begun before one is not kept
+_listeners: dict[str, TokenEventListener] = {}
+_listening: set[str] = set()  # URLs whose listener is connected
 
 
-def recent_actor(token: str) -> Actor | None:
+def _set_listening(url: str, live: bool) -> None:
+    with _lock:
+        if live:
+            _listening.add(url)
+        else:
+            _listening.discard(url)
+    forget_recent()  # whatever changed while not listening is unknown
+
+
+def _watch(db: Database) -> bool:
+    """Whether this process hears every token change of `db` now (starting to listen
+    on first use; never on SQLite)."""
+    if db.dialect != "postgresql":
+        return False
+    url = db.url
+    with _lock:
+        if url in _listening:
+            return True
+        if url in _listeners:
+            return False
+        listener = TokenEventListener(url, forget_recent, lambda live: _set_listening(url, live))
+        _listeners[url] = listener
+    listener.start()
+    return False
+
+
+def recent_actor(db: Database, token: str) -> Actor | None:
     """The actor `token` stood for when it was recognised less than RECENT_SECONDS
-    ago in this process, else None (look it up with `authenticate`)."""
+    ago in this process, while this process hears every token change of `db`; else
+    None (look it up with `authenticate`, then `remember_actor`)."""
+    if not _watch(db):
+        return None
     kept = _recent.get(token)
     if kept is None:
         return None
@@ -192,21 +236,34 @@ def recent_actor(token: str) -> Actor | None:
     return kept[1]
 
 
-def remember_actor(token: str, actor: Actor) -> None:
-    if len(_recent) >= _MAX_RECENT:
-        _recent.clear()
-    _recent[token] = (time.monotonic(), actor)
+def lookup_epoch() -> int:
+    """Take before a lookup, give to `remember_actor` after it."""
+    return _epoch
+
+
+def remember_actor(db: Database, token: str, actor: Actor, epoch: int) -> None:
+    """Keep what a lookup begun at `epoch` found, unless something was forgotten since
+    (a change notified while it ran) or this process does not hear changes of `db`."""
+    with _lock:
+        if epoch != _epoch or db.url not in _listening:
+            return
+        if len(_recent) >= _MAX_RECENT:
+            _recent.clear()
+        _recent[token] = (time.monotonic(), actor)
 
 
 def forget_recent() -> None:
     """Forget every recognised token (a token revoked, a user or team changed)."""
-    _recent.clear()
+    global _epoch
+    with _lock:
+        _epoch += 1
+        _recent.clear()
 
 
 @event.listens_for(Session, "before_flush")
 def _forget_on_change(session: Session, _context: Any, _instances: Any) -> None:
-    """Any change of a user, token or membership written through a session of this
-    process (a deactivation, a new role) forgets the recognised tokens."""
+    """A change of a user, token or membership written through a session of this
+    process forgets the recognised tokens at once (the notification follows on commit)."""
     if _recent and any(
         isinstance(row, (User, ApiToken, Membership))
         for row in chain(session.new, session.dirty, session.deleted)

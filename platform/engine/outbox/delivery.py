@@ -114,6 +114,8 @@ class WebhookCall:
     delivery_id: int
     event: str
     document: Mapping[str, Any]
+    # The config allowed loopback/private addresses for this webhook (`allow_private`).
+    allow_private: bool = False
 
 
 class WebhookSender(Protocol):
@@ -256,6 +258,7 @@ def _send_webhook(job: Job, channels: Channels) -> list[Attempt]:
         secret_env=str(secret_env) if secret_env else None,
         delivery_id=job.outbox_id,
         event=event,
+        allow_private=spec.get("allow_private") is True,
         document={
             "delivery": job.outbox_id,
             "event": event,
@@ -309,7 +312,8 @@ def _log_targets(job: Job, target: str) -> list[str]:
 
 def _send_account_mail(job: Job, channels: Channels) -> list[Attempt]:
     """A mail about a person's account, not a ticket (`password.reset`: the one-time
-    link to set a password), to the address in the payload."""
+    link to set a password; `account.verify`: the link that proves a signed-up
+    address), to the address in the payload."""
     to = str(job.payload.get("email") or "")
     notification = Notification(
         delivery_id=job.outbox_id,
@@ -332,6 +336,7 @@ def _send_account_mail(job: Job, channels: Channels) -> list[Attempt]:
 # skipped with a note, never an error: the engine may grow topics before handlers.
 HANDLERS: dict[str, Handler] = {
     "account.locked": _send_account_mail,
+    "account.verify": _send_account_mail,
     "comment.*": _send_notification,
     "notify": _send_notification,
     "password.reset": _send_account_mail,

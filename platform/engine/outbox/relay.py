@@ -28,7 +28,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -58,6 +58,7 @@ __all__ = [
     "Dispatch",
     "Outcome",
     "deliver",
+    "lease_from_env",
     "list_deliveries",
     "relay_once",
     "retry_delay",
@@ -70,6 +71,7 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 RELAY, DELIVERING = "relay@", "deliver@"
+LEASE_ENV = "GONGDAN_OUTBOX_LEASE_SECONDS"
 
 Dispatch = Callable[[int], object]
 Outcome = Literal["delivered", "pending", "dead", "skipped", "not_due", "missing"]
@@ -80,6 +82,23 @@ def retry_delay(attempt: int) -> timedelta:
     2 min, 4 min … doubling, capped at one hour."""
     delay: timedelta = BACKOFF_BASE * 2 ** max(attempt - 1, 0)
     return min(delay, BACKOFF_CAP)
+
+
+def lease_from_env(environ: Mapping[str, str] | None = None) -> timedelta:
+    """The lease of a claimed row: `GONGDAN_OUTBOX_LEASE_SECONDS` when set, else
+    `DEFAULT_LEASE`. Celery's tasks and the in-process runner both read it here, so a
+    crashed process's rows come back after the same time whichever relays them."""
+    env = os.environ if environ is None else environ
+    seconds = (env.get(LEASE_ENV) or "").strip()
+    if not seconds:
+        return DEFAULT_LEASE
+    try:
+        value = float(seconds)
+    except ValueError:
+        raise ValueError(f"{LEASE_ENV}={seconds!r} is not a number of seconds") from None
+    if not value > 0:
+        raise ValueError(f"{LEASE_ENV}={seconds!r} must be more than 0 seconds")
+    return timedelta(seconds=value)
 
 
 def _claimant(prefix: str) -> str:

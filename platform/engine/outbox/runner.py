@@ -27,7 +27,7 @@ from gongdan.engine.automation.scheduler import (
     run_scheduled_automations,
     run_sla_scan,
 )
-from gongdan.engine.outbox.relay import DEFAULT_LEASE, Channels, deliver, relay_once
+from gongdan.engine.outbox.relay import Channels, deliver, lease_from_env, relay_once
 from gongdan.engine.service import utc_now
 from gongdan.engine.store.database import Database
 
@@ -73,12 +73,14 @@ class InProcessRunner:
         interval: float = 1.0,
         workers: int = 4,
         channels: Channels | None = None,
-        lease: timedelta = DEFAULT_LEASE,
+        lease: timedelta | None = None,
         clock: Callable[[], datetime] = utc_now,
         jobs: list[ScheduledJob] | None = None,
     ) -> None:
         self.db, self.bundle, self.interval, self.clock = db, bundle, interval, clock
-        self.channels, self.lease = channels or Channels(), lease
+        self.channels = channels or Channels()
+        # The same lease as Celery's side (`GONGDAN_OUTBOX_LEASE_SECONDS`) unless given.
+        self.lease = lease_from_env() if lease is None else lease
         self.jobs = SCHEDULED_JOBS if jobs is None else jobs
         self.workers = workers
         self._stop = threading.Event()

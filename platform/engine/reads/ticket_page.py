@@ -162,7 +162,7 @@ def attachments_of(
     )
     return [
         AttachmentRecord(
-            r.id, r.field_id, r.filename, r.content_type, r.size, r.uploaded_by, r.created_at
+            r.public_id, r.field_id, r.filename, r.content_type, r.size, r.uploaded_by, r.created_at
         )
         for r in rows
         if (r.field_id or "") not in hidden

@@ -40,6 +40,7 @@ __all__ = [
     "DeclaredMember",
     "Delivery",
     "DirectoryGeneration",
+    "EmailVerification",
     "Event",
     "MailMessage",
     "Membership",
@@ -225,12 +226,19 @@ class Comment(Base):
 
 
 class Attachment(Base):
-    """Metadata of a stored file; the content lives on disk under its SHA-256."""
+    """Metadata of a stored file; the content lives on disk under its SHA-256.
+
+    `public_id` is what leaves the server (URLs, the API, the values of attachment
+    fields): random, so no one finds a file by counting; `id` stays internal."""
 
     __tablename__ = "attachments"
-    __table_args__ = (Index("ix_attachments_ticket", "ticket_id"),)
+    __table_args__ = (
+        Index("ix_attachments_ticket", "ticket_id"),
+        Index("ix_attachments_public_id", "public_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"))
     field_id: Mapped[str | None] = mapped_column(String(64))
@@ -450,6 +458,27 @@ class PasswordReset(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class EmailVerification(Base):
+    """An address waiting to be proved: a sign-up whose account is made only when the
+    mailed link is followed (`purpose` "sign-up"; `user_id` names the account for a
+    change of address). Holds the argon2 hash of the chosen password, never the
+    password; only the token's SHA-256 is stored."""
+
+    __tablename__ = "email_verifications"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    language: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]

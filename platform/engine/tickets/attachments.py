@@ -3,23 +3,47 @@
 Limits come from the field the file is uploaded for (`max_size_mb`, `accept`). An
 upload is first unlinked (`ticket_id` NULL) and is attached when a ticket is created
 or updated with its id in an attachment field.
+
+Who reads a file: until it is attached, its uploader alone (not even staff: an upload
+is a draft of its uploader's); once attached, whoever may see its ticket, except that
+a requester never reads a file of an internal field. A file is named outside the
+server by its random `public_id` only, so it cannot be found by counting.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import tempfile
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gongdan.engine.store.models import Attachment, Ticket
 from gongdan.engine.unit_of_work import ReadContext, UnitOfWork
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.forms.shapes import Holds
 
-__all__ = ["DEFAULT_MAX_BYTES", "AttachmentStore", "store_upload"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "AttachmentStore",
+    "find_upload",
+    "new_public_id",
+    "store_upload",
+    "visible_attachment",
+]
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+MAX_PUBLIC_ID = 40
+
+
+def new_public_id() -> str:
+    """A file's name outside the server: 144 random bits, URL-safe, starting with a
+    letter (as an attachment field's value must)."""
+    return "f" + secrets.token_urlsafe(18)
 
 
 class AttachmentStore:
@@ -83,6 +107,7 @@ def store_upload(
         raise ValidationFailed(str(exc), {field_id: str(exc)}) from exc
     digest = store.put(content)
     row = Attachment(
+        public_id=new_public_id(),
         ticket_id=None,
         comment_id=None,
         field_id=field_id,
@@ -98,20 +123,30 @@ def store_upload(
     return row
 
 
-def visible_attachment(ctx: ReadContext, attachment_id: int) -> Attachment:
-    """An attachment the actor may read: their own upload, or one of a visible ticket."""
-    row = ctx.session.get(Attachment, attachment_id)
+def find_upload(session: Session, public_id: Any) -> Attachment | None:
+    """The attachment named `public_id` (None for anything that names no file)."""
+    text = str(public_id)
+    if not text or len(text) > MAX_PUBLIC_ID:
+        return None
+    return session.scalars(select(Attachment).where(Attachment.public_id == text)).first()
+
+
+def visible_attachment(ctx: ReadContext, public_id: str) -> Attachment:
+    """An attachment the actor may read: their own upload not yet attached, or a file
+    of a ticket they may see (for a requester, not of an internal field)."""
+    row = find_upload(ctx.session, public_id)
+    missing = NotFound(f"no attachment '{str(public_id)[:MAX_PUBLIC_ID]}'")
     if row is None:
-        raise NotFound(f"no attachment {attachment_id}")
+        raise missing
     if row.ticket_id is None:
-        if row.uploaded_by != ctx.actor.user_id and not ctx.actor.is_staff:
-            raise NotFound(f"no attachment {attachment_id}")
+        if row.uploaded_by is None or row.uploaded_by != ctx.actor.user_id:
+            raise missing
         return row
     ticket = ctx.session.get(Ticket, row.ticket_id)
     if ticket is None or not ctx.may_see(ticket):
-        raise NotFound(f"no attachment {attachment_id}")
+        raise missing
     ticket_type = ctx.bundle.ticket_types.get(ticket.ticket_type)
     field = ticket_type.field_map.get(row.field_id or "") if ticket_type else None
     if field is not None and field.internal and ctx.actor.is_requester:
-        raise NotFound(f"no attachment {attachment_id}")
+        raise missing
     return row

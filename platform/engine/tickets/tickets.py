@@ -16,9 +16,10 @@ from gongdan.engine.automation.automations import run_automations
 from gongdan.engine.automation.routing import plan_route, route_ticket
 from gongdan.engine.automation.sla import on_public_reply, sync_sla
 from gongdan.engine.records import ticket_values
-from gongdan.engine.store.models import Attachment, Comment, Membership, Ticket, User, built
+from gongdan.engine.store.models import Comment, Membership, Ticket, User, built
 from gongdan.engine.store.tickets import touch_ticket
 from gongdan.engine.store.writes import ask_number, store_ticket, take_number, write_pending
+from gongdan.engine.tickets.attachments import find_upload
 from gongdan.engine.tickets.changes import (
     KEEP,
     Keep,
@@ -39,6 +40,7 @@ __all__ = [
     "add_comment",
     "assign_ticket",
     "check_references",
+    "check_requester_builtins",
     "check_title",
     "create_ticket",
     "update_ticket",
@@ -152,6 +154,25 @@ def check_references(ctx: UnitOfWork, ticket_type: TicketTypeDef, data: dict[str
         raise ValidationFailed(f"unknown team or user in {', '.join(unknown)}", unknown)
 
 
+def check_requester_builtins(ticket_type: TicketTypeDef, given: dict[str, Any]) -> None:
+    """Refuse, by name, the staff-only built-ins (`vocabulary.STAFF_ONLY_BUILTINS`) a
+    requester sent that `ticket_type` does not let them set (`requester_may_set`)."""
+    refused = sorted(
+        name
+        for name, value in given.items()
+        if value is not None and name in ticket_type.staff_only_builtins
+    )
+    if refused:
+        raise PermissionDenied(
+            f"requesters cannot set {', '.join(refused)} on '{ticket_type.id}' tickets",
+            dict.fromkeys(
+                refused,
+                f"is set by staff only (ticket type '{ticket_type.id}' does not list it "
+                "in requester_may_set)",
+            ),
+        )
+
+
 def _link_attachments(
     ctx: UnitOfWork, ticket: Ticket, ticket_type: TicketTypeDef, data: dict[str, Any]
 ) -> None:
@@ -160,15 +181,12 @@ def _link_attachments(
             continue
         ids = data[field.id] if isinstance(data[field.id], list) else [data[field.id]]
         for attachment_id in ids:
-            row = (
-                ctx.session.get(Attachment, int(attachment_id))
-                if str(attachment_id).isdigit()
-                else None
-            )
-            if (
-                row is None
-                or (row.ticket_id not in (None, ticket.id))
-                or (row.uploaded_by != ctx.actor.user_id and not ctx.actor.is_staff)
+            row = find_upload(ctx.session, attachment_id)
+            # A file already on this ticket stays; a new one must be the actor's own
+            # upload (staff included: an unattached upload is its uploader's alone).
+            if row is None or not (
+                row.ticket_id == ticket.id
+                or (row.ticket_id is None and row.uploaded_by == ctx.actor.user_id)
             ):
                 raise ValidationFailed(
                     "unknown attachment", {field.id: f"no upload '{attachment_id}'"}
@@ -237,8 +255,8 @@ def create_ticket(
     if ctx.actor.is_requester:
         if not ticket_type.portal:
             raise PermissionDenied(f"requesters cannot create '{type_id}' tickets")
-        if priority is not None or team is not None or assignee is not None:
-            raise PermissionDenied("requesters cannot set priority, team or assignee")
+        given_builtins = {"priority": priority, "team": team, "assignee": assignee, "tags": tags}
+        check_requester_builtins(ticket_type, given_builtins)
     given = dict(fields or {})
     _check_internal_fields(ctx, ticket_type, given)
     workflow = ctx.workflow(ticket_type)

@@ -20,7 +20,14 @@ from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from gongdan.engine import Database, authenticate, recent_actor, remember_actor, utc_now
+from gongdan.engine import (
+    Database,
+    authenticate,
+    lookup_epoch,
+    recent_actor,
+    remember_actor,
+    utc_now,
+)
 from gongdan.errors import Conflict
 from gongdan.rules.workflow import Actor
 from gongdan.ui.api.errors import ApiProblem
@@ -75,15 +82,17 @@ async def _resolve(
     if credentials is None:
         return None
     token = credentials.credentials
-    actor = recent_actor(token)
+    # Kept a few seconds only while every revocation is heard (`engine.accounts.tokens`).
+    actor = recent_actor(database, token)
     if actor is None:
         address = client_address(request.client.host if request.client else None)
         wait = throttle.token_blocked(address)
         if wait is not None:
             raise _too_many(wait)
+        epoch = lookup_epoch()
         actor = await run_in_threadpool(_lookup, database, token)
         if actor is not None:
-            remember_actor(token, actor)
+            remember_actor(database, token, actor, epoch)
         else:
             wait = await run_in_threadpool(throttle.token_failed, address)
             if wait is not None:
@@ -120,7 +129,13 @@ ApiService = ServiceDep
 ApiBundle = BundleDep
 TicketKey = Annotated[str, Path(description="The ticket's key.", examples=["INC-1"])]
 TransitionId = Annotated[str, Path(description="A transition of its workflow.", examples=["start"])]
-AttachmentId = Annotated[int, Path(description="From an upload.", examples=[1])]
+AttachmentId = Annotated[
+    str,
+    Path(
+        description="The `id` an upload answered (random, not a number).",
+        examples=["fq3Zk8pWc1xR0sLmN7vT2bYd"],
+    ),
+]
 TypeId = Annotated[str, Path(description="A ticket type id.", examples=["it_incident"])]
 IfMatch = Annotated[
     str | None,

@@ -38,7 +38,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import Message, Receive, Scope, Send
 
-from gongdan.errors import GongdanError, TransitionNotAllowed, ValidationFailed
+from gongdan.errors import GongdanError, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from gongdan.ui.errors import HTTP_CODES, error_json, error_kind
 
 __all__ = [
@@ -138,14 +138,15 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
 
 def gongdan_response(exc: Exception) -> JSONResponse | None:
     """The response for one of Gongdan's errors, or None for anything else. A refused
-    transition names it in `fields` (`{"transition": why}`)."""
+    transition names it in `fields` (`{"transition": why}`), as does a refusal that names
+    what was refused (a staff-only field a requester sent)."""
     if not isinstance(exc, GongdanError):
         return None
     kind = error_kind(exc)
     fields: Mapping[str, str] = {}
     if isinstance(exc, ValidationFailed):
         fields = exc.fields
-    elif isinstance(exc, TransitionNotAllowed):
+    elif isinstance(exc, TransitionNotAllowed | PermissionDenied):
         fields = exc.extra
     return error_json(kind.status, kind.code, str(exc), fields)
 

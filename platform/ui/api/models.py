@@ -55,6 +55,10 @@ def check_text(value: Any, where: str = "") -> Any:
     return value
 
 
+# A requester who sends one of these is answered 403, naming the field in `fields`.
+STAFF_ONLY = "Staff only, unless the ticket type lists it in `requester_may_set`."
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)  # 0 is not false, "1" not 1
 
@@ -80,10 +84,10 @@ class TicketCreate(_Body):
         description="Email of the person asking (staff only; created if new). "
         "Defaults to the caller.",
     )
-    priority: Priority | None = Field(default=None, description="Staff only.")
-    tags: list[str] | None = None
-    team: str | None = Field(default=None, max_length=64, description="Staff only.")
-    assignee: str | None = Field(default=None, max_length=254, description="Staff only.")
+    priority: Priority | None = Field(default=None, description=STAFF_ONLY)
+    tags: list[str] | None = Field(default=None, description=STAFF_ONLY)
+    team: str | None = Field(default=None, max_length=64, description=STAFF_ONLY)
+    assignee: str | None = Field(default=None, max_length=254, description=STAFF_ONLY)
 
 
 class TicketPatch(_Body):
@@ -227,7 +231,7 @@ class SLATargetOut(BaseModel):
 
 
 class AttachmentOut(BaseModel):
-    id: int
+    id: str = Field(description="Random; the value to put in an attachment field.")
     field: str
     filename: str
     content_type: str

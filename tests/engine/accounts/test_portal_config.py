@@ -14,7 +14,7 @@ from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.accounts.signup import MIN_PASSWORD_LENGTH, portal_types
 from gongdan.engine.accounts.users import Account
 from gongdan.engine.store.database import Database
-from gongdan.engine.store.models import Event, User
+from gongdan.engine.store.models import Event, Outbox, User
 from gongdan.errors import PermissionDenied, ValidationFailed
 from tests.bundles import make_bundle
 from tests.factories import NOW, make_user
@@ -103,7 +103,15 @@ def bundle(tmp_path: Path) -> Bundle:
 def signup(db: Database, bundle: Bundle, **overrides: str) -> Account:
     values = {"email": "Chen.Jing@Example.com", "name": "Chen Jing", "password": PASSWORD}
     values.update(overrides)
-    return AccountService(db, bundle, clock=lambda: NOW).sign_up(language="zh-CN", **values)
+    accounts = AccountService(db, bundle, clock=lambda: NOW)
+    address = accounts.sign_up(language="zh-CN", **values)
+    with db.reading() as session:  # the link of the mail (the outbox is not delivered)
+        row = session.scalars(
+            select(Outbox).where(Outbox.topic == "account.verify").order_by(Outbox.id.desc())
+        ).first()
+        assert row is not None and row.payload["email"] == address
+        token = row.payload["token"]
+    return accounts.confirm_sign_up(token)
 
 
 def test_sign_up_creates_a_requester_who_can_sign_in(db: Database, bundle: Bundle) -> None:
@@ -116,7 +124,10 @@ def test_sign_up_creates_a_requester_who_can_sign_in(db: Database, bundle: Bundl
     assert accounts.authenticate(user.email, "wrong password") is None
     with db.reading() as session:
         [event] = session.scalars(select(Event).where(Event.kind == "user.created")).all()
-        assert event.actor_id == user.id and event.detail == {"source": "portal sign-up"}
+        assert event.actor_id == user.id and event.detail == {
+            "source": "portal sign-up",
+            "verified": True,
+        }
 
 
 def test_sign_up_refused_when_not_enabled(db: Database, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ AUTOMATIONS = """kind: Automation
 id: tag_hardware
 on: ticket.created
 when: {category: hardware}
-actions: [{add_tags: [hw]}, {webhook: {url: "http://127.0.0.1:9/hook"}}]
+actions: [{add_tags: [hw]}, {webhook: {url: "http://127.0.0.1:9/hook", allow_private: true}}]
 ---
 kind: Automation
 id: big_amount

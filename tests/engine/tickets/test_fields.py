@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.loader import load_bundle
@@ -291,7 +291,7 @@ def upload(service: TicketService, who: Actor) -> str:
 
 def linked_to(db: Database, attachment_id: str) -> tuple[int | None, str | None]:
     with db.reading() as session:
-        row = session.get(Attachment, int(attachment_id))
+        row = session.scalars(select(Attachment).filter_by(public_id=attachment_id)).one()
         assert row is not None
         return row.ticket_id, row.field_id
 

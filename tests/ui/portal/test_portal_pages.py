@@ -20,7 +20,7 @@ from tests.bundles import EXAMPLE, make_bundle
 from tests.factories import access_request
 from tests.sql import StatementRecorder, Statements
 from tests.ui.conftest import Web
-from tests.ui.portal.conftest import OTHER, People
+from tests.ui.portal.conftest import AGENT, OTHER, People
 
 GOOD_PASSWORD = "a long enough secret"  # noqa: S105 - a test account
 
@@ -56,7 +56,7 @@ def test_an_empty_portal_invites_a_first_request(people: People) -> None:
 # Sign-up ---------------------------------------------------------------------------
 
 
-def test_sign_up_signs_in_and_lands_on_the_portal(web: Web) -> None:
+def test_sign_up_mails_a_link_and_signs_nobody_in_yet(web: Web) -> None:
     client = web.client()
     form = client.get("/portal/signup")
     assert form.status_code == 200 and 'autocomplete="new-password"' in form.text
@@ -64,13 +64,10 @@ def test_sign_up_signs_in_and_lands_on_the_portal(web: Web) -> None:
         "/portal/signup",
         {"email": "Chen.Jing@Example.com", "name": "Chen Jing", "password": GOOD_PASSWORD},
     )
-    assert response.status_code == 303 and response.headers["location"] == "/portal?welcome=1"
-    page = client.get("/portal?welcome=1")
-    assert page.status_code == 200 and "Your account is ready" in page.text
-    assert "Chen Jing" in page.text
-    # The new account signs in with its password like any other.
-    again = web.client("chen.jing@example.com", password=GOOD_PASSWORD)
-    assert again.get("/portal").status_code == 200
+    assert response.status_code == 200 and "Check your mail" in response.text
+    assert "chen.jing@example.com" in response.text
+    assert client.get("/portal").status_code == 303  # not signed in
+    # The rest of the way (the mail, the link, signing in) is in test_signup_verification.
 
 
 def test_sign_up_shows_every_problem_next_to_its_field(web: Web) -> None:
@@ -217,7 +214,7 @@ def test_upload_while_creating(people: People) -> None:
     )
     assert response.status_code == 200, response.text
     assert "error.txt" in response.text
-    link = re.search(r'href="(/portal/attachments/\d+)"', response.text)
+    link = re.search(r'href="(/portal/attachments/[\w-]+)"', response.text)
     assert link, "the uploaded file links to the portal's download"
     assert client.get(link.group(1)).content == b"Error 0x80070005"
     refused = client.post(
@@ -301,3 +298,21 @@ def test_the_limit_counts_per_address_and_forgets_after_the_window(db: Database)
     now[0] = 1060.5
     assert throttle.blocked("signup", ip="10.0.0.1") is None
     assert throttle.count("signup", ip="10.0.0.1") == (None, {"ip": 1})
+
+
+def test_a_requesters_upload_is_not_readable_from_the_desk_before_it_is_attached(
+    people: People,
+) -> None:
+    # Issue 20, finding 5: the desk served any unattached upload to any agent.
+    client = people.client()
+    response = client.post(
+        "/portal/new/it_incident/upload/screenshots",
+        files={"screenshots__upload": ("payslip.txt", b"salary 1234", "text/plain")},
+        headers={"HX-Request": "true", "X-CSRF-Token": client.csrf},
+    )
+    link = re.search(r'href="/portal/attachments/([\w-]+)"', response.text)
+    assert link and not link.group(1).isdigit()
+    assert client.get(f"/portal/attachments/{link.group(1)}").content == b"salary 1234"
+    agent = people.client(AGENT)
+    assert agent.get(f"/desk/attachments/{link.group(1)}").status_code == 404
+    assert people.client(OTHER).get(f"/portal/attachments/{link.group(1)}").status_code == 404

@@ -320,7 +320,7 @@ async def upload(
 
 
 @router.get("/desk/attachments/{attachment_id}")
-def download(attachment_id: int, user: StaffUser, service: ServiceDep) -> Response:
+def download(attachment_id: str, user: StaffUser, service: ServiceDep) -> Response:
     filename, content_type, content = service.read_attachment(user.actor, attachment_id)
     disposition = "inline" if content_type in _INLINE_TYPES else "attachment"
     headers = {

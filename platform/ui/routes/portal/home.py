@@ -40,7 +40,7 @@ from gongdan.ui.render import redirect, render, render_fragment
 from gongdan.ui.routes.account.password import send_link
 from gongdan.ui.routes.desk.new import form_errors, upload_file
 from gongdan.ui.routes.portal import ticket as portal_ticket
-from gongdan.ui.routes.portal.ticket import STAFF_ONLY_FIELDS, steps_of
+from gongdan.ui.routes.portal.ticket import steps_of
 from gongdan.vocabulary import OPEN_CATEGORIES
 
 __all__ = ["portal_form_ids", "router"]
@@ -129,7 +129,7 @@ def signup(
     if refused is not None:
         return refused
     try:
-        account = service.accounts.sign_up(
+        address = service.accounts.sign_up(
             email=email, name=name, password=password, language=language_for(request)
         )
     except (ValidationFailed, PermissionDenied) as failed:
@@ -145,6 +145,35 @@ def signup(
             "min_password": MIN_PASSWORD_LENGTH,
         }
         return render(request, "portal/signup.html", context, status_code=422)
+    # No account yet: it is made when the link mailed to the address is followed.
+    return render(request, "portal/signup_sent.html", {"email": address})
+
+
+_PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+@router.get("/portal/signup/verify")
+def verify_page(request: Request, service: ServiceDep, token: str = "") -> Response:
+    """The mailed link: a page with one button (a GET changes nothing, so a mail
+    scanner that follows links does not spend it)."""
+    pending = service.accounts.check_sign_up_link(token[:256])
+    if pending is None:
+        return render(request, "portal/signup_invalid.html", {}, status_code=400, headers=_PRIVATE)
+    context = {"token": token, "email": pending.email, "name": pending.name}
+    return render(request, "portal/signup_verify.html", context, headers=_PRIVATE)
+
+
+@router.post("/portal/signup/verify")
+def verify(
+    request: Request, service: ServiceDep, token: Annotated[str, Form(max_length=256)] = ""
+) -> Response:
+    try:
+        account = service.accounts.confirm_sign_up(token)
+    except ValidationFailed as failed:
+        context = {"reason": failed.fields.get("token", "")}
+        return render(
+            request, "portal/signup_invalid.html", context, status_code=400, headers=_PRIVATE
+        )
     sign_in(request, service.accounts, account)
     return RedirectResponse("/portal?welcome=1", status_code=303)
 
@@ -169,7 +198,10 @@ def _portal_type(bundle: Bundle, type_id: str) -> TicketTypeDef:
 
 
 def _hidden_fields(ticket_type: TicketTypeDef) -> set[str]:
-    return {f.id for f in ticket_type.fields if f.internal} | STAFF_ONLY_FIELDS
+    """Internal fields, the requester, and the staff-only built-ins the type does not
+    let its requesters set (the same rule the engine applies to every channel)."""
+    internal = {f.id for f in ticket_type.fields if f.internal}
+    return internal | set(ticket_type.staff_only_builtins) | {"requester"}
 
 
 def portal_form_ids(ticket_type: TicketTypeDef) -> list[str]:
@@ -241,6 +273,7 @@ async def create(
                 title=values.get("title") or "",
                 description=values.get("description") or "",
                 fields=custom,
+                **{k: values[k] for k in ticket_type.requester_may_set if values.get(k)},
             )
         except ValidationFailed as failed:
             errors = failed.fields or {"title": failed.detail}

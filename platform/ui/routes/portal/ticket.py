@@ -28,12 +28,14 @@ from gongdan.ui.display import display_value
 from gongdan.ui.fields import FormView, build_form, form_sections, read_form
 from gongdan.ui.i18n import language_for, localise
 from gongdan.ui.render import render
+from gongdan.vocabulary import STAFF_ONLY_BUILTINS
 
 __all__ = ["STAFF_ONLY_FIELDS", "router", "steps_of"]
 
 router = APIRouter()
-# Built-in fields a requester never sets, even where a form places them.
-STAFF_ONLY_FIELDS = frozenset({"priority", "team", "assignee", "requester", "tags"})
+# Built-in fields a requester never changes on a ticket, even where a form places them
+# (on the create form a ticket type may let them set some: `requester_may_set`).
+STAFF_ONLY_FIELDS = frozenset({*STAFF_ONLY_BUILTINS, "requester"})
 
 
 def steps_of(bundle: Bundle, ticket: TicketRecord) -> tuple[Step, ...]:
@@ -303,9 +305,7 @@ async def _add_files(
 
 
 @router.get("/portal/attachments/{attachment_id}")
-def download(attachment_id: int, user: CurrentUser, service: ServiceDep) -> Response:
-    if attachment_id < 1 or attachment_id > 2**62:
-        raise NotFound(f"no attachment {attachment_id}")
+def download(attachment_id: str, user: CurrentUser, service: ServiceDep) -> Response:
     filename, _content_type, content = service.read_attachment(user.actor, attachment_id)
     fallback = "".join(
         c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
