@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 import pytest
@@ -222,7 +223,7 @@ def test_an_empty_address_is_asked_for_again(web: Web) -> None:
     assert response.status_code == 422 and "Enter your email address." in response.text
 
 
-def test_sign_up_with_an_account_without_password_offers_the_mail(
+def test_sign_up_with_a_registered_address_answers_alike_and_mails_its_owner(
     web: Web,
     mailer: InProcessRunner,
     inbox: tuple[Inbox, int],  # noqa: F811
@@ -240,11 +241,22 @@ def test_sign_up_with_an_account_without_password_offers_the_mail(
     client.refresh_csrf("/portal/signup")
     form = {"name": "In Take", "email": "intake@example.com", "password": NEW}
     offered = client.send_form("/portal/signup", form)
-    assert offered.status_code == 200 and "without a password yet" in offered.text
     taken = client.send_form("/portal/signup", {**form, "email": "has.password@example.com"})
-    assert taken.status_code == 422 and "already registered" in taken.text
+    fresh = client.send_form("/portal/signup", {**form, "email": "new.one@example.com"})
+    # The same answer whether or not an account has the address (issue 20): only the
+    # owner's mailbox learns of it.
+    for answer, address in ((offered, "intake"), (taken, "has.password"), (fresh, "new.one")):
+        assert answer.status_code == 200, answer.text
+        assert "already registered" not in answer.text
+        page = answer.text.replace(f"{address}@example.com", "ADDRESS")
+        assert page == fresh.text.replace("new.one@example.com", "ADDRESS")
     drain(mailer)
-    assert [str(m["To"]) for m in received.messages] == ["intake <intake@example.com>"]
+    assert sorted(parseaddr(str(m["To"]))[1] for m in received.messages) == [
+        "has.password@example.com",  # a set-password link: nothing anyone else can use
+        "intake@example.com",
+        "new.one@example.com",  # the link that makes the account
+    ]
+    received.messages[:] = [m for m in received.messages if "intake@" in str(m["To"])]
     assert _set_password(client, _link(received.messages[0])).status_code == 303
     assert _signs_in(web, "intake@example.com", NEW)
 

@@ -88,18 +88,25 @@ def sign_up(ctx: UnitOfWork, *, email: str, name: str, password: str, language: 
     address the link went to.
 
     Refused with `PermissionDenied` when the bundle does not allow self sign-up, and
-    with `ValidationFailed` (by field) for a bad or disallowed address, an address
-    already registered, a missing name or a short password.
+    with `ValidationFailed` (by field) for a bad or disallowed address, a missing name or
+    a short password. An address already registered is not refused (that would tell
+    anyone whether an account exists): its owner is mailed the set-password link.
     """
     bundle, session = ctx.bundle, ctx.session
     if not bundle.portal.self_signup:
         raise PermissionDenied("self sign-up is not enabled; ask the service desk for an account")
     problems = check_signup(bundle, email, name, password)
     address = str(email).strip().lower()
-    if "email" not in problems and session.scalar(select(User.id).where(User.email == address)):
-        problems["email"] = "is already registered: sign in instead"
     if problems:
         raise ValidationFailed("the sign-up form has problems: " + ", ".join(problems), problems)
+    if session.scalar(select(User.id).where(User.email == address)):
+        # Answered exactly as a new address is (nothing tells whoever typed it that an
+        # account exists): the owner gets the set-password link instead, which is what
+        # they need if it was them, and nothing anyone else can use.
+        from gongdan.engine.accounts.passwords import request_password_reset  # (imports us)
+
+        request_password_reset(ctx, address, source="sign-up")
+        return address
     request_sign_up(
         ctx, email=address, name=_clean_name(name), password=password, language=language
     )

@@ -18,7 +18,6 @@ from gongdan.bundle.compiled import Bundle, FormSection, TicketTypeDef
 from gongdan.engine import (
     MIN_PASSWORD_LENGTH,
     Account,
-    AccountService,
     TicketQuery,
     TicketRecord,
     TicketService,
@@ -37,7 +36,6 @@ from gongdan.ui.errors import too_many_requests
 from gongdan.ui.fields import FormView, build_form, changed_dependents, form_sections, read_form
 from gongdan.ui.i18n import language_for
 from gongdan.ui.render import redirect, render, render_fragment
-from gongdan.ui.routes.account.password import send_link
 from gongdan.ui.routes.desk.new import form_errors, upload_file
 from gongdan.ui.routes.portal import ticket as portal_ticket
 from gongdan.ui.routes.portal.ticket import steps_of
@@ -134,18 +132,14 @@ def signup(
         )
     except (ValidationFailed, PermissionDenied) as failed:
         errors = getattr(failed, "fields", None) or {"email": str(failed)}
-        if "already registered" in errors.get("email", "") and _offer_password_mail(
-            service.accounts, email
-        ):
-            context = {"email": " ".join(email.split()).lower(), "signup": True}
-            return render(request, "password/sent.html", context)
         context = {
             "values": {"email": email, "name": name},
             "errors": errors,
             "min_password": MIN_PASSWORD_LENGTH,
         }
         return render(request, "portal/signup.html", context, status_code=422)
-    # No account yet: it is made when the link mailed to the address is followed.
+    # No account yet: it is made when the link mailed to the address is followed (an
+    # address already registered is answered alike; its owner gets a set-password link).
     return render(request, "portal/signup_sent.html", {"email": address})
 
 
@@ -176,15 +170,6 @@ def verify(
         )
     sign_in(request, service.accounts, account)
     return RedirectResponse("/portal?welcome=1", status_code=303)
-
-
-def _offer_password_mail(accounts: AccountService, email: str) -> bool:
-    """For an address that has an account without a password (made by e-mail intake
-    or by an agent): send the set-password link instead of a dead end."""
-    if not accounts.needs_password(email):
-        return False
-    send_link(accounts, email, "sign-up")
-    return True
 
 
 # New ticket ------------------------------------------------------------------------
