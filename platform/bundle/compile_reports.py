@@ -67,6 +67,11 @@ class GroupDef:
     def id(self) -> str:
         return f"{self.key}_{self.bucket}" if self.bucket else self.key
 
+    @property
+    def of_field(self) -> bool:
+        """Whether the group is a custom field's values (its options' labels name them)."""
+        return self.kind not in ("builtin", "time")
+
 
 @dataclass(frozen=True, slots=True)
 class MeasureDef:

@@ -125,7 +125,7 @@ def value_text(bundle: Bundle, report: ReportDef, group: GroupDef, value: Any, l
                 if (state := workflow.states.get(text)) is not None and state.label:
                     return localise(state.label, lang)
         return text
-    if group.kind in ("text", "list"):
+    if group.of_field:
         for type_id in report.types or tuple(bundle.ticket_types):
             field = bundle.ticket_types[type_id].field_map.get(group.key)
             for option in field.options if field is not None else ():
