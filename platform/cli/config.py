@@ -16,10 +16,26 @@ from typing import Any
 
 from gongdan.bundle import schemas
 from gongdan.bundle.compile_tests import load_tests
+from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.loader import check_bundle
 from gongdan.cli.lifecycle import members_without_account
+from gongdan.errors import ConfigIssue
 
 __all__ = ["add_config_commands"]
+
+
+def with_template_issues(
+    bundle: Bundle | None, issues: list[ConfigIssue]
+) -> tuple[Bundle | None, list[ConfigIssue]]:
+    """A checked bundle as `gongdan check` judges it: its mail templates checked too
+    (Jinja2), the issues sorted, and no bundle when any of them is an error."""
+    if bundle is not None:
+        from gongdan.channels.email.templates import check_templates  # Jinja2: only here
+
+        issues = sorted([*issues, *check_templates(bundle)])
+    if any(i.severity == "error" for i in issues):
+        bundle = None
+    return bundle, issues
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -27,13 +43,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     bundle, issues = check_bundle(directory)
     # The bundle's own tests (tests/): checked against it, run by `gongdan test`.
     suites, test_issues = load_tests(directory, bundle)
-    issues = [*issues, *test_issues]
-    if bundle is not None:
-        from gongdan.channels.email.templates import check_templates  # Jinja2: only here
-
-        issues = sorted([*issues, *check_templates(bundle)])
-    if any(i.severity == "error" for i in issues):
-        bundle = None
+    bundle, issues = with_template_issues(bundle, [*issues, *test_issues])
     for issue in issues:
         print(issue)
     errors = sum(1 for i in issues if i.severity == "error")

@@ -15,26 +15,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.loader import check_bundle
+from gongdan.cli.config import with_template_issues
 from gongdan.engine import Database, active_bundle_for_plan, database_url, plan_against
-from gongdan.errors import ConfigError, ConfigIssue, NotFound
+from gongdan.errors import ConfigError, NotFound
 
 __all__ = ["add_plan_commands"]
 
 EXIT_ERRORS = 1
-
-
-def _checked(directory: str) -> tuple[Bundle | None, list[ConfigIssue]]:
-    """The bundle in `directory` as `gongdan check` sees it (templates included)."""
-    bundle, issues = check_bundle(directory)
-    if bundle is not None:
-        from gongdan.channels.email.templates import check_templates  # Jinja2: only here
-
-        issues = sorted([*issues, *check_templates(bundle)])
-        if any(i.severity == "error" for i in issues):
-            bundle = None
-    return bundle, issues
 
 
 def _fail(args: argparse.Namespace, where: str, errors: list[str]) -> int:
@@ -49,7 +37,7 @@ def _fail(args: argparse.Namespace, where: str, errors: list[str]) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     directory = args.directory or args.config
-    candidate, issues = _checked(directory)
+    candidate, issues = with_template_issues(*check_bundle(directory))
     if candidate is None:
         return _fail(args, directory, [str(i) for i in issues if i.severity == "error"])
     db = Database(database_url())
