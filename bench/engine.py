@@ -1625,6 +1625,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def loaded_list_database(
+    doc: str, argv: list[str] | None, *, rows: int, runs: int, warmup: int, database: str
+) -> tuple[argparse.Namespace, Bundle, str]:
+    """The common start of the benches over a loaded list database (queues, reports,
+    search): their options (`--rows --runs --warmup --seed --keep --database
+    --postgres-url`, defaults given), the example bundle, and the database loaded as
+    `load_list_database` does; returns the options, the bundle and the database URL."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=rows)
+    parser.add_argument("--runs", type=int, default=runs)
+    parser.add_argument("--warmup", type=int, default=warmup)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--database", default=database)
+    parser.add_argument("--postgres-url", default=DEFAULT_PG_URL)
+    args = parser.parse_args(argv)
+    if not args.database.startswith("gongdan_bench") or not args.database.isidentifier():
+        parser.error("--database must be an identifier starting with 'gongdan_bench'")
+    bundle = load_bundle(CONFIG_DIR)
+    print(f"{os.cpu_count()} CPUs, load average at start: {load()}")
+    print(f"loading {args.rows:,} tickets …")
+    return args, bundle, load_list_database(args, bundle)
+
+
 def load() -> str:
     """The 1/5/15-minute load averages (this machine may be shared: read figures with
     them in mind)."""

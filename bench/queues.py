@@ -27,8 +27,6 @@ at the end unless `--keep`.
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
 import sys
 import time
@@ -44,7 +42,6 @@ from sqlalchemy import select
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engine as engine_bench
 
-from gongdan.bundle.loader import load_bundle
 from gongdan.engine.accounts.users import actor_for
 from gongdan.engine.reads.queries import FieldFilter, TicketQuery
 from gongdan.engine.reads.queues import QueueQuery, QueueService
@@ -149,21 +146,14 @@ def bench_pages(url: str, bundle: Any, queues: QueueService, runs: int, warmup: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--database", default="gongdan_bench_queues")
-    parser.add_argument("--postgres-url", default=engine_bench.DEFAULT_PG_URL)
-    args = parser.parse_args(argv)
-    if not args.database.startswith("gongdan_bench") or not args.database.isidentifier():
-        parser.error("--database must be an identifier starting with 'gongdan_bench'")
-    bundle = load_bundle(engine_bench.CONFIG_DIR)
-    print(f"{os.cpu_count()} CPUs, load average at start: {engine_bench.load()}")
-    print(f"loading {args.rows:,} tickets …")
-    url = engine_bench.load_list_database(args, bundle)
+    args, bundle, url = engine_bench.loaded_list_database(
+        __doc__ or "",
+        argv,
+        rows=100_000,
+        runs=50,
+        warmup=10,
+        database="gongdan_bench_queues",
+    )
     try:
         with psycopg.connect(engine_bench.conninfo(url), autocommit=True) as conn:
             updated = conn.execute(DEADLINES).rowcount

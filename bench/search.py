@@ -22,8 +22,6 @@ is named `--database` (must start with `gongdan_bench`) and dropped at the end u
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -33,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engine as engine_bench
 import queues as queue_bench
 
-from gongdan.bundle.loader import load_bundle
 from gongdan.engine.reads.queries import TicketQuery
 from gongdan.engine.reads.queues import QueueQuery, QueueService
 from gongdan.engine.service import TicketService
@@ -53,21 +50,14 @@ SEED_TEXT = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--database", default="gongdan_bench_search")
-    parser.add_argument("--postgres-url", default=engine_bench.DEFAULT_PG_URL)
-    args = parser.parse_args(argv)
-    if not args.database.startswith("gongdan_bench") or not args.database.isidentifier():
-        parser.error("--database must be an identifier starting with 'gongdan_bench'")
-    bundle = load_bundle(engine_bench.CONFIG_DIR)
-    print(f"{os.cpu_count()} CPUs, load average at start: {engine_bench.load()}")
-    print(f"loading {args.rows:,} tickets …")
-    url = engine_bench.load_list_database(args, bundle)
+    args, bundle, url = engine_bench.loaded_list_database(
+        __doc__ or "",
+        argv,
+        rows=1_000_000,
+        runs=20,
+        warmup=3,
+        database="gongdan_bench_search",
+    )
     try:
         with psycopg.connect(engine_bench.conninfo(url), autocommit=True) as conn:
             for statement in SEED_TEXT:
