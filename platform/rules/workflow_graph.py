@@ -244,6 +244,8 @@ MIN_GAP = 70.0
 MARGIN = 16.0
 START_SPACE = 34.0  # the start mark and its arrow, left of the first column
 SWEEPS = 8
+# Latin text in the reader's sans-serif; Chinese in a CJK face where one is installed.
+FONTS = "system-ui, 'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', sans-serif"
 
 
 def text_width(text: str, size: float) -> float:
@@ -612,7 +614,7 @@ def workflow_svg(workflow: WorkflowDef, language: str = "en") -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(width)}" height="{_f(height)}" '
         f'viewBox="0 0 {_f(width)} {_f(height)}" role="img" '
         f'aria-labelledby="{arrow}-title {arrow}-desc" class="gd-workflow-graph" '
-        f'font-family="sans-serif" data-workflow={quoteattr(workflow.id)}>',
+        f"font-family={quoteattr(FONTS)} data-workflow={quoteattr(workflow.id)}>",
         f'<title id="{arrow}-title">{escape(title)}</title>',
         f'<desc id="{arrow}-desc">{escape(" ".join(desc_parts))}</desc>',
         f'<defs><marker id="{arrow}" viewBox="0 0 10 10" refX="10" refY="5" '
