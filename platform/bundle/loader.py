@@ -250,6 +250,21 @@ def _is_id(text: str) -> bool:
     return re.fullmatch(ID_PATTERN.strip("^$"), text) is not None
 
 
+def _fields_of(entry: Entry, report: Reporter) -> TypeFields:
+    """A schema-valid ticket type's fields compiled without their conditions: a pure
+    function of the document's value, so kept with the document (a reload whose file
+    did not change compiles them no more). Fields with any issue are compiled each
+    time, so their messages are reported each time."""
+    kept: TypeFields | None = entry.doc.memo.get("fields")
+    if kept is not None:
+        return kept
+    before = len(report.issues)
+    fields = compile_fields(entry, report)
+    if len(report.issues) == before:
+        entry.doc.memo["fields"] = fields
+    return fields
+
+
 def _salvage_fields(entry: Entry) -> TypeFields:
     """Fields of a ticket type that failed its schema, read without reporting anything,
     so the conditions of other documents that name them do not fail as well. `names`
@@ -323,7 +338,7 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
     base = Catalog.builtins(type_ids=known["TicketType"], states=all_states, teams=known["Team"])
 
     type_fields: dict[str, TypeFields] = {
-        e.id: compile_fields(e, report) if e.valid else _salvage_fields(e) for e in all_types
+        e.id: _fields_of(e, report) if e.valid else _salvage_fields(e) for e in all_types
     }
     users_of: dict[str, list[Entry]] = defaultdict(list)
     prefixes: dict[str, Entry] = {}

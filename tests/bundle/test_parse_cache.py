@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -121,3 +122,31 @@ def test_the_cache_keeps_the_last_two_loads_only(tmp_path: Path, parsed: list[st
     parsed.clear()
     check_bundle(a)
     assert len(parsed) == len(list(a.rglob("*.yaml")))  # forgotten: parsed again
+
+
+def test_an_unchanged_types_fields_are_not_compiled_again(
+    tmp_path: Path, parsed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled: list[str] = []
+    original = loader.compile_fields  # type: ignore[attr-defined]
+
+    def counting(entry: Any, report: Any) -> Any:
+        compiled.append(entry.id)
+        return original(entry, report)
+
+    monkeypatch.setattr(loader, "compile_fields", counting)
+    root = make_bundle(tmp_path, base=EXAMPLE)
+    first, _ = check_bundle(root)
+    assert first is not None and sorted(compiled) == sorted(first.ticket_types)
+    compiled.clear()
+    incident = root / "ticket_types" / "it_incident.yaml"
+    incident.write_text(incident.read_text("utf-8") + "\n# changed\n", "utf-8")
+    again, _ = check_bundle(root)
+    assert compiled == ["it_incident"]
+    assert again is not None
+    kept, before = again.ticket_types["access_request"], first.ticket_types["access_request"]
+    assert [(f.id, f.type) for f in kept.fields] == [(f.id, f.type) for f in before.fields]
+    # A field without conditions is the very value compiled the first time.
+    assert any(f is g for f, g in zip(kept.fields, before.fields, strict=True))
+    changed = again.ticket_types["it_incident"].fields
+    assert [f.id for f in changed] == [f.id for f in first.ticket_types["it_incident"].fields]
