@@ -114,7 +114,8 @@ class _ParseCache:
     Only files that parsed are kept, so a broken file is read again, and reports its
     line, every time. The cache holds the files of the last two loads, no more (a
     process's folder and the version it serves); the documents' values are shared
-    between the bundles built from them, which never change them."""
+    between the bundles built from them: no compile step may ever change a document's
+    data (`entry.data`), or the next reload would compile the changed value."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
