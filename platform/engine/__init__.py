@@ -17,6 +17,7 @@ contract in pyproject checks it), so the engine can reorganise its modules freel
   the bundle a plan compares with (`active_bundle_for_plan`).
 """
 
+from gongdan.engine.accounts.people import PersonRecord
 from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.accounts.signup import portal_types
 from gongdan.engine.accounts.throttle import Counts, counts_for
@@ -139,6 +140,7 @@ __all__ = [
     "OpenedFile",
     "Page",
     "Person",
+    "PersonRecord",
     "Plan",
     "Promotion",
     "Proposal",
