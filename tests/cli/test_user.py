@@ -12,12 +12,14 @@ from gongdan.engine import AccountService
 from gongdan.engine.store.database import Database
 from tests.factories import make_user
 
+PASSWORD = "correct horse battery"  # noqa: S105 - a test account's
+
 
 @pytest.fixture
 def url(db: Database, monkeypatch: pytest.MonkeyPatch) -> str:
     address = db.engine.url.render_as_string(hide_password=False)
     monkeypatch.setenv("GONGDAN_DATABASE_URL", address)
-    make_user(db, "wang.fang@example.com", "admin", password="correct horse battery")
+    make_user(db, "wang.fang@example.com", "admin", password=PASSWORD)
     make_user(db, "li.wei@example.com", "agent", teams=("service_desk",))
     make_user(db, "zhang.san@example.com", "requester")
     return address
@@ -74,7 +76,7 @@ def test_deactivate_and_reactivate(
     url: str, db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
     accounts = AccountService(db)
-    assert accounts.authenticate("wang.fang@example.com", "correct horse battery") is not None
+    assert accounts.authenticate("wang.fang@example.com", PASSWORD) is not None
     # The last active admin stays.
     assert main(["user", "deactivate", "wang.fang@example.com"]) == 1
     assert "last active admin" in capsys.readouterr().err
@@ -84,14 +86,14 @@ def test_deactivate_and_reactivate(
     assert main(["user", "set", "li.wei@example.com", "--role", "admin"]) == 0
     assert main(["user", "deactivate", "wang.fang@example.com"]) == 0
     assert "wang.fang@example.com is deactivated" in capsys.readouterr().out
-    assert accounts.authenticate("wang.fang@example.com", "correct horse battery") is None
+    assert accounts.authenticate("wang.fang@example.com", PASSWORD) is None
     assert main(["user", "list"]) == 0
     assert "(inactive)" in next(
         line for line in capsys.readouterr().out.splitlines() if "wang.fang" in line
     )
 
     assert main(["user", "reactivate", "wang.fang@example.com"]) == 0
-    assert accounts.authenticate("wang.fang@example.com", "correct horse battery") is not None
+    assert accounts.authenticate("wang.fang@example.com", PASSWORD) is not None
 
 
 def test_an_unknown_user_or_a_bad_value_is_an_error_not_a_traceback(
