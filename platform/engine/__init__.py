@@ -41,10 +41,13 @@ from gongdan.engine.lifecycle.editor import (
     EditConflict,
     EditIssue,
     FileDiff,
+    FileStatus,
+    FolderStatus,
     OpenedFile,
     Proposal,
     Saved,
     SaveRefused,
+    diff_versions,
 )
 from gongdan.engine.lifecycle.live import LiveConfig, active_bundle, reload_mode, start_config
 from gongdan.engine.lifecycle.promote import Promotion, load_candidate, promote, promote_folder
@@ -130,6 +133,8 @@ __all__ = [
     "EventRecord",
     "FieldFilter",
     "FileDiff",
+    "FileStatus",
+    "FolderStatus",
     "InProcessRunner",
     "LinkInfo",
     "LiveConfig",
@@ -172,6 +177,7 @@ __all__ = [
     "database_unavailable",
     "database_url",
     "deliver",
+    "diff_versions",
     "find_job",
     "find_people",
     "is_our_message",
