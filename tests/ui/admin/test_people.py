@@ -88,6 +88,13 @@ def test_role_away_deactivation_and_reactivation(console: Console) -> None:
     assert console.web.service.accounts.authenticate(AGENT, PASSWORD) is not None
 
 
+def test_sign_out_everywhere(console: Console) -> None:
+    assert console.requester.get("/portal").status_code == 200
+    done = console.admin.send_form(f"/admin/people/{REQUESTER}/signout")
+    assert done.status_code == 303 and done.headers["location"].endswith("done=signed_out")
+    assert console.requester.get("/portal").status_code == 303
+
+
 def test_the_last_admin_is_neither_demoted_nor_deactivated(console: Console) -> None:
     url = f"/admin/people/{ADMIN}"
     demoted = console.admin.send_form(url, {"name": "Wang", "role": "agent", "language": "en"})

@@ -34,9 +34,7 @@ def _missing(reason: str) -> None:
 
 
 @contextmanager
-def demo_server(
-    root: Path, secret: str, config: Path = EXAMPLE, **settings: str
-) -> Iterator[str]:
+def demo_server(root: Path, secret: str, config: Path = EXAMPLE, **settings: str) -> Iterator[str]:
     """`gongdan serve --demo` of the example config in a process of its own, on a free
     port, with its SQLite file at `root/gongdan.db`, its files in `root/data` and its
     log in `root/server.log`, serving the config folder `config` (a copy, for a test
