@@ -17,6 +17,7 @@ contract in pyproject checks it), so the engine can reorganise its modules freel
   the bundle a plan compares with (`active_bundle_for_plan`).
 """
 
+from gongdan.engine.accounts.people import PersonRecord
 from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.accounts.signup import portal_types
 from gongdan.engine.accounts.throttle import Counts, counts_for
@@ -34,6 +35,20 @@ from gongdan.engine.accounts.users import (
     Account,
 )
 from gongdan.engine.automation.sla import SLAExplanation
+from gongdan.engine.lifecycle.editor import (
+    Author,
+    ConfigEditor,
+    EditConflict,
+    EditIssue,
+    FileDiff,
+    FileStatus,
+    FolderStatus,
+    OpenedFile,
+    Proposal,
+    Saved,
+    SaveRefused,
+    diff_versions,
+)
 from gongdan.engine.lifecycle.live import LiveConfig, active_bundle, reload_mode, start_config
 from gongdan.engine.lifecycle.promote import Promotion, load_candidate, promote, promote_folder
 from gongdan.engine.lifecycle.versions import VersionRecord, version_files, version_log
@@ -106,13 +121,20 @@ __all__ = [
     "ActiveBundle",
     "AttachmentRecord",
     "Attempt",
+    "Author",
     "BulkOutcome",
     "Channels",
     "CommentRecord",
+    "ConfigEditor",
     "Counts",
     "Database",
+    "EditConflict",
+    "EditIssue",
     "EventRecord",
     "FieldFilter",
+    "FileDiff",
+    "FileStatus",
+    "FolderStatus",
     "InProcessRunner",
     "LinkInfo",
     "LiveConfig",
@@ -120,10 +142,13 @@ __all__ = [
     "MailLog",
     "Notification",
     "Notifier",
+    "OpenedFile",
     "Page",
     "Person",
+    "PersonRecord",
     "Plan",
     "Promotion",
+    "Proposal",
     "QueuePage",
     "QueueQuery",
     "QueueService",
@@ -132,6 +157,8 @@ __all__ = [
     "ReportService",
     "ReportTable",
     "SLAExplanation",
+    "SaveRefused",
+    "Saved",
     "ScheduledJob",
     "TicketQuery",
     "TicketRecord",
@@ -150,6 +177,7 @@ __all__ = [
     "database_unavailable",
     "database_url",
     "deliver",
+    "diff_versions",
     "find_job",
     "find_people",
     "is_our_message",

@@ -52,6 +52,7 @@ from gongdan.ui.deps import BundleDep, DatabaseDep
 from gongdan.ui.errors import install_error_handlers, refuse_csrf, refuse_too_large
 from gongdan.ui.headers import SecurityHeaders
 from gongdan.ui.ratelimit import Throttle
+from gongdan.ui.routes import admin
 from gongdan.ui.routes.account import auth, password
 from gongdan.ui.routes.account import settings as account
 from gongdan.ui.routes.desk import new as desk
@@ -209,6 +210,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(portal.router)
     app.include_router(account.router)
+    app.include_router(admin.router)
     app.include_router(api_router)
     return app
 
