@@ -11,18 +11,35 @@ they are grouped in the database (GROUP BY) and only the groups come back.
 - Median and p90 interpolate linearly between the two nearest ranks (PostgreSQL's
   `percentile_cont`), computed with window functions and integer arithmetic that both
   databases run alike: `h = p·(n-1)`, the values at ranks ⌊h⌋ and ⌈h⌉ of each group.
-- Time buckets are UTC days, ISO weeks (the Monday's date) and months; `age` buckets
+- Time buckets are days, ISO weeks (the Monday's date) and months in the report zone
+  (the bundle's default calendar's, `reports.report_zone`): on PostgreSQL by its time
+  zone rules; SQLite has none, so there the zone's UTC offset at `now` is applied
+  (exact for a zone without daylight saving, such as Asia/Shanghai). `age` buckets
   count back from the read's `now`.
+- A list measure (`breached`, `lowest_rated`) returns tickets, not groups: key, title
+  and the value, ordered and limited in the statement.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy import type_coerce as coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import aliased
@@ -44,9 +61,9 @@ _BUILTIN_COLUMNS: dict[str, Any] = {
     "team": Ticket.team_id,
 }
 _SQLITE_BUCKETS = {
-    "day": lambda column: func.strftime("%Y-%m-%d", column),
-    "week": lambda column: func.date(column, "weekday 0", "-6 days"),
-    "month": lambda column: func.strftime("%Y-%m", column),
+    "day": lambda column, shift: func.strftime("%Y-%m-%d", column, shift),
+    "week": lambda column, shift: func.date(column, shift, "weekday 0", "-6 days"),
+    "month": lambda column, shift: func.strftime("%Y-%m", column, shift),
 }
 _PG_FORMATS = {"day": "YYYY-MM-DD", "week": "YYYY-MM-DD", "month": "YYYY-MM"}
 
@@ -57,6 +74,13 @@ class _From:
 
     groups: list[ColumnElement[Any]]
     joins: list[tuple[Any, ColumnElement[bool], bool]]  # (target, on, outer)
+    zone: tzinfo
+    now: datetime
+
+    def sqlite_shift(self) -> str:
+        """The SQLite date modifier that moves a UTC instant to the zone (its offset now)."""
+        offset = self.now.astimezone(self.zone).utcoffset() or timedelta()
+        return f"{int(offset.total_seconds() // 60):+d} minutes"
 
 
 def time_column(report: ReportDef) -> Any:
@@ -83,9 +107,10 @@ def _group_expression(
         column = Ticket.resolved_at if group.key == "resolved_at" else Ticket.created_at
         bucket = group.bucket or "day"
         if dialect == "postgresql":
-            truncated = func.date_trunc(bucket, func.timezone("UTC", column))
+            zone_name = str(getattr(source.zone, "key", "UTC"))
+            truncated = func.date_trunc(bucket, func.timezone(zone_name, column))
             return func.to_char(truncated, _PG_FORMATS[bucket])
-        expression: ColumnElement[Any] = _SQLITE_BUCKETS[bucket](column)
+        expression: ColumnElement[Any] = _SQLITE_BUCKETS[bucket](column, source.sqlite_shift())
         return expression
     if group.kind == "builtin":
         if group.key == "assignee":
@@ -94,6 +119,11 @@ def _group_expression(
             return person.email  # type: ignore[return-value]
         if group.key == "age":
             return _age(now)
+        if group.key == "csat_rating":  # the answered surveys, by rating
+            rated = aliased(Survey)
+            on = and_(rated.ticket_id == Ticket.id, rated.rating.is_not(None))
+            source.joins.append((rated, on, False))
+            return rated.rating  # type: ignore[return-value]
         if group.key == "sla_policy":
             policy: ColumnElement[Any] = Ticket.sla["policy"].as_string()
             return policy
@@ -139,13 +169,20 @@ def _measure(
 
 
 def report_statement(
-    report: ReportDef, dialect: str, conditions: Sequence[ColumnElement[bool]], now: datetime
+    report: ReportDef,
+    dialect: str,
+    conditions: Sequence[ColumnElement[bool]],
+    now: datetime,
+    zone: tzinfo,
 ) -> Select[Any]:
     """The statement whose rows are the report's: group values, then the measure.
-    `conditions` are the scope and filters (`ticket_conditions`, period, `filter`)."""
-    source = _From([], [])
+    `conditions` are the scope and filters (`ticket_conditions`, period, `filter`);
+    `zone` is the zone time buckets are counted in."""
+    source = _From([], [], zone, now)
     groups = [_group_expression(g, dialect, source, now) for g in report.group_by]
     where = list(conditions)
+    if report.measure.lists_tickets:
+        return _tickets(report, dialect, where)
     if report.measure.kind in PERCENTILES:
         return _percentile(report, source, groups, where)
     aggregate = _measure(report.measure, source, where)
@@ -190,4 +227,32 @@ def _percentile(
         select(*outer_groups, interpolated.label("value"))
         .where(or_(ranked.c.rn - 1 == lower, ranked.c.rn - 1 == upper))
         .group_by(*outer_groups)
+    )
+
+
+def _tickets(report: ReportDef, dialect: str, where: list[ColumnElement[bool]]) -> Select[Any]:
+    """The tickets of a list measure: key, title and the value, `report.limit` of them.
+    `breached`: the tickets whose clock of the target was breached, latest first;
+    `lowest_rated`: the answered surveys' tickets, lowest rating first, then latest."""
+    if report.measure.kind == "breached":
+        breached = _clock(report.measure.of or "", "breached_at").as_string()
+        # Stored as ISO 8601 with the offset it was written with: ordered as instants.
+        instant = (
+            cast(breached, DateTime(timezone=True))
+            if dialect == "postgresql"
+            else func.julianday(breached)
+        )
+        return (
+            select(Ticket.key, Ticket.title, breached.label("value"))
+            .where(*where, breached.is_not(None))
+            .order_by(instant.desc(), Ticket.id.desc())
+            .limit(report.limit)
+        )
+    rating: Any = Survey.rating
+    return (
+        select(Ticket.key, Ticket.title, rating.label("value"))
+        .join(Survey, and_(Survey.ticket_id == Ticket.id, Survey.rating.is_not(None)))
+        .where(*where)
+        .order_by(Survey.rating, Survey.answered_at.desc(), Survey.id.desc())
+        .limit(report.limit)
     )
