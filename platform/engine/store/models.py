@@ -522,3 +522,16 @@ class ThrottleCount(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     window_start: Mapped[int] = mapped_column(BigInteger)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class ReportMailing(Base):
+    """A mailed report's due instant, claimed by the process that sends it: the primary
+    key lets only one process (of several schedulers) write its mail to the outbox
+    (`engine.automation.report_mail`)."""
+
+    __tablename__ = "report_mailings"
+
+    report_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(primary_key=True)
+    claimed_at: Mapped[datetime]
+    recipients: Mapped[int] = mapped_column(Integer)
