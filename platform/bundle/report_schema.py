@@ -34,7 +34,7 @@ DURATIONS = ("first_response", "resolution")
 SLA_TARGETS = ("first_response", "next_response", "resolution")
 SIMPLE_MEASURES = ("count", "csat", "csat_response_rate", "lowest_rated")
 # Measures whose rows are tickets (key, title, then the value), not groups: the tickets
-# whose clock of a target was breached (`breached: target`, latest breach first), and
+# whose clock of a target was breached (`breached: target`, newest tickets first), and
 # the answered surveys' lowest ratings (`lowest_rated`, lowest first, then latest).
 LIST_MEASURES = ("breached", "lowest_rated")
 LIST_LIMIT = 20  # rows of a list measure unless `limit` says otherwise

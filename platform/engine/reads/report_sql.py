@@ -4,13 +4,18 @@ The tickets are those the actor may see and the filters keep (`queries.ticket_co
 the list filters' SQL, with the report's `filter` through `queue_sql.condition_sql`);
 they are grouped in the database (GROUP BY) and only the groups come back.
 
-- Durations are business seconds of the ticket's SLA calendar, read from the clocks the
-  SLA engine stores on the ticket (`tickets.sla`, `rules.sla_clock.Clock.consumed` of a
-  met clock: the business time it ran, pauses left out), so no calendar arithmetic
-  runs at report time. A ticket without an SLA clock for the target has no duration.
-- Median and p90 interpolate linearly between the two nearest ranks (PostgreSQL's
-  `percentile_cont`), computed with window functions and integer arithmetic that both
-  databases run alike: `h = p·(n-1)`, the values at ranks ⌊h⌋ and ⌈h⌉ of each group.
+- Durations are business seconds of the ticket's SLA calendar, as the SLA engine
+  stores them with the clocks (`rules.sla_clock.Clock.consumed` of a met clock: the
+  business time it ran, pauses left out), so no calendar arithmetic runs at report
+  time. First response and resolution (durations and attainment) and the policy are
+  read from the columns the SLA engine keeps for reports (`first_response_seconds`,
+  `first_response_in_time`, …), covered by the report indexes on PostgreSQL; the
+  next-response target from the clocks' JSON. A ticket without an SLA clock for the
+  target has no duration.
+- Median and p90 interpolate linearly between the two nearest ranks: PostgreSQL's
+  ordered-set aggregate `percentile_cont`, one sort per group; SQLite has none, so
+  there window functions and integer arithmetic give the same figure: `h = p·(n-1)`,
+  the values at ranks ⌊h⌋ and ⌈h⌉ of each group.
 - Time buckets are days, ISO weeks (the Monday's date) and months in the report zone
   (the bundle's default calendar's, `reports.report_zone`): on PostgreSQL by its time
   zone rules; SQLite has none, so there the zone's UTC offset at `now` is applied
@@ -18,6 +23,8 @@ they are grouped in the database (GROUP BY) and only the groups come back.
   count back from the read's `now`.
 - A list measure (`breached`, `lowest_rated`) returns tickets, not groups: key, title
   and the value, ordered and limited in the statement.
+- Satisfaction joins the answered surveys (`surveys`, by ticket: on PostgreSQL an
+  index carrying the rating, migration 0017, so the join reads no survey rows).
 """
 
 from __future__ import annotations
@@ -29,11 +36,9 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    DateTime,
     Select,
     and_,
     case,
-    cast,
     func,
     literal,
     or_,
@@ -92,6 +97,29 @@ def _clock(target: str, name: str) -> Any:
     return Ticket.sla[("clocks", target, name)]
 
 
+# What reports read of the clocks, kept as columns by the SLA engine (migration 0017,
+# `automation.sla.report_columns`); a target without them is read from the JSON.
+_SECONDS = {
+    "first_response": Ticket.first_response_seconds,
+    "resolution": Ticket.resolution_seconds,
+}
+_IN_TIME = {
+    "first_response": Ticket.first_response_in_time,
+    "resolution": Ticket.resolution_in_time,
+}
+
+
+def _duration(target: str, where: list[ColumnElement[bool]]) -> Any:
+    """The business seconds a met clock of `target` ran, adding its condition."""
+    column = _SECONDS.get(target)
+    if column is not None:
+        where.append(column.is_not(None))
+        return column
+    value = _clock(target, "consumed").as_float()
+    where += [_clock(target, "met_at").as_string().is_not(None), value.is_not(None)]
+    return value
+
+
 def _age(now: datetime) -> ColumnElement[Any]:
     """How long ago a ticket was created, as the label of its bucket (`AGE_BUCKETS`)."""
     limits = [(days, name) for days, name in AGE_BUCKETS if days is not None]
@@ -125,8 +153,8 @@ def _group_expression(
             source.joins.append((rated, on, False))
             return rated.rating  # type: ignore[return-value]
         if group.key == "sla_policy":
-            policy: ColumnElement[Any] = Ticket.sla["policy"].as_string()
-            return policy
+            policy: Any = Ticket.sla_policy
+            return policy  # type: ignore[no-any-return]
         column_: ColumnElement[Any] = _BUILTIN_COLUMNS[group.key]
         return column_
     if group.kind == "list":  # a multiselect: one row per value (none: one row, NULL)
@@ -161,8 +189,12 @@ def _measure(
         conditions.append(value.is_not(None))
         return func.avg(value)
     target = measure.of or ""
-    met, breached = _clock(target, "met_at").as_string(), _clock(target, "breached_at").as_string()
     # Attainment: of the clocks with an outcome (met, or breached), those never breached.
+    column = _IN_TIME.get(target)
+    if column is not None:
+        conditions.append(column.is_not(None))
+        return literal(100.0) * func.sum(case((column.is_(True), 1), else_=0)) / func.count()
+    met, breached = _clock(target, "met_at").as_string(), _clock(target, "breached_at").as_string()
     conditions.append(or_(met.is_not(None), breached.is_not(None)))
     in_time = func.sum(case((breached.is_(None), 1), else_=0))
     return literal(100.0) * in_time / func.count()
@@ -184,6 +216,8 @@ def report_statement(
     if report.measure.lists_tickets:
         return _tickets(report, dialect, where)
     if report.measure.kind in PERCENTILES:
+        if dialect == "postgresql":
+            return _percentile_cont(report, source, groups, where)
         return _percentile(report, source, groups, where)
     aggregate = _measure(report.measure, source, where)
     labelled = [g.label(f"g{i}") for i, g in enumerate(groups)]
@@ -191,6 +225,27 @@ def report_statement(
     for target, on, outer in source.joins:
         statement = statement.join(target, on, isouter=outer)
     return statement.where(*where).group_by(*groups)
+
+
+def _percentile_cont(
+    report: ReportDef,
+    source: _From,
+    groups: list[ColumnElement[Any]],
+    where: list[ColumnElement[bool]],
+) -> Select[Any]:
+    """Median or p90 of a duration per group on PostgreSQL (`percentile_cont`). The
+    values are read in a subquery first, so the sort carries (group, number) rows,
+    not the tickets' SLA documents."""
+    value = _duration(report.measure.of or "", where)
+    labelled = [g.label(f"g{i}") for i, g in enumerate(groups)]
+    inner = select(*labelled, value.label("v")).select_from(Ticket)
+    for join_target, on, outer in source.joins:
+        inner = inner.join(join_target, on, isouter=outer)
+    values = inner.where(*where).subquery("durations")
+    num, den = PERCENTILES[report.measure.kind]
+    percentile = func.percentile_cont(num / den).within_group(values.c.v)
+    keys = [values.c[f"g{i}"] for i in range(len(groups))]
+    return select(*keys, percentile.label("value")).group_by(*keys)
 
 
 def _percentile(
@@ -201,9 +256,7 @@ def _percentile(
 ) -> Select[Any]:
     """Median or p90 of a duration per group: rank the values in each group (window
     functions), keep the two ranks around `p·(n-1)`, interpolate between them."""
-    target = report.measure.of or ""
-    value = _clock(target, "consumed").as_float()
-    where += [_clock(target, "met_at").as_string().is_not(None), value.is_not(None)]
+    value = _duration(report.measure.of or "", where)
     partition = groups or None
     ranked_columns = [g.label(f"g{i}") for i, g in enumerate(groups)]
     ranked_query = select(
@@ -232,27 +285,26 @@ def _percentile(
 
 def _tickets(report: ReportDef, dialect: str, where: list[ColumnElement[bool]]) -> Select[Any]:
     """The tickets of a list measure: key, title and the value, `report.limit` of them.
-    `breached`: the tickets whose clock of the target was breached, latest first;
-    `lowest_rated`: the answered surveys' tickets, lowest rating first, then latest."""
+    `breached`: the tickets whose clock of the target was breached, newest tickets
+    first (for first response and resolution: read backwards along the report index,
+    stopping at the limit); `lowest_rated`: the answered surveys' tickets, lowest
+    rating first, then latest answered."""
     if report.measure.kind == "breached":
-        breached = _clock(report.measure.of or "", "breached_at").as_string()
-        # Stored as ISO 8601 with the offset it was written with: ordered as instants.
-        instant = (
-            cast(breached, DateTime(timezone=True))
-            if dialect == "postgresql"
-            else func.julianday(breached)
-        )
+        target = report.measure.of or ""
+        breached = _clock(target, "breached_at").as_string()
+        in_time = _IN_TIME.get(target)
+        found = in_time.is_(False) if in_time is not None else breached.is_not(None)
         return (
             select(Ticket.key, Ticket.title, breached.label("value"))
-            .where(*where, breached.is_not(None))
-            .order_by(instant.desc(), Ticket.id.desc())
+            .where(*where, found)
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
             .limit(report.limit)
         )
     rating: Any = Survey.rating
     return (
         select(Ticket.key, Ticket.title, rating.label("value"))
-        .join(Survey, and_(Survey.ticket_id == Ticket.id, Survey.rating.is_not(None)))
-        .where(*where)
+        .join(Survey, Survey.ticket_id == Ticket.id)
+        .where(*where, Survey.rating.is_not(None))
         .order_by(Survey.rating, Survey.answered_at.desc(), Survey.id.desc())
         .limit(report.limit)
     )

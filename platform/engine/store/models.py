@@ -209,6 +209,14 @@ class Ticket(Base):
     next_response_due: Mapped[datetime | None]
     resolution_due: Mapped[datetime | None]
     sla_wakeup_at: Mapped[datetime | None]
+    # What reports read of the clocks, kept with them (`automation.sla`): the policy,
+    # the business seconds a met first-response / resolution clock ran, and whether a
+    # clock with an outcome was met in time (True), breached (False) or has none (NULL).
+    sla_policy: Mapped[str | None] = mapped_column(String(64))
+    first_response_seconds: Mapped[int | None] = mapped_column(Integer)
+    resolution_seconds: Mapped[int | None] = mapped_column(Integer)
+    first_response_in_time: Mapped[bool | None]
+    resolution_in_time: Mapped[bool | None]
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's API
 

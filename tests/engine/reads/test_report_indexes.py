@@ -1,0 +1,118 @@
+"""The report columns and indexes (migration 0017): the SLA engine keeps the columns
+exact in every write (the figures of tests/engine/reads/test_reports.py are read from
+them), the migration fills them from stored clocks exactly as the engine does, and on
+PostgreSQL each report index is the one its reports' statements use (EXPLAIN)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.dialects import postgresql
+
+import gongdan.engine.reads.reports as reports_module
+from gongdan.bundle.compiled import Bundle
+from gongdan.engine.reads.reports import ReportFilters
+from gongdan.engine.store.database import MIGRATIONS, Database
+from tests.engine.reads.test_reports import World, sh
+
+REPORT_COLUMNS = (
+    "sla_policy",
+    "first_response_seconds",
+    "resolution_seconds",
+    "first_response_in_time",
+    "resolution_in_time",
+)
+
+
+def _columns(db: Database) -> list[tuple[Any, ...]]:
+    names = ", ".join(("key", *REPORT_COLUMNS))
+    with db.engine.connect() as connection:
+        rows = connection.execute(sa.text(f"SELECT {names} FROM tickets ORDER BY id"))  # noqa: S608
+        return [tuple(bool(v) if isinstance(v, int) and i > 3 else v for i, v in enumerate(r))
+                for r in rows]  # fmt: skip
+
+
+def test_the_sla_engine_keeps_the_report_columns(db: Database, example_bundle: Bundle) -> None:
+    world = World(db, example_bundle)
+    keys = world.keys
+    # A: 1h to respond, 3h to resolve; B: 0.5h and 5.5h; C: breached, open; D: 2h, open.
+    assert _columns(db) == [
+        (keys["A"], "it_standard", 3600, 10800, True, True),
+        (keys["B"], "it_standard", 1800, 19800, True, True),
+        (keys["C"], "it_standard", 16200, None, False, None),
+        (keys["D"], "it_standard", 7200, None, True, None),
+    ]
+
+
+def test_the_migration_fills_the_columns_as_the_engine_does(
+    db: Database, example_bundle: Bundle
+) -> None:
+    World(db, example_bundle)
+    kept = _columns(db)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0016")
+    db.upgrade()
+    assert _columns(db) == kept
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """The statements `ReportService` runs, as it builds them."""
+    seen: list[Any] = []
+    build = reports_module.report_statement
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        statement = build(*args, **kwargs)
+        seen.append(statement)
+        return statement
+
+    monkeypatch.setattr(reports_module, "report_statement", spy)
+    yield seen
+
+
+# Report → the index its statement must use, over a period of 30 days.
+SERVED = {
+    "created_per_week": "ix_tickets_report_created",
+    "backlog_by_team": "ix_tickets_report_created",
+    "backlog_by_priority": "ix_tickets_report_created",
+    "first_response_median": "ix_tickets_report_created",
+    "resolution_p90": "ix_tickets_report_created",
+    "sla_first_response": "ix_tickets_report_created",
+    "sla_resolution": "ix_tickets_report_created",
+    "workload_resolved": "ix_tickets_report_created",
+    "resolved_per_week": "ix_tickets_report_resolved",
+}
+
+
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+@pytest.mark.parametrize(("report_id", "index"), SERVED.items())
+def test_each_report_index_serves_its_reports(
+    db: Database,
+    example_bundle: Bundle,
+    statements: list[Any],
+    report_id: str,
+    index: str,
+) -> None:
+    world = World(db, example_bundle)
+    end = sh(4, 0).astimezone(UTC)
+    filters = ReportFilters(start=end - timedelta(days=30), end=end)
+    world.reports.run_report(world.agent, report_id, filters)
+    (statement,) = statements
+    sql = str(
+        statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    )
+    with db.engine.begin() as connection:
+        # Four tickets: the planner would read the table whole; forbid what an index beats.
+        connection.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        connection.execute(sa.text("SET LOCAL enable_bitmapscan = off"))
+        plan = "\n".join(connection.execute(sa.text(f"EXPLAIN {sql}")).scalars())
+    assert f"Index Only Scan using {index}" in plan, plan
