@@ -257,7 +257,7 @@ def test_survey_response_rate_and_handling_time_per_agent(world: World) -> None:
     assert rows(world.run(world.admin, "csat_by_team")) == [("service_desk", 3.5)]
 
 
-def test_the_breached_tickets_are_listed_latest_first(world: World) -> None:
+def test_the_breached_tickets_are_listed_newest_tickets_first(world: World) -> None:
     # C's first response was due at 14:30 (4 business hours after Mon 9:00); the breach
     # was recorded when the SLA engine next looked at C: its reply at 15:00.
     table = world.run(world.admin, "sla_breached_first_response")
