@@ -27,8 +27,6 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gongdan.bundle.compile_reports import MailDef, ReportDef
 from gongdan.bundle.compiled import Bundle
@@ -37,6 +35,7 @@ from gongdan.engine.reads.report_text import localised, report_csv, row_words
 from gongdan.engine.reads.reports import ReportFilters, ReportService, ReportTable, report_zone
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import ReportMailing, User
+from gongdan.engine.store.reports import claim_report_mailing
 from gongdan.engine.unit_of_work import begin_write
 from gongdan.errors import GongdanError
 from gongdan.rules.workflow import Actor
@@ -195,7 +194,7 @@ def run_report_mail(db: Database, bundle: Bundle, now: datetime) -> int:
                 continue
             payloads.append(_mail_payload(bundle, report, table, user, due, start, end, zone))
         with begin_write(db, bundle, Actor.system(), now) as ctx:
-            if not _claim(ctx.session, report.id, due, now, len(payloads)):
+            if not claim_report_mailing(ctx.session, report.id, due, now, len(payloads)):
                 continue  # another process claimed this instant first
             for payload in payloads:
                 ctx.outbox(TOPIC, payload)
@@ -208,16 +207,3 @@ def _claimed(db: Database, report_id: str, due: datetime) -> bool:
     with db.reading() as session:
         found = session.get(ReportMailing, (report_id, due))
         return found is not None
-
-
-def _claim(session: Any, report_id: str, due: datetime, now: datetime, count: int) -> bool:
-    """Insert the claim of (report, due) unless there is one: True if this did."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(ReportMailing)
-        .values(report_id=report_id, due_at=due, claimed_at=now, recipients=count)
-        .on_conflict_do_nothing(index_elements=["report_id", "due_at"])
-        .returning(ReportMailing.report_id)
-    )
-    return session.execute(statement).first() is not None

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gongdan.bundle.compile_reports import TICKET_COLUMNS, ReportDef
@@ -26,6 +25,7 @@ from gongdan.engine.reads.queries import FieldFilter, TicketQuery, ticket_condit
 from gongdan.engine.reads.queue_sql import condition_sql
 from gongdan.engine.reads.report_sql import PERCENTILES, report_statement, time_column
 from gongdan.engine.store.database import Database
+from gongdan.engine.store.reports import without_jit
 from gongdan.engine.unit_of_work import utc_now
 from gongdan.errors import NotFound, PermissionDenied, ValidationFailed
 from gongdan.rules.workflow import Actor
@@ -101,7 +101,7 @@ class ReportService:
         filters = filters or ReportFilters()
         self._check(filters)
         with self.db.reading() as session:
-            _tune(session)
+            without_jit(session)
             return self._run(session, actor, report, filters)
 
     def run_dashboard(
@@ -112,7 +112,7 @@ class ReportService:
         filters = filters or ReportFilters()
         self._check(filters)
         with self.db.reading() as session:
-            _tune(session)
+            without_jit(session)
             return [self._run(session, actor, report, filters) for report in reports]
 
     def _check(self, filters: ReportFilters) -> None:
@@ -171,14 +171,6 @@ class ReportService:
             # A list's order is the statement's (worst first); groups are sorted here.
             rows=tuple(rows) if leading else _ordered(report, rows),
         )
-
-
-def _tune(session: Session) -> None:
-    """On PostgreSQL, no JIT compilation for this read: a report's statement runs in
-    tens of milliseconds, and compiling it took 100 ms more (EXPLAIN ANALYZE at 1M
-    tickets, bench/reports.py). `SET LOCAL` ends with the read's transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL jit = off"))
 
 
 def _row(report: ReportDef, row: tuple[Any, ...]) -> tuple[Any, ...]:
