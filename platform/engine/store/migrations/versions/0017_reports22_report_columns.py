@@ -12,8 +12,8 @@ carrying every column reports group, scope and measure by, so a report over a pe
 reads the index alone (an index-only scan) instead of the tickets and their JSON
 (bench/reports.py; tests/engine/reads/test_report_indexes.py checks each is used):
 
-- `ix_tickets_report_created`: `created_at`, with type, team, assignee, priority,
-  state category and the SLA columns above;
+- `ix_tickets_report_created`: `created_at`, with the id (what a join to the surveys
+  needs), type, team, assignee, priority, state category and the SLA columns above;
 - `ix_tickets_report_resolved`: `resolved_at` of resolved tickets, with type, team,
   assignee, priority and the resolution columns;
 - `ix_surveys_report_ticket`: a ticket's surveys with their rating (satisfaction,
@@ -50,7 +50,7 @@ COLUMNS: dict[str, Any] = {
 SLA = "ticket_type, team_id, assignee_id, priority"
 INDEXES = {
     "ix_tickets_report_created": (
-        f"ON tickets (created_at) INCLUDE ({SLA}, state_category, sla_policy, "
+        f"ON tickets (created_at) INCLUDE (id, {SLA}, state_category, sla_policy, "
         "first_response_seconds, resolution_seconds, first_response_in_time, "
         "resolution_in_time)"
     ),
