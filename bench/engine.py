@@ -1625,13 +1625,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def loaded_list_database(
+def list_options(
     doc: str, argv: list[str] | None, *, rows: int, runs: int, warmup: int, database: str
-) -> tuple[argparse.Namespace, Bundle, str]:
-    """The common start of the benches over a loaded list database (queues, reports,
-    search): their options (`--rows --runs --warmup --seed --keep --database
-    --postgres-url`, defaults given), the example bundle, and the database loaded as
-    `load_list_database` does; returns the options, the bundle and the database URL."""
+) -> argparse.Namespace:
+    """The options of the benches over a loaded list database (queues, reports,
+    search): `--rows --runs --warmup --seed --keep --database --postgres-url`."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=rows)
     parser.add_argument("--runs", type=int, default=runs)
@@ -1643,6 +1641,16 @@ def loaded_list_database(
     args = parser.parse_args(argv)
     if not args.database.startswith("gongdan_bench") or not args.database.isidentifier():
         parser.error("--database must be an identifier starting with 'gongdan_bench'")
+    return args
+
+
+def loaded_list_database(
+    doc: str, argv: list[str] | None, *, rows: int, runs: int, warmup: int, database: str
+) -> tuple[argparse.Namespace, Bundle, str]:
+    """The common start of the benches over a loaded list database (queues, reports,
+    search): their options (`list_options`), the example bundle, and the database
+    loaded as `load_list_database` does; returns the options, the bundle and the URL."""
+    args = list_options(doc, argv, rows=rows, runs=runs, warmup=warmup, database=database)
     bundle = load_bundle(CONFIG_DIR)
     print(f"{os.cpu_count()} CPUs, load average at start: {load()}")
     print(f"loading {args.rows:,} tickets …")

@@ -21,15 +21,22 @@ from typing import Any
 
 from gongdan.bundle.compile_views import column_kind, sql_kinds
 from gongdan.bundle.context import Catalog, Entry, Reporter
-from gongdan.bundle.report_schema import GROUP_BUILTINS, TIME_COLUMNS
+from gongdan.bundle.report_schema import (
+    GROUP_BUILTINS,
+    LIST_LIMIT,
+    LIST_MEASURES,
+    MAIL_DAYS,
+    TIME_COLUMNS,
+)
 from gongdan.forms.fields import FieldDef
 from gongdan.rules.conditions import Condition
 from gongdan.rules.sla import SLAPolicy
 
-__all__ = ["GroupDef", "MeasureDef", "ReportDef", "compile_reports"]
+__all__ = ["GroupDef", "MailDef", "MeasureDef", "ReportDef", "compile_reports"]
 
 _BUILTIN_LABELS: dict[str, dict[str, str]] = {
     "age": {"en": "Age", "zh-CN": "已存在时长"},
+    "csat_rating": {"en": "Rating", "zh-CN": "评分"},
     "assignee": {"en": "Assignee", "zh-CN": "处理人"},
     "priority": {"en": "Priority", "zh-CN": "优先级"},
     "sla_policy": {"en": "SLA policy", "zh-CN": "SLA 策略"},
@@ -89,7 +96,20 @@ class MeasureDef:
         return f"{self.kind}_{self.of}" if self.of else self.kind
 
     @property
+    def lists_tickets(self) -> bool:
+        """Whether the rows are tickets (key, title, value), not groups."""
+        return self.kind in LIST_MEASURES
+
+    @property
     def label(self) -> dict[str, str]:
+        if self.kind == "lowest_rated":
+            return {"en": "Rating (1-5)", "zh-CN": "评分 (1-5)"}
+        if self.kind == "breached":
+            target = _TARGET_LABELS[self.of or ""]
+            return {
+                "en": f"SLA {target['en']} breached at (UTC)",
+                "zh-CN": f"SLA {target['zh-CN']}超时时间 (UTC)",
+            }
         if self.kind == "count":
             return {"en": "Tickets", "zh-CN": "工单数"}
         if self.kind == "csat":
@@ -115,6 +135,37 @@ class MeasureDef:
 
 
 @dataclass(frozen=True, slots=True)
+class MailDef:
+    """When and to whom a report is mailed (`mail: {every: monday 09:00, to: [...]}`),
+    in the zone of the bundle's default calendar. `every`: `daily`, `weekdays`,
+    `monthly` (the first of the month) or a weekday's name; `days`: the weekdays it
+    is sent on (0 = Monday), empty for `monthly`."""
+
+    every: str
+    hour: int
+    minute: int
+    teams: tuple[str, ...]
+    users: tuple[str, ...]
+
+    @property
+    def days(self) -> tuple[int, ...]:
+        if self.every == "daily":
+            return tuple(range(7))
+        if self.every == "weekdays":
+            return tuple(range(5))
+        if self.every == "monthly":
+            return ()
+        return (MAIL_DAYS.index(self.every),)
+
+
+# The columns a list measure's rows begin with (the ticket's key and title).
+TICKET_COLUMNS = (
+    ("key", {"en": "Ticket", "zh-CN": "工单"}),
+    ("title", {"en": "Title", "zh-CN": "标题"}),
+)
+
+
+@dataclass(frozen=True, slots=True)
 class ReportDef:
     """One compiled report, shown on the dashboard in the order declared."""
 
@@ -128,6 +179,9 @@ class ReportDef:
     chart: str
     # The ticket types the report is about (its filter's `type:`); empty: every type.
     types: tuple[str, ...]
+    # Rows of a list measure (`breached`, `lowest_rated`).
+    limit: int = LIST_LIMIT
+    mail: MailDef | None = None
 
     @property
     def time_column(self) -> str:
@@ -146,15 +200,17 @@ def compile_reports(
     policies: Collection[SLAPolicy],
     report: Reporter,
     declared: Collection[str] = (),
+    teams: Collection[str] = (),
 ) -> dict[str, ReportDef]:
     """Compile every schema-valid Report, in the order declared; problems go to
     `report` with their place. `declared`: the ids of fields declared in error (a
-    report naming one is not reported again)."""
+    report naming one is not reported again); `teams`: the bundle's teams (a mailed
+    report's `to: [{team: …}]`)."""
     reports: dict[str, ReportDef] = {}
     targets = {t for p in policies for t in p.targets}
     for entry in entries:
         compiled = _compile_report(
-            entry, catalog, type_fields, field_types, targets, report, declared
+            entry, catalog, type_fields, field_types, targets, report, declared, teams
         )
         if compiled is not None:
             reports[entry.id] = compiled
@@ -173,6 +229,7 @@ def _compile_report(
     targets: Collection[str],
     report: Reporter,
     declared: Collection[str],
+    teams: Collection[str] = (),
 ) -> ReportDef | None:
     doc, data = entry.doc, entry.data
     before = _errors(report)
@@ -191,6 +248,16 @@ def _compile_report(
         if group is not None:
             groups.append(group)
     measure = _measure(data["measure"], fields, declared, field_types, targets, report, doc)
+    if measure is not None and measure.lists_tickets:
+        if groups:
+            report.error(
+                doc, ("group_by",), f"'{measure.kind}' lists tickets: it takes no group_by"
+            )
+        if data.get("chart", "table") != "table":
+            report.error(doc, ("chart",), f"'{measure.kind}' lists tickets: its chart is a table")
+    elif "limit" in data:
+        report.error(doc, ("limit",), "'limit' is for measures that list tickets")
+    mail = _mail(data.get("mail"), teams, report, doc)
     if _errors(report) > before or measure is None:
         return None
     return ReportDef(
@@ -202,7 +269,27 @@ def _compile_report(
         kinds=MappingProxyType(kinds),
         chart=data.get("chart", "table"),
         types=types,
+        limit=int(data.get("limit", LIST_LIMIT)),
+        mail=mail,
     )
+
+
+def _mail(raw: Any, teams: Collection[str], report: Reporter, doc: Any) -> MailDef | None:
+    """The schedule of a mailed report (the schema checked its shape), its teams known."""
+    if not isinstance(raw, Mapping):
+        return None
+    every, _, at = str(raw["every"]).partition(" ")
+    hour, minute = (int(part) for part in at.split(":"))
+    team_ids: list[str] = []
+    users: list[str] = []
+    for index, item in enumerate(raw["to"]):
+        if "team" in item:
+            if item["team"] not in teams and not report.lenient:
+                report.unknown(doc, ("mail", "to", index, "team"), "team", item["team"], teams)
+            team_ids.append(item["team"])
+        else:
+            users.append(str(item["user"]).lower())
+    return MailDef(every, hour, minute, tuple(team_ids), tuple(users))
 
 
 def _filter_types(
@@ -289,7 +376,7 @@ def _measure(
             )
             return None
         return MeasureDef(kind, of, field.label)
-    if kind == "sla_attainment" and of not in targets:
+    if kind in ("sla_attainment", "breached") and of not in targets:
         report.error(doc, path, f"no SLA policy has a '{of}' target")
         return None
     return MeasureDef(kind, of)

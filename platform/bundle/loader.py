@@ -454,6 +454,7 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         policies,
         report,
         declared={n for tf in type_fields.values() for n in tf.names if n not in tf.plain},
+        teams=known["Team"],
     )
     return Bundle(
         version=version,

@@ -17,6 +17,10 @@ __all__ = [
     "CHARTS",
     "DURATIONS",
     "GROUP_BUILTINS",
+    "LIST_LIMIT",
+    "LIST_MEASURES",
+    "MAIL_DAYS",
+    "MAIL_EVERY",
     "SIMPLE_MEASURES",
     "SLA_TARGETS",
     "TIME_BUCKETS",
@@ -28,15 +32,24 @@ CHARTS = ("bar", "line", "stacked_bar", "table")
 # Durations a median/p90 measures: the business time an SLA clock ran until it was met.
 DURATIONS = ("first_response", "resolution")
 SLA_TARGETS = ("first_response", "next_response", "resolution")
-SIMPLE_MEASURES = ("count", "csat", "csat_response_rate")
+SIMPLE_MEASURES = ("count", "csat", "csat_response_rate", "lowest_rated")
+# Measures whose rows are tickets (key, title, then the value), not groups: the tickets
+# whose clock of a target was breached (`breached: target`, newest tickets first), and
+# the answered surveys' lowest ratings (`lowest_rated`, lowest first, then latest).
+LIST_MEASURES = ("breached", "lowest_rated")
+LIST_LIMIT = 20  # rows of a list measure unless `limit` says otherwise
 # Built-in keys a report may group by; `sla_policy` is the policy the ticket's clocks run on.
 GROUP_BUILTINS = (
-    "age", "assignee", "priority", "sla_policy", "state", "state_category", "team", "type",
+    "age", "assignee", "csat_rating", "priority", "sla_policy", "state", "state_category",
+    "team", "type",
 )  # fmt: skip
+# `csat_rating` groups the answered surveys of the tickets by their rating (1-5).
 # `age` groups tickets by how long ago they were created, in these buckets (days).
 AGE_BUCKETS = ((1, "0-1d"), (3, "1-3d"), (7, "3-7d"), (30, "7-30d"), (None, "30d+"))
 TIME_COLUMNS = ("created_at", "resolved_at")
 TIME_BUCKETS = ("day", "week", "month")
+MAIL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MAIL_EVERY = "^(daily|weekdays|monthly|" + "|".join(MAIL_DAYS) + ") ([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
 def report_schema(header: dict[str, Any], ref: Callable[[str], dict[str, str]]) -> dict[str, Any]:
@@ -51,13 +64,15 @@ def report_schema(header: dict[str, Any], ref: Callable[[str], dict[str, str]]) 
         }
 
     measure = {
-        "description": "count | csat | csat_response_rate | {median: first_response|resolution} | "
-        "{p90: …} | {sla_attainment: target} | {avg: number field}",
+        "description": "count | csat | csat_response_rate | lowest_rated | "
+        "{median: first_response|resolution} | {p90: …} | {sla_attainment: target} | "
+        "{breached: target} | {avg: number field}",
         "oneOf": [
             {"enum": list(SIMPLE_MEASURES)},
             one_key("median", {"enum": list(DURATIONS)}),
             one_key("p90", {"enum": list(DURATIONS)}),
             one_key("sla_attainment", {"enum": list(SLA_TARGETS)}),
+            one_key("breached", {"enum": list(SLA_TARGETS)}),
             one_key("avg", ref("id")),
         ],
     }
@@ -74,6 +89,35 @@ def report_schema(header: dict[str, Any], ref: Callable[[str], dict[str, str]]) 
             },
         ],
     }
+    mail = {
+        "description": "send the report by mail on a schedule, in the zone of the bundle's "
+        "default calendar: {every: 'monday 09:00', to: [{team: leads}, {user: a@b.c}]}",
+        "type": "object",
+        "properties": {
+            "every": {
+                "description": "daily HH:MM | weekdays HH:MM | monday..sunday HH:MM | "
+                "monthly HH:MM (the first of the month)",
+                "type": "string",
+                "pattern": MAIL_EVERY,
+            },
+            "to": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 50,
+                "items": {
+                    "oneOf": [
+                        one_key("team", ref("id")),
+                        one_key(
+                            "user",
+                            {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$", "maxLength": 254},
+                        ),
+                    ]
+                },
+            },
+        },
+        "required": ["every", "to"],
+        "additionalProperties": False,
+    }
     return {
         "type": "object",
         "properties": {
@@ -83,6 +127,13 @@ def report_schema(header: dict[str, Any], ref: Callable[[str], dict[str, str]]) 
             "group_by": {"type": "array", "items": group, "maxItems": 2},
             "filter": ref("condition"),
             "chart": {"enum": list(CHARTS)},
+            "limit": {
+                "description": "rows of a list measure (breached, lowest_rated); default 20",
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 200,
+            },
+            "mail": mail,
         },
         "required": ["kind", "title", "measure"],
         "additionalProperties": False,

@@ -80,7 +80,15 @@ from gongdan.engine.plan.plan import Plan, plan_bundle
 from gongdan.engine.reads.paging import LIST_SORTS, MAX_PAGE, QUEUE_SORTS
 from gongdan.engine.reads.queries import FILTER_OPS, FieldFilter, TicketQuery
 from gongdan.engine.reads.queues import BulkOutcome, QueuePage, QueueQuery, QueueService
-from gongdan.engine.reads.reports import ReportColumn, ReportFilters, ReportService, ReportTable
+from gongdan.engine.reads.report_text import WORDS as REPORT_WORDS
+from gongdan.engine.reads.report_text import report_csv, row_words, value_text
+from gongdan.engine.reads.reports import (
+    ReportColumn,
+    ReportFilters,
+    ReportService,
+    ReportTable,
+    report_zone,
+)
 from gongdan.engine.reads.ticket_page import LinkInfo
 from gongdan.engine.records import (
     AttachmentRecord,
@@ -114,6 +122,7 @@ __all__ = [
     "MAX_PASSWORD_LENGTH",
     "MIN_PASSWORD_LENGTH",
     "QUEUE_SORTS",
+    "REPORT_WORDS",
     "REVERSE_KINDS",
     "SCHEDULED_JOBS",
     "Account",
@@ -196,10 +205,14 @@ __all__ = [
     "relay_once",
     "reload_mode",
     "remember_actor",
+    "report_csv",
+    "report_zone",
+    "row_words",
     "start_config",
     "thread_root",
     "ticket_for_message_ids",
     "utc_now",
+    "value_text",
     "version_files",
     "version_log",
 ]

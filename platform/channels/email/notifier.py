@@ -32,6 +32,7 @@ from gongdan.channels.email.account import ACCOUNT_TOPICS, send_account_mail
 from gongdan.channels.email.audience import audience
 from gongdan.channels.email.context import reader_for, template_context
 from gongdan.channels.email.html_text import text_to_html
+from gongdan.channels.email.report_mail import REPORT_TOPIC, send_report_mail
 from gongdan.channels.email.settings import SmtpSettings, base_url
 from gongdan.channels.email.templates import mail_templates
 from gongdan.engine import (
@@ -83,6 +84,9 @@ class SmtpNotifier:
     def send(self, notification: Notification) -> None:
         if notification.topic in ACCOUNT_TOPICS:  # about an account, not a ticket
             send_account_mail(self, notification, utc_now())
+            return
+        if notification.topic == REPORT_TOPIC:  # a mailed report, not about a ticket
+            send_report_mail(self, notification)
             return
         key = (notification.ticket or {}).get("key")
         if not key:

@@ -45,6 +45,7 @@ __all__ = [
     "follow_state",
     "on_public_reply",
     "policy_for",
+    "report_columns",
     "scan_due",
     "sync_sla",
 ]
@@ -84,6 +85,7 @@ def _store(
             next_response_due=due.get("next_response"),
             resolution_due=due.get("resolution"),
             sla_wakeup_at=next_wakeup(sla, policy, calendar),
+            **report_columns(sla),
         )
     ctx.sla_stored[ticket] = values["sla"]
     if not inspect(ticket).persistent:
@@ -93,6 +95,22 @@ def _store(
     if all(getattr(ticket, name) == value for name, value in values.items()):
         return  # nothing moved: no statement
     write_sla_columns(ctx.session, ticket, values)
+
+
+def report_columns(sla: TicketSLA) -> dict[str, Any]:
+    """What reports read of the clocks, as columns (`models.Ticket`): the policy; the
+    business seconds a met first-response or resolution clock ran; whether a clock
+    with an outcome was met in time (True) or breached (False), None without one."""
+    values: dict[str, Any] = {"sla_policy": sla.policy}
+    for target in ("first_response", "resolution"):
+        clock = sla.clocks.get(target)
+        met = clock is not None and clock.met_at is not None
+        values[f"{target}_seconds"] = clock.consumed if clock is not None and met else None
+        if clock is None or (clock.met_at is None and clock.breached_at is None):
+            values[f"{target}_in_time"] = None
+        else:
+            values[f"{target}_in_time"] = clock.breached_at is None
+    return values
 
 
 def _stored_here(ctx: UnitOfWork, ticket: Ticket) -> bool:

@@ -340,6 +340,7 @@ HANDLERS: dict[str, Handler] = {
     "comment.*": _send_notification,
     "notify": _send_notification,
     "password.reset": _send_account_mail,
+    "report.mail": _send_account_mail,  # a mailed report: to the address in the payload
     "sla.*": _send_notification,
     "survey": _send_notification,
     "ticket.*": _send_notification,

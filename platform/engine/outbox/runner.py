@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gongdan.bundle.compiled import Bundle
+from gongdan.engine.automation.report_mail import run_report_mail
 from gongdan.engine.automation.scheduler import (
     run_after_transitions,
     run_scheduled_automations,
@@ -51,6 +52,7 @@ SCHEDULED_JOBS: list[ScheduledJob] = [
     ScheduledJob("sla_scan", 15, run_sla_scan),
     ScheduledJob("after_transitions", 60, run_after_transitions),
     ScheduledJob("scheduled_automations", 60, run_scheduled_automations),
+    ScheduledJob("report_mail", 60, run_report_mail),
 ]
 
 

@@ -12,25 +12,36 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gongdan.bundle.compile_reports import ReportDef
+from gongdan.bundle.compile_reports import TICKET_COLUMNS, ReportDef
 from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.report_schema import AGE_BUCKETS
 from gongdan.engine.reads.queries import FieldFilter, TicketQuery, ticket_conditions
 from gongdan.engine.reads.queue_sql import condition_sql
 from gongdan.engine.reads.report_sql import PERCENTILES, report_statement, time_column
 from gongdan.engine.store.database import Database
+from gongdan.engine.store.reports import without_jit
 from gongdan.engine.unit_of_work import utc_now
 from gongdan.errors import NotFound, PermissionDenied, ValidationFailed
 from gongdan.rules.workflow import Actor
 from gongdan.vocabulary import PRIORITIES, STAFF_ROLES, STATE_CATEGORIES
 
-__all__ = ["ReportColumn", "ReportFilters", "ReportService", "ReportTable"]
+__all__ = ["ReportColumn", "ReportFilters", "ReportService", "ReportTable", "report_zone"]
+
+
+def report_zone(bundle: Bundle) -> tzinfo:
+    """The zone reports count days, weeks and months in, and mailed reports are
+    scheduled in: the bundle's default calendar's (the first by id), else UTC. One
+    zone for everyone, so a shared link, an export and a mailed report show the
+    same figures whoever opens them."""
+    if not bundle.calendars:
+        return UTC
+    return bundle.calendars[min(bundle.calendars)].timezone
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +83,7 @@ class ReportService:
         self, db: Database, bundle: Bundle, clock: Callable[[], datetime] = utc_now
     ) -> None:
         self.db, self.bundle, self.clock = db, bundle, clock
+        self.zone = report_zone(bundle)
 
     def reports_for(self, actor: Actor) -> list[ReportDef]:
         """The reports `actor` may read, in the order declared (staff only)."""
@@ -89,6 +101,7 @@ class ReportService:
         filters = filters or ReportFilters()
         self._check(filters)
         with self.db.reading() as session:
+            without_jit(session)
             return self._run(session, actor, report, filters)
 
     def run_dashboard(
@@ -99,6 +112,7 @@ class ReportService:
         filters = filters or ReportFilters()
         self._check(filters)
         with self.db.reading() as session:
+            without_jit(session)
             return [self._run(session, actor, report, filters) for report in reports]
 
     def _check(self, filters: ReportFilters) -> None:
@@ -141,17 +155,21 @@ class ReportService:
             conditions.append(column >= filters.start)
         if filters.end is not None:
             conditions.append(column < filters.end)
-        rows = session.execute(report_statement(report, dialect, conditions, now)).all()
+        statement = report_statement(report, dialect, conditions, now, self.zone)
+        rows = [_row(report, tuple(row)) for row in session.execute(statement).all()]
+        leading = TICKET_COLUMNS if report.measure.lists_tickets else ()
         return ReportTable(
             id=report.id,
             title=report.title,
             chart=report.chart,
             measure=report.measure.kind,
             columns=(
+                *(ReportColumn(key, label) for key, label in leading),
                 *(ReportColumn(g.id, g.label) for g in report.group_by),
                 ReportColumn(report.measure.id, report.measure.label),
             ),
-            rows=_ordered(report, [_row(report, tuple(row)) for row in rows]),
+            # A list's order is the statement's (worst first); groups are sorted here.
+            rows=tuple(rows) if leading else _ordered(report, rows),
         )
 
 
@@ -164,7 +182,9 @@ def _rounded(report: ReportDef, value: Any) -> Any:
     kind = report.measure.kind
     if value is None:
         return None
-    if kind == "count":
+    if kind == "breached":  # an instant as the SLA engine stored it (ISO 8601), in UTC
+        return datetime.fromisoformat(str(value)).astimezone(UTC)
+    if kind in ("count", "lowest_rated"):
         return int(value)
     number = float(value) if isinstance(value, (Decimal, int, float)) else float(str(value))
     if kind in PERCENTILES:

@@ -20,6 +20,8 @@ those means).
 - `tickets.py`: `load_ticket_by_key`, `touch_ticket`, `write_sla_columns`.
 - `members.py` (routing's read): `read_members`, `MemberRows`, `member_skills`.
 - `tokens.py` (the bearer-token lookup): `read_token`, `mark_token_used`.
+- `reports.py`: `without_jit` (a report read on PostgreSQL), `claim_report_mailing`
+  (a mailed report's due instant, claimed once).
 - `token_events.py` (PostgreSQL): `TokenEventListener`, LISTEN for the token changes
   migration 0015's triggers notify.
 """

@@ -209,6 +209,14 @@ class Ticket(Base):
     next_response_due: Mapped[datetime | None]
     resolution_due: Mapped[datetime | None]
     sla_wakeup_at: Mapped[datetime | None]
+    # What reports read of the clocks, kept with them (`automation.sla`): the policy,
+    # the business seconds a met first-response / resolution clock ran, and whether a
+    # clock with an outcome was met in time (True), breached (False) or has none (NULL).
+    sla_policy: Mapped[str | None] = mapped_column(String(64))
+    first_response_seconds: Mapped[int | None] = mapped_column(Integer)
+    resolution_seconds: Mapped[int | None] = mapped_column(Integer)
+    first_response_in_time: Mapped[bool | None]
+    resolution_in_time: Mapped[bool | None]
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's API
 
@@ -522,3 +530,16 @@ class ThrottleCount(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     window_start: Mapped[int] = mapped_column(BigInteger)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class ReportMailing(Base):
+    """A mailed report's due instant, claimed by the process that sends it: the primary
+    key lets only one process (of several schedulers) write its mail to the outbox
+    (`engine.automation.report_mail`)."""
+
+    __tablename__ = "report_mailings"
+
+    report_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(primary_key=True)
+    claimed_at: Mapped[datetime]
+    recipients: Mapped[int] = mapped_column(Integer)

@@ -28,8 +28,20 @@ from gongdan.engine.store.models import Ticket
 
 __all__ = ["SLA_COLUMNS", "load_ticket_by_key", "touch_ticket", "write_sla_columns"]
 
-# The columns `write_sla_columns` writes (a ticket's SLA state, as `automation.sla` keeps it).
-SLA_COLUMNS = ("sla", "first_response_due", "next_response_due", "resolution_due", "sla_wakeup_at")
+# The columns `write_sla_columns` writes (a ticket's SLA state, as `automation.sla` keeps
+# it): the clocks, their deadlines, the next wake-up, and what reports read of them.
+SLA_COLUMNS = (
+    "sla",
+    "first_response_due",
+    "next_response_due",
+    "resolution_due",
+    "sla_wakeup_at",
+    "sla_policy",
+    "first_response_seconds",
+    "resolution_seconds",
+    "first_response_in_time",
+    "resolution_in_time",
+)
 _TICKET_BY_KEY = prepared(select(Ticket).where(Ticket.key == bindparam("key")))
 
 

@@ -103,7 +103,7 @@ def get_report(
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
     lang: Annotated[str, Query(pattern="^(en|zh-CN)$")] = "en",
 ) -> Response | ReportRows:
-    filters = report_filters(request.query_params, reports.clock())
+    filters = report_filters(request.query_params, reports.clock(), reports.zone)
     table: ReportTable = reports.run_report(actor, report_id, filters)
     if format == "csv":
         return Response(

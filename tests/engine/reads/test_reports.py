@@ -255,3 +255,47 @@ def test_survey_response_rate_and_handling_time_per_agent(world: World) -> None:
     world._deliver_surveys(world.tickets.db)
     assert rows(world.run(world.admin, "csat_response_by_team")) == [("service_desk", 66.7)]
     assert rows(world.run(world.admin, "csat_by_team")) == [("service_desk", 3.5)]
+
+
+def test_the_breached_tickets_are_listed_newest_tickets_first(world: World) -> None:
+    # C's first response was due at 14:30 (4 business hours after Mon 9:00); the breach
+    # was recorded when the SLA engine next looked at C: its reply at 15:00.
+    table = world.run(world.admin, "sla_breached_first_response")
+    assert [c.id for c in table.columns] == ["key", "title", "breached_first_response"]
+    assert rows(table) == [(world.keys["C"], "C", sh(2, 15).astimezone(UTC))]
+    assert rows(world.run(world.admin, "sla_breached_resolution")) == []
+    # Scoped: field service's agent sees none of service desk's breaches.
+    assert rows(world.run(world.fixer, "sla_breached_first_response")) == []
+
+
+def test_csat_distribution_and_the_lowest_rated_tickets(world: World) -> None:
+    assert rows(world.run(world.admin, "csat_distribution")) == [(2, 1), (5, 1)]
+    lowest = world.run(world.admin, "csat_lowest_rated")
+    assert [c.id for c in lowest.columns] == ["key", "title", "lowest_rated"]
+    assert rows(lowest) == [(world.keys["B"], "B", 2), (world.keys["A"], "A", 5)]
+    assert rows(world.run(world.fixer, "csat_lowest_rated")) == []
+
+
+def test_days_are_counted_in_the_default_calendars_zone(
+    db: Database, example_bundle: Bundle
+) -> None:
+    """Mon 2 Nov 07:30 in Shanghai is Sun 1 Nov 23:30 UTC, and Mon 9 Nov 06:00 is
+    Sun 8 Nov 22:00 UTC: each counts in the Shanghai week it was created in (UTC weeks
+    would give 26 Oct and 2 Nov)."""
+    clock = Clock(sh(2, 7, 30))
+    tickets = TicketService(db, example_bundle, clock=clock)
+    admin = make_user(db, "admin@example.com", "admin")
+    maintenance(tickets, admin)
+    clock.now = sh(9, 6)
+    maintenance(tickets, admin)
+    reports = ReportService(db, example_bundle, clock=clock)
+    weekly = reports.run_report(admin, "created_per_week")
+    assert rows(weekly) == [
+        ("2026-11-02", "equipment_maintenance", 1),
+        ("2026-11-09", "equipment_maintenance", 1),
+    ]
+    # The period's days are Shanghai days too: 2 Nov 00:00 to 3 Nov 00:00 (UTC+8).
+    monday = ReportFilters(start=sh(2, 0).astimezone(UTC), end=sh(3, 0).astimezone(UTC))
+    assert rows(reports.run_report(admin, "created_per_week", monday)) == [
+        ("2026-11-02", "equipment_maintenance", 1)
+    ]

@@ -61,7 +61,8 @@ def demo_server(root: Path, secret: str, config: Path = EXAMPLE, **settings: str
             wait_for_server(
                 process,
                 lambda: urllib.request.urlopen(f"{base}/healthz", timeout=1).close(),  # noqa: S310
-                timeout=60,
+                # A loaded machine may need longer (GONGDAN_TEST_SERVER_START_TIMEOUT).
+                timeout=float(os.environ.get("GONGDAN_TEST_SERVER_START_TIMEOUT", "60")),
                 name="gongdan serve --demo",
                 output=lambda: log_path.read_text(errors="replace"),
             )

@@ -33,6 +33,13 @@ def test_dashboard_filters_and_export(page: Any, screenshots: Path, tmp_path: Pa
     expect(page.get_by_role("heading", name="Backlog by priority")).to_be_visible()
     panel = page.locator("#report-backlog_by_priority")
     expect(panel.locator("svg.chart rect").first).to_be_visible()
+    # The lists of tickets (SLA breaches, lowest ratings) link each ticket.
+    for report_id in ("sla_breached_first_response", "csat_lowest_rated"):
+        listed = page.locator(f"#report-{report_id}")
+        expect(listed.locator("h2")).to_be_visible()
+        links = listed.locator("table.report tbody tr td:first-child a")
+        if links.count():
+            expect(links.first).to_have_attribute("href", re.compile(r"^/desk/tickets/[A-Z]+-\d+$"))
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"] + 1, f"page is {width}px wide"
     page.screenshot(path=str(screenshots / f"reports-{page.size_name}.png"), full_page=True)

@@ -100,3 +100,46 @@ def test_a_field_filter_of_another_type_is_dropped_when_the_type_changes(web: We
     assert page.status_code == 200 and 'role="alert"' not in page.text
     assert 'name="fields.category"' not in page.text
     assert "fields.category" not in _panel(page.text, "backlog_by_team")
+
+
+def test_the_lowest_rated_tickets_link_to_the_tickets(web: Web) -> None:
+    from gongdan.channels import channels_for
+    from gongdan.engine.outbox.relay import deliver, relay_once
+    from tests.engine.reads.test_reports import _Quiet
+
+    admin = web.user("admin@example.com", "admin")
+    requester = web.user("zhang.san@example.com", "requester")
+    web.user("li.wei@example.com", teams=("service_desk",))
+    keys = []
+    for _ in range(2):
+        fields = {"category": "software", "impact": "me"}
+        key = incident(web.service, admin, requester=requester.email, fields=fields).ticket.key
+        web.service.assign(admin, key, assignee="li.wei@example.com")
+        web.service.take_transition(
+            admin, key, "resolve", fields={"resolution_code": "fixed"}, comment="Done."
+        )
+        web.service.take_transition(requester, key, "close")
+        keys.append(key)
+    channels = channels_for(_Quiet())
+    now = web.service.clock()
+    relay_once(web.db, lambda i: deliver(web.db, i, now, channels=channels), now)
+    web.service.answer_survey(requester, keys[0], 4)
+    web.service.answer_survey(requester, keys[1], 1)
+    html = web.client("admin@example.com").get("/reports?period=all").text
+    lowest = _panel(html, "csat_lowest_rated")
+    title = "Outlook keeps crashing"
+    assert _cells(lowest) == [
+        [f'<a href="/desk/tickets/{keys[1]}">{keys[1]}</a>', title, "1"],
+        [f'<a href="/desk/tickets/{keys[0]}">{keys[0]}</a>', title, "4"],
+    ]
+    assert _cells(_panel(html, "csat_distribution")) == [["1", "1"], ["4", "1"]]
+
+
+def test_the_words_of_reports_agree_with_the_catalogue() -> None:
+    from gongdan.engine import REPORT_WORDS
+    from gongdan.ui.i18n import translate
+
+    for key, words in REPORT_WORDS.items():
+        catalogue_key = "reports.none" if key == "none" else key
+        for lang, text in words.items():
+            assert translate(lang, catalogue_key) == text, (key, lang)

@@ -23,7 +23,7 @@ from gongdan.ui.charts import draw_chart
 from gongdan.ui.deps import BundleDep, ReportsDep, StaffUser
 from gongdan.ui.i18n import language_for, localise, translate
 from gongdan.ui.render import render
-from gongdan.ui.report_query import PERIODS, report_csv, report_filters, value_text
+from gongdan.ui.report_query import PERIODS, report_csv, report_filters, row_words
 from gongdan.vocabulary import PRIORITIES
 
 __all__ = ["router"]
@@ -44,7 +44,7 @@ def dashboard(
     problem: ValidationFailed | None = None
     tables: list[ReportTable] = []
     try:
-        filters = report_filters(params, reports.clock())
+        filters = report_filters(params, reports.clock(), reports.zone)
         tables = reports.run_dashboard(user.actor, filters)
     except ValidationFailed as error:
         problem = error
@@ -64,7 +64,7 @@ def report_file(
 ) -> Response:
     """One report as CSV, with the dashboard's filters (the API's file)."""
     lang = language_for(request)
-    filters = report_filters(request.query_params, reports.clock())
+    filters = report_filters(request.query_params, reports.clock(), reports.zone)
     table = reports.run_report(user.actor, report_id, filters)
     return Response(
         report_csv(bundle, table, lang),
@@ -89,20 +89,15 @@ def _own_fields(params: QueryParams, bundle: Bundle) -> QueryParams:
 
 def _panel(bundle: Bundle, table: ReportTable, lang: str, query: str) -> dict[str, Any]:
     report = bundle.reports[table.id]
-    rows = []
-    for row in table.rows:
-        *groups, value = row
-        words = [
-            value_text(bundle, report, g, v, lang)
-            for g, v in zip(report.group_by, groups, strict=True)
-        ]
-        rows.append([*words, value])
+    rows = [row_words(bundle, report, row, lang) for row in table.rows]
     return {
         "id": table.id,
         "title": localise(table.title, lang),
         "columns": [localise(c.label, lang) for c in table.columns],
         "rows": rows,
-        "chart": draw_chart(table.chart, rows),
+        # A list of tickets: its first cell (the key) links to the ticket.
+        "links": report.measure.lists_tickets,
+        "chart": None if report.measure.lists_tickets else draw_chart(table.chart, rows),
         "csv": f"/reports/{table.id}.csv?{query}",
     }
 
