@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from gongdan.ui.catalogue_account import ACCOUNT_ENTRIES
 from gongdan.ui.catalogue_desk import DESK_ENTRIES
+from gongdan.ui.catalogue_editors import EDITOR_ENTRIES
 from gongdan.ui.catalogue_password import PASSWORD_ENTRIES
 from gongdan.ui.catalogue_portal import PORTAL_ENTRIES
 from gongdan.ui.catalogue_queues import QUEUE_ENTRIES
@@ -199,5 +200,6 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         **REPORT_ENTRIES,
         **DESK_ENTRIES,
         **SECURITY_ENTRIES,
+        **EDITOR_ENTRIES,
     }.items()
 }

@@ -1,0 +1,77 @@
+"""What each editor shows beside its controls, computed from the checked draft: the
+ticket type's create form as requesters see it (in both languages, through the
+portal's own form code), the lists its selects offer, and the ids already taken."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from gongdan.bundle.compiled import Bundle
+from gongdan.forms.fields import FIELD_TYPES
+from gongdan.ui.fields import FormView, build_form, form_sections
+from gongdan.ui.i18n import localise
+from gongdan.ui.routes.admin.editors.controls import LOCALES
+from gongdan.ui.routes.admin.editors.document import Checked
+from gongdan.ui.routes.admin.editors.ticket_type import PARAM_KINDS, params_of
+from gongdan.ui.routes.portal.home import _context as portal_context
+from gongdan.ui.routes.portal.home import _hidden_fields as requester_hidden
+from gongdan.vocabulary import BUILTIN_FIELDS, STAFF_ONLY_BUILTINS
+
+__all__ = ["ids_of", "requester_preview", "ticket_type_context"]
+
+
+def ids_of(bundle: Bundle, kind: str) -> Iterable[str]:
+    """The ids of the documents of `kind` in the bundle (to number a new one)."""
+    found: Mapping[str, Any] | Iterable[Any] = {
+        "TicketType": bundle.ticket_types,
+        "Workflow": bundle.workflows,
+        "Calendar": bundle.calendars,
+        "Automation": bundle.automations,
+        "Team": bundle.teams,
+    }.get(kind, ())
+    if kind == "SLAPolicy":
+        return [p.id for p in bundle.sla_policies]
+    if kind == "RoutingRules":
+        return sorted({r.ruleset for r in bundle.routing_rules})
+    return list(found)
+
+
+def requester_preview(bundle: Bundle | None, type_id: str) -> dict[str, FormView] | None:
+    """The create form of `type_id` exactly as the portal renders it, per language
+    (None while the draft does not compile)."""
+    if bundle is None or type_id not in bundle.ticket_types:
+        return None
+    ticket_type = bundle.ticket_types[type_id]
+    views = {}
+    for language in LOCALES:
+        sections = build_form(
+            bundle,
+            ticket_type,
+            form_sections(ticket_type, "create"),
+            language,
+            {},
+            context=portal_context(ticket_type, {}),
+            prefix=f"preview-{language}",
+            skip=requester_hidden(ticket_type),
+        )
+        views[language] = FormView(sections)
+    return views
+
+
+def ticket_type_context(
+    doc: Mapping[str, Any], checked: Checked, bundle: Bundle, language: str
+) -> dict[str, Any]:
+    workflow = bundle.workflows.get(str(doc.get("workflow")))
+    return {
+        "field_types": sorted(FIELD_TYPES),
+        "params_of": params_of,
+        "PARAM_KINDS": PARAM_KINDS,
+        "workflows": sorted(bundle.workflows),
+        "sla_ids": sorted(p.id for p in bundle.sla_policies),
+        "states": list(workflow.states) if workflow is not None else [],
+        "builtins": BUILTIN_FIELDS,
+        "requester_settable": STAFF_ONLY_BUILTINS,
+        "preview": requester_preview(checked.bundle, str(doc.get("id"))),
+        "team_names": {t.id: localise(t.name, language) for t in bundle.teams.values()},
+    }

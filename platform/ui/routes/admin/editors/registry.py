@@ -1,0 +1,54 @@
+"""The visual editors, one `Editor` each: the kind it edits, the folder a new file goes
+in, its form → document mapping, what a condition in it may name, and its template."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gongdan.bundle.compiled import Bundle
+from gongdan.rules.conditions import FieldInfo
+from gongdan.ui.routes.admin.editors import previews
+from gongdan.ui.routes.admin.editors.ticket_type import (
+    apply_ticket_type,
+    field_catalog,
+    new_ticket_type,
+)
+
+__all__ = ["EDITORS", "Editor"]
+
+
+@dataclass(frozen=True)
+class Editor:
+    name: str  # in the URL: /admin/editors/<name>/...
+    kind: str
+    folder: str
+    template: str
+    new_text: Callable[[str, Bundle], str]
+    apply: Callable[..., None]
+    catalog: Callable[[Mapping[str, Any], Bundle | None], Mapping[str, FieldInfo]]
+    context: Callable[..., Mapping[str, Any]]
+    stem: str  # the id of a new document, numbered when taken
+
+    def fresh_id(self, bundle: Bundle) -> str:
+        taken = set(previews.ids_of(bundle, self.kind))
+        number = 1
+        while (candidate := f"{self.stem}_{number}") in taken:
+            number += 1
+        return candidate
+
+
+EDITORS: dict[str, Editor] = {
+    "ticket_types": Editor(
+        name="ticket_types",
+        kind="TicketType",
+        folder="ticket_types",
+        template="admin/editors/ticket_type.html",
+        new_text=lambda doc_id, bundle: new_ticket_type(doc_id, next(iter(bundle.workflows), "")),
+        apply=apply_ticket_type,
+        catalog=field_catalog,
+        context=previews.ticket_type_context,
+        stem="new_type",
+    ),
+}
