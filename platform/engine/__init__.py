@@ -34,6 +34,17 @@ from gongdan.engine.accounts.users import (
     Account,
 )
 from gongdan.engine.automation.sla import SLAExplanation
+from gongdan.engine.lifecycle.editor import (
+    Author,
+    ConfigEditor,
+    EditConflict,
+    EditIssue,
+    FileDiff,
+    OpenedFile,
+    Proposal,
+    Saved,
+    SaveRefused,
+)
 from gongdan.engine.lifecycle.live import LiveConfig, active_bundle, reload_mode, start_config
 from gongdan.engine.lifecycle.promote import Promotion, load_candidate, promote, promote_folder
 from gongdan.engine.lifecycle.versions import VersionRecord, version_files, version_log
@@ -106,13 +117,18 @@ __all__ = [
     "ActiveBundle",
     "AttachmentRecord",
     "Attempt",
+    "Author",
     "BulkOutcome",
     "Channels",
     "CommentRecord",
+    "ConfigEditor",
     "Counts",
     "Database",
+    "EditConflict",
+    "EditIssue",
     "EventRecord",
     "FieldFilter",
+    "FileDiff",
     "InProcessRunner",
     "LinkInfo",
     "LiveConfig",
@@ -120,10 +136,12 @@ __all__ = [
     "MailLog",
     "Notification",
     "Notifier",
+    "OpenedFile",
     "Page",
     "Person",
     "Plan",
     "Promotion",
+    "Proposal",
     "QueuePage",
     "QueueQuery",
     "QueueService",
@@ -132,6 +150,8 @@ __all__ = [
     "ReportService",
     "ReportTable",
     "SLAExplanation",
+    "SaveRefused",
+    "Saved",
     "ScheduledJob",
     "TicketQuery",
     "TicketRecord",

@@ -173,9 +173,13 @@ class LiveConfig:
         self.last_reload_cpu = time.thread_time() - started
         return result
 
-    def promote_candidate(self, candidate: Candidate, source: str) -> Promotion:
+    def promote_candidate(
+        self, candidate: Candidate, source: str, *, activated_by: str | None = None
+    ) -> Promotion:
         """Promote `candidate` and, when it is active, serve it at once."""
-        result = promote(self.db, candidate, source=source, current=self.bundle)
+        result = promote(
+            self.db, candidate, source=source, activated_by=activated_by, current=self.bundle
+        )
         self.errors = candidate.errors if result.outcome == "invalid" else ()
         self.refusal = result.refusal
         if result.outcome == "invalid":

@@ -1,0 +1,391 @@
+"""The save pipeline of the admin console: config files edited in the browser, checked,
+shown and made live through the one promotion path.
+
+```python
+editor = ConfigEditor(live)                      # live: the process's LiveConfig
+opened = editor.open("ticket_types/it_request.yaml")
+opened.yaml.documents[0]["fields"][0]["label"]["en"] = "Summary"
+change = opened.change(opened.yaml.dump())       # or FileChange(path, text, base)
+proposal = editor.propose([change])              # errors, diffs, plan, refusal
+saved = editor.save([change], Author("Ana", "ana@example.com"), "Rename the field")
+```
+
+- `open`/`read` give a file's text with the hash of its content (`base`): the change
+  remembers what it was made from.
+- `check` validates the folder as it would be with the changes, by the loader and
+  checks `gongdan check` uses (the same messages, file:line:col, mapped back to the file
+  inside the folder, its document and the path in it); `propose` adds each file's
+  unified diff and the `plan` against the active version (the open tickets affected,
+  and whether `apply` would refuse it).
+- `save`, under a lock on the folder: refuses a conflict (a file changed on disk since
+  its base: nothing is written), an invalid bundle (`SaveRefused` with the errors) and
+  a refused one (`SaveRefused` with the refusal); otherwise promotes the new bundle
+  (source `editor`, activated by the admin), writes the files and, when the folder is
+  in a git work tree, commits them with the admin as author and their message. The
+  promotion comes first so the watching processes find the written folder already
+  active (it is not promoted twice, and never as a `file change`); every process
+  follows the database's active version (`live.LiveConfig`), so no restart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from gongdan.bundle.edits import FileChange, apply_changes, base_of, check_config_path
+from gongdan.bundle.loader import bundle_version, check_bundle_sources
+from gongdan.bundle.roundtrip import YamlFile, content_hash, unified_diff
+from gongdan.bundle.yamlio import parse_documents
+from gongdan.engine.lifecycle.gitwork import GitCommit, commit_files
+from gongdan.engine.lifecycle.live import LiveConfig
+from gongdan.engine.lifecycle.promote import Candidate, Promotion, read_folder
+from gongdan.engine.plan.active import plan_against
+from gongdan.engine.plan.plan import Plan
+from gongdan.errors import ConfigError, ConfigIssue, Conflict, GongdanError, NotFound
+
+__all__ = [
+    "Author",
+    "ConfigEditor",
+    "EditConflict",
+    "EditIssue",
+    "FileDiff",
+    "OpenedFile",
+    "Proposal",
+    "SaveRefused",
+    "Saved",
+    "path_parts",
+]
+
+_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def path_parts(path: str) -> tuple[str | int, ...]:
+    """A document path as `gongdan check` prints it (`fields[2].label.en`) as parts
+    (`("fields", 2, "label", "en")`); `(document)` is the empty path."""
+    if path == "(document)":
+        return ()
+    return tuple(int(index) if index else key for key, index in _PART.findall(path))
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who saves: recorded as the activation's `activated_by` and the commit's author."""
+
+    name: str
+    email: str
+
+    def __str__(self) -> str:
+        return f"{self.name or self.email} <{self.email}>"
+
+
+@dataclass(frozen=True, slots=True)
+class EditIssue:
+    """A `gongdan check` issue located for an editor: `file` is the path inside the
+    config folder, `document` the index of the document in it (files may hold several),
+    `parts` the path inside the document as parts (`path` as check prints it)."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+    severity: str
+    document: int = 0
+    parts: tuple[str | int, ...] = ()
+
+    def __str__(self) -> str:
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{self.file}:{self.line}:{self.column}: {self.path}: {prefix}{self.message}"
+
+    def at(self, file: str, *prefix: str | int) -> bool:
+        """Whether the issue is in `file` at `prefix` or below (an editor's control)."""
+        return self.file == file and self.parts[: len(prefix)] == prefix
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedFile:
+    """A config file as read for editing: `text`, its `base` hash, and (for `open`)
+    the round-trip `yaml` to edit as data."""
+
+    path: str
+    text: str
+    base: str | None
+    yaml: YamlFile | None = None
+
+    def change(self, text: str | None) -> FileChange:
+        """A change of this file to `text` (None: delete it), based on what was read."""
+        return FileChange(self.path, text, self.base)
+
+
+@dataclass(frozen=True, slots=True)
+class FileDiff:
+    """One changed file: `old` (None: new) and `new` (None: deleted) text, and `diff`."""
+
+    path: str
+    old: str | None
+    new: str | None
+    diff: str
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """What saving `changes` would do. `ok` when it may be saved: valid, no conflict,
+    not refused."""
+
+    changes: tuple[FileChange, ...]
+    version: str
+    issues: tuple[EditIssue, ...] = ()
+    diffs: tuple[FileDiff, ...] = ()
+    conflicts: tuple[str, ...] = ()
+    plan: Plan | None = None
+    refusal: str | None = None
+
+    @property
+    def errors(self) -> tuple[EditIssue, ...]:
+        return tuple(i for i in self.issues if i.severity == "error")
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.conflicts and self.refusal is None
+
+    def issues_at(self, file: str, *prefix: str | int) -> list[EditIssue]:
+        """The issues of `file` at `prefix` of a document's path or below."""
+        return [i for i in self.issues if i.at(file, *prefix)]
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """A saved change: the promotion (`activated` or `unchanged`), the files written and
+    the git commit (None when the folder is not in a git work tree; `commit_error` says
+    why a commit failed: the change is live and written all the same)."""
+
+    promotion: Promotion
+    paths: tuple[str, ...]
+    commit: GitCommit | None = None
+    commit_error: str | None = None
+    proposal: Proposal | None = field(default=None, repr=False)
+
+
+class EditConflict(Conflict):
+    """Files changed on disk since the editor read them (`paths`): nothing was written."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.paths = tuple(paths)
+        super().__init__(
+            f"changed on disk since you opened {'them' if len(paths) > 1 else 'it'}: "
+            + ", ".join(self.paths)
+            + " (nothing was saved; reload to see the changes)"
+        )
+
+
+class SaveRefused(GongdanError):
+    """The change is invalid or `apply` would refuse it: nothing was written. `proposal`
+    holds the errors (or the refusal)."""
+
+    def __init__(self, proposal: Proposal) -> None:
+        self.proposal = proposal
+        if proposal.refusal is not None:
+            detail = f"refused: {proposal.refusal}"
+        else:
+            errors = proposal.errors
+            detail = f"{len(errors)} error{'s' * (len(errors) != 1)}: " + "; ".join(
+                str(e) for e in errors[:3]
+            )
+        super().__init__(detail)
+
+
+class ConfigEditor:
+    """The save pipeline over a process's `LiveConfig` (its database, folder and
+    checks). Thread- and process-safe: saves of one folder take turns."""
+
+    def __init__(self, live: LiveConfig) -> None:
+        if live.directory is None:
+            raise ValueError("the live config has no folder to edit")
+        self.live = live
+        self.directory: Path = live.directory
+
+    # Reading ---------------------------------------------------------------------------
+
+    def folder_files(self) -> list[tuple[str, bytes]]:
+        """Every bundle file of the folder as it is on disk: (path inside, bytes)."""
+        folder = read_folder(self.directory)
+        if folder.issues:
+            raise ConfigError(folder.issues)
+        return folder.relative
+
+    def read(self, path: str) -> OpenedFile:
+        """A file's text and base (`NotFound` when it does not exist)."""
+        path = check_config_path(path)
+        target = self.directory / path
+        try:
+            content = target.read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"no config file {path}") from None
+        return OpenedFile(path, content.decode("utf-8"), content_hash(content))
+
+    def open(self, path: str) -> OpenedFile:
+        """`read`, with the round-trip YAML to edit (`ConfigError` on a syntax error)."""
+        opened = self.read(path)
+        yaml = YamlFile.parse(opened.text, path)
+        return OpenedFile(opened.path, opened.text, opened.base, yaml)
+
+    # Checking --------------------------------------------------------------------------
+
+    def check(self, changes: Iterable[FileChange]) -> Proposal:
+        """Validate the folder as it would be with `changes` (errors, conflicts, diffs;
+        no plan: cheap enough for every edit)."""
+        return self._proposal(self.folder_files(), tuple(changes), plan=False)[0]
+
+    def propose(self, changes: Iterable[FileChange], now: datetime | None = None) -> Proposal:
+        """`check`, and the plan against the active version with its refusal."""
+        return self._proposal(self.folder_files(), tuple(changes), plan=True, now=now)[0]
+
+    def _proposal(
+        self,
+        files: list[tuple[str, bytes]],
+        changes: tuple[FileChange, ...],
+        *,
+        plan: bool,
+        now: datetime | None = None,
+    ) -> tuple[Proposal, Candidate]:
+        changes = tuple(FileChange(check_config_path(c.path), c.text, c.base) for c in changes)
+        conflicts = tuple(c.path for c in changes if base_of(files, c.path) != c.base)
+        after = apply_changes(files, changes)
+        version = bundle_version(after)
+        root = str(self.directory)
+        shown = [(os.path.join(root, path), content) for path, content in after]
+        bundle, issues = check_bundle_sources(shown, version=version)
+        if bundle is not None and self.live.checks is not None:
+            issues = sorted([*issues, *self.live.checks(bundle)])
+            if any(i.severity == "error" for i in issues):
+                bundle = None
+        texts = dict(after)
+        located = tuple(_locate(issue, root, texts) for issue in issues)
+        before = dict(files)
+        diffs = tuple(
+            _diff(c.path, before.get(c.path), texts.get(c.path)) for c in _last_per_path(changes)
+        )
+        candidate = Candidate(
+            bundle,
+            tuple(issues),
+            tuple((p, c.decode("utf-8")) for p, c in after) if bundle is not None else (),
+            version,
+        )
+        the_plan = None
+        if plan and bundle is not None:
+            the_plan = plan_against(self.live.db, self.live.bundle, bundle, now)
+        proposal = Proposal(
+            changes,
+            version,
+            located,
+            tuple(d for d in diffs if d.old != d.new),
+            conflicts,
+            the_plan,
+            the_plan.refusal if the_plan is not None else None,
+        )
+        return proposal, candidate
+
+    # Saving ----------------------------------------------------------------------------
+
+    def save(self, changes: Iterable[FileChange], author: Author, message: str = "") -> Saved:
+        """Save `changes` (see the module's docstring). Raises `EditConflict` or
+        `SaveRefused`; nothing is written then."""
+        changes = tuple(changes)
+        with _folder_lock(self.directory):
+            files = self.folder_files()
+            proposal, candidate = self._proposal(files, changes, plan=False)
+            if proposal.conflicts:
+                raise EditConflict(proposal.conflicts)
+            if proposal.errors:
+                raise SaveRefused(proposal)
+            result = self.live.promote_candidate(candidate, "editor", activated_by=str(author))
+            if not result.ok:
+                raise SaveRefused(
+                    Proposal(
+                        proposal.changes,
+                        proposal.version,
+                        proposal.issues,
+                        proposal.diffs,
+                        refusal=result.refusal or "the bundle is invalid",
+                    )
+                )
+            paths = tuple(d.path for d in proposal.diffs)
+            _write(self.directory, proposal.changes)
+        commit, commit_error = None, None
+        if paths:
+            text = message.strip() or f"Edit {', '.join(paths)} in the admin console"
+            try:
+                commit = commit_files(self.directory, paths, author.name, author.email, text)
+            except OSError as error:
+                commit_error = str(error)
+        return Saved(result, paths, commit, commit_error, proposal)
+
+
+def _last_per_path(changes: Sequence[FileChange]) -> list[FileChange]:
+    last = {c.path: c for c in changes}
+    return list(last.values())
+
+
+def _diff(path: str, old: bytes | None, new: bytes | None) -> FileDiff:
+    before = None if old is None else old.decode("utf-8")
+    after = None if new is None else new.decode("utf-8")
+    return FileDiff(path, before, after, unified_diff(path, before, after))
+
+
+def _locate(issue: ConfigIssue, root: str, texts: dict[str, bytes]) -> EditIssue:
+    file = issue.file
+    prefix = root.rstrip(os.sep) + os.sep
+    if file.startswith(prefix):
+        file = file[len(prefix) :].replace(os.sep, "/")
+    return EditIssue(
+        file,
+        issue.line,
+        issue.column,
+        issue.path,
+        issue.message,
+        issue.severity,
+        _document_at(texts.get(file), file, issue.line),
+        path_parts(issue.path),
+    )
+
+
+def _document_at(content: bytes | None, file: str, line: int) -> int:
+    """The index of the document of `file` that holds `line` (0 when unknown)."""
+    if content is None or b"\n---" not in b"\n" + content:
+        return 0
+    try:
+        starts = [d.position[0] for d in parse_documents(content, file)]
+    except ConfigError:
+        return 0
+    return max((n for n, start in enumerate(starts) if start <= line), default=0)
+
+
+@contextlib.contextmanager
+def _folder_lock(directory: Path) -> Iterator[None]:
+    """An exclusive lock on the config folder (across threads and processes)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # (closing releases the lock)
+
+
+def _write(directory: Path, changes: Sequence[FileChange]) -> None:
+    """Write each change atomically (a temporary file renamed over the old one)."""
+    for change in _last_per_path(changes):
+        target = directory / change.path
+        if change.text is None:
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.saving")
+        temporary.write_bytes(change.text.encode("utf-8"))
+        os.replace(temporary, target)
