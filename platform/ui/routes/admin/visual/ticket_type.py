@@ -19,9 +19,9 @@ from gongdan.bundle.context import Catalog
 from gongdan.forms.fields import FIELD_TYPES
 from gongdan.forms.params import COMMON_KEYS
 from gongdan.rules.conditions import FieldInfo
-from gongdan.ui.routes.admin.editors.conditions import condition_of, edit_tree, posted_tree
-from gongdan.ui.routes.admin.editors.controls import Posted
-from gongdan.ui.routes.admin.editors.document import flow, set_value
+from gongdan.ui.routes.admin.visual.conditions import condition_of, edit_tree, posted_tree
+from gongdan.ui.routes.admin.visual.controls import Posted
+from gongdan.ui.routes.admin.visual.document import flow, set_value
 
 __all__ = [
     "CONDITION_KEYS",
@@ -120,8 +120,8 @@ def apply_ticket_type(doc: CommentedMap, posted: Posted, op: str, infos: Mapping
         for index, raw in enumerate(fields):
             if isinstance(raw, CommentedMap):
                 _apply_field(raw, f"fields[{index}]", posted, infos, renames)
+    _apply_sections(doc, posted)  # (as posted, then with the fields' new ids)
     _rename_on_forms(doc, renames)
-    _apply_sections(doc, posted)
     if op:
         _button(doc, op, posted, infos)
 
@@ -363,7 +363,7 @@ def edit_condition(
         return
     tree = posted_tree(posted.form, path)
     if tree is None:
-        from gongdan.ui.routes.admin.editors.conditions import tree_of
+        from gongdan.ui.routes.admin.visual.conditions import tree_of
 
         tree = tree_of(container.get(key))
     edit_tree(tree, action, node)

@@ -1,6 +1,7 @@
 """The document a visual editor works on: one YAML document of one config file, kept
-as round-trip YAML (ruamel.yaml) so untouched parts keep their comments, key order,
-quoting and layout, and checked by the same loader and messages as `gongdan check`.
+as round-trip YAML (`bundle.roundtrip`, ruamel.yaml) so untouched parts keep their comments, key order,
+quoting and layout, and checked by the same loader and messages as `gongdan check`
+(the admin console's `ConfigEditor`).
 
 An editor page carries its `Draft` (the file's whole text as edited so far, which of
 its documents is edited, and the hash of the file as it was on disk when the editor
@@ -12,20 +13,16 @@ emptied), dumps it back into the draft and checks the draft inside the bundle.
 
 from __future__ import annotations
 
-import hashlib
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.bundle.loader import bundle_version, load_sources, relative_sources
-from gongdan.bundle.loader import check_bundle_sources as _check_sources
-from gongdan.bundle.yamlio import parse_documents
+from gongdan.bundle.edits import FileChange
+from gongdan.bundle.roundtrip import YamlFile, content_hash
+from gongdan.engine import ConfigEditor, EditIssue
 from gongdan.errors import ConfigError, ConfigIssue
 
 __all__ = [
@@ -39,20 +36,6 @@ __all__ = [
 ]
 
 
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096  # never fold a long label onto two lines
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    return yaml
-
-
-def content_hash(text: str | bytes) -> str:
-    """The hash an editor remembers of a file as it read it (conflict detection)."""
-    data = text.encode() if isinstance(text, str) else text
-    return hashlib.sha256(data).hexdigest()[:16]
-
-
 @dataclass
 class Draft:
     """One file being edited: `path` inside the config folder, its `text` so far, which
@@ -63,20 +46,20 @@ class Draft:
     text: str
     index: int = 0
     base: str = ""
-    _documents: list[Any] = field(default_factory=list, repr=False)
+    _yaml: list[YamlFile] = field(default_factory=list, repr=False)
 
     @property
-    def documents(self) -> list[Any]:
-        if not self._documents:
-            loaded = list(_yaml().load_all(self.text)) if self.text.strip() else []
-            self._documents.extend(d for d in loaded if d is not None)
-            if not self._documents:
-                self._documents.append(CommentedMap())
-        return self._documents
+    def yaml(self) -> YamlFile:
+        if not self._yaml:
+            self._yaml.append(YamlFile.parse(self.text, self.path))
+            if not self._yaml[0].documents:
+                self._yaml[0].documents.append(CommentedMap())
+        return self._yaml[0]
 
     @property
     def document(self) -> CommentedMap:
-        found = self.documents[self.index] if self.index < len(self.documents) else None
+        documents = self.yaml.documents
+        found = documents[self.index] if self.index < len(documents) else None
         if not isinstance(found, CommentedMap):
             raise ConfigError(
                 [ConfigIssue(self.path, 1, 1, "(document)", "this document is not a mapping")]
@@ -84,39 +67,26 @@ class Draft:
         return found
 
     def dumped(self) -> str:
-        """The draft's text with the edited document written back."""
-        out = io.StringIO()
-        docs = self.documents
-        yaml = _yaml()
-        if len(docs) == 1:
-            yaml.dump(docs[0], out)
-        else:
-            yaml.explicit_start = False
-            yaml.dump_all(docs, out)
-        return out.getvalue()
+        """The draft's text with the edited document written back (only the changed
+        lines differ)."""
+        return self.yaml.dump()
+
+    def change(self) -> FileChange:
+        return FileChange(self.path, self.text, self.base or None)
 
 
-def read_draft(directory: Path, path: str, kind: str, doc_id: str | None) -> Draft:
+def read_draft(editor: ConfigEditor, path: str, kind: str, doc_id: str | None) -> Draft:
     """The draft of the file `path` of the config folder as it is on disk, at the
     document of `kind` with `doc_id` (the first of that kind when None)."""
-    target = _inside(directory, path)
-    data = target.read_bytes()
-    text = data.decode("utf-8-sig")
-    index = 0
-    for number, doc in enumerate(parse_documents(data, path)):
-        if isinstance(doc.data, dict) and doc.data.get("kind") == kind:
-            shown = str(doc.data.get("id", Path(path).stem))
-            if doc_id is None or shown == doc_id:
-                index = number
+    opened = editor.read(path)
+    draft = Draft(path, opened.text, 0, opened.base or "")
+    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    for number, doc in enumerate(draft.yaml.documents):
+        if isinstance(doc, Mapping) and doc.get("kind") == kind:
+            if doc_id is None or str(doc.get("id", stem)) == doc_id:
+                draft.index = number
                 break
-    return Draft(path, text, index, content_hash(data))
-
-
-def _inside(directory: Path, path: str) -> Path:
-    target = (directory / path).resolve()
-    if not target.is_relative_to(directory.resolve()) or not path.endswith((".yaml", ".yml")):
-        raise ConfigError([ConfigIssue(path, 1, 1, "(document)", "not a file of the config folder")])
-    return target
+    return draft
 
 
 def flow(value: Any) -> Any:
@@ -176,8 +146,8 @@ class Checked:
 
     bundle: Bundle | None
     here: Mapping[str, tuple[str, ...]]
-    elsewhere: tuple[ConfigIssue, ...]
-    warnings: tuple[ConfigIssue, ...] = ()
+    elsewhere: tuple[EditIssue, ...]
+    conflict: bool = False
 
     @property
     def ok(self) -> bool:
@@ -200,51 +170,20 @@ class Checked:
         return sum(len(m) for m in self.here.values()) + len(self.elsewhere)
 
 
-def check_draft(directory: Path, draft: Draft) -> Checked:
-    """Check the bundle of `directory` with the draft in place of its file, as `gongdan
-    check` does (mail templates too): the same loader, the same messages."""
-    root = Path(directory)
-    try:
-        sources = relative_sources(load_sources(root), root)
-    except ConfigError as error:
-        return Checked(None, {}, tuple(error.issues))
-    replaced = [(n, c) for n, c in sources if n != draft.path]
-    replaced.append((draft.path, draft.text.encode()))
-    replaced.sort(key=lambda item: item[0])
-    bundle, issues = _check_sources(replaced, version=bundle_version(replaced))
-    if bundle is not None:
-        from gongdan.channels.email.templates import check_templates  # Jinja2: only here
-
-        issues = sorted([*issues, *check_templates(bundle)])
-        if any(i.severity == "error" for i in issues):
-            bundle = None
-    starts = _document_lines(draft)
+def check_draft(editor: ConfigEditor, draft: Draft) -> Checked:
+    """Check the bundle of the config folder with the draft in place of its file, as
+    `gongdan check` does (mail templates too): the same loader, the same messages."""
+    proposal, candidate = editor._proposal(editor.folder_files(), (draft.change(),), plan=False)
     here: dict[str, list[str]] = {}
-    elsewhere: list[ConfigIssue] = []
-    warnings: list[ConfigIssue] = []
-    for issue in issues:
-        if issue.severity != "error":
-            warnings.append(issue)
-            continue
-        if issue.file == draft.path and _document_at(starts, issue.line) == draft.index:
+    elsewhere: list[EditIssue] = []
+    for issue in proposal.errors:
+        if issue.file == draft.path and issue.document == draft.index:
             here.setdefault(issue.path, []).append(issue.message)
         else:
             elsewhere.append(issue)
     return Checked(
-        bundle, {k: tuple(v) for k, v in here.items()}, tuple(elsewhere), tuple(warnings)
+        candidate.bundle,
+        {k: tuple(v) for k, v in here.items()},
+        tuple(elsewhere),
+        bool(proposal.conflicts),
     )
-
-
-def _document_lines(draft: Draft) -> list[int]:
-    try:
-        return [d.position[0] for d in parse_documents(draft.text, draft.path)]
-    except ConfigError:
-        return [1]
-
-
-def _document_at(starts: list[int], line: int) -> int:
-    index = 0
-    for number, start in enumerate(starts):
-        if line >= start:
-            index = number
-    return index

@@ -18,19 +18,18 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.bundle.loader import config_files
 from gongdan.bundle.yamlio import parse_documents
+from gongdan.engine import Author, ConfigEditor, EditConflict, SaveRefused
 from gongdan.errors import ConfigError, NotFound, PermissionDenied
 from gongdan.rules.conditions import FieldInfo
 from gongdan.ui.deps import BundleDep, CurrentUser, LiveDep
 from gongdan.ui.i18n import language_for
 from gongdan.ui.render import render
-from gongdan.ui.routes.admin.editors import previews
-from gongdan.ui.routes.admin.editors.conditions import GROUPS, operators_of, tree_of
-from gongdan.ui.routes.admin.editors.controls import LOCALES, Posted, dom_id, label_parts
-from gongdan.ui.routes.admin.editors.document import Checked, Draft, check_draft, read_draft
-from gongdan.ui.routes.admin.editors.registry import EDITORS, Editor
-from gongdan.ui.routes.admin.editors.saving import save_draft
+from gongdan.ui.routes.admin.visual import previews
+from gongdan.ui.routes.admin.visual.conditions import GROUPS, operators_of, tree_of
+from gongdan.ui.routes.admin.visual.controls import LOCALES, Posted, dom_id, label_parts
+from gongdan.ui.routes.admin.visual.document import Checked, Draft, check_draft, read_draft
+from gongdan.ui.routes.admin.visual.registry import EDITORS, Editor
 from gongdan.vocabulary import Role
 
 __all__ = ["router"]
@@ -43,10 +42,10 @@ def _admin(user: Any) -> None:
         raise PermissionDenied("only admins may edit the configuration")
 
 
-def _directory(live: Any) -> Path:
+def _directory(live: Any) -> ConfigEditor:
     if live is None or live.directory is None:
         raise NotFound("this server has no config folder to edit")
-    return Path(live.directory)
+    return ConfigEditor(live)
 
 
 def _editor(name: str) -> Editor:
@@ -56,20 +55,18 @@ def _editor(name: str) -> Editor:
     return editor
 
 
-def _find(directory: Path, editor: Editor, doc_id: str) -> str:
+def _find(config: ConfigEditor, editor: Editor, doc_id: str) -> str:
     """The file (inside the config folder) holding the document of this editor's kind."""
-    for path in config_files(directory):
-        name = path.relative_to(directory).as_posix()
-        if name.split("/", 1)[0] == "tests":
-            continue
+    for name, content in config.folder_files():
         try:
-            documents = parse_documents(path.read_bytes(), name)
+            documents = parse_documents(content, name)
         except ConfigError:
             continue
+        stem = Path(name).stem
         for doc in documents:
             data = doc.data
             if isinstance(data, dict) and data.get("kind") == editor.kind:
-                if str(data.get("id", path.stem)) == doc_id:
+                if str(data.get("id", stem)) == doc_id:
                     return name
     raise NotFound(f"no {editor.kind} '{doc_id}' in the config folder")
 
@@ -87,6 +84,8 @@ class Page:
     saved: str | None = None
     conflict: bool = False
     diff: str | None = None
+    plan: str | None = None
+    refusal: str | None = None
     message: str = ""
 
     @property
@@ -95,7 +94,7 @@ class Page:
 
 
 def _page(
-    request: Request, editor: Editor, draft: Draft, directory: Path, active: Bundle, **more: Any
+    request: Request, editor: Editor, draft: Draft, directory: ConfigEditor, active: Bundle, **more: Any
 ) -> Page:
     checked = check_draft(directory, draft)
     bundle = checked.bundle or active
@@ -158,7 +157,7 @@ def _posted_draft(form: FormData, editor: Editor) -> Draft:
     )
 
 
-async def _changed(request: Request, editor: Editor, bundle: Bundle, directory: Path) -> Draft:
+async def _changed(request: Request, editor: Editor, bundle: Bundle, directory: ConfigEditor) -> Draft:
     """The draft with the posted controls and button applied."""
     form = await request.form()
     draft = _posted_draft(form, editor)
@@ -202,21 +201,32 @@ async def save_document(
     if not page.checked.ok:
         return _show(request, page, status_code=422)
     message = form.get("_message")
-    outcome = save_draft(
-        directory,
-        draft,
-        message=message if isinstance(message, str) else "",
-        author=(user.name or user.email, user.email),
-        live=live,
-        confirm=form.get("_confirm") == "1",
-    )
-    typed = message if isinstance(message, str) else ""
-    if outcome.conflict:
+    typed = message.strip() if isinstance(message, str) else ""
+    if form.get("_confirm") != "1":
+        proposal = directory.propose([draft.change()])
+        return _show(
+            request,
+            _with(
+                page,
+                diff="".join(d.diff for d in proposal.diffs) or "(no change)",
+                plan=proposal.plan.render() if proposal.plan is not None else None,
+                refusal=proposal.refusal,
+                conflict=bool(proposal.conflicts),
+                message=typed,
+            ),
+            status_code=409 if proposal.conflicts else 200,
+        )
+    try:
+        saved = directory.save([draft.change()], Author(user.name or user.email, user.email), typed)
+    except EditConflict:
         return _show(request, _with(page, conflict=True, message=typed), status_code=409)
-    if outcome.diff is not None:
-        return _show(request, _with(page, diff=outcome.diff, message=typed))
-    saved = Draft(draft.path, draft.text, draft.index, outcome.base)
-    return _show(request, _page(request, editor, saved, directory, bundle, saved=outcome.summary))
+    except SaveRefused as refused:
+        reason = refused.proposal.refusal or "; ".join(str(i) for i in refused.proposal.errors)
+        return _show(request, _with(page, refusal=reason, message=typed), status_code=409)
+    fresh = directory.read(draft.path)
+    after = Draft(draft.path, fresh.text, draft.index, fresh.base or "")
+    summary = saved.promotion.outcome + (f" · {saved.commit.sha[:10]}" if saved.commit else "")
+    return _show(request, _page(request, editor, after, directory, bundle, saved=summary))
 
 
 def _with(page: Page, **changes: Any) -> Page:

@@ -11,9 +11,9 @@ from gongdan.bundle.compiled import Bundle
 from gongdan.forms.fields import FIELD_TYPES
 from gongdan.ui.fields import FormView, build_form, form_sections
 from gongdan.ui.i18n import localise
-from gongdan.ui.routes.admin.editors.controls import LOCALES
-from gongdan.ui.routes.admin.editors.document import Checked
-from gongdan.ui.routes.admin.editors.ticket_type import PARAM_KINDS, params_of
+from gongdan.ui.routes.admin.visual.controls import LOCALES
+from gongdan.ui.routes.admin.visual.document import Checked
+from gongdan.ui.routes.admin.visual.ticket_type import PARAM_KINDS, params_of
 from gongdan.ui.routes.portal.home import _context as portal_context
 from gongdan.ui.routes.portal.home import _hidden_fields as requester_hidden
 from gongdan.vocabulary import BUILTIN_FIELDS, STAFF_ONLY_BUILTINS

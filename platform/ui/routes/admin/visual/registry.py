@@ -9,8 +9,8 @@ from typing import Any
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.rules.conditions import FieldInfo
-from gongdan.ui.routes.admin.editors import previews
-from gongdan.ui.routes.admin.editors.ticket_type import (
+from gongdan.ui.routes.admin.visual import previews
+from gongdan.ui.routes.admin.visual.ticket_type import (
     apply_ticket_type,
     field_catalog,
     new_ticket_type,

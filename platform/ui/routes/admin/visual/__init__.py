@@ -2,6 +2,6 @@
 workflows, SLA policies and calendars, routing rules and automations, each reading and
 writing the YAML files through round-trip documents (see `document.py`)."""
 
-from gongdan.ui.routes.admin.editors.pages import router
+from gongdan.ui.routes.admin.visual.pages import router
 
 __all__ = ["router"]
