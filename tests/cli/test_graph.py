@@ -72,3 +72,18 @@ def test_readme_embeds_each_example_workflow_as_the_command_prints_it(
         assert main(["--config", str(REPO / "config"), "graph", workflow]) == 0
         printed.append(capsys.readouterr().out)
     assert sorted(blocks) == sorted(printed)
+
+
+def test_svg_format_draws_the_workflow(capsys: pytest.CaptureFixture[str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    assert main(["--config", str(REPO / "config"), "graph", "incident", "--format", "svg"]) == 0
+    out = capsys.readouterr().out
+    root = ET.fromstring(out)  # noqa: S314 (the command's own output)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    states = {g.get("data-state") for g in root.iter("{http://www.w3.org/2000/svg}g")}
+    assert {"new", "in_progress", "waiting_customer", "resolved", "closed"} <= states
+    assert "Waiting for requester" in out and "Resolve · resolve" in out
+    args = ["graph", "incident", "--format", "svg", "--language", "zh-CN"]
+    assert main(["--config", str(REPO / "config"), *args]) == 0
+    assert "等待" in capsys.readouterr().out
