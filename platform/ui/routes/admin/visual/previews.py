@@ -75,3 +75,19 @@ def ticket_type_context(
         "preview": requester_preview(checked.bundle, str(doc.get("id"))),
         "team_names": {t.id: localise(t.name, language) for t in bundle.teams.values()},
     }
+
+
+def workflow_context(
+    doc: Mapping[str, Any], checked: Checked, bundle: Bundle, language: str
+) -> dict[str, Any]:
+    """The state diagram drawn from the draft (lc18's `workflow_svg`), redrawn after
+    every change; while the draft has errors, the last one that compiled is kept."""
+    from markupsafe import Markup
+
+    from gongdan.rules.workflow_graph import workflow_svg
+    from gongdan.vocabulary import STATE_CATEGORIES
+
+    source = checked.bundle or bundle
+    workflow = source.workflows.get(str(doc.get("id")))
+    diagram = Markup(workflow_svg(workflow, language)) if workflow is not None else None  # noqa: S704 - our own SVG, every label escaped by workflow_svg
+    return {"diagram": diagram, "categories": [str(c) for c in STATE_CATEGORIES]}

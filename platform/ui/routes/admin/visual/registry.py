@@ -10,6 +10,7 @@ from typing import Any
 from gongdan.bundle.compiled import Bundle
 from gongdan.rules.conditions import FieldInfo
 from gongdan.ui.routes.admin.visual import previews
+from gongdan.ui.routes.admin.visual.workflow import apply_workflow, new_workflow, workflow_catalog
 from gongdan.ui.routes.admin.visual.ticket_type import (
     apply_ticket_type,
     field_catalog,
@@ -50,5 +51,16 @@ EDITORS: dict[str, Editor] = {
         catalog=field_catalog,
         context=previews.ticket_type_context,
         stem="new_type",
+    ),
+    "workflows": Editor(
+        name="workflows",
+        kind="Workflow",
+        folder="workflows",
+        template="admin/editors/workflow.html",
+        new_text=lambda doc_id, bundle: new_workflow(doc_id),
+        apply=apply_workflow,
+        catalog=workflow_catalog,
+        context=previews.workflow_context,
+        stem="new_workflow",
     ),
 }
