@@ -236,3 +236,22 @@ def _with(page: Page, **changes: Any) -> Page:
 
 
 Hook = Callable[..., Any]
+
+
+@router.post("/admin/editors/calendars/deadline")
+async def deadline(request: Request, user: CurrentUser, live: LiveDep, bundle: BundleDep) -> Response:
+    """"What would the deadline be": `gongdan sla deadline` on the calendar as edited."""
+    _admin(user)
+    editor = _editor("calendars")
+    config = _directory(live)
+    draft = await _changed(request, editor, bundle, config)
+    form = await request.form()
+    checked = check_draft(config, draft)
+    start, duration = form.get("_start"), form.get("_duration")
+    answer = previews.deadline_of(
+        checked.bundle,
+        str(draft.document.get("id")),
+        start if isinstance(start, str) else "",
+        duration if isinstance(duration, str) else "",
+    )
+    return render(request, "admin/editors/calendar.html", {"deadline": answer}, block="deadline")

@@ -91,3 +91,43 @@ def workflow_context(
     workflow = source.workflows.get(str(doc.get("id")))
     diagram = Markup(workflow_svg(workflow, language)) if workflow is not None else None  # noqa: S704 - our own SVG, every label escaped by workflow_svg
     return {"diagram": diagram, "categories": [str(c) for c in STATE_CATEGORIES]}
+
+
+def sla_context(doc: Mapping[str, Any], checked: Checked, bundle: Bundle, language: str) -> dict[str, Any]:
+    from gongdan.ui.routes.admin.visual.sla import TARGETS
+    from gongdan.vocabulary import PRIORITIES, STATE_CATEGORIES
+
+    return {
+        "calendars": sorted(bundle.calendars),
+        "targets": TARGETS,
+        "priorities": PRIORITIES,
+        "categories": [str(c) for c in STATE_CATEGORIES],
+    }
+
+
+def calendar_context(
+    doc: Mapping[str, Any], checked: Checked, bundle: Bundle, language: str
+) -> dict[str, Any]:
+    from gongdan.rules.calendar import WEEKDAYS
+    from gongdan.ui.routes.admin.visual.sla import hours_by_day
+
+    return {"weekdays": WEEKDAYS, "week": hours_by_day(doc.get("hours"))}
+
+
+def deadline_of(bundle: Bundle | None, calendar_id: str, start: str, duration: str) -> str:
+    """`gongdan sla deadline` on the draft's calendar: the instant, or why not."""
+    from datetime import datetime
+
+    from gongdan.rules.business_time import business_deadline
+    from gongdan.rules.durations import parse_duration
+
+    if bundle is None or calendar_id not in bundle.calendars:
+        return "—"
+    calendar = bundle.calendars[calendar_id]
+    try:
+        instant = datetime.fromisoformat(start.replace("Z", "+00:00"))
+        if instant.tzinfo is None:
+            return f"'{start}' needs a UTC offset (like +08:00 or Z)"
+        return business_deadline(calendar, instant, parse_duration(duration)).isoformat()
+    except ValueError as error:
+        return str(error)

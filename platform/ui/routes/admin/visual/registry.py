@@ -10,6 +10,12 @@ from typing import Any
 from gongdan.bundle.compiled import Bundle
 from gongdan.rules.conditions import FieldInfo
 from gongdan.ui.routes.admin.visual import previews
+from gongdan.ui.routes.admin.visual.sla import (
+    apply_calendar,
+    apply_sla_policy,
+    new_calendar,
+    new_sla_policy,
+)
 from gongdan.ui.routes.admin.visual.workflow import apply_workflow, new_workflow, workflow_catalog
 from gongdan.ui.routes.admin.visual.ticket_type import (
     apply_ticket_type,
@@ -62,5 +68,27 @@ EDITORS: dict[str, Editor] = {
         catalog=workflow_catalog,
         context=previews.workflow_context,
         stem="new_workflow",
+    ),
+    "sla": Editor(
+        name="sla",
+        kind="SLAPolicy",
+        folder="sla",
+        template="admin/editors/sla.html",
+        new_text=lambda doc_id, bundle: new_sla_policy(doc_id, next(iter(bundle.calendars), "")),
+        apply=apply_sla_policy,
+        catalog=lambda doc, bundle: field_catalog({"id": "", "workflow": ""}, bundle),
+        context=previews.sla_context,
+        stem="new_policy",
+    ),
+    "calendars": Editor(
+        name="calendars",
+        kind="Calendar",
+        folder="sla",
+        template="admin/editors/calendar.html",
+        new_text=lambda doc_id, bundle: new_calendar(doc_id),
+        apply=apply_calendar,
+        catalog=lambda doc, bundle: {},
+        context=previews.calendar_context,
+        stem="new_calendar",
     ),
 }
