@@ -31,7 +31,9 @@ class Editing:
         assert response.status_code == 200, response.text
         return response, form_fields(response.text)
 
-    def change(self, editor: str, fields: dict[str, Any], **more: Any) -> tuple[Any, dict[str, Any]]:
+    def change(
+        self, editor: str, fields: dict[str, Any], **more: Any
+    ) -> tuple[Any, dict[str, Any]]:
         """POST the editor (as htmx does after a change): its re-rendered form."""
         data = {**fields, **more}
         response = self.admin.post(

@@ -14,7 +14,13 @@ def docs_of(fields: dict) -> list[dict]:
 
 def test_a_policy_gets_targets_pause_and_an_escalation(editing: Editing) -> None:
     _, fields = editing.open("/admin/editors/sla/new")
-    fields.update({"id": "office_move_sla", "targets.resolution.urgent": "2h", "targets.first_response.low": ""})
+    fields.update(
+        {
+            "id": "office_move_sla",
+            "targets.resolution.urgent": "2h",
+            "targets.first_response.low": "",
+        }
+    )
     fields["pause_in"] = ["pending", "resolved"]
     _, fields = editing.change("sla", fields, _op="add-escalation")
     fields["escalations[0].at"] = "breach"
@@ -22,9 +28,14 @@ def test_a_policy_gets_targets_pause_and_an_escalation(editing: Editing) -> None
     response, fields = editing.change("sla", fields)
     assert response.status_code == 200, response.text
     (doc,) = docs_of(fields)
-    assert doc["targets"]["resolution"]["urgent"] == "2h" and "low" not in doc["targets"]["first_response"]
+    assert (
+        doc["targets"]["resolution"]["urgent"] == "2h"
+        and "low" not in doc["targets"]["first_response"]
+    )
     assert doc["pause_in"] == ["pending", "resolved"]
-    assert doc["escalations"] == [{"at": "breach", "target": "resolution", "actions": [{"assign": {"team": "escalation"}}]}]
+    assert doc["escalations"] == [
+        {"at": "breach", "target": "resolution", "actions": [{"assign": {"team": "escalation"}}]}
+    ]
 
 
 def test_calendar_hours_holidays_and_make_up_days_and_the_deadline(editing: Editing) -> None:
@@ -45,6 +56,7 @@ def test_calendar_hours_holidays_and_make_up_days_and_the_deadline(editing: Edit
     headers = {"HX-Request": "true", "X-CSRF-Token": editing.admin.csrf}
     answer = editing.admin.post(
         "/admin/editors/calendars/deadline",
-        data={**fields, "_start": "2026-09-30T17:00+08:00", "_duration": "4h"}, headers=headers,
+        data={**fields, "_start": "2026-09-30T17:00+08:00", "_duration": "4h"},
+        headers=headers,
     )
     assert "Deadline: 2026-10-08T" in answer.text

@@ -25,7 +25,9 @@ def test_one_label_changed_changes_one_line_and_keeps_the_comments(editing: Edit
     assert response.status_code == 200
     changed = [
         line
-        for line in difflib.unified_diff(original.splitlines(), after["_draft"].splitlines(), lineterm="")
+        for line in difflib.unified_diff(
+            original.splitlines(), after["_draft"].splitlines(), lineterm=""
+        )
         if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))
     ]
     assert changed == [
@@ -43,19 +45,35 @@ def test_a_new_field_gets_every_option_of_its_type(editing: Editing) -> None:
     fields[f"{p}.id"] = "budget"
     fields[f"{p}.type"] = "decimal"
     _, fields = editing.change("ticket_types", fields)
-    fields.update({f"{p}.scale": "2", f"{p}.min": "0", f"{p}.max": "99999.5",
-                   f"{p}.label@zh-CN": "预算", f"{p}.help@en": "In CNY", f"{p}.required": ["true"]})
-    response, fields = editing.change("ticket_types", fields)
+    fields.update(
+        {
+            f"{p}.scale": "2",
+            f"{p}.min": "0",
+            f"{p}.max": "99999.5",
+            f"{p}.label@zh-CN": "预算",
+            f"{p}.help@en": "In CNY",
+            f"{p}.required": ["true"],
+        }
+    )
+    _response, fields = editing.change("ticket_types", fields)
     written = doc_of(fields)["fields"][last]
     assert written == {
-        "id": "budget", "type": "decimal", "label": {"en": "New field", "zh-CN": "预算"},
-        "help": "In CNY", "required": True, "min": 0, "max": 99999.5, "scale": 2,
+        "id": "budget",
+        "type": "decimal",
+        "label": {"en": "New field", "zh-CN": "预算"},
+        "help": "In CNY",
+        "required": True,
+        "min": 0,
+        "max": 99999.5,
+        "scale": 2,
     }
     assert "budget" in doc_of(fields)["forms"]["create"][-1]["fields"]
     # Text types take lengths and a pattern; attachments their size, types and multiple.
     fields[f"{p}.type"] = "attachment"
     _, fields = editing.change("ticket_types", fields)
-    fields.update({f"{p}.max_size_mb": "5", f"{p}.accept": ".pdf, image/*", f"{p}.multiple": ["true"]})
+    fields.update(
+        {f"{p}.max_size_mb": "5", f"{p}.accept": ".pdf, image/*", f"{p}.multiple": ["true"]}
+    )
     _, fields = editing.change("ticket_types", fields)
     written = doc_of(fields)["fields"][last]
     assert written["max_size_mb"] == 5 and written["accept"] == [".pdf", "image/*"]
@@ -72,9 +90,11 @@ def test_options_are_added_labelled_and_removed(editing: Editing) -> None:
     fields["fields[0].options[4].label@zh-CN"] = "打印机"
     _, fields = editing.change("ticket_types", fields)
     assert doc_of(fields)["fields"][0]["options"][-1] == {
-        "value": "printer", "label": {"en": "Printer", "zh-CN": "打印机"}}
+        "value": "printer",
+        "label": {"en": "Printer", "zh-CN": "打印机"},
+    }
     _, fields = editing.change("ticket_types", fields, _op="remove-option|0|0")
-    assert [o["value"] for o in doc_of(fields)["fields"][0]["options"]][0] == "software"
+    assert next(o["value"] for o in doc_of(fields)["fields"][0]["options"]) == "software"
 
 
 def test_conditions_are_rows_in_any_all_not_groups(editing: Editing) -> None:
@@ -101,7 +121,9 @@ def test_conditions_are_rows_in_any_all_not_groups(editing: Editing) -> None:
     # The operators offered fit the field: no "greater than" for a select.
     html = response.text
     start = html.index(f'name="{base}::0.1.0:o"')
-    assert "ed.op" not in html and "greater than" not in html[start : html.index("</select>", start)]
+    assert (
+        "ed.op" not in html and "greater than" not in html[start : html.index("</select>", start)]
+    )
 
 
 def test_fields_move_and_their_form_places_follow_a_new_id(editing: Editing) -> None:
@@ -136,7 +158,7 @@ def test_an_invalid_edit_is_shown_at_its_control(editing: Editing) -> None:
 
 
 def test_the_preview_is_the_requesters_create_form_in_both_languages(editing: Editing) -> None:
-    response, fields = editing.open(PATH)
+    response, _fields = editing.open(PATH)
     html = response.text
     preview = html[html.index('class="ed-preview"') :]
     assert 'lang="en"' in preview and 'lang="zh-CN"' in preview
@@ -150,7 +172,9 @@ def test_saving_shows_the_diff_then_writes_and_refuses_a_conflict(editing: Editi
     fields["fields[0].label@en"] = "Kind of problem"
     _, fields = editing.change("ticket_types", fields)
     headers = {"HX-Request": "true", "X-CSRF-Token": editing.admin.csrf}
-    review = editing.admin.post("/admin/editors/ticket_types/save", data={**fields, "_message": "Rename"}, headers=headers)
+    review = editing.admin.post(
+        "/admin/editors/ticket_types/save", data={**fields, "_message": "Rename"}, headers=headers
+    )
     assert review.status_code == 200 and "+    label: {en: Kind of problem" in review.text
     (editing.root / "ticket_types" / "it_incident.yaml").write_text(
         fields["_draft"].replace("IT incident", "IT problem"), encoding="utf-8"
@@ -163,7 +187,9 @@ def test_saving_shows_the_diff_then_writes_and_refuses_a_conflict(editing: Editi
     fields["fields[0].label@en"] = "Kind of problem"
     _, fields = editing.change("ticket_types", fields)
     saved = editing.admin.post(
-        "/admin/editors/ticket_types/save", data={**fields, "_confirm": "1", "_message": "Rename"}, headers=headers
+        "/admin/editors/ticket_types/save",
+        data={**fields, "_confirm": "1", "_message": "Rename"},
+        headers=headers,
     )
     assert saved.status_code == 200 and "Saved and active" in saved.text
     assert "Kind of problem" in (editing.root / "ticket_types" / "it_incident.yaml").read_text()
@@ -176,6 +202,9 @@ def test_agents_and_requesters_cannot_reach_the_editors(editing: Editing) -> Non
         client = editing.web.client(email)
         assert client.get(PATH).status_code in (403, 404)
         assert client.get("/admin/editors/ticket_types/new").status_code in (403, 404)
-        answer = client.post("/admin/editors/ticket_types/change", data={"_draft": "kind: x"},
-                             headers={"X-CSRF-Token": client.csrf})
+        answer = client.post(
+            "/admin/editors/ticket_types/change",
+            data={"_draft": "kind: x"},
+            headers={"X-CSRF-Token": client.csrf},
+        )
         assert answer.status_code in (403, 404)

@@ -96,16 +96,16 @@ def _entries(source: Mapping[str, Any]) -> list[Group | Row]:
 def _scalar(text: str, info: FieldInfo | None) -> Any:
     """A typed value read as the field holds it (numbers and true/false stay typed)."""
     text = text.strip()
-    kind = info.value_type if info is not None else "any"
-    if kind in ("number", "integer", "any"):
+    holds = info.value_type if info is not None else "any"
+    if holds in ("number", "integer", "any"):
         try:
             return int(text)
         except ValueError:
             try:
-                return float(text) if kind != "any" else text
+                return float(text) if holds != "any" else text
             except ValueError:
                 return text
-    if kind == "boolean" and text.lower() in ("true", "false"):
+    if holds == "boolean" and text.lower() in ("true", "false"):
         return text.lower() == "true"
     return text
 
@@ -159,10 +159,7 @@ def _part(node: Group | Row, infos: Mapping[str, FieldInfo]) -> dict[str, Any]:
 
 def condition_of(tree: Group, infos: Mapping[str, FieldInfo]) -> dict[str, Any] | None:
     """The YAML of a condition tree (None when it has no row)."""
-    if tree.kind == "all":
-        result = _mapping(tree.children, infos)
-    else:
-        result = _part(tree, infos)
+    result = _mapping(tree.children, infos) if tree.kind == "all" else _part(tree, infos)
     return result or None
 
 

@@ -79,7 +79,9 @@ class Posted:
         if f"{path}@en" not in self.form:
             return ...
         typed = {code: (self.text(f"{path}@{code}") or "") for code in LOCALES}
-        kept = {k: v for k, v in old.items() if k not in LOCALES} if isinstance(old, Mapping) else {}
+        kept = (
+            {k: v for k, v in old.items() if k not in LOCALES} if isinstance(old, Mapping) else {}
+        )
         if not typed["zh-CN"] and not kept and not isinstance(old, Mapping):
             return typed["en"] or None
         merged = {**{k: v for k, v in typed.items() if v}, **kept}

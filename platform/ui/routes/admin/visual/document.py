@@ -82,10 +82,10 @@ def read_draft(editor: ConfigEditor, path: str, kind: str, doc_id: str | None) -
     draft = Draft(path, opened.text, 0, opened.base or "")
     stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     for number, doc in enumerate(draft.yaml.documents):
-        if isinstance(doc, Mapping) and doc.get("kind") == kind:
-            if doc_id is None or str(doc.get("id", stem)) == doc_id:
-                draft.index = number
-                break
+        mine = isinstance(doc, Mapping) and doc.get("kind") == kind
+        if mine and (doc_id is None or str(doc.get("id", stem)) == doc_id):
+            draft.index = number
+            break
     return draft
 
 

@@ -65,9 +65,9 @@ def _find(config: ConfigEditor, editor: Editor, doc_id: str) -> str:
         stem = Path(name).stem
         for doc in documents:
             data = doc.data
-            if isinstance(data, dict) and data.get("kind") == editor.kind:
-                if str(data.get("id", stem)) == doc_id:
-                    return name
+            mine = isinstance(data, dict) and data.get("kind") == editor.kind
+            if mine and str(data.get("id", stem)) == doc_id:
+                return name
     raise NotFound(f"no {editor.kind} '{doc_id}' in the config folder")
 
 
@@ -94,7 +94,12 @@ class Page:
 
 
 def _page(
-    request: Request, editor: Editor, draft: Draft, directory: ConfigEditor, active: Bundle, **more: Any
+    request: Request,
+    editor: Editor,
+    draft: Draft,
+    directory: ConfigEditor,
+    active: Bundle,
+    **more: Any,
 ) -> Page:
     checked = check_draft(directory, draft)
     bundle = checked.bundle or active
@@ -157,7 +162,9 @@ def _posted_draft(form: FormData, editor: Editor) -> Draft:
     )
 
 
-async def _changed(request: Request, editor: Editor, bundle: Bundle, directory: ConfigEditor) -> Draft:
+async def _changed(
+    request: Request, editor: Editor, bundle: Bundle, directory: ConfigEditor
+) -> Draft:
     """The draft with the posted controls and button applied."""
     form = await request.form()
     draft = _posted_draft(form, editor)
@@ -239,8 +246,10 @@ Hook = Callable[..., Any]
 
 
 @router.post("/admin/editors/calendars/deadline")
-async def deadline(request: Request, user: CurrentUser, live: LiveDep, bundle: BundleDep) -> Response:
-    """"What would the deadline be": `gongdan sla deadline` on the calendar as edited."""
+async def deadline(
+    request: Request, user: CurrentUser, live: LiveDep, bundle: BundleDep
+) -> Response:
+    """ "What would the deadline be": `gongdan sla deadline` on the calendar as edited."""
     _admin(user)
     editor = _editor("calendars")
     config = _directory(live)

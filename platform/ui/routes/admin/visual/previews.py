@@ -93,7 +93,9 @@ def workflow_context(
     return {"diagram": diagram, "categories": [str(c) for c in STATE_CATEGORIES]}
 
 
-def sla_context(doc: Mapping[str, Any], checked: Checked, bundle: Bundle, language: str) -> dict[str, Any]:
+def sla_context(
+    doc: Mapping[str, Any], checked: Checked, bundle: Bundle, language: str
+) -> dict[str, Any]:
     from gongdan.ui.routes.admin.visual.sla import TARGETS
     from gongdan.vocabulary import PRIORITIES, STATE_CATEGORIES
 

@@ -16,12 +16,12 @@ from gongdan.ui.routes.admin.visual.sla import (
     new_calendar,
     new_sla_policy,
 )
-from gongdan.ui.routes.admin.visual.workflow import apply_workflow, new_workflow, workflow_catalog
 from gongdan.ui.routes.admin.visual.ticket_type import (
     apply_ticket_type,
     field_catalog,
     new_ticket_type,
 )
+from gongdan.ui.routes.admin.visual.workflow import apply_workflow, new_workflow, workflow_catalog
 
 __all__ = ["EDITORS", "Editor"]
 

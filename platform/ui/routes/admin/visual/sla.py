@@ -60,7 +60,9 @@ def _load(text: str) -> Any:
         return text
 
 
-def apply_sla_policy(doc: CommentedMap, posted: Posted, op: str, infos: Mapping[str, FieldInfo]) -> None:
+def apply_sla_policy(
+    doc: CommentedMap, posted: Posted, op: str, infos: Mapping[str, FieldInfo]
+) -> None:
     for key in ("id", "calendar"):
         text = posted.text(key)
         if text is not None:
@@ -104,7 +106,9 @@ def apply_sla_policy(doc: CommentedMap, posted: Posted, op: str, infos: Mapping[
         if not isinstance(escalations, CommentedSeq):
             escalations = doc["escalations"] = CommentedSeq()
         escalations.append(
-            CommentedMap([("at", "80%"), ("target", "resolution"), ("actions", [{"notify": "team"}])])
+            CommentedMap(
+                [("at", "80%"), ("target", "resolution"), ("actions", [{"notify": "team"}])]
+            )
         )
     elif parts[:1] == ["remove-escalation"] and isinstance(escalations, list):
         index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else -1
@@ -149,7 +153,9 @@ def _dates(text: str | None) -> list[str] | None:
     return [d.strip() for d in text.replace(",", "\n").splitlines() if d.strip()]
 
 
-def apply_calendar(doc: CommentedMap, posted: Posted, op: str, infos: Mapping[str, FieldInfo]) -> None:
+def apply_calendar(
+    doc: CommentedMap, posted: Posted, op: str, infos: Mapping[str, FieldInfo]
+) -> None:
     for key in ("id", "timezone"):
         text = posted.text(key)
         if text is not None:

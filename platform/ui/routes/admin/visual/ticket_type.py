@@ -99,7 +99,9 @@ def field_catalog(doc: Mapping[str, Any], bundle: Bundle | None) -> dict[str, Fi
     return dict(catalog.with_fields(plain).fields)
 
 
-def apply_ticket_type(doc: CommentedMap, posted: Posted, op: str, infos: Mapping[str, FieldInfo]) -> None:
+def apply_ticket_type(
+    doc: CommentedMap, posted: Posted, op: str, infos: Mapping[str, FieldInfo]
+) -> None:
     """Write the posted controls into `doc`, then apply the button `op` (if any)."""
     for key in ("id", "key_prefix", "workflow", "sla"):
         text = posted.text(key)
@@ -167,12 +169,12 @@ def _apply_field(
 
 
 def _default(text: str, info: FieldInfo | None) -> Any:
-    kind = info.value_type if info is not None else "string"
+    holds = info.value_type if info is not None else "string"
     if not text:
         return None
-    if kind == "boolean" and text.lower() in ("true", "false"):
+    if holds == "boolean" and text.lower() in ("true", "false"):
         return text.lower() == "true"
-    if kind in ("number", "integer"):
+    if holds in ("number", "integer"):
         try:
             return int(text)
         except ValueError:
@@ -180,7 +182,7 @@ def _default(text: str, info: FieldInfo | None) -> Any:
                 return float(text)
             except ValueError:
                 return text
-    if kind == "list":
+    if holds == "list":
         return [item.strip() for item in text.split(",") if item.strip()]
     return text
 
@@ -198,21 +200,21 @@ def _retype(raw: CommentedMap, type_name: str) -> None:
 
 
 def _apply_param(raw: CommentedMap, path: str, name: str, posted: Posted) -> None:
-    kind = PARAM_KINDS[name]
+    control = PARAM_KINDS[name]
     where = f"{path}.{name}"
-    if kind == "flag":
+    if control == "flag":
         flag = posted.flag(where)
         if flag is not None:
             set_value(raw, name, True if flag else None)
-    elif kind in ("number", "whole"):
-        number = posted.number(where, whole=kind == "whole")
+    elif control in ("number", "whole"):
+        number = posted.number(where, whole=control == "whole")
         if number is not ...:
             set_value(raw, name, number)
-    elif kind == "items":
+    elif control == "items":
         items = posted.items(where)
         if items is not None:
             set_value(raw, name, items)
-    elif kind == "options":
+    elif control == "options":
         _apply_options(raw, where, posted)
     else:
         text = posted.text(where)
@@ -313,7 +315,11 @@ def _button(doc: CommentedMap, op: str, posted: Posted, infos: Mapping[str, Fiel
         field_id = _new_field_id(fields)
         fields.append(
             CommentedMap(
-                [("id", field_id), ("type", "text"), ("label", flow({"en": "New field", "zh-CN": "新字段"}))]
+                [
+                    ("id", field_id),
+                    ("type", "text"),
+                    ("label", flow({"en": "New field", "zh-CN": "新字段"})),
+                ]
             )
         )
         create = _create_sections(doc)
@@ -336,7 +342,9 @@ def _button(doc: CommentedMap, op: str, posted: Posted, infos: Mapping[str, Fiel
                 options.pop(numbers[1])
     elif action == "add-section":
         _create_sections(doc).append(
-            CommentedMap([("section", flow({"en": "Section", "zh-CN": "分组"})), ("fields", flow(["title"]))])
+            CommentedMap(
+                [("section", flow({"en": "Section", "zh-CN": "分组"})), ("fields", flow(["title"]))]
+            )
         )
     elif action == "remove-section" and numbers:
         create = _create_sections(doc)

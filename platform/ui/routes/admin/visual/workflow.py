@@ -43,7 +43,9 @@ def workflow_catalog(doc: Mapping[str, Any], bundle: Bundle | None) -> dict[str,
     states = list(doc.get("states") or {}) if isinstance(doc.get("states"), Mapping) else []
     if bundle is None:
         return dict(Catalog.builtins(type_ids=[], states=states, teams=[]).fields)
-    catalog = Catalog.builtins(type_ids=list(bundle.ticket_types), states=states, teams=list(bundle.teams))
+    catalog = Catalog.builtins(
+        type_ids=list(bundle.ticket_types), states=states, teams=list(bundle.teams)
+    )
     fields = [
         f for t in bundle.ticket_types.values() if t.workflow == doc.get("id") for f in t.fields
     ]
@@ -58,7 +60,9 @@ def _actions(text: str) -> Any:
     return value
 
 
-def apply_workflow(doc: CommentedMap, posted: Posted, op: str, infos: Mapping[str, FieldInfo]) -> None:
+def apply_workflow(
+    doc: CommentedMap, posted: Posted, op: str, infos: Mapping[str, FieldInfo]
+) -> None:
     for key in ("id", "initial"):
         text = posted.text(key)
         if text is not None:
@@ -97,7 +101,11 @@ def apply_workflow(doc: CommentedMap, posted: Posted, op: str, infos: Mapping[st
 
 
 def _apply_transition(
-    raw: CommentedMap, path: str, posted: Posted, infos: Mapping[str, FieldInfo], renames: Mapping[str, str]
+    raw: CommentedMap,
+    path: str,
+    posted: Posted,
+    infos: Mapping[str, FieldInfo],
+    renames: Mapping[str, str],
 ) -> None:
     if posted.text(f"{path}.id") is None:
         return
@@ -146,7 +154,13 @@ def _button(doc: CommentedMap, op: str, posted: Posted, infos: Mapping[str, Fiel
     elif action == "add-transition":
         first = next(iter(states), "")
         transitions.append(
-            CommentedMap([("id", f"transition_{len(transitions) + 1}"), ("from", flow([first])), ("to", first)])
+            CommentedMap(
+                [
+                    ("id", f"transition_{len(transitions) + 1}"),
+                    ("from", flow([first])),
+                    ("to", first),
+                ]
+            )
         )
     elif action == "remove-transition" and numbers and numbers[0] < len(transitions):
         transitions.pop(numbers[0])
