@@ -27,11 +27,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from gongdan.errors import ConfigError, ConfigIssue
 
-__all__ = ["YamlFile", "content_hash", "unified_diff"]
+__all__ = ["YamlFile", "assign", "content_hash", "unified_diff"]
 
 _WIDTH = 4096  # never fold a long line the author wrote on one line
 _KEY_LINE = re.compile(r"^( *)[^-#\s].*:\s*(#.*)?$")
@@ -126,6 +127,18 @@ class YamlFile:
             yaml.dump_all(self.documents, out)
         return out.getvalue()
 
+    @staticmethod
+    def from_data(*documents: Any) -> str:
+        """The text of a new file holding `documents` (plain values): block style, with
+        the innermost mappings and lists on one line (`name: {en: X, zh-CN: Y}`), as
+        the example config is written."""
+        yaml = _yaml(2)
+        yaml.default_flow_style = None
+        yaml.explicit_start = len(documents) > 1
+        out = io.StringIO()
+        yaml.dump_all(list(documents), out)
+        return out.getvalue()
+
     def dump(self) -> str:
         """The text of the file as edited: the original text with only the lines the
         edit changed replaced (see the module's docstring)."""
@@ -193,3 +206,56 @@ def _splice(original: str, as_loaded: str, edited: str) -> str | None:
     for start, end, lines in reversed(hunks):
         out[start:end] = lines
     return "".join(out)
+
+
+def assign(container: Any, key: Any, value: Any) -> None:
+    """`container[key] = value` (a mapping's key or a list's index; a list's index
+    equal to its length appends), keeping the layout of what was there: nothing changes
+    where the value is equal, mappings and lists are updated in place entry by entry,
+    and a new mapping or list takes the flow or block style of what it replaces (or of
+    its siblings). An editor sets plain values; only the lines that really change
+    differ in `YamlFile.dump()`."""
+    if isinstance(container, list) and key == len(container):
+        sibling = container[-1] if container else None
+        container.append(_styled(value, sibling))
+        return
+    old = container[key] if _has(container, key) else None
+    if old == value and _has(container, key):
+        return
+    if isinstance(value, dict) and isinstance(old, CommentedMap):
+        for gone in [k for k in old if k not in value]:
+            del old[gone]
+        for k, v in value.items():
+            assign(old, k, v)
+        return
+    if isinstance(value, list) and isinstance(old, CommentedSeq):
+        for index, item in enumerate(value):
+            assign(old, index, item)
+        del old[len(value) :]
+        return
+    container[key] = _styled(value, old)
+
+
+def _has(container: Any, key: Any) -> bool:
+    if isinstance(container, list):
+        return isinstance(key, int) and 0 <= key < len(container)
+    return key in container
+
+
+def _styled(value: Any, like: Any) -> Any:
+    """`value` as round-trip data in the style of `like` (a value it replaces or sits
+    beside)."""
+    if isinstance(value, dict):
+        mapping = CommentedMap()
+        for k, v in value.items():
+            mapping[k] = _styled(v, like.get(k) if isinstance(like, dict) else None)
+        if isinstance(like, CommentedMap) and like.fa.flow_style():
+            mapping.fa.set_flow_style()
+        return mapping
+    if isinstance(value, list):
+        first = like[0] if isinstance(like, list) and like else None
+        sequence = CommentedSeq(_styled(v, first) for v in value)
+        if isinstance(like, CommentedSeq) and like.fa.flow_style():
+            sequence.fa.set_flow_style()
+        return sequence
+    return value

@@ -17,6 +17,7 @@ contract in pyproject checks it), so the engine can reorganise its modules freel
   the bundle a plan compares with (`active_bundle_for_plan`).
 """
 
+from gongdan.engine.accounts.people import PersonRecord
 from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.accounts.signup import portal_types
 from gongdan.engine.accounts.throttle import Counts, counts_for
@@ -40,10 +41,13 @@ from gongdan.engine.lifecycle.editor import (
     EditConflict,
     EditIssue,
     FileDiff,
+    FileStatus,
+    FolderStatus,
     OpenedFile,
     Proposal,
     Saved,
     SaveRefused,
+    diff_versions,
 )
 from gongdan.engine.lifecycle.live import LiveConfig, active_bundle, reload_mode, start_config
 from gongdan.engine.lifecycle.promote import Promotion, load_candidate, promote, promote_folder
@@ -129,6 +133,8 @@ __all__ = [
     "EventRecord",
     "FieldFilter",
     "FileDiff",
+    "FileStatus",
+    "FolderStatus",
     "InProcessRunner",
     "LinkInfo",
     "LiveConfig",
@@ -139,6 +145,7 @@ __all__ = [
     "OpenedFile",
     "Page",
     "Person",
+    "PersonRecord",
     "Plan",
     "Promotion",
     "Proposal",
@@ -170,6 +177,7 @@ __all__ = [
     "database_unavailable",
     "database_url",
     "deliver",
+    "diff_versions",
     "find_job",
     "find_people",
     "is_our_message",

@@ -52,9 +52,9 @@ from gongdan.ui.deps import BundleDep, DatabaseDep
 from gongdan.ui.errors import install_error_handlers, refuse_csrf, refuse_too_large
 from gongdan.ui.headers import SecurityHeaders
 from gongdan.ui.ratelimit import Throttle
+from gongdan.ui.routes import admin
 from gongdan.ui.routes.account import auth, password
 from gongdan.ui.routes.account import settings as account
-from gongdan.ui.routes.admin import visual as admin_visual
 from gongdan.ui.routes.desk import new as desk
 from gongdan.ui.routes.desk import queues, relations, reports, search, tickets
 from gongdan.ui.routes.portal import home as portal
@@ -208,7 +208,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(portal.router)
     app.include_router(account.router)
-    app.include_router(admin_visual.router)
+    app.include_router(admin.router)
     app.include_router(api_router)
     return app
 

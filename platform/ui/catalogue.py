@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gongdan.ui.catalogue_account import ACCOUNT_ENTRIES
+from gongdan.ui.catalogue_admin import ADMIN_ENTRIES
 from gongdan.ui.catalogue_desk import DESK_ENTRIES
 from gongdan.ui.catalogue_editors import EDITOR_ENTRIES
 from gongdan.ui.catalogue_password import PASSWORD_ENTRIES
@@ -200,6 +201,7 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         **REPORT_ENTRIES,
         **DESK_ENTRIES,
         **SECURITY_ENTRIES,
+        **ADMIN_ENTRIES,
         **EDITOR_ENTRIES,
     }.items()
 }

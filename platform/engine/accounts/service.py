@@ -18,8 +18,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine.accounts import passwords, sessions, signup, tokens, users, verification
+from gongdan.engine.accounts import (
+    passwords,
+    people,
+    sessions,
+    signup,
+    tokens,
+    users,
+    verification,
+)
 from gongdan.engine.accounts.passwords import ResetLink
+from gongdan.engine.accounts.people import PersonRecord
 from gongdan.engine.accounts.tokens import TokenInfo
 from gongdan.engine.accounts.users import Account
 from gongdan.engine.accounts.verification import PendingSignUp
@@ -122,6 +131,64 @@ class AccountService:
             stamp = users.change_password(ctx, _own(actor), current=current, new=new, repeat=repeat)
         sessions.end_sessions(self.db, _own(actor), keep=keep_session or None)
         return stamp
+
+    # People, as an admin manages them (`people`) -----------------------------------
+
+    def list_people(
+        self, *, query: str = "", role: str = "", include_inactive: bool = True
+    ) -> list[PersonRecord]:
+        """Every account (matching `query` and `role` when given), by email."""
+        with self._read() as ctx:
+            return people.list_people(
+                ctx.session, query=query, role=role, include_inactive=include_inactive
+            )
+
+    def get_person(self, email: str) -> PersonRecord:
+        """One account by email (`NotFound` when there is none)."""
+        with self._read() as ctx:
+            return people.get_person(ctx.session, email)
+
+    def set_user(
+        self,
+        actor: Actor,
+        email: str,
+        *,
+        role: str | None = None,
+        name: str | None = None,
+        language: str | None = None,
+        away: bool | None = None,
+    ) -> PersonRecord:
+        """Change a user's role, name, language or away (None: unchanged)."""
+        with self._write(actor) as ctx:
+            people.set_user(ctx, email, role=role, name=name, language=language, away=away)
+        return self.get_person(email)
+
+    def set_active(self, actor: Actor, email: str, active: bool) -> PersonRecord:
+        """Deactivate (every session of theirs ends at once) or reactivate a user."""
+        with self._write(actor) as ctx:
+            user_id = people.set_active(ctx, email, active).id
+        if not active:
+            sessions.end_sessions(self.db, user_id)
+        return self.get_person(email)
+
+    def invite_user(
+        self, actor: Actor, email: str, *, role: str, name: str | None = None, language: str = "en"
+    ) -> tuple[PersonRecord, bool]:
+        """A new account without a password and its set-password mail; returns the
+        account and whether the mail was queued."""
+        with self._write(actor) as ctx:
+            user, mailed = people.invite_user(ctx, email, role=role, name=name, language=language)
+            address = user.email
+        return self.get_person(address), mailed
+
+    def send_password_link(self, actor: Actor, email: str) -> bool:
+        """An admin's "reset password": mail the user a set-password link (their
+        password works until they use it); whether a mail was queued (not when a link
+        went out less than a minute ago)."""
+        with self._write(actor) as ctx:
+            user = tokens.find_user(ctx.session, email)
+            ctx.event(None, "user.password_link_sent", detail={"user": user.email})
+            return passwords.request_password_reset(ctx, user.email, source="admin")
 
     # Web sessions (`sessions`) -----------------------------------------------------
 

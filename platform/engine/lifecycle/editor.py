@@ -45,8 +45,10 @@ from gongdan.bundle.yamlio import parse_documents
 from gongdan.engine.lifecycle.gitwork import GitCommit, commit_files
 from gongdan.engine.lifecycle.live import LiveConfig
 from gongdan.engine.lifecycle.promote import Candidate, Promotion, read_folder
+from gongdan.engine.lifecycle.versions import version_files
 from gongdan.engine.plan.active import plan_against
 from gongdan.engine.plan.plan import Plan
+from gongdan.engine.store.database import Database
 from gongdan.errors import ConfigError, ConfigIssue, Conflict, GongdanError, NotFound
 
 __all__ = [
@@ -55,10 +57,13 @@ __all__ = [
     "EditConflict",
     "EditIssue",
     "FileDiff",
+    "FileStatus",
+    "FolderStatus",
     "OpenedFile",
     "Proposal",
     "SaveRefused",
     "Saved",
+    "diff_versions",
     "path_parts",
 ]
 
@@ -172,6 +177,70 @@ class Saved:
     proposal: Proposal | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class FileStatus:
+    """One file of the folder: its documents as (kind, id) and its issues."""
+
+    path: str
+    documents: tuple[tuple[str, str], ...]
+    issues: tuple[EditIssue, ...]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for i in self.issues if i.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return len(self.issues) - self.errors
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds of its documents, each once, in order ("" when unreadable)."""
+        return tuple(dict.fromkeys(k for k, _ in self.documents)) or ("",)
+
+
+@dataclass(frozen=True, slots=True)
+class FolderStatus:
+    """The folder on disk: its files, its version, the version this process serves
+    (`active`), and the issues that belong to no file of it."""
+
+    files: tuple[FileStatus, ...]
+    version: str
+    active: str
+    other_issues: tuple[EditIssue, ...] = ()
+
+    @property
+    def errors(self) -> int:
+        return sum(f.errors for f in self.files) + len(self.other_issues)
+
+    def by_kind(self) -> dict[str, list[FileStatus]]:
+        """The files under each kind they hold (a file of several kinds under each)."""
+        kinds: dict[str, list[FileStatus]] = {}
+        for status in self.files:
+            for kind in status.kinds:
+                kinds.setdefault(kind, []).append(status)
+        return dict(sorted(kinds.items()))
+
+
+def diff_versions(db: Database, old: str, new: str) -> tuple[str, str, tuple[FileDiff, ...]]:
+    """The full ids of two stored versions (ids or prefixes) and the diff of every file
+    that differs between them, by path. `NotFound`/`ValidationFailed` as `version_files`."""
+    old_id, old_files = version_files(db, old)
+    new_id, new_files = version_files(db, new)
+    before, after = dict(old_files), dict(new_files)
+    diffs = tuple(
+        FileDiff(
+            path,
+            before.get(path),
+            after.get(path),
+            unified_diff(path, before.get(path), after.get(path)),
+        )
+        for path in sorted(set(before) | set(after))
+        if before.get(path) != after.get(path)
+    )
+    return old_id, new_id, diffs
+
+
 class EditConflict(Conflict):
     """Files changed on disk since the editor read them (`paths`): nothing was written."""
 
@@ -229,11 +298,53 @@ class ConfigEditor:
             raise NotFound(f"no config file {path}") from None
         return OpenedFile(path, content.decode("utf-8"), content_hash(content))
 
+    def locate(self, kind: str, doc_id: str) -> tuple[str, int]:
+        """The file (inside the folder) and document index that declare `kind` `doc_id`
+        (`NotFound` when none does)."""
+        for path, content in self.folder_files():
+            try:
+                documents = parse_documents(content, path)
+            except ConfigError:
+                continue
+            for doc in documents:
+                data = doc.data
+                if (
+                    isinstance(data, dict)
+                    and data.get("kind") == kind
+                    and str(data.get("id", Path(path).stem)) == doc_id
+                ):
+                    return path, doc.index
+        raise NotFound(f"no {kind} '{doc_id}' in the config folder")
+
     def open(self, path: str) -> OpenedFile:
         """`read`, with the round-trip YAML to edit (`ConfigError` on a syntax error)."""
         opened = self.read(path)
         yaml = YamlFile.parse(opened.text, path)
         return OpenedFile(opened.path, opened.text, opened.base, yaml)
+
+    def status(self) -> FolderStatus:
+        """The folder as it is on disk, for the console's tree: every file with its
+        documents (kind, id) and its issues, the folder's version and the active one."""
+        files = self.folder_files()
+        proposal = self.check([])
+        described = []
+        for path, content in files:
+            try:
+                documents = tuple(
+                    (str(d.data.get("kind", "")), str(d.data.get("id", Path(path).stem)))
+                    for d in parse_documents(content, path)
+                    if isinstance(d.data, dict)
+                )
+            except ConfigError:
+                documents = ()
+            issues = tuple(i for i in proposal.issues if i.file == path)
+            described.append(FileStatus(path, documents, issues))
+        return FolderStatus(
+            tuple(described),
+            proposal.version,
+            self.live.bundle.version,
+            tuple(i for i in proposal.issues if i.file not in dict(files)),
+        )
 
     # Checking --------------------------------------------------------------------------
 

@@ -13,33 +13,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.yamlio import parse_documents
 from gongdan.engine import Author, ConfigEditor, EditConflict, SaveRefused
-from gongdan.errors import ConfigError, NotFound, PermissionDenied
+from gongdan.errors import ConfigError, NotFound
 from gongdan.rules.conditions import FieldInfo
-from gongdan.ui.deps import BundleDep, CurrentUser, LiveDep
+from gongdan.ui.deps import BundleDep, LiveDep
 from gongdan.ui.i18n import language_for
 from gongdan.ui.render import render
+from gongdan.ui.routes.admin.access import AdminUser as CurrentUser
+from gongdan.ui.routes.admin.access import admin_router
 from gongdan.ui.routes.admin.visual import previews
 from gongdan.ui.routes.admin.visual.conditions import GROUPS, operators_of, tree_of
 from gongdan.ui.routes.admin.visual.controls import LOCALES, Posted, dom_id, label_parts
 from gongdan.ui.routes.admin.visual.document import Checked, Draft, check_draft, read_draft
 from gongdan.ui.routes.admin.visual.registry import EDITORS, Editor
-from gongdan.vocabulary import Role
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = admin_router()  # every route admin-only: anyone else gets a 404
 
 
 def _admin(user: Any) -> None:
-    if user.role != Role.ADMIN:
-        raise PermissionDenied("only admins may edit the configuration")
+    """(The router's dependency already refused anyone but an admin.)"""
 
 
 def _directory(live: Any) -> ConfigEditor:

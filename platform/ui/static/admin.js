@@ -1,0 +1,21 @@
+/* The admin console's small behaviours (no framework, nothing inline: the CSP allows
+   scripts from /static only). After htmx swaps in a review or a save's outcome, focus
+   moves to its first message (errors, conflict, refusal or "saved") so a keyboard or
+   screen reader user hears it at once; otherwise to the diff's heading. */
+(function () {
+  "use strict";
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || target.id !== "proposal") { return; }
+    var first = target.querySelector("[data-focus]") || target.querySelector("h2");
+    if (first) {
+      if (!first.hasAttribute("tabindex")) { first.setAttribute("tabindex", "-1"); }
+      first.focus();
+    }
+  });
+  // A full page coming back with a message (no htmx) puts focus on it too.
+  document.addEventListener("DOMContentLoaded", function () {
+    var first = document.querySelector(".admin [data-focus]");
+    if (first) { first.focus(); }
+  });
+}());
