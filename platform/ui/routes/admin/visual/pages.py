@@ -264,3 +264,22 @@ async def deadline(
         duration if isinstance(duration, str) else "",
     )
     return render(request, "admin/editors/calendar.html", {"deadline": answer}, block="deadline")
+
+
+@router.post("/admin/editors/routing/test")
+async def test_rules(
+    request: Request, user: CurrentUser, live: LiveDep, bundle: BundleDep
+) -> Response:
+    """ "Which rule would this ticket hit": the bundle's routing with the draft in place."""
+    from gongdan.ui.routes.admin.visual.routing import test_values
+
+    config = _directory(live)
+    draft = await _changed(request, _editor("routing"), bundle, config)
+    form = await request.form()
+    typed = form.get("_test")
+    values = test_values(typed if isinstance(typed, str) else "")
+    if isinstance(values, str):
+        hit: dict[str, Any] = {"problem": values}
+    else:
+        hit = previews.rules_hit(check_draft(config, draft).bundle, values, language_for(request))
+    return render(request, "admin/editors/routing.html", {"hit": hit}, block="hit")

@@ -133,3 +133,34 @@ def deadline_of(bundle: Bundle | None, calendar_id: str, start: str, duration: s
         return business_deadline(calendar, instant, parse_duration(duration)).isoformat()
     except ValueError as error:
         return str(error)
+
+
+def routing_context(
+    doc: Mapping[str, Any], checked: Checked, bundle: Bundle, language: str
+) -> dict[str, Any]:
+    from gongdan.rules.assignment import STRATEGIES
+
+    return {
+        "teams": [(t.id, localise(t.name, language)) for t in bundle.teams.values()],
+        "strategies": STRATEGIES,
+    }
+
+
+def rules_hit(bundle: Bundle | None, values: Mapping[str, Any], language: str) -> dict[str, Any]:
+    """Which rules a ticket with `values` would hit on the draft bundle, and where it
+    would go (the routing engine's own `route`)."""
+    from datetime import UTC, datetime
+
+    from gongdan.rules.routing import route
+
+    if bundle is None:
+        return {"matched": (), "team": None, "strategy": None, "ok": False}
+    typed = {"priority": "normal", **values}
+    decision = route(bundle.routing_rules, typed, None, datetime.now(UTC))
+    team = decision.assign.team if decision.assign is not None else None
+    return {
+        "matched": decision.matched,
+        "team": localise(bundle.teams[team].name, language) if team in bundle.teams else team,
+        "strategy": decision.assign.strategy if decision.assign is not None else None,
+        "ok": True,
+    }

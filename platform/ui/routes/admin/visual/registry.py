@@ -10,6 +10,7 @@ from typing import Any
 from gongdan.bundle.compiled import Bundle
 from gongdan.rules.conditions import FieldInfo
 from gongdan.ui.routes.admin.visual import previews
+from gongdan.ui.routes.admin.visual.routing import apply_routing, new_routing, routing_catalog
 from gongdan.ui.routes.admin.visual.sla import (
     apply_calendar,
     apply_sla_policy,
@@ -90,5 +91,16 @@ EDITORS: dict[str, Editor] = {
         catalog=lambda doc, bundle: {},
         context=previews.calendar_context,
         stem="new_calendar",
+    ),
+    "routing": Editor(
+        name="routing",
+        kind="RoutingRules",
+        folder="routing",
+        template="admin/editors/routing.html",
+        new_text=lambda doc_id, bundle: new_routing(doc_id),
+        apply=apply_routing,
+        catalog=routing_catalog,
+        context=previews.routing_context,
+        stem="new_rules",
     ),
 }
