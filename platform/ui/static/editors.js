@@ -52,7 +52,12 @@
     sessionStorage.setItem("ed-focus", row.parentNode.getAttribute("data-reorder") + "|" + to);
     post(row.parentNode, from, to);
   });
-  document.addEventListener("htmx:afterSettle", function () {
+  document.addEventListener("htmx:afterSettle", function (event) {
+    // How many times the editor came back (tests and assistive tools can wait on it).
+    var editor = document.getElementById("editor");
+    if (editor && event.detail.target && event.detail.target.id === "editor") {
+      document.body.setAttribute("data-editor-swaps", String(+(document.body.getAttribute("data-editor-swaps") || 0) + 1));
+    }
     var wanted = sessionStorage.getItem("ed-focus");
     if (!wanted) { return; }
     sessionStorage.removeItem("ed-focus");

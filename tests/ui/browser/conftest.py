@@ -34,11 +34,12 @@ def _missing(reason: str) -> None:
 
 
 @contextmanager
-def demo_server(root: Path, secret: str, **settings: str) -> Iterator[str]:
+def demo_server(root: Path, secret: str, config: Path = EXAMPLE, **settings: str) -> Iterator[str]:
     """`gongdan serve --demo` of the example config in a process of its own, on a free
     port, with its SQLite file at `root/gongdan.db`, its files in `root/data` and its
     log in `root/server.log`; yields its base URL (also its GONGDAN_BASE_URL, for the
-    links in its mails) and stops it on exit. `settings`: more environment variables."""
+    links in its mails) and stops it on exit. `config`: another config folder than the
+    example's; `settings`: more environment variables."""
     base = f"http://127.0.0.1:{free_port()}"
     env = {
         **os.environ,
@@ -51,7 +52,7 @@ def demo_server(root: Path, secret: str, **settings: str) -> Iterator[str]:
     env.pop("GONGDAN_BROKER_URL", None)  # the server relays its outbox itself
     command = [
         sys.executable, "-c", "from gongdan.cli import run; run()", "serve", "--demo",
-        "--config", str(EXAMPLE), "--host", "127.0.0.1", "--port", base.rsplit(":", 1)[1],
+        "--config", str(config), "--host", "127.0.0.1", "--port", base.rsplit(":", 1)[1],
     ]  # fmt: skip
     log_path = root / "server.log"
     with log_path.open("wb") as log:
