@@ -55,3 +55,23 @@ def test_a_new_rule_routes_to_a_team_and_the_tester_shows_it(editing: Editing) -
         data={**fields, "_test": "type: it_incident\ncategory: hardware"},
     )
     assert "Printers go to field service" not in hit.text and "Hits:" in hit.text
+
+
+def test_an_automation_is_edited_in_place_of_its_document(editing: Editing) -> None:
+    _, fields = editing.open("/admin/editors/automations/remind_stale_pending")
+    count = fields["_draft"].count("kind: Automation")
+    assert count > 1  # one file, several documents: the others stay as they are
+    fields["every"] = "2h"
+    fields["enabled"] = []  # unticked
+    fields["actions"] = "[{notify: requester, template: reminder}]"
+    response, after = editing.change("automations", fields)
+    assert response.status_code == 200, response.text
+    assert after["_draft"].count("kind: Automation") == count
+    docs = list(yaml.safe_load_all(after["_draft"]))
+    mine = next(d for d in docs if d and d["id"] == "remind_stale_pending")
+    assert mine["every"] == "2h" and mine["enabled"] is False
+    assert mine["actions"] == [{"notify": "requester", "template": "reminder"}]
+    # The untouched condition stays as written (a list under all:, not merged).
+    assert "  all:\n    - {state_category: pending}\n" in after["_draft"]
+    response, _ = editing.change("automations", {**after, "on": "ticket.sideways"})
+    assert response.status_code == 422 and 'id="e-on-error"' in response.text

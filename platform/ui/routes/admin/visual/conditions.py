@@ -10,7 +10,7 @@ Rows whose field is left empty are dropped; a group left empty disappears.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -29,6 +29,7 @@ __all__ = [
     "operators_of",
     "posted_tree",
     "tree_of",
+    "write_condition",
 ]
 
 EQUALS = "eq"  # a plain `{field: value}` (not an operator of the YAML)
@@ -220,3 +221,24 @@ def operators_of(info: FieldInfo | None) -> tuple[str, ...]:
     """The operators the editor offers for a field: equality first, then those that
     fit what it holds."""
     return (EQUALS, *operators_for(info.value_type if info is not None else "any"))
+
+
+def changed_condition(
+    old: Any, tree: Group, infos: Mapping[str, FieldInfo]
+) -> tuple[bool, dict[str, Any] | None]:
+    """Whether the posted `tree` says something else than the condition `old`, and its
+    YAML. An untouched condition is left as written (`{all: [...]}` stays a list even
+    where the rows could share one mapping)."""
+    new = condition_of(tree, infos)
+    return new != condition_of(tree_of(old), infos), new
+
+
+def write_condition(
+    mapping: MutableMapping[str, Any], key: str, tree: Group, infos: Mapping[str, FieldInfo]
+) -> None:
+    """Write the posted condition at `key` when it changed (see `changed_condition`)."""
+    from gongdan.ui.routes.admin.visual.document import set_value
+
+    changed, new = changed_condition(mapping.get(key), tree, infos)
+    if changed:
+        set_value(mapping, key, new)  # type: ignore[arg-type]

@@ -164,3 +164,11 @@ def rules_hit(bundle: Bundle | None, values: Mapping[str, Any], language: str) -
         "strategy": decision.assign.strategy if decision.assign is not None else None,
         "ok": True,
     }
+
+
+def automation_context(
+    doc: Mapping[str, Any], checked: Checked, bundle: Bundle, language: str
+) -> dict[str, Any]:
+    from gongdan.ui.routes.admin.visual.automation import EVENTS
+
+    return {"events": EVENTS}

@@ -10,6 +10,7 @@ from typing import Any
 from gongdan.bundle.compiled import Bundle
 from gongdan.rules.conditions import FieldInfo
 from gongdan.ui.routes.admin.visual import previews
+from gongdan.ui.routes.admin.visual.automation import apply_automation, new_automation
 from gongdan.ui.routes.admin.visual.routing import apply_routing, new_routing, routing_catalog
 from gongdan.ui.routes.admin.visual.sla import (
     apply_calendar,
@@ -102,5 +103,16 @@ EDITORS: dict[str, Editor] = {
         catalog=routing_catalog,
         context=previews.routing_context,
         stem="new_rules",
+    ),
+    "automations": Editor(
+        name="automations",
+        kind="Automation",
+        folder="routing",
+        template="admin/editors/automation.html",
+        new_text=lambda doc_id, bundle: new_automation(doc_id),
+        apply=apply_automation,
+        catalog=routing_catalog,
+        context=previews.automation_context,
+        stem="new_automation",
     ),
 }

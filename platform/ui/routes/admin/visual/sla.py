@@ -12,7 +12,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from gongdan.rules.calendar import WEEKDAYS
 from gongdan.rules.conditions import FieldInfo
-from gongdan.ui.routes.admin.visual.conditions import condition_of, posted_tree
+from gongdan.ui.routes.admin.visual.conditions import posted_tree, write_condition
 from gongdan.ui.routes.admin.visual.controls import Posted
 from gongdan.ui.routes.admin.visual.document import set_value
 from gongdan.ui.routes.admin.visual.ticket_type import edit_condition
@@ -88,7 +88,7 @@ def apply_sla_policy(
         set_value(doc, "pause_in", posted.texts("pause_in"))
     tree = posted_tree(posted.form, "applies_when")
     if tree is not None:
-        set_value(doc, "applies_when", condition_of(tree, infos))
+        write_condition(doc, "applies_when", tree, infos)
     escalations = doc.get("escalations")
     if isinstance(escalations, list):
         for index, raw in enumerate(escalations):

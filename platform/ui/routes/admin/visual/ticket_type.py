@@ -19,7 +19,12 @@ from gongdan.bundle.context import Catalog
 from gongdan.forms.fields import FIELD_TYPES
 from gongdan.forms.params import COMMON_KEYS
 from gongdan.rules.conditions import FieldInfo
-from gongdan.ui.routes.admin.visual.conditions import condition_of, edit_tree, posted_tree
+from gongdan.ui.routes.admin.visual.conditions import (
+    condition_of,
+    edit_tree,
+    posted_tree,
+    write_condition,
+)
 from gongdan.ui.routes.admin.visual.controls import Posted
 from gongdan.ui.routes.admin.visual.document import flow, set_value
 
@@ -165,7 +170,7 @@ def _apply_field(
     for key in CONDITION_KEYS:
         tree = posted_tree(posted.form, f"{path}.{key}")
         if tree is not None:
-            set_value(raw, key, condition_of(tree, infos))
+            write_condition(raw, key, tree, infos)
 
 
 def _default(text: str, info: FieldInfo | None) -> Any:

@@ -14,7 +14,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.context import Catalog
 from gongdan.rules.conditions import FieldInfo
-from gongdan.ui.routes.admin.visual.conditions import condition_of, posted_tree
+from gongdan.ui.routes.admin.visual.conditions import posted_tree, write_condition
 from gongdan.ui.routes.admin.visual.controls import Posted
 from gongdan.ui.routes.admin.visual.document import flow, set_value
 from gongdan.ui.routes.admin.visual.ticket_type import edit_condition
@@ -131,7 +131,7 @@ def _apply_transition(
         set_value(raw, "actions", _actions(actions))
     tree = posted_tree(posted.form, f"{path}.when")
     if tree is not None:
-        set_value(raw, "when", condition_of(tree, infos))
+        write_condition(raw, "when", tree, infos)
 
 
 def _button(doc: CommentedMap, op: str, posted: Posted, infos: Mapping[str, FieldInfo]) -> None:
