@@ -160,7 +160,9 @@ def rules_hit(bundle: Bundle | None, values: Mapping[str, Any], language: str) -
     team = decision.assign.team if decision.assign is not None else None
     return {
         "matched": decision.matched,
-        "team": localise(bundle.teams[team].name, language) if team in bundle.teams else team,
+        "team": localise(bundle.teams[team].name, language)
+        if team is not None and team in bundle.teams
+        else team,
         "strategy": decision.assign.strategy if decision.assign is not None else None,
         "ok": True,
     }
