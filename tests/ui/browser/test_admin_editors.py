@@ -168,6 +168,7 @@ def build_ticket_type(page: Any, shots: Path) -> None:
     press(page, "cond|row|fields[3].visible_if|0")
     pick(page, "fields[3].visible_if::0.0:f", "needs_it")
     edit(page, "fields[3].visible_if::0.0:v", "true")
+    reorder_with_keyboard_and_mouse(page)
     preview = page.locator(".ed-preview")
     expect(preview).to_contain_text("Current office")
     expect(preview).to_contain_text("当前办公室")
@@ -177,6 +178,44 @@ def build_ticket_type(page: Any, shots: Path) -> None:
     page.screenshot(path=str(shots / "editor-ticket-type-tablet.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
     save(page, "Office move request (搬迁申请)")
+
+
+def drag(page: Any, source: str, target: str) -> None:
+    """HTML5 drag and drop of `source` onto `target`, as the browser sends its events
+    (Playwright's mouse-driven drag_to starts no drag on this headless chromium)."""
+    data = page.evaluate_handle("() => new DataTransfer()")
+    grip = page.locator(f"{source} [data-reorder-handle]")
+    grip.dispatch_event("dragstart", {"dataTransfer": data})
+    legend = page.locator(f"{target} > fieldset > legend")
+    legend.dispatch_event("dragover", {"dataTransfer": data})
+    legend.dispatch_event("drop", {"dataTransfer": data})
+    grip.dispatch_event("dragend", {"dataTransfer": data})
+
+
+def reorder_with_keyboard_and_mouse(page: Any) -> None:
+    """Fields move with Alt+↑/Alt+↓ on their handle (focus follows the field) and by
+    drag and drop."""
+    expect = _expect()
+    items = 'ol[data-reorder="move-field"] > li'
+    before = _swaps(page)
+    page.locator(f'{items}[data-index="3"] [data-reorder-handle]').focus()
+    page.keyboard.press("Alt+ArrowUp")
+    _settled(page, before)
+    expect(page.locator(f"#{dom_id('fields[2].id')}")).to_have_value("it_items")
+    handle = page.locator(f'{items}[data-index="2"] [data-reorder-handle]')
+    expect(handle).to_be_focused()
+    before = _swaps(page)
+    page.keyboard.press("Alt+ArrowDown")
+    _settled(page, before)
+    expect(page.locator(f"#{dom_id('fields[3].id')}")).to_have_value("it_items")
+    before = _swaps(page)
+    drag(page, f'{items}[data-index="1"]', f'{items}[data-index="0"]')
+    _settled(page, before)
+    expect(page.locator(f"#{dom_id('fields[0].id')}")).to_have_value("move_date")
+    before = _swaps(page)
+    drag(page, f'{items}[data-index="0"]', f'{items}[data-index="1"]')
+    _settled(page, before)
+    expect(page.locator(f"#{dom_id('fields[0].id')}")).to_have_value("from_office")
 
 
 def build_sla_and_routing(page: Any, shots: Path) -> None:
@@ -206,7 +245,8 @@ def build_sla_and_routing(page: Any, shots: Path) -> None:
     page.locator("#ed-test").fill("type: office_move")
     page.get_by_role("button", name="Test", exact=True).click()
     _expect()(page.locator("#ed-hit")).to_contain_text("Office moves go to field service")
-    page.screenshot(path=str(shots / "editor-routing.png"), full_page=True)
+    page.locator(".ed-item").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "editor-routing.png"))
     save(page, "Route office moves to field service")
 
 
