@@ -188,6 +188,8 @@ ADMIN_ENTRIES: dict[str, tuple[str, str]] = {
     "admin.people_reactivated": ("Reactivated.", "已重新启用。"),
     "admin.people_link_sent": ("A password link is on its way.", "密码设置链接已发出。"),
     "admin.people_token_revoked": ("Token revoked.", "令牌已吊销。"),
+    "admin.people_signed_out": ("Signed out everywhere.", "已在所有设备上退出。"),
+    "admin.sign_out_everywhere": ("Sign out everywhere", "在所有设备上退出"),
     # Teams.
     "admin.teams_help": (
         "Teams are part of the configuration: each change is saved to config/teams/ as a new version.",

@@ -13,7 +13,7 @@ saved = editor.save([change], Author("Ana", "ana@example.com"), "Rename the fiel
 - `open`/`read` give a file's text with the hash of its content (`base`): the change
   remembers what it was made from.
 - `check` validates the folder as it would be with the changes, by the loader and
-  checks `gongdan check` uses (the same messages, file:line:col, mapped back to the file
+  checks `gongdan check` uses (the mail templates and the bundle's own tests too) (the same messages, file:line:col, mapped back to the file
   inside the folder, its document and the path in it); `propose` adds each file's
   unified diff and the `plan` against the active version (the open tickets affected,
   and whether `apply` would refuse it).
@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from gongdan.bundle.compile_tests import load_tests
 from gongdan.bundle.edits import FileChange, apply_changes, base_of, check_config_path
 from gongdan.bundle.loader import bundle_version, check_bundle_sources
 from gongdan.bundle.roundtrip import YamlFile, content_hash, unified_diff
@@ -373,9 +374,12 @@ class ConfigEditor:
         shown = [(os.path.join(root, path), content) for path, content in after]
         bundle, issues = check_bundle_sources(shown, version=version)
         if bundle is not None and self.live.checks is not None:
-            issues = sorted([*issues, *self.live.checks(bundle)])
-            if any(i.severity == "error" for i in issues):
-                bundle = None
+            issues = [*issues, *self.live.checks(bundle)]
+        # As `gongdan check`: the bundle's own tests (tests/, not edited here) must
+        # still fit it.
+        issues = sorted([*issues, *load_tests(self.directory, bundle)[1]])
+        if any(i.severity == "error" for i in issues):
+            bundle = None
         texts = dict(after)
         located = tuple(_locate(issue, root, texts) for issue in issues)
         before = dict(files)

@@ -5,8 +5,10 @@
 (function () {
   "use strict";
   document.addEventListener("htmx:afterSettle", function (event) {
-    var target = event.detail && event.detail.target;
-    if (!target || target.id !== "proposal") { return; }
+    var swapped = event.detail && event.detail.target;
+    // (An outerHTML swap settles on the element it replaced: look the new one up.)
+    var target = swapped && swapped.id === "proposal" && document.getElementById("proposal");
+    if (!target) { return; }
     var first = target.querySelector("[data-focus]") || target.querySelector("h2");
     if (first) {
       if (!first.hasAttribute("tabindex")) { first.setAttribute("tabindex", "-1"); }

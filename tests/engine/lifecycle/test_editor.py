@@ -175,6 +175,7 @@ def test_a_change_that_strands_open_tickets_is_refused_as_apply_refuses_it(
     db: Database, tmp_path: Path
 ) -> None:
     root = make_bundle(tmp_path / "live", dict(NO_ROUTING), base=EXAMPLE)
+    shutil.rmtree(root / "tests")  # (its cases name the state the change removes)
     live = start_config(db, root, mode="manual")
     waiting_tickets(db, live.bundle, 2)
     editor = ConfigEditor(live)
@@ -252,3 +253,15 @@ def test_a_save_in_a_git_work_tree_commits_with_the_admin_as_author(
         [*git, "status", "--porcelain"], check=True, capture_output=True, text=True
     ).stdout
     assert status.strip() == "?? notes.txt"
+
+
+def test_a_change_that_breaks_the_bundles_own_tests_is_refused_as_check_refuses_it(
+    db: Database, tmp_path: Path
+) -> None:
+    root = make_bundle(tmp_path / "live", dict(NO_ROUTING), base=EXAMPLE)
+    live = start_config(db, root, mode="manual")
+    editor = ConfigEditor(live)
+    opened = editor.read("workflows/incident.yaml")
+    proposal = editor.check([opened.change(NO_WAITING_WORKFLOW)])
+    assert any(e.file.startswith("tests/") for e in proposal.errors), proposal.errors
+    assert not proposal.ok

@@ -63,7 +63,9 @@ def test_an_agent_or_requester_reaches_no_admin_page_or_action(console: Console,
         if method == "GET":
             response = client.get(url)
         else:
-            response = client.send_form(url, {"text": "kind: Team\nid: x\n", "path": "teams/x.yaml"})
+            response = client.send_form(
+                url, {"text": "kind: Team\nid: x\n", "path": "teams/x.yaml"}
+            )
         assert response.status_code == 404, (who, method, url, response.status_code)
         assert "admin-nav" not in response.text
     assert {p: p.read_bytes() for p in console.root.rglob("*.yaml")} == before

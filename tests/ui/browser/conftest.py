@@ -37,9 +37,9 @@ def _missing(reason: str) -> None:
 def demo_server(root: Path, secret: str, config: Path = EXAMPLE, **settings: str) -> Iterator[str]:
     """`gongdan serve --demo` of the example config in a process of its own, on a free
     port, with its SQLite file at `root/gongdan.db`, its files in `root/data` and its
-    log in `root/server.log`; yields its base URL (also its GONGDAN_BASE_URL, for the
-    links in its mails) and stops it on exit. `config`: another config folder than the
-    example's; `settings`: more environment variables."""
+    log in `root/server.log`, serving the config folder `config` (a copy, for a test
+    that saves config changes); yields its base URL (also its GONGDAN_BASE_URL, for the
+    links in its mails) and stops it on exit. `settings`: more environment variables."""
     base = f"http://127.0.0.1:{free_port()}"
     env = {
         **os.environ,

@@ -38,6 +38,7 @@ DONE = {
     "reactivated": "admin.people_reactivated",
     "link_sent": "admin.people_link_sent",
     "token_revoked": "admin.people_token_revoked",
+    "signed_out": "admin.people_signed_out",
 }
 
 Email = Annotated[str, Form(max_length=254)]
@@ -227,6 +228,14 @@ def deactivate(request: Request, email: str, user: AdminUser, service: ServiceDe
 @router.post("/admin/people/{email}/reactivate")
 def reactivate(request: Request, email: str, user: AdminUser, service: ServiceDep) -> Response:
     return _set_active(request, email, user, service, True)
+
+
+@router.post("/admin/people/{email}/signout")
+def sign_out_everywhere(
+    request: Request, email: str, user: AdminUser, service: ServiceDep
+) -> Response:
+    service.accounts.sign_out_everywhere(user.actor, email)
+    return redirect(request, _person_url(email, "signed_out"))
 
 
 @router.post("/admin/people/{email}/password-link")
