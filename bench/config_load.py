@@ -10,7 +10,9 @@ four `RoutingRules` documents and 10 teams. Then it measures:
 
 - `load_bundle(directory)`, the whole pipeline (read, parse YAML, JSON Schema,
   cross-references, compile): median, min and max of `--runs` runs, after one
-  first run that also fills the process-wide caches (validators, time zones);
+  first run that also fills the process-wide caches (validators, time zones), each
+  with the loader's parse cache emptied (every file parsed); then a reload after one
+  file changed (the others taken from the parse cache);
 - one run split by stage: reading, then, inside one `check_bundle_sources` run,
   `parse_documents`, `check_document_schema` (by kind) and the rest (references
   and compile);
@@ -48,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from gongdan.bundle import loader
-from gongdan.bundle.loader import check_bundle_sources, load_bundle, load_sources
+from gongdan.bundle.loader import PARSE_CACHE, check_bundle_sources, load_bundle, load_sources
 from gongdan.bundle.validate import check_document_schema
 from gongdan.bundle.yamlio import parse_documents
 from gongdan.errors import ConfigError
@@ -662,15 +664,35 @@ def _load_or_fail(directory: Path) -> Any:
 
 
 def time_loads(directory: Path, runs: int) -> tuple[float, list[float]]:
+    """The whole pipeline, every file parsed (the loader's parse cache emptied first)."""
+    PARSE_CACHE.clear()
     start = time.perf_counter()
     _load_or_fail(directory)
     first = time.perf_counter() - start
     times = []
     for _ in range(runs):
+        PARSE_CACHE.clear()
         start = time.perf_counter()
         load_bundle(directory)
         times.append(time.perf_counter() - start)
     return first, times
+
+
+def time_reloads(directory: Path, runs: int) -> list[float]:
+    """A reload after one file changed: the other files come from the parse cache."""
+    team_file = sorted((directory / "teams").glob("*.yaml"))[0]
+    original = team_file.read_text("utf-8")
+    times = []
+    try:
+        load_bundle(directory)
+        for run in range(runs):
+            team_file.write_text(f"{original}\n# reload {run}\n", "utf-8")
+            start = time.perf_counter()
+            load_bundle(directory)
+            times.append(time.perf_counter() - start)
+    finally:
+        team_file.write_text(original, "utf-8")
+    return times
 
 
 def time_stages(directory: Path) -> list[tuple[str, float, bool]]:
@@ -680,6 +702,7 @@ def time_stages(directory: Path) -> list[tuple[str, float, bool]]:
     wrapping the loader's `parse_documents` and `check_document_schema` for that run
     (in this process only); the second pass is what remains of that run.
     """
+    PARSE_CACHE.clear()  # every file parsed, as on a first load
     start = time.perf_counter()
     sources = load_sources(directory)
     stages: list[tuple[str, float, bool]] = [
@@ -846,6 +869,10 @@ def run(directory: Path, runs: int, profile: bool) -> None:
     print(f"  {'max':<44}{max(times) * 1e3:>9.1f} ms")
     per_type = median / len(bundle.ticket_types) * 1e3
     print(f"  {'median / number of ticket types':<44}{per_type:>9.2f} ms")
+    reloads = time_reloads(directory, runs)
+    print(f"  {'reload, one file changed: median':<44}"
+          f"{statistics.median(reloads) * 1e3:>9.1f} ms  (min {min(reloads) * 1e3:.1f}, "
+          f"max {max(reloads) * 1e3:.1f})")  # fmt: skip
 
     stages = time_stages(directory)
     total = sum(seconds for _, seconds, detail in stages if not detail)

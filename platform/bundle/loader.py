@@ -13,11 +13,14 @@ all errors, `check_bundle` returns them with the warnings for the CLI.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import os
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import Any
@@ -101,6 +104,73 @@ def load_sources(directory: str | os.PathLike[str]) -> list[tuple[str, bytes]]:
     ]
 
 
+class _ParseCache:
+    """Files already parsed (and their documents already found schema-valid), by the
+    hash of their bytes: a reload re-reads every file but parses and validates again
+    only those that changed. Parsing depends on nothing but the bytes, so a hit is
+    exactly what parsing again would give (the documents are renamed when the same
+    bytes come under another name: a folder's path, then a stored version's).
+
+    Only files that parsed are kept, so a broken file is read again, and reports its
+    line, every time. The cache holds the files of the last two loads, no more (a
+    process's folder and the version it serves); the documents' values are shared
+    between the bundles built from them: no compile step may ever change a document's
+    data (`entry.data`), or the next reload would compile the changed value."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._older: dict[bytes, _ParsedFile] = {}
+        self._newer: dict[bytes, _ParsedFile] = {}
+        self.parsed = 0  # files parsed (misses), for tests and benches
+        self.reused = 0  # files taken from the cache (hits)
+
+    def get(self, digest: bytes) -> _ParsedFile | None:
+        with self._lock:
+            return self._newer.get(digest) or self._older.get(digest)
+
+    def keep(self, used: dict[bytes, _ParsedFile]) -> None:
+        """The files of a load just done become the newest generation."""
+        with self._lock:
+            self._older, self._newer = self._newer, used
+
+    def clear(self) -> None:
+        with self._lock:
+            self._older, self._newer = {}, {}
+            self.parsed = self.reused = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _ParsedFile:
+    """A file's documents (those that are not empty) and, per document, the kind it
+    was found valid as (None: not checked, or not valid)."""
+
+    documents: tuple[Document, ...]
+    valid_as: tuple[str | None, ...]
+
+
+PARSE_CACHE = _ParseCache()
+
+
+def _parsed(name: str, content: bytes, used: dict[bytes, _ParsedFile]) -> tuple[bytes, _ParsedFile]:
+    """The hash of one file and its documents, from the cache when its bytes were
+    parsed before (`ConfigError` when it cannot be parsed)."""
+    digest = hashlib.blake2b(content, digest_size=20).digest()
+    cached = used.get(digest) or PARSE_CACHE.get(digest)
+    if cached is None:
+        documents = tuple(d for d in parse_documents(content, name) if d.data is not None)
+        cached = _ParsedFile(documents, (None,) * len(documents))
+        PARSE_CACHE.parsed += 1
+    else:
+        PARSE_CACHE.reused += 1
+        if cached.documents and cached.documents[0].file != name:
+            cached = _ParsedFile(
+                tuple(dataclasses.replace(d, file=name) for d in cached.documents),
+                cached.valid_as,
+            )
+    used[digest] = cached
+    return digest, cached
+
+
 def _entries(
     sources: Iterable[tuple[str, bytes]], issues: list[ConfigIssue], unreadable: list[str]
 ) -> list[Entry]:
@@ -108,15 +178,18 @@ def _entries(
     their name to `unreadable`."""
     entries: list[Entry] = []
     first_seen: dict[tuple[str, str], Document] = {}
+    used: dict[bytes, _ParsedFile] = {}
     for name, content in sources:
         try:
-            documents = [d for d in parse_documents(content, name) if d.data is not None]
+            digest, parsed = _parsed(name, content, used)
         except ConfigError as error:
             issues.extend(error.issues)
             unreadable.append(FsPath(name).stem)
             continue
+        documents = parsed.documents
+        valid_as = list(parsed.valid_as)
         stem = FsPath(name).stem
-        for doc in documents:
+        for index, doc in enumerate(documents):
             data = doc.data
             if not isinstance(data, dict):
                 issues.append(
@@ -135,7 +208,12 @@ def _entries(
             if kind == "Test":  # run by `gongdan test`, never part of the running bundle
                 issues.append(doc.issue(("kind",), "a Test belongs in the tests/ folder"))
                 continue
-            problems = check_document_schema(doc, kind)
+            if valid_as[index] == kind:
+                problems: list[ConfigIssue] = []
+            else:
+                problems = check_document_schema(doc, kind)
+                if not problems:
+                    valid_as[index] = kind
             if "id" not in data:
                 if len(documents) > 1:
                     problems.append(
@@ -161,6 +239,9 @@ def _entries(
             first_seen[key] = doc
             valid = not any(p.severity == "error" for p in problems)
             entries.append(Entry(kind, doc_id, doc, valid))
+        if tuple(valid_as) != parsed.valid_as:
+            used[digest] = _ParsedFile(documents, tuple(valid_as))
+    PARSE_CACHE.keep(used)
     return entries
 
 
@@ -168,6 +249,21 @@ def _is_id(text: str) -> bool:
     import re
 
     return re.fullmatch(ID_PATTERN.strip("^$"), text) is not None
+
+
+def _fields_of(entry: Entry, report: Reporter) -> TypeFields:
+    """A schema-valid ticket type's fields compiled without their conditions: a pure
+    function of the document's value, so kept with the document (a reload whose file
+    did not change compiles them no more). Fields with any issue are compiled each
+    time, so their messages are reported each time."""
+    kept: TypeFields | None = entry.doc.memo.get("fields")
+    if kept is not None:
+        return kept
+    before = len(report.issues)
+    fields = compile_fields(entry, report)
+    if len(report.issues) == before:
+        entry.doc.memo["fields"] = fields
+    return fields
 
 
 def _salvage_fields(entry: Entry) -> TypeFields:
@@ -243,7 +339,7 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
     base = Catalog.builtins(type_ids=known["TicketType"], states=all_states, teams=known["Team"])
 
     type_fields: dict[str, TypeFields] = {
-        e.id: compile_fields(e, report) if e.valid else _salvage_fields(e) for e in all_types
+        e.id: _fields_of(e, report) if e.valid else _salvage_fields(e) for e in all_types
     }
     users_of: dict[str, list[Entry]] = defaultdict(list)
     prefixes: dict[str, Entry] = {}

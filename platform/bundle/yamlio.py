@@ -97,6 +97,9 @@ class Document:
     position: Position
     text: str = field(default="", repr=False, compare=False)
     _shadow: list[Any] = field(default_factory=list, repr=False, compare=False)
+    # What the loader derives from `data` alone and keeps while the document is cached
+    # (the loader's `PARSE_CACHE`): e.g. a ticket type's compiled fields.
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def shadow(self) -> Any:

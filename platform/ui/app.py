@@ -201,7 +201,9 @@ def create_app(
             "status": "ok",
             "config_version": bundle.version,
             "config_errors": len(live.errors) + (live.refusal is not None),
-            "members_without_account": len(AccountService(database).members_without_account()),
+            "members_without_account": AccountService(database).count_members_without_account(
+                bundle.version
+            ),
         }
 
     for module in (auth, desk, password, queues, relations, reports, search, tickets):

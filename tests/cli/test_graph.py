@@ -87,3 +87,17 @@ def test_svg_format_draws_the_workflow(capsys: pytest.CaptureFixture[str]) -> No
     args = ["graph", "incident", "--format", "svg", "--language", "zh-CN"]
     assert main(["--config", str(REPO / "config"), *args]) == 0
     assert "等待" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_the_drawings_in_docs_are_what_the_command_draws(
+    language: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["graph", "incident", "--format", "svg", "--language", language]
+    assert main(["--config", str(REPO / "config"), *args]) == 0
+    suffix = "" if language == "en" else f".{language}"
+    drawn = (REPO / f"docs/workflows/incident{suffix}.svg").read_text("utf-8")
+    assert capsys.readouterr().out == drawn, (
+        "regenerate with: gongdan graph incident --format svg "
+        f"--language {language} > docs/workflows/incident{suffix}.svg"
+    )

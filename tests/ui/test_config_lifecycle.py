@@ -149,3 +149,48 @@ def test_check_names_team_members_without_an_account_when_a_database_is_named(
         "(gongdan user add wang.fang@example.com --role agent)"
     ]
     assert lines[-1].startswith(f"{root}: OK")
+
+
+def test_healthz_counts_members_without_account_once_per_version(
+    running: tuple[TestClient, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The count is kept per active version: a load balancer's health checks do not
+    each ask the database; a declared member added in this process shows at once, one
+    added behind its back (another process) within `MISSING_SECONDS`."""
+    import sqlalchemy as sa
+
+    from gongdan.engine.accounts import users
+    from gongdan.engine.store.models import User
+
+    client, _ = running
+    asked: list[int] = []
+    counting = users.members_without_account
+
+    def members(session: object) -> list[tuple[str, str]]:
+        asked.append(1)
+        return counting(session)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(users, "members_without_account", members)
+    assert client.get("/healthz").json()["members_without_account"] == 2
+    for _ in range(5):
+        assert client.get("/healthz").json()["members_without_account"] == 2
+    assert len(asked) == 1
+    cli(capsys, "user", "add", "li.wei@example.com", "--role", "agent")  # forgets the count
+    assert client.get("/healthz").json()["members_without_account"] == 1
+    assert len(asked) == 2
+    # Another process's new member: not seen until the count is old enough.
+    engine = sa.create_engine(str(client.app.state.db.url))  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        table = sa.Table("users", User.metadata)  # the model's table
+        row = connection.execute(sa.select(table).limit(1)).mappings().one()
+        declared = connection.execute(
+            sa.text("SELECT email FROM declared_members WHERE email <> 'li.wei@example.com'")
+        ).scalar_one()
+        values = {k: v for k, v in row.items() if k != "id"} | {"email": declared}
+        connection.execute(table.insert().values(**values))
+    engine.dispose()
+    assert client.get("/healthz").json()["members_without_account"] == 1
+    monkeypatch.setattr(users, "MISSING_SECONDS", 0.0)
+    assert client.get("/healthz").json()["members_without_account"] == 0

@@ -298,6 +298,14 @@ class AccountService:
         with self._read() as ctx:
             return users.members_without_account(ctx.session)
 
+    def count_members_without_account(self, version: str) -> int:
+        """How many members the teams of `version` (the active one) name have no account
+        yet: counted at most every `users.MISSING_SECONDS` per version, and again as soon
+        as a declared member gets an account in this process (what `/healthz` says)."""
+        return users.count_members_without_account(
+            lambda: len(self.members_without_account()), self.db.url, version
+        )
+
     def missing_accounts(self, emails: list[str]) -> list[str]:
         """The addresses of `emails` that no account has."""
         with self._read() as ctx:

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
+import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import available_timezones
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
 from gongdan.engine.accounts.tokens import forget_recent
@@ -53,6 +55,7 @@ __all__ = [
     "change_password",
     "check_password",
     "check_timezone",
+    "count_members_without_account",
     "get_account",
     "has_admin",
     "join_declared_teams",
@@ -150,6 +153,9 @@ def join_declared_teams(ctx: UnitOfWork, user: User) -> list[str]:
     ).all()
     if not declared:
         return []
+    # A declared member has an account now: the count `/healthz` keeps is stale once
+    # this commits (not before: a count read meanwhile would be kept as new).
+    event.listen(session, "after_commit", _forget_missing_counts, once=True)
     current = set(session.scalars(select(Membership.team_id).where(Membership.user_id == user.id)))
     joined: list[str] = []
     for row in declared:
@@ -182,6 +188,45 @@ def members_without_account(session: Session) -> list[tuple[str, str]]:
         .order_by(DeclaredMember.team_id, DeclaredMember.email)
     )
     return [(team, email) for team, email in rows]
+
+
+# `/healthz` tells how many declared members have no account on every call, and a load
+# balancer calls it every few seconds. The count changes only when a version becomes
+# active (it is kept per version) or a declared member gets an account: forgotten as
+# soon as that commits in this process; a user made by another process (the CLI) shows
+# within MISSING_SECONDS. GET /api/v1/config/status always reads the names afresh.
+MISSING_SECONDS = 30.0
+_missing: dict[tuple[str, str], tuple[float, int, int]] = {}  # (url, version) → t, n, epoch
+_missing_lock = threading.Lock()
+_missing_epoch = 0
+
+
+def _forget_missing_counts(_session: object = None) -> None:
+    global _missing_epoch
+    with _missing_lock:
+        _missing_epoch += 1
+        _missing.clear()
+
+
+def count_members_without_account(
+    read: Callable[[], int], url: str, version: str, now: float | None = None
+) -> int:
+    """How many members the active version's teams name have no account yet, kept per
+    database and version (see MISSING_SECONDS); `read()` counts them when needed."""
+    key = (url, version)
+    moment = time.monotonic() if now is None else now
+    with _missing_lock:
+        kept = _missing.get(key)
+        epoch = _missing_epoch
+        if kept is not None and kept[2] == epoch and moment - kept[0] < MISSING_SECONDS:
+            return kept[1]
+    count = read()
+    with _missing_lock:
+        if epoch == _missing_epoch:  # (nobody got an account while we counted)
+            if len(_missing) > 64:
+                _missing.clear()
+            _missing[key] = (moment, count, epoch)
+    return count
 
 
 def missing_accounts(session: Session, emails: list[str]) -> list[str]:
