@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from fastapi import Request
@@ -18,9 +17,8 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.bundle.yamlio import parse_documents
 from gongdan.engine import Author, ConfigEditor, EditConflict, SaveRefused
-from gongdan.errors import ConfigError, NotFound
+from gongdan.errors import NotFound
 from gongdan.rules.conditions import FieldInfo
 from gongdan.ui.deps import BundleDep, LiveDep
 from gongdan.ui.i18n import language_for
@@ -57,18 +55,7 @@ def _editor(name: str) -> Editor:
 
 def _find(config: ConfigEditor, editor: Editor, doc_id: str) -> str:
     """The file (inside the config folder) holding the document of this editor's kind."""
-    for name, content in config.folder_files():
-        try:
-            documents = parse_documents(content, name)
-        except ConfigError:
-            continue
-        stem = Path(name).stem
-        for doc in documents:
-            data = doc.data
-            mine = isinstance(data, dict) and data.get("kind") == editor.kind
-            if mine and str(data.get("id", stem)) == doc_id:
-                return name
-    raise NotFound(f"no {editor.kind} '{doc_id}' in the config folder")
+    return config.locate(editor.kind, doc_id)[0]
 
 
 @dataclass(frozen=True)
