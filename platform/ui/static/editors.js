@@ -52,7 +52,23 @@
     sessionStorage.setItem("ed-focus", row.parentNode.getAttribute("data-reorder") + "|" + to);
     post(row.parentNode, from, to);
   });
+  // What is being typed when the editor comes back (from an earlier change) is kept:
+  // the new editor gets it, and leaving the input posts it as usual.
+  var typing = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var active = document.activeElement;
+    if (event.detail.target && event.detail.target.id === "editor" && active && active.id &&
+        active.closest("#editor") && (active.tagName === "TEXTAREA" || (active.tagName === "INPUT" &&
+        active.type !== "checkbox" && active.type !== "hidden")) && active.value !== active.defaultValue) {
+      typing = { id: active.id, value: active.value };
+    }
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
+    if (typing) {
+      var again = document.getElementById(typing.id);
+      if (again && again.value !== typing.value) { again.value = typing.value; }
+      typing = null;
+    }
     // How many times the editor came back (tests and assistive tools can wait on it).
     var editor = document.getElementById("editor");
     if (editor && event.detail.target && event.detail.target.id === "editor") {
