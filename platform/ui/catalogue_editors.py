@@ -171,6 +171,7 @@ EDITOR_ENTRIES: dict[str, tuple[str, str]] = {
     "ed.assign_team": ("Assign to team", "分派给团队"),
     "ed.strategy": ("Strategy", "分派方式"),
     "ed.set": ("Set fields (YAML)", "设置字段（YAML）"),
+    "ed.skills": ("Skills (comma-separated)", "技能（逗号分隔）"),
     "ed.add_tags": ("Add tags (comma-separated)", "添加标签（逗号分隔）"),
     "ed.continue": ("Continue to the next rules", "继续匹配后续规则"),
     "ed.add_rule": ("Add rule", "添加规则"),
