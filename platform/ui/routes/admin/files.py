@@ -69,8 +69,8 @@ def edit_file(
             opened.text,
             opened.base or "",
             new=False,
-            saved_version=saved,
-            commit=commit,
+            saved_version=saving.hex_only(saved),
+            commit=saving.hex_only(commit),
         ),
     )
 

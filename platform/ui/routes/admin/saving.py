@@ -14,6 +14,7 @@ get the whole page back with the fragment in it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,9 +34,23 @@ from gongdan.errors import ConfigError, ValidationFailed
 from gongdan.ui.render import is_htmx, redirect, render, render_fragment
 from gongdan.ui.routes.admin.access import author_of
 
-__all__ = ["PROPOSAL", "answer", "outcome_context", "review", "save", "typed_text"]
+__all__ = [
+    "PROPOSAL",
+    "answer",
+    "hex_only",
+    "outcome_context",
+    "review",
+    "save",
+    "typed_text",
+]
 
 PROPOSAL = "admin/_proposal.html"
+
+
+def hex_only(value: str) -> str:
+    """A version or commit id from a query string ("" unless it is one): a link cannot
+    make the page say anything else was saved."""
+    return value if re.fullmatch(r"[0-9a-f]{4,64}", value) else ""
 
 
 def typed_text(text: str) -> str:

@@ -38,7 +38,7 @@ Short = Annotated[str, Form(max_length=1000)]
 
 
 @router.get("/admin/teams")
-def teams(request: Request, user: AdminUser, bundle: BundleDep, done: str = "") -> Response:
+def teams(request: Request, user: AdminUser, bundle: BundleDep) -> Response:
     return render(
         request,
         "admin/teams.html",
@@ -97,7 +97,11 @@ def team(
     commit: str = "",
 ) -> Response:
     context = _team_context(editor, team_id)
-    return render(request, PAGE, {**context, "saved_version": saved, "commit": commit})
+    return render(
+        request,
+        PAGE,
+        {**context, "saved_version": saving.hex_only(saved), "commit": saving.hex_only(commit)},
+    )
 
 
 def _members(
