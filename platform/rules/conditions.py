@@ -49,6 +49,7 @@ __all__ = [
     "ValueType",
     "compile_condition",
     "condition_json_schema",
+    "operators_for",
 ]
 
 MAX_DEPTH = 32
@@ -116,6 +117,16 @@ class FieldInfo:
 
     value_type: ValueType
     options: frozenset[str] | None = None
+
+
+def operators_for(value_type: ValueType) -> tuple[str, ...]:
+    """The operators a condition may apply to a key holding `value_type` (what a
+    visual editor offers for a row), in `OPERATORS` order."""
+    return tuple(
+        name
+        for name in OPERATORS
+        if name not in _OPERATOR_TYPES or value_type in _OPERATOR_TYPES[name]
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from gongdan.ui.catalogue_account import ACCOUNT_ENTRIES
 from gongdan.ui.catalogue_admin import ADMIN_ENTRIES
 from gongdan.ui.catalogue_desk import DESK_ENTRIES
+from gongdan.ui.catalogue_editors import EDITOR_ENTRIES
 from gongdan.ui.catalogue_password import PASSWORD_ENTRIES
 from gongdan.ui.catalogue_portal import PORTAL_ENTRIES
 from gongdan.ui.catalogue_queues import QUEUE_ENTRIES
@@ -201,5 +202,6 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         **DESK_ENTRIES,
         **SECURITY_ENTRIES,
         **ADMIN_ENTRIES,
+        **EDITOR_ENTRIES,
     }.items()
 }

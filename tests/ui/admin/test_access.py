@@ -20,6 +20,8 @@ SAMPLES = {
     "email": AGENT,
     "team_id": "service_desk",
     "token_id": "1",
+    "name": "ticket_types",  # the visual editors: /admin/editors/{name}/{doc_id}
+    "doc_id": "it_incident",
 }
 
 

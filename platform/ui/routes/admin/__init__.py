@@ -17,11 +17,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gongdan.ui.routes.admin import console, files, people, teams
+# Visual editors: importing `visual` (admineditors) appends them to `editors`.
+from gongdan.ui.routes.admin import console, files, people, teams, visual  # noqa: F401
 from gongdan.ui.routes.admin.editors import EDITOR_ROUTERS
-
-# Visual editors: import each editor module here (it appends itself to `editors`).
-# from gongdan.ui.routes.admin import ticket_type  # (admineditors)
 
 __all__ = ["router"]
 

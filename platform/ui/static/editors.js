@@ -1,0 +1,85 @@
+/* The visual config editors: reorder the items of a list (fields, sections, states,
+   rules) by drag and drop, or from the keyboard with Alt+ArrowUp / Alt+ArrowDown on an
+   item's handle. A move posts the editor with `_op=<verb>|<from>|<to>` (the list's
+   `data-reorder` names the verb); the server rewrites the YAML and answers the editor. */
+(function () {
+  "use strict";
+  var dragged = null;
+  function post(list, from, to) {
+    var form = list.closest("form");
+    if (!form || from === to || to < 0) { return; }
+    var op = document.createElement("input");
+    op.type = "hidden";
+    op.name = "_op";
+    op.value = list.getAttribute("data-reorder") + "|" + from + "|" + to;
+    form.appendChild(op);
+    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+  }
+  function item(target) { return target && target.closest && target.closest("[data-reorder] > [data-index]"); }
+  document.addEventListener("dragstart", function (event) {
+    dragged = item(event.target);
+    if (dragged) {
+      event.dataTransfer.effectAllowed = "move";
+      event.dataTransfer.setData("text/plain", dragged.getAttribute("data-index"));
+      dragged.classList.add("dragging");
+    }
+  });
+  document.addEventListener("dragover", function (event) {
+    var over = item(event.target);
+    if (dragged && over && over.parentNode === dragged.parentNode) { event.preventDefault(); }
+  });
+  document.addEventListener("drop", function (event) {
+    var over = item(event.target);
+    if (!dragged || !over || over.parentNode !== dragged.parentNode) { return; }
+    event.preventDefault();
+    post(over.parentNode, +dragged.getAttribute("data-index"), +over.getAttribute("data-index"));
+    dragged = null;
+  });
+  document.addEventListener("dragend", function () {
+    if (dragged) { dragged.classList.remove("dragging"); }
+    dragged = null;
+  });
+  document.addEventListener("keydown", function (event) {
+    if (!event.altKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) { return; }
+    var handle = event.target.closest && event.target.closest("[data-reorder-handle]");
+    var row = handle && item(handle);
+    if (!row) { return; }
+    event.preventDefault();
+    var from = +row.getAttribute("data-index");
+    var to = event.key === "ArrowUp" ? from - 1 : from + 1;
+    if (to >= row.parentNode.children.length) { return; }
+    // Keep the keyboard on the moved item once the editor is back.
+    sessionStorage.setItem("ed-focus", row.parentNode.getAttribute("data-reorder") + "|" + to);
+    post(row.parentNode, from, to);
+  });
+  // What is being typed when the editor comes back (from an earlier change) is kept:
+  // the new editor gets it, and leaving the input posts it as usual.
+  var typing = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var active = document.activeElement;
+    if (event.detail.target && event.detail.target.id === "editor" && active && active.id &&
+        active.closest("#editor") && (active.tagName === "TEXTAREA" || (active.tagName === "INPUT" &&
+        active.type !== "checkbox" && active.type !== "hidden")) && active.value !== active.defaultValue) {
+      typing = { id: active.id, value: active.value };
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (typing) {
+      var again = document.getElementById(typing.id);
+      if (again && again.value !== typing.value) { again.value = typing.value; }
+      typing = null;
+    }
+    // How many times the editor came back (tests and assistive tools can wait on it).
+    var editor = document.getElementById("editor");
+    if (editor && event.detail.target && event.detail.target.id === "editor") {
+      document.body.setAttribute("data-editor-swaps", String(+(document.body.getAttribute("data-editor-swaps") || 0) + 1));
+    }
+    var wanted = sessionStorage.getItem("ed-focus");
+    if (!wanted) { return; }
+    sessionStorage.removeItem("ed-focus");
+    var parts = wanted.split("|");
+    var list = document.querySelector('[data-reorder="' + parts[0] + '"]');
+    var handle = list && list.querySelector('[data-index="' + parts[1] + '"] [data-reorder-handle]');
+    if (handle) { handle.focus(); }
+  });
+})();
