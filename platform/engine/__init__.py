@@ -33,6 +33,7 @@ from gongdan.engine.accounts.users import (
     MIN_PASSWORD_LENGTH,
     Account,
 )
+from gongdan.engine.automation.leases import run_exclusively
 from gongdan.engine.automation.sla import SLAExplanation
 from gongdan.engine.lifecycle.live import LiveConfig, active_bundle, reload_mode, start_config
 from gongdan.engine.lifecycle.promote import Promotion, load_candidate, promote, promote_folder
@@ -64,7 +65,13 @@ from gongdan.engine.plan.migrate import migrate_tickets
 from gongdan.engine.plan.plan import Plan, plan_bundle
 from gongdan.engine.reads.paging import LIST_SORTS, MAX_PAGE, QUEUE_SORTS
 from gongdan.engine.reads.queries import FILTER_OPS, FieldFilter, TicketQuery
-from gongdan.engine.reads.queues import BulkOutcome, QueuePage, QueueQuery, QueueService
+from gongdan.engine.reads.queues import (
+    COUNT_CAP,
+    BulkOutcome,
+    QueuePage,
+    QueueQuery,
+    QueueService,
+)
 from gongdan.engine.reads.reports import ReportColumn, ReportFilters, ReportService, ReportTable
 from gongdan.engine.reads.ticket_page import LinkInfo
 from gongdan.engine.records import (
@@ -88,6 +95,7 @@ from gongdan.engine.tickets.tickets import check_title
 from gongdan.engine.unit_of_work import utc_now
 
 __all__ = [
+    "COUNT_CAP",
     "DATABASE_ERRORS",
     "DEFAULT_LEASE",
     "DEFAULT_MAX_BYTES",
@@ -168,6 +176,7 @@ __all__ = [
     "relay_once",
     "reload_mode",
     "remember_actor",
+    "run_exclusively",
     "start_config",
     "thread_root",
     "ticket_for_message_ids",
