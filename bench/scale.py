@@ -23,24 +23,31 @@ measure `--runs` times after `--warmup` (one client, sequential):
 - each desk queue page (`GET /desk/queues/{id}`, built-ins and the example views)
   and the counts fragment (`/desk/queues/counts`), signed in as a service desk agent;
 - a ticket page (`/desk/tickets/{key}`, a ticket with events and a comment);
-- search (`?q=` an English word, a Chinese word, a rare error code);
+- search (`?q=` an English word, a Chinese word, a rare error code; `--search-runs`
+  times: search is the slow one);
 - creates/s from 16 clients (`bench/api.py`'s client: `it_incident` tickets by
   requesters, one in five by an agent) while the app's background work runs, in
   `--create-rounds` blocks of `--creates`;
+- the database's own time for each list sort (and its second page) and each queue page
+  and the counts, as the services run them in this process: their SELECTs run again
+  under EXPLAIN ANALYZE (planning + execution), a figure the machine's load hardly
+  moves;
 - the scheduler's jobs when nothing is due: each run in this process on the same
   database, the server's planning and execution time of its statements (EXPLAIN
   ANALYZE of each again) and the time inside the driver.
 
 The sizes take turns, request by request (and block by block for the creates, run by
 run for the jobs), against one server each, so the machine's load (it may be shared)
-weighs on both alike. The figures go to `--results` (JSON; `--summary-only` prints a
-stored one again); at the end every measure is printed with both sizes' median and p95
+weighs on both alike. The figures go to `--results` (JSON; `--parts` measures some
+parts again and keeps the others' stored figures; `--summary-only` prints a stored
+one again); at the end every measure is printed with both sizes' median and p95
 and the ratio of the p95s, next to the targets: ratio <= 1.5 for every measure, list and queue pages p95 <= 50 ms at the
 largest size, creates/s at the largest >= 90% of the smallest, each job <= 50 ms of
 SQL. Nothing asserts. The load average is printed: the machine may be shared.
 
-    .venv/bin/python bench/scale.py [--sizes N ...] [--runs N] [--warmup N]
-        [--job-runs N] [--creates N] [--create-rounds N] [--keep] [--summary-only]
+    .venv/bin/python bench/scale.py [--sizes N ...] [--runs N] [--warmup N] [--search-runs N]
+        [--job-runs N] [--creates N] [--create-rounds N] [--parts jobs sql http creates]
+        [--keep] [--summary-only]
         [--database PREFIX] [--results FILE] [--port P] [--postgres-url URL]
 """
 
@@ -71,9 +78,11 @@ import engine as engine_bench
 
 from gongdan.bundle.loader import load_bundle
 from gongdan.engine.accounts.tokens import create_token
-from gongdan.engine.accounts.users import add_user
+from gongdan.engine.accounts.users import actor_for, add_user
 from gongdan.engine.outbox.runner import SCHEDULED_JOBS
-from gongdan.engine.service import utc_now
+from gongdan.engine.reads.queries import TicketQuery
+from gongdan.engine.reads.queues import QueueService
+from gongdan.engine.service import TicketService, utc_now
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import User
 from gongdan.engine.unit_of_work import begin_write
@@ -85,6 +94,7 @@ PAGE_TARGET_MS = 50.0
 RATIO_TARGET = 1.5
 JOB_TARGET_MS = 50.0
 CREATES_SHARE = 0.9
+PARTS = ("jobs", "sql", "http", "creates")
 N_BENCH_REQUESTERS = 50
 
 ZH_TITLES = (
@@ -328,7 +338,9 @@ def measures(base: str, who: dict[str, Any]) -> dict[str, Call]:
         out[f"desk queue {queue}"] = partial(get, desk, f"/desk/queues/{queue}", None)
     hx = {"HX-Request": "true"}
     out["desk queue counts fragment"] = lambda: get(desk, "/desk/queues/counts", hx)
-    out["desk ticket page"] = lambda: get(desk, f"/desk/tickets/{key}", None)
+    # A ticket the agent may see (theirs or their team's), with events and a comment.
+    seen = get(api, lists, bearer["agent"], state_category="open").json()["items"][0]["key"]
+    out["desk ticket page"] = lambda: get(desk, f"/desk/tickets/{seen}", None)
     out["healthz"] = lambda: get(api, "/healthz", None)
     return out
 
@@ -345,9 +357,12 @@ def measure_http(
         times: dict[int, list[float]] = {rows: [] for rows in sizes}
         try:
             for rows in sizes:
-                for _ in range(args.warmup):
+                for _ in range(
+                    min(args.warmup, 2) if name.startswith("api search") else args.warmup
+                ):
                     calls[rows][name]()
-            for i in range(args.runs):
+            runs = args.search_runs if name.startswith("api search") else args.runs
+            for i in range(runs):
                 for rows in sizes if i % 2 == 0 else reversed(sizes):
                     started = time.perf_counter()
                     calls[rows][name]()
@@ -422,11 +437,13 @@ class JobStatements(engine_bench.CursorTimer):
 
 def server_ms(db: Database, seen: list[tuple[str, Any]]) -> float:
     """The server's own time (planning + execution, `EXPLAIN ANALYZE`) for the SELECTs
-    of `seen`, run again in a transaction rolled back: what the job costs the database,
+    of `seen`, run again (after its `SET LOCAL`s) in a transaction rolled back: what the job costs the database,
     without the client's waits for a CPU on a loaded machine."""
     total = 0.0
     with db.engine.connect() as connection:
         for statement, parameters in seen:
+            if statement.lstrip().upper().startswith("SET LOCAL"):  # as the read had it
+                connection.exec_driver_sql(statement, parameters)
             if not statement.lstrip().upper().startswith("SELECT"):
                 continue
             plan = connection.exec_driver_sql(
@@ -479,30 +496,104 @@ def measure_jobs(urls: dict[int, str], runs: int) -> dict[int, dict[str, Any]]:
     return out
 
 
+def measure_sql(urls: dict[int, str], runs: int) -> dict[int, dict[str, Any]]:
+    """What the database itself spends on each list and queue read, whatever the load
+    on the machine: each read run in this process through the services (as the app
+    runs it), its SELECTs captured and run again under `EXPLAIN ANALYZE` (`server_ms`:
+    planning + execution, summed), `runs` times per size, the sizes taking turns."""
+    bundle = load_bundle(engine_bench.CONFIG_DIR)
+    reads: dict[int, dict[str, Call]] = {}
+    dbs = {rows: Database(url) for rows, url in urls.items()}
+    for rows, db in dbs.items():
+        tickets, queues = TicketService(db, bundle), QueueService(db, bundle)
+        with db.reading() as session:
+            admin_user = session.scalar(select(User).where(User.role == "admin").limit(1))
+            agent_email = bundle.teams["service_desk"].members[0].user
+            agent_user = session.scalar(select(User).where(User.email == agent_email))
+            assert admin_user is not None and agent_user is not None
+            admin, agent = actor_for(session, admin_user), actor_for(session, agent_user)
+        calls: dict[str, Call] = {}
+        for sort in ("created_at", "updated_at", "priority", "key"):
+            for descending in (True, False):
+                query = TicketQuery(sort=sort, descending=descending)
+                name = f"sql list sort={'-' if descending else ''}{sort}"
+                calls[name] = partial(tickets.list_tickets, admin, query)
+                cursor = tickets.list_tickets(admin, query).next_cursor
+                calls[name + " page 2"] = partial(
+                    tickets.list_tickets,
+                    admin,
+                    TicketQuery(sort=sort, descending=descending, cursor=cursor),
+                )
+        calls["sql list agent scope"] = partial(tickets.list_tickets, agent, TicketQuery())
+        for queue in queues.queues_for(agent):
+            calls[f"sql queue {queue.id}"] = partial(queues.list_queue, agent, queue.id)
+        calls["sql queue counts"] = partial(queues.counts, agent)
+        reads[rows] = calls
+    out: dict[int, dict[str, Any]] = {rows: {} for rows in urls}
+    for name in reads[next(iter(urls))]:
+        times: dict[int, list[float]] = {rows: [] for rows in urls}
+        for i in range(runs):
+            for rows in list(urls) if i % 2 == 0 else reversed(list(urls)):
+                meter = JobStatements()
+                meter.attach(dbs[rows].engine)
+                reads[rows][name]()
+                meter.detach(dbs[rows].engine)
+                times[rows].append(server_ms(dbs[rows], meter.seen))
+        line = f"  {name:<44}"
+        for rows in urls:
+            out[rows][name] = stats(times[rows])
+            line += f" {rows:>9,}: {out[rows][name]['median']:6.2f} / {out[rows][name]['p95']:6.2f}"
+        print(line + "  (median / p95 ms)")
+    for db in dbs.values():
+        db.dispose()
+    return out
+
+
 def run_bench(args: argparse.Namespace) -> dict[str, Any]:
     urls = {rows: load_size(args, rows) for rows in args.sizes}
     who = {rows: people(url) for rows, url in urls.items()}
     result: dict[str, Any] = {"load_before": engine_bench.load(), "sizes": args.sizes}
     print(f"load average before the measures: {result['load_before']}")
-    print("\nthe scheduler's jobs, nothing due:")
-    jobs = measure_jobs(urls, args.job_runs)
-    servers = {rows: start_server(url, args.port + i) for i, (rows, url) in enumerate(urls.items())}
-    try:
-        bases = {rows: f"http://127.0.0.1:{args.port + i}" for i, rows in enumerate(urls)}
-        time.sleep(2)  # the workers' first scheduler ticks
-        print("\nHTTP, the full app (gongdan serve --workers 2 per size), sizes taking turns:")
-        http = measure_http(args, bases, who)
-        print("\ncreates, 16 clients, sizes taking turns:")
-        creates = measure_creates(args, bases, who)
-    finally:
-        for server in servers.values():
-            server.terminate()
-        for server in servers.values():
-            server.wait(30)
+    parts = set(args.parts)
+    jobs: dict[int, dict[str, Any]] = {rows: {} for rows in urls}
+    sql: dict[int, dict[str, Any]] = {rows: {} for rows in urls}
+    http: dict[int, dict[str, Any]] = {rows: {} for rows in urls}
+    creates: dict[int, dict[str, Any]] = {rows: {} for rows in urls}
+    if "jobs" in parts:
+        print("\nthe scheduler's jobs, nothing due:")
+        jobs = measure_jobs(urls, args.job_runs)
+    if "sql" in parts:
+        print("\nthe database's own time per list and queue read (server, EXPLAIN ANALYZE):")
+        sql = measure_sql(urls, args.job_runs)
+    if parts & {"http", "creates"}:
+        servers = {
+            rows: start_server(url, args.port + i) for i, (rows, url) in enumerate(urls.items())
+        }
+        try:
+            bases = {rows: f"http://127.0.0.1:{args.port + i}" for i, rows in enumerate(urls)}
+            time.sleep(2)  # the workers' first scheduler ticks
+            if "http" in parts:
+                print(
+                    "\nHTTP, the full app (gongdan serve --workers 2 per size), sizes taking turns:"
+                )
+                http = measure_http(args, bases, who)
+            if "creates" in parts:
+                print("\ncreates, 16 clients, sizes taking turns:")
+                creates = measure_creates(args, bases, who)
+        finally:
+            for server in servers.values():
+                server.terminate()
+            for server in servers.values():
+                server.wait(30)
     result["load_after"] = engine_bench.load()
     print(f"load average after: {result['load_after']}")
     for rows in args.sizes:
-        result[str(rows)] = {"jobs": jobs[rows], "http": http[rows], "creates": creates[rows]}
+        result[str(rows)] = {
+            "jobs": jobs[rows],
+            "sql": sql[rows],
+            "http": http[rows],
+            "creates": creates[rows],
+        }
     if not args.keep:
         for rows in args.sizes:
             engine_bench.drop_database(args.postgres_url, f"{args.database}_{rows}")
@@ -519,8 +610,8 @@ def summary(result: dict[str, Any]) -> None:
     a, b = result[small], result[large]
     print(f"\n{'measure':<46}{int(small):>17,}{int(large):>19,}   p95 ratio")
     print(f"{'':<46}{'median / p95 ms':>17}{'median / p95 ms':>19}")
-    for name, low in a["http"].items():
-        high = b["http"].get(name)
+    for name, low in a.get("http", {}).items():
+        high = b.get("http", {}).get(name)
         if high is None:
             continue
         ratio = high["p95"] / low["p95"] if low["p95"] else float("nan")
@@ -530,7 +621,15 @@ def summary(result: dict[str, Any]) -> None:
             f"{name:<46}{low['median']:8.1f} /{low['p95']:7.1f}{high['median']:10.1f} /"
             f"{high['p95']:7.1f}   {ratio:5.2f} {engine_bench.verdict(ok)}"
         )
-    for name, low in a["jobs"].items():
+    for name, low in a.get("sql", {}).items():
+        high = b["sql"][name]
+        ratio = high["p95"] / low["p95"] if low["p95"] else float("nan")
+        ok = ratio <= RATIO_TARGET or high["p95"] < 1.0  # sub-millisecond: noise
+        print(
+            f"{name + ' (server)':<46}{low['median']:8.2f} /{low['p95']:7.2f}"
+            f"{high['median']:10.2f} /{high['p95']:7.2f}   {ratio:5.2f} {engine_bench.verdict(ok)}"
+        )
+    for name, low in a.get("jobs", {}).items():
         high = b["jobs"][name]
         ratio = high["p95"] / low["p95"] if low["p95"] else float("nan")
         ok = high["p95"] <= JOB_TARGET_MS
@@ -538,6 +637,8 @@ def summary(result: dict[str, Any]) -> None:
             f"{'job ' + name + ' (server SQL)':<46}{low['median']:8.2f} /{low['p95']:7.2f}"
             f"{high['median']:10.2f} /{high['p95']:7.2f}   {ratio:5.2f} {engine_bench.verdict(ok)}"
         )
+    if not a.get("creates") or not b.get("creates"):
+        return
     share = b["creates"]["per_s"] / a["creates"]["per_s"]
     print(
         f"{'creates/s, 16 clients (median block)':<46}{a['creates']['per_s']:17.0f}"
@@ -552,10 +653,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--search-runs", type=int, default=10)
     parser.add_argument("--job-runs", type=int, default=10)
     parser.add_argument("--creates", type=int, default=600)
     parser.add_argument("--create-rounds", type=int, default=4)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--parts", nargs="+", default=list(PARTS), choices=PARTS, help="what to measure"
+    )
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--summary-only", action="store_true")
     parser.add_argument("--database", default="gongdan_bench_scale")
@@ -569,10 +674,15 @@ def main(argv: list[str] | None = None) -> int:
     results_file = Path(args.results)
     print(f"{os.cpu_count()} CPUs, load average at start: {engine_bench.load()}")
     print(f"code: {engine_bench.code_version()}, {engine_bench.today()}")
+    stored = json.loads(results_file.read_text()) if results_file.exists() else {}
     if args.summary_only:
-        result = json.loads(results_file.read_text())
+        result = stored
     else:
         result = run_bench(args)
+        for rows in args.sizes:  # parts not measured now keep their stored figures
+            for part, figures in stored.get(str(rows), {}).items():
+                if not result[str(rows)].get(part):
+                    result[str(rows)][part] = figures
         results_file.write_text(json.dumps(result, indent=1))
     summary(result)
     return 0

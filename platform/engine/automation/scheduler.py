@@ -9,11 +9,12 @@ Each reads through an index on its due instant and takes bounded batches, so a r
 costs in proportion to what is due, not to the tickets kept (issue 24): the SLA scan
 the partial index on `sla_wakeup_at`, the `after:` transitions the index on (type,
 state, `state_since`), a scheduled automation's claim the index on its run markers
-(migration 0016), and a scheduled automation reads only the tickets its `when`
-selects in SQL when it can be written so (`_prefilter`). The runners take a job's lease before running it
-(`automation.leases`), so one process runs each per period; each job is still safe to
-run in several processes at once: the SLA scan locks and skips the rows it takes, an `after:` transition is an ordinary transition (the loser of a race
-gets a conflict and moves on), and a scheduled automation claims its run by writing a
+(migration 0016); a scheduled automation reads only the tickets its `when` selects in
+SQL when it can be written so (`_prefilter`). The runners take a job's lease before
+running it (`automation.leases`), so one process runs each per period; each job is
+still safe to run in several processes at once: the SLA scan locks and skips the rows
+it takes, an `after:` transition is an ordinary transition (the loser of a race gets
+a conflict and moves on), and a scheduled automation claims its run by writing a
 marker event only if no other process wrote one for the same period.
 """
 

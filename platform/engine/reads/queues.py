@@ -7,7 +7,8 @@ Every queue is one SQL condition added to the actor's scope and the filters of
 `paging` as the ticket list is. A page is three statements whatever its length
 (tickets, their people, merge targets: `ReadContext.preload`). The counts cost the same
 however many tickets are kept: the agent's own queue exactly from the maintained
-open-ticket counter, every other queue capped at `COUNT_CAP` + 1 rows. Bulk actions go through `TicketService`, one transaction per
+open-ticket counter, every other queue capped at `COUNT_CAP` + 1 rows read in the
+queue's order (`store.counters.ordered_reads`). Bulk actions go through `TicketService`, one transaction per
 ticket, so one refusal does not stop the others.
 """
 
@@ -37,7 +38,7 @@ from gongdan.engine.reads.queue_sql import view_condition
 from gongdan.engine.reads.ticket_page import assignable_people
 from gongdan.engine.records import TicketRecord
 from gongdan.engine.service import TicketService, utc_now
-from gongdan.engine.store.counters import open_tickets_of
+from gongdan.engine.store.counters import open_tickets_of, ordered_reads
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Stamp, Ticket
 from gongdan.engine.unit_of_work import ReadContext
@@ -69,8 +70,9 @@ class QueueDef:
     view: ViewDef | None = None
 
 
-# Queue counts above this show as "999+" (`QueueService.counts`).
-COUNT_CAP = 999
+# Queue counts above this show as "99+" (`QueueService.counts`): a count reads at most
+# this many rows + 1 of its queue's index range.
+COUNT_CAP = 99
 _DEFAULT_COLUMNS = ("key", "title", "priority", "state", "assignee", "team", "sla", "updated_at")
 BUILTIN_QUEUES = (
     QueueDef("mine", {"en": "My tickets", "zh-CN": "我的工单"}, _DEFAULT_COLUMNS, "sla", False),
@@ -188,11 +190,12 @@ class QueueService:
         backlog: the agent's own queue ("mine") exactly, from the open-ticket count the
         triggers keep (`store.counters`); every other queue counted up to `COUNT_CAP`
         + 1 rows (one capped COUNT each: a value above `COUNT_CAP` means "more than
-        `COUNT_CAP`", shown as "999+")."""
+        `COUNT_CAP`", shown as "99+")."""
         now = self.clock()
         out: dict[str, int] = {}
         with self.db.reading() as session:
             dialect = session.get_bind().dialect.name
+            ordered_reads(session)
             for queue in self.queues_for(actor):
                 if queue.id == "mine" and actor.user_id is not None:
                     out[queue.id] = open_tickets_of(session, actor.user_id)

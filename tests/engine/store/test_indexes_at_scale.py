@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine.accounts.service import AccountService
-from gongdan.engine.automation.scheduler import run_after_transitions
+from gongdan.engine.automation.scheduler import run_after_transitions, run_scheduled_automations
 from gongdan.engine.reads.queries import TicketQuery
 from gongdan.engine.reads.queues import COUNT_CAP, QueueService
 from gongdan.engine.service import TicketService
@@ -221,7 +221,7 @@ def test_queue_counts_stop_at_the_cap_and_count_the_agents_own_queue_exactly(
             .where(Ticket.assignee_id == agent.user_id, Ticket.state_category.in_(OPEN))
         )
     assert counts["mine"] == mine > COUNT_CAP  # exact, not capped
-    assert counts["my_teams"] == COUNT_CAP + 1  # "999+"
+    assert counts["my_teams"] == COUNT_CAP + 1  # "99+"
     plans = _plans(db, lambda: queues.counts(admin))
     assert not any("Seq Scan on tickets" in plan for plan in plans), plans
 
@@ -252,3 +252,16 @@ def test_the_planner_knows_how_many_open_tickets_nobody_has(
         ).scalar_one()
     estimate = int(plan.split("rows=")[1].split()[0])
     assert actual / 3 <= estimate <= actual * 3, (plan, actual)
+
+
+def test_a_scheduled_automation_reads_only_the_tickets_its_when_selects(
+    big: tuple[Database, Actor, Actor], routed_bundle: Bundle
+) -> None:
+    """`remind_stale_pending` (pending, last changed 3 days to 3 days 1 hour ago) is
+    SQL: its run reads that window through an index, not every ticket not closed; and
+    its claim is one probe of the index on run markers."""
+    db, _admin, _agent = big
+    plans = _plans(db, lambda: run_scheduled_automations(db, routed_bundle, NOW))
+    reads = [plan for plan in plans if "updated_at" in plan]
+    assert reads and not any("Seq Scan" in plan for plan in plans), plans
+    assert _uses(plans, "ix_events_scheduled_runs"), plans
