@@ -41,6 +41,7 @@ from gongdan.engine import (
     find_job,
     lease_from_env,
     relay_once,
+    run_exclusively,
     start_config,
     utc_now,
 )
@@ -217,4 +218,5 @@ def poll_mail() -> str:
 @_task(name="gongdan.tasks.run_scheduled_job")
 def run_scheduled_job(name: str) -> None:
     """Run one job of `SCHEDULED_JOBS` now."""
-    find_job(name).run(database(), bundle(), utc_now())
+    job = find_job(name)  # one process per period runs it (`automation.leases`)
+    run_exclusively(database(), bundle(), utc_now(), job.name, job.every_seconds, job.run)

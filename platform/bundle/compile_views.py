@@ -24,15 +24,17 @@ from gongdan.errors import did_you_mean
 from gongdan.forms.fields import FIELD_TYPES
 from gongdan.forms.shapes import FilterKind, Many
 from gongdan.rules.conditions import AllOf, AnyOf, Condition, Invalid, KeyTest, Negation, Node
-from gongdan.vocabulary import STAFF_ROLES, Role
+from gongdan.vocabulary import OPEN_CATEGORIES, STAFF_ROLES, STATE_CATEGORIES, Role
 
 __all__ = [
     "BUILTIN_COLUMNS",
     "COLUMN_KINDS",
+    "SLA_SORTS",
     "SORT_FIELDS",
     "ViewDef",
     "column_kind",
     "compile_views",
+    "implied_categories",
     "sql_kinds",
     "sql_refusal",
 ]
@@ -94,6 +96,10 @@ class ViewDef:
     teams: frozenset[str]
     # How the database holds each key `when` names (see `column_kind`).
     kinds: Mapping[str, str]
+    # The state categories its tickets can be in, as `when` says by `state` or
+    # `state_category` tests all of it requires (None: any). Queues add it to their SQL
+    # so that the indexes on open tickets serve a view of open states (`implied_categories`).
+    categories: frozenset[str] | None = None
 
     def visible_to(self, role: str, team_ids: Collection[str]) -> bool:
         """Whether a staff member of `role` in `team_ids` may open this view."""
@@ -139,17 +145,53 @@ def sql_refusal(test: KeyTest, kind: str | None) -> str | None:
     return None
 
 
+# Sorts by an SLA deadline: indexed for open tickets only (a closed ticket's deadlines
+# no longer matter), so a view in one of them should keep to open tickets.
+SLA_SORTS = frozenset({"sla", "first_response_due", "next_response_due", "resolution_due"})
+
+
+def implied_categories(
+    when: Condition | None, state_categories: Mapping[str, Collection[str]]
+) -> frozenset[str] | None:
+    """The state categories a ticket matching `when` can be in, from the `state` and
+    `state_category` tests `when` requires (at its top or in a top-level `all`), with
+    each state's categories in any workflow (`state_categories`); None when `when`
+    does not restrict them."""
+    if when is None:
+        return None
+    tree = when.tree
+    tests = tree.children if isinstance(tree, AllOf) else (tree,)
+    found: set[str] | None = None
+    for test in tests:
+        if not isinstance(test, KeyTest) or test.operator not in ("in", "not_in"):
+            continue
+        named = {str(v) for v in test.operand if v is not None}
+        if test.key == "state_category":
+            cats = named if test.operator == "in" else {str(c) for c in STATE_CATEGORIES} - named
+        elif test.key == "state" and test.operator == "in":
+            cats = {c for state in named for c in state_categories.get(state, ())}
+        else:
+            continue
+        found = cats if found is None else found & cats
+    return None if found is None else frozenset(found)
+
+
 def compile_views(
     entries: list[Entry],
     catalog: Catalog,
     field_types: Mapping[str, Collection[str]],
     teams: Collection[str],
     report: Reporter,
+    state_categories: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, ViewDef]:
-    """Compile every schema-valid View; problems go to `report` with their place."""
+    """Compile every schema-valid View; problems go to `report` with their place.
+    `state_categories` (each state's categories in the workflows) lets a view know
+    which categories its tickets can be in; a view sorted by an SLA deadline that may
+    hold tickets that are not open gets a warning: that sort is indexed for open
+    tickets only, so its pages would cost more as closed tickets pile up."""
     views: dict[str, ViewDef] = {}
     for entry in entries:
-        view = _compile_view(entry, catalog, field_types, teams, report)
+        view = _compile_view(entry, catalog, field_types, teams, report, state_categories or {})
         if view is not None:
             views[entry.id] = view
     return views
@@ -161,6 +203,7 @@ def _compile_view(
     field_types: Mapping[str, Collection[str]],
     teams: Collection[str],
     report: Reporter,
+    state_categories: Mapping[str, Collection[str]],
 ) -> ViewDef | None:
     doc, data = entry.doc, entry.data
     errors = len([i for i in report.issues if i.severity == "error"])
@@ -181,6 +224,15 @@ def _compile_view(
             f"cannot sort by '{sort['field']}'{did_you_mean(sort['field'], SORT_FIELDS)} "
             f"(sortable: {', '.join(SORT_FIELDS)})",
         )
+    categories = implied_categories(when, state_categories) if when is not None else None
+    if sort["field"] in SLA_SORTS and not (categories or {"closed"}) <= set(OPEN_CATEGORIES):
+        report.warning(
+            doc,
+            ("sort", "field"),
+            f"sorting by '{sort['field']}' is indexed for open tickets only: add "
+            "`state_category: [new, open, pending]` (or fewer) to `when`, or each page "
+            "of this view costs more as closed tickets pile up",
+        )
     for index, team in enumerate(data.get("teams", ())):
         if team not in teams:
             report.unknown(doc, ("teams", index), "team", team, teams)
@@ -196,6 +248,7 @@ def _compile_view(
         roles=frozenset(data.get("roles", ())),
         teams=frozenset(data.get("teams", ())),
         kinds=MappingProxyType(kinds),
+        categories=categories,
     )
 
 

@@ -445,7 +445,13 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         field_types[f.id].add(f.type)
     for name in set().union(*broken.values()):
         field_types.setdefault(name, set())  # a column of unknown type: see compile_views
-    views = compile_views(by_kind["View"], everything, field_types, known["Team"], report)
+    state_categories: dict[str, set[str]] = defaultdict(set)
+    for workflow in workflows.values():
+        for state in workflow.states.values():
+            state_categories[state.id].add(state.category)
+    views = compile_views(
+        by_kind["View"], everything, field_types, known["Team"], report, state_categories
+    )
     reports = compile_reports(
         by_kind["Report"],
         everything,

@@ -34,6 +34,7 @@ from gongdan.engine.accounts.users import (
     MIN_PASSWORD_LENGTH,
     Account,
 )
+from gongdan.engine.automation.leases import run_exclusively
 from gongdan.engine.automation.sla import SLAExplanation
 from gongdan.engine.lifecycle.editor import (
     Author,
@@ -79,7 +80,13 @@ from gongdan.engine.plan.migrate import migrate_tickets
 from gongdan.engine.plan.plan import Plan, plan_bundle
 from gongdan.engine.reads.paging import LIST_SORTS, MAX_PAGE, QUEUE_SORTS
 from gongdan.engine.reads.queries import FILTER_OPS, FieldFilter, TicketQuery
-from gongdan.engine.reads.queues import BulkOutcome, QueuePage, QueueQuery, QueueService
+from gongdan.engine.reads.queues import (
+    COUNT_CAP,
+    BulkOutcome,
+    QueuePage,
+    QueueQuery,
+    QueueService,
+)
 from gongdan.engine.reads.report_text import WORDS as REPORT_WORDS
 from gongdan.engine.reads.report_text import report_csv, row_words, value_text
 from gongdan.engine.reads.reports import (
@@ -111,6 +118,7 @@ from gongdan.engine.tickets.tickets import check_title
 from gongdan.engine.unit_of_work import utc_now
 
 __all__ = [
+    "COUNT_CAP",
     "DATABASE_ERRORS",
     "DEFAULT_LEASE",
     "DEFAULT_MAX_BYTES",
@@ -208,6 +216,7 @@ __all__ = [
     "report_csv",
     "report_zone",
     "row_words",
+    "run_exclusively",
     "start_config",
     "thread_root",
     "ticket_for_message_ids",

@@ -5,21 +5,32 @@ unit of work's runner (`unit_of_work.begin_write`, via `TicketService` for the f
 two), so its changes get the finishing steps of any write: a scheduled automation that
 raises a priority moves the ticket's SLA deadlines in the same run.
 
-Each job is safe to run in several processes at once: the SLA scan locks and skips the
-rows it takes, an `after:` transition is an ordinary transition (the loser of a race
-gets a conflict and moves on), and a scheduled automation claims its run by writing a
+Each reads through an index on its due instant and takes bounded batches, so a run
+costs in proportion to what is due, not to the tickets kept (issue 24): the SLA scan
+the partial index on `sla_wakeup_at`, the `after:` transitions the index on (type,
+state, `state_since`), a scheduled automation's claim the index on its run markers
+(migration 0018); a scheduled automation reads only the tickets its `when` selects in
+SQL when it can be written so (`_prefilter`). The runners take a job's lease before
+running it (`automation.leases`), so one process runs each per period; each job is
+still safe to run in several processes at once: the SLA scan locks and skips the rows
+it takes, an `after:` transition is an ordinary transition (the loser of a race gets
+a conflict and moves on), and a scheduled automation claims its run by writing a
 marker event only if no other process wrote one for the same period.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select, true
 
+from gongdan.bundle.compile_views import column_kind, sql_refusal
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine.automation.automations import run_automations
+from gongdan.engine.reads.queue_sql import condition_sql
 from gongdan.engine.service import TicketService
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Event, Ticket
@@ -27,6 +38,7 @@ from gongdan.engine.tickets.transitions import run_actions
 from gongdan.engine.unit_of_work import UnitOfWork, begin_read, begin_write
 from gongdan.errors import GongdanError
 from gongdan.forms.data import condition_values
+from gongdan.rules.conditions import AllOf, AnyOf, Condition, KeyTest, Negation, Node
 from gongdan.rules.workflow import Actor
 from gongdan.vocabulary import StateCategory
 
@@ -83,17 +95,52 @@ def run_after_transitions(db: Database, bundle: Bundle, now: datetime) -> int:
 def _claim_run(ctx: UnitOfWork, automation_id: str, every_seconds: int) -> bool:
     """Whether this process runs the automation now: its last run is old enough, and
     the marker event written here is the only one for this period."""
+    named: Any = Event.detail["automation"].as_string()
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        # The key as a constant in the text: the expression of the index on these
+        # markers (migration 0018), so this is one index probe however many exist.
+        named = Event.detail.op("->>")(literal_column("'automation'"))
     last = ctx.session.scalar(
         select(func.max(Event.at)).where(
-            Event.kind == "automation.scheduled",
+            Event.kind == literal_column("'automation.scheduled'"),
             Event.ticket_id.is_(None),
-            Event.detail["automation"].as_string() == automation_id,
+            named == automation_id,
         )
     )
     if last is not None and (ctx.now - last).total_seconds() < every_seconds:
         return False
     ctx.event(None, "automation.scheduled", detail={"automation": automation_id})
     return True
+
+
+def _prefilter(bundle: Bundle, when: Condition | None, session: Any, now: datetime) -> Any:
+    """`when` as SQL when every test of it can run in the database (as a queue's `when`
+    does: `reads.queue_sql`), so a run reads only the tickets it may act on through
+    their indexes (e.g. a window of `updated_at`), not every ticket not closed; true
+    otherwise. Each ticket read is still checked against `when` itself."""
+    if when is None:
+        return true()
+    field_types: dict[str, set[str]] = {}
+    for ticket_type in bundle.ticket_types.values():
+        for field in ticket_type.field_map.values():
+            field_types.setdefault(field.id, set()).add(field.type)
+    kinds: dict[str, str] = {}
+    for test in _tests(when.tree):
+        kind = column_kind(test.key, field_types)
+        if kind is None or sql_refusal(test, kind) is not None:
+            return true()
+        kinds[test.key] = kind
+    return condition_sql(when, kinds, session.get_bind().dialect.name, now)
+
+
+def _tests(node: Node) -> Iterator[KeyTest]:
+    if isinstance(node, KeyTest):
+        yield node
+    elif isinstance(node, Negation):
+        yield from _tests(node.child)
+    elif isinstance(node, (AllOf, AnyOf)):
+        for child in node.children:
+            yield from _tests(child)
 
 
 def run_scheduled_automations(db: Database, bundle: Bundle, now: datetime) -> int:
@@ -106,9 +153,10 @@ def run_scheduled_automations(db: Database, bundle: Bundle, now: datetime) -> in
         with begin_write(db, bundle, Actor.system(), now) as ctx:
             if not _claim_run(ctx, automation.id, automation.every.total_seconds()):
                 continue
+            narrowed = _prefilter(bundle, automation.when, ctx.session, now)
             tickets = ctx.session.scalars(
                 select(Ticket)
-                .where(Ticket.state_category != StateCategory.CLOSED)
+                .where(Ticket.state_category != StateCategory.CLOSED, narrowed)
                 .order_by(Ticket.id)
                 .execution_options(yield_per=BATCH)
             )

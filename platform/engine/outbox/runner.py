@@ -6,9 +6,10 @@ uses when `GONGDAN_BROKER_URL` is unset) runs them in a thread. The runner also 
 the outbox every second and delivers rows on a few threads: the same `relay_once`
 and `deliver` the Celery tasks call, so behaviour does not depend on the deployment.
 
-A job may run in several processes at once (several `serve` processes, or beat plus a
-runner by mistake), so a job must be safe to repeat: claim its rows with row locks or
-conditional updates, as `relay_once` does.
+Each run of a job first takes the job's lease for the period (`automation.leases`), so
+of several `serve` workers (or beat plus a runner) one runs each job per period. A job
+must still be safe to repeat (a lease can end during a long run): claim its rows with
+row locks or conditional updates, as `relay_once` does.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gongdan.bundle.compiled import Bundle
+from gongdan.engine.automation.leases import run_exclusively
 from gongdan.engine.automation.report_mail import run_report_mail
 from gongdan.engine.automation.scheduler import (
     run_after_transitions,
@@ -124,8 +126,10 @@ class InProcessRunner:
             last = self._last_run.get(job.name)
             if last is None or time.monotonic() - last >= job.every_seconds:
                 self._last_run[job.name] = time.monotonic()
-                try:
-                    job.run(self.db, self.bundle(), self.clock())
+                try:  # one process per period runs it (`automation.leases`)
+                    run_exclusively(
+                        self.db, self.bundle(), self.clock(), job.name, job.every_seconds, job.run
+                    )
                 except Exception:
                     log.exception("scheduled job %s failed", job.name)
         return dispatched

@@ -5,8 +5,9 @@ the portal's "my requests" (both `queries.select_tickets`) and the desk's queues
 A page is keyset-paged: ordered by a sort expression and then the ticket id, the next
 page starts after the last row's (value, id), so a page costs one index range whatever
 its depth. The expressions are exactly those the indexes were made for (`created_at`,
-`updated_at`, `number`; the earliest SLA deadline of migration 0008, with a constant in
-the statement's text on PostgreSQL): change one only with its index.
+`updated_at`, `number`; the earliest SLA deadline of migration 0008 and each single
+deadline, with a constant in the statement's text on PostgreSQL; the priority's rank,
+constants in the text too, migration 0018): change one only with its index.
 
 A cursor is the last row's sort value and id as URL-safe base64 JSON. It carries no
 list or sort name, but its value must have the sort's type: a cursor of another sort
@@ -18,10 +19,11 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal_column, or_, select, type_coerce
+from sqlalchemy import Integer, Select, and_, case, func, literal_column, or_, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -39,6 +41,7 @@ __all__ = [
     "check_sort",
     "decode_cursor",
     "encode_cursor",
+    "in_categories",
     "page_limit",
     "page_of",
     "sort_expression",
@@ -58,6 +61,15 @@ _STAMPS = ("created_at", "updated_at")
 _NUMBERS = ("priority", "key")
 
 
+def in_categories(categories: Iterable[str]) -> ColumnElement[bool]:
+    """`state_category IN (…)` with the categories as constants in the statement's text:
+    the partial indexes on open tickets then serve it under any plan (a generic plan
+    cannot prove that parameters fall inside an index's predicate)."""
+    names = sorted(set(categories))
+    assert all(n.isidentifier() for n in names)  # noqa: S101 - the vocabulary's names
+    return Ticket.state_category.in_([literal_column(f"'{n}'") for n in names])
+
+
 def check_sort(sort: str, allowed: tuple[str, ...]) -> None:
     """Refuse a sort that is not one of `allowed`."""
     if sort not in allowed:
@@ -74,7 +86,13 @@ def page_limit(limit: int) -> int:
 def sort_expression(sort: str, dialect: str) -> ColumnElement[Any]:
     """The SQL expression a list sorted by `sort` is ordered by (then by ticket id)."""
     if sort == "priority":
-        return case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority, else_=-1)
+        # Constants in the statement's text, not parameters: the expression then matches
+        # the index on it (migration 0018) under any plan, as the SLA sort's does.
+        ranks = (
+            (Ticket.priority == literal_column(f"'{p}'"), literal_column(str(i), Integer))
+            for i, p in enumerate(PRIORITIES)
+        )
+        return case(*ranks, else_=literal_column("-1", Integer))
     if sort == "key":
         return Ticket.number  # type: ignore[return-value]
     if sort in _STAMPS:

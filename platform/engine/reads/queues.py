@@ -5,8 +5,10 @@ actions.
 Every queue is one SQL condition added to the actor's scope and the filters of
 `queries.ticket_conditions` (permission scoping stays in SQL), sorted and paged by
 `paging` as the ticket list is. A page is three statements whatever its length
-(tickets, their people, merge targets: `ReadContext.preload`); the counts are one
-COUNT per queue. Bulk actions go through `TicketService`, one transaction per
+(tickets, their people, merge targets: `ReadContext.preload`). The counts cost the same
+however many tickets are kept: the agent's own queue exactly from the maintained
+open-ticket counter, every other queue capped at `COUNT_CAP` + 1 rows read in the
+queue's order (`store.counters.ordered_reads`). Bulk actions go through `TicketService`, one transaction per
 ticket, so one refusal does not stop the others.
 """
 
@@ -23,12 +25,20 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from gongdan.bundle.compile_views import ViewDef
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine.reads.paging import MAX_PAGE, QUEUE_SORTS, check_sort, page_of, sort_expression
+from gongdan.engine.reads.paging import (
+    MAX_PAGE,
+    QUEUE_SORTS,
+    check_sort,
+    in_categories,
+    page_of,
+    sort_expression,
+)
 from gongdan.engine.reads.queries import TicketQuery, ticket_conditions
 from gongdan.engine.reads.queue_sql import view_condition
 from gongdan.engine.reads.ticket_page import assignable_people
 from gongdan.engine.records import TicketRecord
 from gongdan.engine.service import TicketService, utc_now
+from gongdan.engine.store.counters import open_tickets_of, ordered_reads
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Stamp, Ticket
 from gongdan.engine.unit_of_work import ReadContext
@@ -38,6 +48,7 @@ from gongdan.vocabulary import OPEN_CATEGORIES, STAFF_ROLES, Role
 
 __all__ = [
     "BUILTIN_QUEUES",
+    "COUNT_CAP",
     "SEARCH_QUEUE",
     "BulkOutcome",
     "QueueDef",
@@ -59,6 +70,9 @@ class QueueDef:
     view: ViewDef | None = None
 
 
+# Queue counts above this show as "99+" (`QueueService.counts`): a count reads at most
+# this many rows + 1 of its queue's index range.
+COUNT_CAP = 99
 _DEFAULT_COLUMNS = ("key", "title", "priority", "state", "assignee", "team", "sla", "updated_at")
 BUILTIN_QUEUES = (
     QueueDef("mine", {"en": "My tickets", "zh-CN": "我的工单"}, _DEFAULT_COLUMNS, "sla", False),
@@ -172,13 +186,33 @@ class QueueService:
         return QueuePage(queue, items, cursor, sort, descending)
 
     def counts(self, actor: Actor) -> dict[str, int]:
-        """How many tickets each queue holds now: one COUNT statement per queue."""
+        """How many tickets each queue holds now, at a cost that does not grow with the
+        backlog: the agent's own queue ("mine") exactly, from the open-ticket count the
+        triggers keep (`store.counters`); every other queue counted up to `COUNT_CAP`
+        + 1 rows (one capped COUNT each: a value above `COUNT_CAP` means "more than
+        `COUNT_CAP`", shown as "99+")."""
         now = self.clock()
         out: dict[str, int] = {}
         with self.db.reading() as session:
+            dialect = session.get_bind().dialect.name
+            ordered_reads(session)
             for queue in self.queues_for(actor):
+                if queue.id == "mine" and actor.user_id is not None:
+                    out[queue.id] = open_tickets_of(session, actor.user_id)
+                    continue
                 conditions = self._conditions(session, actor, queue, TicketQuery(), now)
-                statement = select(func.count()).select_from(Ticket).where(*conditions)
+                # In the queue's own order: the plan is then the page's (an ordered
+                # range of the index its sort has) read for up to COUNT_CAP + 1 rows,
+                # never a bitmap of every open ticket that the LIMIT cannot stop.
+                order = sort_expression(queue.sort, dialect)
+                capped = (
+                    select(Ticket.id)
+                    .where(*conditions)
+                    .order_by(order.desc() if queue.descending else order, Ticket.id)
+                    .limit(COUNT_CAP + 1)
+                    .subquery()
+                )
+                statement = select(func.count()).select_from(capped)
                 out[queue.id] = int(session.scalar(statement) or 0)
         return out
 
@@ -189,10 +223,14 @@ class QueueService:
         dialect = session.get_bind().dialect.name
         if queue.view is not None:
             conditions.append(view_condition(queue.view, dialect, now, actor.user_id))
+            categories = queue.view.categories
+            if categories and categories <= set(OPEN_CATEGORIES):
+                # What `when` implies, said so that the open tickets' indexes serve it.
+                conditions.append(in_categories(categories))
             return conditions
         if queue.id == SEARCH_QUEUE.id:
             return conditions
-        is_open = Ticket.state_category.in_(OPEN_CATEGORIES)
+        is_open = in_categories(OPEN_CATEGORIES)
         teams = sorted(actor.team_ids)
         in_my_teams = Ticket.team_id.in_(teams)
         everything = actor.role is Role.ADMIN and not teams

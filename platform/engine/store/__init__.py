@@ -19,6 +19,8 @@ those means).
   `user_from_row`, `user_from_driver`.
 - `tickets.py`: `load_ticket_by_key`, `touch_ticket`, `write_sla_columns`.
 - `members.py` (routing's read): `read_members`, `MemberRows`, `member_skills`.
+- `counters.py` (each agent's open tickets, kept by triggers): `open_tickets_of`,
+  `recount`; `ordered_reads` (capped counts read index ranges on PostgreSQL).
 - `tokens.py` (the bearer-token lookup): `read_token`, `mark_token_used`.
 - `reports.py`: `without_jit` (a report read on PostgreSQL), `claim_report_mailing`
   (a mailed report's due instant, claimed once).

@@ -3,9 +3,10 @@ turn, in one statement run on the database driver itself.
 
 `read_members` is one statement whatever it is asked for, and keeps these rules:
 
-- Open tickets are counted per member (the partial index on open tickets by
-  assignee), never over the whole table, and include what the write has changed so
-  far (the session is flushed first).
+- Open tickets per member are one row each of `agent_open_tickets`, which triggers keep
+  in the transaction of every ticket change (migration 0018): a create costs the same
+  however many open tickets the members have. They include what the write has changed
+  so far (the session is flushed first, and the triggers ran).
 - Every row carries the directory generation (migration 0010: any change to users or
   memberships, by any process, moves it), so a caller that keeps members between
   reads knows when they changed. With `whole`, a row is the member's whole user row
@@ -46,15 +47,15 @@ from sqlalchemy.orm import Session
 
 from gongdan.engine.store.database import DriverStatement
 from gongdan.engine.store.models import (
+    AgentOpenTickets,
     DirectoryGeneration,
     Membership,
     RoutingPointer,
-    Ticket,
     User,
 )
 from gongdan.engine.store.sequences import TURN, ensure_sequence
 from gongdan.engine.store.writes import number_columns, pending, turn_column
-from gongdan.vocabulary import OPEN_CATEGORIES, STAFF_ROLES
+from gongdan.vocabulary import STAFF_ROLES
 
 __all__ = ["MemberRows", "member_skills", "read_members"]
 
@@ -155,10 +156,13 @@ def _members_select(counts: bool, turns: bool, whole: bool) -> Select[Any]:
     team: Any = bindparam("team")
     member: Any = User.id if whole else Membership.user_id
     open_count: Any = (
-        select(func.count())
-        .where(Ticket.assignee_id == member, Ticket.state_category.in_(_sql_texts(OPEN_CATEGORIES)))
-        .correlate(User if whole else Membership)
-        .scalar_subquery()
+        func.coalesce(
+            select(AgentOpenTickets.open_tickets)
+            .where(AgentOpenTickets.user_id == member)
+            .correlate(User if whole else Membership)
+            .scalar_subquery(),
+            0,
+        )
         if counts
         else literal(0)
     )

@@ -31,6 +31,7 @@ from sqlalchemy.orm.base import manager_of_class
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "AgentOpenTickets",
     "ApiToken",
     "Attachment",
     "Base",
@@ -42,6 +43,7 @@ __all__ = [
     "DirectoryGeneration",
     "EmailVerification",
     "Event",
+    "JobLease",
     "MailMessage",
     "Membership",
     "Outbox",
@@ -176,6 +178,9 @@ class Ticket(Base):
             postgresql_where=text("state_category IN ('new', 'open', 'pending')"),
             sqlite_where=text("state_category IN ('new', 'open', 'pending')"),
         ),
+        # Workflow `after:` transitions: the tickets of a type in a state since before a
+        # moment, oldest first (`automation.scheduler`), one range whatever the backlog.
+        Index("ix_tickets_after_due", "ticket_type", "state", "state_since"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -339,6 +344,27 @@ class TicketLink(Base):
     target_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     kind: Mapped[str] = mapped_column(String(32))  # relates | duplicates | merged_into | split_from
     created_at: Mapped[datetime]
+
+
+class AgentOpenTickets(Base):
+    """How many open tickets (a category of `OPEN_CATEGORIES`) each agent has assigned:
+    kept by triggers on `tickets` in the transaction of every change (migration 0018),
+    read by routing and by the count of an agent's own queue."""
+
+    __tablename__ = "agent_open_tickets"
+
+    user_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    open_tickets: Mapped[int] = mapped_column(Integer)
+
+
+class JobLease(Base):
+    """Who may run a periodic job until when (`store.leases`): one process per period."""
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    until: Mapped[datetime]
+    holder: Mapped[str] = mapped_column(String(128))
 
 
 class RoutingPointer(Base):

@@ -407,4 +407,7 @@ def test_a_page_and_the_counts_take_a_fixed_number_of_statements(
     assert seen.kinds() == {"select": SELECTS_PER_PAGE}, seen
     with statements.recording(db) as seen:
         counts = queues.counts(agent)
-    assert seen.kinds() == {"select": len(counts)} and len(counts) == 6, seen
+    # One capped count per queue ("mine" reads its counter); on PostgreSQL first the
+    # two settings that keep the counts on their index ranges (`ordered_reads`).
+    expected = {"select": len(counts)} | ({"other": 2} if db.dialect == "postgresql" else {})
+    assert seen.kinds() == expected and len(counts) == 6, seen

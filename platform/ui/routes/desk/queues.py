@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine import (
+    COUNT_CAP,
     MAX_PAGE,
     QUEUE_SORTS,
     BulkOutcome,
@@ -225,6 +226,7 @@ def queue_list(request: Request, user: StaffUser, queues: QueuesDep) -> Response
     context = {
         "queues": queues.queues_for(user.actor),
         "counts": queues.counts(user.actor),
+        "count_cap": COUNT_CAP,
         "current": "",
     }
     return render(request, "desk/queues.html", context)
@@ -235,6 +237,7 @@ def queue_counts(request: Request, user: StaffUser, queues: QueuesDep) -> Respon
     context = {
         "queues": queues.queues_for(user.actor),
         "counts": queues.counts(user.actor),
+        "count_cap": COUNT_CAP,
         "current": request.query_params.get("current", ""),
     }
     return render_fragment(request, "desk/queue_counts.html", context)
@@ -318,7 +321,11 @@ async def queue_bulk(
     )  # fmt: skip
     context |= {"bulk": bulk, "selected": selected}
     # The counts changed with the tickets: sent along, swapped in out-of-band.
-    context |= {"queues": queues.queues_for(user.actor), "counts": queues.counts(user.actor)}
+    context |= {
+        "queues": queues.queues_for(user.actor),
+        "counts": queues.counts(user.actor),
+        "count_cap": COUNT_CAP,
+    }
     if bulk.get("kind") not in (None, "none"):
         context["chosen_transition"] = bulk["transition"]
     return render(request, "desk/queue.html", context, block="results", status_code=status)
