@@ -237,8 +237,8 @@ def _enqueue_batch(outbox_ids: list[int]) -> None:
 
 class RelayWatch:
     """The relay of a Celery worker's main process: it claims due rows as soon as
-    they are written (`OutboxWakeup`: LISTEN on PostgreSQL, a short adaptive poll
-    otherwise) and queues one `deliver_outbox_batch` task per batch, so a burst waits
+    they are due (`OutboxWakeup`'s short adaptive poll: every 0.1 s while it finds
+    work, backing off to 0.5 s while it finds none) and queues one `deliver_outbox_batch` task per batch, so a burst waits
     neither for beat's next `relay_outbox` nor for a task per row. Beat's relay stays,
     as the fallback of a worker started without it."""
 
@@ -249,7 +249,6 @@ class RelayWatch:
         self._thread = threading.Thread(target=self._run, name="gongdan-relay", daemon=True)
 
     def start(self) -> None:
-        self.wakeup.start()
         self._thread.start()
 
     def stop(self) -> None:

@@ -71,7 +71,7 @@ class InProcessRunner:
 
     `workers` relay threads each claim up to `batch` due rows and deliver them as one
     batch (`deliver_due`), again at once while batches come full, then wait to be
-    woken (`OutboxWakeup`: a row written, on PostgreSQL; else a short adaptive poll).
+    woken (`OutboxWakeup`: a row written by this process, else a short adaptive poll).
     The scheduled jobs run on a thread of their own every `interval` seconds."""
 
     def __init__(
@@ -103,7 +103,6 @@ class InProcessRunner:
         if self._thread is not None:
             return
         self._stop.clear()
-        self.wakeup.start()
         self._relays = [
             threading.Thread(target=self._relay, name=f"gongdan-relay-{n}", daemon=True)
             for n in range(self.workers)

@@ -1,16 +1,17 @@
-"""When the outbox relay runs: as soon as a row is written, not on a fixed second.
+"""When the outbox relay runs: as soon as there is work, not on a fixed second.
 
-On PostgreSQL, migration 0016's trigger sends `NOTIFY gongdan_outbox` with every
-statement that writes outbox rows, delivered when the write commits; `OutboxWakeup`
-LISTENs on it (`engine.store.token_events.ChannelListener`, one connection per process)
-and wakes the relay threads waiting in `wait`. A relay still looks every
-`IDLE_SECONDS` on its own (rows retried after a backoff, leases that ran out). Woken,
-it waits `GATHER_SECONDS` more, so the rows of a burst go out in batches rather than
-one by one.
+A write of this process that adds outbox rows wakes the relay threads of this process
+when it commits (`Database.on_outbox_written`, called by `unit_of_work.begin_write`):
+in `gongdan serve` every web worker relays, so the rows of its own creates are picked
+up within `GATHER_SECONDS` (the pause that lets a burst's rows go out together). Rows
+written elsewhere (the CLI, another process; for `gongdan worker`, every row) are found
+by a short adaptive poll: `BUSY_SECONDS` while rounds find work, then doubling up to
+`IDLE_SECONDS` while they find none. The poll is one indexed query (`ix_outbox_due`).
 
-SQLite (or PostgreSQL while the listener is not connected) has no notifications: the
-relay polls, every `MIN_POLL_SECONDS` while it finds work, doubling up to
-`MAX_POLL_SECONDS` while it finds none (`next_poll`).
+Why not LISTEN/NOTIFY on PostgreSQL: a transaction that sent a NOTIFY takes a
+cluster-wide lock at commit and holds it across its WAL flush, so every create's commit
+would wait in line behind the others ("Lock:object" on COMMIT); measured with a trigger
+on the outbox, creates per second fell by a third to a half (bench/NOTES.md).
 """
 
 from __future__ import annotations
@@ -18,88 +19,64 @@ from __future__ import annotations
 import threading
 
 from gongdan.engine.store.database import Database
-from gongdan.engine.store.token_events import ChannelListener
 
 __all__ = [
-    "CHANNEL",
+    "BUSY_SECONDS",
     "GATHER_SECONDS",
     "IDLE_SECONDS",
-    "MAX_POLL_SECONDS",
-    "MIN_POLL_SECONDS",
     "OutboxWakeup",
     "next_poll",
 ]
 
-CHANNEL = "gongdan_outbox"
 GATHER_SECONDS = 0.05
-IDLE_SECONDS = 1.0
-MIN_POLL_SECONDS = 0.05
-MAX_POLL_SECONDS = 0.5
+BUSY_SECONDS = 0.1
+IDLE_SECONDS = 0.5
 
 
 def next_poll(previous: float, found_work: bool) -> float:
     """The adaptive poll's next wait: short while there is work, doubling while idle."""
     if found_work:
-        return MIN_POLL_SECONDS
-    return min(max(previous, MIN_POLL_SECONDS) * 2, MAX_POLL_SECONDS)
+        return BUSY_SECONDS
+    return min(max(previous, BUSY_SECONDS) * 2, IDLE_SECONDS)
 
 
 class OutboxWakeup:
-    """Wakes the relay threads of this process when outbox rows are written."""
+    """Wakes the relay threads of this process when this process writes outbox rows,
+    and paces their polling otherwise."""
 
     def __init__(self, db: Database) -> None:
         self._changed = threading.Condition()
         self._generation = 0
-        self._listening = False
-        self._poll = MIN_POLL_SECONDS
-        self._listener: ChannelListener | None = None
-        if db.dialect == "postgresql":
-            self._listener = ChannelListener(db.url, CHANNEL, self.notify, self._set_listening)
-
-    @property
-    def listening(self) -> bool:
-        """Whether a written row wakes the relay (else it polls)."""
-        return self._listening
-
-    def start(self) -> None:
-        if self._listener is not None:
-            self._listener.start()
-
-    def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.stop()
-        self.notify()  # threads waiting look again (and see they are to stop)
+        self._poll = BUSY_SECONDS
+        db.on_outbox_written(self.notify)
 
     def generation(self) -> int:
-        """A counter of the notifications so far (hand it to `wait`)."""
+        """A counter of the wake-ups so far (hand it to `wait` or `rest`)."""
         with self._changed:
             return self._generation
 
     def notify(self) -> None:
-        """Rows were written (the listener calls it; so may a writer in this process)."""
+        """Rows were written: wake the threads waiting."""
         with self._changed:
             self._generation += 1
             self._changed.notify_all()
 
     def wait(self, seen: int, timeout: float) -> bool:
-        """Wait until a notification newer than generation `seen`, at most `timeout`
+        """Wait until a wake-up newer than generation `seen`, at most `timeout`
         seconds; whether one came."""
         with self._changed:
             return self._changed.wait_for(lambda: self._generation != seen, timeout)
 
     def rest(self, seen: int, found_work: bool, stop: threading.Event) -> None:
         """A relay thread's pause after a round that found work or not (`seen`: the
-        generation before the round): listening, until a row is written (then
-        `GATHER_SECONDS` more) or `IDLE_SECONDS`; else the adaptive poll's wait.
-        Returns early when `stop` is set."""
-        if self._listening:
-            if self.wait(seen, IDLE_SECONDS) and not stop.is_set():
-                stop.wait(GATHER_SECONDS)
-            return
+        generation before the round). After work, `BUSY_SECONDS`: the rows of a
+        sustained load go in batches. Idle, until a row is written here (then
+        `GATHER_SECONDS` more) or the adaptive poll's time. Returns early on `stop`."""
         self._poll = next_poll(self._poll, found_work)
-        stop.wait(self._poll)
+        if found_work:
+            stop.wait(self._poll)
+        elif self.wait(seen, self._poll) and not stop.is_set():
+            stop.wait(GATHER_SECONDS)
 
-    def _set_listening(self, listening: bool) -> None:
-        self._listening = listening
-        if listening:
-            self.notify()  # rows written while it was not listening: look now
+    def stop(self) -> None:
+        self.notify()  # threads waiting look again (and see they are to stop)

@@ -8,9 +8,6 @@ process and database that `LISTEN`s on the channel, in a daemon thread: it calls
 listening, so that a process trusts what it kept only while no notification can be
 missed (it forgets everything when the connection is lost, and again once it is back).
 This is the only code that speaks to the driver for it (`tests/engine/store`).
-
-`ChannelListener` is the same loop for any channel: the outbox relay listens on
-`gongdan_outbox` (migration 0016) to start as soon as a row is written.
 """
 
 from __future__ import annotations
@@ -22,7 +19,7 @@ from collections.abc import Callable
 import psycopg
 from sqlalchemy.engine import make_url
 
-__all__ = ["CHANNEL", "ChannelListener", "TokenEventListener"]
+__all__ = ["CHANNEL", "TokenEventListener"]
 
 log = logging.getLogger(__name__)
 
@@ -31,23 +28,20 @@ RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 POLL_SECONDS = 1.0  # how often the thread looks whether it should stop
 
 
-class ChannelListener:
-    """LISTEN on `channel` of the database at `url` (a SQLAlchemy PostgreSQL URL):
-    `on_change` for every notification, `on_state` when listening starts or stops."""
+class TokenEventListener:
+    """LISTEN on `CHANNEL` of the database at `url` (a SQLAlchemy PostgreSQL URL)."""
 
     def __init__(
         self,
         url: str,
-        channel: str,
         on_change: Callable[[], None],
         on_state: Callable[[bool], None],
     ) -> None:
         parsed = make_url(url).set(drivername="postgresql")
         self._conninfo = parsed.render_as_string(hide_password=False)
-        self._channel = channel
         self._on_change, self._on_state = on_change, on_state
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"{channel}-events", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="gongdan-token-events", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -60,27 +54,15 @@ class ChannelListener:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self._conninfo, autocommit=True) as connection:
-                    connection.execute(f"LISTEN {self._channel}")
+                    connection.execute(f"LISTEN {CHANNEL}")
                     failures = 0
                     self._on_state(True)
                     while not self._stop.is_set():
                         for _ in connection.notifies(timeout=POLL_SECONDS):
                             self._on_change()
             except Exception:
-                log.debug("listener on %s lost its connection", self._channel, exc_info=True)
+                log.debug("token event listener lost its connection", exc_info=True)
             self._on_state(False)
             delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
             failures += 1
             self._stop.wait(delay)
-
-
-class TokenEventListener(ChannelListener):
-    """LISTEN on `CHANNEL` (token changes) of the database at `url`."""
-
-    def __init__(
-        self,
-        url: str,
-        on_change: Callable[[], None],
-        on_state: Callable[[bool], None],
-    ) -> None:
-        super().__init__(url, CHANNEL, on_change, on_state)
