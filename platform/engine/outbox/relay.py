@@ -340,8 +340,8 @@ def deliver_batch(
             ctx.session.scalars(
                 select(Outbox)
                 .where(Outbox.id.in_(list(ids)))
-                .order_by(Outbox.id)
-                .with_for_update(skip_locked=True)
+                .order_by(Outbox.id)  # locked in one order: batches never deadlock
+                .with_for_update()
             )
         )
         outcomes: dict[int, Outcome] = dict.fromkeys(ids, "not_due")
