@@ -651,7 +651,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--drain-limit", type=float, default=120, help="seconds to wait for the outbox to drain"
     )
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="the server's port (0: a free one)")
     parser.add_argument(
         "--threads", type=int, default=0, help="threads per worker for sync routes (0: as serve)"
     )
@@ -671,6 +671,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.database.startswith("gongdan_bench"):
         parser.error("--database must start with gongdan_bench")
     args.smtp_port = _free_port() if args.smtp else 0
+    args.port = args.port or _free_port()
 
     print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
     url = create_database(args.postgres_url, args.database)
