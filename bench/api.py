@@ -1,13 +1,15 @@
-"""Benchmark: tickets created per second through the REST API over HTTP (issue 7).
+"""Benchmark: tickets created per second through the REST API over HTTP, and their
+notifications delivered (issues 7 and 23).
 
 A fresh PostgreSQL database (`--database`, dropped at the end) gets the example bundle's
 teams, an admin, the team members as agents and `--requesters` requesters, each with
-an API token. The API is served by uvicorn in a child process: `--workers` (2) worker
-processes, the httptools parser, uvloop. By default the app is the API router alone
-over the same `TicketService` the full app uses (`--full` serves `gongdan.ui.app.
-create_app`, whose HTML middlewares skip `/api/`); background work is left to a
-(absent) Celery worker, as in production, so the in-process outbox relay does not run
-in the web workers.
+an API token. The app is served by uvicorn in a child process: `--workers` (2) worker
+processes, the httptools parser, uvloop. By default it is the full app as `gongdan serve
+--workers 2` runs it (`gongdan.ui.app.create_app`), with its background work as users
+run it: `--background in-process` (no broker: each web worker's runner delivers the
+outbox) or `--background celery` (a `gongdan worker` on `--broker`, Redis). `--smtp`
+mails the notifications to a local SMTP server (an aiosmtpd sink) instead of only
+logging them. `--api-only` is the old mode: the API router alone, nothing delivered.
 
 The client is this process: `--clients` (16) concurrent keep-alive connections (asyncio
 streams speaking HTTP/1.1 directly: cheap, as it shares the cores with the server),
@@ -33,11 +35,19 @@ Before the server starts, `--in-process` creates of the same mix go straight thr
 `TicketService` in this process (one thread, no HTTP) as a baseline on the same
 database under the same machine load.
 
-Targets: >= 400 creates/s, p95 <= 50 ms. Nothing here asserts; it prints and exits 0.
+After each timed round (`--rounds`, medians over them at the end), the outbox rows not
+yet delivered are counted (the backlog, also in seconds of creates) and the time until
+none is left (the drain); creates/s counting the drain counts only creates whose rows
+were delivered. Delivery CPU per row: the runner's threads in the web workers, or the
+Celery worker's whole process tree.
+
+Targets (issue 23): >= 400 creates/s with every notification delivered (backlog <= 1 s
+of creates, drained within 2 s), p95 <= 60 ms, delivery CPU <= 1 ms per logged
+notification and <= 2 ms per mail. Nothing here asserts; it prints and exits 0.
 
     .venv/bin/python bench/api.py [--creates N] [--warmup N] [--clients N] [--workers N]
-        [--requesters N] [--full] [--in-process N] [--port P] [--database NAME]
-        [--postgres-url URL]
+        [--rounds N] [--background in-process|celery] [--smtp] [--api-only]
+        [--requesters N] [--in-process N] [--port P] [--database NAME] [--postgres-url URL]
 """
 
 from __future__ import annotations
