@@ -80,7 +80,7 @@ def start_once(url: str, config: Path) -> float:
                 time.sleep(0.02)
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        process.wait(timeout=90)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
