@@ -1,13 +1,15 @@
-"""Benchmark: tickets created per second through the REST API over HTTP (issue 7).
+"""Benchmark: tickets created per second through the REST API over HTTP, and their
+notifications delivered (issues 7 and 23).
 
 A fresh PostgreSQL database (`--database`, dropped at the end) gets the example bundle's
 teams, an admin, the team members as agents and `--requesters` requesters, each with
-an API token. The API is served by uvicorn in a child process: `--workers` (2) worker
-processes, the httptools parser, uvloop. By default the app is the API router alone
-over the same `TicketService` the full app uses (`--full` serves `gongdan.ui.app.
-create_app`, whose HTML middlewares skip `/api/`); background work is left to a
-(absent) Celery worker, as in production, so the in-process outbox relay does not run
-in the web workers.
+an API token. The app is served by uvicorn in a child process: `--workers` (2) worker
+processes, the httptools parser, uvloop. By default it is the full app as `gongdan serve
+--workers 2` runs it (`gongdan.ui.app.create_app`), with its background work as users
+run it: `--background in-process` (no broker: each web worker's runner delivers the
+outbox) or `--background celery` (a `gongdan worker` on `--broker`, Redis). `--smtp`
+mails the notifications to a local SMTP server (an aiosmtpd sink) instead of only
+logging them. `--api-only` is the old mode: the API router alone, nothing delivered.
 
 The client is this process: `--clients` (16) concurrent keep-alive connections (asyncio
 streams speaking HTTP/1.1 directly: cheap, as it shares the cores with the server),
@@ -33,11 +35,19 @@ Before the server starts, `--in-process` creates of the same mix go straight thr
 `TicketService` in this process (one thread, no HTTP) as a baseline on the same
 database under the same machine load.
 
-Targets: >= 400 creates/s, p95 <= 50 ms. Nothing here asserts; it prints and exits 0.
+After each timed round (`--rounds`, medians over them at the end), the outbox rows not
+yet delivered are counted (the backlog, also in seconds of creates) and the time until
+none is left (the drain); creates/s counting the drain counts only creates whose rows
+were delivered. Delivery CPU per row: the runner's threads in the web workers, or the
+Celery worker's whole process tree.
+
+Targets (issue 23): >= 400 creates/s with every notification delivered (backlog <= 1 s
+of creates, drained within 2 s), p95 <= 60 ms, delivery CPU <= 1 ms per logged
+notification and <= 2 ms per mail. Nothing here asserts; it prints and exits 0.
 
     .venv/bin/python bench/api.py [--creates N] [--warmup N] [--clients N] [--workers N]
-        [--requesters N] [--full] [--in-process N] [--port P] [--database NAME]
-        [--postgres-url URL]
+        [--rounds N] [--background in-process|celery] [--smtp] [--api-only]
+        [--requesters N] [--in-process N] [--port P] [--database NAME] [--postgres-url URL]
 """
 
 from __future__ import annotations
@@ -47,9 +57,11 @@ import asyncio
 import json
 import os
 import random
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -77,6 +89,7 @@ TITLES = (
 
 _STATS: dict[str, float] = {"requests": 0, "request_s": 0.0, "creates": 0, "engine_s": 0.0}
 _STATS.update({"auth_s": 0.0, "auths": 0, "engine_cpu_s": 0.0, "auth_cpu_s": 0.0})
+_STATS.update({"delivery_cpu_s": 0.0, "delivered": 0})
 
 
 def bench_app() -> Any:
@@ -97,6 +110,7 @@ def bench_app() -> Any:
     if os.environ.get("GONGDAN_BENCH_FULL_APP") == "1":
         from gongdan.ui.app import create_app
 
+        _time_deliveries()
         app = create_app(config, database_url=os.environ["GONGDAN_DATABASE_URL"], prepare=False)
     else:
         app = FastAPI()
@@ -186,6 +200,33 @@ def bench_app() -> Any:
     return app
 
 
+def _time_deliveries() -> None:
+    """Count the CPU time of the in-process runner's deliveries (its threads'), and the
+    rows they settled, in `_STATS` (`delivery_cpu_s`, `delivered`): whichever of the
+    runner's entry points this version has (`deliver_due` per batch; `deliver` per
+    row and `relay_once` before issue 23)."""
+    from gongdan.engine.outbox import runner
+
+    for name in ("deliver_due", "deliver", "relay_once"):
+        original = getattr(runner, name, None)
+        if original is None:
+            continue
+
+        def timed(*args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            cpu = time.thread_time()
+            try:
+                result = __original(*args, **kwargs)
+            finally:
+                _STATS["delivery_cpu_s"] += time.thread_time() - cpu
+            if isinstance(result, dict):
+                _STATS["delivered"] += len(result)
+            elif isinstance(result, str):
+                _STATS["delivered"] += 1
+            return result
+
+        setattr(runner, name, timed)
+
+
 # --------------------------------------------------------------------------------------
 # Setup
 
@@ -268,17 +309,34 @@ def in_process_rate(url: str, count: int, seed: int) -> tuple[float, float]:
     return count / seconds, percentile(latencies, 95) * 1000
 
 
-def start_server(args: argparse.Namespace, url: str) -> subprocess.Popen[bytes]:
+def server_env(args: argparse.Namespace, url: str) -> dict[str, str]:
+    """The environment of the web workers (and of the Celery worker): the background
+    work as users run it. In-process: no broker, the web workers' runner delivers.
+    Celery: the broker set, `gongdan worker` delivers. --api-only: a broker URL keeps
+    background work out of the web workers and nobody delivers (the old mode)."""
     env = {
         **os.environ,
         "GONGDAN_DATABASE_URL": url,
-        # A broker URL keeps background work out of the web workers (Celery's job).
-        "GONGDAN_BROKER_URL": os.environ.get("GONGDAN_BROKER_URL", "redis://127.0.0.1:6379/15"),
-        "GONGDAN_BENCH_FULL_APP": "1" if args.full else "0",
+        "GONGDAN_CONFIG_DIR": str(ROOT / "config"),
+        "GONGDAN_BENCH_FULL_APP": "0" if args.api_only else "1",
         "GONGDAN_BENCH_THREADS": str(args.threads),
         "GONGDAN_BENCH_KEEPALIVE": str(args.keepalive_requests),
-        "PYTHONPATH": str(ROOT / "bench"),
+        "PYTHONPATH": os.pathsep.join(
+            [str(ROOT / "bench"), *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
     }
+    env.pop("GONGDAN_SMTP_URL", None)
+    if args.api_only or args.background == "celery":
+        env["GONGDAN_BROKER_URL"] = args.broker
+    else:
+        env.pop("GONGDAN_BROKER_URL", None)
+    if args.smtp_port:
+        env["GONGDAN_SMTP_URL"] = f"smtp://127.0.0.1:{args.smtp_port}"
+    return env
+
+
+def start_server(args: argparse.Namespace, url: str) -> subprocess.Popen[bytes]:
+    env = server_env(args, url)
     command = [
         sys.executable, "-m", "uvicorn", "api:bench_app", "--factory",
         "--host", "127.0.0.1", "--port", str(args.port),
@@ -298,6 +356,99 @@ def start_server(args: argparse.Namespace, url: str) -> subprocess.Popen[bytes]:
         time.sleep(0.3)
     server.terminate()
     raise SystemExit("uvicorn did not answer within 60 s")
+
+
+def start_celery(args: argparse.Namespace, url: str) -> subprocess.Popen[bytes]:
+    """`gongdan worker` (Celery with beat, its default pool and concurrency) as users
+    run it, on the bench's broker; its queue emptied first."""
+    import redis
+
+    redis.Redis.from_url(args.broker).flushdb()
+    command = [str(Path(sys.executable).parent / "gongdan"), "--config", str(ROOT / "config"),
+               "worker", "--", "--loglevel", "warning",
+               "--schedule", str(Path(tempfile.mkdtemp(prefix="gongdan-bench-")) / "beat")]  # fmt: skip
+    if not Path(command[0]).exists():
+        command[0:1] = [sys.executable, "-m", "gongdan.cli"]
+    worker = subprocess.Popen(  # noqa: S603 - our own command
+        command, env=server_env(args, url), cwd=ROOT, start_new_session=True
+    )
+    time.sleep(1)
+    if worker.poll() is not None:
+        raise SystemExit(f"gongdan worker exited with {worker.returncode}")
+    return worker
+
+
+def start_smtp_sink(port: int) -> subprocess.Popen[bytes]:
+    """A local SMTP server that accepts every mail and drops it (aiosmtpd's Sink)."""
+    command = [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+               "-c", "aiosmtpd.handlers.Sink"]  # fmt: skip
+    sink = subprocess.Popen(command)  # noqa: S603 - our own command
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return sink
+        except OSError:
+            time.sleep(0.1)
+    sink.terminate()
+    raise SystemExit("the SMTP sink did not start")
+
+
+def outbox_counts(url: str) -> tuple[int, int]:
+    """(rows not done, rows in all) of the outbox."""
+    with psycopg.connect(conninfo(url), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FILTER (WHERE done_at IS NULL), count(*) FROM outbox"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def undelivered(url: str) -> dict[str, int]:
+    """Rows settled otherwise than delivered (a bench counts only delivered rows)."""
+    with psycopg.connect(conninfo(url), autocommit=True) as conn:
+        return {
+            str(status): int(count)
+            for status, count in conn.execute(
+                "SELECT status, count(*) FROM outbox WHERE status <> 'delivered' GROUP BY 1"
+            )
+        }
+
+
+def wait_drained(url: str, limit: float) -> float | None:
+    """Seconds until no outbox row is left to do (None: not within `limit`)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        if outbox_counts(url)[0] == 0:
+            return time.perf_counter() - started
+        time.sleep(0.02)
+    return None
+
+
+def tree_cpu_seconds(root_pid: int) -> float:
+    """CPU seconds (user + system) of a process and all its descendants (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parents[int(entry)] = int(fields[1])
+        used[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    total = 0.0
+    for pid, seconds in used.items():
+        walk = pid
+        while walk > 1 and walk != root_pid:
+            walk = parents.get(walk, 0)
+        if walk == root_pid:
+            total += seconds
+    return total
 
 
 # --------------------------------------------------------------------------------------
@@ -493,13 +644,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--requesters", type=int, default=50)
-    parser.add_argument("--full", action="store_true", help="serve create_app, not the API alone")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--api-only",
+        action="store_true",
+        help="serve the API router alone and deliver nothing (the old mode)",
+    )
+    parser.add_argument(
+        "--background",
+        choices=("in-process", "celery"),
+        default="in-process",
+        help="who delivers the outbox: the web workers' runner, or `gongdan worker`",
+    )
+    parser.add_argument("--broker", default="redis://127.0.0.1:6379/11")
+    parser.add_argument(
+        "--smtp", action="store_true", help="mail notifications to a local SMTP sink (aiosmtpd)"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="timed rounds (medians over them)")
+    parser.add_argument(
+        "--drain-limit", type=float, default=120, help="seconds to wait for the outbox to drain"
+    )
+    parser.add_argument("--port", type=int, default=0, help="the server's port (0: a free one)")
     parser.add_argument(
         "--threads", type=int, default=0, help="threads per worker for sync routes (0: as serve)"
     )
     parser.add_argument(
-        "--in-process", type=int, default=500, help="baseline creates without HTTP (0: skip)"
+        "--in-process", type=int, default=0, help="baseline creates without HTTP (0: skip)"
     )
     parser.add_argument(
         "--keepalive-requests",
@@ -513,10 +682,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.database.startswith("gongdan_bench"):
         parser.error("--database must start with gongdan_bench")
+    args.smtp_port = _free_port() if args.smtp else 0
+    args.port = args.port or _free_port()
 
     print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
     url = create_database(args.postgres_url, args.database)
-    server = None
+    server = worker = sink = None
     try:
         agent_tokens, requester_tokens, emails = setup(url, args.requesters)
         if args.in_process:
@@ -525,72 +696,168 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"in-process baseline (TicketService, 1 thread, no HTTP, {args.in_process} "
                 f"creates): {rate:.1f} creates/s, p95 {p95:.1f} ms"
             )
+        if args.smtp:
+            sink = start_smtp_sink(args.smtp_port)
         server = start_server(args, url)
+        if not args.api_only and args.background == "celery":
+            worker = start_celery(args, url)
         base = f"http://127.0.0.1:{args.port}"
-        app = "create_app (full)" if args.full else "API router alone"
+        app = "API router alone, nothing delivered" if args.api_only else "full app"
+        delivery = (
+            ""
+            if args.api_only
+            else f"; delivery: {args.background}"
+            + (", mail to a local SMTP sink" if args.smtp else ", notifications logged")
+        )
         print(
-            f"uvicorn: {args.workers} workers, httptools, uvloop; {app}; "
+            f"uvicorn: {args.workers} workers, httptools, uvloop; {app}{delivery}; "
             f"{args.clients} concurrent clients; PostgreSQL"
         )
         asyncio.run(
             run_clients(base, args.warmup, args.clients, agent_tokens, requester_tokens, emails, 0)
         )
-        worker_stats(base, args.workers, "/bench/reset")
-        cpu_before = cpu_seconds(server.pid)
-        with WaitSampler(args.postgres_url, args.database) as waits:
-            seconds, latencies, errors = asyncio.run(
-                run_clients(
-                    base,
-                    args.creates,
-                    args.clients,
-                    agent_tokens,
-                    requester_tokens,
-                    emails,
-                    args.seed,
-                )
-            )
-        cpu_after = cpu_seconds(server.pid)
-        stats = worker_stats(base, args.workers)
-        rate = len(latencies) / seconds
-        p50, p95 = percentile(latencies, 50) * 1000, percentile(latencies, 95) * 1000
-        print(f"creates: {len(latencies)} in {seconds:.2f} s, {errors} errors")
-        print(f"  creates/s: {rate:8.1f}   target >= 400: {'OK' if rate >= 400 else 'MISSED'}")
-        print(f"  p50: {p50:6.1f} ms   p95: {p95:6.1f} ms   target p95 <= 50 ms: "
-              f"{'OK' if p95 <= 50 else 'MISSED'}   max: {max(latencies) * 1000:.1f} ms   "
-              f"mean: {statistics.fmean(latencies) * 1000:.1f} ms")  # fmt: skip
-        totals = {k: sum(s.get(k, 0.0) for s in stats.values()) for k in _STATS}
-        if totals["creates"]:
-            per = totals["creates"]
-            request_ms = totals["request_s"] / per * 1000
-            engine_ms = totals["engine_s"] / per * 1000
-            auth_ms = totals["auth_s"] / per * 1000
-            rest_ms = request_ms - engine_ms - auth_ms
-            print(f"in the workers, per create (sums of {len(stats)} workers, "
-                  f"{int(per)} creates counted):")  # fmt: skip
-            for name, value in (
-                ("engine (TicketService.create_ticket)", engine_ms),
-                ("auth (bearer token lookup)", auth_ms),
-                ("HTTP layer (FastAPI, JSON, thread wait)", rest_ms),
-                ("whole request in the worker", request_ms),
-            ):
-                print(f"  {name:40s} {value:6.1f} ms  {value / request_ms * 100:5.1f} %")
-            print(f"  CPU time of the thread: engine {totals['engine_cpu_s'] / per * 1000:.2f} ms, "
-                  f"auth {totals['auth_cpu_s'] / per * 1000:.2f} ms per create")  # fmt: skip
-            print(f"  client latency - worker time (queueing, sockets, uvicorn): "
-                  f"{statistics.fmean(latencies) * 1000 - request_ms:.1f} ms")  # fmt: skip
-        waits.report()
-        print(f"CPU per create (of {os.cpu_count()} cores; a full machine is "
-              f"{(os.cpu_count() or 1) * 1000 / rate:.1f} ms per create at this rate):")  # fmt: skip
-        for name in cpu_before:
-            spent = (cpu_after[name] - cpu_before[name]) / len(latencies) * 1000
-            print(f"  {name:24s} {spent:5.2f} ms")
+        if not args.api_only:
+            wait_drained(url, args.drain_limit)
+        rounds = [
+            timed_round(args, url, base, server, worker, agent_tokens, requester_tokens, emails, n)
+            for n in range(args.rounds)
+        ]
+        if len(rounds) > 1:
+            summarize(rounds, api_only=args.api_only)
+        problems = {} if args.api_only else undelivered(url)
+        if problems:
+            print(f"outbox rows not delivered: {problems}")
         print(f"load average at end: {os.getloadavg()[0]:.2f}")
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+        for process in (server, worker, sink):
+            if process is not None:
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
         drop_database(args.postgres_url, args.database)
     return 0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def timed_round(
+    args: argparse.Namespace,
+    url: str,
+    base: str,
+    server: subprocess.Popen[bytes],
+    worker: subprocess.Popen[bytes] | None,
+    agent_tokens: Sequence[str],
+    requester_tokens: Sequence[str],
+    emails: Sequence[str],
+    number: int,
+) -> dict[str, float]:
+    """One timed round: the creates, then (full app) the backlog left at the end of
+    the timed part and the time to drain it. Prints it; returns its figures."""
+    print(f"-- round {number + 1} (load average {os.getloadavg()[0]:.2f})")
+    worker_stats(base, args.workers, "/bench/reset")
+    cpu_before = cpu_seconds(server.pid)
+    worker_cpu_before = tree_cpu_seconds(worker.pid) if worker is not None else 0.0
+    rows_before = 0 if args.api_only else outbox_counts(url)[1]
+    with WaitSampler(args.postgres_url, args.database) as waits:
+        seconds, latencies, errors = asyncio.run(
+            run_clients(
+                base,
+                args.creates,
+                args.clients,
+                agent_tokens,
+                requester_tokens,
+                emails,
+                args.seed + number,
+            )
+        )
+    out: dict[str, float] = {}
+    if not args.api_only:
+        backlog, rows_after = outbox_counts(url)
+        drained = wait_drained(url, args.drain_limit)
+        out["backlog"] = backlog
+        out["rows"] = rows_after - rows_before
+        out["drain_s"] = drained if drained is not None else float("inf")
+    cpu_after = cpu_seconds(server.pid)
+    worker_cpu = (tree_cpu_seconds(worker.pid) - worker_cpu_before) if worker else 0.0
+    stats = worker_stats(base, args.workers)
+    rate = len(latencies) / seconds
+    p50, p95 = percentile(latencies, 50) * 1000, percentile(latencies, 95) * 1000
+    out.update(rate=rate, p50=p50, p95=p95, errors=errors)
+    print(f"creates: {len(latencies)} in {seconds:.2f} s, {errors} errors")
+    print(f"  creates/s: {rate:8.1f}   target >= 400: {'OK' if rate >= 400 else 'MISSED'}")
+    print(f"  p50: {p50:6.1f} ms   p95: {p95:6.1f} ms   target p95 <= 60 ms: "
+          f"{'OK' if p95 <= 60 else 'MISSED'}   max: {max(latencies) * 1000:.1f} ms   "
+          f"mean: {statistics.fmean(latencies) * 1000:.1f} ms")  # fmt: skip
+    if not args.api_only:
+        backlog_s = out["backlog"] / rate
+        drain = out["drain_s"]
+        delivered_rate = len(latencies) / (seconds + drain)
+        out.update(backlog_s=backlog_s, delivered_rate=delivered_rate)
+        print(f"  outbox: {int(out['rows'])} rows written; {int(out['backlog'])} not yet "
+              f"delivered at the end of the timed part ({backlog_s:.2f} s of creates; "
+              f"target <= 1 s: {'OK' if backlog_s <= 1 else 'MISSED'}), drained in "
+              f"{drain:.2f} s (target <= 2 s: {'OK' if drain <= 2 else 'MISSED'})")  # fmt: skip
+        print(f"  creates/s counting the drain (creates delivered): {delivered_rate:8.1f}")
+    totals = {k: sum(s.get(k, 0.0) for s in stats.values()) for k in _STATS}
+    if totals["creates"]:
+        per = totals["creates"]
+        request_ms = totals["request_s"] / per * 1000
+        engine_ms = totals["engine_s"] / per * 1000
+        auth_ms = totals["auth_s"] / per * 1000
+        rest_ms = request_ms - engine_ms - auth_ms
+        print(f"in the workers, per create (sums of {len(stats)} workers, "
+              f"{int(per)} creates counted):")  # fmt: skip
+        for name, value in (
+            ("engine (TicketService.create_ticket)", engine_ms),
+            ("auth (bearer token lookup)", auth_ms),
+            ("HTTP layer (FastAPI, JSON, thread wait)", rest_ms),
+            ("whole request in the worker", request_ms),
+        ):
+            print(f"  {name:40s} {value:6.1f} ms  {value / request_ms * 100:5.1f} %")
+        print(f"  CPU time of the thread: engine {totals['engine_cpu_s'] / per * 1000:.2f} ms, "
+              f"auth {totals['auth_cpu_s'] / per * 1000:.2f} ms per create")  # fmt: skip
+        print(f"  client latency - worker time (queueing, sockets, uvicorn): "
+              f"{statistics.fmean(latencies) * 1000 - request_ms:.1f} ms")  # fmt: skip
+    if not args.api_only and out.get("rows"):
+        if worker is not None:
+            out["delivery_ms"] = worker_cpu / out["rows"] * 1000
+            print(f"  delivery CPU (the Celery worker's processes): "
+                  f"{out['delivery_ms']:.2f} ms per outbox row")  # fmt: skip
+        elif totals["delivered"]:
+            out["delivery_ms"] = totals["delivery_cpu_s"] / totals["delivered"] * 1000
+            print(f"  delivery CPU (the runner's threads in the web workers): "
+                  f"{out['delivery_ms']:.2f} ms per outbox row "
+                  f"({int(totals['delivered'])} rows)")  # fmt: skip
+    waits.report()
+    print(f"CPU per create (of {os.cpu_count()} cores; a full machine is "
+          f"{(os.cpu_count() or 1) * 1000 / rate:.1f} ms per create at this rate):")  # fmt: skip
+    for name in cpu_before:
+        spent = (cpu_after[name] - cpu_before[name]) / len(latencies) * 1000
+        out[f"cpu {name}"] = spent
+        print(f"  {name:24s} {spent:5.2f} ms")
+    if worker is not None:
+        print(f"  {'Celery worker':24s} {worker_cpu / len(latencies) * 1000:5.2f} ms")
+    return out
+
+
+def summarize(rounds: list[dict[str, float]], *, api_only: bool) -> None:
+    """Median, min and max of each figure over the rounds."""
+    print(f"== over {len(rounds)} rounds: median (min .. max)")
+    names = ["rate", "p50", "p95"]
+    if not api_only:
+        names += ["backlog_s", "drain_s", "delivered_rate", "delivery_ms"]
+    for name in names:
+        values = [r[name] for r in rounds if name in r]
+        if values:
+            print(f"  {name:16s} {statistics.median(values):8.2f} "
+                  f"({min(values):.2f} .. {max(values):.2f})")  # fmt: skip
 
 
 if __name__ == "__main__":

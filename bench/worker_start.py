@@ -10,7 +10,11 @@ factory (`gongdan.ui.app:serve_app`) in a process of its own, `--runs` times per
 example config (`--database`, dropped at the end), and prints the median, min and max
 seconds until `/healthz` first answers 200. Nothing here asserts; it prints.
 
-    .venv/bin/python bench/worker_start.py [--runs N] [--database NAME] [--postgres-url URL]
+`--bundle big` uses the 500-type bundle of `bench/config_load.py` (generated into a
+temporary folder) instead of the example config; `--busy 0,1,2` chooses the loads.
+
+    .venv/bin/python bench/worker_start.py [--runs N] [--bundle example|big] [--busy 0,1,2]
+        [--database NAME] [--postgres-url URL]
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Sequence
@@ -52,10 +57,10 @@ def _burn(stop: float) -> None:
         pass
 
 
-def start_once(url: str) -> float:
+def start_once(url: str, config: Path) -> float:
     """Seconds from starting a worker process to its first 200 on /healthz."""
     port = _free_port()
-    env = {**os.environ, "GONGDAN_DATABASE_URL": url, "GONGDAN_CONFIG_DIR": str(ROOT / "config")}
+    env = {**os.environ, "GONGDAN_DATABASE_URL": url, "GONGDAN_CONFIG_DIR": str(config)}
     env.pop("GONGDAN_BROKER_URL", None)
     command = [
         sys.executable, "-c",
@@ -75,7 +80,7 @@ def start_once(url: str) -> float:
                 time.sleep(0.02)
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        process.wait(timeout=90)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,7 +88,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--database", default="gongdan_bench_worker_start")
     parser.add_argument("--postgres-url", default=DEFAULT_PG_URL)
+    parser.add_argument("--bundle", choices=("example", "big"), default="example")
+    parser.add_argument("--busy", default="0,1,2", help="busy processes beside, per load")
     args = parser.parse_args(argv)
+    config = ROOT / "config"
+    if args.bundle == "big":
+        sys.path.insert(0, str(ROOT / "bench"))
+        from config_load import generate_bundle
+
+        config = Path(tempfile.mkdtemp(prefix="gongdan-start-")) / "config"
+        generate_bundle(config)
 
     with psycopg.connect(_conninfo(args.postgres_url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
@@ -96,9 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         database = Database(url)
         database.upgrade()
         database.dispose()
-        create_app(ROOT / "config", database_url=url, demo=True).state.db.dispose()
-        print(f"load average before: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
-        for busy in (0, 1, 2):
+        create_app(config, database_url=url, demo=args.bundle == "example").state.db.dispose()
+        print(f"{args.bundle} bundle; load average before: {os.getloadavg()[0]:.1f} "
+              f"({os.cpu_count()} cores)")  # fmt: skip
+        for busy in [int(b) for b in args.busy.split(",")]:
             times = []
             for _ in range(args.runs):
                 burners = [
@@ -108,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for burner in burners:
                     burner.start()
                 try:
-                    times.append(start_once(url))
+                    times.append(start_once(url, config))
                 finally:
                     for burner in burners:
                         burner.terminate()

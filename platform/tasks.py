@@ -17,6 +17,7 @@ outbox when its lease ends (`GONGDAN_OUTBOX_LEASE_SECONDS`, default 120).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -25,7 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from gongdan.bundle.compiled import Bundle
@@ -36,11 +37,13 @@ from gongdan.engine import (
     Channels,
     Database,
     LiveConfig,
+    OutboxWakeup,
     database_url,
     deliver,
+    deliver_batch,
     find_job,
     lease_from_env,
-    relay_once,
+    relay_batch,
     run_exclusively,
     start_config,
     utc_now,
@@ -51,10 +54,13 @@ __all__ = [
     "RELAY_EVERY_SECONDS",
     "app",
     "deliver_outbox",
+    "deliver_outbox_batch",
     "poll_mail",
     "relay_outbox",
     "run_scheduled_job",
 ]
+
+log = logging.getLogger(__name__)
 
 RELAY_BATCH = 100
 RELAY_EVERY_SECONDS = 2.0
@@ -189,21 +195,99 @@ def deliver_outbox(outbox_id: int) -> str:
     return deliver(database(), int(outbox_id), utc_now(), channels=channels(), lease=lease())
 
 
+@_task(
+    name="gongdan.tasks.deliver_outbox_batch",
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+)
+def deliver_outbox_batch(outbox_ids: list[int]) -> dict[str, str]:
+    """Deliver the outbox rows a relay claimed together, as one batch
+    (`deliver_batch`: each row a no-op if it is done or being delivered elsewhere)."""
+    ids = [int(i) for i in outbox_ids]
+    outcomes = deliver_batch(database(), ids, utc_now(), channels=channels(), lease=lease())
+    return {str(k): v for k, v in outcomes.items()}
+
+
 @_task(name="gongdan.tasks.relay_outbox")
 def relay_outbox() -> int:
-    """Hand the due outbox rows to `deliver_outbox` tasks: batch after batch while
-    there is a backlog, for at most about one beat period."""
-    deadline = time.monotonic() + RELAY_EVERY_SECONDS
+    """Hand the due outbox rows to `deliver_outbox_batch` tasks, one per batch of up to
+    `RELAY_BATCH`: batch after batch while there is a backlog, for at most about one
+    beat period."""
+    return relay_for(RELAY_EVERY_SECONDS)
+
+
+def relay_for(seconds: float, batch: int = RELAY_BATCH) -> int:
+    """Claim due rows and queue them as batch tasks until none is left or `seconds`
+    have passed; returns how many rows were queued. If the broker refuses a batch,
+    its rows are released at once (`relay_batch`) and the error raised."""
+    deadline = time.monotonic() + seconds
     relayed = 0
     while True:
-        count = relay_once(database(), _enqueue, utc_now(), RELAY_BATCH, lease=lease())
+        count = relay_batch(database(), _enqueue_batch, utc_now(), batch, lease=lease())
         relayed += count
-        if count < RELAY_BATCH or time.monotonic() >= deadline:
+        if count < batch or time.monotonic() >= deadline:
             return relayed
 
 
-def _enqueue(outbox_id: int) -> None:
-    deliver_outbox.apply_async((outbox_id,))
+def _enqueue_batch(outbox_ids: list[int]) -> None:
+    deliver_outbox_batch.apply_async((outbox_ids,))
+
+
+class RelayWatch:
+    """The relay of a Celery worker's main process: it claims due rows as soon as
+    they are due (`OutboxWakeup`'s short adaptive poll: every 0.1 s while it finds
+    work, backing off to 0.5 s while it finds none) and queues one `deliver_outbox_batch` task per batch, so a burst waits
+    neither for beat's next `relay_outbox` nor for a task per row. Beat's relay stays,
+    as the fallback of a worker started without it."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.wakeup = OutboxWakeup(db)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="gongdan-relay", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wakeup.stop()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            seen = self.wakeup.generation()
+            found = 0
+            try:
+                found = relay_for(RELAY_EVERY_SECONDS)
+            except Exception:
+                log.exception("outbox relay failed; trying again in %ss", RELAY_EVERY_SECONDS)
+                self._stop.wait(RELAY_EVERY_SECONDS)
+            self.wakeup.rest(seen, found > 0, self._stop)
+
+
+def _start_watch(**_: Any) -> None:
+    if os.environ.get("GONGDAN_RELAY_WATCH", "1") == "0":
+        return
+    with _lock:
+        if "watch" in _state:
+            return
+        watch = _state["watch"] = RelayWatch(Database(database_url()))
+    watch.start()
+
+
+def _stop_watch(**_: Any) -> None:
+    with _lock:
+        watch = _state.pop("watch", None)
+    if watch is not None:
+        watch.stop()
+
+
+worker_ready.connect(_start_watch, weak=False)
+worker_shutdown.connect(_stop_watch, weak=False)
 
 
 @_task(name="gongdan.tasks.poll_mail")

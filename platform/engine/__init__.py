@@ -73,8 +73,16 @@ from gongdan.engine.outbox.mail_log import (
     thread_root,
     ticket_for_message_ids,
 )
-from gongdan.engine.outbox.relay import DEFAULT_LEASE, deliver, lease_from_env, relay_once
+from gongdan.engine.outbox.relay import (
+    DEFAULT_LEASE,
+    deliver,
+    deliver_batch,
+    lease_from_env,
+    relay_batch,
+    relay_once,
+)
 from gongdan.engine.outbox.runner import SCHEDULED_JOBS, InProcessRunner, ScheduledJob, find_job
+from gongdan.engine.outbox.wakeup import OutboxWakeup
 from gongdan.engine.plan.active import ActiveBundle, active_bundle_for_plan, plan_against
 from gongdan.engine.plan.migrate import migrate_tickets
 from gongdan.engine.plan.plan import Plan, plan_bundle
@@ -160,6 +168,7 @@ __all__ = [
     "Notification",
     "Notifier",
     "OpenedFile",
+    "OutboxWakeup",
     "Page",
     "Person",
     "PersonRecord",
@@ -194,6 +203,7 @@ __all__ = [
     "database_unavailable",
     "database_url",
     "deliver",
+    "deliver_batch",
     "diff_versions",
     "find_job",
     "find_people",
@@ -210,6 +220,7 @@ __all__ = [
     "promote",
     "promote_folder",
     "recent_actor",
+    "relay_batch",
     "relay_once",
     "reload_mode",
     "remember_actor",

@@ -77,6 +77,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# Set in a session's info when its transaction adds outbox rows.
+OUTBOX_WRITTEN = "gongdan.outbox_written"
+
 # The bundle of a write that needs no config (a user added from the shell, the outbox
 # relay's bookkeeping): no ticket types, no teams, nothing to route or time.
 NO_BUNDLE = Bundle(
@@ -101,6 +104,8 @@ def begin_write(db: Database, bundle: Bundle, actor: Actor, now: datetime) -> It
             work = UnitOfWork(session, bundle, actor, now)
             yield work
             work.finish()
+        if session.info.get(OUTBOX_WRITTEN):
+            db.outbox_written()  # committed: wake the relay of this process
     except StaleDataError as exc:
         raise Conflict(
             "the ticket was changed by someone else at the same time; reload and try again"
@@ -419,6 +424,7 @@ class UnitOfWork(ReadContext):
     def outbox(self, topic: str, payload: dict[str, Any]) -> None:
         """Queue a side effect for after commit: the one maker of outbox rows (written
         with this transaction's batch, due at once)."""
+        self.session.info[OUTBOX_WRITTEN] = True
         pending(self.session).outbox.append(
             {
                 "topic": topic,

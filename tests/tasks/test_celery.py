@@ -293,3 +293,29 @@ def test_tickets_created_while_redis_is_down_are_all_delivered_when_it_is_back(
     assert receiver.deliveries() == hooks  # none lost, none unknown
     assert all(r.signed() for r in receiver.requests)
     db.dispose()
+
+
+def test_a_burst_is_delivered_in_batch_tasks_soon_after_it_is_written(
+    tmp_path: Path, receiver: Receiver, shared_redis: str, postgres: str, workers: list[Worker]
+) -> None:
+    # Issue 23: one task per batch, not per row, and no wait for beat's next round.
+    config = webhook_bundle(tmp_path, receiver.url)
+    env = worker_env(shared_redis, postgres, config)
+    workers.append(Worker(tmp_path, env).start())
+    db = Database(postgres)
+    service = TicketService(db, load_bundle(config))
+    agent = make_user(db, "li.wei@example.com", "agent")
+    for n in range(30):
+        service.create_ticket(agent, "incident", title=f"Burst {n}")
+
+    assert wait_until(lambda: all_delivered(db), 60), workers[0].output()[-5000:]
+    rows = outbox(db)
+    assert len(rows) == 60 and {row.attempts for row in rows} == {1}
+    hooks = {str(row.id) for row in rows if row.topic == "webhook"}
+    assert wait_until(lambda: receiver.deliveries() == hooks, 10)
+    assert len(receiver.requests) == 30  # each webhook once
+    log = workers[0].output()
+    batches = log.count("gongdan.tasks.deliver_outbox_batch[") // 2  # received, succeeded
+    assert 1 <= batches < 30, log[-5000:]
+    assert "gongdan.tasks.deliver_outbox[" not in log  # no task per row
+    db.dispose()

@@ -23,7 +23,9 @@ import logging
 import re
 import smtplib
 import ssl
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
@@ -80,6 +82,36 @@ class SmtpNotifier:
         self.db, self.bundle, self.settings = db, bundle, settings
         self.base_url = base_url(environ)
         self.mail_log = MailLog(db)
+        self._local = threading.local()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Send the notifications of one outbox batch (`engine.outbox.relay.deliver_batch`)
+        over one SMTP connection, opened at the first mail and closed at the end, with
+        the bundle, its compiled templates and the ticket service taken once."""
+        if getattr(self._local, "batch", None) is not None:
+            yield
+            return
+        self._local.batch = _Batch()
+        try:
+            yield
+        finally:
+            batch, self._local.batch = self._local.batch, None
+            batch.close()
+
+    def _batch(self) -> _Batch | None:
+        found: _Batch | None = getattr(self._local, "batch", None)
+        return found
+
+    def _service(self) -> tuple[Bundle, TicketService]:
+        batch = self._batch()
+        if batch is not None and batch.service is not None:
+            return batch.service.bundle, batch.service
+        bundle = self.bundle()
+        service = TicketService(self.db, bundle)
+        if batch is not None:
+            batch.service = service
+        return bundle, service
 
     def send(self, notification: Notification) -> None:
         if notification.topic in ACCOUNT_TOPICS:  # about an account, not a ticket
@@ -91,9 +123,8 @@ class SmtpNotifier:
         key = (notification.ticket or {}).get("key")
         if not key:
             return
-        bundle = self.bundle()
+        bundle, service = self._service()
         templates = mail_templates(bundle)
-        service = TicketService(self.db, bundle)
         requesters = people_of_ticket(self.db, str(key), "requester")
         if not requesters or requesters[0].actor is None:
             return
@@ -166,8 +197,22 @@ class SmtpNotifier:
         return message
 
     def send_all(self, key: str | None, messages: list[tuple[Person, EmailMessage]]) -> None:
-        """Send `messages` over one SMTP connection and log each (`key`: the ticket they
-        are about, None for mail about an account)."""
+        """Send `messages` over one SMTP connection (the batch's, inside `batch`) and
+        log each (`key`: the ticket they are about, None for mail about an account)."""
+        batch = self._batch()
+        if batch is None:
+            with self._connect() as client:
+                self._send_over(client, key, messages)
+            return
+        if batch.client is None:
+            batch.client = self._connect()
+        try:
+            self._send_over(batch.client, key, messages)
+        except (smtplib.SMTPServerDisconnected, OSError):
+            batch.close()  # the next mail of the batch connects again
+            raise
+
+    def _connect(self) -> smtplib.SMTP:
         s = self.settings
         context = ssl.create_default_context(cafile=s.ca_file)
         client: smtplib.SMTP
@@ -175,25 +220,47 @@ class SmtpNotifier:
             client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=context)
         else:
             client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-        with client:
+        try:
             if s.starttls:
                 client.starttls(context=context)
             if s.user:
                 client.login(s.user, s.password or "")
-            for person, message in messages:
-                client.send_message(message, from_addr=self.sender, to_addrs=[person.email])
-                self.mail_log.record(
-                    message_id=str(message["Message-ID"]),
-                    direction="out",
-                    status="sent",
-                    ticket_key=key,
-                    sender=self.sender,
-                    recipients=[person.email],
-                    subject=str(message["Subject"]),
-                )
-                log.info(
-                    "mail %s sent to %s about %s", message["Message-ID"], person.email, key or "-"
-                )
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def _send_over(
+        self, client: smtplib.SMTP, key: str | None, messages: list[tuple[Person, EmailMessage]]
+    ) -> None:
+        for person, message in messages:
+            client.send_message(message, from_addr=self.sender, to_addrs=[person.email])
+            self.mail_log.record(
+                message_id=str(message["Message-ID"]),
+                direction="out",
+                status="sent",
+                ticket_key=key,
+                sender=self.sender,
+                recipients=[person.email],
+                subject=str(message["Subject"]),
+            )
+            log.info("mail %s sent to %s about %s", message["Message-ID"], person.email, key or "-")
+
+
+class _Batch:
+    """What one batch of notifications shares: the SMTP connection and the service."""
+
+    def __init__(self) -> None:
+        self.client: smtplib.SMTP | None = None
+        self.service: TicketService | None = None
+
+    def close(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
 
 
 def _reply_address(bundle: Bundle, type_id: str) -> str | None:

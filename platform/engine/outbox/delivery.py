@@ -14,7 +14,7 @@ transaction and report failures instead of raising.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -40,7 +40,9 @@ __all__ = [
     "WebhookSender",
     "describe",
     "handler_for",
+    "logs_only",
     "read_job",
+    "read_jobs",
     "ticket_key",
 ]
 
@@ -193,6 +195,52 @@ def read_job(ctx: UnitOfWork, row: Outbox) -> Job:
     return Job(row.id, row.topic, payload, row.created_at, row.attempts, ticket, recipients)
 
 
+def read_jobs(ctx: UnitOfWork, rows: Sequence[Outbox], *, logs_only: bool = False) -> list[Job]:
+    """`read_job` for a batch of rows, in their order, with the tickets and their
+    people read in two statements rather than a few per row. With `logs_only` (the
+    notifier only writes to the log) an event notification (`ticket.*`…) needs no
+    ticket read at all: the log line names the key, which the payload holds."""
+    session = ctx.session
+    keys = {
+        key
+        for row in rows
+        if (key := ticket_key(row.payload or {})) is not None
+        and not (logs_only and _event_notification(row.topic))
+    }
+    tickets: dict[str, Ticket] = {}
+    if keys:
+        found = list(session.scalars(select(Ticket).where(Ticket.key.in_(sorted(keys)))))
+        tickets = {t.key: t for t in found}
+        people = {t.requester_id for t in found} | {t.assignee_id for t in found}
+        people.discard(None)
+        if people:  # into the session's identity map: `session.get` finds them
+            list(session.scalars(select(User).where(User.id.in_(sorted(people)))))
+    jobs = []
+    for row in rows:
+        key = ticket_key(row.payload or {})
+        if row.topic == "survey":  # makes a survey row in this transaction
+            jobs.append(read_job(ctx, row))
+            continue
+        payload = dict(row.payload or {})
+        ticket: dict[str, Any] | None = None
+        recipients: tuple[str, ...] = ()
+        if key is not None and logs_only and _event_notification(row.topic):
+            ticket = {"key": key}
+        elif key is not None and (found_ticket := tickets.get(key)) is not None:
+            ticket = _ticket_document(session, found_ticket)
+            if row.topic in RECIPIENT_TOPICS:
+                recipients = _recipients(session, found_ticket, str(payload.get("target")))
+        jobs.append(
+            Job(row.id, row.topic, payload, row.created_at, row.attempts, ticket, recipients)
+        )
+    return jobs
+
+
+def _event_notification(topic: str) -> bool:
+    """A notification about an event (who hears of it is the notifier's choice)."""
+    return handler_for(topic) is _send_notification and topic not in RECIPIENT_TOPICS
+
+
 def _ticket_document(session: Session, ticket: Ticket) -> dict[str, Any]:
     """The ticket as webhooks and notifiers see it (JSON-ready)."""
     requester = session.get(User, ticket.requester_id)
@@ -294,13 +342,13 @@ def _send_notification(job: Job, channels: Channels) -> list[Attempt]:
         return [
             Attempt("notification", to, False, None, failure) for to in _log_targets(job, target)
         ]
-    logged = _logs_only(channels)
+    logged = logs_only(channels)
     return [
         Attempt("notification", to, True, logged_only=logged) for to in _log_targets(job, target)
     ]
 
 
-def _logs_only(channels: Channels) -> bool:
+def logs_only(channels: Channels) -> bool:
     """Whether the notifier only writes to the log (a notifier says so with
     `delivers = False`; any other is taken to send)."""
     return getattr(channels.notifier, "delivers", True) is False
@@ -329,7 +377,7 @@ def _send_account_mail(job: Job, channels: Channels) -> list[Attempt]:
         channels.notifier.send(notification)
     except Exception as error:
         return [Attempt("notification", to, False, None, describe(error))]
-    return [Attempt("notification", to, True, logged_only=_logs_only(channels))]
+    return [Attempt("notification", to, True, logged_only=logs_only(channels))]
 
 
 # By exact topic first, then by family (`ticket.*`). A topic in neither is marked

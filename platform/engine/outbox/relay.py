@@ -28,13 +28,15 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from gongdan.engine.outbox.delivery import (
     Attempt,
@@ -42,7 +44,9 @@ from gongdan.engine.outbox.delivery import (
     Job,
     describe,
     handler_for,
+    logs_only,
     read_job,
+    read_jobs,
     ticket_key,
 )
 from gongdan.engine.store.database import Database
@@ -57,9 +61,13 @@ __all__ = [
     "DeliveryRecord",
     "Dispatch",
     "Outcome",
+    "claim_due",
     "deliver",
+    "deliver_batch",
+    "deliver_due",
     "lease_from_env",
     "list_deliveries",
+    "relay_batch",
     "relay_once",
     "retry_delay",
 ]
@@ -127,22 +135,7 @@ def relay_once(
     were dispatched. If `dispatch` fails (the broker is down), the rows not yet handed
     over are released at once and the error is raised."""
     token = _claimant(RELAY)
-    with _bookkeeping(db, now) as ctx:
-        ids = list(
-            ctx.session.scalars(
-                select(Outbox.id)
-                .where(Outbox.done_at.is_(None), Outbox.next_attempt_at <= now)
-                .order_by(Outbox.next_attempt_at, Outbox.id)
-                .limit(batch)
-                .with_for_update(skip_locked=True)
-            )
-        )
-        if ids:
-            ctx.session.execute(
-                update(Outbox)
-                .where(Outbox.id.in_(ids))
-                .values(claimed_at=now, claimed_by=token, next_attempt_at=now + lease)
-            )
+    ids = claim_due(db, now, batch, lease=lease, token=token)
     for done, outbox_id in enumerate(ids):
         try:
             dispatch(outbox_id)
@@ -150,6 +143,62 @@ def relay_once(
             _release(db, ids[done:], token, now)
             raise
     return len(ids)
+
+
+def relay_batch(
+    db: Database,
+    dispatch: Callable[[list[int]], object],
+    now: datetime,
+    batch: int = 100,
+    *,
+    lease: timedelta = DEFAULT_LEASE,
+) -> int:
+    """Claim up to `batch` due rows and hand their ids to `dispatch` at once (one
+    Celery task per batch, `deliver_batch`); returns how many. If `dispatch` fails
+    (the broker is down), the rows are released at once and the error is raised."""
+    token = _claimant(RELAY)
+    ids = claim_due(db, now, batch, lease=lease, token=token)
+    if ids:
+        try:
+            dispatch(ids)
+        except Exception:
+            _release(db, ids, token, now)
+            raise
+    return len(ids)
+
+
+def _due(limit: int, now: datetime, what: Any = Outbox.id) -> Any:
+    """The due rows, oldest due first, locked (skipping rows another relay holds)."""
+    return (
+        select(what)
+        .where(Outbox.done_at.is_(None), Outbox.next_attempt_at <= now)
+        .order_by(Outbox.next_attempt_at, Outbox.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def claim_due(
+    db: Database,
+    now: datetime,
+    limit: int,
+    *,
+    lease: timedelta = DEFAULT_LEASE,
+    token: str | None = None,
+) -> list[int]:
+    """Claim up to `limit` due rows for a relay (a lease: `next_attempt_at` moves
+    forward, so the rows come back if nobody delivers them); returns their ids,
+    oldest due first. Relays racing never claim the same row (`SKIP LOCKED`)."""
+    token = token or _claimant(RELAY)
+    with _bookkeeping(db, now) as ctx:
+        ids = list(ctx.session.scalars(_due(limit, now)))
+        if ids:
+            ctx.session.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(ids))
+                .values(claimed_at=now, claimed_by=token, next_attempt_at=now + lease)
+            )
+    return ids
 
 
 def _release(db: Database, ids: list[int], token: str, now: datetime) -> None:
@@ -234,20 +283,7 @@ def _record(
         row = session.get(Outbox, job.outbox_id, with_for_update=True)
         if row is None or row.done_at is not None:
             return "missing" if row is None else _status(row.status)  # finished elsewhere
-        errors = [a.error or "failed" for a in attempts if not a.ok]
-        row.claimed_by = None
-        row.last_error = "; ".join(errors)[:4000] or None
-        if not errors:
-            row.status, row.done_at = "delivered", now
-        elif job.attempt >= max_attempts:
-            row.status, row.done_at = "dead", now
-            log.warning("outbox row %s (%s) is dead: %s", row.id, row.topic, row.last_error)
-        else:
-            row.status, row.next_attempt_at = "pending", now + retry_delay(job.attempt)
-        if row.done_at is not None and "token" in (row.payload or {}):
-            # A one-time link's token is kept only until its mail is out (or given up on).
-            row.payload = {k: v for k, v in row.payload.items() if k != "token"}
-        return _status(row.status)
+        return _settle(row, job, attempts, now, max_attempts)
 
 
 def _status(value: str) -> Outcome:
@@ -257,6 +293,234 @@ def _status(value: str) -> Outcome:
         "skipped": "skipped",
     }
     return statuses.get(value, "pending")
+
+
+# Delivery in batches ----------------------------------------------------------------
+
+# Webhooks of a batch go out at once on these threads (each POST waits on the network,
+# not the CPU); shared by every batch of the process, so the calls in flight stay few.
+WEBHOOK_THREADS = 8
+# A batch records its outcomes once, at its end; one whose side effects run longer
+# than this (a slow mail server, webhooks timing out) records what is done every so
+# often, so a process killed in the middle redelivers little (with the same ids).
+CHECKPOINT_SECONDS = 1.0
+_webhook_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _webhooks() -> ThreadPoolExecutor:
+    global _webhook_pool
+    with _pool_lock:
+        if _webhook_pool is None:
+            _webhook_pool = ThreadPoolExecutor(WEBHOOK_THREADS, thread_name_prefix="gongdan-hook")
+        return _webhook_pool
+
+
+def deliver_batch(
+    db: Database,
+    ids: Sequence[int],
+    now: datetime,
+    *,
+    channels: Channels | None = None,
+    lease: timedelta = DEFAULT_LEASE,
+    max_attempts: int = MAX_ATTEMPTS,
+    checkpoint: float = CHECKPOINT_SECONDS,
+) -> dict[int, Outcome]:
+    """`deliver` for several rows at once (the ids a relay claimed): the rows are
+    taken and read in one transaction, their side effects done (notifications one
+    after the other in the order the rows were written, through one batch of the
+    notifier: one SMTP connection; webhooks at once on a bounded pool), and their
+    outcomes recorded in one more. Each row keeps `deliver`'s guarantees: a row done,
+    or being delivered by someone else, is left alone; a failure is retried with
+    backoff, and the other rows of the batch are not held back by it. Returns each
+    id's outcome."""
+    channels = channels or Channels()
+    with _bookkeeping(db, now) as ctx:
+        rows = list(
+            ctx.session.scalars(
+                select(Outbox)
+                .where(Outbox.id.in_(list(ids)))
+                .order_by(Outbox.id)  # locked in one order: batches never deadlock
+                .with_for_update()
+            )
+        )
+        outcomes: dict[int, Outcome] = dict.fromkeys(ids, "not_due")
+        jobs = _start(ctx, rows, now, lease, channels, outcomes)
+    outcomes.update(_run(db, jobs, channels, now, max_attempts, checkpoint))
+    return outcomes
+
+
+def deliver_due(
+    db: Database,
+    now: datetime,
+    limit: int = 100,
+    *,
+    channels: Channels | None = None,
+    lease: timedelta = DEFAULT_LEASE,
+    max_attempts: int = MAX_ATTEMPTS,
+    checkpoint: float = CHECKPOINT_SECONDS,
+) -> dict[int, Outcome]:
+    """Claim up to `limit` due rows and deliver them as one batch (`deliver_batch`),
+    the claim and the reading in one transaction: what a relay that delivers itself
+    (the in-process runner) does. Returns each claimed id's outcome."""
+    channels = channels or Channels()
+    with _bookkeeping(db, now) as ctx:
+        rows = sorted(ctx.session.scalars(_due(limit, now, Outbox)), key=lambda r: r.id)
+        outcomes: dict[int, Outcome] = {}
+        jobs = _start(ctx, rows, now, lease, channels, outcomes)
+    outcomes.update(_run(db, jobs, channels, now, max_attempts, checkpoint))
+    return outcomes
+
+
+def _start(
+    ctx: UnitOfWork,
+    rows: list[Outbox],
+    now: datetime,
+    lease: timedelta,
+    channels: Channels,
+    outcomes: dict[int, Outcome],
+) -> list[Job]:
+    """Take the rows that are to be delivered now (as `deliver` does, row by row):
+    count the attempt, lease them to this delivery and read their jobs. Rows nobody
+    handles are settled here, skipped, at no further cost."""
+    started = []
+    token = _claimant(DELIVERING)
+    for row in rows:
+        if row.done_at is not None:
+            outcomes[row.id] = _status(row.status)
+            continue
+        claimed_by_relay = (row.claimed_by or "").startswith(RELAY)
+        if row.next_attempt_at > now and not claimed_by_relay:
+            outcomes[row.id] = "not_due"
+            continue
+        if handler_for(row.topic) is None:
+            row.status, row.done_at, row.claimed_by = "skipped", now, None
+            row.last_error = f"no handler for topic '{row.topic}': nothing to deliver"
+            outcomes[row.id] = "skipped"
+            continue
+        row.attempts += 1
+        row.claimed_at, row.claimed_by = now, token
+        row.next_attempt_at = now + lease
+        started.append(row)
+    return read_jobs(ctx, started, logs_only=logs_only(channels))
+
+
+def _run(
+    db: Database,
+    jobs: list[Job],
+    channels: Channels,
+    now: datetime,
+    max_attempts: int,
+    checkpoint: float,
+) -> dict[int, Outcome]:
+    """Do the jobs' side effects and record their outcomes (see `deliver_batch`)."""
+    if not jobs:
+        return {}
+    hooks: dict[int, Future[list[Attempt]]] = {
+        job.outbox_id: _webhooks().submit(_attempts, job, channels)
+        for job in jobs
+        if job.topic == "webhook"
+    }
+    done: list[tuple[Job, list[Attempt]]] = []
+    outcomes: dict[int, Outcome] = {}
+    last = time.monotonic()
+    opener = getattr(channels.notifier, "batch", None)
+    with opener() if callable(opener) else nullcontext():
+        for job in jobs:
+            if job.topic == "webhook":
+                continue
+            done.append((job, _attempts(job, channels)))
+            if checkpoint >= 0 and time.monotonic() - last >= checkpoint:
+                outcomes.update(_record_many(db, done, now, max_attempts))
+                done, last = [], time.monotonic()
+    for job in jobs:
+        if job.topic == "webhook":
+            done.append((job, hooks[job.outbox_id].result()))
+    outcomes.update(_record_many(db, done, now, max_attempts))
+    return outcomes
+
+
+def _attempts(job: Job, channels: Channels) -> list[Attempt]:
+    handler = handler_for(job.topic)
+    assert handler is not None  # noqa: S101 - `_start` settled the rows without one
+    try:
+        return handler(job, channels)
+    except Exception as error:  # a bug or a notifier's failure must not wedge the row
+        log.exception("delivering outbox row %s (%s) failed", job.outbox_id, job.topic)
+        kind = "webhook" if job.topic == "webhook" else "notification"
+        return [Attempt(kind, job.topic, False, None, describe(error))]
+
+
+_DELIVERY_INSERT = insert(Delivery)
+
+
+def _record_many(
+    db: Database, done: list[tuple[Job, list[Attempt]]], now: datetime, max_attempts: int
+) -> dict[int, Outcome]:
+    """Record the outcomes of several rows in one transaction (as `_record` does for
+    one): their attempts in the delivery log, each row delivered, retried or dead."""
+    if not done:
+        return {}
+    outcomes: dict[int, Outcome] = {}
+    with _bookkeeping(db, now) as ctx:
+        session = ctx.session
+        session.execute(
+            _DELIVERY_INSERT,
+            [
+                {
+                    "outbox_id": job.outbox_id,
+                    "ticket_key": ticket_key(job.payload),
+                    "kind": attempt.kind,
+                    "target": attempt.target[:2000],
+                    "attempt": job.attempt,
+                    "outcome": _outcome(attempt),
+                    "status_code": attempt.status_code,
+                    "error": attempt.error,
+                    "at": now,
+                }
+                for job, attempts in done
+                for attempt in attempts
+            ],
+        )
+        rows = {
+            row.id: row
+            for row in session.scalars(
+                select(Outbox)
+                .where(Outbox.id.in_([job.outbox_id for job, _ in done]))
+                .order_by(Outbox.id)
+                .with_for_update()
+            )
+        }
+        for job, attempts in done:
+            row = rows.get(job.outbox_id)
+            if row is None:
+                outcomes[job.outbox_id] = "missing"
+                continue
+            if row.done_at is not None:  # finished elsewhere
+                outcomes[job.outbox_id] = _status(row.status)
+                continue
+            outcomes[job.outbox_id] = _settle(row, job, attempts, now, max_attempts)
+    return outcomes
+
+
+def _settle(
+    row: Outbox, job: Job, attempts: list[Attempt], now: datetime, max_attempts: int
+) -> Outcome:
+    """Mark `row` after an attempt: delivered, retried later, or dead."""
+    errors = [a.error or "failed" for a in attempts if not a.ok]
+    row.claimed_by = None
+    row.last_error = "; ".join(errors)[:4000] or None
+    if not errors:
+        row.status, row.done_at = "delivered", now
+    elif job.attempt >= max_attempts:
+        row.status, row.done_at = "dead", now
+        log.warning("outbox row %s (%s) is dead: %s", row.id, row.topic, row.last_error)
+    else:
+        row.status, row.next_attempt_at = "pending", now + retry_delay(job.attempt)
+    if row.done_at is not None and "token" in (row.payload or {}):
+        # A one-time link's token is kept only until its mail is out (or given up on).
+        row.payload = {k: v for k, v in row.payload.items() if k != "token"}
+    return _status(row.status)
 
 
 # Reading --------------------------------------------------------------------------

@@ -3,13 +3,14 @@
 `SCHEDULED_JOBS` is the one list of periodic jobs: Celery beat runs each through the
 `gongdan.tasks.run_scheduled_job` task, and `InProcessRunner` (what `gongdan serve`
 uses when `GONGDAN_BROKER_URL` is unset) runs them in a thread. The runner also relays
-the outbox every second and delivers rows on a few threads: the same `relay_once`
-and `deliver` the Celery tasks call, so behaviour does not depend on the deployment.
+the outbox as soon as rows are written (`wakeup`) and delivers them in batches
+(`relay.deliver_due`): the same batch delivery the Celery tasks run, so behaviour does
+not depend on the deployment.
 
 Each run of a job first takes the job's lease for the period (`automation.leases`), so
 of several `serve` workers (or beat plus a runner) one runs each job per period. A job
 must still be safe to repeat (a lease can end during a long run): claim its rows with
-row locks or conditional updates, as `relay_once` does.
+row locks or conditional updates, as `relay_batch` does.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,13 +30,17 @@ from gongdan.engine.automation.scheduler import (
     run_scheduled_automations,
     run_sla_scan,
 )
-from gongdan.engine.outbox.relay import Channels, deliver, lease_from_env, relay_once
+from gongdan.engine.outbox.relay import Channels, deliver_due, lease_from_env
+from gongdan.engine.outbox.wakeup import OutboxWakeup
 from gongdan.engine.service import utc_now
 from gongdan.engine.store.database import Database
 
-__all__ = ["SCHEDULED_JOBS", "InProcessRunner", "ScheduledJob", "find_job"]
+__all__ = ["RELAY_BATCH", "SCHEDULED_JOBS", "InProcessRunner", "ScheduledJob", "find_job"]
 
 log = logging.getLogger(__name__)
+
+# Rows one relay thread claims and delivers at once (one claim, one record).
+RELAY_BATCH = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +71,12 @@ def find_job(name: str) -> ScheduledJob:
 
 class InProcessRunner:
     """Relays the outbox and runs the scheduled jobs in background threads of this
-    process: the embedded default for `gongdan serve` without a broker."""
+    process: the embedded default for `gongdan serve` without a broker.
+
+    `workers` relay threads each claim up to `batch` due rows and deliver them as one
+    batch (`deliver_due`), again at once while batches come full, then wait to be
+    woken (`OutboxWakeup`: a row written by this process, else a short adaptive poll).
+    The scheduled jobs run on a thread of their own every `interval` seconds."""
 
     def __init__(
         self,
@@ -75,7 +84,8 @@ class InProcessRunner:
         bundle: Callable[[], Bundle],
         *,
         interval: float = 1.0,
-        workers: int = 4,
+        workers: int = 2,
+        batch: int = RELAY_BATCH,
         channels: Channels | None = None,
         lease: timedelta | None = None,
         clock: Callable[[], datetime] = utc_now,
@@ -86,42 +96,57 @@ class InProcessRunner:
         # The same lease as Celery's side (`GONGDAN_OUTBOX_LEASE_SECONDS`) unless given.
         self.lease = lease_from_env() if lease is None else lease
         self.jobs = SCHEDULED_JOBS if jobs is None else jobs
-        self.workers = workers
+        self.workers, self.batch = workers, batch
+        self.wakeup = OutboxWakeup(db)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pool: ThreadPoolExecutor | None = None
-        self._in_flight: set[Future[object]] = set()
-        self._lock = threading.Lock()
+        self._relays: list[threading.Thread] = []
         self._last_run: dict[str, float] = {}
 
     def start(self) -> None:
         if self._thread is not None:
             return
         self._stop.clear()
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="gongdan-deliver")
+        self._relays = [
+            threading.Thread(target=self._relay, name=f"gongdan-relay-{n}", daemon=True)
+            for n in range(self.workers)
+        ]
+        for relay in self._relays:
+            relay.start()
         self._thread = threading.Thread(target=self._loop, name="gongdan-runner", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop relaying and wait for deliveries under way (each ends within the
+        """Stop relaying and wait for the batches under way (each ends within the
         webhook timeout); rows not started stay claimed until their lease ends."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        self.wakeup.stop()
+        deadline = time.monotonic() + timeout
+        for thread in [*self._relays, *([self._thread] if self._thread else [])]:
+            thread.join(max(deadline - time.monotonic(), 0.1))
+        self._relays, self._thread = [], None
+
+    def deliver_pending(self) -> int:
+        """Deliver what is due now, batch after batch; returns how many rows."""
+        delivered = 0
+        while True:
+            count = len(
+                deliver_due(
+                    self.db, self.clock(), self.batch, channels=self.channels, lease=self.lease
+                )
+            )
+            delivered += count
+            if count < self.batch or self._stop.is_set():
+                return delivered
 
     def run_pending(self) -> int:
-        """One tick: relay what is due (up to the free delivery slots) and run the
-        jobs whose time has come. Returns how many rows were dispatched."""
-        with self._lock:
-            self._in_flight = {f for f in self._in_flight if not f.done()}
-            free = self.workers * 4 - len(self._in_flight)
-        dispatched = 0
-        if free > 0:
-            dispatched = relay_once(self.db, self._dispatch, self.clock(), free, lease=self.lease)
+        """One tick on this thread: deliver what is due and run the jobs whose time
+        has come. Returns how many rows were delivered."""
+        delivered = self.deliver_pending()
+        self.run_jobs()
+        return delivered
+
+    def run_jobs(self) -> None:
         for job in self.jobs:
             last = self._last_run.get(job.name)
             if last is None or time.monotonic() - last >= job.every_seconds:
@@ -132,33 +157,19 @@ class InProcessRunner:
                     )
                 except Exception:
                     log.exception("scheduled job %s failed", job.name)
-        return dispatched
 
-    def _dispatch(self, outbox_id: int) -> None:
-        if self._pool is None:  # not started: deliver on this thread
-            self._deliver(outbox_id)
-            return
-        future = self._pool.submit(self._deliver, outbox_id)
-        with self._lock:
-            self._in_flight.add(future)
-
-    def _deliver(self, outbox_id: int) -> object:
-        try:
-            return deliver(
-                self.db, outbox_id, self.clock(), channels=self.channels, lease=self.lease
-            )
-        except Exception:
-            # The row stays claimed; it is due again when its lease ends.
-            log.exception("delivering outbox row %s failed", outbox_id)
-            return None
+    def _relay(self) -> None:
+        while not self._stop.is_set():
+            seen = self.wakeup.generation()
+            found = 0
+            try:
+                found = self.deliver_pending()
+            except Exception:
+                log.exception("outbox relay failed; trying again in %ss", self.interval)
+                self._stop.wait(self.interval)
+            self.wakeup.rest(seen, found > 0, self._stop)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            busy = False
-            try:
-                busy = self.run_pending() > 0
-            except Exception:
-                log.exception("outbox relay failed; trying again in %ss", self.interval)
-            # A burst (many tickets at once) drains at the speed of the delivery
-            # threads, not one batch per interval.
-            self._stop.wait(min(self.interval, 0.05) if busy else self.interval)
+            self.run_jobs()
+            self._stop.wait(self.interval)

@@ -13,7 +13,7 @@ connection.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -258,6 +258,18 @@ class Database:
             )
             _prepare_marked(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Called after a write of this process that added outbox rows has committed
+        # (`unit_of_work.begin_write`): the in-process relay starts at once.
+        self._outbox_hooks: list[Callable[[], None]] = []
+
+    def on_outbox_written(self, hook: Callable[[], None]) -> None:
+        """Call `hook` (quick, never raising) after each write through this object
+        that added outbox rows has committed."""
+        self._outbox_hooks.append(hook)
+
+    def outbox_written(self) -> None:
+        for hook in list(self._outbox_hooks):
+            hook()
 
     @property
     def dialect(self) -> str:
