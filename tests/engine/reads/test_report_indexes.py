@@ -83,10 +83,13 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
 # Report → how its statement must read (a pattern of its plan), over a period of 30
 # days: an index alone (counts, durations, attainment, satisfaction), or along an index
 # until the limit (lists).
+# The backlog (open tickets) may also be read along an index of open tickets (migration
+# 0018's, made for queues): either way an index, not the table.
+BACKLOG = r"Index (Only )?Scan using ix_tickets_(report_created|open_by_\w+)"
 SERVED = {
     "created_per_week": "Index Only Scan using ix_tickets_report_created",
-    "backlog_by_team": "Index Only Scan using ix_tickets_report_created",
-    "backlog_by_priority": "Index Only Scan using ix_tickets_report_created",
+    "backlog_by_team": BACKLOG,
+    "backlog_by_priority": BACKLOG,
     "first_response_median": "Index Only Scan using ix_tickets_report_created",
     "resolution_p90": "Index Only Scan using ix_tickets_report_created",
     "sla_first_response": "Index Only Scan using ix_tickets_report_created",
@@ -121,6 +124,11 @@ def test_each_report_index_serves_its_reports(
     sql = str(
         statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
     )
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        # Statistics and a visibility map, as a live database has them: without them the
+        # planner's guesses for a few rows pick among indexes at random.
+        connection.execute(sa.text("VACUUM ANALYZE tickets"))
+        connection.execute(sa.text("VACUUM ANALYZE surveys"))
     with db.engine.begin() as connection:
         # Four tickets: the planner would read the table whole; forbid what an index beats.
         connection.execute(sa.text("SET LOCAL enable_seqscan = off"))
