@@ -220,7 +220,9 @@ def test_time_passing_knows_the_scheduler_jobs() -> None:
     """The runner runs each scheduled job only when something of its kind is due: the
     names it uses must be the scheduler's."""
     names = {job.name for job in SCHEDULED_JOBS}
-    assert {scenarios._SLA_JOB, scenarios._AFTER_JOB, scenarios._SCHEDULE_JOB} == names
+    # Mailed reports change no ticket: a bundle's tests have nothing of theirs to run.
+    simulated = {scenarios._SLA_JOB, scenarios._AFTER_JOB, scenarios._SCHEDULE_JOB}
+    assert simulated | {"report_mail"} == names
 
 
 def test_the_example_in_config_readme_passes(
