@@ -42,6 +42,9 @@ DESK_ENTRIES: dict[str, tuple[str, str]] = {
     "relate.choose_action": ("Choose how the tickets relate.", "请选择两张工单的关系。"),
     "relate.not_found": ("No ticket you may see has that key.", "没有您可查看的该编号工单。"),
     "relate.linked": ("Linked.", "已关联。"),
+    "relate.unlink": ("Unlink", "取消关联"),
+    "relate.unlink_label": ("Unlink {key}", "取消与 {key} 的关联"),
+    "relate.unlinked": ("Unlinked.", "已取消关联。"),
     "relate.merged": ("Merged.", "已合并。"),
     "relate.merge_confirm": ("Merge {source} into {survivor}?", "将 {source} 合并至 {survivor}？"),
     "relate.merge_closes": (
@@ -97,6 +100,11 @@ DESK_ENTRIES: dict[str, tuple[str, str]] = {
     # The search box on every desk page.
     "search.label": ("Search tickets", "搜索工单"),
     "search.hint": ("Search: key, words, requester…", "搜索：工单号、文字、提交人…"),
+    "search.short": (
+        "One or two characters are searched among the newest {n} tickets only: type three"
+        " or more to search every ticket.",
+        "一到两个字只在最新的 {n} 张工单中搜索：输入三个或更多字可搜索全部工单。",
+    ),
     # The requester's view of a merged ticket.
     "portal.merged_into": (
         "This request was merged into {number}; it goes on there.",

@@ -21,6 +21,7 @@ from gongdan.bundle.compiled import Bundle
 from gongdan.engine import (
     MAX_PAGE,
     QUEUE_SORTS,
+    SHORT_SEARCH_WINDOW,
     BulkOutcome,
     FieldFilter,
     QueuePage,
@@ -28,6 +29,7 @@ from gongdan.engine import (
     QueueService,
     TicketQuery,
     TicketRecord,
+    is_short_search,
 )
 from gongdan.errors import ValidationFailed
 from gongdan.rules.bulk_transition import plan_bulk_transition
@@ -213,6 +215,9 @@ def _page_context(
             bundle, page_types, language, lambda w: _transitions(w, language)
         ),
         "outcomes": outcomes,
+        # Text too short for the search's indexes looks at the newest tickets only.
+        "short_search": bool(shown.get("q")) and is_short_search(shown.get("q", "")),
+        "short_window": f"{SHORT_SEARCH_WINDOW:,}",
         "people": people or [],
         "bulk": NO_BULK_FORM,
         "selected": [],

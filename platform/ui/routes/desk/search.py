@@ -5,19 +5,19 @@ and bulk actions. Scoped exactly as the queues are (the engine's scope)."""
 
 from __future__ import annotations
 
-import re
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
+from gongdan.engine import KEY_SHAPE
 from gongdan.errors import NotFound
 from gongdan.ui.deps import ServiceDep, StaffUser
 
 __all__ = ["router"]
 
 router = APIRouter()
-_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}-[0-9]{1,12}$")
+_KEY = KEY_SHAPE
 _MAX_QUERY = 200
 
 
