@@ -171,6 +171,11 @@ class TicketService:
         with self._write(actor) as ctx:
             return ctx.result(links.link_tickets(ctx, key, other_key, kind))
 
+    def unlink(self, actor: Actor, key: str, other_key: str, kind: str = "relates") -> WriteResult:
+        """Remove a link made by hand (`links.unlink_tickets`)."""
+        with self._write(actor) as ctx:
+            return ctx.result(links.unlink_tickets(ctx, key, other_key, kind))
+
     def merge(
         self, actor: Actor, key: str, into_key: str, *, expected_version: int | None = None
     ) -> WriteResult:

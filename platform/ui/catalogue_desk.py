@@ -43,7 +43,7 @@ DESK_ENTRIES: dict[str, tuple[str, str]] = {
     "relate.not_found": ("No ticket you may see has that key.", "没有您可查看的该编号工单。"),
     "relate.linked": ("Linked.", "已关联。"),
     "relate.unlink": ("Unlink", "取消关联"),
-    "relate.unlink_label": ("Unlink {key}", "取消与 {key} 的关联"),
+    "relate.unlink_label": ("Unlink {ticket}", "取消与 {ticket} 的关联"),
     "relate.unlinked": ("Unlinked.", "已取消关联。"),
     "relate.merged": ("Merged.", "已合并。"),
     "relate.merge_confirm": ("Merge {source} into {survivor}?", "将 {source} 合并至 {survivor}？"),

@@ -39,6 +39,11 @@ from gongdan.vocabulary import EDITABLE_BUILTINS
 __all__ = ["done", "page_context", "router"]
 
 router = APIRouter()
+# The links an agent may remove, as read from the ticket shown: those made by hand
+# (merges, splits and follow-ups are history).
+UNLINKABLE_LINKS = frozenset(
+    ("relates", "duplicates", "duplicated_by", "blocks", "blocked_by", "parent_of", "child_of")
+)
 _NOT_ON_FIELD_FORM = ("team", "assignee", "requester")  # assigned in their own form
 # Shown in the browser; anything else (SVG and HTML included) is downloaded.
 _INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
@@ -97,6 +102,7 @@ def page_context(
         "slas": sla_views(page.sla, now, language),
         "files": page.attachments,
         "links": page.links,
+        "unlinkable": UNLINKABLE_LINKS,
         "people": page.assignable,
         "deliveries": page.deliveries,
         "reply": reply or {"public": True, "body": "", "error": None},
