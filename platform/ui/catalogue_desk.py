@@ -97,6 +97,19 @@ DESK_ENTRIES: dict[str, tuple[str, str]] = {
     # The queue's assignee boxes.
     "queues.assignee_me": ("Me", "我"),
     "queues.assignee_none": ("Nobody (unassigned)", "无人（未分配）"),
+    # The collision warning on the ticket page.
+    "collision.viewing": ("Also viewing this ticket: {names}", "也在查看此工单：{names}"),
+    "collision.changed": (
+        "Others changed this ticket since you opened it:",
+        "您打开此工单后，其他人做了更改：",
+    ),
+    "collision.replied": ("replied", "回复了"),
+    "collision.reload": ("Reload the ticket", "重新加载工单"),
+    "collision.confirm": (
+        "The ticket changed while you were writing. Read what changed, then send your"
+        " reply again, as it is or edited.",
+        "您撰写回复期间工单有了更改。请先查看更改内容，再发送回复（可原样发送或修改后发送）。",
+    ),
     # The search box on every desk page.
     "search.label": ("Search tickets", "搜索工单"),
     "search.hint": ("Search: key, words, requester…", "搜索：工单号、文字、提交人…"),

@@ -248,7 +248,9 @@ def test_a_link_made_by_hand_can_be_removed_from_the_page(
     assert page.count('action="/desk/tickets/' + key + '/unlink"') == 1  # not the merge
     assert f"Unlink {other}" in page
     done = agent.post(
-        f"/desk/tickets/{key}/unlink", data={"target": other, "kind": "blocks"}, headers=_htmx(agent)
+        f"/desk/tickets/{key}/unlink",
+        data={"target": other, "kind": "blocks"},
+        headers=_htmx(agent),
     )
     assert done.status_code == 200 and "Unlinked." in done.text
     assert 'data-link="blocks"' not in done.text and 'data-link="merged_from"' in done.text
