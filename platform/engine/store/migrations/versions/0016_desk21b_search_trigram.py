@@ -50,12 +50,15 @@ def _trigram_available() -> bool:
     if not bind.scalar(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")):
         log.warning("pg_trgm is not installed: the desk's search will scan (no trigram index)")
         return False
+    # A refusal (no CREATE privilege on the database) must not abort the migration.
+    bind.execute(sa.text("SAVEPOINT gongdan_pg_trgm"))
     try:
-        with bind.begin_nested():
-            bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
     except sa.exc.DBAPIError as exc:
+        bind.execute(sa.text("ROLLBACK TO SAVEPOINT gongdan_pg_trgm"))
         log.warning("cannot create pg_trgm (%s): the desk's search will scan", exc.orig)
         return False
+    bind.execute(sa.text("RELEASE SAVEPOINT gongdan_pg_trgm"))
     return True
 
 
