@@ -197,6 +197,7 @@ _FIELD = _obj(
         "pattern": {"type": "string", "minLength": 1},
         "options": _list(_OPTION, minItems=1),
         "multiple": {"type": "boolean"},
+        "role": {"enum": ["staff", "agent", "admin", "requester"]},
         "max_size_mb": {"type": "number", "exclusiveMinimum": 0},
         "accept": _list({"type": "string", "minLength": 1}, minItems=1),
         "scale": {"type": "integer", "minimum": 0, "maximum": 12},

@@ -87,7 +87,14 @@ from gongdan.engine.plan.active import ActiveBundle, active_bundle_for_plan, pla
 from gongdan.engine.plan.migrate import migrate_tickets
 from gongdan.engine.plan.plan import Plan, plan_bundle
 from gongdan.engine.reads.paging import LIST_SORTS, MAX_PAGE, QUEUE_SORTS
-from gongdan.engine.reads.queries import FILTER_OPS, FieldFilter, TicketQuery
+from gongdan.engine.reads.queries import (
+    FILTER_OPS,
+    KEY_SHAPE,
+    SHORT_SEARCH_WINDOW,
+    FieldFilter,
+    TicketQuery,
+    is_short_search,
+)
 from gongdan.engine.reads.queues import (
     COUNT_CAP,
     BulkOutcome,
@@ -131,6 +138,7 @@ __all__ = [
     "DEFAULT_LEASE",
     "DEFAULT_MAX_BYTES",
     "FILTER_OPS",
+    "KEY_SHAPE",
     "LANGUAGES",
     "LINK_KINDS",
     "LIST_SORTS",
@@ -141,6 +149,7 @@ __all__ = [
     "REPORT_WORDS",
     "REVERSE_KINDS",
     "SCHEDULED_JOBS",
+    "SHORT_SEARCH_WINDOW",
     "Account",
     "AccountService",
     "ActiveBundle",
@@ -208,6 +217,7 @@ __all__ = [
     "find_job",
     "find_people",
     "is_our_message",
+    "is_short_search",
     "lease_from_env",
     "list_mail",
     "load_candidate",

@@ -28,6 +28,7 @@ from gongdan.engine.reads.ticket_page import (
     attachments_of,
     comments_of,
     events_of,
+    find_people,
     links_of,
     read_ticket_page,
     transitions_of,
@@ -171,6 +172,11 @@ class TicketService:
         with self._write(actor) as ctx:
             return ctx.result(links.link_tickets(ctx, key, other_key, kind))
 
+    def unlink(self, actor: Actor, key: str, other_key: str, kind: str = "relates") -> WriteResult:
+        """Remove a link made by hand (`links.unlink_tickets`)."""
+        with self._write(actor) as ctx:
+            return ctx.result(links.unlink_tickets(ctx, key, other_key, kind))
+
     def merge(
         self, actor: Actor, key: str, into_key: str, *, expected_version: int | None = None
     ) -> WriteResult:
@@ -283,6 +289,21 @@ class TicketService:
         with self._read(actor) as ctx:
             ctx.require_staff("list a ticket's links")
             return links_of(ctx, ctx.ticket(key))
+
+    def find_people(
+        self, actor: Actor, text: str, role: str | None = None
+    ) -> list[tuple[str, str]]:
+        """(email, name) of active users matching `text`, of the role a user field asks
+        for (`staff`, `agent`, `admin`, `requester`; any when None): staff only."""
+        wanted = {
+            "staff": {"agent", "admin"},
+            "agent": {"agent"},
+            "admin": {"admin"},
+            "requester": {"requester"},
+        }.get(role or "", {"agent", "admin", "requester"})
+        with self._read(actor) as ctx:
+            ctx.require_staff("look people up")
+            return find_people(ctx.session, text, frozenset(wanted))
 
     def list_assignable(self, actor: Actor, team_id: str | None = None) -> list[tuple[str, str]]:
         """(email, name) of the active agents and admins (of `team_id` when given)."""

@@ -34,7 +34,7 @@ COMMON_KEYS = frozenset(
 # Keys that only some types accept (`FieldType.allowed_params`).
 PARAM_NAMES = frozenset(
     {"accept", "max", "max_length", "max_size_mb", "min", "min_length", "multiple", "options"}
-    | {"pattern", "scale"}
+    | {"pattern", "role", "scale"}
 )
 _ACCEPT_ENTRY = re.compile(r"\.[A-Za-z0-9]{1,16}|[a-z]{1,32}/(\*|[A-Za-z0-9.+-]{1,64})")
 _MAX_SCALE = 12

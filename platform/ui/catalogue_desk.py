@@ -42,6 +42,9 @@ DESK_ENTRIES: dict[str, tuple[str, str]] = {
     "relate.choose_action": ("Choose how the tickets relate.", "请选择两张工单的关系。"),
     "relate.not_found": ("No ticket you may see has that key.", "没有您可查看的该编号工单。"),
     "relate.linked": ("Linked.", "已关联。"),
+    "relate.unlink": ("Unlink", "取消关联"),
+    "relate.unlink_label": ("Unlink {ticket}", "取消与 {ticket} 的关联"),
+    "relate.unlinked": ("Unlinked.", "已取消关联。"),
     "relate.merged": ("Merged.", "已合并。"),
     "relate.merge_confirm": ("Merge {source} into {survivor}?", "将 {source} 合并至 {survivor}？"),
     "relate.merge_closes": (
@@ -94,9 +97,27 @@ DESK_ENTRIES: dict[str, tuple[str, str]] = {
     # The queue's assignee boxes.
     "queues.assignee_me": ("Me", "我"),
     "queues.assignee_none": ("Nobody (unassigned)", "无人（未分配）"),
+    # The collision warning on the ticket page.
+    "collision.viewing": ("Also viewing this ticket: {names}", "也在查看此工单：{names}"),
+    "collision.changed": (
+        "Others changed this ticket since you opened it:",
+        "您打开此工单后，其他人做了更改：",
+    ),
+    "collision.replied": ("replied", "回复了"),
+    "collision.reload": ("Reload the ticket", "重新加载工单"),
+    "collision.confirm": (
+        "The ticket changed while you were writing. Read what changed, then send your"
+        " reply again, as it is or edited.",
+        "您撰写回复期间工单有了更改。请先查看更改内容，再发送回复（可原样发送或修改后发送）。",
+    ),
     # The search box on every desk page.
     "search.label": ("Search tickets", "搜索工单"),
     "search.hint": ("Search: key, words, requester…", "搜索：工单号、文字、提交人…"),
+    "search.short": (
+        "One or two characters are searched among the newest {n} tickets only: type three"
+        " or more to search every ticket.",
+        "一到两个字只在最新的 {n} 张工单中搜索：输入三个或更多字可搜索全部工单。",
+    ),
     # The requester's view of a merged ticket.
     "portal.merged_into": (
         "This request was merged into {number}; it goes on there.",

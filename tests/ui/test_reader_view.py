@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from gongdan.ui.timezones import format_when
 from tests.factories import incident
-from tests.ui.conftest import Web
+from tests.ui.conftest import PASSWORD, Web
 
 
 def test_two_agents_see_the_same_deadline_each_in_their_zone(web: Web) -> None:
@@ -65,3 +65,26 @@ def test_page_messages_do_not_name_transition_ids() -> None:
     assert translate_message("is required for 'resolve'", "en") == "is required"
     assert translate_message("is required for 'resolve'", "zh-CN") == "为必填项"
     assert translate_message("must look like AB12345678", "zh-CN") == "格式须类似 AB12345678"
+
+
+def test_a_first_sign_in_takes_the_browsers_zone_and_only_the_first(web: Web) -> None:
+    from sqlalchemy.orm import Session
+
+    from gongdan.engine.accounts.users import user_timezone
+    from gongdan.engine.store.models import User
+
+    web.user("li.wei@example.com", "agent", teams=("service_desk",))
+    web.user("wang.fang@example.com", "agent", teams=("service_desk",))
+
+    def sign_in(email: str, zone: str) -> str:
+        client = web.client()
+        form = {"email": email, "password": PASSWORD, "browser_zone": zone}
+        assert client.send_form("/login", form).status_code == 303
+        with Session(web.db.engine) as session:
+            user = session.query(User).filter_by(email=email).one()
+            return user_timezone(user)
+
+    assert sign_in("li.wei@example.com", "America/New_York") == "America/New_York"
+    assert sign_in("li.wei@example.com", "Asia/Shanghai") == "America/New_York"  # kept
+    assert sign_in("wang.fang@example.com", "Mars/Olympus") == ""  # unknown: the default
+    assert sign_in("wang.fang@example.com", "") == ""

@@ -235,3 +235,23 @@ def test_a_portal_reply_to_a_merged_ticket_lands_on_the_survivor(
     answer = requester.send_form(f"/portal/tickets/{duplicate}/reply", {"body": "Any news?"})
     assert answer.headers["location"] == f"/portal/tickets/{survivor}#conversation"
     assert "Any news?" in requester.get(f"/portal/tickets/{survivor}").text
+
+
+def test_a_link_made_by_hand_can_be_removed_from_the_page(
+    web: Web, people: dict[str, Actor], agent: Client
+) -> None:
+    key, other = _two(web, people)
+    web.service.link(people["agent"], key, other, "blocks")
+    third = incident(web.service, people["requester"], title="Third").ticket.key
+    web.service.merge(people["agent"], third, key)
+    page = agent.get(f"/desk/tickets/{key}").text
+    assert page.count('action="/desk/tickets/' + key + '/unlink"') == 1  # not the merge
+    assert f"Unlink {other}" in page
+    done = agent.post(
+        f"/desk/tickets/{key}/unlink",
+        data={"target": other, "kind": "blocks"},
+        headers=_htmx(agent),
+    )
+    assert done.status_code == 200 and "Unlinked." in done.text
+    assert 'data-link="blocks"' not in done.text and 'data-link="merged_from"' in done.text
+    assert [link.kind for link in web.service.list_links(people["agent"], other)] == []

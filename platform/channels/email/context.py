@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from gongdan.bundle.compiled import Bundle
+from gongdan.bundle.zones import format_when, reader_zone
 from gongdan.engine import CommentRecord, Person, TicketRecord, TicketService, find_people
 from gongdan.errors import NotFound
 from gongdan.rules.workflow import Actor
@@ -146,7 +147,8 @@ def template_context(
         "sla": {
             "target": target,
             "target_label": localised(TARGET_LABELS.get(target), language),
-            "due": due.isoformat(timespec="minutes") if due else None,
+            # In the recipient's zone, named: "2026-11-02 17:00 UTC+8".
+            "due": format_when(due, reader_zone(person.timezone, bundle)) if due else None,
         },
         "survey_url": base_url
         + str(payload.get("answer_path") or f"/portal/tickets/{record.key}/survey"),

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gongdan.engine.accounts.users import actor_for, add_user
+from gongdan.engine.accounts.users import actor_for, add_user, user_timezone
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import MailMessage, Membership, Ticket, User
 from gongdan.engine.unit_of_work import NO_BUNDLE, UnitOfWork, begin_write, utc_now
@@ -49,6 +49,7 @@ class Person:
     name: str
     language: str
     actor: Actor | None
+    timezone: str = ""  # the zone they chose ("": the default calendar's)
 
     @property
     def is_staff(self) -> bool:
@@ -181,7 +182,9 @@ def is_our_message(db: Database, message_id: str) -> bool:
 
 
 def _person(session: Session, user: User) -> Person:
-    return Person(user.email, user.name, user.language or "en", actor_for(session, user))
+    return Person(
+        user.email, user.name, user.language or "en", actor_for(session, user), user_timezone(user)
+    )
 
 
 def find_people(db: Database, emails: Iterable[str]) -> list[Person]:

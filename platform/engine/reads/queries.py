@@ -12,14 +12,31 @@ filter value means come from its field type (`FieldType.shape`, `filter_operand`
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select, type_coerce
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    Text,
+    and_,
+    any_,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine.reads.paging import LIST_SORTS, check_sort, page_of
@@ -31,11 +48,16 @@ from gongdan.rules.workflow import Actor
 from gongdan.vocabulary import Role
 
 __all__ = [
+    "KEY_SHAPE",
+    "SEARCH_CANDIDATES",
+    "SEARCH_PLANNING_STATEMENTS",
     "FieldFilter",
     "TicketQuery",
+    "is_short_search",
     "scope",
     "select_tickets",
     "text_condition",
+    "text_search",
     "ticket_conditions",
 ]
 
@@ -191,37 +213,150 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def text_condition(bundle: Bundle, actor: Actor, text: str) -> ColumnElement[bool]:
+# A search shorter than this has no trigram to look up (pg_trgm needs three
+# characters): it looks at the SHORT_SEARCH_WINDOW newest tickets and comments only.
+# One or two Chinese characters are a common word (密码, 网络), found among them.
+TRIGRAM = 3
+SHORT_SEARCH_WINDOW = 20_000
+# What a ticket's key looks like (the desk's search box opens such a ticket directly).
+KEY_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}-[0-9]{1,12}$")
+# Characters JSON writes escaped: a search containing one cannot use `data::text`.
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f\x7f]')
+
+
+def is_short_search(text: str) -> bool:
+    """Whether a search for `text` only looks at the newest tickets (too short for the
+    trigram indexes)."""
+    return len(text.strip()) < TRIGRAM
+
+
+@dataclass(frozen=True)
+class _TextSearch:
+    """The parts of a search for one text: the key, the words on the ticket's row, the
+    tickets of the comments matching and the people matching."""
+
+    key: ColumnElement[bool]
+    words: ColumnElement[bool]
+    commented: Select[Any]
+    people: Select[Any]
+
+    @classmethod
+    def of(cls, bundle: Bundle, actor: Actor, text: str, dialect: str) -> _TextSearch:
+        pattern = f"%{_escape_like(text)}%"
+        whole_key = dialect == "postgresql" and KEY_SHAPE.match(text) is not None
+
+        def like(column: Any) -> ColumnElement[bool]:
+            if whole_key:  # INC-1 is not INC-12: a key is found as a whole word
+                found: ColumnElement[bool] = column.regexp_match(rf"\m{text}\M", flags="i")
+                return found
+            matches: ColumnElement[bool] = column.ilike(pattern, escape="\\")
+            return matches
+
+        short = is_short_search(text)
+        commented = select(Comment.ticket_id).where(like(Comment.body))
+        if actor.is_requester:
+            commented = commented.where(Comment.public.is_(True))
+        if short:
+            newest = select(func.max(Comment.id)).scalar_subquery()
+            commented = commented.where(Comment.id > newest - SHORT_SEARCH_WINDOW)
+        hidden = set().union(*(t.internal_fields for t in bundle.ticket_types.values()))
+        names = sorted(
+            {f for t in bundle.ticket_types.values() for f in t.searchable_fields}
+            - (hidden if actor.is_requester else set())
+        )
+        fields: list[ColumnElement[bool]] = [like(Ticket.data[n].as_string()) for n in names]
+        if dialect == "postgresql" and fields and not short and not _JSON_ESCAPED.search(text):
+            # The JSON text's trigram index finds candidates; each field is then checked.
+            fields = [and_(like(cast(Ticket.data, Text)), or_(*fields))]
+        words = or_(like(Ticket.title), like(Ticket.description), *fields)
+        if short:
+            newest_ticket = select(func.max(Ticket.id)).scalar_subquery()
+            words = and_(Ticket.id > newest_ticket - SHORT_SEARCH_WINDOW, words)
+        people = select(User.id).where(or_(like(User.name), like(User.email)))
+        return cls(Ticket.key == text.upper(), words, commented, people)
+
+
+def text_condition(
+    bundle: Bundle, actor: Actor, text: str, dialect: str = "sqlite"
+) -> ColumnElement[bool]:
     """Tickets whose key is `text`, or whose title, description, comments, text fields
-    or requester's name or email contain it (any case). A requester's search looks at
-    public comments and fields no type keeps internal only.
+    or requester's name or email contain it (any case), as one condition to check row by
+    row. A requester's search looks at public comments and fields no type keeps internal
+    only. Each part is an `ILIKE '%text%'`; text shorter than `TRIGRAM` looks at the
+    `SHORT_SEARCH_WINDOW` newest tickets and comments (and every person)."""
+    parts = _TextSearch.of(bundle, actor, text, dialect)
+    commented: ColumnElement[bool]
+    if dialect == "postgresql":  # a comment looked up by its ticket, row by row
+        commented = parts.commented.where(Comment.ticket_id == Ticket.id).exists()
+    else:
+        commented = Ticket.id.in_(parts.commented)
+    return or_(parts.key, parts.words, commented, Ticket.requester_id.in_(parts.people))
 
-    Every part is a LIKE of `%text%`: a scan of the tickets in scope (and of comments
-    and people for the sub-selects), which PostgreSQL's trigram indexes can serve; an
-    exact key is one index lookup."""
-    pattern = f"%{_escape_like(text)}%"
 
-    def like(column: Any) -> ColumnElement[bool]:
-        matches: ColumnElement[bool] = column.ilike(pattern, escape="\\")
-        return matches
+# How many matches a search collects by the trigram indexes before deciding the text is
+# common (PostgreSQL): below, the page is read among them; at or above, by the sort's
+# index, checking each row (a common word fills a page within a few rows).
+SEARCH_CANDIDATES = 5_000
+# The statements a search runs before its page on PostgreSQL: one EXPLAIN, and the
+# matching tickets, comments and people (each capped).
+SEARCH_PLANNING_STATEMENTS = 4
 
-    commented = select(Comment.ticket_id).where(like(Comment.body))
-    if actor.is_requester:
-        commented = commented.where(Comment.public.is_(True))
-    hidden = set().union(*(t.internal_fields for t in bundle.ticket_types.values()))
-    fields = sorted(
-        {f for t in bundle.ticket_types.values() for f in t.searchable_fields}
-        - (hidden if actor.is_requester else set())
-    )
-    people = select(User.id).where(or_(like(User.name), like(User.email)))
-    return or_(
-        Ticket.key == text.upper(),
-        like(Ticket.title),
-        like(Ticket.description),
-        Ticket.id.in_(commented),
-        Ticket.requester_id.in_(people),
-        *(like(Ticket.data[name].as_string()) for name in fields),
-    )
+
+def text_search(
+    session: Session,
+    bundle: Bundle,
+    actor: Actor,
+    text: str,
+    conditions: Sequence[ColumnElement[bool]],
+) -> ColumnElement[bool]:
+    """The condition of a search for `text` among the tickets matching `conditions`.
+
+    SQLite: `text_condition`, a scan. PostgreSQL: first the matches themselves, each
+    part on its own trigram index (migration 0019), at most `SEARCH_CANDIDATES` each;
+    if none reaches it (a rare word: the usual case), the search is those ids, and the
+    page one index lookup each; otherwise `text_condition`, checked along the sort's
+    index. Two plans a planner cannot choose between by itself: PostgreSQL estimates
+    any `ILIKE '%…%'` at 1 row in 10,000 at least, so a rare word looks common to it."""
+    dialect = session.get_bind().dialect.name
+    if dialect != "postgresql":
+        return text_condition(bundle, actor, text, dialect)
+    parts = _TextSearch.of(bundle, actor, text, dialect)
+    cap = SEARCH_CANDIDATES
+    on_row = select(Ticket.id).where(*conditions, or_(parts.key, parts.words)).limit(cap)
+    if _estimated_rows(session, on_row.limit(None)) >= cap:  # a common word, by the stats
+        return text_condition(bundle, actor, text, dialect)
+    found = [list(session.scalars(q)) for q in (on_row, parts.commented.limit(cap))]
+    people = list(session.scalars(parts.people.limit(cap)))
+    if max(len(found[0]), len(found[1]), len(people)) >= cap:
+        return text_condition(bundle, actor, text, dialect)
+    ids = sorted(set(found[0]) | set(found[1]))
+    hits: list[ColumnElement[bool]] = []
+    if ids:
+        hits.append(Ticket.id == any_(literal(ids, ARRAY(BigInteger))))
+    if people:
+        hits.append(Ticket.requester_id == any_(literal(people, ARRAY(BigInteger))))
+    return or_(false(), *hits)
+
+
+class _Explain(Executable, ClauseElement):
+    """`EXPLAIN (FORMAT JSON) statement` (PostgreSQL), its parameters bound as usual."""
+
+    inherit_cache = False
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+
+
+@compiles(_Explain, "postgresql")
+def _compile_explain(element: _Explain, compiler: Any, **kw: Any) -> str:
+    return f"EXPLAIN (FORMAT JSON) {compiler.process(element.statement, **kw)}"
+
+
+def _estimated_rows(session: Session, statement: Select[Any]) -> float:
+    """How many rows PostgreSQL's planner expects `statement` to return."""
+    found: Any = session.execute(_Explain(statement)).scalar()
+    document = json.loads(found) if isinstance(found, str) else found
+    return float(document[0]["Plan"]["Plan Rows"])
 
 
 def ticket_conditions(
@@ -248,10 +383,10 @@ def ticket_conditions(
         else:
             each = func.json_each(Ticket.tags).table_valued("value")
             conditions.append(select(1).select_from(each).where(each.c.value == tag).exists())
-    if query.text and query.text.strip():
-        conditions.append(text_condition(bundle, actor, query.text.strip()))
     for flt in query.fields:
         conditions.append(_field_condition(dialect, bundle, query, flt, actor))
+    if query.text and query.text.strip():
+        conditions.append(text_search(session, bundle, actor, query.text.strip(), conditions))
     return conditions
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from gongdan.engine.automation.sla import SLAExplanation, explain_sla
@@ -39,6 +39,7 @@ __all__ = [
     "attachments_of",
     "comments_of",
     "events_of",
+    "find_people",
     "links_of",
     "read_ticket_page",
     "transitions_of",
@@ -167,6 +168,29 @@ def attachments_of(
         for r in rows
         if (r.field_id or "") not in hidden
     ]
+
+
+def find_people(
+    session: Session, text: str, roles: frozenset[str], limit: int = 20
+) -> list[tuple[str, str]]:
+    """(email, name) of up to `limit` active users of `roles` whose name or email contain
+    `text` (any case; those starting with it first), for a picker as one types."""
+    text = text.replace("\x00", "").strip()[:254]
+    if not text:
+        return []
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    starts = func.lower(User.email).startswith(text.lower(), autoescape=True)
+    query = (
+        select(User.email, User.name)
+        .where(
+            User.active.is_(True),
+            User.role.in_(sorted(roles)),
+            or_(User.name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\")),
+        )
+        .order_by(starts.desc(), User.name, User.email)
+        .limit(limit)
+    )
+    return [(email, name) for email, name in session.execute(query)]
 
 
 def assignable_people(session: Session, team_id: str | None = None) -> list[tuple[str, str]]:

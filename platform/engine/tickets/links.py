@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from gongdan.engine.store.models import Attachment, Comment, Ticket, TicketLink
 from gongdan.engine.tickets.changes import change, enter_state
 from gongdan.engine.tickets.tickets import create_ticket
 from gongdan.engine.unit_of_work import UnitOfWork
-from gongdan.errors import Conflict, ValidationFailed
+from gongdan.errors import Conflict, NotFound, ValidationFailed
 from gongdan.vocabulary import StateCategory
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "link_tickets",
     "merge_tickets",
     "split_ticket",
+    "unlink_tickets",
 ]
 
 # What an agent may link by hand, stored from the ticket it was made on.
@@ -90,6 +91,36 @@ def link_tickets(ctx: UnitOfWork, key: str, other_key: str, kind: str = "relates
         ctx.event(source, "ticket.linked", after={"target": target.key, "kind": kind})
         ctx.event(target, "ticket.linked", after={"source": source.key, "kind": kind})
     return source
+
+
+def unlink_tickets(ctx: UnitOfWork, key: str, other_key: str, kind: str = "relates") -> Ticket:
+    """Remove the link `key` `kind` `other_key` made by hand (a kind of `LINK_KINDS` or
+    its reverse reading, as `link_tickets` takes it). Merges, splits and follow-ups are
+    the tickets' history: they stay."""
+    ctx.require_staff("unlink tickets")
+    if kind not in LINK_KINDS and kind not in _STORED_AS:
+        raise ValidationFailed(
+            f"only a link made by hand can be removed, not '{kind}'",
+            {"kind": f"must be one of: {', '.join([*LINK_KINDS, *_STORED_AS])}"},
+        )
+    source, target = ctx.ticket(key), ctx.ticket(other_key)
+    if kind in _STORED_AS:
+        source, target, kind = target, source, _STORED_AS[kind]
+    ends = [(source.id, target.id)]
+    if kind == "relates":  # read the same from both ends: stored from either
+        ends.append((target.id, source.id))
+    link = ctx.session.scalars(
+        select(TicketLink).where(
+            TicketLink.kind == kind,
+            or_(*(and_(TicketLink.source_id == a, TicketLink.target_id == b) for a, b in ends)),
+        )
+    ).first()
+    if link is None:
+        raise NotFound(f"{key} has no such link to {other_key}")
+    ctx.session.delete(link)
+    ctx.event(source, "ticket.unlinked", before={"target": target.key, "kind": kind})
+    ctx.event(target, "ticket.unlinked", before={"source": source.key, "kind": kind})
+    return ctx.ticket(key)
 
 
 def merge_tickets(

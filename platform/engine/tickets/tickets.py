@@ -33,6 +33,7 @@ from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.errors import PermissionDenied, ValidationFailed
 from gongdan.forms.data import check_ticket_data, condition_values
 from gongdan.forms.shapes import Holds
+from gongdan.forms.types.references import role_matches
 from gongdan.rules.priority import priority_for
 from gongdan.vocabulary import EDITABLE_BUILTINS, PRIORITIES, STAFF_ROLES, Role
 
@@ -127,6 +128,14 @@ def _builtins(
     return {"type": ticket_type.id, "state": state, "state_category": category, **values}
 
 
+_ROLE_WORDS = {
+    "staff": "an agent or admin",
+    "agent": "an agent",
+    "admin": "an admin",
+    "requester": "a requester",
+}
+
+
 def check_references(ctx: UnitOfWork, ticket_type: TicketTypeDef, data: dict[str, Any]) -> None:
     """Values of team fields must name a team of the bundle, and values of fields that
     hold people an active account (the field type alone only knows what a team id or
@@ -143,12 +152,16 @@ def check_references(ctx: UnitOfWork, ticket_type: TicketTypeDef, data: dict[str
         for field in ticket_type.fields
         if field.holds is Holds.PEOPLE and data.get(field.id) is not None
     }
+    roles = {field.id: field.params.get("role") for field in ticket_type.fields}
     for field_id, emails in people.items():
         for email in emails:
             try:
-                ctx.user_by_email(str(email))  # read once per write, then kept
+                user = ctx.user_by_email(str(email))  # read once per write, then kept
             except ValidationFailed:
                 unknown[field_id] = f"no active user '{email}'"
+                break
+            if not role_matches(roles.get(field_id), user.role):
+                unknown[field_id] = f"'{email}' is not {_ROLE_WORDS[str(roles[field_id])]}"
                 break
     if unknown:
         raise ValidationFailed(f"unknown team or user in {', '.join(unknown)}", unknown)

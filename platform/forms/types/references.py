@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from gongdan.rules.conditions import FieldInfo
 
-from ..fields import FieldDef, FieldType, register_field_type
+from ..fields import FieldDef, FieldProblem, FieldType, register_field_type
 from ..shapes import FilterKind, Holds, Many, ValueShape
 from ._input import (
     EMAIL,
@@ -18,7 +19,18 @@ from ._input import (
     unique,
 )
 
-__all__ = ["AttachmentType", "TeamType", "UserType"]
+__all__ = ["USER_ROLES", "AttachmentType", "TeamType", "UserType", "role_matches"]
+
+# Whom a user field may name (`role:`): staff are agents and admins.
+USER_ROLES = ("staff", "agent", "admin", "requester")
+
+
+def role_matches(wanted: str | None, role: str) -> bool:
+    """Whether an account of `role` may be named by a user field of role `wanted`."""
+    if not wanted:
+        return True
+    return role in ("agent", "admin") if wanted == "staff" else role == wanted
+
 
 _TEAM = r"^[^\s]{1,100}$"
 _ATTACHMENT = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
@@ -28,9 +40,16 @@ _ATTACHMENT = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
 class UserType(FieldType):
     name = "user"
     template = "fields/user.html"
-    allowed_params = frozenset({"multiple"})
+    allowed_params = frozenset({"multiple", "role"})
     filter_operators = ("eq", "ne", "in", "not_in", "contains", "empty")
     shape = ValueShape(many=Many.IF_MULTIPLE, holds=Holds.PEOPLE)
+
+    def check_params(self, raw: Mapping[str, Any]) -> list[FieldProblem]:
+        role = raw.get("role")
+        if role is not None and role not in USER_ROLES:
+            message = f"must be one of: {', '.join(USER_ROLES)} (whom the field may name)"
+            return [FieldProblem(("role",), message)]
+        return []
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
         one = {"type": "string", "format": "email", "maxLength": 254, "pattern": EMAIL}

@@ -4,7 +4,9 @@ service's `merge`, `link`, `split`, `list_links` check both)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from gongdan.ui.api.deps import (
     ApiActor,
@@ -19,6 +21,7 @@ from gongdan.ui.api.models import (
     API_LINK_NAMES,
     LinkIn,
     LinkOut,
+    LinkType,
     MergeIn,
     SplitIn,
     TicketOut,
@@ -69,6 +72,23 @@ def list_links(key: TicketKey, actor: ApiActor, service: ApiService) -> list[Lin
 )
 def add_link(key: TicketKey, body: LinkIn, actor: ApiActor, service: ApiService) -> list[LinkOut]:
     service.link(actor, key, body.ticket, _ENGINE_LINK_NAMES.get(body.type, body.type))
+    return list_links(key, actor, service)
+
+
+@router.delete(
+    "/tickets/{key}/links/{other}",
+    response_model=list[LinkOut],
+    responses=error_responses(400, 401, 403, 404),
+    summary="Remove a link made by hand (`type` as listed, relates_to by default)",
+)
+def remove_link(
+    key: TicketKey,
+    other: TicketKey,
+    actor: ApiActor,
+    service: ApiService,
+    link_type: Annotated[LinkType, Query(alias="type")] = "relates_to",
+) -> list[LinkOut]:
+    service.unlink(actor, key, other, _ENGINE_LINK_NAMES.get(link_type, link_type))
     return list_links(key, actor, service)
 
 

@@ -12,6 +12,19 @@
     var pad = function (n) { return (n < 10 ? "0" : "") + n; };
     return sign + pad(Math.floor(minutes / 60)) + ":" + pad(minutes % 60);
   }
+  // `data-browser-zone`: the browser's IANA time zone, which a first sign-in adopts.
+  function browserZones() {
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+    document.querySelectorAll("input[data-browser-zone]").forEach(function (input) {
+      input.value = zone;
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", browserZones);
+  } else {
+    browserZones();
+  }
   // `data-remove-closest="li"`: the button (or link) removes its nearest such element.
   document.addEventListener("click", function (event) {
     var trigger = event.target.closest && event.target.closest("[data-remove-closest]");

@@ -4,11 +4,13 @@ language, threaded, and never with an internal note or field in a requester's ma
 
 from __future__ import annotations
 
+import json
 import re
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from gongdan.channels import channels_for
@@ -546,3 +548,52 @@ def test_smtp_settings_name_a_missing_ca_file(tmp_path: Path) -> None:
     missing.write_text("-----BEGIN CERTIFICATE-----\n")
     found = SmtpSettings.from_env({**env, "GONGDAN_SMTP_CA_FILE": str(missing)})
     assert found is not None and found.ca_file == str(missing)
+
+
+@pytest.mark.parametrize(
+    ("zone", "named"), [("America/New_York", "UTC-5"), ("Asia/Shanghai", "UTC+8"), ("", "")]
+)
+def test_a_mailed_deadline_is_in_the_recipients_zone_named(
+    tmp_path, db: Database, inbox: tuple[Inbox, int], zone: str, named: str
+) -> None:  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    from gongdan.bundle.loader import load_bundle
+    from gongdan.bundle.zones import default_zone, format_when
+    from gongdan.channels.email.notifier import SmtpNotifier
+    from gongdan.channels.email.settings import SmtpSettings
+    from gongdan.engine.outbox.delivery import Notification
+    from tests.channels.email.conftest import mail_bundle_dir
+
+    received, port = inbox
+    warning = 'kind: Template\nsubject: {en: "SLA warning", zh-CN: "SLA 预警"}\nbody: {en: "due {{ sla.due }}", zh-CN: "{{ sla.due }}"}\n'
+    sla = (Path(__file__).parents[2] / "fixtures/bundles/minimal/sla/sla.yaml").read_text()
+    sla = sla.replace("actions: [{notify: team}]", "actions: [{add_tags: [late]}]")
+    bundle = load_bundle(
+        mail_bundle_dir(tmp_path, {"templates/sla_warning.yaml": warning, "sla/sla.yaml": sla})
+    )
+    requester, agent = people(db)
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE users SET attributes = :a WHERE email = :e"),
+            {"a": json.dumps({"timezone": zone}), "e": AGENT},
+        )
+    service = TicketService(db, bundle)
+    key = new_ticket(service, requester)
+    service.assign(agent, key, team="desk", assignee=AGENT)
+    due = service.get_ticket(Actor.system(), key).resolution_due
+    assert due is not None
+    notifier = SmtpNotifier(
+        db, lambda: bundle, SmtpSettings("127.0.0.1", port, False, False, None, None, OUR_ADDRESS)
+    )
+    payload = {"ticket": key, "target": "resolution"}
+    notifier.send(
+        Notification(99, "sla.warning", {"key": key}, "subscribers", (), None, None, payload)
+    )
+
+    (message,) = received.to(AGENT)
+    if zone:  # e.g. "due 2026-12-07 04:00 UTC-5" in New York, "17:00 UTC+8" in Shanghai
+        expected = f"due {due.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {named}"
+    else:  # no zone chosen: the default calendar's, named the same way
+        expected = f"due {format_when(due, default_zone(bundle))}"
+    assert text(message).strip() == expected

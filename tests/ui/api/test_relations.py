@@ -117,3 +117,24 @@ def test_split_with_an_id_no_comment_can_have_is_a_422(admin: TestClient) -> Non
     key = _new(admin)
     huge = admin.post(f"/api/v1/tickets/{key}/split", json={"title": "x", "comments": [2**70]})
     assert huge.status_code == 422 and "comments" in huge.json()["fields"]
+
+
+def test_unlinking_in_either_reading_and_merges_stay(admin: TestClient, login: Login) -> None:
+    a, b, c = (_new(admin, f"Ticket {n}") for n in range(3))
+    admin.post(f"/api/v1/tickets/{a}/links", json={"type": "relates_to", "ticket": b})
+    admin.post(f"/api/v1/tickets/{a}/links", json={"type": "blocked_by", "ticket": c})
+    # "relates to" reads the same from both ends: removable from the other one.
+    gone = admin.delete(f"/api/v1/tickets/{b}/links/{a}")
+    assert gone.status_code == 200 and gone.json() == []
+    # C blocks A, stored once: removed from A as "blocked_by" or from C as "blocks".
+    assert admin.delete(f"/api/v1/tickets/{a}/links/{c}?type=blocks").status_code == 404
+    assert admin.delete(f"/api/v1/tickets/{c}/links/{a}?type=blocks").json() == []
+    assert admin.get(f"/api/v1/tickets/{a}/links").json() == []
+    assert admin.delete(f"/api/v1/tickets/{a}/links/{c}?type=causes").status_code == 422
+    admin.post(f"/api/v1/tickets/{a}/merge", json={"into": b})
+    merged = admin.delete(f"/api/v1/tickets/{a}/links/{b}?type=merged_into")
+    assert merged.status_code == 422  # history, not a link made by hand
+    requester = login("mei@example.com", "requester")
+    assert requester.delete(f"/api/v1/tickets/{a}/links/{b}").status_code == 403
+    events = admin.get(f"/api/v1/tickets/{c}/events").json()
+    assert any(e["kind"] == "ticket.unlinked" for e in events)

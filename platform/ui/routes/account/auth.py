@@ -10,7 +10,9 @@ mails its owner. Signing out ends the session on the server (`deps.sign_out`).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
@@ -51,6 +53,11 @@ def login_page(request: Request, account: OptionalUser, next: str | None = None)
     return render(request, "auth/login.html", {"next": _safe_next(next) or "", "email": ""})
 
 
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 @router.post("/login")
 def login(
     request: Request,
@@ -59,6 +66,7 @@ def login(
     email: Annotated[str, Form(max_length=254)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=2000)] = "",
+    browser_zone: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     typed = " ".join(email.split()).lower()
     address = client_address(request.client.host if request.client else None)
@@ -74,6 +82,12 @@ def login(
         context = {"next": _safe_next(next) or "", "email": email, "failed": True}
         return render(request, "auth/login.html", context, status_code=401)
     throttle.forget("signin", "account", typed)
+    if browser_zone and not account.timezone and browser_zone in _zones():
+        # A first sign-in takes the browser's zone (gongdan.js fills it in); until then,
+        # and without a browser's answer, times read in the default calendar's zone.
+        service.accounts.update_profile(
+            account.actor, name=account.name, language=account.language, timezone=browser_zone
+        )
     sign_in(request, service.accounts, account)
     return RedirectResponse(_safe_next(next) or home_of(account), status_code=303)
 

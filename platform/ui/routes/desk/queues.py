@@ -22,6 +22,7 @@ from gongdan.engine import (
     COUNT_CAP,
     MAX_PAGE,
     QUEUE_SORTS,
+    SHORT_SEARCH_WINDOW,
     BulkOutcome,
     FieldFilter,
     QueuePage,
@@ -29,6 +30,7 @@ from gongdan.engine import (
     QueueService,
     TicketQuery,
     TicketRecord,
+    is_short_search,
 )
 from gongdan.errors import ValidationFailed
 from gongdan.rules.bulk_transition import plan_bulk_transition
@@ -214,6 +216,9 @@ def _page_context(
             bundle, page_types, language, lambda w: _transitions(w, language)
         ),
         "outcomes": outcomes,
+        # Text too short for the search's indexes looks at the newest tickets only.
+        "short_search": bool(shown.get("q")) and is_short_search(shown.get("q", "")),
+        "short_window": f"{SHORT_SEARCH_WINDOW:,}",
         "people": people or [],
         "bulk": NO_BULK_FORM,
         "selected": [],

@@ -133,6 +133,20 @@ async def relate(request: Request, key: str, user: StaffUser, service: ServiceDe
     return redirect(request, f"/desk/tickets/{quote(survivor)}")
 
 
+@router.post("/desk/tickets/{key}/unlink")
+async def unlink(request: Request, key: str, user: StaffUser, service: ServiceDep) -> Response:
+    """Remove a link made by hand (merges and splits stay: they are history)."""
+    form = await request.form()
+    target, kind = _text(form, "target").upper(), _text(form, "kind")
+    try:
+        service.unlink(user.actor, key, target, kind)
+    except NotFound:
+        return done(request, service, user, key, "relate.not_found")
+    except ValidationFailed as refused:
+        return done(request, service, user, key, refused.detail)
+    return done(request, service, user, key, "relate.unlinked")
+
+
 # Split ------------------------------------------------------------------------------------
 
 

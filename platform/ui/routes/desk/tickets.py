@@ -17,7 +17,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from gongdan.bundle.compiled import TicketTypeDef
-from gongdan.engine import Account, TicketRecord, TicketService
+from gongdan.engine import Account, EventRecord, TicketRecord, TicketService
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.forms.data import check_ticket_data
 from gongdan.rules.workflow import TransitionDef
@@ -31,14 +31,20 @@ from gongdan.ui.fields import (
     transition_fields_form,
 )
 from gongdan.ui.i18n import language_for
+from gongdan.ui.presence import POLL_SECONDS, Presence
 from gongdan.ui.render import is_htmx, redirect, render, render_fragment
 from gongdan.ui.routes.desk.new import upload_file
-from gongdan.ui.timeline import build_timeline, sla_views
+from gongdan.ui.timeline import TimelineItem, build_timeline, sla_views
 from gongdan.vocabulary import EDITABLE_BUILTINS
 
 __all__ = ["done", "page_context", "router"]
 
 router = APIRouter()
+# The links an agent may remove, as read from the ticket shown: those made by hand
+# (merges, splits and follow-ups are history).
+UNLINKABLE_LINKS = frozenset(
+    ("relates", "duplicates", "duplicated_by", "blocks", "blocked_by", "parent_of", "child_of")
+)
 _NOT_ON_FIELD_FORM = ("team", "assignee", "requester")  # assigned in their own form
 # Shown in the browser; anything else (SVG and HTML included) is downloaded.
 _INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
@@ -97,9 +103,15 @@ def page_context(
         "slas": sla_views(page.sla, now, language),
         "files": page.attachments,
         "links": page.links,
+        "unlinkable": UNLINKABLE_LINKS,
         "people": page.assignable,
         "deliveries": page.deliveries,
         "reply": reply or {"public": True, "body": "", "error": None},
+        # The last event on the page: a reply sent after others changed the ticket
+        # shows what changed first (`comment`), and the page polls for it (`activity`).
+        "seen": max((e.id for e in page.events), default=0),
+        "changed": [],
+        "poll_seconds": POLL_SECONDS,
         "notice": notice,
         "now": now,
     }
@@ -216,6 +228,59 @@ def assign(
     return done(request, service, user, key, "ticket.saved")
 
 
+def _presence(request: Request) -> Presence:
+    presence = getattr(request.app.state, "presence", None)
+    if presence is None:
+        presence = request.app.state.presence = Presence()
+    return presence
+
+
+def _newer(service: TicketService, user: Account, key: str, seen: int | None) -> list[EventRecord]:
+    """What others did to ticket `key` after event `seen` (the last on the agent's page)."""
+    if seen is None:
+        return []
+    return [
+        e
+        for e in service.list_events(user.actor, key)
+        if e.id > seen and e.ticket_key == key and (e.actor or "") != user.email
+    ]
+
+
+def _seen(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
+
+
+def _changes(
+    request: Request, service: TicketService, user: Account, key: str, events: list[EventRecord]
+) -> list[TimelineItem]:
+    """What `events` did, as the timeline says it (the replies among them in full)."""
+    if not events:
+        return []
+    page = service.read_ticket_page(user.actor, key)
+    since = min(e.at for e in events)
+    comments = [
+        c for c in page.comments if c.created_at >= since and (c.author or "") != user.email
+    ]
+    ticket_type = service.bundle.ticket_types.get(page.ticket.type)
+    return build_timeline(service.bundle, ticket_type, events, comments, language_for(request))
+
+
+@router.get("/desk/tickets/{key}/activity")
+def activity(request: Request, key: str, user: StaffUser, service: ServiceDep) -> Response:
+    """The collision warning (polled by the open page): who else is viewing the ticket,
+    and what others changed since the page was loaded (`seen`: its last event's id)."""
+    service.get_ticket(user.actor, key)  # a 404 for a ticket the agent may not see
+    seen = _seen(request.query_params.get("seen"))
+    context = {
+        "ticket_key": key,
+        "seen": seen,
+        "viewers": _presence(request).seen(key, user.email, user.name),
+        "changes": _changes(request, service, user, key, _newer(service, user, key, seen)),
+        "poll_seconds": POLL_SECONDS,
+    }
+    return render_fragment(request, "desk/activity.html", context)
+
+
 @router.post("/desk/tickets/{key}/comments")
 def comment(
     request: Request,
@@ -224,8 +289,18 @@ def comment(
     service: ServiceDep,
     body: Annotated[str, Form(max_length=100_000)] = "",
     visibility: Annotated[str, Form(max_length=16)] = "public",
+    seen: Annotated[str, Form(max_length=20)] = "",
+    confirmed: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
     public = visibility != "internal"
+    newer = _newer(service, user, key, _seen(seen))
+    if newer and confirmed != "1":
+        # The ticket changed since the agent opened it: show what first; sending again
+        # (as it is or edited) confirms.
+        reply = {"public": public, "body": body, "error": None}
+        context = page_context(request, service, user, key, reply=reply)
+        context["changed"] = _changes(request, service, user, key, newer)
+        return render(request, "desk/ticket.html", context, block="reply", status_code=409)
     try:
         service.add_comment(user.actor, key, body, public=public)
     except ValidationFailed as failed:
