@@ -241,4 +241,4 @@ def write_condition(
 
     changed, new = changed_condition(mapping.get(key), tree, infos)
     if changed:
-        set_value(mapping, key, new)
+        set_value(mapping, key, new)  # type: ignore[arg-type,unused-ignore]
