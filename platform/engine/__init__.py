@@ -17,6 +17,8 @@ contract in pyproject checks it), so the engine can reorganise its modules freel
   the bundle a plan compares with (`active_bundle_for_plan`).
 """
 
+from gongdan.engine.accounts.preferences import NEWS_KINDS, Preferences, muted_people, news_kind
+from gongdan.engine.accounts.saved_views import SavedViewRecord
 from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.accounts.signup import portal_types
 from gongdan.engine.accounts.throttle import Counts, counts_for
@@ -98,6 +100,7 @@ __all__ = [
     "MAX_PAGE",
     "MAX_PASSWORD_LENGTH",
     "MIN_PASSWORD_LENGTH",
+    "NEWS_KINDS",
     "QUEUE_SORTS",
     "REVERSE_KINDS",
     "SCHEDULED_JOBS",
@@ -123,6 +126,7 @@ __all__ = [
     "Page",
     "Person",
     "Plan",
+    "Preferences",
     "Promotion",
     "QueuePage",
     "QueueQuery",
@@ -132,6 +136,7 @@ __all__ = [
     "ReportService",
     "ReportTable",
     "SLAExplanation",
+    "SavedViewRecord",
     "ScheduledJob",
     "TicketQuery",
     "TicketRecord",
@@ -158,6 +163,8 @@ __all__ = [
     "load_candidate",
     "lookup_epoch",
     "migrate_tickets",
+    "muted_people",
+    "news_kind",
     "people_of_ticket",
     "plan_against",
     "plan_bundle",
