@@ -20,7 +20,7 @@ WORKDAY_ENTRIES: dict[str, tuple[str, str]] = {
         "Filled in from the macro: edit it as you like before sending. Markdown allowed.",
         "已按快捷回复填写，发送前可随意修改。支持 Markdown。",
     ),
-    "macro.apply": ("Apply macro", "应用快捷回复"),
+    "macro.apply": ("Use macro", "使用快捷回复"),
     "macro.applied": ("Macro applied.", "快捷回复已应用。"),
     "macro.refused": ("The macro could not be applied:", "无法应用快捷回复："),
     "macro.part.macro": ("Macro", "快捷回复"),
