@@ -1,12 +1,13 @@
 """Compile `kind: Macro` documents: canned responses an agent applies to tickets.
 
 A macro fills in a reply (Jinja2 text per locale, compiled and run in the sandbox by
-`gongdan.ui.macros`, which reports its syntax errors at file:line like a mail
-template's), changes fields, adds tags and takes a transition, for the ticket types
-and teams it names. Checked here, with the place of each problem in its file: the types
-and teams exist, every field it sets belongs to each type it applies to (or is
-`priority`), its priority is a built-in one, and the transition is declared by the
-workflow of each type it applies to (by at least one when it names no type).
+`gongdan.channels.macro_texts`, which reports its syntax errors at file:line like a
+mail template's), changes fields, adds tags and takes a transition, for the ticket
+types and teams it names. Checked here, with the place of each problem in its file:
+the types and teams exist, every field it sets belongs to each type it applies to (or
+is `priority`) and takes the value given (as the field checks typed input), its
+priority is a built-in one, and the transition is declared by the workflow of each
+type it applies to (by at least one when it names no type).
 
 Pure: no Jinja2 (the engine never imports it; `compile_mail` does the same for
 templates).
@@ -22,7 +23,8 @@ from typing import Any
 from gongdan.bundle.compiled import TicketTypeDef
 from gongdan.bundle.context import Entry, Reporter
 from gongdan.bundle.yamlio import Document
-from gongdan.errors import did_you_mean
+from gongdan.errors import ValidationFailed, did_you_mean
+from gongdan.forms.data import check_ticket_data
 from gongdan.rules.workflow import WorkflowDef
 from gongdan.vocabulary import PRIORITIES
 
@@ -65,6 +67,20 @@ class MacroDef:
                 return candidate, self.reply[candidate]
         first = next(iter(self.reply))
         return first, self.reply[first]
+
+
+def _check_value(
+    report: Reporter, doc: Document, name: str, value: Any, types: list[TicketTypeDef]
+) -> None:
+    """The value a macro sets, checked as the field checks typed input (an option of a
+    select, a number in range…), once: the first type that refuses it says why."""
+    for ticket_type in types:
+        try:
+            check_ticket_data(ticket_type.fields, {name: value}, partial=True)
+        except ValidationFailed as error:
+            why = error.fields.get(name) or error.detail
+            report.error(doc, ("set", name), f"{why} (field '{name}' of '{ticket_type.id}')")
+            return
 
 
 def _texts(value: Any) -> Mapping[str, str]:
@@ -131,6 +147,8 @@ def _compile_macro(
                 f"ticket type '{lacking[0]}' has no field '{name}'{did_you_mean(name, names)}",
                 key=True,
             )
+            continue
+        _check_value(report, doc, name, value, [t for t in checked if name in t.field_map])
     transition = data.get("transition")
     if transition is not None:
         declared = {

@@ -81,3 +81,9 @@ def test_no_workflow_of_the_example_names_two_transitions_alike() -> None:
                 for t in {t.id: t for t in workflow.transitions}.values()
             ]
             assert len(shown) == len(set(shown)), (workflow.id, language, shown)
+
+
+def test_a_value_the_field_refuses_is_an_error_at_its_place(tmp_path: Path) -> None:
+    got = _issues(tmp_path, GOOD.replace("set: {impact: me}", "set: {impact: everyone}"))
+    assert len(got) == 1 and got[0].startswith("macros/ask.yaml:5:"), got
+    assert "'everyone' is not one of: me, team, company" in got[0]

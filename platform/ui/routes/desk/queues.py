@@ -298,9 +298,10 @@ def queue_page(
         page = replace(page, queue=replace(page.queue, columns=columns))
     context = _page_context(request, queues, page, shown, people=queues.assignable(user.actor))
     saved = request.query_params.get("view", "")
-    context["saved_view"] = next(
-        (v for v in service.accounts.list_saved_views(user.actor) if str(v.id) == saved), None
-    )
+    if saved:  # (only a saved view's page reads the views: one statement)
+        context["saved_view"] = next(
+            (v for v in service.accounts.list_saved_views(user.actor) if str(v.id) == saved), None
+        )
     return render(request, "desk/queue.html", context, block="results")
 
 
