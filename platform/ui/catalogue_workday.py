@@ -34,6 +34,11 @@ WORKDAY_ENTRIES: dict[str, tuple[str, str]] = {
         "每张工单都会收到为其填写的回复；无法应用的工单会列出原因，其余照常完成。",
     ),
     # Followers and CC
+    "event.follower_added": ("started following", "开始关注"),
+    "event.follower_removed": ("stopped following", "取消关注"),
+    "event.cc_added": ("copied in {name}", "抄送了 {name}"),
+    "event.cc_removed": ("stopped copying in {name}", "取消抄送 {name}"),
+    "event.macro_applied": ("applied the macro “{name}”", "应用了快捷回复“{name}”"),
     "follow.heading": ("Followers and CC", "关注者与抄送"),
     "follow.follow": ("Follow", "关注"),
     "follow.unfollow": ("Unfollow", "取消关注"),

@@ -73,6 +73,10 @@ def test_a_cc_sees_the_ticket_as_the_requester_does_and_hears_public_news(web: W
     assert bodies == ["Please restart."]  # never the internal note
     assert ("replied", COLLEAGUE) in _who(web, "comment.added", key, by_staff=True, by=AGENT)
     assert all(e != COLLEAGUE for _, e in _who(web, "comment.note", key, by=AGENT))
+    # The ticket is in the colleague's own list, and the desk's timeline says who was added.
+    assert [t.key for t in web.service.list_tickets(colleague).items] == [key]
+    desk = web.client(AGENT).get(f"/desk/tickets/{key}").text
+    assert f"copied in {COLLEAGUE}" in desk
     # Only the requester copies people in: the colleague may not.
     other = web.service.list_followers(colleague, key)
     assert other["follower"] == [] and other["cc"][0][0] == COLLEAGUE

@@ -66,7 +66,7 @@ def test_applying_a_macro_changes_fields_replies_and_transitions_at_once(web: We
     comments = web.service.list_comments(agent, key)
     assert [(c.body, c.public) for c in comments] == [("Which serial, please?", True)]
     page = client.get(f"/desk/tickets/{key}").text
-    assert "Macro applied." not in page  # (a redirect: the notice is for htmx answers)
+    assert "applied the macro “Ask for the device serial”" in page  # the timeline says so
 
 
 def test_a_refused_macro_changes_nothing_and_says_why_by_label(web: Web) -> None:
