@@ -60,7 +60,7 @@ def test_apply_a_macro_in_bulk(desk: Any, screenshots: Path) -> None:
     expect(desk.locator("#timeline")).to_contain_text(f"Thank you for your patience with {keys[0]}")
 
 
-def test_follow_a_ticket(desk: Any) -> None:
+def test_follow_a_ticket(desk: Any, screenshots: Path) -> None:
     expect = _expect()
     desk.goto("/desk/queues/my_teams")
     first = desk.locator("table.queue tbody tr a").first
@@ -72,6 +72,13 @@ def test_follow_a_ticket(desk: Any) -> None:
     expect(desk.locator("#followers")).to_contain_text("Li Wei")
     desk.reload()
     expect(desk.get_by_role("button", name="Unfollow")).to_be_visible()
+    # The macro picker previews the reply filled in for this ticket, to edit.
+    desk.get_by_label("Macro").select_option("thanks_for_patience")
+    desk.get_by_role("button", name="Preview").click()
+    reply = desk.locator("#macro-body-input")
+    expect(reply).to_have_value(re.compile(f"Thank you for your patience with {key}"))
+    expect(desk.locator(".macro-changes")).to_contain_text("add the tags patience_sent")
+    desk.screenshot(path=str(screenshots / "ticket-macro-followers.png"), full_page=True)
 
 
 def test_save_a_view(desk: Any, screenshots: Path) -> None:
