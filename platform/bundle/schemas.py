@@ -525,7 +525,7 @@ INSTANT_PATTERN = f"^{DATE}T{CLOCK}(:[0-5][0-9](\\.[0-9]{{1,6}})?)?(Z|[+-]{CLOCK
 # Who acts in a test: a role (resolved on the ticket), a user field's person, an email.
 TEST_ACTOR_PATTERN = r"^(admin|agent|requester|field:[a-z][a-z0-9_]*|[^@\s]+@[^@\s]+)$"
 # What one step of a test does (one of them; `comment` also goes with a transition).
-TEST_STEP_KEYS = ("transition", "comment", "update", "assign", "after")
+TEST_STEP_KEYS = ("transition", "comment", "update", "assign", "after", "macro")
 _EMAIL = {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$", "maxLength": 254}
 
 
@@ -590,6 +590,7 @@ def _test_schema() -> dict[str, Any]:
         "type": "object",
         "properties": {
             "transition": _ref("id"),
+            "macro": {**_ref("id"), "description": "apply this macro (`comment`: its reply)"},
             "fields": {"type": "object"},
             "comment": {"type": "string", "minLength": 1},
             "internal": {"type": "boolean"},
@@ -602,8 +603,12 @@ def _test_schema() -> dict[str, Any]:
         },
         "additionalProperties": False,
         "oneOf": [
-            {"required": ["transition"]},
-            {"required": ["comment"], "not": {"required": ["transition"]}},
+            {"required": ["transition"], "not": {"required": ["macro"]}},
+            {"required": ["macro"], "not": {"required": ["transition"]}},
+            {
+                "required": ["comment"],
+                "not": {"anyOf": [{"required": ["transition"]}, {"required": ["macro"]}]},
+            },
             {"required": ["update"]},
             {"required": ["assign"]},
             {"required": ["after"]},

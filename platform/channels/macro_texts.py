@@ -24,9 +24,10 @@ from gongdan.bundle.compile_macros import MacroDef
 from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.derived import PerBundle
 from gongdan.channels.email.templates import MAX_RENDERED, sandbox
+from gongdan.engine import TicketRecord, TicketService, find_people
 from gongdan.errors import ConfigIssue, ValidationFailed
 
-__all__ = ["MacroTexts", "Someone", "macro_issues", "render_reply"]
+__all__ = ["MacroTexts", "Someone", "macro_issues", "render_reply", "reply_for_ticket"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,7 @@ def macro_issues(bundle: Bundle) -> list[ConfigIssue]:
 def render_reply(
     bundle: Bundle,
     macro: MacroDef,
-    ticket: Any,
+    ticket: TicketRecord,
     requester: Someone,
     agent: Someone,
     *,
@@ -109,3 +110,34 @@ def render_reply(
         "agent": {"name": agent.name, "email": agent.email},
     }
     return _compiled(bundle).render(macro, requester.language, context).strip() + "\n"
+
+
+def _label(value: Any, language: str) -> str:
+    """A config label (text or {locale: text}) in `language`, else English, else any."""
+    if not isinstance(value, Mapping):
+        return str(value or "")
+    for candidate in (language, language.split("-")[0], "en"):
+        if value.get(candidate):
+            return str(value[candidate])
+    return str(next(iter(value.values()), ""))
+
+
+def reply_for_ticket(
+    service: TicketService, bundle: Bundle, macro: MacroDef, ticket: TicketRecord, agent: Someone
+) -> str:
+    """The macro's reply for `ticket` (as the acting agent may read it), in the language
+    of its requester (read from their account)."""
+    if not macro.reply:
+        return ""
+    found = find_people(service.db, [ticket.requester])
+    person = found[0] if found else None
+    requester = Someone(
+        person.name if person else ticket.requester.split("@")[0],
+        ticket.requester,
+        person.language if person else "en",
+    )
+    ticket_type = bundle.ticket_types.get(ticket.type)
+    workflow = bundle.workflows.get(ticket_type.workflow) if ticket_type else None
+    state = workflow.states.get(ticket.state) if workflow else None
+    label = _label(state.label, requester.language) if state is not None and state.label else ""
+    return render_reply(bundle, macro, ticket, requester, agent, state_label=label)

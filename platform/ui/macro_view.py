@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from gongdan.bundle.compile_macros import MacroDef
 from gongdan.bundle.compiled import Bundle
-from gongdan.channels.macro_texts import Someone, render_reply
-from gongdan.engine import Account, TicketRecord, TicketService, find_people
+from gongdan.channels.macro_texts import Someone, reply_for_ticket
+from gongdan.engine import Account
 from gongdan.ui.display import shown_text
 from gongdan.ui.i18n import localise, translate
 
@@ -21,35 +21,6 @@ __all__ = ["agent_of", "macro_changes", "reply_for_ticket"]
 def agent_of(account: Account) -> Someone:
     """The agent applying a macro, as its reply names them."""
     return Someone(account.name, account.email, account.language)
-
-
-def reply_for_ticket(
-    service: TicketService, bundle: Bundle, macro: MacroDef, ticket: TicketRecord, agent: Someone
-) -> str:
-    """The macro's reply for `ticket`, in its requester's language."""
-    if not macro.reply:
-        return ""
-    found = find_people(service.db, [ticket.requester])
-    person = found[0] if found else None
-    requester = Someone(
-        person.name if person else ticket.requester.split("@")[0],
-        ticket.requester,
-        person.language if person else "en",
-    )
-    state_label = ticket.state
-    ticket_type = bundle.ticket_types.get(ticket.type)
-    workflow = bundle.workflows.get(ticket_type.workflow) if ticket_type else None
-    state = workflow.states.get(ticket.state) if workflow else None
-    if state is not None and state.label:
-        state_label = localise(state.label, requester.language)
-    return render_reply(
-        bundle,
-        macro,
-        ticket,
-        requester,
-        agent,
-        state_label=state_label,
-    )
 
 
 def macro_changes(bundle: Bundle, macro: MacroDef, type_id: str, language: str) -> list[str]:
