@@ -52,6 +52,20 @@ def people_following(ctx: ReadContext, ticket_id: int) -> dict[str, list[tuple[s
     return out
 
 
+def _address(email: object) -> str | None:
+    """`email` as accounts hold it (lower case), or None when no account could have it
+    (no @, spaces, a NUL that PostgreSQL refuses, too long)."""
+    address = str(email or "").strip().lower()
+    if (
+        "@" not in address
+        or len(address) > 254
+        or "\x00" in address
+        or any(c.isspace() for c in address)
+    ):
+        return None
+    return address
+
+
 def _row(ctx: ReadContext, ticket_id: int, user_id: int) -> TicketFollower | None:
     return ctx.session.get(TicketFollower, (ticket_id, user_id))
 
@@ -99,10 +113,10 @@ def add_cc(ctx: UnitOfWork, key: str, email: str) -> bool:
     they already hear of it (its requester, a CC or a follower)."""
     ticket = ctx.ticket(key)
     _may_copy(ctx, ticket.requester_id)
-    address = (email or "").strip().lower()
-    if "@" not in address or len(address) > 254 or any(c.isspace() for c in address):
+    address = _address(email)
+    if address is None:
         raise ValidationFailed(
-            f"'{email}' is not an email address", {"cc": "must be an email address"}
+            f"{email!r} is not an email address", {"cc": "must be an email address"}
         )
     user = ctx.known_user(address)
     if user is None:
@@ -134,7 +148,9 @@ def add_cc(ctx: UnitOfWork, key: str, email: str) -> bool:
 def remove_cc(ctx: UnitOfWork, key: str, email: str) -> bool:
     """Stop copying `email` in on `key` (the requester, staff, or the CC themselves)."""
     ticket = ctx.ticket(key)
-    address = (email or "").strip().lower()
+    address = _address(email)
+    if address is None:
+        return False
     if address != (ctx.actor.email or "").lower():
         _may_copy(ctx, ticket.requester_id)
     user = ctx.known_user(address)

@@ -112,3 +112,32 @@ def test_preferences_are_kept_and_respected(web: Web) -> None:
     assert _who(web, "comment.added", key, by_staff=True, by=AGENT) == []
     client.send_form("/account/notifications", {"kinds": ["reply"]})  # mail off
     assert _who(web, "ticket.created", key) == []
+
+
+def test_the_api_follows_and_copies_in(web: Web) -> None:
+    agent, requester, key = _setup(web)
+    agent_token = web.service.accounts.create_token(agent, AGENT, "follow")[1]
+    requester_token = web.service.accounts.create_token(requester, REQUESTER, "cc")[1]
+    client = web.client()
+    as_agent = {"Authorization": f"Bearer {agent_token}"}
+    as_requester = {"Authorization": f"Bearer {requester_token}"}
+    followed = client.put(f"/api/v1/tickets/{key}/followers/me", headers=as_agent)
+    assert followed.status_code == 200 and followed.json()["followers"] == [AGENT]
+    copied = client.post(
+        f"/api/v1/tickets/{key}/cc", json={"email": COLLEAGUE}, headers=as_requester
+    )
+    assert copied.status_code == 200, copied.text
+    # A requester learns who is copied in, never who follows inside.
+    assert copied.json() == {"followers": [], "cc": [COLLEAGUE]}
+    bad = client.post(
+        f"/api/v1/tickets/{key}/cc", json={"email": "a\x00@b.cn"}, headers=as_requester
+    )
+    assert bad.status_code == 422 and bad.json()["fields"]["cc"] == "must be an email address"
+    # Requesters cannot follow; agents may unfollow.
+    assert (
+        client.put(f"/api/v1/tickets/{key}/followers/me", headers=as_requester).status_code == 403
+    )
+    gone = client.delete(f"/api/v1/tickets/{key}/followers/me", headers=as_agent)
+    assert gone.json()["followers"] == []
+    removed = client.delete(f"/api/v1/tickets/{key}/cc/{COLLEAGUE}", headers=as_requester)
+    assert removed.status_code == 200 and removed.json()["cc"] == []
