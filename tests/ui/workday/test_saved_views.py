@@ -58,3 +58,30 @@ def test_the_desk_home_is_the_agents_own_queue_with_counts(web: Web) -> None:
     assert home.status_code == 303 and home.headers["location"] == "/desk/queues/mine"
     counts = client.get("/desk/queues/counts?current=mine").text
     assert 'data-queue="mine"' in counts and 'data-queue="my_teams"' in counts
+
+
+def test_an_admin_in_no_team_sees_every_open_ticket_under_my_teams(web: Web) -> None:
+    agent = web.user(AGENT, teams=("service_desk",))
+    web.user("zhang.san@example.com", "requester")
+    web.user("root@example.com", "admin")
+    desk_key = incident(web.service, agent, requester="zhang.san@example.com").ticket.key
+    field_key = incident(
+        web.service, agent, requester="zhang.san@example.com",
+        fields={"category": "hardware", "device_serial": "PC-2024-0815", "impact": "me"},
+    ).ticket.key  # fmt: skip
+    closed_key = incident(web.service, agent, requester="zhang.san@example.com").ticket.key
+    web.service.assign(agent, closed_key, team="service_desk", assignee=AGENT)
+    web.service.take_transition(
+        agent, closed_key, "resolve", fields={"resolution_code": "fixed"}, comment="Done."
+    )
+    web.service.take_transition(agent, closed_key, "close")
+    page = web.client("root@example.com").get("/desk/queues/my_teams").text
+    assert desk_key in page and field_key in page  # two teams' tickets
+    assert f">{closed_key}<" not in page  # open ones only
+
+
+def test_demo_agents_have_display_names(web: Web) -> None:
+    web.service.seed_demo()
+    people = dict(web.service.list_assignable(web.user("root@example.com", "admin")))
+    assert people["li.wei@example.com"] == "Li Wei"
+    assert people["yang.lei@example.com"] == "Yang Lei"
