@@ -157,13 +157,15 @@ def _compile_macro(
             if t.workflow in workflows
         }
         every = sorted({x for ids in declared.values() for x in ids})
-        missing = [t.id for t in checked if transition not in declared.get(t.workflow, every)]
-        if (types and missing) or (not types and checked and len(missing) == len(checked)):
-            where = f"the workflow of '{missing[0]}'" if types else "no workflow"
+        # A type whose workflow is in error is left out: its error is reported there.
+        readable = [t for t in checked if t.workflow in declared]
+        missing = [t.id for t in readable if transition not in declared[t.workflow]]
+        if (types and missing) or (not types and readable and len(missing) == len(readable)):
+            where = f"the workflow of '{missing[0]}' has no" if types else "no workflow has a"
             report.error(
                 doc,
                 ("transition",),
-                f"{where} declares transition '{transition}'{did_you_mean(transition, every)}",
+                f"{where} transition '{transition}'{did_you_mean(transition, every)}",
             )
     reply = _texts(data.get("reply"))
     if sum(1 for i in report.issues if i.severity == "error") > before:

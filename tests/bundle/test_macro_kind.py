@@ -48,7 +48,9 @@ def test_unknown_names_are_errors_at_their_place(tmp_path: Path) -> None:
         for g in got
     ), got
     assert any(
-        g.startswith("macros/ask.yaml:6:") and "'ask_requestor'" in g and "ask_requester" in g
+        g.startswith("macros/ask.yaml:6:")
+        and "the workflow of 'it_incident' has no transition 'ask_requestor'" in g
+        and "did you mean 'ask_requester'" in g
         for g in got
     ), got
 
