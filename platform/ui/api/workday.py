@@ -166,7 +166,7 @@ def unfollow(key: TicketKey, actor: ApiActor, service: ApiService) -> FollowersO
 @router.post(
     "/tickets/{key}/cc",
     response_model=FollowersOut,
-    responses=error_responses(400, 401, 403, 404, 422),
+    responses=error_responses(400, 401, 403, 404, 413, 422),
     summary="Copy a colleague in (the ticket's requester or staff)",
 )
 def add_cc(key: TicketKey, body: CcIn, actor: ApiActor, service: ApiService) -> FollowersOut:
