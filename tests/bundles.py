@@ -40,7 +40,11 @@ transitions:
 on_enter:
   resolved: [{notify: requester, template: resolved}]
 """
-NO_WAITING = {"workflows/incident.yaml": NO_WAITING_WORKFLOW}
+# (Its macro that asks the requester and waits goes too: it names `ask_requester`.)
+NO_WAITING: dict[str, str | None] = {
+    "workflows/incident.yaml": NO_WAITING_WORKFLOW,
+    "macros/ask_for_serial.yaml": None,
+}
 MIGRATE_TO_IN_PROGRESS: Edits = {
     "workflows/incident.yaml": [
         (

@@ -85,6 +85,8 @@ class MailboxDef:
     # what an unverified mail becomes ("hold" or "new_ticket").
     authserv_id: str | None = None
     unverified: str = "hold"
+    # Whether a new ticket copies in the mail's Cc'd addresses (issue 21: CC).
+    add_cc: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +173,7 @@ def compile_mailboxes(
             language=str(data.get("language", DEFAULT_LOCALE)),
             authserv_id=(data.get("authentication") or {}).get("authserv_id"),
             unverified=str((data.get("authentication") or {}).get("unverified", "hold")),
+            add_cc=bool(data.get("add_cc", False)),
         )
     return MappingProxyType(mailboxes)
 

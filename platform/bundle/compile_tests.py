@@ -86,8 +86,8 @@ class Check:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One thing that happens to the ticket: `transition`, `comment`, `update`,
-    `assign` or `after` (time passes), by `by`, then its checks."""
+    """One thing that happens to the ticket: `transition`, `macro`, `comment`,
+    `update`, `assign` or `after` (time passes), by `by`, then its checks."""
 
     action: str
     value: Any
@@ -291,6 +291,10 @@ class _SuiteCompiler:
         if "transition" in raw:
             action, value = "transition", raw["transition"]
             self.transition(ttype, value, where / "transition")
+        elif "macro" in raw:  # a canned response (`kind: Macro`), its reply as written
+            action, value = "macro", raw["macro"]
+            if self.bundle is not None and value not in self.bundle.macros:
+                self.unknown(where / "macro", "macro", value, self.bundle.macros)
         elif "update" in raw:
             action, value = "update", raw["update"]
             if ttype is not None:
@@ -317,7 +321,7 @@ class _SuiteCompiler:
             value=value,
             by=by,
             fields=fields,
-            comment=raw.get("comment") if action == "transition" else None,
+            comment=raw.get("comment") if action in ("transition", "macro") else None,
             internal=bool(raw.get("internal", False)),
             refused=raw.get("refused", False),
             checks=self.checks(ttype, raw.get("expect", {}), where / "expect"),

@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gongdan.bundle.compile_mail import MailboxDef, TemplateDef
 from gongdan.bundle.compile_reports import ReportDef
@@ -35,6 +35,9 @@ from gongdan.rules.sla import PolicyChoice, SLAPolicy, policy_choice
 from gongdan.rules.teams import Team
 from gongdan.rules.workflow import WorkflowDef
 from gongdan.vocabulary import PRIORITIES, STAFF_ONLY_BUILTINS
+
+if TYPE_CHECKING:  # compile_macros reads TicketTypeDef from here
+    from gongdan.bundle.compile_macros import MacroDef
 
 __all__ = [
     "Bundle",
@@ -125,6 +128,8 @@ class Bundle:
     # The dashboard's reports (`kind: Report`), in the order declared.
     reports: Mapping[str, ReportDef] = field(default_factory=lambda: MappingProxyType({}))
     portal: PortalSettings = PortalSettings()
+    # Canned responses (`kind: Macro`, `bundle.compile_macros.MacroDef`), in id order.
+    macros: Mapping[str, MacroDef] = field(default_factory=lambda: MappingProxyType({}))
     # Derived when the bundle is made (`__post_init__`), never passed in.
     # Every key the routing rules read: a change to one of them re-runs routing.
     routing_keys: frozenset[str] = field(init=False, repr=False, compare=False)

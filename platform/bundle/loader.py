@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import Any
 
 from gongdan.bundle import schemas
+from gongdan.bundle.compile_macros import compile_macros
 from gongdan.bundle.compile_mail import TemplateNames, compile_mailboxes, compile_templates
 from gongdan.bundle.compile_portal import compile_portal
 from gongdan.bundle.compile_reports import compile_reports
@@ -462,6 +463,9 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         declared={n for tf in type_fields.values() for n in tf.names if n not in tf.plain},
         teams=known["Team"],
     )
+    macros = compile_macros(
+        by_kind["Macro"], ticket_types, workflows, known["TicketType"], known["Team"], report
+    )
     return Bundle(
         version=version,
         ticket_types=MappingProxyType(ticket_types),
@@ -484,6 +488,7 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         mailboxes=mailboxes,
         views=MappingProxyType(dict(sorted(views.items()))),
         reports=MappingProxyType(reports),
+        macros=macros,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from gongdan.bundle.macro_schema import macro_schema
 from gongdan.bundle.report_schema import report_schema
 from gongdan.forms.fields import FIELD_TYPES
 from gongdan.vocabulary import (
@@ -38,7 +39,7 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 KINDS = (
     "Automation", "Calendar", "Mailbox", "Portal", "RoutingRules", "SLAPolicy", "Team",
-    "Template", "Test", "TicketType", "View", "Workflow", "Report",
+    "Template", "Test", "TicketType", "View", "Workflow", "Report", "Macro",
 )  # fmt: skip
 STRATEGIES = ("least_loaded", "manual", "round_robin", "skills")
 AUTOMATION_EVENTS = (
@@ -445,6 +446,12 @@ KIND_SCHEMAS: dict[str, dict[str, Any]] = {
             "fields": _ref("field_values"),
             "priority": {"enum": [str(p) for p in PRIORITIES]},
             "attachment_field": _ref("id"),
+            "add_cc": {
+                "description": "Copy the Cc'd addresses of a verified mail in on the new "
+                "ticket (they get its public updates and may view it as its requester does); "
+                "default false",
+                "type": "boolean",
+            },
             "max_size_mb": {
                 "description": "Larger mail is refused (SMTP 552); default 25",
                 "type": "integer",
@@ -519,7 +526,7 @@ INSTANT_PATTERN = f"^{DATE}T{CLOCK}(:[0-5][0-9](\\.[0-9]{{1,6}})?)?(Z|[+-]{CLOCK
 # Who acts in a test: a role (resolved on the ticket), a user field's person, an email.
 TEST_ACTOR_PATTERN = r"^(admin|agent|requester|field:[a-z][a-z0-9_]*|[^@\s]+@[^@\s]+)$"
 # What one step of a test does (one of them; `comment` also goes with a transition).
-TEST_STEP_KEYS = ("transition", "comment", "update", "assign", "after")
+TEST_STEP_KEYS = ("transition", "comment", "update", "assign", "after", "macro")
 _EMAIL = {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$", "maxLength": 254}
 
 
@@ -584,6 +591,7 @@ def _test_schema() -> dict[str, Any]:
         "type": "object",
         "properties": {
             "transition": _ref("id"),
+            "macro": {**_ref("id"), "description": "apply this macro (`comment`: its reply)"},
             "fields": {"type": "object"},
             "comment": {"type": "string", "minLength": 1},
             "internal": {"type": "boolean"},
@@ -596,8 +604,12 @@ def _test_schema() -> dict[str, Any]:
         },
         "additionalProperties": False,
         "oneOf": [
-            {"required": ["transition"]},
-            {"required": ["comment"], "not": {"required": ["transition"]}},
+            {"required": ["transition"], "not": {"required": ["macro"]}},
+            {"required": ["macro"], "not": {"required": ["transition"]}},
+            {
+                "required": ["comment"],
+                "not": {"anyOf": [{"required": ["transition"]}, {"required": ["macro"]}]},
+            },
             {"required": ["update"]},
             {"required": ["assign"]},
             {"required": ["after"]},
@@ -636,6 +648,8 @@ KIND_SCHEMAS["Test"] = _test_schema()
 
 # `kind: Report` (DESIGN.md, "Reports"): a measure grouped and filtered, drawn as a chart.
 KIND_SCHEMAS["Report"] = report_schema(_HEADER, _ref)
+# `kind: Macro` (a canned response): a reply, field changes, a transition (issue 21).
+KIND_SCHEMAS["Macro"] = macro_schema(_HEADER, _TEMPLATE_TEXT, _ref, _obj, _list)
 
 _SNAKE = {
     "Automation": "automation",
@@ -651,6 +665,7 @@ _SNAKE = {
     "View": "view",
     "Workflow": "workflow",
     "Report": "report",
+    "Macro": "macro",
 }
 
 

@@ -152,6 +152,17 @@ class _Sandbox:
             return str(value).lower() if value else who
         return who.lower()
 
+    def _reply(self, macro_id: str) -> str | None:
+        """A macro's reply filled in for the ticket, as the desk would (its requester's
+        language), by the system's name (a test names no agent)."""
+        from gongdan.channels.macro_texts import Someone, reply_for_ticket  # Jinja2: only here
+
+        macro = self.bundle.macros.get(macro_id)
+        if macro is None:
+            return None
+        agent = Someone("Gongdan", ADMIN)
+        return reply_for_ticket(self.service, self.bundle, macro, self.read(), agent) or None
+
     # The ticket ----------------------------------------------------------------------
 
     def read(self) -> TicketRecord:
@@ -195,6 +206,14 @@ class _Sandbox:
                 fields=dict(step.fields) or None,
                 comment=step.comment,
                 public=not step.internal,
+            )
+        elif step.action == "macro":
+            self.service.apply_macro(
+                actor,
+                self.key,
+                step.value,
+                reply=step.comment if step.comment is not None else self._reply(step.value),
+                public=False if step.internal else None,
             )
         elif step.action == "comment":
             self.service.add_comment(actor, self.key, step.value, public=not step.internal)

@@ -18,6 +18,8 @@ contract in pyproject checks it), so the engine can reorganise its modules freel
 """
 
 from gongdan.engine.accounts.people import PersonRecord
+from gongdan.engine.accounts.preferences import NEWS_KINDS, Preferences, muted_people, news_kind
+from gongdan.engine.accounts.saved_views import SavedViewRecord
 from gongdan.engine.accounts.service import AccountService
 from gongdan.engine.accounts.signup import portal_types
 from gongdan.engine.accounts.throttle import Counts, counts_for
@@ -145,6 +147,7 @@ __all__ = [
     "MAX_PAGE",
     "MAX_PASSWORD_LENGTH",
     "MIN_PASSWORD_LENGTH",
+    "NEWS_KINDS",
     "QUEUE_SORTS",
     "REPORT_WORDS",
     "REVERSE_KINDS",
@@ -182,6 +185,7 @@ __all__ = [
     "Person",
     "PersonRecord",
     "Plan",
+    "Preferences",
     "Promotion",
     "Proposal",
     "QueuePage",
@@ -194,6 +198,7 @@ __all__ = [
     "SLAExplanation",
     "SaveRefused",
     "Saved",
+    "SavedViewRecord",
     "ScheduledJob",
     "TicketQuery",
     "TicketRecord",
@@ -223,6 +228,8 @@ __all__ = [
     "load_candidate",
     "lookup_epoch",
     "migrate_tickets",
+    "muted_people",
+    "news_kind",
     "people_of_ticket",
     "plan_against",
     "plan_bundle",

@@ -5,6 +5,8 @@ requester, and the runner syncs their SLA clocks as for any write."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from gongdan.engine.accounts.users import add_user, sync_teams
@@ -14,7 +16,7 @@ from gongdan.engine.unit_of_work import UnitOfWork
 from gongdan.rules.workflow import Actor
 from gongdan.vocabulary import Role
 
-__all__ = ["DEMO_PASSWORD", "seed_demo"]
+__all__ = ["DEMO_PASSWORD", "display_name", "seed_demo"]
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - a documented demo password, demo mode only
 DEMO_TICKETS = [
@@ -37,6 +39,13 @@ DEMO_TICKETS = [
 ]
 
 
+def display_name(email: str) -> str:
+    """A person's name as a demo shows it, read from their address: li.wei@… is
+    "Li Wei" (pinyin given name after family name, as the addresses are written)."""
+    local = email.split("@", 1)[0]
+    return " ".join(part.capitalize() for part in re.split(r"[._-]+", local) if part) or local
+
+
 def seed_demo(ctx: UnitOfWork) -> None:
     """Create demo users (password `demo`) for every team member, and sample tickets."""
     session, bundle = ctx.session, ctx.bundle
@@ -49,7 +58,13 @@ def seed_demo(ctx: UnitOfWork) -> None:
     for team in bundle.teams.values():
         for member in team.members:
             if session.scalar(select(User.id).where(User.email == member.user)) is None:
-                add_user(ctx, member.user, role=Role.AGENT, password=DEMO_PASSWORD)
+                add_user(
+                    ctx,
+                    member.user,
+                    role=Role.AGENT,
+                    name=display_name(member.user),
+                    password=DEMO_PASSWORD,
+                )
     sync_teams(ctx)  # so routing finds the demo agents in their teams
     as_requester = ctx.acting_as(Actor(requester.id, requester.email, Role.REQUESTER))
     for type_id, title, fields in DEMO_TICKETS:

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
+from gongdan.bundle.compile_macros import MacroDef
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine import demo
 from gongdan.engine.accounts.service import AccountService
@@ -44,7 +45,7 @@ from gongdan.engine.records import (
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import Ticket
 from gongdan.engine.tickets import files as ticket_files
-from gongdan.engine.tickets import links, replies, surveys, tickets, transitions
+from gongdan.engine.tickets import followers, links, macros, replies, surveys, tickets, transitions
 from gongdan.engine.tickets.attachments import AttachmentStore, store_upload, visible_attachment
 from gongdan.engine.tickets.surveys import SurveyRecord
 from gongdan.engine.unit_of_work import (
@@ -201,6 +202,37 @@ class TicketService:
             )
             return ctx.result(new)
 
+    def apply_macro(
+        self,
+        actor: Actor,
+        key: str,
+        macro_id: str,
+        *,
+        reply: str | None,
+        public: bool | None = None,
+        expected_version: int | None = None,
+    ) -> WriteResult:
+        """Apply a macro with its reply as rendered (and maybe edited): its field
+        changes, reply and transition in one transaction, all or nothing
+        (`tickets.macros`)."""
+        with self._write(actor) as ctx:
+            ticket = macros.apply_macro(
+                ctx, key, macro_id, reply=reply, public=public, expected_version=expected_version
+            )
+            return ctx.result(ticket)
+
+    def follow(self, actor: Actor, key: str, *, following: bool = True) -> bool:
+        """The acting agent follows (or stops following) `key`; False: nothing changed."""
+        with self._write(actor) as ctx:
+            return followers.follow(ctx, key) if following else followers.unfollow(ctx, key)
+
+    def copy_in(self, actor: Actor, key: str, email: str, *, copied: bool = True) -> bool:
+        """Copy a colleague in on `key` (CC), or stop; False: nothing changed."""
+        with self._write(actor) as ctx:
+            if copied:
+                return followers.add_cc(ctx, key, email)
+            return followers.remove_cc(ctx, key, email)
+
     def upload(
         self,
         actor: Actor,
@@ -283,6 +315,20 @@ class TicketService:
         requester's view), read in one session."""
         with self._read(actor) as ctx:
             return read_ticket_page(ctx, key, portal=portal)
+
+    def list_followers(self, actor: Actor, key: str) -> dict[str, list[tuple[str, str]]]:
+        """(email, name) of the followers and CCs of `key` by kind ("follower", "cc");
+        a requester learns only the CCs (who follows inside is the desk's business)."""
+        with self._read(actor) as ctx:
+            found = followers.people_following(ctx, ctx.ticket(key).id)
+            if not ctx.actor.is_staff:
+                found[followers.FOLLOWER] = []
+            return found
+
+    def list_macros(self, actor: Actor, key: str | None = None) -> list[MacroDef]:
+        """The macros an agent may apply (to `key`: those for its type and team)."""
+        with self._read(actor) as ctx:
+            return macros.macros_for(ctx, ctx.ticket(key) if key is not None else None)
 
     def list_links(self, actor: Actor, key: str) -> list[LinkInfo]:
         """The links of a ticket to the tickets the actor may see (as read from it)."""

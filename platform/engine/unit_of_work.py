@@ -47,7 +47,7 @@ from gongdan.engine.records import (
     ticket_values,
 )
 from gongdan.engine.store.database import Database
-from gongdan.engine.store.models import Ticket, User
+from gongdan.engine.store.models import Ticket, TicketFollower, User
 from gongdan.engine.store.tickets import load_ticket_by_key
 from gongdan.engine.store.users import (
     load_user_by_email,
@@ -249,7 +249,11 @@ class ReadContext:
         if actor.sees_everything:
             return True
         if actor.is_requester:
-            return ticket.requester_id == actor.user_id or self._named_approver(ticket)
+            return (
+                ticket.requester_id == actor.user_id
+                or self._named_approver(ticket)
+                or self._copied_in(ticket)
+            )
         return (
             ticket.team_id is None
             or ticket.team_id in actor.team_ids
@@ -262,6 +266,14 @@ class ReadContext:
         return bool(email) and any(
             str(data.get(name) or "").lower() == email for name in self.bundle.approval_fields
         )
+
+    def _copied_in(self, ticket: Ticket) -> bool:
+        """Whether the acting requester is a CC of `ticket` (`tickets.followers`): they
+        see it as its requester does."""
+        if self.actor.user_id is None or ticket.id is None:
+            return False
+        row = self.session.get(TicketFollower, (ticket.id, self.actor.user_id))
+        return row is not None and row.kind == "cc"
 
     def require_staff(self, what: str) -> None:
         if not self.actor.is_staff:

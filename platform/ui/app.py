@@ -53,10 +53,12 @@ from gongdan.ui.errors import install_error_handlers, refuse_csrf, refuse_too_la
 from gongdan.ui.headers import SecurityHeaders
 from gongdan.ui.ratelimit import Throttle
 from gongdan.ui.routes import admin
-from gongdan.ui.routes.account import auth, password
+from gongdan.ui.routes.account import auth, notifications, password
 from gongdan.ui.routes.account import settings as account
+from gongdan.ui.routes.desk import followers, macros, queues, relations, reports, search, tickets
 from gongdan.ui.routes.desk import new as desk
-from gongdan.ui.routes.desk import queues, relations, reports, search, tickets
+from gongdan.ui.routes.desk import views as saved_views
+from gongdan.ui.routes.portal import cc as portal_cc
 from gongdan.ui.routes.portal import home as portal
 from gongdan.ui.security import CsrfMiddleware, secret_key
 from gongdan.ui.serving import KeepAliveLimit, limit_worker_threads, tune_collector
@@ -207,6 +209,8 @@ def create_app(
         }
 
     for module in (auth, desk, password, queues, relations, reports, search, tickets):
+        app.include_router(module.router)
+    for module in (followers, macros, notifications, portal_cc, saved_views):  # issue 21
         app.include_router(module.router)
     app.include_router(portal.router)
     app.include_router(account.router)

@@ -19,6 +19,7 @@ from gongdan.ui.catalogue_portal import PORTAL_ENTRIES
 from gongdan.ui.catalogue_queues import QUEUE_ENTRIES
 from gongdan.ui.catalogue_reports import REPORT_ENTRIES
 from gongdan.ui.catalogue_security import SECURITY_ENTRIES
+from gongdan.ui.catalogue_workday import WORKDAY_ENTRIES
 
 __all__ = ["CATALOGUE"]
 
@@ -200,6 +201,7 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         **ACCOUNT_ENTRIES,
         **REPORT_ENTRIES,
         **DESK_ENTRIES,
+        **WORKDAY_ENTRIES,
         **SECURITY_ENTRIES,
         **ADMIN_ENTRIES,
         **EDITOR_ENTRIES,

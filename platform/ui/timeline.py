@@ -27,6 +27,14 @@ _EVENT_KEYS = {
     "ticket.transitioned": "event.transitioned",
     "ticket.migrated": "event.migrated",
 }
+# Issue 21's events, said in words with who or what they name (no field changes).
+_NAMING_KEYS = {
+    "ticket.follower_added": ("event.follower_added", "after", "user"),
+    "ticket.follower_removed": ("event.follower_removed", "before", "user"),
+    "ticket.cc_added": ("event.cc_added", "after", "user"),
+    "ticket.cc_removed": ("event.cc_removed", "before", "user"),
+    "macro.applied": ("event.macro_applied", "after", "macro"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +73,14 @@ def build_timeline(
             translate(language, key) if key else translate(language, "event.other", kind=event.kind)
         )
         changes: tuple[Change, ...] = ()
-        if event.kind != "ticket.created":  # its `after` is the whole new ticket
+        naming = _NAMING_KEYS.get(event.kind)
+        if naming is not None:
+            label, side, name = naming
+            value = str((event.after if side == "after" else event.before).get(name) or "")
+            if name == "macro" and value in bundle.macros:
+                value = localise(bundle.macros[value].name, language)
+            what = translate(language, label, name=value)
+        elif event.kind != "ticket.created":  # its `after` is the whole new ticket
             changes = tuple(_changes(bundle, ticket_type, event.before, event.after, language))
         item = TimelineItem(event.at, event.actor or system, what, changes, internal=event.internal)
         items.append((event.at, 0, item))

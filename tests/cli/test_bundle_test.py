@@ -187,7 +187,7 @@ def test_check_and_test_report_every_error_in_tests_at_its_line(tmp_path: Path) 
             f"{path}:8:32: cases[0].expect.sla.resolution: 'soon' is not an instant: use "
             "ISO 8601 with its offset, like 2026-11-02T10:00+08:00",
             f"{path}:15:9: cases[1].steps[0]: a step takes one of: transition, comment, "
-            "update, assign, after; found transition and after",
+            "update, assign, after, macro; found transition and after",
         ], lines
     # Once the schema errors are fixed, the references are checked against the bundle.
     text = path.read_text("utf-8").replace("created_at: 2026-11-02 10:00", "title: Broken")
@@ -234,3 +234,38 @@ def test_the_example_in_config_readme_passes(
     root = _bundle_with_test(tmp_path, example)
     assert main(["test", str(root)]) == 0
     assert capsys.readouterr().out.endswith(": 1 case, 13 checks: all passed\n")
+
+
+def test_a_macro_step_applies_the_macro_and_names_an_unknown_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`macro:` (issue 21) applies a macro as the desk does (its reply filled in, or the
+    step's `comment`); an unassigned incident cannot be resolved by one; an unknown
+    macro is an error at its line."""
+    root = _bundle_with_test(
+        tmp_path,
+        """\
+        kind: Test
+        cases:
+          - name: Thanks, then resolved with guidance
+            ticket: {type: it_incident, fields: {category: software, impact: me}}
+            steps:
+              - macro: thanks_for_patience
+                by: agent
+                expect: {tags: [patience_sent], state: new}
+              - assign: {assignee: null}
+                by: agent
+              - macro: resolved_with_guidance
+                by: agent
+                refused: true
+        """,
+    )
+    assert main(["test", str(root)]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    path = root / "tests/mine.yaml"
+    path.write_text(path.read_text("utf-8").replace("thanks_for_patience", "thanks_for_patiense"))
+    assert main(["check", str(root)]) == 1
+    out = capsys.readouterr().out
+    line = _line_of(path, "thanks_for_patiense")
+    assert f"{path}:{line}:" in out and "unknown macro 'thanks_for_patiense'" in out
+    assert "did you mean 'thanks_for_patience'" in out

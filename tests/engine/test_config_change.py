@@ -62,7 +62,14 @@ def changed(db: Database, tmp_path: Path, files: dict[str, str | None]) -> Ticke
         load_bundle(
             make_bundle(
                 tmp_path,
-                {**files, "routing/default.yaml": None, "routing/automations.yaml": None},
+                # (No macros: a workflow edited here may drop the transitions they take.)
+                {
+                    **files,
+                    "routing/default.yaml": None,
+                    "routing/automations.yaml": None,
+                    "macros/ask_for_serial.yaml": None,
+                    "macros/resolved_with_guidance.yaml": None,
+                },
                 base=EXAMPLE,
             )
         ),

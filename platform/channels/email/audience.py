@@ -10,6 +10,14 @@ ticket events pick theirs here:
 | comment.added by the requester | requester_replied | the assignee, or the team's members |
 | ticket.transitioned into a resolved state | resolved | the requester |
 | sla.warning | sla_warning | the assignee, or the team's members |
+| comment.added, ticket.transitioned (any state), comment.note (internal) | follower_update | the ticket's followers |
+
+The colleagues a requester copied in (CCs) get what the requester gets (the created,
+replied and resolved mails), never an internal note. Followers (agents) get every
+comment, internal or public, and every state change, with `follower_update`, unless
+the mail already goes to them in another role. Nobody gets a mail about their own
+comment. Last, each recipient's notification preferences (`engine.muted_people`: mail
+off, or this kind of news off) drop the mails they do not want.
 
 An event mail goes out only when the bundle has its template (remove
 `templates/created.yaml` and nobody gets "we received your request"), and the
@@ -23,7 +31,15 @@ from collections.abc import Iterable
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.channels.email.templates import MailTemplates
-from gongdan.engine import Database, Notification, Person, find_people, people_of_ticket
+from gongdan.engine import (
+    Database,
+    Notification,
+    Person,
+    find_people,
+    muted_people,
+    news_kind,
+    people_of_ticket,
+)
 from gongdan.rules.actions import Action
 from gongdan.rules.workflow import WorkflowDef
 from gongdan.vocabulary import StateCategory
@@ -37,15 +53,34 @@ def audience(
     """(template id, recipient) of every mail a notification sends."""
     key = str((notification.ticket or {}).get("key") or "")
     topic = notification.topic
+    out: list[tuple[str | None, Person]]
     if topic in ("notify", "survey"):
         template = notification.template
         if topic == "survey" and (template is None or template.startswith("survey:")):
             template = "survey"
-        return [(template, p) for p in find_people(db, notification.recipients)]
-    template, people = _event(notification, bundle, db, key)
-    if template is None or not templates.has(template):
-        return []
-    return [(template, p) for p in people]
+        out = [(template, p) for p in find_people(db, notification.recipients)]
+    else:
+        template, people = _event(notification, bundle, db, key)
+        out = [(template, p) for p in people] if template and templates.has(template) else []
+        if templates.has(FOLLOWER_TEMPLATE) and topic in _FOLLOWED:
+            told = {p.email for _, p in out} | {str(notification.payload.get("by") or "")}
+            out += [
+                (FOLLOWER_TEMPLATE, p)
+                for p in people_of_ticket(db, key, "followers")
+                if p.email not in told
+            ]
+    muted = muted_people(db, [p.email for _, p in out], news_kind(topic, notification.payload))
+    return [(t, p) for t, p in out if p.email not in muted]
+
+
+FOLLOWER_TEMPLATE = "follower_update"
+# What followers hear of (besides the mails they get as assignee or team member).
+_FOLLOWED = frozenset({"comment.added", "comment.note", "ticket.transitioned"})
+
+
+def _requester_and_cc(db: Database, key: str) -> list[Person]:
+    """The requester and the colleagues copied in: they hear the same public news."""
+    return people_of_ticket(db, key, "requester") + people_of_ticket(db, key, "cc")
 
 
 def _event(
@@ -53,10 +88,11 @@ def _event(
 ) -> tuple[str | None, list[Person]]:
     topic, payload, ticket = notification.topic, notification.payload, notification.ticket or {}
     if topic == "ticket.created":
-        return "created", people_of_ticket(db, key, "requester")
+        return "created", _requester_and_cc(db, key)
     if topic == "comment.added":
+        author = str(payload.get("by") or "")
         if payload.get("by_staff"):
-            return "replied", people_of_ticket(db, key, "requester")
+            return "replied", [p for p in _requester_and_cc(db, key) if p.email != author]
         requester = {p.email for p in people_of_ticket(db, key, "requester")}
         agents = [p for p in people_of_ticket(db, key, "agents") if p.email not in requester]
         return "requester_replied", agents
@@ -67,7 +103,7 @@ def _event(
             return None, []
         if _notifies(workflow.on_enter.get(state.id, ()), ("requester",)):
             return None, []
-        return "resolved", people_of_ticket(db, key, "requester")
+        return "resolved", _requester_and_cc(db, key)
     if topic == "sla.warning":
         if _sla_notifies(bundle, str(payload.get("target") or "")):
             return None, []

@@ -310,7 +310,21 @@ class MailIntake:
         )
         key = result.ticket.key
         note = " (sender not verified)" if unverified else ""
+        if box.add_cc and not unverified:
+            note += self._copy_in(service, bundle, key, mail)
         return self._log(mail, raw, sender, "accepted", f"created {key}{note}", 250, key)
+
+    def _copy_in(self, service: TicketService, bundle: Bundle, key: str, mail: Incoming) -> str:
+        """Copy the mail's Cc'd people in on the new ticket `key` (never a mailbox of
+        ours or the sender); says in the log line who could not be."""
+        ours = {b.address for b in bundle.mailboxes.values()} | {mail.sender}
+        failed = []
+        for address in dict.fromkeys(a for a in mail.cc if a not in ours):
+            try:
+                service.copy_in(Actor.system(), key, address)
+            except GongdanError as error:
+                failed.append(f"{address}: {_explain(error)}")
+        return f" (not copied in: {'; '.join(failed)})" if failed else ""
 
     def _log(
         self,

@@ -67,6 +67,9 @@ class Incoming:
     attachments: tuple[MailAttachment, ...]
     language: str | None  # None: the mail does not say
     automatic: str | None  # why a machine sent it (then it is ignored), else None
+    # The addresses of the Cc header alone (also in `to`): the colleagues a new ticket
+    # may copy in when its mailbox says `add_cc: true`.
+    cc: tuple[str, ...] = ()
 
 
 def _ids(value: object) -> tuple[str, ...]:
@@ -188,4 +191,5 @@ def parse_mail(raw: bytes) -> Incoming:
         attachments=attachments,
         language=_language(message, body),
         automatic=auto_submitted_reason(message, sender),
+        cc=tuple(a.lower() for _, a in getaddresses([str(message.get("Cc", ""))]) if a)[:50],
     )

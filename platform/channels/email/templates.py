@@ -22,7 +22,15 @@ from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.derived import PerBundle
 from gongdan.errors import ConfigError, ConfigIssue
 
-__all__ = ["BUILTIN", "MailTemplates", "Rendered", "check_templates", "mail_templates"]
+__all__ = [
+    "BUILTIN",
+    "MAX_RENDERED",
+    "MailTemplates",
+    "Rendered",
+    "check_templates",
+    "mail_templates",
+    "sandbox",
+]
 
 MAX_RENDERED = 200_000  # characters of one rendered body: a sandbox guard on loops
 
@@ -52,7 +60,8 @@ BUILTIN = TemplateDef(
 )
 
 
-def _environment() -> SandboxedEnvironment:
+def sandbox() -> SandboxedEnvironment:
+    """The sandboxed environment every admin-written text runs in (mails, macros)."""
     return SandboxedEnvironment(
         autoescape=False,  # plain-text mail; nothing here is ever put into HTML
         trim_blocks=True,
@@ -69,7 +78,7 @@ class MailTemplates:
         self.version = bundle.version
         self.declared = bool(bundle.templates)
         self.issues: list[ConfigIssue] = []
-        self._env = _environment()
+        self._env = sandbox()
         self._compiled: dict[tuple[str, str, str], Any] = {}
         for template in (*bundle.templates.values(), BUILTIN):
             self._compile(template)
@@ -132,5 +141,8 @@ def mail_templates(bundle: Bundle) -> MailTemplates:
 
 
 def check_templates(bundle: Bundle) -> list[ConfigIssue]:
-    """Every syntax error of the bundle's templates (for `gongdan check`)."""
-    return sorted(MailTemplates(bundle).issues)
+    """Every syntax error of the bundle's templates and macro replies (for `gongdan
+    check`, `apply` and start-up)."""
+    from gongdan.channels.macro_texts import macro_issues  # (it imports this module)
+
+    return sorted([*MailTemplates(bundle).issues, *macro_issues(bundle)])

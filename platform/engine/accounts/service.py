@@ -21,6 +21,8 @@ from gongdan.bundle.compiled import Bundle
 from gongdan.engine.accounts import (
     passwords,
     people,
+    preferences,
+    saved_views,
     sessions,
     signup,
     tokens,
@@ -29,6 +31,8 @@ from gongdan.engine.accounts import (
 )
 from gongdan.engine.accounts.passwords import ResetLink
 from gongdan.engine.accounts.people import PersonRecord
+from gongdan.engine.accounts.preferences import Preferences
+from gongdan.engine.accounts.saved_views import SavedViewRecord
 from gongdan.engine.accounts.tokens import TokenInfo
 from gongdan.engine.accounts.users import Account
 from gongdan.engine.accounts.verification import PendingSignUp
@@ -63,6 +67,46 @@ class AccountService:
 
     def _read(self) -> AbstractContextManager[ReadContext]:
         return begin_read(self.db, self.bundle, Actor.system(), self.clock())
+
+    def _read_as(self, actor: Actor) -> AbstractContextManager[ReadContext]:
+        return begin_read(self.db, self.bundle, actor, self.clock())
+
+    # Notification preferences and saved views (the user's own) ----------------------
+
+    def notification_preferences(self, actor: Actor) -> Preferences:
+        """The acting user's notification preferences (the defaults if never set)."""
+        with self._read_as(actor) as ctx:
+            return preferences.read_preferences(ctx, _own(actor))
+
+    def set_notification_preferences(
+        self, actor: Actor, *, mail: bool, muted: list[str] | frozenset[str]
+    ) -> Preferences:
+        with self._write(actor) as ctx:
+            return preferences.set_preferences(ctx, mail=mail, muted=muted)
+
+    def list_saved_views(self, actor: Actor) -> list[SavedViewRecord]:
+        """The acting agent's own saved views."""
+        with self._read_as(actor) as ctx:
+            return saved_views.list_views(ctx)
+
+    def save_view(
+        self,
+        actor: Actor,
+        name: str,
+        queue: str,
+        filters: Mapping[str, Any],
+        columns: list[str] | tuple[str, ...] = (),
+    ) -> SavedViewRecord:
+        with self._write(actor) as ctx:
+            return saved_views.save_view(ctx, name, queue, filters, columns)
+
+    def rename_view(self, actor: Actor, view_id: int, name: str) -> SavedViewRecord:
+        with self._write(actor) as ctx:
+            return saved_views.rename_view(ctx, view_id, name)
+
+    def delete_view(self, actor: Actor, view_id: int) -> None:
+        with self._write(actor) as ctx:
+            saved_views.delete_view(ctx, view_id)
 
     # Accounts ----------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from gongdan.engine.accounts.users import actor_for, add_user, user_timezone
 from gongdan.engine.store.database import Database
-from gongdan.engine.store.models import MailMessage, Membership, Ticket, User
+from gongdan.engine.store.models import MailMessage, Membership, Ticket, TicketFollower, User
 from gongdan.engine.unit_of_work import NO_BUNDLE, UnitOfWork, begin_write, utc_now
 from gongdan.rules.workflow import Actor
 from gongdan.vocabulary import Role
@@ -204,9 +204,10 @@ def find_people(db: Database, emails: Iterable[str]) -> list[Person]:
 
 
 def people_of_ticket(db: Database, ticket_key: str, who: str) -> list[Person]:
-    """The requester (`who="requester"`), or the agents working a ticket
+    """The requester (`who="requester"`), the agents working a ticket
     (`who="agents"`: its assignee, or its team's active members when nobody is
-    assigned). Empty when the ticket is gone."""
+    assigned), its followers (`who="followers"`) or the colleagues copied in
+    (`who="cc"`). Empty when the ticket is gone."""
     with db.reading() as session:
         ticket = session.scalar(select(Ticket).where(Ticket.key == ticket_key))
         if ticket is None:
@@ -214,6 +215,15 @@ def people_of_ticket(db: Database, ticket_key: str, who: str) -> list[Person]:
         user_ids: list[int] = []
         if who == "requester":
             user_ids = [ticket.requester_id]
+        elif who in ("followers", "cc"):
+            kind = "follower" if who == "followers" else "cc"
+            user_ids = list(
+                session.scalars(
+                    select(TicketFollower.user_id).where(
+                        TicketFollower.ticket_id == ticket.id, TicketFollower.kind == kind
+                    )
+                )
+            )
         elif ticket.assignee_id is not None:
             user_ids = [ticket.assignee_id]
         elif ticket.team_id is not None:

@@ -40,7 +40,7 @@ from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine.reads.paging import LIST_SORTS, check_sort, page_of
-from gongdan.engine.store.models import Comment, Event, Ticket, User
+from gongdan.engine.store.models import Comment, Event, Ticket, TicketFollower, User
 from gongdan.errors import ValidationFailed
 from gongdan.forms.fields import FieldDef
 from gongdan.forms.shapes import FilterKind, Many
@@ -112,7 +112,13 @@ def scope(
                 func.lower(Ticket.data[name].as_string()) == email
                 for name in sorted(approval_fields)
             ]
-        return or_(Ticket.requester_id == actor.user_id, *approving)
+        # The tickets they are copied in on (a CC sees what the requester sees).
+        copied = Ticket.id.in_(
+            select(TicketFollower.ticket_id).where(
+                TicketFollower.user_id == (actor.user_id or -1), TicketFollower.kind == "cc"
+            )
+        )
+        return or_(Ticket.requester_id == actor.user_id, *approving, copied)
     if actor.role is Role.AGENT:
         return or_(
             Ticket.team_id.is_(None),

@@ -306,6 +306,24 @@ class QueueService:
 
         return [_attempt(key, take) for key in dict.fromkeys(keys)]
 
+    def bulk_apply_macro(
+        self,
+        actor: Actor,
+        keys: Sequence[str],
+        macro_id: str,
+        reply_for: Callable[[TicketService, str], str | None],
+    ) -> list[BulkOutcome]:
+        """Apply one macro to each ticket, each in its own transaction (one refusal
+        does not stop the others). `reply_for` gives a ticket's reply (the layer above
+        renders the macro's text for that ticket: the engine runs no templates)."""
+        _require_staff(actor)
+        service = TicketService(self.db, self.bundle, self.clock)
+
+        def apply(key: str) -> Any:
+            return service.apply_macro(actor, key, macro_id, reply=reply_for(service, key))
+
+        return [_attempt(key, apply) for key in dict.fromkeys(keys)]
+
 
 def _require_staff(actor: Actor) -> None:
     if actor.role not in STAFF_ROLES:

@@ -26,6 +26,7 @@ from gongdan.engine.outbox.relay import DeliveryRecord
 from gongdan.engine.reads.queries import select_comments, select_events
 from gongdan.engine.records import AttachmentRecord, CommentRecord, EventRecord, TicketRecord
 from gongdan.engine.store.models import Attachment, Delivery, Membership, Ticket, TicketLink, User
+from gongdan.engine.tickets.followers import CC, FOLLOWER, people_following
 from gongdan.engine.tickets.links import REVERSE_KINDS
 from gongdan.engine.tickets.surveys import SurveyRecord, list_surveys
 from gongdan.engine.unit_of_work import ReadContext
@@ -80,6 +81,9 @@ class TicketPage:
     assignable: tuple[tuple[str, str], ...] = ()
     deliveries: tuple[DeliveryRecord, ...] = ()
     surveys: tuple[SurveyRecord, ...] = ()
+    # (email, name) of the agents following it (desk only) and the colleagues copied in.
+    followers: tuple[tuple[str, str], ...] = ()
+    cc: tuple[tuple[str, str], ...] = ()
 
 
 def read_ticket_page(ctx: ReadContext, key: str, *, portal: bool = False) -> TicketPage:
@@ -87,6 +91,7 @@ def read_ticket_page(ctx: ReadContext, key: str, *, portal: bool = False) -> Tic
     the desk's, or with `portal` the requester's view."""
     ticket = ctx.ticket(key)
     transitions = transitions_of(ctx, ticket, portal=portal)
+    following = people_following(ctx, ticket.id)
     if portal:
         return TicketPage(
             ticket=ctx.record(ticket, as_requester=True),
@@ -95,6 +100,7 @@ def read_ticket_page(ctx: ReadContext, key: str, *, portal: bool = False) -> Tic
             comments=tuple(comments_of(ctx, ticket, public_only=True)),
             attachments=tuple(attachments_of(ctx, ticket, as_requester=True)),
             surveys=tuple(list_surveys(ctx, key)),
+            cc=tuple(following[CC]),
         )
     staff = ctx.actor.is_staff
     linked = _linked(ctx, ticket)
@@ -109,6 +115,8 @@ def read_ticket_page(ctx: ReadContext, key: str, *, portal: bool = False) -> Tic
         links=tuple(_link_infos(ctx, ticket, linked)),
         assignable=tuple(assignable_people(ctx.session, ticket.team_id)) if staff else (),
         deliveries=tuple(_deliveries(ctx.session, ticket)) if staff else (),
+        followers=tuple(following[FOLLOWER]) if staff else (),
+        cc=tuple(following[CC]),
     )
 
 

@@ -46,13 +46,16 @@ __all__ = [
     "JobLease",
     "MailMessage",
     "Membership",
+    "NotificationPreference",
     "Outbox",
     "PasswordReset",
     "RoutingPointer",
+    "SavedView",
     "Survey",
     "Team",
     "Ticket",
     "TicketCounter",
+    "TicketFollower",
     "TicketLink",
     "User",
     "built",
@@ -569,3 +572,44 @@ class ReportMailing(Base):
     due_at: Mapped[datetime] = mapped_column(primary_key=True)
     claimed_at: Mapped[datetime]
     recipients: Mapped[int] = mapped_column(Integer)
+
+
+class TicketFollower(Base):
+    """Someone who hears of a ticket beside its requester and its agents: a follower
+    (staff: the internal and the public updates) or a CC (a colleague the requester
+    added: the public updates, and the ticket in the portal as the requester sees it)."""
+
+    __tablename__ = "ticket_followers"
+    __table_args__ = (Index("ix_ticket_followers_user", "user_id", "ticket_id"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # follower | cc
+    created_at: Mapped[datetime]
+
+
+class NotificationPreference(Base):
+    """What a user wants to hear of by mail; no row means every mail (the default)."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    mail: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The kinds of ticket news turned off (`vocabulary`-like names of engine.followers).
+    muted: Mapped[list[Any]] = mapped_column(default=list)
+    updated_at: Mapped[datetime]
+
+
+class SavedView(Base):
+    """An agent's own queue view: a queue's filters and columns saved under a name."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (Index("ix_saved_views_user", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    queue: Mapped[str] = mapped_column(String(64))  # the queue it was saved from
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    columns: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime]

@@ -524,8 +524,15 @@ def add_comment(ctx: UnitOfWork, key: str, body: str, *, public: bool = True) ->
     )
     if public:
         on_public_reply(ctx, ticket, by_staff=ctx.actor.is_staff)
-        ctx.outbox(
-            "comment.added",
-            {"ticket": ticket.key, "comment": comment.id, "by_staff": ctx.actor.is_staff},
-        )
+    # An internal note goes out under a topic of its own: only the ticket's followers
+    # hear of it (`channels.email.audience`), never its requester or a CC.
+    ctx.outbox(
+        "comment.added" if public else "comment.note",
+        {
+            "ticket": ticket.key,
+            "comment": comment.id,
+            "by_staff": ctx.actor.is_staff,
+            "by": ctx.actor.email,
+        },
+    )
     return comment

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gongdan.ui.api import activity, attachments, config, relations, reports, tickets
+from gongdan.ui.api import activity, attachments, config, relations, reports, tickets, workday
 from gongdan.ui.api.errors import MAX_JSON_BODY
 
 __all__ = ["MAX_JSON_BODY", "api_router"]
 
 api_router = APIRouter(prefix="/api/v1")
-for _module in (tickets, activity, relations, attachments, config, reports):
+for _module in (tickets, activity, relations, attachments, config, reports, workday):
     api_router.include_router(_module.router)

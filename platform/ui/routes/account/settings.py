@@ -18,7 +18,14 @@ from zoneinfo import available_timezones
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from gongdan.engine import LANGUAGES, MIN_PASSWORD_LENGTH, Account, AccountService, TokenInfo
+from gongdan.engine import (
+    LANGUAGES,
+    MIN_PASSWORD_LENGTH,
+    NEWS_KINDS,
+    Account,
+    AccountService,
+    TokenInfo,
+)
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.ui.deps import CurrentUser, ServiceDep, session_key
 from gongdan.ui.i18n import SESSION_LANGUAGE
@@ -64,12 +71,19 @@ def _page(
         "new_token": None,
         "notice": "",
         "notice_params": {},
+        # Issue 21: what the user hears of by mail (`routes/account/notifications.py`).
+        "prefs": accounts.notification_preferences(account.actor),
+        "news_kinds": NEWS_KINDS,
         **context,
     }
     return render(request, PAGE, full, block=block, status_code=status_code, headers=headers)
 
 
-_SAVED = {"profile": "account.profile_saved", "password": "account.password_changed"}
+_SAVED = {
+    "profile": "account.profile_saved",
+    "password": "account.password_changed",
+    "notifications": "notify.saved",
+}
 
 
 @router.get("/account")

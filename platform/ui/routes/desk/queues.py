@@ -9,6 +9,7 @@ filter or a page link swaps.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -17,12 +18,14 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import FormData, QueryParams
 from starlette.responses import Response
 
+from gongdan.bundle.compile_views import BUILTIN_COLUMNS
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine import (
     COUNT_CAP,
     MAX_PAGE,
     QUEUE_SORTS,
     SHORT_SEARCH_WINDOW,
+    Account,
     BulkOutcome,
     FieldFilter,
     QueuePage,
@@ -31,16 +34,19 @@ from gongdan.engine import (
     TicketQuery,
     TicketRecord,
     is_short_search,
+    TicketService,
 )
 from gongdan.errors import ValidationFailed
 from gongdan.rules.bulk_transition import plan_bulk_transition
 from gongdan.rules.workflow import Actor, WorkflowDef
 from gongdan.ui.bulk_form import NO_BULK_FORM, bulk_form_view, read_bulk_values
 from gongdan.ui.catalogue import CATALOGUE
-from gongdan.ui.deps import QueuesDep, StaffUser
+from gongdan.ui.deps import QueuesDep, ServiceDep, StaffUser
 from gongdan.ui.display import shown_text
 from gongdan.ui.i18n import language_for, localise, translate
+from gongdan.ui.macro_view import agent_of, reply_for_ticket
 from gongdan.ui.render import render, render_fragment
+from gongdan.ui.routes.desk.views import SAVED_KEYS
 from gongdan.vocabulary import PRIORITIES
 
 __all__ = ["router"]
@@ -194,7 +200,14 @@ def _page_context(
         "page": page,
         "queue": page.queue,
         "shown": shown,
-        "filter_query": urlencode({k: v for k, v in shown.items() if v}),
+        "filter_query": urlencode(
+            {k: v for k, v in shown.items() if v}
+            | (
+                {"cols": ",".join(page.queue.columns)}
+                if "col" in request.query_params or "cols" in request.query_params
+                else {}
+            )
+        ),
         "active_filters": _active_filters(shown),
         "choices": _choices(bundle, language),
         "columns": page.queue.columns,
@@ -209,6 +222,8 @@ def _page_context(
         "field_label": lambda name: (
             translate(language, "queues.comment")
             if name == "comment"
+            else translate(language, f"macro.part.{name}")
+            if name in ("macro", "transition")
             else _column_labels(bundle, (name,), language)[name]
         ),
         "state_groups": by_workflow(bundle, state_types, language, lambda w: _states(w, language)),
@@ -220,6 +235,21 @@ def _page_context(
         "short_search": bool(shown.get("q")) and is_short_search(shown.get("q", "")),
         "short_window": f"{SHORT_SEARCH_WINDOW:,}",
         "people": people or [],
+        # Saving the current filter as a view (`routes/desk/views.py`), choosing columns
+        # and applying a macro to the selection.
+        "saved_query": urlencode(
+            [(k, v) for k, v in request.query_params.multi_items() if k in SAVED_KEYS]
+            + [("cols", ",".join(page.queue.columns))]
+        ),
+        "column_choices": _column_labels(
+            bundle, tuple(dict.fromkeys((*page.queue.columns, *BUILTIN_COLUMNS))), language
+        ),
+        "macros": [
+            (m.id, localise(m.name, language))
+            for m in bundle.macros.values()
+            if not m.types or m.types & page_types
+        ],
+        "saved_view": None,
         "bulk": NO_BULK_FORM,
         "selected": [],
         "chosen_transition": "",
@@ -227,29 +257,39 @@ def _page_context(
 
 
 @router.get("/desk/queues")
-def queue_list(request: Request, user: StaffUser, queues: QueuesDep) -> Response:
+def queue_list(
+    request: Request, user: StaffUser, queues: QueuesDep, service: ServiceDep
+) -> Response:
     context = {
         "queues": queues.queues_for(user.actor),
         "counts": queues.counts(user.actor),
         "count_cap": COUNT_CAP,
         "current": "",
+        "saved_views": service.accounts.list_saved_views(user.actor),
     }
     return render(request, "desk/queues.html", context)
 
 
 @router.get("/desk/queues/counts")
-def queue_counts(request: Request, user: StaffUser, queues: QueuesDep) -> Response:
+def queue_counts(
+    request: Request, user: StaffUser, queues: QueuesDep, service: ServiceDep
+) -> Response:
+    view = request.query_params.get("view", "")
     context = {
         "queues": queues.queues_for(user.actor),
         "counts": queues.counts(user.actor),
         "count_cap": COUNT_CAP,
-        "current": request.query_params.get("current", ""),
+        "current": "" if view else request.query_params.get("current", ""),
+        "current_view": int(view) if view.isdigit() and len(view) < 19 else None,
+        "saved_views": service.accounts.list_saved_views(user.actor),
     }
     return render_fragment(request, "desk/queue_counts.html", context)
 
 
 @router.get("/desk/queues/{queue_id}")
-def queue_page(request: Request, queue_id: str, user: StaffUser, queues: QueuesDep) -> Response:
+def queue_page(
+    request: Request, queue_id: str, user: StaffUser, queues: QueuesDep, service: ServiceDep
+) -> Response:
     filters, shown = _filters(request.query_params)
     sort = request.query_params.get("sort") or None
     direction = request.query_params.get("dir")
@@ -260,8 +300,23 @@ def queue_page(request: Request, queue_id: str, user: StaffUser, queues: QueuesD
         cursor=request.query_params.get("cursor") or None,
     )
     page = queues.list_queue(user.actor, queue_id, query)
+    params = request.query_params
+    columns = _columns(queues.bundle, ",".join(params.getlist("col")) or params.get("cols", ""))
+    if columns:
+        page = replace(page, queue=replace(page.queue, columns=columns))
     context = _page_context(request, queues, page, shown, people=queues.assignable(user.actor))
+    saved = request.query_params.get("view", "")
+    if saved:  # (only a saved view's page reads the views: one statement)
+        context["saved_view"] = next(
+            (v for v in service.accounts.list_saved_views(user.actor) if str(v.id) == saved), None
+        )
     return render(request, "desk/queue.html", context, block="results")
+
+
+def _columns(bundle: Bundle, text: str) -> tuple[str, ...]:
+    """The columns asked for (`cols=key,title,…`), those a queue can show, in order."""
+    known = {*BUILTIN_COLUMNS, *(f.id for t in bundle.ticket_types.values() for f in t.fields)}
+    return tuple(dict.fromkeys(c for c in text.split(",") if c in known))[:30]
 
 
 @router.get("/desk/queues/{queue_id}/bulk/transition")
@@ -290,6 +345,8 @@ def bulk_transition_form(
 async def queue_bulk(
     request: Request, queue_id: str, user: StaffUser, queues: QueuesDep
 ) -> Response:
+    """Assign, transition or apply a macro to the selected tickets, each ticket in its
+    own transaction; the answer lists every ticket's outcome."""
     form = await request.form()
     _storable(form.multi_items())
     keys = list(dict.fromkeys(str(k).strip() for k in form.getlist("keys") if str(k).strip()))
@@ -306,6 +363,8 @@ async def queue_bulk(
         outcomes, status = [], 422
     elif action == "transition":
         outcomes, bulk, status = _transition_step(request, queues, user.actor, keys, form)
+    elif action == "macro":
+        outcomes = _macro_step(queues, user, keys, str(form.get("macro", "")).strip())
     else:
         assignee = str(form.get("assignee", "")).strip()
         assignee = user.actor.email or "" if assignee == "me" else assignee
@@ -364,3 +423,20 @@ def _transition_step(
     errors = {k: v for o in failed for k, v in o.fields.items() if k in asked}
     kept = {**values, "comment": comment or "", "public": public}
     return outcomes, bulk_form_view(queues.bundle, plan, language, values=kept, errors=errors), 200
+
+
+def _macro_step(
+    queues: QueueService, user: Account, keys: list[str], macro_id: str
+) -> list[BulkOutcome]:
+    """Apply a macro to every ticket, its reply filled in for each (`macro_view`)."""
+    if not macro_id:
+        raise ValidationFailed("choose a macro", {"macro": "choose a macro"})
+    macro = queues.bundle.macros.get(macro_id)
+    if macro is None:
+        raise ValidationFailed(f"no macro '{macro_id}'", {"macro": "no such macro"})
+
+    def reply_for(service: TicketService, key: str) -> str | None:
+        ticket = service.get_ticket(user.actor, key)
+        return reply_for_ticket(service, queues.bundle, macro, ticket, agent_of(user)) or None
+
+    return queues.bulk_apply_macro(user.actor, keys, macro_id, reply_for)

@@ -114,6 +114,11 @@ def page_context(
         "poll_seconds": POLL_SECONDS,
         "notice": notice,
         "now": now,
+        # Issue 21: the macros offered for this ticket, its followers and CCs.
+        "macros": [m for m in bundle.macros.values() if m.applies_to(ticket.type, ticket.team)],
+        "followers": page.followers,
+        "cc": page.cc,
+        "following": any(email == user.email for email, _ in page.followers),
     }
 
 

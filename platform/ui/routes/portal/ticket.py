@@ -151,6 +151,9 @@ def ticket_page(
         "upload_fields": _upload_fields(ticket_type, ticket.state) if ticket_type else [],
         "errors": errors,
         "values": values or {},
+        # Issue 21: the colleagues copied in; only the requester copies more in.
+        "cc": page.cc,
+        "may_copy_in": ticket.requester == user.email,
     }
     return render(request, "portal/ticket.html", context, status_code=status_code)
 
