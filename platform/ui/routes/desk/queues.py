@@ -33,8 +33,8 @@ from gongdan.engine import (
     QueueService,
     TicketQuery,
     TicketRecord,
-    is_short_search,
     TicketService,
+    is_short_search,
 )
 from gongdan.errors import ValidationFailed
 from gongdan.rules.bulk_transition import plan_bulk_transition
