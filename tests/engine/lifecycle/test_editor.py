@@ -174,7 +174,10 @@ def test_the_proposal_shows_the_diff_and_the_plan(live: LiveConfig) -> None:
 def test_a_change_that_strands_open_tickets_is_refused_as_apply_refuses_it(
     db: Database, tmp_path: Path
 ) -> None:
-    root = make_bundle(tmp_path / "live", dict(NO_ROUTING), base=EXAMPLE)
+    # (The macro that asks the requester and waits names the transition the change
+    # removes.)
+    edits = {**NO_ROUTING, "macros/ask_for_serial.yaml": None}
+    root = make_bundle(tmp_path / "live", edits, base=EXAMPLE)
     shutil.rmtree(root / "tests")  # (its cases name the state the change removes)
     live = start_config(db, root, mode="manual")
     waiting_tickets(db, live.bundle, 2)
@@ -258,7 +261,8 @@ def test_a_save_in_a_git_work_tree_commits_with_the_admin_as_author(
 def test_a_change_that_breaks_the_bundles_own_tests_is_refused_as_check_refuses_it(
     db: Database, tmp_path: Path
 ) -> None:
-    root = make_bundle(tmp_path / "live", dict(NO_ROUTING), base=EXAMPLE)
+    edits = {**NO_ROUTING, "macros/ask_for_serial.yaml": None}  # (it names the transition)
+    root = make_bundle(tmp_path / "live", edits, base=EXAMPLE)
     live = start_config(db, root, mode="manual")
     editor = ConfigEditor(live)
     opened = editor.read("workflows/incident.yaml")
