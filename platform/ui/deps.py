@@ -50,6 +50,7 @@ from gongdan.engine import (
     counts_for,
 )
 from gongdan.ui.i18n import SESSION_LANGUAGE
+from gongdan.ui.presence import Presence
 from gongdan.ui.ratelimit import Throttle
 from gongdan.ui.security import rotate_csrf_token
 from gongdan.ui.websettings import WebSettings
@@ -62,6 +63,7 @@ __all__ = [
     "LiveDep",
     "LoginRequired",
     "OptionalUser",
+    "PresenceDep",
     "QueuesDep",
     "ReportsDep",
     "ServiceDep",
@@ -168,12 +170,21 @@ def _web_settings(request: Request) -> WebSettings:
     return settings
 
 
+def get_presence(request: Request) -> Presence:
+    """Who is viewing which ticket, as this web process has seen (the collision warning)."""
+    presence: Presence | None = getattr(request.app.state, "presence", None)
+    if presence is None:
+        presence = request.app.state.presence = Presence()
+    return presence
+
+
 BundleDep = Annotated[Bundle, Depends(get_bundle)]
 QueuesDep = Annotated[QueueService, Depends(get_queues)]
 ReportsDep = Annotated[ReportService, Depends(get_reports)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 LiveDep = Annotated[LiveConfig | None, Depends(get_live)]
 ThrottleDep = Annotated[Throttle, Depends(get_throttle)]
+PresenceDep = Annotated[Presence, Depends(get_presence)]
 
 
 # Who asks -----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from gongdan.engine import Account, EventRecord, TicketRecord, TicketService
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.forms.data import check_ticket_data
 from gongdan.rules.workflow import TransitionDef
-from gongdan.ui.deps import ServiceDep, StaffUser
+from gongdan.ui.deps import PresenceDep, ServiceDep, StaffUser
 from gongdan.ui.fields import (
     FormView,
     build_form,
@@ -31,7 +31,7 @@ from gongdan.ui.fields import (
     transition_fields_form,
 )
 from gongdan.ui.i18n import language_for
-from gongdan.ui.presence import POLL_SECONDS, Presence
+from gongdan.ui.presence import POLL_SECONDS
 from gongdan.ui.render import is_htmx, redirect, render, render_fragment
 from gongdan.ui.routes.desk.new import upload_file
 from gongdan.ui.timeline import TimelineItem, build_timeline, sla_views
@@ -233,13 +233,6 @@ def assign(
     return done(request, service, user, key, "ticket.saved")
 
 
-def _presence(request: Request) -> Presence:
-    presence = getattr(request.app.state, "presence", None)
-    if presence is None:
-        presence = request.app.state.presence = Presence()
-    return presence
-
-
 def _newer(service: TicketService, user: Account, key: str, seen: int | None) -> list[EventRecord]:
     """What others did to ticket `key` after event `seen` (the last on the agent's page)."""
     if seen is None:
@@ -271,7 +264,9 @@ def _changes(
 
 
 @router.get("/desk/tickets/{key}/activity")
-def activity(request: Request, key: str, user: StaffUser, service: ServiceDep) -> Response:
+def activity(
+    request: Request, key: str, user: StaffUser, service: ServiceDep, presence: PresenceDep
+) -> Response:
     """The collision warning (polled by the open page): who else is viewing the ticket,
     and what others changed since the page was loaded (`seen`: its last event's id)."""
     service.get_ticket(user.actor, key)  # a 404 for a ticket the agent may not see
@@ -279,7 +274,7 @@ def activity(request: Request, key: str, user: StaffUser, service: ServiceDep) -
     context = {
         "ticket_key": key,
         "seen": seen,
-        "viewers": _presence(request).seen(key, user.email, user.name),
+        "viewers": presence.seen(key, user.email, user.name),
         "changes": _changes(request, service, user, key, _newer(service, user, key, seen)),
         "poll_seconds": POLL_SECONDS,
     }
