@@ -214,41 +214,8 @@ def _post(
 
 
 @router.post("/admin/teams/{team_id}/review")
-def review_team(
-    request: Request,
-    team_id: str,
-    user: AdminUser,
-    editor: EditorDep,
-    base: Short = "",
-    name_en: Short = "",
-    name_zh: Short = "",
-    email: Short = "",
-    message: Short = "",
-    member_user: Texts = [],  # noqa: B006 - FastAPI copies defaults
-    member_skills: Texts = [],  # noqa: B006
-    member_capacity: Texts = [],  # noqa: B006
-    member_remove: Texts = [],  # noqa: B006
-) -> Response:
-    return _post(
-        request,
-        team_id,
-        user,
-        editor,
-        saving_it=False,
-        base=base,
-        name_en=name_en,
-        name_zh=name_zh,
-        email=email,
-        message=message,
-        member_user=member_user,
-        member_skills=member_skills,
-        member_capacity=member_capacity,
-        member_remove=member_remove,
-    )
-
-
 @router.post("/admin/teams/{team_id}/save")
-def save_team(
+def post_team(
     request: Request,
     team_id: str,
     user: AdminUser,
@@ -263,12 +230,13 @@ def save_team(
     member_capacity: Texts = [],  # noqa: B006
     member_remove: Texts = [],  # noqa: B006
 ) -> Response:
+    """The team's form reviewed (`…/review`: the diff and plan) or saved (`…/save`)."""
     return _post(
         request,
         team_id,
         user,
         editor,
-        saving_it=True,
+        saving_it=request.url.path.endswith("/save"),
         base=base,
         name_en=name_en,
         name_zh=name_zh,
