@@ -41,10 +41,11 @@ def _tab_to(page: Any, selector: str, limit: int = 60) -> None:
 
 def _focus_moves_to(page: Any, element_id: str) -> None:
     """Wait (a moment: htmx settles after the swap) until `element_id` has focus."""
-    page.wait_for_function(
-        f"document.activeElement && document.activeElement.id === {element_id!r}",
-        timeout=5000,
-    )
+    # (Not wait_for_function: its polling evaluates a string, which the page's CSP
+    # forbids whenever the first check does not already hold.)
+    from playwright.sync_api import expect
+
+    expect(page.locator(f"#{element_id}")).to_be_focused(timeout=5000)
 
 
 def test_tokens_by_keyboard_at_390_px(server: str, browser: Any, screenshots: Path) -> None:
