@@ -18,12 +18,20 @@ report p95 ≤ 200 ms, the dashboard ≤ 1 s). Nothing asserts; the figures depe
 machine (the load average is printed). The bench database is named `--database` (must
 start with `gongdan_bench`) and dropped at the end unless `--keep`.
 
+`--explain` (with `--reuse`) times nothing: it runs each report's statement once under
+`EXPLAIN (ANALYZE, BUFFERS)` for the same people and periods and prints the database's
+own execution time and the buffers it touched, worst first (figures that depend far
+less on the machine's load than wall-clock times); `--plans` also prints each plan.
+`--no-all-time` leaves out the all-time views (the dashboard's default is 30 days).
+
     .venv/bin/python bench/reports.py [--rows N] [--runs N] [--warmup N] [--keep] [--reuse]
+                                      [--explain [--plans]] [--no-all-time]
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import statistics
 import sys
 import time
@@ -33,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engine as engine_bench
@@ -46,6 +54,7 @@ from gongdan.rules.workflow import Actor
 
 REPORT_TARGET_MS = 200.0
 DASHBOARD_TARGET_MS = 1000.0
+ALL_TIME = True  # whether the all-time views are measured too (`--no-all-time`)
 # Clocks as `rules.sla_clock.TicketSLA.to_json` writes them; budgets of a normal ticket.
 CLOCKS = """
 UPDATE tickets SET sla = jsonb_build_object(
@@ -117,6 +126,10 @@ def report(what: str, median: float, p95: float, target: float) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     reuse = "--reuse" in argv
+    explain, plans = "--explain" in argv, "--plans" in argv
+    global ALL_TIME
+    ALL_TIME = "--no-all-time" not in argv
+    argv = [a for a in argv if a not in ("--explain", "--plans", "--no-all-time")]
     if reuse:
         argv = [a for a in argv if a != "--reuse"] + ["--keep"]
         args = engine_bench.list_options(__doc__ or "", argv, rows=100_000, runs=10, warmup=2,
@@ -143,23 +156,73 @@ def main(argv: list[str] | None = None) -> int:
                 conn.execute("VACUUM (ANALYZE) tickets")
                 conn.execute("VACUUM (ANALYZE) surveys")
             print(f"  SLA clocks on {clocks:,} tickets, {surveys:,} answered surveys")
-        measure(args, bundle, url)
+        if explain:
+            explain_reports(bundle, url, plans)
+        else:
+            measure(args, bundle, url)
     finally:
         if not args.keep:
             engine_bench.drop_database(args.postgres_url, args.database)
     return 0
 
 
-def measure(args: Any, bundle: Any, url: str) -> None:
-    """Time each report and the whole dashboard (see the module doc)."""
-    db = Database(url)
-    reports = ReportService(db, bundle)
+def _people_and_periods(
+    db: Database, bundle: Any
+) -> tuple[dict[str, Actor], dict[str, ReportFilters]]:
     desk_email = bundle.teams["service_desk"].members[0].user
     people = {"agent (service desk)": actor(db, desk_email)}
     people["admin"] = actor(db, "bench.admin@example.com")
     now = datetime.now(UTC)
     periods = {"last 30 days": ReportFilters(start=now - timedelta(days=30), end=now)}
-    periods["all time"] = ReportFilters()
+    if ALL_TIME:
+        periods["all time"] = ReportFilters()
+    return people, periods
+
+
+def explain_reports(bundle: Any, url: str, plans: bool) -> None:
+    """Each report's statement under EXPLAIN (ANALYZE, BUFFERS), worst first (see the
+    module doc): the statement is explained as the report runs it, with its
+    parameters, by a cursor hook that explains before executing."""
+    db = Database(url)
+    reports = ReportService(db, bundle)
+    seen: list[dict[str, Any]] = []
+
+    def explain_first(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if (
+            statement.lstrip().upper().startswith(("SELECT", "WITH"))
+            and "FROM tickets" in statement
+        ):
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters)
+            seen.append(cursor.fetchone()[0][0])
+
+    event.listen(db.engine, "before_cursor_execute", explain_first)
+    people, periods = _people_and_periods(db, bundle)
+    for who, person in people.items():
+        for period, filters in periods.items():
+            found: list[tuple[float, str, int, dict[str, Any]]] = []
+            for report_id in bundle.reports:
+                seen.clear()
+                reports.run_report(person, report_id, filters)
+                plan = seen[-1]
+                top = plan["Plan"]
+                buffers = top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0)
+                found.append((plan["Execution Time"], report_id, buffers, plan))
+            found.sort(reverse=True)
+            total = sum(ms for ms, *_ in found)
+            print(f"{who}, {period}: execution {total:.0f} ms in all (load {engine_bench.load()})")
+            for ms, report_id, buffers, plan in found:
+                print(f"  {report_id:<30} {ms:9.1f} ms  {buffers:8,} buffers")
+                if plans:
+                    print(json.dumps(plan["Plan"], indent=1)[:4000])
+    event.remove(db.engine, "before_cursor_execute", explain_first)
+    db.dispose()
+
+
+def measure(args: Any, bundle: Any, url: str) -> None:
+    """Time each report and the whole dashboard (see the module doc)."""
+    db = Database(url)
+    reports = ReportService(db, bundle)
+    people, periods = _people_and_periods(db, bundle)
     for who, person in people.items():
         for period, filters in periods.items():
             print(f"{who}, {period}:")

@@ -155,7 +155,8 @@ class ReportService:
             conditions.append(column >= filters.start)
         if filters.end is not None:
             conditions.append(column < filters.end)
-        statement = report_statement(report, dialect, conditions, now, self.zone)
+        since = filters.start if report.time_column == "created_at" else None
+        statement = report_statement(report, dialect, conditions, now, self.zone, since)
         rows = [_row(report, tuple(row)) for row in session.execute(statement).all()]
         leading = TICKET_COLUMNS if report.measure.lists_tickets else ()
         return ReportTable(

@@ -299,3 +299,34 @@ def test_days_are_counted_in_the_default_calendars_zone(
     assert rows(reports.run_report(admin, "created_per_week", monday)) == [
         ("2026-11-02", "equipment_maintenance", 1)
     ]
+
+
+def test_satisfaction_over_a_period_counts_the_surveys_of_its_tickets(world: World) -> None:
+    """Over a period of creation, the surveys counted are those of the tickets created
+    in it, whenever they were requested: A and B (created Monday) were surveyed when
+    closed on Tuesday, so from Tuesday on they are not counted; E, created on Wednesday
+    and rated 4, is (the statements join only the surveys requested since the start)."""
+    world.at(4, 9)
+    extra = world._incident("E", "service_desk", "software")
+    world._resolve(extra)
+    world.tickets.take_transition(world.requester, extra, "close")
+    world._deliver_surveys(world.tickets.db)
+    world.tickets.answer_survey(world.requester, extra, 4)
+    monday, tuesday, wednesday = (sh(day, 0).astimezone(UTC) for day in (2, 3, 4))
+    assert rows(world.run(world.admin, "csat_by_team", start=monday)) == [("service_desk", 3.67)]
+    assert rows(world.run(world.admin, "csat_distribution", start=monday)) == [
+        (2, 1),
+        (4, 1),
+        (5, 1),
+    ]
+    for start in (tuesday, wednesday):
+        assert rows(world.run(world.admin, "csat_by_team", start=start)) == [("service_desk", 4.0)]
+        assert rows(world.run(world.admin, "csat_distribution", start=start)) == [(4, 1)]
+        assert rows(world.run(world.admin, "csat_response_by_team", start=start)) == [
+            ("service_desk", 100.0)
+        ]
+        assert rows(world.run(world.admin, "csat_lowest_rated", start=start)) == [(extra, "E", 4)]
+    # Before Wednesday, only A and B: their surveys were requested after the period.
+    assert rows(world.run(world.admin, "csat_by_team", start=monday, end=tuesday)) == [
+        ("service_desk", 3.5)
+    ]
