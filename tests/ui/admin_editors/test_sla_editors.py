@@ -24,7 +24,9 @@ def test_a_policy_gets_targets_pause_and_an_escalation(editing: Editing) -> None
     fields["pause_in"] = ["pending", "resolved"]
     _, fields = editing.change("sla", fields, _op="add-escalation")
     fields["escalations[0].at"] = "breach"
-    fields["escalations[0].actions"] = "[{assign: {team: escalation}}]"
+    fields["escalations[0].actions::0:k"] = "assign"
+    _, fields = editing.change("sla", fields)
+    fields["escalations[0].actions::0:assign.team"] = "escalation"
     response, fields = editing.change("sla", fields)
     assert response.status_code == 200, response.text
     (doc,) = docs_of(fields)

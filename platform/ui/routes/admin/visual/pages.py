@@ -26,6 +26,14 @@ from gongdan.ui.render import render
 from gongdan.ui.routes.admin.access import AdminUser as CurrentUser
 from gongdan.ui.routes.admin.access import admin_router
 from gongdan.ui.routes.admin.visual import previews
+from gongdan.ui.routes.admin.visual.actions import (
+    action_hints,
+    action_kinds,
+    action_rows,
+    edit_actions,
+    inputs_of,
+    pairs_of,
+)
 from gongdan.ui.routes.admin.visual.conditions import GROUPS, operators_of, tree_of
 from gongdan.ui.routes.admin.visual.controls import LOCALES, Posted, dom_id, label_parts
 from gongdan.ui.routes.admin.visual.document import Checked, Draft, check_draft, read_draft
@@ -107,6 +115,11 @@ def _show(request: Request, page: Page, *, status_code: int = 200) -> Response:
         "tree_of": tree_of,
         "operators_of": operators_of,
         "previews": previews,
+        "action_rows": action_rows,
+        "action_kinds": action_kinds,
+        "action_hints": action_hints,
+        "inputs_of": inputs_of,
+        "pairs_of": pairs_of,
         **page.extra,
     }
     return render(request, page.editor.template, context, block="editor", status_code=status_code)
@@ -157,9 +170,14 @@ async def _changed(
     draft = _posted_draft(form, editor)
     doc = draft.document
     posted = Posted(form)
-    op = form.get("_op")
+    posted_op = form.get("_op")
+    op = posted_op if isinstance(posted_op, str) else ""
     infos = editor.catalog(doc, bundle)
-    editor.apply(doc, posted, op if isinstance(op, str) else "", infos)
+    if op.startswith("act|"):  # an action-row button, the same in every editor
+        editor.apply(doc, posted, "", infos)
+        edit_actions(doc, op, form, infos)
+    else:
+        editor.apply(doc, posted, op, infos)
     text = draft.dumped()
     path = draft.path
     if not draft.base and isinstance(doc.get("id"), str) and doc["id"]:
