@@ -60,8 +60,8 @@ EDITOR_ENTRIES: dict[str, tuple[str, str]] = {
     "ed.sections": ("Create form sections", "新建表单分组"),
     "ed.section": ("Section title", "分组标题"),
     "ed.section_fields": (
-        "Fields, in order (comma-separated ids)",
-        "字段（按顺序，逗号分隔的标识）",
+        "Fields shown in this section (ticked, in order)",
+        "本分组显示的字段（勾选，按顺序）",
     ),
     "ed.add_section": ("Add section", "添加分组"),
     "ed.cond.all": ("all of", "全部满足"),
@@ -220,4 +220,6 @@ EDITOR_ENTRIES: dict[str, tuple[str, str]] = {
         "签名密钥（环境变量名）",
     ),
     "ed.act.in.webhook.allow_private": ("Allow a private address", "允许内网地址"),
+    # Form sections.
+    "ed.builtin": ("built-in", "内置"),
 }

@@ -5,6 +5,7 @@ that is wrong, the preview, and saving through the admin console's pipeline."""
 from __future__ import annotations
 
 import difflib
+from html import unescape
 
 import yaml
 
@@ -208,3 +209,40 @@ def test_agents_and_requesters_cannot_reach_the_editors(editing: Editing) -> Non
             headers={"X-CSRF-Token": client.csrf},
         )
         assert answer.status_code in (403, 404)
+
+
+def test_a_sections_fields_are_picked_from_the_types_fields_in_order(editing: Editing) -> None:
+    response, fields = editing.open("/admin/editors/ticket_types/access_request")
+    original = fields["_draft"]
+    name = "forms.create[1].fields"
+    # Ticked: the section's own fields; offered: the type's other fields and built-ins.
+    assert fields[name] == ["approver"]
+    offered = response.text.split(f'name="{name}?"')[1].split("</fieldset>")[0]
+    for field_id in ("system", "access_level", "end_date", "justification", "title"):
+        assert f'value="{field_id}"' in offered
+    # A field moves from the first section to the second (a field is on a form once).
+    fields["forms.create[0].fields"] = ["title", "system", "access_level", "end_date", "description"]
+    fields[name] = ["approver", "justification"]
+    response, fields = editing.change("ticket_types", fields)
+    assert response.status_code == 200, response.text
+    assert doc_of(fields)["forms"]["create"][1]["fields"] == ["approver", "justification"]
+    changed = [
+        line
+        for line in difflib.unified_diff(original.splitlines(), fields["_draft"].splitlines())
+        if line.startswith(("+ ", "- ", "+\t", "-\t", "+  ", "-  "))
+    ]
+    assert changed == [
+        "-      fields: [title, system, access_level, end_date, justification, description]",
+        "+      fields: [title, system, access_level, end_date, description]",
+        "-      fields: [approver]",
+        "+      fields: [approver, justification]",
+    ]
+    # Moved up: the order the requester sees.
+    _, fields = editing.change("ticket_types", fields, _op="move-section-field|1|1")
+    assert doc_of(fields)["forms"]["create"][1]["fields"] == ["justification", "approver"]
+    # None ticked: the check's message is at the section's fields, not a 500.
+    fields[name] = []
+    response, _ = editing.change("ticket_types", fields)
+    assert response.status_code == 422
+    error = response.text.split('id="e-forms-create-1-error"')[1].split("</p>")[0]
+    assert "missing required key 'fields'" in unescape(error)

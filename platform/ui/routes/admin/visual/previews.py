@@ -74,7 +74,21 @@ def ticket_type_context(
         "requester_settable": STAFF_ONLY_BUILTINS,
         "preview": requester_preview(checked.bundle, str(doc.get("id"))),
         "team_names": {t.id: localise(t.name, language) for t in bundle.teams.values()},
+        "section_choices": section_choices,
     }
+
+
+def section_choices(doc: Mapping[str, Any], chosen: Any) -> list[tuple[str, bool]]:
+    """What a form section may hold, for its checkboxes: its own fields first in their
+    order (ticked), then the type's other fields and the built-ins (unticked)."""
+    picked = [str(f) for f in chosen] if isinstance(chosen, list) else []
+    own = [
+        str(f.get("id"))
+        for f in doc.get("fields") or ()
+        if isinstance(f, Mapping) and isinstance(f.get("id"), str) and f.get("id")
+    ]
+    rest = [f for f in (*own, *BUILTIN_FIELDS) if f not in picked]
+    return [(f, True) for f in picked] + [(f, False) for f in dict.fromkeys(rest)]
 
 
 def workflow_context(
