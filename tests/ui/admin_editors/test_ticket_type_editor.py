@@ -177,6 +177,9 @@ def test_saving_shows_the_diff_then_writes_and_refuses_a_conflict(editing: Editi
         "/admin/editors/ticket_types/save", data={**fields, "_message": "Rename"}, headers=headers
     )
     assert review.status_code == 200 and "+    label: {en: Kind of problem" in review.text
+    # The console's shared review: the diff and the plan's summary (open tickets affected).
+    assert 'id="proposal"' in review.text and 'id="plan-title"' in review.text
+    assert 'name="_confirm" value="1"' in review.text
     (editing.root / "ticket_types" / "it_incident.yaml").write_text(
         fields["_draft"].replace("IT incident", "IT problem"), encoding="utf-8"
     )

@@ -17,14 +17,14 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine import Author, ConfigEditor, EditConflict, SaveRefused
+from gongdan.engine import ConfigEditor, EditConflict, Proposal, SaveRefused
 from gongdan.errors import NotFound
 from gongdan.rules.conditions import FieldInfo
 from gongdan.ui.deps import BundleDep, LiveDep
 from gongdan.ui.i18n import language_for
 from gongdan.ui.render import render
 from gongdan.ui.routes.admin.access import AdminUser as CurrentUser
-from gongdan.ui.routes.admin.access import admin_router
+from gongdan.ui.routes.admin.access import admin_router, author_of
 from gongdan.ui.routes.admin.visual import previews
 from gongdan.ui.routes.admin.visual.actions import (
     action_hints,
@@ -78,9 +78,9 @@ class Page:
     extra: Mapping[str, Any]
     saved: str | None = None
     conflict: bool = False
-    diff: str | None = None
-    plan: str | None = None
-    refusal: str | None = None
+    # The review before saving (or a refused save): the console's shared fragment
+    # (`admin/_proposal.html`: the YAML diff, the plan's summary, errors, refusal).
+    proposal: Proposal | None = None
     message: str = ""
 
     @property
@@ -218,23 +218,17 @@ async def save_document(
         proposal = directory.propose([draft.change()])
         return _show(
             request,
-            _with(
-                page,
-                diff="".join(d.diff for d in proposal.diffs) or "(no change)",
-                plan=proposal.plan.render() if proposal.plan is not None else None,
-                refusal=proposal.refusal,
-                conflict=bool(proposal.conflicts),
-                message=typed,
-            ),
+            _with(page, proposal=proposal, conflict=bool(proposal.conflicts), message=typed),
             status_code=409 if proposal.conflicts else 200,
         )
     try:
-        saved = directory.save([draft.change()], Author(user.name or user.email, user.email), typed)
+        saved = directory.save([draft.change()], author_of(user), typed)
     except EditConflict:
         return _show(request, _with(page, conflict=True, message=typed), status_code=409)
     except SaveRefused as refused:
-        reason = refused.proposal.refusal or "; ".join(str(i) for i in refused.proposal.errors)
-        return _show(request, _with(page, refusal=reason, message=typed), status_code=409)
+        return _show(
+            request, _with(page, proposal=refused.proposal, message=typed), status_code=409
+        )
     fresh = directory.read(draft.path)
     after = Draft(draft.path, fresh.text, draft.index, fresh.base or "")
     summary = saved.promotion.outcome + (f" · {saved.commit.sha[:10]}" if saved.commit else "")
