@@ -42,6 +42,7 @@ from gongdan.ui.routes.admin.visual.registry import EDITORS, Editor
 __all__ = ["router"]
 
 router = admin_router()  # every route admin-only: anyone else gets a 404
+EDITOR_FRAME = "admin/editors/_editor.html"  # includes the editor's own template
 
 
 def _admin(user: Any) -> None:
@@ -122,7 +123,7 @@ def _show(request: Request, page: Page, *, status_code: int = 200) -> Response:
         "pairs_of": pairs_of,
         **page.extra,
     }
-    return render(request, page.editor.template, context, block="editor", status_code=status_code)
+    return render(request, EDITOR_FRAME, context, block="editor", status_code=status_code)
 
 
 @router.get("/admin/editors/{name}/new")
