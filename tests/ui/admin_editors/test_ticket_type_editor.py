@@ -166,6 +166,48 @@ def test_the_preview_is_the_requesters_create_form_in_both_languages(editing: Ed
     assert ">Category" in preview and ">类别" in preview
     # As a requester first sees it: the serial number waits for category = hardware.
     assert 'id="preview-en-device_serial" hidden' in preview
+    # The portal's own check, on the draft: each preview form posts to it with the draft.
+    assert 'hx-post="/admin/editors/ticket_types/preview/zh-CN"' in preview
+    assert "#editor-form [name='_draft']" in preview
+
+
+def preview_check(editing: Editing, fields: dict, language: str, **values: str) -> str:
+    draft = {k: fields[k] for k in ("_draft", "_path", "_index", "_base")}
+    changed = next(iter(values))
+    response = editing.admin.post(
+        f"/admin/editors/ticket_types/preview/{language}",
+        data={**draft, **values},
+        headers={
+            "HX-Request": "true",
+            "HX-Trigger-Name": changed,
+            "X-CSRF-Token": editing.admin.csrf,
+        },
+    )
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def test_the_preview_toggles_conditional_fields_as_a_requester_clicks(editing: Editing) -> None:
+    _, fields = editing.open(PATH)
+    # Hardware chosen: the serial number appears (swapped in out of band, as the portal).
+    shown = preview_check(editing, fields, "zh-CN", category="hardware")
+    serial = shown[shown.index('id="preview-zh-CN-device_serial"') :].split(">")[0]
+    assert 'hx-swap-oob="outerHTML"' in serial and "hidden" not in serial
+    assert "设备序列号" in shown
+    hidden = preview_check(editing, fields, "en", category="software")
+    assert 'id="preview-en-device_serial" hidden' in hidden
+    # The draft's condition, not the saved one: now shown for software.
+    fields["fields[1].visible_if::0.0:v"] = "software"
+    response, fields = editing.change("ticket_types", fields)
+    assert response.status_code == 200, response.text
+    shown = preview_check(editing, fields, "en", category="software")
+    serial = shown[shown.index('id="preview-en-device_serial"') :].split(">")[0]
+    assert "hidden" not in serial
+    # A language the editor has not: a 404, not a 500.
+    draft = {k: fields[k] for k in ("_draft", "_path", "_index", "_base")}
+    headers = {"HX-Request": "true", "X-CSRF-Token": editing.admin.csrf}
+    missing = editing.admin.post("/admin/editors/ticket_types/preview/fr", data=draft, headers=headers)
+    assert missing.status_code == 404
 
 
 def test_saving_shows_the_diff_then_writes_and_refuses_a_conflict(editing: Editing) -> None:

@@ -22,7 +22,7 @@ from gongdan.errors import NotFound
 from gongdan.rules.conditions import FieldInfo
 from gongdan.ui.deps import BundleDep, LiveDep
 from gongdan.ui.i18n import language_for
-from gongdan.ui.render import render
+from gongdan.ui.render import render, render_fragment
 from gongdan.ui.routes.admin.access import AdminUser as CurrentUser
 from gongdan.ui.routes.admin.access import admin_router, author_of
 from gongdan.ui.routes.admin.visual import previews
@@ -283,3 +283,23 @@ async def test_rules(
     else:
         hit = previews.rules_hit(check_draft(config, draft).bundle, values, language_for(request))
     return render(request, "admin/editors/routing.html", {"hit": hit}, block="hit")
+
+
+@router.post("/admin/editors/ticket_types/preview/{language}")
+async def preview_check(
+    request: Request, language: str, user: CurrentUser, live: LiveDep
+) -> Response:
+    """A value changed in the live preview: the fields that depend on it, toggled by
+    their `visible_if`/`required_if` on the draft as it is (the portal's own check)."""
+    _admin(user)
+    if language not in LOCALES:
+        raise NotFound(f"no preview in '{language}'")
+    config = _directory(live)
+    form = await request.form()
+    draft = _posted_draft(form, _editor("ticket_types"))
+    checked = check_draft(config, draft)
+    changed = (request.headers.get("hx-trigger-name") or "").removesuffix("__offset") or None
+    context = previews.preview_refresh(
+        checked.bundle, str(draft.document.get("id")), language, form, changed
+    )
+    return render_fragment(request, "partials/field_refresh.html", context)

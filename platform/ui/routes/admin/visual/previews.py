@@ -9,16 +9,21 @@ from typing import Any
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.forms.fields import FIELD_TYPES
-from gongdan.ui.fields import FormView, build_form, form_sections
+from starlette.datastructures import FormData
+
+from gongdan.bundle.compiled import TicketTypeDef
+from gongdan.ui.fields import FormView, build_form, changed_dependents, form_sections, read_form
 from gongdan.ui.i18n import localise
 from gongdan.ui.routes.admin.visual.controls import LOCALES
 from gongdan.ui.routes.admin.visual.document import Checked
 from gongdan.ui.routes.admin.visual.ticket_type import PARAM_KINDS, params_of
 from gongdan.ui.routes.portal.home import _context as portal_context
 from gongdan.ui.routes.portal.home import _hidden_fields as requester_hidden
+from gongdan.ui.routes.portal.home import portal_form_ids
+from gongdan.ui.routes.desk.new import form_errors
 from gongdan.vocabulary import BUILTIN_FIELDS, STAFF_ONLY_BUILTINS
 
-__all__ = ["ids_of", "requester_preview", "ticket_type_context"]
+__all__ = ["ids_of", "preview_refresh", "requester_preview", "ticket_type_context"]
 
 
 def ids_of(bundle: Bundle, kind: str) -> Iterable[str]:
@@ -37,26 +42,65 @@ def ids_of(bundle: Bundle, kind: str) -> Iterable[str]:
     return list(found)
 
 
+PREVIEW_CHECK = "/admin/editors/ticket_types/preview/{language}"
+
+
+def _preview_form(
+    bundle: Bundle,
+    ticket_type: TicketTypeDef,
+    language: str,
+    values: Mapping[str, Any],
+    errors: Mapping[str, str] | None = None,
+) -> FormView:
+    """The create form as the portal builds it (`portal.home`), its fields ids prefixed
+    by the language, re-checked at `PREVIEW_CHECK` as the portal's at its own check."""
+    sections = build_form(
+        bundle,
+        ticket_type,
+        form_sections(ticket_type, "create"),
+        language,
+        values,
+        errors=errors,
+        context=portal_context(ticket_type, dict(values)),
+        prefix=f"preview-{language}",
+        skip=requester_hidden(ticket_type),
+    )
+    return FormView(sections, check_url=PREVIEW_CHECK.format(language=language))
+
+
 def requester_preview(bundle: Bundle | None, type_id: str) -> dict[str, FormView] | None:
     """The create form of `type_id` exactly as the portal renders it, per language
     (None while the draft does not compile)."""
     if bundle is None or type_id not in bundle.ticket_types:
         return None
     ticket_type = bundle.ticket_types[type_id]
-    views = {}
-    for language in LOCALES:
-        sections = build_form(
-            bundle,
-            ticket_type,
-            form_sections(ticket_type, "create"),
-            language,
-            {},
-            context=portal_context(ticket_type, {}),
-            prefix=f"preview-{language}",
-            skip=requester_hidden(ticket_type),
-        )
-        views[language] = FormView(sections)
-    return views
+    return {language: _preview_form(bundle, ticket_type, language, {}) for language in LOCALES}
+
+
+def preview_refresh(
+    bundle: Bundle | None,
+    type_id: str,
+    language: str,
+    form: FormData,
+    changed: str | None,
+) -> dict[str, Any]:
+    """After a value changed in the preview: the fields that depend on it (shown,
+    hidden, newly required by `visible_if`/`required_if`) and its own error, as the
+    portal's check answers (`partials/field_refresh.html`)."""
+    if bundle is None or type_id not in bundle.ticket_types or language not in LOCALES:
+        return {"refresh": [], "changed": None}
+    ticket_type = bundle.ticket_types[type_id]
+    values = read_form(form, ticket_type, portal_form_ids(ticket_type))
+    problems = form_errors(ticket_type, values)
+    errors = {changed: problems[changed]} if changed in problems else {}
+    view = _preview_form(bundle, ticket_type, language, values, errors)
+    fields = view.fields
+    dependents = changed_dependents(ticket_type, changed) if changed else ()
+    return {
+        "form": view,
+        "refresh": [fields[d] for d in dependents if d in fields],
+        "changed": fields.get(changed or ""),
+    }
 
 
 def ticket_type_context(
