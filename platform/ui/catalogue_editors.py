@@ -131,7 +131,7 @@ EDITOR_ENTRIES: dict[str, tuple[str, str]] = {
     "ed.comment.optional": ("optional", "可选"),
     "ed.comment.required": ("required", "必填"),
     "ed.after": ("Automatically after", "自动执行于"),
-    "ed.actions": ("Actions (YAML)", "动作（YAML）"),
+    "ed.actions": ("Actions", "动作"),
     "ed.diagram": ("State diagram", "状态图"),
     # SLA editor.
     "ed.calendar": ("Calendar", "日历"),

@@ -242,6 +242,9 @@ def build_sla_and_routing(page: Any, shots: Path) -> None:
     pick(page, "applies_when::0.0:f", "type")
     edit(page, "applies_when::0.0:v", "office_move")
     edit(page, "targets.resolution.normal", "5d")
+    # An escalation: at 80 % of the resolution target, its action a row.
+    press(page, "add-escalation")
+    edit(page, "escalations[0].actions::0:template", "sla_warning")
     page.screenshot(path=str(shots / "editor-sla.png"), full_page=True)
     save(page, "SLA for office moves")
 
@@ -279,6 +282,13 @@ def build_sla_and_routing(page: Any, shots: Path) -> None:
     page.locator(".ed-item").first.scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "editor-routing.png"))
     save(page, "Route office moves to field service")
+
+    # An automation's actions as rows (the kinds and their inputs from the schema).
+    page.goto("/admin/editors/automations/notify_team_on_breach")
+    _expect()(page.locator(f"#{dom_id('actions::1:comment')}")).to_have_value(
+        re.compile("^SLA breached")
+    )
+    page.screenshot(path=str(shots / "editor-automation.png"), full_page=True)
 
 
 def file_a_move(page: Any) -> str:
