@@ -98,7 +98,7 @@ def test_changing_a_rows_kind_shows_the_new_kinds_inputs_and_asks_for_them(
     response, fields = editing.change("sla", fields)
     # The transition is not given yet: the problem is shown at its input.
     assert response.status_code == 422
-    assert f'id="e-escalations-2-actions-1-transition-error"' in response.text
+    assert 'id="e-escalations-2-actions-1-transition-error"' in response.text
     assert f'name="{path}::1:transition"' in response.text
     fields[f"{path}::1:transition"] = "escalate"
     response, fields = editing.change("sla", fields)
@@ -140,3 +140,12 @@ def test_a_set_action_in_a_transition_and_a_rules_set_are_pairs(editing: Editing
     after["rules[0].set#0:v"] = "whenever"
     response, _ = editing.change("routing", after)
     assert response.status_code == 422 and "whenever" in response.text
+
+
+def test_the_rows_speak_chinese(editing: Editing) -> None:
+    editing.admin.send_form("/language", {"language": "zh-CN", "next": "/admin"})
+    response, _ = editing.open("/admin/editors/automations/breach_to_chat")
+    html = response.text
+    assert "调用 Webhook" in html and "允许内网地址" in html and "添加动作" in html
+    response, _ = editing.open("/admin/editors/ticket_types/access_request")
+    assert "本分组显示的字段（勾选，按顺序）" in response.text

@@ -206,7 +206,9 @@ def test_the_preview_toggles_conditional_fields_as_a_requester_clicks(editing: E
     # A language the editor has not: a 404, not a 500.
     draft = {k: fields[k] for k in ("_draft", "_path", "_index", "_base")}
     headers = {"HX-Request": "true", "X-CSRF-Token": editing.admin.csrf}
-    missing = editing.admin.post("/admin/editors/ticket_types/preview/fr", data=draft, headers=headers)
+    missing = editing.admin.post(
+        "/admin/editors/ticket_types/preview/fr", data=draft, headers=headers
+    )
     assert missing.status_code == 404
 
 
@@ -266,7 +268,13 @@ def test_a_sections_fields_are_picked_from_the_types_fields_in_order(editing: Ed
     for field_id in ("system", "access_level", "end_date", "justification", "title"):
         assert f'value="{field_id}"' in offered
     # A field moves from the first section to the second (a field is on a form once).
-    fields["forms.create[0].fields"] = ["title", "system", "access_level", "end_date", "description"]
+    fields["forms.create[0].fields"] = [
+        "title",
+        "system",
+        "access_level",
+        "end_date",
+        "description",
+    ]
     fields[name] = ["approver", "justification"]
     response, fields = editing.change("ticket_types", fields)
     assert response.status_code == 200, response.text

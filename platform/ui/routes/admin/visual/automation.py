@@ -4,7 +4,6 @@ and its interval), its condition rows, its actions and whether it is enabled."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 

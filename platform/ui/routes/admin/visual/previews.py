@@ -7,20 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gongdan.bundle.compiled import Bundle
-from gongdan.forms.fields import FIELD_TYPES
 from starlette.datastructures import FormData
 
-from gongdan.bundle.compiled import TicketTypeDef
-from gongdan.ui.fields import FormView, build_form, changed_dependents, form_sections, read_form
+from gongdan.bundle.compiled import Bundle, TicketTypeDef
+from gongdan.forms.fields import FIELD_TYPES
+from gongdan.ui.fields import FormView
 from gongdan.ui.i18n import localise
 from gongdan.ui.routes.admin.visual.controls import LOCALES
 from gongdan.ui.routes.admin.visual.document import Checked
 from gongdan.ui.routes.admin.visual.ticket_type import PARAM_KINDS, params_of
-from gongdan.ui.routes.portal.home import _context as portal_context
-from gongdan.ui.routes.portal.home import _hidden_fields as requester_hidden
-from gongdan.ui.routes.portal.home import portal_form_ids
-from gongdan.ui.routes.desk.new import form_errors
+from gongdan.ui.routes.portal.home import create_form, refreshed_fields
 from gongdan.vocabulary import BUILTIN_FIELDS, STAFF_ONLY_BUILTINS
 
 __all__ = ["ids_of", "preview_refresh", "requester_preview", "ticket_type_context"]
@@ -52,20 +48,17 @@ def _preview_form(
     values: Mapping[str, Any],
     errors: Mapping[str, str] | None = None,
 ) -> FormView:
-    """The create form as the portal builds it (`portal.home`), its fields ids prefixed
-    by the language, re-checked at `PREVIEW_CHECK` as the portal's at its own check."""
-    sections = build_form(
+    """The portal's create form (`portal.home.create_form`), its ids prefixed by the
+    language, re-checked at `PREVIEW_CHECK` as the portal's form at its own check."""
+    return create_form(
         bundle,
         ticket_type,
-        form_sections(ticket_type, "create"),
         language,
         values,
-        errors=errors,
-        context=portal_context(ticket_type, dict(values)),
+        errors,
         prefix=f"preview-{language}",
-        skip=requester_hidden(ticket_type),
+        check_url=PREVIEW_CHECK.format(language=language),
     )
-    return FormView(sections, check_url=PREVIEW_CHECK.format(language=language))
 
 
 def requester_preview(bundle: Bundle | None, type_id: str) -> dict[str, FormView] | None:
@@ -90,17 +83,12 @@ def preview_refresh(
     if bundle is None or type_id not in bundle.ticket_types or language not in LOCALES:
         return {"refresh": [], "changed": None}
     ticket_type = bundle.ticket_types[type_id]
-    values = read_form(form, ticket_type, portal_form_ids(ticket_type))
-    problems = form_errors(ticket_type, values)
-    errors = {changed: problems[changed]} if changed in problems else {}
-    view = _preview_form(bundle, ticket_type, language, values, errors)
-    fields = view.fields
-    dependents = changed_dependents(ticket_type, changed) if changed else ()
-    return {
-        "form": view,
-        "refresh": [fields[d] for d in dependents if d in fields],
-        "changed": fields.get(changed or ""),
-    }
+    return refreshed_fields(
+        ticket_type,
+        form,
+        changed,
+        lambda values, errors: _preview_form(bundle, ticket_type, language, values, errors),
+    )
 
 
 def ticket_type_context(
