@@ -149,3 +149,11 @@ def test_the_rows_speak_chinese(editing: Editing) -> None:
     assert "调用 Webhook" in html and "允许内网地址" in html and "添加动作" in html
     response, _ = editing.open("/admin/editors/ticket_types/access_request")
     assert "本分组显示的字段（勾选，按顺序）" in response.text
+
+
+def test_a_forged_action_button_changes_nothing_else(editing: Editing) -> None:
+    _, fields = editing.open("/admin/editors/automations/notify_team_on_breach")
+    for op in ("act|add|id", "act|remove|when|0", "act|up|rules[99].actions|1", "act|x"):
+        response, after = editing.change("automations", fields, _op=op)
+        assert response.status_code == 200, (op, response.text)
+        assert after["_draft"] == fields["_draft"]

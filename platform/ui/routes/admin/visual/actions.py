@@ -358,7 +358,7 @@ def edit_actions(
     action, path = parts[1], parts[2]
     number = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else -1
     container, key = _parent(doc, path)
-    if container is None:
+    if container is None or key != "actions":  # only an action list is edited here
         return True
     current = posted_actions(form, path, infos)
     if current is None:
