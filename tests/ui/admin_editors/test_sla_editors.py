@@ -62,3 +62,24 @@ def test_calendar_hours_holidays_and_make_up_days_and_the_deadline(editing: Edit
         headers=headers,
     )
     assert "Deadline: 2026-10-08T" in answer.text
+
+
+def test_the_calculator_and_the_tester_answer_a_post_without_htmx(editing: Editing) -> None:
+    headers = {"X-CSRF-Token": editing.admin.csrf}  # no HX-Request: a plain POST
+    _, fields = editing.open("/admin/editors/calendars/cn_business")
+    answer = editing.admin.post(
+        "/admin/editors/calendars/deadline",
+        data={**fields, "_start": "2026-09-30T17:00+08:00", "_duration": "4h"},
+        headers=headers,
+    )
+    assert answer.status_code == 200 and "Deadline: 2026-10-08T" in answer.text
+    _, fields = editing.open("/admin/editors/routing/default")
+    hit = editing.admin.post(
+        "/admin/editors/routing/test", data={**fields, "_test": "type: [oops"}, headers=headers
+    )
+    assert hit.status_code == 200 and 'id="ed-hit"' in hit.text
+    _, fields = editing.open("/admin/editors/ticket_types/it_incident")
+    preview = editing.admin.post(
+        "/admin/editors/ticket_types/preview/en", data={**fields, "category": "x"}, headers=headers
+    )
+    assert preview.status_code == 200

@@ -263,7 +263,7 @@ async def deadline(
         start if isinstance(start, str) else "",
         duration if isinstance(duration, str) else "",
     )
-    return render(request, "admin/editors/calendar.html", {"deadline": answer}, block="deadline")
+    return render_fragment(request, "admin/editors/_deadline.html", {"deadline": answer})
 
 
 @router.post("/admin/editors/routing/test")
@@ -282,7 +282,7 @@ async def test_rules(
         hit: dict[str, Any] = {"problem": values}
     else:
         hit = previews.rules_hit(check_draft(config, draft).bundle, values, language_for(request))
-    return render(request, "admin/editors/routing.html", {"hit": hit}, block="hit")
+    return render_fragment(request, "admin/editors/_hit.html", {"hit": hit})
 
 
 @router.post("/admin/editors/ticket_types/preview/{language}")
