@@ -33,12 +33,14 @@ import contextlib
 import fcntl
 import os
 import re
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from gongdan.bundle.compile_tests import load_tests
+from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.edits import FileChange, apply_changes, base_of, check_config_path
 from gongdan.bundle.loader import bundle_version, check_bundle_sources
 from gongdan.bundle.roundtrip import YamlFile, content_hash, unified_diff
@@ -151,6 +153,9 @@ class Proposal:
     conflicts: tuple[str, ...] = ()
     plan: Plan | None = None
     refusal: str | None = None
+    # The bundle as it would be, compiled (None while it has errors): what an editor
+    # previews (a form, a diagram, which rule a ticket would hit) before saving.
+    bundle: Bundle | None = field(default=None, repr=False, compare=False)
 
     @property
     def errors(self) -> tuple[EditIssue, ...]:
@@ -325,7 +330,22 @@ class ConfigEditor:
 
     def status(self) -> FolderStatus:
         """The folder as it is on disk, for the console's tree: every file with its
-        documents (kind, id) and its issues, the folder's version and the active one."""
+        documents (kind, id) and its issues, the folder's version and the active one.
+
+        Checking a large folder takes seconds, so the answer is kept per folder state
+        (every file's path, size and modification time, and the active version) and
+        checked again only when that changes."""
+        state = (_folder_state(self.directory), self.live.bundle.version)
+        with _STATUS_LOCK:
+            kept = _STATUS.get(self.directory)
+        if kept is not None and kept[0] == state:
+            return kept[1]
+        status = self._status()
+        with _STATUS_LOCK:
+            _STATUS[self.directory] = (state, status)
+        return status
+
+    def _status(self) -> FolderStatus:
         files = self.folder_files()
         proposal = self.check([])
         described = []
@@ -403,6 +423,7 @@ class ConfigEditor:
             conflicts,
             the_plan,
             the_plan.refusal if the_plan is not None else None,
+            candidate.bundle,
         )
         return proposal, candidate
 
@@ -440,6 +461,26 @@ class ConfigEditor:
             except OSError as error:
                 commit_error = str(error)
         return Saved(result, paths, commit, commit_error, proposal)
+
+
+_STATUS: dict[Path, tuple[object, FolderStatus]] = {}
+_STATUS_LOCK = threading.Lock()
+
+
+def _folder_state(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """Every file under the folder (the bundle, mail templates, the bundle's tests) by
+    path, size and modification time: a change on disk changes it."""
+    found: list[tuple[str, int, int]] = []
+    for root, dirs, names in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue
+            found.append((path, info.st_size, info.st_mtime_ns))
+    return tuple(found)
 
 
 def _last_per_path(changes: Sequence[FileChange]) -> list[FileChange]:

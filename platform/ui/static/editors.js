@@ -1,10 +1,9 @@
 /* The visual config editors: reorder the items of a list (fields, sections, states,
-   rules) by drag and drop, or from the keyboard with Alt+ArrowUp / Alt+ArrowDown on an
+   rules) by dragging an item's handle with the mouse, a pen or a finger, or from the keyboard with Alt+ArrowUp / Alt+ArrowDown on an
    item's handle. A move posts the editor with `_op=<verb>|<from>|<to>` (the list's
    `data-reorder` names the verb); the server rewrites the YAML and answers the editor. */
 (function () {
   "use strict";
-  var dragged = null;
   function post(list, from, to) {
     var form = list.closest("form");
     if (!form || from === to || to < 0) { return; }
@@ -16,29 +15,50 @@
     if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
   }
   function item(target) { return target && target.closest && target.closest("[data-reorder] > [data-index]"); }
-  document.addEventListener("dragstart", function (event) {
-    dragged = item(event.target);
-    if (dragged) {
-      event.dataTransfer.effectAllowed = "move";
-      event.dataTransfer.setData("text/plain", dragged.getAttribute("data-index"));
-      dragged.classList.add("dragging");
+  // Dragging follows pointer events on an item's handle (mouse, pen and touch alike; the
+  // handle has `touch-action: none`), not HTML5 drag and drop: the item under the
+  // pointer when it is released takes the dragged item's place.
+  var drag = null;
+  function clear() {
+    if (!drag) { return; }
+    drag.row.classList.remove("dragging");
+    if (drag.over) { drag.over.classList.remove("drop-target"); }
+    drag = null;
+  }
+  function under(event) {
+    var found = item(document.elementFromPoint(event.clientX, event.clientY));
+    return found && drag && found.parentNode === drag.row.parentNode ? found : null;
+  }
+  document.addEventListener("pointerdown", function (event) {
+    var handle = event.button === 0 && event.target.closest && event.target.closest("[data-reorder-handle]");
+    var row = handle && item(handle);
+    if (!row) { return; }
+    event.preventDefault();
+    if (handle.setPointerCapture) { handle.setPointerCapture(event.pointerId); }
+    drag = { row: row, y: event.clientY, moved: false, over: null };
+  });
+  document.addEventListener("pointermove", function (event) {
+    if (!drag) { return; }
+    if (!drag.moved && Math.abs(event.clientY - drag.y) < 4) { return; }
+    drag.moved = true;
+    drag.row.classList.add("dragging");
+    var over = under(event);
+    if (over !== drag.over) {
+      if (drag.over) { drag.over.classList.remove("drop-target"); }
+      if (over && over !== drag.row) { over.classList.add("drop-target"); }
+      drag.over = over;
     }
   });
-  document.addEventListener("dragover", function (event) {
-    var over = item(event.target);
-    if (dragged && over && over.parentNode === dragged.parentNode) { event.preventDefault(); }
+  document.addEventListener("pointerup", function (event) {
+    if (!drag) { return; }
+    var over = drag.moved ? under(event) : null;
+    var row = drag.row;
+    clear();
+    if (over && over !== row) {
+      post(row.parentNode, +row.getAttribute("data-index"), +over.getAttribute("data-index"));
+    }
   });
-  document.addEventListener("drop", function (event) {
-    var over = item(event.target);
-    if (!dragged || !over || over.parentNode !== dragged.parentNode) { return; }
-    event.preventDefault();
-    post(over.parentNode, +dragged.getAttribute("data-index"), +over.getAttribute("data-index"));
-    dragged = null;
-  });
-  document.addEventListener("dragend", function () {
-    if (dragged) { dragged.classList.remove("dragging"); }
-    dragged = null;
-  });
+  document.addEventListener("pointercancel", clear);
   document.addEventListener("keydown", function (event) {
     if (!event.altKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) { return; }
     var handle = event.target.closest && event.target.closest("[data-reorder-handle]");
@@ -52,6 +72,11 @@
     sessionStorage.setItem("ed-focus", row.parentNode.getAttribute("data-reorder") + "|" + to);
     post(row.parentNode, from, to);
   });
+  // A choice that only prepares a button (the kind of the action to add) does not
+  // re-check the editor: its change stops before the form's htmx trigger hears it.
+  document.addEventListener("change", function (event) {
+    if (event.target.closest && event.target.closest("[data-no-check]")) { event.stopPropagation(); }
+  }, true);
   // What is being typed when the editor comes back (from an earlier change) is kept:
   // the new editor gets it, and leaving the input posts it as usual.
   var typing = null;

@@ -115,7 +115,7 @@ def test_an_invalid_edit_is_refused_with_file_line_errors_and_nothing_is_written
     opened = editor.open("ticket_types/incident.yaml")
     broken = HAND_WRITTEN.replace("workflow: basic", "workflow: basics")
     proposal = editor.check([opened.change(broken)])
-    assert not proposal.ok
+    assert not proposal.ok and proposal.bundle is None
     shown = [str(e) for e in proposal.errors]
     assert any(s.startswith("ticket_types/incident.yaml:6:11: workflow: ") for s in shown), shown
     assert any("did you mean 'basic'" in s for s in shown)
@@ -269,3 +269,30 @@ def test_a_change_that_breaks_the_bundles_own_tests_is_refused_as_check_refuses_
     proposal = editor.check([opened.change(NO_WAITING_WORKFLOW)])
     assert any(e.file.startswith("tests/") for e in proposal.errors), proposal.errors
     assert not proposal.ok
+
+
+def test_check_gives_the_draft_bundle_compiled_for_previews(live: LiveConfig) -> None:
+    editor = ConfigEditor(live)
+    opened = editor.open("ticket_types/incident.yaml")
+    renamed = HAND_WRITTEN.replace("{en: Category, zh-CN: 类别}", "{en: Kind, zh-CN: 种类}")
+    proposal = editor.check([opened.change(renamed)])
+    assert proposal.ok and proposal.bundle is not None
+    assert proposal.bundle.ticket_types["incident"].field_map["category"].label["en"] == "Kind"
+    # Only checked: the active bundle and the file are as they were.
+    assert live.bundle.ticket_types["incident"].field_map["category"].label["en"] == "Category"
+
+
+def test_the_folder_status_is_checked_again_only_when_the_folder_changes(
+    live: LiveConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks = []
+    real = ConfigEditor.check
+    monkeypatch.setattr(ConfigEditor, "check", lambda self, c: checks.append(1) or real(self, c))
+    first = ConfigEditor(live).status()
+    again = ConfigEditor(live).status()  # a new editor, as each request makes
+    assert again is first and len(checks) == 1 and first.errors == 0
+    path = live.directory / "ticket_types/incident.yaml"  # type: ignore[operator]
+    path.write_text(HAND_WRITTEN.replace("workflow: basic", "workflow: basics"), encoding="utf-8")
+    changed = ConfigEditor(live).status()
+    assert len(checks) == 2 and changed.errors == 1
+    assert ConfigEditor(live).status() is changed and len(checks) == 2

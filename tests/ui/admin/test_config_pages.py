@@ -6,7 +6,9 @@ nothing written; the version history and a diff between two versions."""
 
 from __future__ import annotations
 
-from gongdan.engine import version_log
+import pytest
+
+from gongdan.engine import ConfigEditor, version_log
 from tests.ui.admin.conftest import Console
 
 TEAM = "teams/escalation.yaml"
@@ -29,6 +31,20 @@ def test_a_broken_file_on_disk_shows_its_errors_in_the_tree(console: Console) ->
     html = console.admin.get("/admin").text
     assert "2 error(s)" in html  # on the file, and in the folder's count
     assert "teams/broken.yaml:3:10</code> <code>members</code>: must be a list" in html
+
+
+def test_the_tree_is_not_checked_again_until_a_file_changes(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = ConfigEditor.check
+    monkeypatch.setattr(ConfigEditor, "check", lambda self, c: calls.append(1) or real(self, c))
+    assert "2 error(s)" not in console.admin.get("/admin").text
+    assert "2 error(s)" not in console.admin.get("/admin").text
+    assert len(calls) == 1  # the second view answers from the kept check
+    (console.root / "teams" / "broken.yaml").write_text("kind: Team\nid: broken\nmembers: 3\n")
+    html = console.admin.get("/admin").text
+    assert len(calls) == 2 and "2 error(s)" in html  # an edit on disk shows at once
 
 
 def test_review_shows_the_diff_and_the_plan_without_saving(console: Console) -> None:

@@ -20,7 +20,8 @@ def test_a_new_rule_routes_to_a_team_and_the_tester_shows_it(editing: Editing) -
             "rules[0].assign.team": "field_service",
             "rules[0].assign.strategy": "least_loaded",
             "rules[0].add_tags": "printer",
-            "rules[0].set": "{priority: high}",
+            "rules[0].set#0:f": "priority",
+            "rules[0].set#0:v": "high",
         }
     )
     response, fields = editing.change("routing", fields)
@@ -63,7 +64,8 @@ def test_an_automation_is_edited_in_place_of_its_document(editing: Editing) -> N
     assert count > 1  # one file, several documents: the others stay as they are
     fields["every"] = "2h"
     fields["enabled"] = []  # unticked
-    fields["actions"] = "[{notify: requester, template: reminder}]"
+    fields["actions::0:notify"] = "requester"
+    fields["actions::0:template"] = "reminder"
     response, after = editing.change("automations", fields)
     assert response.status_code == 200, response.text
     assert after["_draft"].count("kind: Automation") == count

@@ -24,7 +24,9 @@ def test_a_policy_gets_targets_pause_and_an_escalation(editing: Editing) -> None
     fields["pause_in"] = ["pending", "resolved"]
     _, fields = editing.change("sla", fields, _op="add-escalation")
     fields["escalations[0].at"] = "breach"
-    fields["escalations[0].actions"] = "[{assign: {team: escalation}}]"
+    fields["escalations[0].actions::0:k"] = "assign"
+    _, fields = editing.change("sla", fields)
+    fields["escalations[0].actions::0:assign.team"] = "escalation"
     response, fields = editing.change("sla", fields)
     assert response.status_code == 200, response.text
     (doc,) = docs_of(fields)
@@ -60,3 +62,24 @@ def test_calendar_hours_holidays_and_make_up_days_and_the_deadline(editing: Edit
         headers=headers,
     )
     assert "Deadline: 2026-10-08T" in answer.text
+
+
+def test_the_calculator_and_the_tester_answer_a_post_without_htmx(editing: Editing) -> None:
+    headers = {"X-CSRF-Token": editing.admin.csrf}  # no HX-Request: a plain POST
+    _, fields = editing.open("/admin/editors/calendars/cn_business")
+    answer = editing.admin.post(
+        "/admin/editors/calendars/deadline",
+        data={**fields, "_start": "2026-09-30T17:00+08:00", "_duration": "4h"},
+        headers=headers,
+    )
+    assert answer.status_code == 200 and "Deadline: 2026-10-08T" in answer.text
+    _, fields = editing.open("/admin/editors/routing/default")
+    hit = editing.admin.post(
+        "/admin/editors/routing/test", data={**fields, "_test": "type: [oops"}, headers=headers
+    )
+    assert hit.status_code == 200 and 'id="ed-hit"' in hit.text
+    _, fields = editing.open("/admin/editors/ticket_types/it_incident")
+    preview = editing.admin.post(
+        "/admin/editors/ticket_types/preview/en", data={**fields, "category": "x"}, headers=headers
+    )
+    assert preview.status_code == 200

@@ -5,6 +5,7 @@ that is wrong, the preview, and saving through the admin console's pipeline."""
 from __future__ import annotations
 
 import difflib
+from html import unescape
 
 import yaml
 
@@ -165,6 +166,50 @@ def test_the_preview_is_the_requesters_create_form_in_both_languages(editing: Ed
     assert ">Category" in preview and ">类别" in preview
     # As a requester first sees it: the serial number waits for category = hardware.
     assert 'id="preview-en-device_serial" hidden' in preview
+    # The portal's own check, on the draft: each preview form posts to it with the draft.
+    assert 'hx-post="/admin/editors/ticket_types/preview/zh-CN"' in preview
+    assert "#editor-form [name='_draft']" in preview
+
+
+def preview_check(editing: Editing, fields: dict, language: str, **values: str) -> str:
+    draft = {k: fields[k] for k in ("_draft", "_path", "_index", "_base")}
+    changed = next(iter(values))
+    response = editing.admin.post(
+        f"/admin/editors/ticket_types/preview/{language}",
+        data={**draft, **values},
+        headers={
+            "HX-Request": "true",
+            "HX-Trigger-Name": changed,
+            "X-CSRF-Token": editing.admin.csrf,
+        },
+    )
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def test_the_preview_toggles_conditional_fields_as_a_requester_clicks(editing: Editing) -> None:
+    _, fields = editing.open(PATH)
+    # Hardware chosen: the serial number appears (swapped in out of band, as the portal).
+    shown = preview_check(editing, fields, "zh-CN", category="hardware")
+    serial = shown[shown.index('id="preview-zh-CN-device_serial"') :].split(">")[0]
+    assert 'hx-swap-oob="outerHTML"' in serial and "hidden" not in serial
+    assert "设备序列号" in shown
+    hidden = preview_check(editing, fields, "en", category="software")
+    assert 'id="preview-en-device_serial" hidden' in hidden
+    # The draft's condition, not the saved one: now shown for software.
+    fields["fields[1].visible_if::0.0:v"] = "software"
+    response, fields = editing.change("ticket_types", fields)
+    assert response.status_code == 200, response.text
+    shown = preview_check(editing, fields, "en", category="software")
+    serial = shown[shown.index('id="preview-en-device_serial"') :].split(">")[0]
+    assert "hidden" not in serial
+    # A language the editor has not: a 404, not a 500.
+    draft = {k: fields[k] for k in ("_draft", "_path", "_index", "_base")}
+    headers = {"HX-Request": "true", "X-CSRF-Token": editing.admin.csrf}
+    missing = editing.admin.post(
+        "/admin/editors/ticket_types/preview/fr", data=draft, headers=headers
+    )
+    assert missing.status_code == 404
 
 
 def test_saving_shows_the_diff_then_writes_and_refuses_a_conflict(editing: Editing) -> None:
@@ -176,6 +221,9 @@ def test_saving_shows_the_diff_then_writes_and_refuses_a_conflict(editing: Editi
         "/admin/editors/ticket_types/save", data={**fields, "_message": "Rename"}, headers=headers
     )
     assert review.status_code == 200 and "+    label: {en: Kind of problem" in review.text
+    # The console's shared review: the diff and the plan's summary (open tickets affected).
+    assert 'id="proposal"' in review.text and 'id="plan-title"' in review.text
+    assert 'name="_confirm" value="1"' in review.text
     (editing.root / "ticket_types" / "it_incident.yaml").write_text(
         fields["_draft"].replace("IT incident", "IT problem"), encoding="utf-8"
     )
@@ -208,3 +256,46 @@ def test_agents_and_requesters_cannot_reach_the_editors(editing: Editing) -> Non
             headers={"X-CSRF-Token": client.csrf},
         )
         assert answer.status_code in (403, 404)
+
+
+def test_a_sections_fields_are_picked_from_the_types_fields_in_order(editing: Editing) -> None:
+    response, fields = editing.open("/admin/editors/ticket_types/access_request")
+    original = fields["_draft"]
+    name = "forms.create[1].fields"
+    # Ticked: the section's own fields; offered: the type's other fields and built-ins.
+    assert fields[name] == ["approver"]
+    offered = response.text.split(f'name="{name}?"')[1].split("</fieldset>")[0]
+    for field_id in ("system", "access_level", "end_date", "justification", "title"):
+        assert f'value="{field_id}"' in offered
+    # A field moves from the first section to the second (a field is on a form once).
+    fields["forms.create[0].fields"] = [
+        "title",
+        "system",
+        "access_level",
+        "end_date",
+        "description",
+    ]
+    fields[name] = ["approver", "justification"]
+    response, fields = editing.change("ticket_types", fields)
+    assert response.status_code == 200, response.text
+    assert doc_of(fields)["forms"]["create"][1]["fields"] == ["approver", "justification"]
+    changed = [
+        line
+        for line in difflib.unified_diff(original.splitlines(), fields["_draft"].splitlines())
+        if line.startswith(("+ ", "- ", "+\t", "-\t", "+  ", "-  "))
+    ]
+    assert changed == [
+        "-      fields: [title, system, access_level, end_date, justification, description]",
+        "+      fields: [title, system, access_level, end_date, description]",
+        "-      fields: [approver]",
+        "+      fields: [approver, justification]",
+    ]
+    # Moved up: the order the requester sees.
+    _, fields = editing.change("ticket_types", fields, _op="move-section-field|1|1")
+    assert doc_of(fields)["forms"]["create"][1]["fields"] == ["justification", "approver"]
+    # None ticked: the check's message is at the section's fields, not a 500.
+    fields[name] = []
+    response, _ = editing.change("ticket_types", fields)
+    assert response.status_code == 422
+    error = response.text.split('id="e-forms-create-1-error"')[1].split("</p>")[0]
+    assert "missing required key 'fields'" in unescape(error)

@@ -35,9 +35,15 @@ def test_a_three_state_workflow_with_an_approval_step_is_built_as_a_table(editin
             "transitions[1].to": "approved",
             "transitions[1].roles": "admin, field:approver",
             "transitions[1].comment": "required",
-            "transitions[1].actions": "[{notify: requester}]",
         }
     )
+    _, fields = editing.change(
+        "workflows",
+        fields,
+        _op="act|add|transitions[1].actions",
+        **{"transitions[1].actions::new": "notify"},
+    )
+    fields["transitions[1].actions::0:notify"] = "requester"
     fields["transitions[1].from"] = ["requested"]
     fields["transitions[0].from"] = ["approved"]
     response, fields = editing.change("workflows", fields)

@@ -81,7 +81,8 @@ def save(page: Any, message: str) -> None:
     before = _swaps(page)
     page.locator("#ed-save").click()
     _settled(page, before)
-    expect(page.locator(".ed-diff")).to_be_visible()
+    expect(page.locator("#proposal #diff-title")).to_be_visible()
+    expect(page.locator("#proposal #plan-title")).to_be_visible()
     before = _swaps(page)
     page.locator("#ed-save").click()
     _settled(page, before)
@@ -133,6 +134,10 @@ def build_workflow(page: Any, shots: Path) -> None:
     pick(page, "transitions[0].to", "approved")
     edit(page, "transitions[0].roles", "agent")
     pick(page, "transitions[0].comment", "required")
+    # Its action as a row: the kind from the list, then that kind's inputs.
+    page.locator(f"#{dom_id('transitions[0].actions::new')}").select_option("notify")
+    press(page, "act|add|transitions[0].actions")
+    edit(page, "transitions[0].actions::0:notify", "requester")
     press(page, "add-transition")
     edit(page, "transitions[1].id", "complete")
     label(page, "transitions[1].label", "Move done", "搬迁完成")
@@ -173,6 +178,11 @@ def build_ticket_type(page: Any, shots: Path) -> None:
     expect(preview).to_contain_text("Current office")
     expect(preview).to_contain_text("当前办公室")
     expect(page.locator("#preview-en-it_items")).to_be_hidden()
+    # Ticked in the preview, the conditional field appears as in the portal.
+    page.locator("#preview-en-needs_it-input").check()
+    expect(page.locator("#preview-en-it_items")).to_be_visible()
+    page.locator("#preview-en-needs_it-input").uncheck()
+    expect(page.locator("#preview-en-it_items")).to_be_hidden()
     page.screenshot(path=str(shots / "editor-ticket-type.png"), full_page=True)
     page.set_viewport_size(TABLET)
     page.screenshot(path=str(shots / "editor-ticket-type-tablet.png"), full_page=True)
@@ -181,20 +191,26 @@ def build_ticket_type(page: Any, shots: Path) -> None:
 
 
 def drag(page: Any, source: str, target: str) -> None:
-    """HTML5 drag and drop of `source` onto `target`, as the browser sends its events
-    (Playwright's mouse-driven drag_to starts no drag on this headless chromium)."""
-    data = page.evaluate_handle("() => new DataTransfer()")
-    grip = page.locator(f"{source} [data-reorder-handle]")
-    grip.dispatch_event("dragstart", {"dataTransfer": data})
-    legend = page.locator(f"{target} > fieldset > legend")
-    legend.dispatch_event("dragover", {"dataTransfer": data})
-    legend.dispatch_event("drop", {"dataTransfer": data})
-    grip.dispatch_event("dragend", {"dataTransfer": data})
+    """Drag the handle of `source` onto `target` with the mouse, in steps, as a person
+    does (editors.js follows pointer events, which a real mouse drives). The window is
+    made tall enough to show both items (a field with all its options is tall)."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": 2400})
+    grip = page.locator(f"{source} [data-reorder-handle]").first
+    grip.scroll_into_view_if_needed()
+    start = grip.bounding_box()
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    end = page.locator(target).first.bounding_box()
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=12)
+    _expect()(page.locator(f"{target}.drop-target")).to_have_count(1)
+    page.mouse.up()
+    page.set_viewport_size(size)
 
 
 def reorder_with_keyboard_and_mouse(page: Any) -> None:
     """Fields move with Alt+↑/Alt+↓ on their handle (focus follows the field) and by
-    drag and drop."""
+    dragging with the mouse."""
     expect = _expect()
     items = 'ol[data-reorder="move-field"] > li'
     before = _swaps(page)
@@ -226,6 +242,9 @@ def build_sla_and_routing(page: Any, shots: Path) -> None:
     pick(page, "applies_when::0.0:f", "type")
     edit(page, "applies_when::0.0:v", "office_move")
     edit(page, "targets.resolution.normal", "5d")
+    # An escalation: at 80 % of the resolution target, its action a row.
+    press(page, "add-escalation")
+    edit(page, "escalations[0].actions::0:template", "sla_warning")
     page.screenshot(path=str(shots / "editor-sla.png"), full_page=True)
     save(page, "SLA for office moves")
 
@@ -242,12 +261,34 @@ def build_sla_and_routing(page: Any, shots: Path) -> None:
     edit(page, "rules[0].when::0.0:v", "office_move")
     pick(page, "rules[0].assign.team", "field_service")
     pick(page, "rules[0].assign.strategy", "round_robin")
+    # Dragged below the next rule with the mouse, and back up with the keyboard.
+    rules = 'ol[data-reorder="move-rule"] > li'
+    before = _swaps(page)
+    drag(page, f'{rules}[data-index="0"]', f'{rules}[data-index="1"]')
+    _settled(page, before)
+    _expect()(page.locator(f"#{dom_id('rules[1].name@en')}")).to_have_value(
+        "Office moves go to field service"
+    )
+    before = _swaps(page)
+    page.locator(f'{rules}[data-index="1"] [data-reorder-handle]').focus()
+    page.keyboard.press("Alt+ArrowUp")
+    _settled(page, before)
+    _expect()(page.locator(f"#{dom_id('rules[0].name@en')}")).to_have_value(
+        "Office moves go to field service"
+    )
     page.locator("#ed-test").fill("type: office_move")
     page.get_by_role("button", name="Test", exact=True).click()
     _expect()(page.locator("#ed-hit")).to_contain_text("Office moves go to field service")
     page.locator(".ed-item").first.scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "editor-routing.png"))
     save(page, "Route office moves to field service")
+
+    # An automation's actions as rows (the kinds and their inputs from the schema).
+    page.goto("/admin/editors/automations/notify_team_on_breach")
+    _expect()(page.locator(f"#{dom_id('actions::1:comment')}")).to_have_value(
+        re.compile("^SLA breached")
+    )
+    page.screenshot(path=str(shots / "editor-automation.png"), full_page=True)
 
 
 def file_a_move(page: Any) -> str:

@@ -9,12 +9,14 @@ priority, team or assignee. The ticket page is in `routes.portal.ticket`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
+from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from gongdan.bundle.compiled import Bundle, FormSection, TicketTypeDef
+from gongdan.bundle.compiled import Bundle, TicketTypeDef
 from gongdan.engine import (
     MIN_PASSWORD_LENGTH,
     Account,
@@ -41,7 +43,7 @@ from gongdan.ui.routes.portal import ticket as portal_ticket
 from gongdan.ui.routes.portal.ticket import steps_of
 from gongdan.vocabulary import OPEN_CATEGORIES
 
-__all__ = ["portal_form_ids", "router"]
+__all__ = ["create_form", "portal_form_ids", "refreshed_fields", "router"]
 
 router = APIRouter()
 router.include_router(portal_ticket.router)
@@ -196,6 +198,33 @@ def portal_form_ids(ticket_type: TicketTypeDef) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+def create_form(
+    bundle: Bundle,
+    ticket_type: TicketTypeDef,
+    language: str,
+    values: Mapping[str, Any],
+    errors: Mapping[str, str] | None = None,
+    *,
+    prefix: str = "new",
+    check_url: str | None = None,
+    upload_url: str | None = None,
+) -> FormView:
+    """A type's create form as requesters see it (the portal's, and the admin
+    editor's live preview of a draft type)."""
+    views = build_form(
+        bundle,
+        ticket_type,
+        form_sections(ticket_type, "create"),
+        language,
+        values,
+        errors=errors,
+        context=_context(ticket_type, dict(values)),
+        prefix=prefix,
+        skip=_hidden_fields(ticket_type),
+    )
+    return FormView(views, check_url=check_url, upload_url=upload_url)
+
+
 def portal_form(
     request: Request,
     bundle: Bundle,
@@ -203,23 +232,37 @@ def portal_form(
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
 ) -> FormView:
-    sections: tuple[FormSection, ...] = form_sections(ticket_type, "create")
-    views = build_form(
+    return create_form(
         bundle,
         ticket_type,
-        sections,
         language_for(request),
         values,
-        errors=errors,
-        context=_context(ticket_type, values),
-        prefix="new",
-        skip=_hidden_fields(ticket_type),
-    )
-    return FormView(
-        views,
+        errors,
         check_url=f"/portal/new/{ticket_type.id}/check",
         upload_url=f"/portal/new/{ticket_type.id}/upload/{{field}}",
     )
+
+
+def refreshed_fields(
+    ticket_type: TicketTypeDef,
+    posted: FormData,
+    changed: str | None,
+    make_form: Callable[[dict[str, Any], dict[str, str]], FormView],
+) -> dict[str, Any]:
+    """After the value of `changed` changed on a create form: the fields depending on
+    it (re-rendered shown, hidden or newly required) and its own error, for
+    `partials/field_refresh.html`. `make_form(values, errors)` builds the form."""
+    values = read_form(posted, ticket_type, portal_form_ids(ticket_type))
+    problems = form_errors(ticket_type, values)
+    errors = {changed: problems[changed]} if changed in problems else {}
+    form = make_form(values, errors)
+    fields = form.fields
+    dependents = changed_dependents(ticket_type, changed) if changed else ()
+    return {
+        "form": form,
+        "refresh": [fields[d] for d in dependents if d in fields],
+        "changed": fields.get(changed or ""),
+    }
 
 
 def _context(ticket_type: TicketTypeDef, values: dict[str, Any]) -> dict[str, Any]:
@@ -278,17 +321,12 @@ async def check_field(
     ticket_type = _portal_type(bundle, type_id)
     form_data = await request.form()
     changed = (request.headers.get("hx-trigger-name") or "").removesuffix("__offset") or None
-    values = read_form(form_data, ticket_type, portal_form_ids(ticket_type))
-    problems = form_errors(ticket_type, values)
-    errors = {changed: problems[changed]} if changed in problems else {}
-    form = portal_form(request, bundle, ticket_type, values, errors)
-    fields = form.fields
-    dependents = changed_dependents(ticket_type, changed) if changed else ()
-    context = {
-        "form": form,
-        "refresh": [fields[d] for d in dependents if d in fields],
-        "changed": fields.get(changed or ""),
-    }
+    context = refreshed_fields(
+        ticket_type,
+        form_data,
+        changed,
+        lambda values, errors: portal_form(request, bundle, ticket_type, values, errors),
+    )
     return render_fragment(request, "partials/field_refresh.html", context)
 
 

@@ -4,11 +4,11 @@ and its interval), its condition rows, its actions and whether it is enabled."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
 from gongdan.rules.conditions import FieldInfo
+from gongdan.ui.routes.admin.visual.actions import posted_actions, write_actions
 from gongdan.ui.routes.admin.visual.conditions import posted_tree, write_condition
 from gongdan.ui.routes.admin.visual.controls import Posted
 from gongdan.ui.routes.admin.visual.document import set_value
@@ -37,12 +37,6 @@ def new_automation(automation_id: str) -> str:
     )
 
 
-def _actions(text: str) -> Any:
-    from gongdan.ui.routes.admin.visual.workflow import _actions as read
-
-    return read(text)
-
-
 def apply_automation(
     doc: CommentedMap, posted: Posted, op: str, infos: Mapping[str, FieldInfo]
 ) -> None:
@@ -59,9 +53,9 @@ def apply_automation(
     tree = posted_tree(posted.form, "when")
     if tree is not None:
         write_condition(doc, "when", tree, infos)
-    actions = posted.text("actions")
+    actions = posted_actions(posted.form, "actions", infos)
     if actions is not None:
-        set_value(doc, "actions", _actions(actions))
+        write_actions(doc, "actions", actions)
     parts = op.split("|") if op else []
     if parts[:1] == ["cond"] and len(parts) == 4:
         edit_condition(doc, parts[2], parts[1], parts[3], posted, infos)

@@ -173,7 +173,7 @@ class Checked:
 def check_draft(editor: ConfigEditor, draft: Draft) -> Checked:
     """Check the bundle of the config folder with the draft in place of its file, as
     `gongdan check` does (mail templates too): the same loader, the same messages."""
-    proposal, candidate = editor._proposal(editor.folder_files(), (draft.change(),), plan=False)
+    proposal = editor.check([draft.change()])
     here: dict[str, list[str]] = {}
     elsewhere: list[EditIssue] = []
     for issue in proposal.errors:
@@ -182,7 +182,7 @@ def check_draft(editor: ConfigEditor, draft: Draft) -> Checked:
         else:
             elsewhere.append(issue)
     return Checked(
-        candidate.bundle,
+        proposal.bundle,
         {k: tuple(v) for k, v in here.items()},
         tuple(elsewhere),
         bool(proposal.conflicts),

@@ -17,15 +17,23 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine import Author, ConfigEditor, EditConflict, SaveRefused
+from gongdan.engine import ConfigEditor, EditConflict, Proposal, SaveRefused
 from gongdan.errors import NotFound
 from gongdan.rules.conditions import FieldInfo
 from gongdan.ui.deps import BundleDep, LiveDep
 from gongdan.ui.i18n import language_for
-from gongdan.ui.render import render
+from gongdan.ui.render import render, render_fragment
 from gongdan.ui.routes.admin.access import AdminUser as CurrentUser
-from gongdan.ui.routes.admin.access import admin_router
+from gongdan.ui.routes.admin.access import admin_router, author_of
 from gongdan.ui.routes.admin.visual import previews
+from gongdan.ui.routes.admin.visual.actions import (
+    action_hints,
+    action_kinds,
+    action_rows,
+    edit_actions,
+    inputs_of,
+    pairs_of,
+)
 from gongdan.ui.routes.admin.visual.conditions import GROUPS, operators_of, tree_of
 from gongdan.ui.routes.admin.visual.controls import LOCALES, Posted, dom_id, label_parts
 from gongdan.ui.routes.admin.visual.document import Checked, Draft, check_draft, read_draft
@@ -34,6 +42,7 @@ from gongdan.ui.routes.admin.visual.registry import EDITORS, Editor
 __all__ = ["router"]
 
 router = admin_router()  # every route admin-only: anyone else gets a 404
+EDITOR_FRAME = "admin/editors/_editor.html"  # includes the editor's own template
 
 
 def _admin(user: Any) -> None:
@@ -70,9 +79,9 @@ class Page:
     extra: Mapping[str, Any]
     saved: str | None = None
     conflict: bool = False
-    diff: str | None = None
-    plan: str | None = None
-    refusal: str | None = None
+    # The review before saving (or a refused save): the console's shared fragment
+    # (`admin/_proposal.html`: the YAML diff, the plan's summary, errors, refusal).
+    proposal: Proposal | None = None
     message: str = ""
 
     @property
@@ -107,9 +116,14 @@ def _show(request: Request, page: Page, *, status_code: int = 200) -> Response:
         "tree_of": tree_of,
         "operators_of": operators_of,
         "previews": previews,
+        "action_rows": action_rows,
+        "action_kinds": action_kinds,
+        "action_hints": action_hints,
+        "inputs_of": inputs_of,
+        "pairs_of": pairs_of,
         **page.extra,
     }
-    return render(request, page.editor.template, context, block="editor", status_code=status_code)
+    return render(request, EDITOR_FRAME, context, block="editor", status_code=status_code)
 
 
 @router.get("/admin/editors/{name}/new")
@@ -157,9 +171,14 @@ async def _changed(
     draft = _posted_draft(form, editor)
     doc = draft.document
     posted = Posted(form)
-    op = form.get("_op")
+    posted_op = form.get("_op")
+    op = posted_op if isinstance(posted_op, str) else ""
     infos = editor.catalog(doc, bundle)
-    editor.apply(doc, posted, op if isinstance(op, str) else "", infos)
+    if op.startswith("act|"):  # an action-row button, the same in every editor
+        editor.apply(doc, posted, "", infos)
+        edit_actions(doc, op, form, infos)
+    else:
+        editor.apply(doc, posted, op, infos)
     text = draft.dumped()
     path = draft.path
     if not draft.base and isinstance(doc.get("id"), str) and doc["id"]:
@@ -200,23 +219,17 @@ async def save_document(
         proposal = directory.propose([draft.change()])
         return _show(
             request,
-            _with(
-                page,
-                diff="".join(d.diff for d in proposal.diffs) or "(no change)",
-                plan=proposal.plan.render() if proposal.plan is not None else None,
-                refusal=proposal.refusal,
-                conflict=bool(proposal.conflicts),
-                message=typed,
-            ),
+            _with(page, proposal=proposal, conflict=bool(proposal.conflicts), message=typed),
             status_code=409 if proposal.conflicts else 200,
         )
     try:
-        saved = directory.save([draft.change()], Author(user.name or user.email, user.email), typed)
+        saved = directory.save([draft.change()], author_of(user), typed)
     except EditConflict:
         return _show(request, _with(page, conflict=True, message=typed), status_code=409)
     except SaveRefused as refused:
-        reason = refused.proposal.refusal or "; ".join(str(i) for i in refused.proposal.errors)
-        return _show(request, _with(page, refusal=reason, message=typed), status_code=409)
+        return _show(
+            request, _with(page, proposal=refused.proposal, message=typed), status_code=409
+        )
     fresh = directory.read(draft.path)
     after = Draft(draft.path, fresh.text, draft.index, fresh.base or "")
     summary = saved.promotion.outcome + (f" · {saved.commit.sha[:10]}" if saved.commit else "")
@@ -250,7 +263,7 @@ async def deadline(
         start if isinstance(start, str) else "",
         duration if isinstance(duration, str) else "",
     )
-    return render(request, "admin/editors/calendar.html", {"deadline": answer}, block="deadline")
+    return render_fragment(request, "admin/editors/_deadline.html", {"deadline": answer})
 
 
 @router.post("/admin/editors/routing/test")
@@ -269,4 +282,24 @@ async def test_rules(
         hit: dict[str, Any] = {"problem": values}
     else:
         hit = previews.rules_hit(check_draft(config, draft).bundle, values, language_for(request))
-    return render(request, "admin/editors/routing.html", {"hit": hit}, block="hit")
+    return render_fragment(request, "admin/editors/_hit.html", {"hit": hit})
+
+
+@router.post("/admin/editors/ticket_types/preview/{language}")
+async def preview_check(
+    request: Request, language: str, user: CurrentUser, live: LiveDep
+) -> Response:
+    """A value changed in the live preview: the fields that depend on it, toggled by
+    their `visible_if`/`required_if` on the draft as it is (the portal's own check)."""
+    _admin(user)
+    if language not in LOCALES:
+        raise NotFound(f"no preview in '{language}'")
+    config = _directory(live)
+    form = await request.form()
+    draft = _posted_draft(form, _editor("ticket_types"))
+    checked = check_draft(config, draft)
+    changed = (request.headers.get("hx-trigger-name") or "").removesuffix("__offset") or None
+    context = previews.preview_refresh(
+        checked.bundle, str(draft.document.get("id")), language, form, changed
+    )
+    return render_fragment(request, "partials/field_refresh.html", context)

@@ -7,18 +7,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gongdan.bundle.compiled import Bundle
+from starlette.datastructures import FormData
+
+from gongdan.bundle.compiled import Bundle, TicketTypeDef
 from gongdan.forms.fields import FIELD_TYPES
-from gongdan.ui.fields import FormView, build_form, form_sections
+from gongdan.ui.fields import FormView
 from gongdan.ui.i18n import localise
 from gongdan.ui.routes.admin.visual.controls import LOCALES
 from gongdan.ui.routes.admin.visual.document import Checked
 from gongdan.ui.routes.admin.visual.ticket_type import PARAM_KINDS, params_of
-from gongdan.ui.routes.portal.home import _context as portal_context
-from gongdan.ui.routes.portal.home import _hidden_fields as requester_hidden
+from gongdan.ui.routes.portal.home import create_form, refreshed_fields
 from gongdan.vocabulary import BUILTIN_FIELDS, STAFF_ONLY_BUILTINS
 
-__all__ = ["ids_of", "requester_preview", "ticket_type_context"]
+__all__ = ["ids_of", "preview_refresh", "requester_preview", "ticket_type_context"]
 
 
 def ids_of(bundle: Bundle, kind: str) -> Iterable[str]:
@@ -37,26 +38,57 @@ def ids_of(bundle: Bundle, kind: str) -> Iterable[str]:
     return list(found)
 
 
+PREVIEW_CHECK = "/admin/editors/ticket_types/preview/{language}"
+
+
+def _preview_form(
+    bundle: Bundle,
+    ticket_type: TicketTypeDef,
+    language: str,
+    values: Mapping[str, Any],
+    errors: Mapping[str, str] | None = None,
+) -> FormView:
+    """The portal's create form (`portal.home.create_form`), its ids prefixed by the
+    language, re-checked at `PREVIEW_CHECK` as the portal's form at its own check."""
+    return create_form(
+        bundle,
+        ticket_type,
+        language,
+        values,
+        errors,
+        prefix=f"preview-{language}",
+        check_url=PREVIEW_CHECK.format(language=language),
+    )
+
+
 def requester_preview(bundle: Bundle | None, type_id: str) -> dict[str, FormView] | None:
     """The create form of `type_id` exactly as the portal renders it, per language
     (None while the draft does not compile)."""
     if bundle is None or type_id not in bundle.ticket_types:
         return None
     ticket_type = bundle.ticket_types[type_id]
-    views = {}
-    for language in LOCALES:
-        sections = build_form(
-            bundle,
-            ticket_type,
-            form_sections(ticket_type, "create"),
-            language,
-            {},
-            context=portal_context(ticket_type, {}),
-            prefix=f"preview-{language}",
-            skip=requester_hidden(ticket_type),
-        )
-        views[language] = FormView(sections)
-    return views
+    return {language: _preview_form(bundle, ticket_type, language, {}) for language in LOCALES}
+
+
+def preview_refresh(
+    bundle: Bundle | None,
+    type_id: str,
+    language: str,
+    form: FormData,
+    changed: str | None,
+) -> dict[str, Any]:
+    """After a value changed in the preview: the fields that depend on it (shown,
+    hidden, newly required by `visible_if`/`required_if`) and its own error, as the
+    portal's check answers (`partials/field_refresh.html`)."""
+    if bundle is None or type_id not in bundle.ticket_types or language not in LOCALES:
+        return {"refresh": [], "changed": None}
+    ticket_type = bundle.ticket_types[type_id]
+    return refreshed_fields(
+        ticket_type,
+        form,
+        changed,
+        lambda values, errors: _preview_form(bundle, ticket_type, language, values, errors),
+    )
 
 
 def ticket_type_context(
@@ -74,7 +106,21 @@ def ticket_type_context(
         "requester_settable": STAFF_ONLY_BUILTINS,
         "preview": requester_preview(checked.bundle, str(doc.get("id"))),
         "team_names": {t.id: localise(t.name, language) for t in bundle.teams.values()},
+        "section_choices": section_choices,
     }
+
+
+def section_choices(doc: Mapping[str, Any], chosen: Any) -> list[tuple[str, bool]]:
+    """What a form section may hold, for its checkboxes: its own fields first in their
+    order (ticked), then the type's other fields and the built-ins (unticked)."""
+    picked = [str(f) for f in chosen] if isinstance(chosen, list) else []
+    own = [
+        str(f.get("id"))
+        for f in doc.get("fields") or ()
+        if isinstance(f, Mapping) and isinstance(f.get("id"), str) and f.get("id")
+    ]
+    rest = [f for f in (*own, *BUILTIN_FIELDS) if f not in picked]
+    return [(f, True) for f in picked] + [(f, False) for f in dict.fromkeys(rest)]
 
 
 def workflow_context(

@@ -13,6 +13,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.context import Catalog
 from gongdan.rules.conditions import FieldInfo
+from gongdan.ui.routes.admin.visual.actions import posted_pairs, write_pairs
 from gongdan.ui.routes.admin.visual.conditions import posted_tree, write_condition
 from gongdan.ui.routes.admin.visual.controls import Posted
 from gongdan.ui.routes.admin.visual.document import flow, set_value
@@ -124,9 +125,9 @@ def _apply_rule(
                 set_value(assign, key, wanted.get(key))
         else:
             set_value(raw, "assign", wanted or None)
-    updates = posted.text(f"{path}.set")
+    updates = posted_pairs(posted.form, f"{path}.set", infos)
     if updates is not None:
-        set_value(raw, "set", _load(updates))
+        write_pairs(raw, "set", updates)
     tags = posted.items(f"{path}.add_tags")
     if tags is not None:
         set_value(raw, "add_tags", tags)

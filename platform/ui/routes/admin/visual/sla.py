@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from gongdan.rules.calendar import WEEKDAYS
 from gongdan.rules.conditions import FieldInfo
+from gongdan.ui.routes.admin.visual.actions import posted_actions, write_actions
 from gongdan.ui.routes.admin.visual.conditions import posted_tree, write_condition
 from gongdan.ui.routes.admin.visual.controls import Posted
 from gongdan.ui.routes.admin.visual.document import set_value
@@ -53,13 +53,6 @@ def new_calendar(calendar_id: str) -> str:
     )
 
 
-def _load(text: str) -> Any:
-    try:
-        return yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError:
-        return text
-
-
 def apply_sla_policy(
     doc: CommentedMap, posted: Posted, op: str, infos: Mapping[str, FieldInfo]
 ) -> None:
@@ -98,9 +91,9 @@ def apply_sla_policy(
             at = posted.text(f"{where}.at")
             set_value(raw, "at", at)
             set_value(raw, "target", posted.text(f"{where}.target"))
-            actions = posted.text(f"{where}.actions")
+            actions = posted_actions(posted.form, f"{where}.actions", infos)
             if actions is not None:
-                set_value(raw, "actions", _load(actions))
+                write_actions(raw, "actions", actions)
     parts = op.split("|") if op else []
     if parts[:1] == ["add-escalation"]:
         if not isinstance(escalations, CommentedSeq):

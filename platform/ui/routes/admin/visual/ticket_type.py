@@ -286,9 +286,8 @@ def _apply_sections(doc: CommentedMap, posted: Posted) -> None:
         label = posted.label(f"{where}.section", section.get("section"))
         if label is not ...:
             set_value(section, "section", label)
-        items = posted.items(f"{where}.fields")
-        if items is not None:
-            set_value(section, "fields", items)
+        if posted.flag(f"{where}.fields") is not None:  # ticked, in the order shown
+            set_value(section, "fields", posted.texts(f"{where}.fields"))
 
 
 def _create_sections(doc: CommentedMap) -> CommentedSeq:
@@ -357,6 +356,12 @@ def _button(doc: CommentedMap, op: str, posted: Posted, infos: Mapping[str, Fiel
             create.pop(numbers[0])
     elif action == "move-section" and len(numbers) == 2:
         _move(_create_sections(doc), numbers[0], numbers[1])
+    elif action == "move-section-field" and len(numbers) == 2:
+        create = _create_sections(doc)
+        section = create[numbers[0]] if numbers[0] < len(create) else None
+        items = section.get("fields") if isinstance(section, Mapping) else None
+        if isinstance(items, list) and 0 < numbers[1] < len(items):
+            _move(items, numbers[1], numbers[1] - 1)
     elif action == "cond" and len(args) == 3:
         edit_condition(doc, args[1], args[0], args[2], posted, infos)
 

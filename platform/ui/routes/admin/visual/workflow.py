@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.context import Catalog
 from gongdan.rules.conditions import FieldInfo
+from gongdan.ui.routes.admin.visual.actions import posted_actions, write_actions
 from gongdan.ui.routes.admin.visual.conditions import posted_tree, write_condition
 from gongdan.ui.routes.admin.visual.controls import Posted
 from gongdan.ui.routes.admin.visual.document import flow, set_value
@@ -50,14 +50,6 @@ def workflow_catalog(doc: Mapping[str, Any], bundle: Bundle | None) -> dict[str,
         f for t in bundle.ticket_types.values() if t.workflow == doc.get("id") for f in t.fields
     ]
     return dict(catalog.with_fields(fields).fields)
-
-
-def _actions(text: str) -> Any:
-    try:
-        value = yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError:
-        return text  # kept as typed: the check reports it at the control
-    return value
 
 
 def apply_workflow(
@@ -126,9 +118,9 @@ def _apply_transition(
         text = posted.text(f"{path}.{key}")
         if text is not None:
             set_value(raw, key, text)
-    actions = posted.text(f"{path}.actions")
+    actions = posted_actions(posted.form, f"{path}.actions", infos)
     if actions is not None:
-        set_value(raw, "actions", _actions(actions))
+        write_actions(raw, "actions", actions)
     tree = posted_tree(posted.form, f"{path}.when")
     if tree is not None:
         write_condition(raw, "when", tree, infos)
