@@ -43,6 +43,7 @@ from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine.reads.paging import LIST_SORTS, check_sort, page_of
 from gongdan.engine.store.models import Comment, Event, Ticket, TicketFollower, User
+from gongdan.engine.store.reports import without_jit
 from gongdan.errors import ValidationFailed
 from gongdan.forms.fields import FieldDef
 from gongdan.forms.shapes import FilterKind, Many
@@ -265,6 +266,9 @@ class _TextSearch:
     words: ColumnElement[bool]
     commented: Select[Any]
     people: Select[Any]
+    # What the indexes alone decide of `words` (for the planner's estimate of how
+    # common the text is: the columns' checks after them make it guess far too low).
+    candidates: ColumnElement[bool]
 
     @classmethod
     def of(
@@ -306,16 +310,18 @@ class _TextSearch:
             # The JSON text's trigram index finds candidates; each field is then checked.
             fields = [and_(like(cast(Ticket.data, Text)), or_(*fields))]
         words = or_(like(Ticket.title), like(Ticket.description), *fields)
+        candidates = words
         if cjk and pairs:  # the pairs' index finds candidates; the columns then decide
             ticket_pairs = func.gongdan_ticket_pairs(
                 Ticket.title, Ticket.description, Ticket.data, type_=Text
             )
-            words = and_(ticket_pairs.like(paired), words)
+            candidates = ticket_pairs.like(paired)
+            words = and_(candidates, words)
         if short:
             newest_ticket = select(func.max(Ticket.id)).scalar_subquery()
             words = and_(Ticket.id > newest_ticket - SHORT_SEARCH_WINDOW, words)
         people = select(User.id).where(or_(like(User.name), like(User.email)))
-        return cls(Ticket.key == text.upper(), words, commented, people)
+        return cls(Ticket.key == text.upper(), words, commented, people, candidates)
 
 
 def text_condition(
@@ -340,9 +346,9 @@ def text_condition(
 # common (PostgreSQL): below, the page is read among them; at or above, by the sort's
 # index, checking each row (a common word fills a page within a few rows).
 SEARCH_CANDIDATES = 5_000
-# The statements a search runs before its page on PostgreSQL: one EXPLAIN, and the
-# matching tickets, comments and people (each capped).
-SEARCH_PLANNING_STATEMENTS = 4
+# The statements a search runs before its page on PostgreSQL: JIT off, one EXPLAIN,
+# and the matching tickets, comments and people (each capped).
+SEARCH_PLANNING_STATEMENTS = 5
 
 
 def text_search(
@@ -363,11 +369,13 @@ def text_search(
     dialect = session.get_bind().dialect.name
     if dialect != "postgresql":
         return text_condition(bundle, actor, text, dialect)
+    without_jit(session)  # compiling took longer than these statements run (EXPLAIN)
     pairs = _CJK_WORD.match(text) is not None and _has_pairs(session)
     parts = _TextSearch.of(bundle, actor, text, dialect, pairs=pairs)
     cap = SEARCH_CANDIDATES
     on_row = select(Ticket.id).where(*conditions, or_(parts.key, parts.words)).limit(cap)
-    if _estimated_rows(session, on_row.limit(None)) >= cap:  # a common word, by the stats
+    indexed = select(Ticket.id).where(*conditions, or_(parts.key, parts.candidates))
+    if _estimated_rows(session, indexed) >= cap:  # a common word, by the stats
         return text_condition(bundle, actor, text, dialect, pairs=pairs)
     found = [list(session.scalars(q)) for q in (on_row, parts.commented.limit(cap))]
     people = list(session.scalars(parts.people.limit(cap)))
