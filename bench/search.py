@@ -131,13 +131,15 @@ def _statements(db: Database) -> Iterator[list[tuple[str, Any]]]:
 
 
 def explain(db: Database, call: Callable[[], Any]) -> None:
-    """Each SELECT `call` runs, with its plan (EXPLAIN (ANALYZE, BUFFERS)), and the sum
-    of their planning and execution times."""
+    """Each SELECT `call` runs, with its plan (EXPLAIN (ANALYZE, BUFFERS), after the
+    `SET LOCAL`s it ran), and the sum of their planning and execution times."""
     with _statements(db) as seen:
         call()
     total = 0.0
     with db.engine.connect() as conn:
         for statement, parameters in seen:
+            if statement.lstrip().upper().startswith("SET LOCAL"):  # as the read had it
+                conn.exec_driver_sql(statement, parameters)
             if not statement.lstrip().upper().startswith("SELECT"):
                 continue
             rows = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters).all()

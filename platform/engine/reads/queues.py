@@ -177,6 +177,13 @@ class QueueService:
         descending = queue.descending if query.descending is None else query.descending
         now = self.clock()
         with self.db.reading() as session:
+            if queue.id != SEARCH_QUEUE.id and _unfiltered(query.filters):
+                # A queue's own page (what every agent opens and reloads): read in the
+                # order of its sort's index and stop at the page, never a bitmap of
+                # every ticket of the queue sorted, which the planner picks when its
+                # estimate is low (waiting_on_customer at 1M: 15,362 rows estimated
+                # 1,109, 306 ms) and which grows with the backlog.
+                ordered_reads(session)
             conditions = self._conditions(session, actor, queue, query.filters, now)
             if open_only:
                 conditions.append(in_categories(open_only))
@@ -361,6 +368,17 @@ class QueueService:
             return service.apply_macro(actor, key, macro_id, reply=reply_for(service, key))
 
         return [_attempt(key, apply) for key in dict.fromkeys(keys)]
+
+
+def _unfiltered(filters: TicketQuery) -> bool:
+    """Whether `filters` choose nothing (a queue's own page): with a filter, the
+    planner's choice stands (a rare value is found faster through its own index)."""
+    chosen = (
+        filters.types, filters.states, filters.state_categories, filters.priorities,
+        filters.teams, filters.assignee, filters.requester, filters.tags, filters.text,
+        filters.fields,
+    )  # fmt: skip
+    return not any(chosen)
 
 
 def _require_staff(actor: Actor) -> None:
