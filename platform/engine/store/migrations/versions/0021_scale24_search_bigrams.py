@@ -36,11 +36,12 @@ depends_on = None
 
 # The CJK ideographs (unified, extension A, compatibility): what a pair is made of.
 CJK_CLASS = "[㐀-䶿一-鿿豈-﫿]"
+# `{text}` is filled with a column expression below: our own constants only.
 _PAIRS = f"""
   SELECT coalesce(' ' || string_agg(substr(r[1], i, 2), ' ') || ' ', '')
   FROM regexp_matches({{text}}, '{CJK_CLASS}+', 'g') AS r,
        generate_series(1, char_length(r[1])) AS i
-"""
+"""  # noqa: S608 - our own constants
 # Each function's body stands alone (no call of the other): an index expression must
 # not depend on the search_path it is evaluated under.
 FUNCTIONS = (
