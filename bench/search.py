@@ -9,10 +9,12 @@ desk (scoped to their teams) and for an admin, as the desk runs them (`QueueServ
 on the search queue, first page of 50 with its people, newest change first):
 
 - a key (what `/desk/search` does first: one lookup of a ticket the agent may see);
-- the search queue for: the same key as text, an English word, a rare error code,
-  a Chinese phrase (common and rare), a custom-field value (an order number), two
-  Chinese characters (too short for a trigram: the newest tickets only), a word in
-  comments and part of requesters' names.
+- the search queue for: the same key as text (the first ticket's: a one-digit key,
+  the worst case), a typical key as text (the service desk's middle ticket), an
+  English word, a rare error code, a Chinese phrase (common and rare), a
+  custom-field value (an order number), two Chinese characters and one (too short for
+  a trigram: migration 0021's CJK pair indexes), a word in comments and part of
+  requesters' names.
 
 The database is migrated as `gongdan db upgrade` does, so the trigram indexes of
 migration 0019 are there (rebuilt after the load, with the others). With `--keep`, a
@@ -162,6 +164,11 @@ def main(argv: list[str] | None = None) -> int:
             ).fetchone()
             key = found[0] if found else "INC-1"
             found = conn.execute(
+                "SELECT key FROM tickets WHERE team_id = 'service_desk' "
+                "AND id > (SELECT max(id) / 2 FROM tickets) ORDER BY id LIMIT 1"
+            ).fetchone()
+            typical = found[0] if found else key
+            found = conn.execute(
                 "SELECT data->>'order_number' FROM tickets WHERE data ? 'order_number' "
                 "ORDER BY id DESC LIMIT 1"
             ).fetchone()
@@ -181,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
             "Chinese phrase '打印机卡纸' (1 in 50)": "打印机卡纸",
             f"rare Chinese phrase '{RARE_CHINESE}'": RARE_CHINESE,
             f"custom field value '{order}'": str(order),
-            "two Chinese characters '卡纸' (newest tickets only)": "卡纸",
+            "two Chinese characters '卡纸' (CJK pair index)": "卡纸",
+            "one Chinese character '慢' (CJK pair index)": "慢",
+            f"a typical key as text '{typical}'": typical,
             "a word in comments 'restart' (1 in 3)": "restart",
             "requester name 'Customer 12'": "Customer 12",
         }
