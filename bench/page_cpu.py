@@ -5,7 +5,8 @@ This bench serves the databases `bench/scale.py --keep` loaded (`--database`_<si
 loaded here the same way if missing) with the full app (`gongdan serve --workers 2`,
 its background work running), and for each page of `bench/scale.py`'s HTTP measures
 (every API list variant, each desk queue page, the counts fragment, a ticket page,
-`/healthz`; `--only WORDS` keeps those whose name contains WORDS) sends a block of
+`/healthz`; `--only WORDS` keeps those whose name contains WORDS, and only then the
+API searches, `--only "api search"`) sends a block of
 `--runs` sequential requests (after `--warmup`), the sizes taking turns block by
 block, and reads around each block the CPU time of the server's processes (the
 workers: `/proc/<pid>/stat`) and of the PostgreSQL backends connected to its database.
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         names = [
             n
             for n in calls[args.sizes[0]]
-            if not n.startswith("api search") and (not args.only or any(o in n for o in args.only))
+            if any(o in n for o in args.only) or (not args.only and not n.startswith("api search"))
         ]
         print(f"{'page':<44} {'size':>9}  wall median / p95 ms   CPU ms/request: app, database")
         for name in names:
