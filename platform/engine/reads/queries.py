@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import Executable
@@ -41,6 +43,7 @@ from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine.reads.paging import LIST_SORTS, check_sort, page_of
 from gongdan.engine.store.models import Comment, Event, Ticket, TicketFollower, User
+from gongdan.engine.store.reports import without_jit
 from gongdan.errors import ValidationFailed
 from gongdan.forms.fields import FieldDef
 from gongdan.forms.shapes import FilterKind, Many
@@ -220,20 +223,38 @@ def _escape_like(text: str) -> str:
 
 
 # A search shorter than this has no trigram to look up (pg_trgm needs three
-# characters): it looks at the SHORT_SEARCH_WINDOW newest tickets and comments only.
-# One or two Chinese characters are a common word (密码, 网络), found among them.
+# characters): it looks at the SHORT_SEARCH_WINDOW newest tickets and comments only,
+# unless it is one or two Chinese characters (a common word: 密码, 网络), which the
+# CJK pair indexes of migration 0021 find among every ticket on PostgreSQL (SQLite
+# scans every ticket for any search).
 TRIGRAM = 3
 SHORT_SEARCH_WINDOW = 20_000
 # What a ticket's key looks like (the desk's search box opens such a ticket directly).
 KEY_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}-[0-9]{1,12}$")
 # Characters JSON writes escaped: a search containing one cannot use `data::text`.
 _JSON_ESCAPED = re.compile(r'["\\\x00-\x1f\x7f]')
+# One or two CJK ideographs: the characters migration 0021 pairs (its CJK_CLASS).
+_CJK_WORD = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{1,2}$")
+# Whether each PostgreSQL engine has migration 0021's pair functions (asked once).
+_PAIRS_KNOWN: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
 
 def is_short_search(text: str) -> bool:
     """Whether a search for `text` only looks at the newest tickets (too short for the
-    trigram indexes)."""
-    return len(text.strip()) < TRIGRAM
+    trigram indexes, and not one or two Chinese characters)."""
+    text = text.strip()
+    return len(text) < TRIGRAM and not _CJK_WORD.match(text)
+
+
+def _has_pairs(session: Session) -> bool:
+    """Whether the database has the CJK pair functions and indexes (migration 0021
+    makes them where pg_trgm is installed)."""
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)  # noqa: S101 - sessions are bound to an engine
+    if engine not in _PAIRS_KNOWN:
+        found = session.scalar(select(func.to_regprocedure("gongdan_cjk_pairs(text)")))
+        _PAIRS_KNOWN[engine] = found is not None
+    return _PAIRS_KNOWN[engine]
 
 
 @dataclass(frozen=True)
@@ -245,21 +266,35 @@ class _TextSearch:
     words: ColumnElement[bool]
     commented: Select[Any]
     people: Select[Any]
+    # What the indexes alone decide of `words` (for the planner's estimate of how
+    # common the text is: the columns' checks after them make it guess far too low).
+    candidates: ColumnElement[bool]
 
     @classmethod
-    def of(cls, bundle: Bundle, actor: Actor, text: str, dialect: str) -> _TextSearch:
+    def of(
+        cls, bundle: Bundle, actor: Actor, text: str, dialect: str, *, pairs: bool = False
+    ) -> _TextSearch:
+        """The parts; `pairs`: the database has migration 0021's CJK pair indexes (one
+        or two Chinese characters are then looked up there, among every ticket)."""
         pattern = f"%{_escape_like(text)}%"
         whole_key = dialect == "postgresql" and KEY_SHAPE.match(text) is not None
+        cjk = dialect == "postgresql" and _CJK_WORD.match(text) is not None
+        # A pair is a word of its own in the pairs' text: " 卡纸 " whole, "卡" as a start.
+        paired = f"% {text} %" if len(text) == 2 else f"% {text}%"
 
         def like(column: Any) -> ColumnElement[bool]:
-            if whole_key:  # INC-1 is not INC-12: a key is found as a whole word
-                found: ColumnElement[bool] = column.regexp_match(rf"\m{text}\M", flags="i")
-                return found
             matches: ColumnElement[bool] = column.ilike(pattern, escape="\\")
+            if whole_key:  # INC-1 is not INC-12: a key is found as a whole word
+                # The ILIKE first: its trigrams find the candidates in the index (a word
+                # boundary gives a regular expression's trigrams nothing to hold on to).
+                return and_(matches, column.regexp_match(rf"\m{text}\M", flags="i"))
             return matches
 
-        short = is_short_search(text)
+        short = is_short_search(text) or (cjk and not pairs)
         commented = select(Comment.ticket_id).where(like(Comment.body))
+        if cjk and pairs:
+            in_pairs = func.gongdan_cjk_pairs(Comment.body, type_=Text).like(paired)
+            commented = commented.where(in_pairs)
         if actor.is_requester:
             commented = commented.where(Comment.public.is_(True))
         if short:
@@ -275,22 +310,30 @@ class _TextSearch:
             # The JSON text's trigram index finds candidates; each field is then checked.
             fields = [and_(like(cast(Ticket.data, Text)), or_(*fields))]
         words = or_(like(Ticket.title), like(Ticket.description), *fields)
+        candidates = words
+        if cjk and pairs:  # the pairs' index finds candidates; the columns then decide
+            ticket_pairs = func.gongdan_ticket_pairs(
+                Ticket.title, Ticket.description, Ticket.data, type_=Text
+            )
+            candidates = ticket_pairs.like(paired)
+            words = and_(candidates, words)
         if short:
             newest_ticket = select(func.max(Ticket.id)).scalar_subquery()
             words = and_(Ticket.id > newest_ticket - SHORT_SEARCH_WINDOW, words)
         people = select(User.id).where(or_(like(User.name), like(User.email)))
-        return cls(Ticket.key == text.upper(), words, commented, people)
+        return cls(Ticket.key == text.upper(), words, commented, people, candidates)
 
 
 def text_condition(
-    bundle: Bundle, actor: Actor, text: str, dialect: str = "sqlite"
+    bundle: Bundle, actor: Actor, text: str, dialect: str = "sqlite", *, pairs: bool = False
 ) -> ColumnElement[bool]:
     """Tickets whose key is `text`, or whose title, description, comments, text fields
     or requester's name or email contain it (any case), as one condition to check row by
     row. A requester's search looks at public comments and fields no type keeps internal
     only. Each part is an `ILIKE '%text%'`; text shorter than `TRIGRAM` looks at the
-    `SHORT_SEARCH_WINDOW` newest tickets and comments (and every person)."""
-    parts = _TextSearch.of(bundle, actor, text, dialect)
+    `SHORT_SEARCH_WINDOW` newest tickets and comments (and every person), except one
+    or two Chinese characters with `pairs` (migration 0021's indexes)."""
+    parts = _TextSearch.of(bundle, actor, text, dialect, pairs=pairs)
     commented: ColumnElement[bool]
     if dialect == "postgresql":  # a comment looked up by its ticket, row by row
         commented = parts.commented.where(Comment.ticket_id == Ticket.id).exists()
@@ -303,9 +346,9 @@ def text_condition(
 # common (PostgreSQL): below, the page is read among them; at or above, by the sort's
 # index, checking each row (a common word fills a page within a few rows).
 SEARCH_CANDIDATES = 5_000
-# The statements a search runs before its page on PostgreSQL: one EXPLAIN, and the
-# matching tickets, comments and people (each capped).
-SEARCH_PLANNING_STATEMENTS = 4
+# The statements a search runs before its page on PostgreSQL: JIT off, one EXPLAIN,
+# and the matching tickets, comments and people (each capped).
+SEARCH_PLANNING_STATEMENTS = 5
 
 
 def text_search(
@@ -326,15 +369,18 @@ def text_search(
     dialect = session.get_bind().dialect.name
     if dialect != "postgresql":
         return text_condition(bundle, actor, text, dialect)
-    parts = _TextSearch.of(bundle, actor, text, dialect)
+    without_jit(session)  # compiling took longer than these statements run (EXPLAIN)
+    pairs = _CJK_WORD.match(text) is not None and _has_pairs(session)
+    parts = _TextSearch.of(bundle, actor, text, dialect, pairs=pairs)
     cap = SEARCH_CANDIDATES
     on_row = select(Ticket.id).where(*conditions, or_(parts.key, parts.words)).limit(cap)
-    if _estimated_rows(session, on_row.limit(None)) >= cap:  # a common word, by the stats
-        return text_condition(bundle, actor, text, dialect)
+    indexed = select(Ticket.id).where(*conditions, or_(parts.key, parts.candidates))
+    if _estimated_rows(session, indexed) >= cap:  # a common word, by the stats
+        return text_condition(bundle, actor, text, dialect, pairs=pairs)
     found = [list(session.scalars(q)) for q in (on_row, parts.commented.limit(cap))]
     people = list(session.scalars(parts.people.limit(cap)))
     if max(len(found[0]), len(found[1]), len(people)) >= cap:
-        return text_condition(bundle, actor, text, dialect)
+        return text_condition(bundle, actor, text, dialect, pairs=pairs)
     ids = sorted(set(found[0]) | set(found[1]))
     hits: list[ColumnElement[bool]] = []
     if ids:

@@ -23,7 +23,7 @@ from sqlalchemy import func, or_, select, true, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from gongdan.bundle.compile_views import ViewDef
+from gongdan.bundle.compile_views import SLA_SORTS, ViewDef
 from gongdan.bundle.compiled import Bundle
 from gongdan.engine.reads.paging import (
     MAX_PAGE,
@@ -173,10 +173,20 @@ class QueueService:
         queue = self.queue(actor, queue_id)
         sort = query.sort or queue.sort
         check_sort(sort, QUEUE_SORTS)
+        open_only = self._open_only(queue, sort, query.filters)
         descending = queue.descending if query.descending is None else query.descending
         now = self.clock()
         with self.db.reading() as session:
+            if queue.id != SEARCH_QUEUE.id and _unfiltered(query.filters):
+                # A queue's own page (what every agent opens and reloads): read in the
+                # order of its sort's index and stop at the page, never a bitmap of
+                # every ticket of the queue sorted, which the planner picks when its
+                # estimate is low (waiting_on_customer at 1M: 15,362 rows estimated
+                # 1,109, 306 ms) and which grows with the backlog.
+                ordered_reads(session)
             conditions = self._conditions(session, actor, queue, query.filters, now)
+            if open_only:
+                conditions.append(in_categories(open_only))
             rows, cursor = page_of(
                 session, conditions, sort, descending, query.cursor, query.limit, of="queue"
             )
@@ -184,6 +194,41 @@ class QueueService:
             ctx.preload(rows)
             items = tuple(ctx.record(row) for row in rows)
         return QueuePage(queue, items, cursor, sort, descending)
+
+    def sorts_for(self, queue: QueueDef, filters: TicketQuery) -> tuple[str, ...]:
+        """The sorts `queue` offers with `filters`: every queue sort, except the SLA
+        deadlines on a search that may hold closed tickets (`_open_only` refuses them)."""
+        try:
+            self._open_only(queue, "sla", filters)
+        except ValidationFailed:
+            return tuple(s for s in QUEUE_SORTS if s not in SLA_SORTS)
+        return QUEUE_SORTS
+
+    def _open_only(self, queue: QueueDef, sort: str, filters: TicketQuery) -> frozenset[str]:
+        """The open categories a search sorted by an SLA deadline is limited to (its
+        filters' states say which), so that the partial indexes on open tickets' deadlines
+        serve it; empty for any other queue or sort. A search so sorted that may hold
+        closed tickets is refused: no index orders closed tickets by deadline, so its page
+        would sort every ticket the agent may see."""
+        if queue.id != SEARCH_QUEUE.id or sort not in SLA_SORTS:
+            return frozenset()
+        categories = set(filters.state_categories)
+        if filters.states:
+            named = {
+                state.category
+                for workflow in self.bundle.workflows.values()
+                for state in workflow.states.values()
+                if state.id in filters.states
+            }
+            categories = named if not categories else categories & named
+        if not filters.states and not filters.state_categories:
+            categories = {"closed"}
+        if not categories <= set(OPEN_CATEGORIES):
+            raise ValidationFailed(
+                f"cannot sort search results by '{sort}' over closed tickets",
+                {"sort": "an SLA deadline sorts open tickets only: filter by an open state"},
+            )
+        return frozenset(categories)
 
     def counts(self, actor: Actor) -> dict[str, int]:
         """How many tickets each queue holds now, at a cost that does not grow with the
@@ -323,6 +368,17 @@ class QueueService:
             return service.apply_macro(actor, key, macro_id, reply=reply_for(service, key))
 
         return [_attempt(key, apply) for key in dict.fromkeys(keys)]
+
+
+def _unfiltered(filters: TicketQuery) -> bool:
+    """Whether `filters` choose nothing (a queue's own page): with a filter, the
+    planner's choice stands (a rare value is found faster through its own index)."""
+    chosen = (
+        filters.types, filters.states, filters.state_categories, filters.priorities,
+        filters.teams, filters.assignee, filters.requester, filters.tags, filters.text,
+        filters.fields,
+    )  # fmt: skip
+    return not any(chosen)
 
 
 def _require_staff(actor: Actor) -> None:

@@ -397,13 +397,20 @@ def test_a_page_and_the_counts_take_a_fixed_number_of_statements(
         key = incident(tickets, requester).ticket.key
         if index % 3 == 0:
             tickets.assign(agent, key, team="service_desk", assignee=agent.email)
+    # A queue's own page: on PostgreSQL first the two settings that keep it on its
+    # index's range (`ordered_reads`); a filtered page leaves the plan to the planner.
+    settings = {"other": 2} if db.dialect == "postgresql" else {}
     with statements.recording(db) as seen:
         page = queues.list_queue(agent, "my_teams", QueueQuery(limit=10))
     assert len(page.items) == 4
-    assert seen.kinds() == {"select": SELECTS_PER_PAGE}, seen
+    assert seen.kinds() == {"select": SELECTS_PER_PAGE} | settings, seen
     with statements.recording(db) as seen:
         page = queues.list_queue(agent, "unassigned", QueueQuery(limit=10))
     assert len(page.items) == 8
+    assert seen.kinds() == {"select": SELECTS_PER_PAGE} | settings, seen
+    with statements.recording(db) as seen:
+        filtered = QueueQuery(filters=TicketQuery(priorities=["normal"]), limit=10)
+        queues.list_queue(agent, "unassigned", filtered)
     assert seen.kinds() == {"select": SELECTS_PER_PAGE}, seen
     with statements.recording(db) as seen:
         counts = queues.counts(agent)

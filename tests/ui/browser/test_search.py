@@ -1,6 +1,7 @@
 """The desk's search box in a real browser (`gongdan serve --demo`, chromium): a key
 opens its ticket, Chinese words and a custom field's value list the tickets they are
-in, and one or two characters say they look at the newest tickets only."""
+in (two Chinese characters among every ticket), and one or two other characters say
+they look at the newest tickets only."""
 
 from __future__ import annotations
 
@@ -53,6 +54,8 @@ def test_search_by_key_chinese_text_and_custom_field(page: Any, screenshots: Pat
     expect(results.get_by_role("link", name=key, exact=True)).to_be_visible()
     expect(results.locator("tbody tr")).to_have_count(1)
 
-    _search(page, "卡纸")  # two characters: the newest tickets only, and it says so
-    expect(page.get_by_role("note")).to_contain_text("newest")
+    _search(page, "卡纸")  # two Chinese characters: a word, found among every ticket
     expect(results.get_by_role("link", name=key, exact=True)).to_be_visible()
+    expect(page.get_by_role("note")).to_have_count(0)
+    _search(page, "3f")  # two other characters: the newest tickets only, and it says so
+    expect(page.get_by_role("note")).to_contain_text("newest")

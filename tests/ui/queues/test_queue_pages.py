@@ -136,5 +136,7 @@ def test_a_queue_page_runs_a_fixed_number_of_statements(
         page = client.get("/desk/queues/mine")
     assert page.status_code == 200 and page.text.count('name="keys"') == 15
     # The account and its teams, the page of tickets, their people (15 rows or 1), and
-    # the people the assignee boxes offer.
-    assert seen.kinds() == {"select": 5}, seen
+    # the people the assignee boxes offer; on PostgreSQL first the two settings that
+    # keep a queue's own page on its index's range (`store.counters.ordered_reads`).
+    settings = {"other": 2} if web.db.engine.dialect.name == "postgresql" else {}
+    assert seen.kinds() == {"select": 5} | settings, seen

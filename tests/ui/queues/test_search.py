@@ -115,3 +115,30 @@ def test_search_box_is_not_shown_to_requesters(web: Web) -> None:
     _people(web)
     requester: TestClient = web.client("zhang.san@example.com")
     assert 'action="/desk/search"' not in requester.get("/portal").text
+
+
+def test_search_sorts_by_sla_deadline_only_over_open_states(web: Web) -> None:
+    """No index orders closed tickets by deadline: a search sorted so must be limited to
+    open states (then the open tickets' indexes serve it), else it is refused clearly,
+    and the sort box does not offer it."""
+    people = _people(web)
+    key = _ours(web, people, title="Printer jams on floor 3")
+    client = web.client("li.wei@example.com")
+    refused = client.get("/desk/queues/search", params={"q": "printer", "sort": "sla"})
+    assert refused.status_code == 422 and "closed tickets" in refused.text
+    plain = client.get("/desk/queues/search", params={"q": "printer"}).text
+    assert '<option value="sla"' not in plain and '<option value="updated_at"' in plain
+    for state in ("new", "in_progress"):
+        page = client.get(
+            "/desk/queues/search",
+            params={"q": "printer", "sort": "resolution_due", "state": state},
+        )
+        assert page.status_code == 200
+        assert (f"/desk/tickets/{key}" in page.text) is (state == "new")
+        assert '<option value="sla"' in page.text
+    closed = client.get(
+        "/desk/queues/search", params={"q": "printer", "sort": "sla", "state": "resolved"}
+    )
+    assert closed.status_code == 422
+    # The queues themselves keep every sort (their conditions hold open tickets only).
+    assert client.get("/desk/queues/my_teams", params={"sort": "sla"}).status_code == 200

@@ -1,8 +1,9 @@
 """The desk's search at scale: on PostgreSQL the trigram indexes of migration 0019 serve
 a rare word, a Chinese phrase, a comment and a custom field (EXPLAIN, with enough
 tickets that the planner must choose); a common word is read along the sort's index
-with the same answers; text too short for a trigram (one or two characters: a Chinese
-word) looks at the newest tickets and says so. SQLite answers the same."""
+with the same answers; one or two Chinese characters (a word) through the CJK pair
+indexes of migration 0021; other text too short for a trigram looks at the newest
+tickets and says so. SQLite answers the same."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from gongdan.engine import TicketQuery
 from gongdan.engine.reads import queries
 from gongdan.rules.workflow import Actor
-from tests.factories import incident
+from tests.factories import after_sales, incident
 from tests.ui.conftest import Web
 
 FILLER = 30_000
@@ -156,17 +157,61 @@ def test_a_key_is_found_as_a_whole_word_in_text(web: Web) -> None:
         assert found == {first, mention}  # INC-1 is not INC-10
 
 
-def test_one_or_two_characters_look_at_the_newest_tickets_and_say_so(
+def test_one_or_two_latin_characters_look_at_the_newest_tickets_and_say_so(
     web: Web, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     people = _people(web)
-    old = _ours(web, people, title="网络很慢")
-    new = _ours(web, people, title="网络断开")
-    assert _keys(web, people["agent"], "网络") == {old, new}
+    old = _ours(web, people, title="QZ relay slow")
+    new = _ours(web, people, title="QZ relay down")
+    assert _keys(web, people["agent"], "qz") == {old, new}
     monkeypatch.setattr(queries, "SHORT_SEARCH_WINDOW", 1)  # only the newest ticket
-    assert _keys(web, people["agent"], "网络") == {new}
-    assert _keys(web, people["agent"], "网络很") == {old}  # three characters: every ticket
+    assert _keys(web, people["agent"], "qz") == {new}
+    assert _keys(web, people["agent"], "qz relay s") == {old}  # longer: every ticket
     client = web.client("li.wei@example.com")
-    short = client.get("/desk/queues/search", params={"q": "网络"}).text
-    assert "newest" in short and "网络很" not in short
-    assert "newest" not in client.get("/desk/queues/search", params={"q": "网络很"}).text
+    short = client.get("/desk/queues/search", params={"q": "qz"}).text
+    assert "newest" in short and "QZ relay slow" not in short
+    assert "newest" not in client.get("/desk/queues/search", params={"q": "qz r"}).text
+
+
+def test_one_or_two_chinese_characters_are_found_among_every_ticket(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Chinese word is often two characters: on PostgreSQL migration 0021's pair
+    indexes find it among every ticket (SQLite scans them all), in titles,
+    descriptions, custom fields and comments, exactly as `ILIKE` would."""
+    people = _people(web)
+    old = _ours(web, people, title="网络很慢", description="三楼的打印机卡纸")
+    by_field = after_sales(
+        web.service, people["requester"], fields={"reason_details": "屏幕坞站有裂痕"}
+    ).ticket.key
+    web.service.assign(people["admin"], by_field, team="service_desk", assignee="")
+    commented = _ours(web, people, title="Slow laptop")
+    web.service.add_comment(people["agent"], commented, "重启后恢复正常")
+    new = _ours(web, people, title="网络断开")
+    monkeypatch.setattr(queries, "SHORT_SEARCH_WINDOW", 1)  # the window no longer applies
+    for who in (people["agent"], people["admin"]):
+        assert _keys(web, who, "网络") == {old, new}
+        assert _keys(web, who, "卡纸") == {old}  # in the middle of a description
+        assert _keys(web, who, "慢") == {old}  # one character, the last of its run
+        assert _keys(web, who, "坞站") == {by_field}
+        assert _keys(web, who, "重启") == {commented}
+        assert _keys(web, who, "纸卡") == set()  # the pair in that order only
+    client = web.client("li.wei@example.com")
+    page = client.get("/desk/queues/search", params={"q": "网络"}).text
+    assert "newest" not in page and f"/desk/tickets/{old}" in page
+
+
+def test_chinese_pairs_are_index_lookups(web: Web) -> None:
+    if web.db.engine.dialect.name != "postgresql":
+        pytest.skip("the CJK pair indexes are PostgreSQL's (SQLite scans)")
+    people = _people(web)
+    chinese = _ours(web, people, title="三楼打印机卡纸")
+    commented = _ours(web, people, title="Slow laptop")
+    web.service.add_comment(people["agent"], commented, "重启后恢复正常")
+    _fill(web, chinese, FILLER)
+    for who in (people["agent"], people["admin"]):
+        assert _keys(web, who, "卡纸") == {chinese}
+        assert _keys(web, who, "重启") == {commented}
+    plans = _plans(web, people["agent"], "卡纸")
+    assert "ix_tickets_cjk_pairs" in plans and "Seq Scan on tickets" not in plans, plans
+    assert "ix_comments_cjk_pairs" in _plans(web, people["admin"], "重启")

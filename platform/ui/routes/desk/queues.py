@@ -23,7 +23,6 @@ from gongdan.bundle.compiled import Bundle
 from gongdan.engine import (
     COUNT_CAP,
     MAX_PAGE,
-    QUEUE_SORTS,
     SHORT_SEARCH_WINDOW,
     Account,
     BulkOutcome,
@@ -53,7 +52,6 @@ __all__ = ["router"]
 
 router = APIRouter()
 
-SORTABLE = frozenset(QUEUE_SORTS)
 FILTER_KEYS = ("state", "priority", "team", "type", "assignee", "q", "field", "value")
 
 
@@ -196,6 +194,7 @@ def _page_context(
         [shown["type"]] if shown.get("type") in bundle.ticket_types else bundle.ticket_types
     )
     page_types = {t.type for t in page.items} or set(bundle.ticket_types)
+    sorts = queues.sorts_for(page.queue, _filters(request.query_params)[0])
     return {
         "page": page,
         "queue": page.queue,
@@ -212,9 +211,9 @@ def _page_context(
         "choices": _choices(bundle, language),
         "columns": page.queue.columns,
         "column_labels": _column_labels(bundle, page.queue.columns, language),
-        "sortable": SORTABLE,
-        "sort_choices": QUEUE_SORTS,
-        "sort_labels": _column_labels(bundle, QUEUE_SORTS, language),
+        "sortable": frozenset(sorts),
+        "sort_choices": sorts,
+        "sort_labels": _column_labels(bundle, sorts, language),
         "now": queues.clock(),
         "sla_badge": sla_badge,
         "field_text": lambda ticket, column: field_text(bundle, ticket, column, language),
