@@ -13,7 +13,7 @@ on the search queue, first page of 50 with its people, newest change first):
   the worst case), a typical key as text (the service desk's middle ticket), an
   English word, a rare error code, a Chinese phrase (common and rare), a
   custom-field value (an order number), two Chinese characters and one (too short for
-  a trigram: migration 0021's CJK pair indexes), a word in comments and part of
+  a trigram: migration 0022's CJK pair indexes), a word in comments and part of
   requesters' names.
 
 The database is migrated as `gongdan db upgrade` does, so the trigram indexes of

@@ -225,7 +225,7 @@ def _escape_like(text: str) -> str:
 # A search shorter than this has no trigram to look up (pg_trgm needs three
 # characters): it looks at the SHORT_SEARCH_WINDOW newest tickets and comments only,
 # unless it is one or two Chinese characters (a common word: 密码, 网络), which the
-# CJK pair indexes of migration 0021 find among every ticket on PostgreSQL (SQLite
+# CJK pair indexes of migration 0022 find among every ticket on PostgreSQL (SQLite
 # scans every ticket for any search).
 TRIGRAM = 3
 SHORT_SEARCH_WINDOW = 20_000
@@ -233,9 +233,9 @@ SHORT_SEARCH_WINDOW = 20_000
 KEY_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,15}-[0-9]{1,12}$")
 # Characters JSON writes escaped: a search containing one cannot use `data::text`.
 _JSON_ESCAPED = re.compile(r'["\\\x00-\x1f\x7f]')
-# One or two CJK ideographs: the characters migration 0021 pairs (its CJK_CLASS).
+# One or two CJK ideographs: the characters migration 0022 pairs (its CJK_CLASS).
 _CJK_WORD = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{1,2}$")
-# Whether each PostgreSQL engine has migration 0021's pair functions (asked once).
+# Whether each PostgreSQL engine has migration 0022's pair functions (asked once).
 _PAIRS_KNOWN: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
 
@@ -247,7 +247,7 @@ def is_short_search(text: str) -> bool:
 
 
 def _has_pairs(session: Session) -> bool:
-    """Whether the database has the CJK pair functions and indexes (migration 0021
+    """Whether the database has the CJK pair functions and indexes (migration 0022
     makes them where pg_trgm is installed)."""
     engine = session.get_bind()
     assert isinstance(engine, Engine)  # noqa: S101 - sessions are bound to an engine
@@ -274,7 +274,7 @@ class _TextSearch:
     def of(
         cls, bundle: Bundle, actor: Actor, text: str, dialect: str, *, pairs: bool = False
     ) -> _TextSearch:
-        """The parts; `pairs`: the database has migration 0021's CJK pair indexes (one
+        """The parts; `pairs`: the database has migration 0022's CJK pair indexes (one
         or two Chinese characters are then looked up there, among every ticket)."""
         pattern = f"%{_escape_like(text)}%"
         whole_key = dialect == "postgresql" and KEY_SHAPE.match(text) is not None
@@ -332,7 +332,7 @@ def text_condition(
     row. A requester's search looks at public comments and fields no type keeps internal
     only. Each part is an `ILIKE '%text%'`; text shorter than `TRIGRAM` looks at the
     `SHORT_SEARCH_WINDOW` newest tickets and comments (and every person), except one
-    or two Chinese characters with `pairs` (migration 0021's indexes)."""
+    or two Chinese characters with `pairs` (migration 0022's indexes)."""
     parts = _TextSearch.of(bundle, actor, text, dialect, pairs=pairs)
     commented: ColumnElement[bool]
     if dialect == "postgresql":  # a comment looked up by its ticket, row by row

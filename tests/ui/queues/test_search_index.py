@@ -2,7 +2,7 @@
 a rare word, a Chinese phrase, a comment and a custom field (EXPLAIN, with enough
 tickets that the planner must choose); a common word is read along the sort's index
 with the same answers; one or two Chinese characters (a word) through the CJK pair
-indexes of migration 0021; other text too short for a trigram looks at the newest
+indexes of migration 0022; other text too short for a trigram looks at the newest
 tickets and says so. SQLite answers the same."""
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def test_one_or_two_latin_characters_look_at_the_newest_tickets_and_say_so(
 def test_one_or_two_chinese_characters_are_found_among_every_ticket(
     web: Web, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A Chinese word is often two characters: on PostgreSQL migration 0021's pair
+    """A Chinese word is often two characters: on PostgreSQL migration 0022's pair
     indexes find it among every ticket (SQLite scans them all), in titles,
     descriptions, custom fields and comments, exactly as `ILIKE` would."""
     people = _people(web)

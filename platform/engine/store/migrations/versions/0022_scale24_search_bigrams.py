@@ -19,8 +19,8 @@ search then checks the columns themselves, so the answers are exactly `ILIKE`'s)
 Only where `pg_trgm` is installed (migration 0019 creates it when it may); elsewhere the
 search looks at the newest tickets for such text, as before. SQLite keeps no index.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-07
 """
 
@@ -29,8 +29,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
