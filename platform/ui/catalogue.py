@@ -189,6 +189,15 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "event.commented": ("commented", "发表了评论"),
     "event.other": ("recorded {kind}", "记录了 {kind}"),
     "event.system": ("System", "系统"),
+    # Files on replies and file inputs (files21).
+    "files.attach": ("Attach files", "添加附件"),
+    "files.limits": (
+        "Accepted: {types}; up to {size} MB each.",
+        "可接受的类型：{types}；每个文件不超过 {size} MB。",
+    ),
+    "files.any_type": ("Any file type.", "任意文件类型。"),
+    "files.pdf_preview": ("opens in a new tab", "在新标签页中打开"),
+    "files.download": ("Download", "下载"),
 }
 
 CATALOGUE: Mapping[str, Mapping[str, str]] = {
