@@ -34,7 +34,7 @@ HTML = b"<html><script>alert(document.cookie)</script></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
 
-def desk_reply(client: Client, key: str, body: str, files: list, **data: str):  # noqa: ANN201
+def desk_reply(client: Client, key: str, body: str, files: list, **data: str):
     return client.post(
         f"/desk/tickets/{key}/comments",
         data={"csrf_token": client.csrf, "body": body, **data},
