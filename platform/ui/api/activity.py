@@ -129,12 +129,16 @@ def take_transition(
     status_code=201,
     response_model=CommentOut,
     responses=error_responses(400, 401, 403, 404, 409, 413, 422),
-    summary="Reply (public) or add an internal note",
+    summary="Reply (public) or add an internal note, with files",
+    description=(
+        "`files`: ids of the caller's own reply uploads (`POST /uploads/reply`), which "
+        "become the comment's files (a requester never reads those of an internal note)."
+    ),
 )
 def add_comment(
     key: TicketKey, body: CommentIn, actor: ApiActor, service: ApiService
 ) -> CommentOut:
-    result = service.add_comment(actor, key, body.body, public=body.public)
+    result = service.add_comment(actor, key, body.body, public=body.public, files=body.files)
     assert result.comment is not None  # noqa: S101 - add_comment returns its comment
     return comment_out(result.comment)
 
