@@ -139,6 +139,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "“{transition}” is not a step of this ticket's workflow",
         "此工单的流程中没有“{transition}”",
     ),
+    "macro.assignee_me": ("you (whoever applies it)", "您（应用此快捷回复的人）"),
     "refusal.not_asked": ("is not asked for by “{transition}”", "“{transition}”不需要填写此项"),
     # Ticket page.
     "ticket.fields": ("Fields", "字段"),
