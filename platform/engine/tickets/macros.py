@@ -77,7 +77,7 @@ def apply_macro(
         workflow = ctx.workflow(ctx.ticket_type(ticket))
         found = [t for t in workflow.transitions if t.id == macro.transition]
         asked = frozenset(found[0].fields) if found else frozenset()
-    assignment = {k: changes.pop(k) for k in ("team", "assignee") if k in changes}
+    assignment: dict[str, Any] = {k: changes.pop(k) for k in ("team", "assignee") if k in changes}
     for_transition = {k: v for k, v in changes.items() if k in asked}
     rest = {k: v for k, v in changes.items() if k not in asked}
     if rest:
