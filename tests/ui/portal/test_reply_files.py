@@ -5,30 +5,14 @@ are served: pictures and PDFs inline only when their bytes say so, never SVG or 
 from __future__ import annotations
 
 import re
-import struct
-import zlib
 
 import pytest
 
+from tests.helpers import png_image
 from tests.ui.conftest import Client
 from tests.ui.portal.conftest import AGENT, People
 
-
-def tiny_png() -> bytes:
-    """A real 1×1 PNG (a browser draws it)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\xff\x00\x00")
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
-
-
-PNG = tiny_png()
+PNG = png_image()
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 HTML = b"<html><script>alert(document.cookie)</script></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
