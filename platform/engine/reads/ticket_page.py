@@ -102,23 +102,25 @@ def read_ticket_page(ctx: ReadContext, key: str, *, portal: bool = False) -> Tic
     transitions = transitions_of(ctx, ticket, portal=portal)
     following = people_following(ctx, ticket.id)
     if portal:
+        files = attachments_of(ctx, ticket, as_requester=True)
         return TicketPage(
             ticket=ctx.record(ticket, as_requester=True),
             read_at=ctx.now,
             transitions=tuple(transitions),
-            comments=tuple(comments_of(ctx, ticket, public_only=True)),
-            attachments=tuple(attachments_of(ctx, ticket, as_requester=True)),
+            comments=tuple(comments_of(ctx, ticket, public_only=True, attachments=files)),
+            attachments=tuple(files),
             surveys=tuple(list_surveys(ctx, key)),
             cc=tuple(following[CC]),
         )
     staff = ctx.actor.is_staff
     linked = _linked(ctx, ticket)
+    files = attachments_of(ctx, ticket)  # (the comments' files among them)
     return TicketPage(
         ticket=ctx.record(ticket),
         read_at=ctx.now,
         transitions=tuple(transitions),
-        comments=tuple(comments_of(ctx, ticket)),
-        attachments=tuple(attachments_of(ctx, ticket)),
+        comments=tuple(comments_of(ctx, ticket, attachments=files)),
+        attachments=tuple(files),
         events=tuple(_events(ctx, ticket, linked)),
         sla=tuple(explain_sla(ctx.bundle, ticket)),
         links=tuple(_link_infos(ctx, ticket, linked)),
@@ -147,24 +149,31 @@ def transitions_of(
 
 
 def comments_of(
-    ctx: ReadContext, ticket: Ticket, *, public_only: bool = False
+    ctx: ReadContext,
+    ticket: Ticket,
+    *,
+    public_only: bool = False,
+    attachments: list[AttachmentRecord] | None = None,
 ) -> list[CommentRecord]:
     """The comments of `ticket`, oldest first, each with its files (their authors and
-    files read in one statement each); a requester (or `public_only`) sees the public
-    ones only."""
+    files read in one statement each; the files taken from `attachments`, the ticket's
+    as `attachments_of` read them, when given); a requester (or `public_only`) sees the
+    public ones only."""
     comments = select_comments(ctx.session, [ticket.id], ctx.actor)
     if public_only:
         comments = [c for c in comments if c.public]
     ctx.preload_users(c.author_id for c in comments)
-    files: dict[int, list[AttachmentRecord]] = {}
-    if comments:
+    if attachments is None and comments:
         rows = ctx.session.scalars(
             select(Attachment)
             .where(Attachment.comment_id.in_([c.id for c in comments]))
             .order_by(Attachment.id)
         )
-        for row in rows:
-            files.setdefault(row.comment_id or 0, []).append(_attachment_record(row))
+        attachments = [_attachment_record(row) for row in rows]
+    files: dict[int, list[AttachmentRecord]] = {}
+    for record in attachments or ():
+        if record.comment is not None:
+            files.setdefault(record.comment, []).append(record)
     return [
         CommentRecord.build(c, ticket.key, ctx.user(c.author_id), tuple(files.get(c.id, ())))
         for c in comments

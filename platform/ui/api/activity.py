@@ -12,6 +12,7 @@ from fastapi import APIRouter, Response
 
 from gongdan.bundle.compiled import TicketTypeDef
 from gongdan.engine import SLAExplanation
+from gongdan.errors import ValidationFailed
 from gongdan.rules.workflow import TransitionDef, WorkflowDef
 from gongdan.ui.api.deps import (
     ApiActor,
@@ -138,7 +139,14 @@ def take_transition(
 def add_comment(
     key: TicketKey, body: CommentIn, actor: ApiActor, service: ApiService
 ) -> CommentOut:
-    result = service.add_comment(actor, key, body.body, public=body.public, files=body.files)
+    try:
+        result = service.add_comment(actor, key, body.body, public=body.public, files=body.files)
+    except ValidationFailed as failed:
+        if "comment" not in failed.fields:
+            raise
+        # The comment's text is this body's `body` (empty, with no files).
+        fields = {("body" if k == "comment" else k): v for k, v in failed.fields.items()}
+        raise ValidationFailed(failed.detail, fields) from failed
     assert result.comment is not None  # noqa: S101 - add_comment returns its comment
     return comment_out(result.comment)
 

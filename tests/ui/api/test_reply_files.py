@@ -39,7 +39,7 @@ def test_files_alone_make_a_reply_and_nothing_makes_none(admin: TestClient, logi
     only_files = requester.post(f"/api/v1/tickets/{key}/comments", json={"files": [stored["id"]]})
     assert only_files.status_code == 201 and only_files.json()["body"] == ""
     empty = requester.post(f"/api/v1/tickets/{key}/comments", json={"body": ""})
-    assert empty.status_code == 422 and empty.json()["fields"] == {"comment": "is required"}
+    assert empty.status_code == 422 and empty.json()["fields"] == {"body": "is required"}
 
 
 def test_an_internal_notes_file_stays_with_staff(admin: TestClient, login: Login) -> None:

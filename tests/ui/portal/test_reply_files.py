@@ -219,3 +219,29 @@ def test_limits_are_said_next_to_every_file_input(people: People) -> None:
     zh.send_form("/language", {"language": "zh-CN"})
     zh_page = zh.get(f"/portal/tickets/{key}").text
     assert "可接受的类型：.png" in zh_page and "每个文件不超过 25 MB" in zh_page
+
+
+def test_a_reply_held_by_the_collision_warning_keeps_its_files(people: People) -> None:
+    """The ticket changed since the agent opened it: the reply is held with what
+    changed shown, its file already stored and carried in the form; sending again posts
+    the reply with that file, without choosing it again."""
+    key = people.incident()
+    agent = people.client(AGENT)
+    page = agent.get(f"/desk/tickets/{key}").text
+    seen = re.search(r'name="seen" value="(\d+)"', page)
+    assert seen is not None
+    people.web.service.add_comment(people.requester, key, "Any news?")
+    held = desk_reply(
+        agent, key, "Here is the fix.", [("fix.png", PNG, "image/png")], seen=seen.group(1)
+    )
+    assert held.status_code == 409 and "Any news?" in held.text
+    kept = re.search(r'name="uploaded" value="([\w-]+)"', held.text)
+    assert kept is not None and 'name="uploaded_name" value="fix.png"' in held.text
+    sent = agent.send_form(
+        f"/desk/tickets/{key}/comments",
+        {"body": "Here is the fix.", "seen": seen.group(1), "confirmed": "1",
+         "uploaded": kept.group(1), "uploaded_name": "fix.png"},
+    )  # fmt: skip
+    assert sent.status_code == 303, sent.text
+    comments = people.web.service.list_comments(people.agent, key)
+    assert [f.filename for f in comments[-1].files] == ["fix.png"]
