@@ -40,7 +40,13 @@ from pathlib import Path
 from gongdan.bundle.compile_mail import MailboxDef
 from gongdan.bundle.compiled import Bundle
 from gongdan.channels.email.authenticity import verify_sender
-from gongdan.channels.email.parse import Incoming, MalformedMail, parse_mail, strip_quoted
+from gongdan.channels.email.parse import (
+    Incoming,
+    MailAttachment,
+    MalformedMail,
+    parse_mail,
+    strip_quoted,
+)
 from gongdan.channels.email.settings import mail_from
 from gongdan.engine import (
     MAX_REPLY_FILES,
@@ -219,52 +225,27 @@ class MailIntake:
     ) -> tuple[list[str], list[tuple[str, str]]]:
         """A reply's attachments stored as the replier's uploads, for the comment (the
         reply limits); and (name, why) of those not kept."""
-        ids: list[str] = []
-        failed: list[tuple[str, str]] = []
-        for attachment in mail.attachments:
-            if attachment.problem:
-                failed.append((attachment.filename, attachment.problem))
-                continue
-            if len(ids) >= MAX_REPLY_FILES:
-                failed.append((attachment.filename, f"at most {MAX_REPLY_FILES} files a reply"))
-                continue
-            try:
-                ids.append(
-                    service.upload_reply_file(
-                        actor,
-                        filename=attachment.filename,
-                        content_type=attachment.content_type,
-                        content=attachment.content,
-                    )
-                )
-            except ValidationFailed as error:
-                failed.append((attachment.filename, "; ".join(error.fields.values()) or str(error)))
-        return ids, failed
+
+        def store(a: MailAttachment) -> str:
+            return service.upload_reply_file(
+                actor, filename=a.filename, content_type=a.content_type, content=a.content
+            )
+
+        return _store_each(mail, store, MAX_REPLY_FILES)
 
     def _upload(
         self, service: TicketService, type_id: str, field_id: str, mail: Incoming
     ) -> tuple[list[str], list[tuple[str, str]]]:
-        ids: list[str] = []
-        failed: list[tuple[str, str]] = []
-        for attachment in mail.attachments:
-            if attachment.problem:
-                failed.append((attachment.filename, attachment.problem))
-                continue
-            try:
-                ids.append(
-                    service.upload(
-                        Actor.system(),
-                        type_id,
-                        field_id,
-                        filename=attachment.filename,
-                        content_type=attachment.content_type,
-                        content=attachment.content,
-                    )
-                )
-            except ValidationFailed as error:
-                detail = "; ".join(error.fields.values()) or str(error)
-                failed.append((attachment.filename, detail))
-        return ids, failed
+        """A new ticket's attachments stored for its field `field_id` (the field's
+        limits); and (name, why) of those not kept."""
+
+        def store(a: MailAttachment) -> str:
+            return service.upload(
+                Actor.system(), type_id, field_id,
+                filename=a.filename, content_type=a.content_type, content=a.content,
+            )  # fmt: skip
+
+        return _store_each(mail, store)
 
     def _create(
         self,
@@ -368,6 +349,26 @@ def keep_held(raw: bytes) -> str:
             handle.write(raw)
         Path(handle.name).replace(target)
     return str(target)
+
+
+def _store_each(
+    mail: Incoming, store: Callable[[MailAttachment], str], most: int | None = None
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The ids of the mail's attachments `store` kept (at `most` so many), and (name,
+    why) of the others: broken parts, refused files."""
+    ids: list[str] = []
+    failed: list[tuple[str, str]] = []
+    for attachment in mail.attachments:
+        if attachment.problem:
+            failed.append((attachment.filename, attachment.problem))
+        elif most is not None and len(ids) >= most:
+            failed.append((attachment.filename, f"at most {most} files a reply"))
+        else:
+            try:
+                ids.append(store(attachment))
+            except ValidationFailed as error:
+                failed.append((attachment.filename, "; ".join(error.fields.values()) or str(error)))
+    return ids, failed
 
 
 def _explain(error: GongdanError) -> str:

@@ -77,6 +77,13 @@ def _store(
         content_type=file.content_type or "application/octet-stream",
         content=content,
     )
+    return _stored(service, actor, attachment_id, field_id)
+
+
+def _stored(
+    service: TicketService, actor: Actor, attachment_id: str, field_id: str | None
+) -> AttachmentOut:
+    """The upload just stored, as the API shows it."""
     stored_name, content_type, stored = service.read_attachment(actor, attachment_id)
     return AttachmentOut(
         id=attachment_id,
@@ -134,15 +141,7 @@ def upload_for_reply(file: Upload, actor: ApiActor, service: ApiService) -> Atta
         content_type=file.content_type or "application/octet-stream",
         content=content,
     )
-    stored_name, content_type, stored = service.read_attachment(actor, attachment_id)
-    return AttachmentOut(
-        id=attachment_id,
-        field=None,
-        filename=stored_name,
-        content_type=content_type,
-        size=len(stored),
-        url=f"/api/v1/attachments/{attachment_id}",
-    )
+    return _stored(service, actor, attachment_id, None)
 
 
 @router.post(

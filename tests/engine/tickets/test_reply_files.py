@@ -14,6 +14,7 @@ from gongdan.engine.store.database import Database
 from gongdan.engine.tickets.attachments import AttachmentStore
 from gongdan.errors import NotFound, ValidationFailed
 from gongdan.rules.workflow import Actor
+from tests.engine.tickets.test_attachments import rma_fields
 from tests.factories import incident
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -100,15 +101,7 @@ def test_a_reply_upload_never_goes_into_a_field(
             requester,
             "after_sales",
             title="Phone",
-            fields={
-                "order_number": "JD2026110200001",
-                "product": "smartphone",
-                "purchase_date": "2026-10-20",
-                "request_kind": "repair",
-                "reason": "defective",
-                "reason_details": "Screen flickers",
-                "photos": [file_id],
-            },
+            fields=rma_fields([file_id]),
         )
 
 

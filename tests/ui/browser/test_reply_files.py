@@ -13,6 +13,7 @@ import pytest
 
 from tests.helpers import png_image
 from tests.ui.browser.conftest import demo_server, sized_page
+from tests.ui.browser.test_csp import _sign_in
 
 AGENT = "li.wei@example.com"  # IT service desk, in the demo data (password "demo")
 REQUESTER = "zhang.san@example.com"  # who asked for the demo tickets
@@ -22,14 +23,6 @@ REQUESTER = "zhang.san@example.com"  # who asked for the demo tickets
 def files_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with demo_server(tmp_path_factory.mktemp("reply-files"), "reply-files-tests") as base:
         yield base
-
-
-def _sign_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("demo")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/(desk|portal)"))
 
 
 def _drawn(image: Any) -> int:
