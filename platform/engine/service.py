@@ -249,15 +249,15 @@ class TicketService:
     def upload(
         self,
         actor: Actor,
-        type_id: str,
-        field_id: str,
+        type_id: str | None,
+        field_id: str | None,
         *,
         filename: str,
         content_type: str,
         content: bytes,
     ) -> str:
-        """Store a file for an attachment field; returns the id to put in that field
-        (its random public id)."""
+        """Store a file for an attachment field (None: for a reply); returns the id to
+        put in that field (its random public id)."""
         with self._write(actor) as ctx:
             return store_upload(
                 ctx,
@@ -274,16 +274,9 @@ class TicketService:
     ) -> str:
         """Store a file for a reply (the reply limits: `attachments.REPLY_ACCEPT`,
         `REPLY_MAX_MB`); returns the id to name in `add_comment(files=…)`."""
-        with self._write(actor) as ctx:
-            return store_upload(
-                ctx,
-                self.attachments,
-                type_id=None,
-                field_id=None,
-                filename=filename,
-                content_type=content_type,
-                content=content,
-            ).public_id
+        return self.upload(
+            actor, None, None, filename=filename, content_type=content_type, content=content
+        )
 
     def add_files(
         self,
