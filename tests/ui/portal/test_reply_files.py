@@ -245,3 +245,26 @@ def test_a_reply_held_by_the_collision_warning_keeps_its_files(people: People) -
     assert sent.status_code == 303, sent.text
     comments = people.web.service.list_comments(people.agent, key)
     assert [f.filename for f in comments[-1].files] == ["fix.png"]
+
+
+def test_a_reply_carries_a_picture_of_several_megabytes(people: People) -> None:
+    """A reply with files is an upload (the upload body limit, 30 MiB), not a 1 MiB
+    form post; a body over that is a clear 413, nothing half-written."""
+    key = people.incident()
+    agent = people.client(AGENT)
+    big = PNG + b"\x00" * (3 * 1024 * 1024)
+    sent = desk_reply(agent, key, "The full-size capture.", [("capture.png", big, "image/png")])
+    assert sent.status_code == 303, sent.text[:300]
+    client = people.client()
+    reply = client.post(
+        f"/portal/tickets/{key}/reply",
+        data={"csrf_token": client.csrf, "body": "Mine too."},
+        files=[("files", ("mine.png", big, "image/png"))],
+    )
+    assert reply.status_code == 303, reply.text[:300]
+    too_big = desk_reply(
+        agent, key, "Too much.", [(f"part{i}.png", big * 3, "image/png") for i in range(4)]
+    )
+    assert too_big.status_code == 413
+    bodies = [c.body for c in people.web.service.list_comments(people.agent, key)]
+    assert bodies == ["The full-size capture.", "Mine too."]
