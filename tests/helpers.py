@@ -6,9 +6,11 @@ one imports it from here."""
 from __future__ import annotations
 
 import socket
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -79,3 +81,23 @@ def wait_for_server(
                     process.wait()
                 pytest.fail(f"{name} did not start:\n{output()}")
             time.sleep(0.2)
+
+
+def png_image(width: int = 1, height: int = 1) -> bytes:
+    """A real PNG a browser draws: blue and orange stripes, `width` x `height` pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(
+        b"\x00" + (b"\x1f\x6f\xeb" if (y // 10) % 2 else b"\xf0\x88\x3e") * width
+        for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )

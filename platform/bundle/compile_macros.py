@@ -5,8 +5,10 @@ A macro fills in a reply (Jinja2 text per locale, compiled and run in the sandbo
 mail template's), changes fields, adds tags and takes a transition, for the ticket
 types and teams it names. Checked here, with the place of each problem in its file:
 the types and teams exist, every field it sets belongs to each type it applies to (or
-is `priority`) and takes the value given (as the field checks typed input), its
-priority is a built-in one, and the transition is declared by the workflow of each
+is `priority`, `team` or `assignee`) and takes the value given (as the field checks
+typed input), its priority is a built-in one, its team is declared, its assignee is
+`me` (whoever applies it), `none` (unassigned) or a member of a declared team (of the
+team it sets, when it sets one), and the transition is declared by the workflow of each
 type it applies to (by at least one when it names no type).
 
 Pure: no Jinja2 (the engine never imports it; `compile_mail` does the same for
@@ -25,13 +27,16 @@ from gongdan.bundle.context import Entry, Reporter
 from gongdan.bundle.yamlio import Document
 from gongdan.errors import ValidationFailed, did_you_mean
 from gongdan.forms.data import check_ticket_data
+from gongdan.rules.teams import Team
 from gongdan.rules.workflow import WorkflowDef
 from gongdan.vocabulary import PRIORITIES
 
 __all__ = ["MACRO_BUILTINS", "MacroDef", "compile_macros"]
 
-# Built-ins a macro may set besides a type's custom fields.
-MACRO_BUILTINS = ("priority",)
+# Built-ins a macro may set besides a type's custom fields (team and assignee go through
+# the engine's assignment, `tickets.macros`).
+MACRO_BUILTINS = ("priority", "team", "assignee")
+ME, NOBODY = "me", "none"  # an assignee: whoever applies the macro; nobody
 DEFAULT_LOCALE = "en"
 
 
@@ -83,6 +88,38 @@ def _check_value(
             return
 
 
+def _check_assignment(
+    report: Reporter,
+    doc: Document,
+    name: str,
+    changes: Mapping[str, Any],
+    teams: Mapping[str, Team],
+) -> None:
+    """A macro's `team` is a declared team; its `assignee` is `me`, `none` or a member
+    of a declared team (of the team it sets, when it sets one)."""
+    value = changes[name]
+    if name == "team":
+        if str(value) not in teams:
+            report.unknown(doc, ("set", "team"), "team", str(value), teams)
+        return
+    if value in (ME, NOBODY):
+        return
+    team = teams.get(str(changes.get("team", "")))
+    members = (
+        {m.user for m in team.members}
+        if team
+        else {m.user for t in teams.values() for m in t.members}
+    )
+    if value not in members:
+        where = f"of team '{team.id}'" if team else "of any team"
+        report.error(
+            doc,
+            ("set", "assignee"),
+            f"unknown user '{value}': not a member {where}"
+            f"{did_you_mean(str(value), sorted(members))} (or use '{ME}' or '{NOBODY}')",
+        )
+
+
 def _texts(value: Any) -> Mapping[str, str]:
     if value is None:
         return MappingProxyType({})
@@ -98,12 +135,15 @@ def compile_macros(
     known_types: Collection[str],
     known_teams: Collection[str],
     report: Reporter,
+    teams: Mapping[str, Team] | None = None,
 ) -> Mapping[str, MacroDef]:
     """The schema-valid macros by id, in id order; problems go to `report`. Types known
     only by name (their documents have errors of their own) are not checked against."""
     macros: dict[str, MacroDef] = {}
     for entry in sorted(entries, key=lambda e: e.id):
-        macro = _compile_macro(entry, ticket_types, workflows, known_types, known_teams, report)
+        macro = _compile_macro(
+            entry, ticket_types, workflows, known_types, known_teams, report, teams or {}
+        )
         if macro is not None:
             macros[entry.id] = macro
     return MappingProxyType(macros)
@@ -116,6 +156,7 @@ def _compile_macro(
     known_types: Collection[str],
     known_teams: Collection[str],
     report: Reporter,
+    teams: Mapping[str, Team],
 ) -> MacroDef | None:
     doc, data = entry.doc, entry.data
     before = sum(1 for i in report.issues if i.severity == "error")
@@ -129,7 +170,12 @@ def _compile_macro(
             report.unknown(doc, ("applies_to", "teams", index), "team", team_id, known_teams)
     checked = [ticket_types[t] for t in (types or sorted(ticket_types)) if t in ticket_types]
     changes = dict(data.get("set") or {})
+    if "assignee" in changes:
+        changes["assignee"] = str(changes["assignee"] or NOBODY).strip().lower()
     for name, value in changes.items():
+        if name in ("team", "assignee"):
+            _check_assignment(report, doc, name, changes, teams)
+            continue
         if name in MACRO_BUILTINS:
             if str(value) not in [str(p) for p in PRIORITIES]:
                 report.error(

@@ -464,8 +464,9 @@ def _compile(entries: list[Entry], version: str, report: Reporter, unreadable: l
         teams=known["Team"],
     )
     macros = compile_macros(
-        by_kind["Macro"], ticket_types, workflows, known["TicketType"], known["Team"], report
-    )
+        by_kind["Macro"], ticket_types, workflows, known["TicketType"], known["Team"], report,
+        teams,
+    )  # fmt: skip
     return Bundle(
         version=version,
         ticket_types=MappingProxyType(ticket_types),

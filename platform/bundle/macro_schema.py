@@ -41,7 +41,8 @@ def macro_schema(
             "set": {
                 **ref("field_values"),
                 "description": "Fields to change: custom fields of the types it applies to, "
-                "and priority",
+                "priority, team (a team id) and assignee (a member's email, `me`: whoever "
+                "applies the macro, `none`: unassigned)",
             },
             "add_tags": array({"type": "string", "minLength": 1, "maxLength": 64}, minItems=1),
             "transition": {

@@ -129,7 +129,12 @@ from gongdan.engine.store.database import (
     database_unavailable,
     database_url,
 )
-from gongdan.engine.tickets.attachments import DEFAULT_MAX_BYTES
+from gongdan.engine.tickets.attachments import (
+    DEFAULT_MAX_BYTES,
+    MAX_REPLY_FILES,
+    REPLY_ACCEPT,
+    REPLY_MAX_MB,
+)
 from gongdan.engine.tickets.links import LINK_KINDS, REVERSE_KINDS
 from gongdan.engine.tickets.tickets import check_title
 from gongdan.engine.unit_of_work import utc_now
@@ -146,9 +151,12 @@ __all__ = [
     "LIST_SORTS",
     "MAX_PAGE",
     "MAX_PASSWORD_LENGTH",
+    "MAX_REPLY_FILES",
     "MIN_PASSWORD_LENGTH",
     "NEWS_KINDS",
     "QUEUE_SORTS",
+    "REPLY_ACCEPT",
+    "REPLY_MAX_MB",
     "REPORT_WORDS",
     "REVERSE_KINDS",
     "SCHEDULED_JOBS",

@@ -165,6 +165,19 @@ class AttachmentRecord:
     size: int
     uploaded_by: int | None
     created_at: datetime
+    comment: int | None = None  # the comment it came with (None: a field's file)
+
+    @property
+    def preview(self) -> str | None:
+        """How a page may show it: "image" or "pdf" (served inline, `ui.serving`
+        checks the bytes), None for a download."""
+        if self.content_type in INLINE_IMAGE_TYPES:
+            return "image"
+        return "pdf" if self.content_type == "application/pdf" else None
+
+
+# Files shown inline in a page when their bytes are what they say (never SVG).
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,9 +188,16 @@ class CommentRecord:
     body: str
     public: bool
     created_at: datetime
+    files: tuple[AttachmentRecord, ...] = ()
 
     @classmethod
-    def build(cls, comment: Comment, ticket_key: str, author: User | None) -> CommentRecord:
+    def build(
+        cls,
+        comment: Comment,
+        ticket_key: str,
+        author: User | None,
+        files: tuple[AttachmentRecord, ...] = (),
+    ) -> CommentRecord:
         return cls(
             id=comment.id,
             ticket_key=ticket_key,
@@ -185,6 +205,7 @@ class CommentRecord:
             body=comment.body,
             public=comment.public,
             created_at=comment.created_at,
+            files=files,
         )
 
 

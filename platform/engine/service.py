@@ -27,6 +27,7 @@ from gongdan.engine.reads.ticket_page import (
     TicketPage,
     assignable_people,
     attachments_of,
+    comment_files,
     comments_of,
     events_of,
     find_people,
@@ -156,17 +157,29 @@ class TicketService:
             )
             return ctx.result(ticket)
 
-    def add_comment(self, actor: Actor, key: str, body: str, *, public: bool = True) -> WriteResult:
+    def add_comment(
+        self,
+        actor: Actor,
+        key: str,
+        body: str,
+        *,
+        public: bool = True,
+        files: Sequence[str] = (),
+    ) -> WriteResult:
         """A reply or internal note (`replies.add_reply`: a requester's reply reopens a
         resolved ticket, or starts a follow-up of a closed one; the result's ticket and
-        comment are where the reply landed)."""
+        comment are where the reply landed), with the actor's reply uploads named in
+        `files` (`upload_reply_file`)."""
         with self._write(actor) as ctx:
-            comment = replies.add_reply(ctx, key, body, public=public)
+            comment = replies.add_reply(ctx, key, body, public=public, files=files)
             ticket = ctx.session.get_one(Ticket, comment.ticket_id)
             result = ctx.result(ticket)
             author = ctx.user(comment.author_id)
+            attached = comment_files(ctx, comment.id)
             return WriteResult(
-                result.ticket, result.events, CommentRecord.build(comment, ticket.key, author)
+                result.ticket,
+                result.events,
+                CommentRecord.build(comment, ticket.key, author, attached),
             )
 
     def link(self, actor: Actor, key: str, other_key: str, kind: str = "relates") -> WriteResult:
@@ -236,15 +249,15 @@ class TicketService:
     def upload(
         self,
         actor: Actor,
-        type_id: str,
-        field_id: str,
+        type_id: str | None,
+        field_id: str | None,
         *,
         filename: str,
         content_type: str,
         content: bytes,
     ) -> str:
-        """Store a file for an attachment field; returns the id to put in that field
-        (its random public id)."""
+        """Store a file for an attachment field (None: for a reply); returns the id to
+        put in that field (its random public id)."""
         with self._write(actor) as ctx:
             return store_upload(
                 ctx,
@@ -255,6 +268,15 @@ class TicketService:
                 content_type=content_type,
                 content=content,
             ).public_id
+
+    def upload_reply_file(
+        self, actor: Actor, *, filename: str, content_type: str, content: bytes
+    ) -> str:
+        """Store a file for a reply (the reply limits: `attachments.REPLY_ACCEPT`,
+        `REPLY_MAX_MB`); returns the id to name in `add_comment(files=…)`."""
+        return self.upload(
+            actor, None, None, filename=filename, content_type=content_type, content=content
+        )
 
     def add_files(
         self,

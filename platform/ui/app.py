@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -189,6 +189,12 @@ def create_app(
     app.add_middleware(KeepAliveLimit)  # outermost: long-lived clients spread over workers
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        """The tab icon browsers ask for at the root (static/favicon.ico, made for Gongdan)."""
+        headers = {"Cache-Control": "public, max-age=86400"}
+        return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon", headers=headers)
 
     @app.get("/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:

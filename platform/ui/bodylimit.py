@@ -27,6 +27,7 @@ from gongdan.ui.websettings import WebSettings
 __all__ = ["BodyLimit", "BodyTooLarge", "family_of"]
 
 _UPLOAD_TYPES = ("multipart/", "application/octet-stream")
+_REPLIES = ("/comments", "/reply")  # the desk's and the portal's reply forms
 
 
 class BodyTooLarge(HTTPException):
@@ -51,6 +52,8 @@ def family_of(path: str, content_type: str) -> str:
         return "mail"
     if "/upload/" in path or path.endswith("/files"):
         return "uploads"
+    if path.endswith(_REPLIES) and content_type.startswith("multipart/"):
+        return "uploads"  # a reply with its files (desk, portal)
     return "forms"
 
 

@@ -125,6 +125,22 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "desk.new_title": ("New ticket", "新建工单"),
     "desk.choose_type": ("What kind of ticket?", "选择工单类型"),
     "desk.create": ("Create ticket", "创建工单"),
+    # Why a transition was refused, with labels (ui/refusals.py; files21).
+    "refusal.from_state": (
+        "“{transition}” cannot be taken in state “{state}” (only from: {sources})",
+        "状态为“{state}”时不能执行“{transition}”（仅限：{sources}）",
+    ),
+    "refusal.roles": ("“{transition}” is for {roles} only", "“{transition}”仅限{roles}执行"),
+    "refusal.conditions": (
+        "the conditions of “{transition}” are not met",
+        "不满足“{transition}”的条件",
+    ),
+    "refusal.not_in_workflow": (
+        "“{transition}” is not a step of this ticket's workflow",
+        "此工单的流程中没有“{transition}”",
+    ),
+    "macro.assignee_me": ("you (whoever applies it)", "您（应用此快捷回复的人）"),
+    "refusal.not_asked": ("is not asked for by “{transition}”", "“{transition}”不需要填写此项"),
     # Ticket page.
     "ticket.fields": ("Fields", "字段"),
     "ticket.save_fields": ("Save fields", "保存字段"),
@@ -189,6 +205,15 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "event.commented": ("commented", "发表了评论"),
     "event.other": ("recorded {kind}", "记录了 {kind}"),
     "event.system": ("System", "系统"),
+    # Files on replies and file inputs (files21).
+    "files.attach": ("Attach files", "添加附件"),
+    "files.limits": (
+        "Accepted: {types}; up to {size} MB each.",
+        "可接受的类型：{types}；每个文件不超过 {size} MB。",
+    ),
+    "files.any_type": ("Any file type.", "任意文件类型。"),
+    "files.pdf_preview": ("opens in a new tab", "在新标签页中打开"),
+    "files.download": ("Download", "下载"),
 }
 
 CATALOGUE: Mapping[str, Mapping[str, str]] = {

@@ -108,6 +108,11 @@ _MESSAGES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^is not your current password$", "不是您当前的密码"),
         (r"^does not match the new password$", "与新密码不一致"),
         (r"^must be one of: (.+)$", r"须为以下之一：\1"),
+        # Files (of fields and replies).
+        (r"^'(.+)' is larger than (\d+(?:\.\d+)?) MB$", r"“\1”超过 \2 MB"),
+        (r"^'(.+)' must be one of these file types: (.+)$", r"“\1”的文件类型不可接受，可接受：\2"),
+        (r"^at most (\d+) files a reply$", r"每条回复最多 \1 个文件"),
+        (r"^no upload '(.+)'$", r"找不到上传的文件“\1”"),
     )
 )
 

@@ -8,7 +8,7 @@ REST API; the reply is rendered in the sandbox by `channels.macro_texts`.
 
 from __future__ import annotations
 
-from gongdan.bundle.compile_macros import MacroDef
+from gongdan.bundle.compile_macros import ME, NOBODY, MacroDef
 from gongdan.bundle.compiled import Bundle
 from gongdan.channels.macro_texts import Someone, reply_for_ticket
 from gongdan.engine import Account
@@ -31,6 +31,16 @@ def macro_changes(bundle: Bundle, macro: MacroDef, type_id: str, language: str) 
         if name == "priority":
             label = translate(language, "queues.col.priority")
             shown = translate(language, f"priority.{value}")
+        elif name == "team":
+            label = translate(language, "field.team")
+            team = bundle.teams.get(str(value))
+            shown = localise(team.name, language) if team else str(value)
+        elif name == "assignee":
+            label = translate(language, "field.assignee")
+            shown = {
+                ME: translate(language, "macro.assignee_me"),
+                NOBODY: translate(language, "field.unassigned"),
+            }.get(str(value), str(value))
         else:
             field = ticket_type.field_map.get(name) if ticket_type else None
             label = localise(field.label, language) if field else name

@@ -20,6 +20,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from gongdan.engine import DEFAULT_MAX_BYTES, REPLY_ACCEPT, REPLY_MAX_MB
 from gongdan.ui.deps import request_bundle
 from gongdan.ui.i18n import LANGUAGES, language_for, localise, translate, translate_message
 from gongdan.ui.markdown import render_markdown
@@ -47,6 +48,11 @@ TEMPLATES.env.filters["l10n"] = localise
 TEMPLATES.env.filters["markdown"] = render_markdown
 TEMPLATES.env.filters["when"] = when  # in the reader's zone (`ui.timezones`)
 TEMPLATES.env.filters["msg"] = translate_message
+# What a reply's file input takes, said next to it (partials/_files.html).
+TEMPLATES.env.globals["reply_accept"] = ",".join(REPLY_ACCEPT)
+TEMPLATES.env.globals["reply_types"] = ", ".join(REPLY_ACCEPT)
+TEMPLATES.env.globals["reply_max_mb"] = REPLY_MAX_MB
+TEMPLATES.env.globals["default_max_mb"] = DEFAULT_MAX_BYTES // (1024 * 1024)
 
 
 def is_htmx(request: Request) -> bool:

@@ -66,7 +66,7 @@ def build_timeline(
     items: list[tuple[datetime, int, TimelineItem]] = []
     system = translate(language, "event.system")
     for event in events:
-        if event.kind == "comment.added":
+        if event.kind in ("comment.added", "comment.files_added"):
             continue
         key = _EVENT_KEYS.get(event.kind)
         what = (

@@ -5,7 +5,7 @@
 | `GONGDAN_SESSION_IDLE_MINUTES` | 720 (12 h) | a session unused this long is signed out |
 | `GONGDAN_SESSION_MAX_HOURS` | 168 (7 days) | a session this old is signed out, used or not |
 | `GONGDAN_MAX_FORM_BYTES` | 1 MiB | body of an HTML form post (not an upload) |
-| `GONGDAN_MAX_UPLOAD_BYTES` | 30 MiB | body of an upload (HTML or API; fields have their own, lower, limits) |
+| `GONGDAN_MAX_UPLOAD_BYTES` | 30 MiB | body of an upload (HTML or API, a reply posted with its files too; fields and replies have their own, lower, per-file limits) |
 | `GONGDAN_MAX_API_BYTES` | 1 MiB | body of any other API request (JSON) |
 | `GONGDAN_MAX_MAIL_BYTES` | 30 MiB | body of a mail handed over HTTP (`/mail/`, `/api/v1/mail`) |
 | `GONGDAN_TRUSTED_PROXIES` | none | addresses (or `*`) whose `X-Forwarded-Proto` / `-For` are believed |

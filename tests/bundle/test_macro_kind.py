@@ -89,3 +89,33 @@ def test_a_value_the_field_refuses_is_an_error_at_its_place(tmp_path: Path) -> N
     got = _issues(tmp_path, GOOD.replace("set: {impact: me}", "set: {impact: everyone}"))
     assert len(got) == 1 and got[0].startswith("macros/ask.yaml:5:"), got
     assert "'everyone' is not one of: me, team, company" in got[0]
+
+
+def test_a_macro_sets_a_declared_team_and_a_member_as_assignee(tmp_path: Path) -> None:
+    good = GOOD.replace(
+        "set: {impact: me}", "set: {team: service_desk, assignee: wang.fang@example.com}"
+    )
+    assert _issues(tmp_path, good) == []
+    for who in ("me", "none"):
+        assert (
+            _issues(tmp_path, GOOD.replace("set: {impact: me}", f"set: {{assignee: {who}}}")) == []
+        )
+
+
+def test_an_unknown_team_or_user_is_an_error_at_its_place(tmp_path: Path) -> None:
+    got = _issues(tmp_path, GOOD.replace("set: {impact: me}", "set: {team: servce_desk}"))
+    assert len(got) == 1 and got[0].startswith("macros/ask.yaml:5:"), got
+    assert "unknown team 'servce_desk'" in got[0] and "service_desk" in got[0]
+    got = _issues(
+        tmp_path, GOOD.replace("set: {impact: me}", "set: {assignee: nobody@example.com}")
+    )
+    assert len(got) == 1 and got[0].startswith("macros/ask.yaml:5:"), got
+    assert "unknown user 'nobody@example.com': not a member of any team" in got[0]
+    # A member of another team than the one the macro sets is refused too.
+    got = _issues(
+        tmp_path,
+        GOOD.replace(
+            "set: {impact: me}", "set: {team: field_service, assignee: li.wei@example.com}"
+        ),
+    )
+    assert len(got) == 1 and "not a member of team 'field_service'" in got[0], got

@@ -52,3 +52,13 @@ def test_invalid_bundle_refuses_to_start(tmp_path: Path) -> None:
     root = make_bundle(tmp_path, {"teams/bad.yaml": "kind: Team\n"})
     with pytest.raises(ConfigError, match="missing required key 'name'"):
         create_app(root)
+
+
+def test_the_favicon_is_served_not_a_404(client: TestClient) -> None:
+    """Browsers ask for /favicon.ico on every page: a real icon, cached, not a 404."""
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
+    assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert icon.content[22:30] == b"\x89PNG\r\n\x1a\n"  # holding one PNG image
+    assert "max-age" in icon.headers["cache-control"]
+    assert '<link rel="icon" href="/favicon.ico"' in client.get("/login").text

@@ -141,6 +141,14 @@ def template_context(
             "body": comment.body,
             "author": author[0].name if author else (comment.author or ""),
             "public": comment.public,
+            # Its files as links (sign-in needed), never attached to the mail.
+            "files": [
+                {
+                    "name": f.filename,
+                    "url": f"{base_url}/{'desk' if staff else 'portal'}/attachments/{f.id}",
+                }
+                for f in comment.files
+            ],
         }
         if comment
         else None,

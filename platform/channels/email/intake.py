@@ -5,8 +5,9 @@
   so an auto-responder gets no bounce to answer, and logged).
 - A **reply** (a ticket key like `[INC-42]` in the subject, or In-Reply-To/References
   naming a mail of a ticket) becomes a public comment by the sender, if the sender
-  may comment on that ticket (its requester or staff who may see it); otherwise it is
-  rejected with the reason.
+  may comment on that ticket (its requester or staff who may see it), with the mail's
+  attachments as the comment's files (the reply limits; those not kept, or broken,
+  named in the comment); otherwise it is rejected with the reason.
 - Any other mail **creates a ticket** of its mailbox's type with the sender as
   requester (a new address becomes a requester account, in the mail's language),
   the subject as title, the text as description and the attachments kept.
@@ -39,9 +40,16 @@ from pathlib import Path
 from gongdan.bundle.compile_mail import MailboxDef
 from gongdan.bundle.compiled import Bundle
 from gongdan.channels.email.authenticity import verify_sender
-from gongdan.channels.email.parse import Incoming, MalformedMail, parse_mail, strip_quoted
+from gongdan.channels.email.parse import (
+    Incoming,
+    MailAttachment,
+    MalformedMail,
+    parse_mail,
+    strip_quoted,
+)
 from gongdan.channels.email.settings import mail_from
 from gongdan.engine import (
+    MAX_REPLY_FILES,
     Database,
     MailLog,
     TicketService,
@@ -52,7 +60,6 @@ from gongdan.engine import (
     utc_now,
 )
 from gongdan.errors import GongdanError, NotFound, PermissionDenied, ValidationFailed
-from gongdan.forms.shapes import Holds
 from gongdan.rules.workflow import Actor
 
 __all__ = ["IntakeResult", "MailIntake", "keep_held"]
@@ -198,12 +205,13 @@ class MailIntake:
         actor = people[0].actor
         assert actor is not None  # noqa: S101 - filtered above
         text = strip_quoted(mail.body) or mail.body
-        notes = self._attach_to_ticket(service, actor, key, mail)
+        files, failed = self._reply_files(service, actor, mail)
+        notes = _not_kept(failed)
         body = "\n\n".join(part for part in (text, notes) if part)
-        if not body.strip():
+        if not body.strip() and not files:
             return self._log(mail, raw, sender, "ignored", "an empty reply", 250, key)
         try:
-            result = service.add_comment(actor, key, body[:MAX_TEXT], public=True)
+            result = service.add_comment(actor, key, body[:MAX_TEXT], public=True, files=files)
         except (NotFound, PermissionDenied):
             reason = f"{mail.sender} may not comment on {key}"
             return self._log(mail, raw, sender, "rejected", reason, 550, key)
@@ -212,60 +220,32 @@ class MailIntake:
             mail, raw, sender, "accepted", f"comment on {key}", 250, key, comment_id=comment_id
         )
 
-    def _attach_to_ticket(
-        self, service: TicketService, actor: Actor, key: str, mail: Incoming
-    ) -> str:
-        """Add a reply's attachments to the ticket's public attachment field; returns
-        a note for the comment naming what could not be kept."""
-        if not mail.attachments:
-            return ""
-        try:
-            ticket = service.get_ticket(actor, key)
-        except NotFound:
-            return ""
-        ticket_type = service.bundle.ticket_types.get(ticket.type)
-        fields = [
-            f
-            for f in (ticket_type.fields if ticket_type else ())
-            if f.holds is Holds.FILES and not f.internal
-        ]
-        if not fields:
-            return _not_kept(
-                [(a.filename, "this ticket type takes no attachments") for a in mail.attachments]
+    def _reply_files(
+        self, service: TicketService, actor: Actor, mail: Incoming
+    ) -> tuple[list[str], list[tuple[str, str]]]:
+        """A reply's attachments stored as the replier's uploads, for the comment (the
+        reply limits); and (name, why) of those not kept."""
+
+        def store(a: MailAttachment) -> str:
+            return service.upload_reply_file(
+                actor, filename=a.filename, content_type=a.content_type, content=a.content
             )
-        field = next((f for f in fields if f.params.get("multiple")), fields[0])
-        ids, failed = self._upload(service, ticket.type, field.id, mail)
-        if ids:
-            current = ticket.data.get(field.id)
-            existing = current if isinstance(current, list) else ([current] if current else [])
-            value = [*existing, *ids] if field.params.get("multiple") else ids[-1]
-            try:
-                service.update_ticket(Actor.system(), key, {field.id: value})
-            except GongdanError as error:
-                failed.extend((a.filename, str(error)) for a in mail.attachments)
-        return _not_kept(failed)
+
+        return _store_each(mail, store, MAX_REPLY_FILES)
 
     def _upload(
         self, service: TicketService, type_id: str, field_id: str, mail: Incoming
     ) -> tuple[list[str], list[tuple[str, str]]]:
-        ids: list[str] = []
-        failed: list[tuple[str, str]] = []
-        for attachment in mail.attachments:
-            try:
-                ids.append(
-                    service.upload(
-                        Actor.system(),
-                        type_id,
-                        field_id,
-                        filename=attachment.filename,
-                        content_type=attachment.content_type,
-                        content=attachment.content,
-                    )
-                )
-            except ValidationFailed as error:
-                detail = "; ".join(error.fields.values()) or str(error)
-                failed.append((attachment.filename, detail))
-        return ids, failed
+        """A new ticket's attachments stored for its field `field_id` (the field's
+        limits); and (name, why) of those not kept."""
+
+        def store(a: MailAttachment) -> str:
+            return service.upload(
+                Actor.system(), type_id, field_id,
+                filename=a.filename, content_type=a.content_type, content=a.content,
+            )  # fmt: skip
+
+        return _store_each(mail, store)
 
     def _create(
         self,
@@ -369,6 +349,26 @@ def keep_held(raw: bytes) -> str:
             handle.write(raw)
         Path(handle.name).replace(target)
     return str(target)
+
+
+def _store_each(
+    mail: Incoming, store: Callable[[MailAttachment], str], most: int | None = None
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The ids of the mail's attachments `store` kept (at `most` so many), and (name,
+    why) of the others: broken parts, refused files."""
+    ids: list[str] = []
+    failed: list[tuple[str, str]] = []
+    for attachment in mail.attachments:
+        if attachment.problem:
+            failed.append((attachment.filename, attachment.problem))
+        elif most is not None and len(ids) >= most:
+            failed.append((attachment.filename, f"at most {most} files a reply"))
+        else:
+            try:
+                ids.append(store(attachment))
+            except ValidationFailed as error:
+                failed.append((attachment.filename, "; ".join(error.fields.values()) or str(error)))
+    return ids, failed
 
 
 def _explain(error: GongdanError) -> str:

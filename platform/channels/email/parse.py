@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from email import policy
+from email import errors, policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
@@ -50,6 +50,7 @@ class MailAttachment:
     filename: str
     content_type: str
     content: bytes
+    problem: str = ""  # why it cannot be kept (a broken part): the mail is kept without it
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,14 +132,33 @@ def _body(message: EmailMessage) -> str:
 
 
 def _attachments(message: EmailMessage) -> tuple[MailAttachment, ...]:
+    """The mail's attachments; a part that cannot be decoded (broken base64, a name
+    that cannot be read, no content) is listed with its `problem`, so the mail is
+    still taken in and the reply says what was not kept."""
     found = []
     for index, part in enumerate(message.iter_attachments(), 1):
-        content = part.get_payload(decode=True)
-        if not isinstance(content, bytes):
+        try:
+            name = str(part.get_filename() or f"attachment-{index}")
+        except Exception:  # a broken RFC 2231 name: the email package raises many kinds
+            name = f"attachment-{index}"
+        try:
+            content = part.get_payload(decode=True)
+            broken = any(isinstance(d, _BROKEN_PAYLOAD) for d in part.defects)
+        except Exception:
+            content, broken = None, True
+        if not isinstance(content, bytes) or broken:
+            found.append(MailAttachment(name, "application/octet-stream", b"", _MALFORMED))
             continue
-        name = part.get_filename() or f"attachment-{index}"
-        found.append(MailAttachment(str(name), part.get_content_type(), content))
+        found.append(MailAttachment(name, part.get_content_type(), content))
     return tuple(found)
+
+
+_MALFORMED = "the attachment is malformed and could not be read"
+_BROKEN_PAYLOAD = (
+    errors.InvalidBase64CharactersDefect,
+    errors.InvalidBase64PaddingDefect,
+    errors.InvalidBase64LengthDefect,
+)
 
 
 def strip_quoted(text: str) -> str:

@@ -51,10 +51,12 @@ BUILTIN = TemplateDef(
     subject={"en": "{{ ticket.title }}", "zh-CN": "{{ ticket.title }}"},
     body={
         "en": "{{ ticket.key }}: {{ ticket.title }}\nState: {{ ticket.state_label }}\n"
-        "{% if comment %}\n{{ comment.author }}:\n{{ comment.body }}\n{% endif %}"
+        "{% if comment %}\n{{ comment.author }}:\n{{ comment.body }}\n"
+        "{% for f in comment.files %}Attached: {{ f.name }} <{{ f.url }}>\n{% endfor %}{% endif %}"
         "\n--\n{{ ticket.url }}\n",
         "zh-CN": "{{ ticket.key }}：{{ ticket.title }}\n状态：{{ ticket.state_label }}\n"
-        "{% if comment %}\n{{ comment.author }}：\n{{ comment.body }}\n{% endif %}"
+        "{% if comment %}\n{{ comment.author }}：\n{{ comment.body }}\n"
+        "{% for f in comment.files %}附件：{{ f.name }} <{{ f.url }}>\n{% endfor %}{% endif %}"
         "\n--\n{{ ticket.url }}\n",
     },
 )

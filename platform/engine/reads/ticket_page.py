@@ -25,7 +25,15 @@ from gongdan.engine.automation.sla import SLAExplanation, explain_sla
 from gongdan.engine.outbox.relay import DeliveryRecord
 from gongdan.engine.reads.queries import select_comments, select_events
 from gongdan.engine.records import AttachmentRecord, CommentRecord, EventRecord, TicketRecord
-from gongdan.engine.store.models import Attachment, Delivery, Membership, Ticket, TicketLink, User
+from gongdan.engine.store.models import (
+    Attachment,
+    Comment,
+    Delivery,
+    Membership,
+    Ticket,
+    TicketLink,
+    User,
+)
 from gongdan.engine.tickets.followers import CC, FOLLOWER, people_following
 from gongdan.engine.tickets.links import REVERSE_KINDS
 from gongdan.engine.tickets.surveys import SurveyRecord, list_surveys
@@ -38,6 +46,7 @@ __all__ = [
     "TicketPage",
     "assignable_people",
     "attachments_of",
+    "comment_files",
     "comments_of",
     "events_of",
     "find_people",
@@ -93,23 +102,25 @@ def read_ticket_page(ctx: ReadContext, key: str, *, portal: bool = False) -> Tic
     transitions = transitions_of(ctx, ticket, portal=portal)
     following = people_following(ctx, ticket.id)
     if portal:
+        files = attachments_of(ctx, ticket, as_requester=True)
         return TicketPage(
             ticket=ctx.record(ticket, as_requester=True),
             read_at=ctx.now,
             transitions=tuple(transitions),
-            comments=tuple(comments_of(ctx, ticket, public_only=True)),
-            attachments=tuple(attachments_of(ctx, ticket, as_requester=True)),
+            comments=tuple(comments_of(ctx, ticket, public_only=True, attachments=files)),
+            attachments=tuple(files),
             surveys=tuple(list_surveys(ctx, key)),
             cc=tuple(following[CC]),
         )
     staff = ctx.actor.is_staff
     linked = _linked(ctx, ticket)
+    files = attachments_of(ctx, ticket)  # (the comments' files among them)
     return TicketPage(
         ticket=ctx.record(ticket),
         read_at=ctx.now,
         transitions=tuple(transitions),
-        comments=tuple(comments_of(ctx, ticket)),
-        attachments=tuple(attachments_of(ctx, ticket)),
+        comments=tuple(comments_of(ctx, ticket, attachments=files)),
+        attachments=tuple(files),
         events=tuple(_events(ctx, ticket, linked)),
         sla=tuple(explain_sla(ctx.bundle, ticket)),
         links=tuple(_link_infos(ctx, ticket, linked)),
@@ -138,15 +149,35 @@ def transitions_of(
 
 
 def comments_of(
-    ctx: ReadContext, ticket: Ticket, *, public_only: bool = False
+    ctx: ReadContext,
+    ticket: Ticket,
+    *,
+    public_only: bool = False,
+    attachments: list[AttachmentRecord] | None = None,
 ) -> list[CommentRecord]:
-    """The comments of `ticket`, oldest first (their authors read in one statement); a
-    requester (or `public_only`) sees the public ones only."""
+    """The comments of `ticket`, oldest first, each with its files (their authors and
+    files read in one statement each; the files taken from `attachments`, the ticket's
+    as `attachments_of` read them, when given); a requester (or `public_only`) sees the
+    public ones only."""
     comments = select_comments(ctx.session, [ticket.id], ctx.actor)
     if public_only:
         comments = [c for c in comments if c.public]
     ctx.preload_users(c.author_id for c in comments)
-    return [CommentRecord.build(c, ticket.key, ctx.user(c.author_id)) for c in comments]
+    if attachments is None and comments:
+        rows = ctx.session.scalars(
+            select(Attachment)
+            .where(Attachment.comment_id.in_([c.id for c in comments]))
+            .order_by(Attachment.id)
+        )
+        attachments = [_attachment_record(row) for row in rows]
+    files: dict[int, list[AttachmentRecord]] = {}
+    for record in attachments or ():
+        if record.comment is not None:
+            files.setdefault(record.comment, []).append(record)
+    return [
+        CommentRecord.build(c, ticket.key, ctx.user(c.author_id), tuple(files.get(c.id, ())))
+        for c in comments
+    ]
 
 
 def events_of(ctx: ReadContext, ticket: Ticket) -> list[EventRecord]:
@@ -163,19 +194,41 @@ def links_of(ctx: ReadContext, ticket: Ticket) -> list[LinkInfo]:
 def attachments_of(
     ctx: ReadContext, ticket: Ticket, *, as_requester: bool = False
 ) -> list[AttachmentRecord]:
-    """The files of `ticket`, oldest first; a requester (or `as_requester`) sees none
-    of an internal field."""
+    """The files of `ticket` (of its fields and its comments), oldest first; a
+    requester (or `as_requester`) sees none of an internal field or internal note."""
     hidden = ctx.hidden_fields(ticket, as_requester=as_requester)
     rows = ctx.session.scalars(
         select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
-    )
+    ).all()
+    notes: set[int] = set()
+    if ctx.actor.is_requester or as_requester:
+        commented = {r.comment_id for r in rows if r.comment_id is not None}
+        if commented:
+            notes = set(
+                ctx.session.scalars(
+                    select(Comment.id).where(Comment.id.in_(commented), Comment.public.is_(False))
+                )
+            )
     return [
-        AttachmentRecord(
-            r.public_id, r.field_id, r.filename, r.content_type, r.size, r.uploaded_by, r.created_at
-        )
+        _attachment_record(r)
         for r in rows
-        if (r.field_id or "") not in hidden
+        if (r.field_id or "") not in hidden and r.comment_id not in notes
     ]
+
+
+def comment_files(ctx: ReadContext, comment_id: int) -> tuple[AttachmentRecord, ...]:
+    """The files of one comment, oldest first."""
+    rows = ctx.session.scalars(
+        select(Attachment).where(Attachment.comment_id == comment_id).order_by(Attachment.id)
+    )
+    return tuple(_attachment_record(r) for r in rows)
+
+
+def _attachment_record(row: Attachment) -> AttachmentRecord:
+    return AttachmentRecord(
+        row.public_id, row.field_id, row.filename, row.content_type, row.size,
+        row.uploaded_by, row.created_at, row.comment_id,
+    )  # fmt: skip
 
 
 def find_people(

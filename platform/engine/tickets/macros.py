@@ -1,7 +1,11 @@
 """Apply a macro (`kind: Macro`, a canned response) to a ticket: one write.
 
 In one unit of work, in this order: the fields the macro sets and the tags it adds
-(`tickets.update_ticket`, except the fields its transition asks for), then the reply —
+(`tickets.update_ticket`, except the fields its transition asks for), the team and
+assignee it sets (`tickets.assign_ticket`, the same path as the assign form: its
+checks, event and notification; `me` is whoever applies it; after the reply when the
+macro takes no transition, so a hand-over note is written while the agent still sees
+the ticket), then the reply —
 as the transition's comment when the macro takes one, else as a comment of its own —
 and the transition. Any refusal (a field the ticket's state makes read-only, a
 transition not allowed now, a required comment left empty) rolls the whole macro back:
@@ -17,9 +21,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gongdan.bundle.compile_macros import MacroDef
+from gongdan.bundle.compile_macros import ME, NOBODY, MacroDef
 from gongdan.engine.store.models import Ticket
-from gongdan.engine.tickets.tickets import add_comment, update_ticket
+from gongdan.engine.tickets.tickets import add_comment, assign_ticket, update_ticket
 from gongdan.engine.tickets.transitions import take_transition
 from gongdan.engine.unit_of_work import ReadContext, UnitOfWork
 from gongdan.errors import NotFound, ValidationFailed
@@ -73,16 +77,35 @@ def apply_macro(
         workflow = ctx.workflow(ctx.ticket_type(ticket))
         found = [t for t in workflow.transitions if t.id == macro.transition]
         asked = frozenset(found[0].fields) if found else frozenset()
+    assignment: dict[str, Any] = {k: changes.pop(k) for k in ("team", "assignee") if k in changes}
     for_transition = {k: v for k, v in changes.items() if k in asked}
     rest = {k: v for k, v in changes.items() if k not in asked}
     if rest:
         update_ticket(ctx, key, rest)
     text = (reply or "").strip() or None
     if macro.transition is not None:
+        # The assignment first: the transition may ask for an assignee (`resolve`).
+        _assign(ctx, key, assignment)
         take_transition(
             ctx, key, macro.transition, fields=for_transition or None, comment=text, public=public
         )
-    elif text is not None:
-        add_comment(ctx, key, text, public=public)
+    else:
+        # The reply first: an assignment to another team may take the ticket out of
+        # the agent's sight, and their note for that team is written by then.
+        if text is not None:
+            add_comment(ctx, key, text, public=public)
+        _assign(ctx, key, assignment)
     ctx.event(ticket, "macro.applied", after={"macro": macro.id, "public": False})
     return ticket
+
+
+def _assign(ctx: UnitOfWork, key: str, assignment: dict[str, Any]) -> None:
+    """The team and assignee a macro sets, through the assign path (`me`: the actor)."""
+    if not assignment:
+        return
+    assignee = assignment.get("assignee")
+    if assignee == ME:
+        assignee = ctx.actor.email or ""
+    assign_ticket(
+        ctx, key, team=assignment.get("team"), assignee="" if assignee == NOBODY else assignee
+    )

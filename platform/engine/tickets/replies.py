@@ -12,9 +12,13 @@ landed on from the comment's ticket.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import select
 
 from gongdan.engine.store.models import Comment, Ticket
+from gongdan.engine.tickets.attachments import attach_to_comment, find_upload
 from gongdan.engine.tickets.links import add_link
 from gongdan.engine.tickets.tickets import add_comment, create_ticket
 from gongdan.engine.tickets.transitions import take_transition
@@ -27,24 +31,34 @@ __all__ = ["REOPEN", "add_reply"]
 REOPEN = "reopen"  # the transition id a workflow declares for a requester's reply
 
 
-def add_reply(ctx: UnitOfWork, key: str, body: str, *, public: bool = True) -> Comment:
-    """Reply to `key` (see the module docstring); returns the comment written."""
+def add_reply(
+    ctx: UnitOfWork, key: str, body: str, *, public: bool = True, files: Sequence[Any] = ()
+) -> Comment:
+    """Reply to `key` (see the module docstring), with the actor's reply uploads named
+    in `files`; returns the comment written."""
     ticket = ctx.ticket(key)
     if not (public and ctx.actor.is_requester):
-        return add_comment(ctx, key, body, public=public)
+        return add_comment(ctx, key, body, public=public, files=files)
     survivor = _survivor(ctx, ticket)
     if survivor is not None:  # merged: the conversation goes on where it was merged
-        return add_reply(ctx, survivor.key, body, public=True)
+        return add_reply(ctx, survivor.key, body, public=True, files=files)
     if ticket.state_category == StateCategory.CLOSED:
         follow_up = _follow_up(ctx, ticket)
-        return add_comment(ctx, follow_up.key, body, public=True)
+        return add_comment(ctx, follow_up.key, body, public=True, files=files)
     if ticket.state_category == StateCategory.RESOLVED and _may_reopen(ctx, ticket):
+        if not body.strip():  # files alone: their names are the reply's text
+            uploads = [find_upload(ctx.session, f) for f in files]
+            body = ", ".join(u.filename for u in uploads if u is not None)
         take_transition(ctx, key, REOPEN, comment=body, public=True)
         latest = select(Comment).where(Comment.ticket_id == ticket.id)
         comment = ctx.session.scalar(latest.order_by(Comment.id.desc()).limit(1))
         assert comment is not None  # noqa: S101 - the transition wrote the reply
+        if files:
+            attached = attach_to_comment(ctx, ticket, comment, list(files))
+            after = {"comment_id": comment.id, "files": [f.filename for f in attached]}
+            ctx.event(ticket, "comment.files_added", after=after)
         return comment
-    return add_comment(ctx, key, body, public=True)
+    return add_comment(ctx, key, body, public=True, files=files)
 
 
 def _survivor(ctx: UnitOfWork, ticket: Ticket) -> Ticket | None:

@@ -8,6 +8,7 @@ are written here. Transitions live in `transitions`, links/merge/split in `links
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from gongdan.bundle.compiled import TicketTypeDef
@@ -19,7 +20,7 @@ from gongdan.engine.records import ticket_values
 from gongdan.engine.store.models import Comment, Membership, Ticket, User, built
 from gongdan.engine.store.tickets import touch_ticket
 from gongdan.engine.store.writes import ask_number, store_ticket, take_number, write_pending
-from gongdan.engine.tickets.attachments import find_upload
+from gongdan.engine.tickets.attachments import attach_to_comment, find_upload
 from gongdan.engine.tickets.changes import (
     KEEP,
     Keep,
@@ -197,9 +198,14 @@ def _link_attachments(
             row = find_upload(ctx.session, attachment_id)
             # A file already on this ticket stays; a new one must be the actor's own
             # upload (staff included: an unattached upload is its uploader's alone).
+            # (A reply's upload, of no field, never goes into a field: other limits.)
             if row is None or not (
                 row.ticket_id == ticket.id
-                or (row.ticket_id is None and row.uploaded_by == ctx.actor.user_id)
+                or (
+                    row.ticket_id is None
+                    and row.field_id is not None
+                    and row.uploaded_by == ctx.actor.user_id
+                )
             ):
                 raise ValidationFailed(
                     "unknown attachment", {field.id: f"no upload '{attachment_id}'"}
@@ -497,13 +503,17 @@ def assign_ticket(
     return ticket
 
 
-def add_comment(ctx: UnitOfWork, key: str, body: str, *, public: bool = True) -> Comment:
-    """A public reply or (staff only) an internal note."""
+def add_comment(
+    ctx: UnitOfWork, key: str, body: str, *, public: bool = True, files: Sequence[Any] = ()
+) -> Comment:
+    """A public reply or (staff only) an internal note, with the actor's reply uploads
+    named in `files` (`attachments.attach_to_comment`); a reply with files may have no
+    text."""
     ticket = ctx.ticket(key)
     if not public:
         ctx.require_staff("write internal notes")
     text = _clean_text(body, "comment").strip()
-    if not text:
+    if not text and not files:
         raise ValidationFailed("the comment is empty", {"comment": "is required"})
     comment = Comment(
         ticket_id=ticket.id,
@@ -517,10 +527,15 @@ def add_comment(ctx: UnitOfWork, key: str, body: str, *, public: bool = True) ->
     # else's concurrent edit of the fields fail.
     touch_ticket(ctx.session, ticket, ctx.now)
     ctx.session.flush()
+    attached = attach_to_comment(ctx, ticket, comment, list(files)) if files else []
     ctx.event(
         ticket,
         "comment.added",
-        after={"comment_id": comment.id, "public": public},
+        after={
+            "comment_id": comment.id,
+            "public": public,
+            **({"files": [f.filename for f in attached]} if attached else {}),
+        },
     )
     if public:
         on_public_reply(ctx, ticket, by_staff=ctx.actor.is_staff)

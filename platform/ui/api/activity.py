@@ -12,6 +12,7 @@ from fastapi import APIRouter, Response
 
 from gongdan.bundle.compiled import TicketTypeDef
 from gongdan.engine import SLAExplanation
+from gongdan.errors import ValidationFailed
 from gongdan.rules.workflow import TransitionDef, WorkflowDef
 from gongdan.ui.api.deps import (
     ApiActor,
@@ -129,12 +130,23 @@ def take_transition(
     status_code=201,
     response_model=CommentOut,
     responses=error_responses(400, 401, 403, 404, 409, 413, 422),
-    summary="Reply (public) or add an internal note",
+    summary="Reply (public) or add an internal note, with files",
+    description=(
+        "`files`: ids of the caller's own reply uploads (`POST /uploads/reply`), which "
+        "become the comment's files (a requester never reads those of an internal note)."
+    ),
 )
 def add_comment(
     key: TicketKey, body: CommentIn, actor: ApiActor, service: ApiService
 ) -> CommentOut:
-    result = service.add_comment(actor, key, body.body, public=body.public)
+    try:
+        result = service.add_comment(actor, key, body.body, public=body.public, files=body.files)
+    except ValidationFailed as failed:
+        if "comment" not in failed.fields:
+            raise
+        # The comment's text is this body's `body` (empty, with no files).
+        fields = {("body" if k == "comment" else k): v for k, v in failed.fields.items()}
+        raise ValidationFailed(failed.detail, fields) from failed
     assert result.comment is not None  # noqa: S101 - add_comment returns its comment
     return comment_out(result.comment)
 

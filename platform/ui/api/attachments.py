@@ -14,7 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.engine import DEFAULT_MAX_BYTES, TicketService
+from gongdan.engine import DEFAULT_MAX_BYTES, REPLY_ACCEPT, REPLY_MAX_MB, TicketService
 from gongdan.errors import ValidationFailed
 from gongdan.forms.shapes import Holds
 from gongdan.rules.workflow import Actor
@@ -30,6 +30,7 @@ from gongdan.ui.api.deps import (
 )
 from gongdan.ui.api.errors import ApiProblem, ApiRoute, error_responses
 from gongdan.ui.api.models import AttachmentOut, TicketOut, check_text, ticket_out
+from gongdan.ui.file_response import inline_type
 
 __all__ = ["router"]
 
@@ -76,6 +77,13 @@ def _store(
         content_type=file.content_type or "application/octet-stream",
         content=content,
     )
+    return _stored(service, actor, attachment_id, field_id)
+
+
+def _stored(
+    service: TicketService, actor: Actor, attachment_id: str, field_id: str | None
+) -> AttachmentOut:
+    """The upload just stored, as the API shows it."""
     stored_name, content_type, stored = service.read_attachment(actor, attachment_id)
     return AttachmentOut(
         id=attachment_id,
@@ -102,6 +110,38 @@ def upload(
     service: ApiService,
 ) -> AttachmentOut:
     return _store(service, actor, type, field, file)
+
+
+@router.post(
+    "/uploads/reply",
+    status_code=201,
+    response_model=AttachmentOut,
+    responses=error_responses(400, 401, 413, 422),
+    summary="Upload a file for a reply; name its id in the comment's `files`",
+    description=(
+        f"Accepted: {', '.join(REPLY_ACCEPT)}; up to {REPLY_MAX_MB} MB. Until a reply "
+        "names it, only its uploader reads it."
+    ),
+)
+def upload_for_reply(file: Upload, actor: ApiActor, service: ApiService) -> AttachmentOut:
+    limit = REPLY_MAX_MB * 1024 * 1024
+    content = file.file.read(limit + 1)
+    name = file.filename or "upload"
+    if len(content) > limit:
+        raise ApiProblem(
+            413,
+            "payload_too_large",
+            f"'{name}' is larger than {REPLY_MAX_MB} MB",
+            fields={"files": f"is larger than {REPLY_MAX_MB} MB"},
+        )
+    check_text(name, "filename")
+    attachment_id = service.upload_reply_file(
+        actor,
+        filename=name,
+        content_type=file.content_type or "application/octet-stream",
+        content=content,
+    )
+    return _stored(service, actor, attachment_id, None)
 
 
 @router.post(
@@ -154,7 +194,10 @@ def _disposition(filename: str) -> str:
     responses={
         200: {
             "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
-            "description": "The file, with the content type it was uploaded with.",
+            "description": (
+                "The file, always as an attachment: a picture or PDF with its type when "
+                "its bytes bear it out, anything else as application/octet-stream."
+            ),
         },
         **error_responses(401, 404),
     },
@@ -165,7 +208,8 @@ def download(attachment_id: AttachmentId, actor: ApiActor, service: ApiService) 
     name = PurePosixPath(filename).name or "download"
     return Response(
         content,
-        media_type=content_type,
+        # The stored type only when the bytes bear it out (`ui.file_response`).
+        media_type=inline_type(content_type, content) or "application/octet-stream",
         headers={
             "Content-Disposition": _disposition(name),
             "X-Content-Type-Options": "nosniff",

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from gongdan.engine import CommentRecord, EventRecord, TicketRecord
+from gongdan.engine import AttachmentRecord, CommentRecord, EventRecord, TicketRecord
 
 __all__ = [
     "CommentIn",
@@ -114,8 +114,15 @@ class TransitionIn(_Body):
 
 
 class CommentIn(_Body):
-    body: str = Field(min_length=1, max_length=100_000)
+    body: str = Field(
+        default="", max_length=100_000, description="Required unless `files` names a file."
+    )
     public: bool = Field(default=True, description="false: an internal note (staff only).")
+    files: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Ids of the caller's reply uploads (`POST /uploads/reply`).",
+    )
 
 
 class SLADeadlines(BaseModel):
@@ -159,6 +166,7 @@ class CommentOut(BaseModel):
     body: str
     public: bool
     created_at: datetime
+    files: list[AttachmentOut] = Field(default_factory=list, description="Its files.")
 
 
 class EventOut(BaseModel):
@@ -232,7 +240,7 @@ class SLATargetOut(BaseModel):
 
 class AttachmentOut(BaseModel):
     id: str = Field(description="Random; the value to put in an attachment field.")
-    field: str
+    field: str | None = Field(description="Its attachment field; null: a reply's file.")
     filename: str
     content_type: str
     size: int
@@ -314,6 +322,18 @@ def comment_out(record: CommentRecord) -> CommentOut:
         body=record.body,
         public=record.public,
         created_at=record.created_at,
+        files=[attachment_out(f) for f in record.files],
+    )
+
+
+def attachment_out(record: AttachmentRecord) -> AttachmentOut:
+    return AttachmentOut(
+        id=record.id,
+        field=record.field,
+        filename=record.filename,
+        content_type=record.content_type,
+        size=record.size,
+        url=f"/api/v1/attachments/{record.id}",
     )
 
 

@@ -275,28 +275,52 @@ def test_html_mail_becomes_text_without_markup(
     )
 
 
-def test_a_replys_attachments_join_the_ticket(
+def test_a_replys_attachments_are_the_comments_files(
     listener: tuple[MailListener, int], mail_service: TicketService, db: Database
 ) -> None:
     _, port = listener
     send(port, mail())
     key = only_ticket(mail_service, "zhang.san@customer.cn")
     reply = mail(subject=f"Re: [{key}]", body="Photo attached.")
-    reply.add_attachment(b"JPEG", maintype="image", subtype="jpeg", filename="jam.jpg")
-    reply.add_attachment(
-        b"x" * (1024 * 1024 + 200_000), maintype="application", subtype="zip", filename="big.zip"
-    )
+    reply.add_attachment(b"\xff\xd8\xffJPEG", maintype="image", subtype="jpeg", filename="jam.jpg")
+    reply.add_attachment(b"<script>", maintype="text", subtype="html", filename="page.html")
 
     send(port, reply)
 
     requester = actor(db, "zhang.san@customer.cn")
     ticket = mail_service.get_ticket(requester, key)
-    names = [mail_service.read_attachment(requester, i)[0] for i in ticket.data["files"]]
-    assert names == ["jam.jpg"]
+    assert not ticket.data.get("files")  # the reply's, not the ticket's fields
     (comment,) = mail_service.list_comments(requester, key)
+    assert [(f.filename, f.preview) for f in comment.files] == [("jam.jpg", "image")]
+    assert mail_service.read_attachment(requester, comment.files[0].id)[0] == "jam.jpg"
     assert comment.body.startswith(
-        "Photo attached.\n\nAttachments not kept / 未保存的附件:\n- big.zip: "
+        "Photo attached.\n\nAttachments not kept / 未保存的附件:\n- page.html: "
+        "'page.html' must be one of these file types"
     )
+
+
+def test_a_malformed_attachment_is_named_and_the_rest_kept(
+    listener: tuple[MailListener, int], mail_service: TicketService, db: Database
+) -> None:
+    """Broken base64 in one part: the reply and its good file are kept, the broken one
+    named as not kept (never a 5xx, never a lost mail)."""
+    _, port = listener
+    send(port, mail())
+    key = only_ticket(mail_service, "zhang.san@customer.cn")
+    reply = mail(subject=f"Re: [{key}]", body="Two files.")
+    reply.add_attachment(b"fine", maintype="text", subtype="plain", filename="ok.txt")
+    reply.add_attachment(b"x", maintype="application", subtype="pdf", filename="broken.pdf")
+    broken = list(reply.iter_attachments())[1]
+    broken.set_payload("!!!not*base64@@@=")
+    del broken["Content-Transfer-Encoding"]
+    broken["Content-Transfer-Encoding"] = "base64"
+
+    assert send(port, reply) == {}
+
+    requester = actor(db, "zhang.san@customer.cn")
+    (comment,) = mail_service.list_comments(requester, key)
+    assert [f.filename for f in comment.files] == ["ok.txt"]
+    assert "- broken.pdf: the attachment is malformed and could not be read" in comment.body
 
 
 def test_oversized_data_without_a_size_announcement_is_refused_with_552(

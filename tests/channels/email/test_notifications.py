@@ -597,3 +597,46 @@ def test_a_mailed_deadline_is_in_the_recipients_zone_named(
     else:  # no zone chosen: the default calendar's, named the same way
         expected = f"due {format_when(due, default_zone(bundle))}"
     assert text(message).strip() == expected
+
+
+def test_a_replys_files_are_named_with_links_in_its_mail_context(
+    db: Database, mail_service: TicketService
+) -> None:
+    """A notification template reads a reply's files (`comment.files`: name and link,
+    the portal's for a requester); the file of an internal note is never among them."""
+    from gongdan.channels.email.context import template_context
+    from gongdan.channels.email.templates import MailTemplates
+    from gongdan.engine.outbox.mail_log import find_people
+
+    requester, agent = people(db)
+    key = new_ticket(mail_service, requester)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 8
+    shot = mail_service.upload_reply_file(
+        agent, filename="screen.png", content_type="image/png", content=png
+    )
+    reply = mail_service.add_comment(agent, key, "See this.", files=[shot]).comment
+    secret = mail_service.upload_reply_file(
+        agent, filename="secret.txt", content_type="text/plain", content=b"x"
+    )
+    note = mail_service.add_comment(agent, key, "Ours.", public=False, files=[secret]).comment
+    assert reply is not None and note is not None
+    (person,) = find_people(db, [REQUESTER])
+    assert person.actor is not None
+    record = mail_service.get_ticket(person.actor, key)
+
+    def context(comment_id: int) -> dict:  # type: ignore[type-arg]
+        return template_context(
+            bundle=mail_service.bundle, service=mail_service, person=person,
+            actor=person.actor, record=record, payload={"comment": comment_id},
+            base_url="https://desk.example.com",
+        )  # fmt: skip
+
+    files = context(reply.id)["comment"]["files"]
+    assert files == [
+        {"name": "screen.png", "url": f"https://desk.example.com/portal/attachments/{shot}"}
+    ]
+    assert context(note.id)["comment"] is None  # a requester's mail never holds a note
+    rendered = MailTemplates(mail_service.bundle).render("builtin", "en", context(reply.id))
+    assert f"Attached: screen.png <https://desk.example.com/portal/attachments/{shot}>" in (
+        rendered.body
+    )

@@ -133,3 +133,50 @@ def test_the_api_lists_and_applies_macros(web: Web) -> None:
     assert "patience_sent" in applied.json()["tags"]
     unknown = client.post(f"/api/v1/tickets/{key}/macros/nope", json={}, headers=auth)
     assert unknown.status_code == 404
+
+
+def test_a_macro_changes_the_team_through_the_assignment(web: Web) -> None:
+    """`set: {team, assignee}` goes through the engine's assign path: the ticket moves
+    to the team, unassigned, with its `ticket.assigned` event and notification."""
+    key = _ticket(web)
+    client = web.client(AGENT)
+    preview = client.get(f"/desk/tickets/{key}/macro", params={"macro": "send_to_field_service"})
+    assert "set Team to Field Service" in preview.text or "set Team to" in preview.text
+    assert "set Assignee to Unassigned" in preview.text
+    sent = client.send_form(
+        f"/desk/tickets/{key}/macro",
+        {"macro": "send_to_field_service", "body": "On site, please.", "visibility": "internal"},
+    )
+    assert sent.status_code == 303, sent.text
+    admin = web.user("root@example.com", "admin")
+    ticket = web.service.get_ticket(admin, key)
+    assert (ticket.team, ticket.assignee) == ("field_service", None)
+    assert "on_site" in ticket.tags
+    assigned = [e for e in web.service.list_events(admin, key) if e.kind == "ticket.assigned"]
+    assert assigned[-1].after.get("team") == "field_service"
+    with web.db.transaction() as session:
+        from gongdan.engine.store.models import Outbox
+
+        topics = list(session.scalars(sa.select(Outbox.topic).order_by(Outbox.id)))
+    assert "ticket.assigned" in topics
+
+
+def test_a_take_it_macro_in_bulk_assigns_each_ticket_to_whoever_applies_it(web: Web) -> None:
+    keys = [_ticket(web, assigned=False), _ticket(web, assigned=False)]
+    client = web.client(AGENT)
+    answer = client.send_form(
+        "/desk/queues/my_teams/bulk", {"keys": keys, "action": "macro", "macro": "take_it"}
+    )
+    assert answer.status_code == 200
+    for key in keys:
+        assert f'<li class="ok">{key}: done</li>' in answer.text
+    other = web.user("other.agent@example.com", teams=("service_desk",))
+    assert all(web.service.get_ticket(other, k).assignee == AGENT for k in keys)
+
+
+def test_a_macro_preview_names_the_assignee_in_chinese(web: Web) -> None:
+    key = _ticket(web)
+    client = web.client(AGENT)
+    client.send_form("/language", {"language": "zh-CN"})
+    html = client.get(f"/desk/tickets/{key}/macro", params={"macro": "take_it"}).text
+    assert "将处理人设为您（应用此快捷回复的人）" in html

@@ -44,6 +44,7 @@ from gongdan.ui.deps import QueuesDep, ServiceDep, StaffUser
 from gongdan.ui.display import shown_text
 from gongdan.ui.i18n import language_for, localise, translate
 from gongdan.ui.macro_view import agent_of, reply_for_ticket
+from gongdan.ui.refusals import refusal_text
 from gongdan.ui.render import render, render_fragment
 from gongdan.ui.routes.desk.views import SAVED_KEYS
 from gongdan.vocabulary import PRIORITIES
@@ -383,6 +384,10 @@ async def queue_bulk(
         people=queues.assignable(user.actor),
     )  # fmt: skip
     context |= {"bulk": bulk, "selected": selected}
+    if any(not o.ok for o in outcomes or ()):  # refusals said with labels, not ids
+        types = queues.ticket_types_of(user.actor, keys)
+        language = language_for(request)
+        context["refusal"] = lambda message: refusal_text(queues.bundle, types, message, language)
     # The counts changed with the tickets: sent along, swapped in out-of-band.
     context |= {
         "queues": queues.queues_for(user.actor),

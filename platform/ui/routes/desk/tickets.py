@@ -30,9 +30,11 @@ from gongdan.ui.fields import (
     read_form,
     transition_fields_form,
 )
+from gongdan.ui.file_response import file_response
 from gongdan.ui.i18n import language_for
 from gongdan.ui.presence import POLL_SECONDS
 from gongdan.ui.render import is_htmx, redirect, render, render_fragment
+from gongdan.ui.reply_files import reply_files
 from gongdan.ui.routes.desk.new import upload_file
 from gongdan.ui.timeline import TimelineItem, build_timeline, sla_views
 from gongdan.vocabulary import EDITABLE_BUILTINS
@@ -45,9 +47,8 @@ router = APIRouter()
 UNLINKABLE_LINKS = frozenset(
     ("relates", "duplicates", "duplicated_by", "blocks", "blocked_by", "parent_of", "child_of")
 )
+MAX_REPLY = 100_000  # characters of a reply
 _NOT_ON_FIELD_FORM = ("team", "assignee", "requester")  # assigned in their own form
-# Shown in the browser; anything else (SVG and HTML included) is downloaded.
-_INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
 
 
 def _values(ticket: TicketRecord) -> dict[str, Any]:
@@ -106,7 +107,7 @@ def page_context(
         "unlinkable": UNLINKABLE_LINKS,
         "people": page.assignable,
         "deliveries": page.deliveries,
-        "reply": reply or {"public": True, "body": "", "error": None},
+        "reply": reply or {"public": True, "body": "", "error": None, "files": []},
         # The last event on the page: a reply sent after others changed the ticket
         # shows what changed first (`comment`), and the page polls for it (`activity`).
         "seen": max((e.id for e in page.events), default=0),
@@ -282,33 +283,43 @@ def activity(
 
 
 @router.post("/desk/tickets/{key}/comments")
-def comment(
-    request: Request,
-    key: str,
-    user: StaffUser,
-    service: ServiceDep,
-    body: Annotated[str, Form(max_length=100_000)] = "",
-    visibility: Annotated[str, Form(max_length=16)] = "public",
-    seen: Annotated[str, Form(max_length=20)] = "",
-    confirmed: Annotated[str, Form(max_length=1)] = "",
-) -> Response:
-    public = visibility != "internal"
+async def comment(request: Request, key: str, user: StaffUser, service: ServiceDep) -> Response:
+    """A reply or internal note, with files (`ui.reply_files`: stored first, so a reply
+    held by the collision warning or refused keeps them for the next send)."""
+    service.get_ticket(user.actor, key)  # a 404 before any file is stored
+    async with request.form() as form:
+        body = _text(form.get("body"), MAX_REPLY + 1)
+        public = _text(form.get("visibility"), 16) != "internal"
+        seen, confirmed = _text(form.get("seen"), 20), _text(form.get("confirmed"), 1)
+        files, refused = await reply_files(form, service, user.actor)
+    reply = {"public": public, "body": body, "error": None, "files": files, "files_error": refused}
+    if len(body) > MAX_REPLY:
+        reply["error"] = f"must be at most {MAX_REPLY} characters"
+    if refused or reply["error"]:
+        context = page_context(request, service, user, key, reply=reply)
+        return render(request, "desk/ticket.html", context, block="reply", status_code=422)
     newer = _newer(service, user, key, _seen(seen))
     if newer and confirmed != "1":
         # The ticket changed since the agent opened it: show what first; sending again
         # (as it is or edited) confirms.
-        reply = {"public": public, "body": body, "error": None}
         context = page_context(request, service, user, key, reply=reply)
         context["changed"] = _changes(request, service, user, key, newer)
         return render(request, "desk/ticket.html", context, block="reply", status_code=409)
     try:
-        service.add_comment(user.actor, key, body, public=public)
+        service.add_comment(user.actor, key, body, public=public, files=[f.id for f in files])
     except ValidationFailed as failed:
-        error = failed.fields.get("comment") or failed.detail
-        reply = {"public": public, "body": body, "error": error}
+        reply["error"] = failed.fields.get("comment") or (
+            None if "files" in failed.fields else failed.detail
+        )
+        reply["files_error"] = failed.fields.get("files")
         context = page_context(request, service, user, key, reply=reply)
         return render(request, "desk/ticket.html", context, block="reply", status_code=422)
     return done(request, service, user, key, "ticket.saved")
+
+
+def _text(value: object, limit: int) -> str:
+    """A posted text field (cut at `limit`; a file posted in its place reads as "")."""
+    return value[:limit] if isinstance(value, str) else ""
 
 
 def _transition(
@@ -395,12 +406,11 @@ async def upload(
 
 
 @router.get("/desk/attachments/{attachment_id}")
-def download(attachment_id: str, user: StaffUser, service: ServiceDep) -> Response:
+def download(
+    request: Request, attachment_id: str, user: StaffUser, service: ServiceDep
+) -> Response:
+    """A file: pictures and PDFs shown inline when their bytes say so (`?download=1`:
+    always a download), anything else downloaded (`ui.file_response`)."""
     filename, content_type, content = service.read_attachment(user.actor, attachment_id)
-    disposition = "inline" if content_type in _INLINE_TYPES else "attachment"
-    headers = {
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(filename)}",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "sandbox",
-    }
-    return Response(content, media_type=content_type, headers=headers)
+    wanted = request.query_params.get("download") == "1"
+    return file_response(filename, content_type, content, download=wanted)

@@ -26,13 +26,16 @@ from gongdan.rules.workflow import TransitionDef
 from gongdan.ui.deps import BundleDep, CurrentUser, ServiceDep
 from gongdan.ui.display import display_value
 from gongdan.ui.fields import FormView, build_form, form_sections, read_form
+from gongdan.ui.file_response import file_response
 from gongdan.ui.i18n import language_for, localise
 from gongdan.ui.render import render
+from gongdan.ui.reply_files import reply_files
 from gongdan.vocabulary import STAFF_ONLY_BUILTINS
 
 __all__ = ["STAFF_ONLY_FIELDS", "router", "steps_of"]
 
 router = APIRouter()
+MAX_REPLY = 100_000  # characters of a reply
 # Built-in fields a requester never changes on a ticket, even where a form places them
 # (on the create form a ticket type may let them set some: `requester_may_set`).
 STAFF_ONLY_FIELDS = frozenset({*STAFF_ONLY_BUILTINS, "requester"})
@@ -104,10 +107,19 @@ def transition_form(
     return FormView(views)
 
 
-def _upload_fields(ticket_type: TicketTypeDef, state: str) -> list[tuple[str, Any, bool]]:
-    """(id, label, multiple) of the attachment fields a requester may add files to."""
+def _upload_fields(
+    ticket_type: TicketTypeDef, state: str
+) -> list[tuple[str, Any, bool, Any, tuple[str, ...]]]:
+    """(id, label, multiple, size limit in MB, accepted types) of the attachment fields
+    a requester may add files to."""
     return [
-        (f.id, f.label, bool(f.params.get("multiple")))
+        (
+            f.id,
+            f.label,
+            bool(f.params.get("multiple")),
+            f.params.get("max_size_mb") or DEFAULT_MAX_BYTES // (1024 * 1024),
+            tuple(f.params.get("accept") or ()),
+        )
         for f in ticket_type.fields
         if f.holds is Holds.FILES and not f.internal and state not in f.readonly_in
     ]
@@ -168,20 +180,31 @@ def show_ticket(request: Request, key: str, user: CurrentUser, service: ServiceD
 
 
 @router.post("/portal/tickets/{key}/reply")
-def reply(
-    request: Request,
-    key: str,
-    user: CurrentUser,
-    service: ServiceDep,
-    body: Annotated[str, Form(max_length=100_000)] = "",
-) -> Response:
+async def reply(request: Request, key: str, user: CurrentUser, service: ServiceDep) -> Response:
+    """The requester's reply, with files (`ui.reply_files`: kept for the next send when
+    the reply is refused)."""
     replied_to = _ticket(service, user, key)
-    try:
-        landed = service.add_comment(user.actor, key, body, public=True).ticket.key
-    except ValidationFailed as failed:
-        errors = {"reply": {"comment": failed.fields.get("comment") or failed.detail}}
+    async with request.form() as form:
+        raw = form.get("body")
+        body = raw[: MAX_REPLY + 1] if isinstance(raw, str) else ""
+        files, refused = await reply_files(form, service, user.actor)
+    values = {"body": body, "files": files}
+    problem = {"files": refused} if refused else {}
+    if len(body) > MAX_REPLY:
+        problem["comment"] = f"must be at most {MAX_REPLY} characters"
+    if not problem:
+        try:
+            landed = service.add_comment(
+                user.actor, key, body, public=True, files=[f.id for f in files]
+            ).ticket.key
+        except ValidationFailed as failed:
+            problem = {
+                name: failed.fields[name] for name in ("comment", "files") if name in failed.fields
+            } or {"comment": failed.detail}
+    if problem:
+        errors = {"reply": problem}
         return ticket_page(
-            request, service, user, key, errors=errors, status_code=422, values={"body": body}
+            request, service, user, key, errors=errors, status_code=422, values=values
         )
     if landed != key and landed == replied_to.merged_into:  # it goes on where it was merged
         return _back(landed, "#conversation")
@@ -308,14 +331,12 @@ async def _add_files(
 
 
 @router.get("/portal/attachments/{attachment_id}")
-def download(attachment_id: str, user: CurrentUser, service: ServiceDep) -> Response:
-    filename, _content_type, content = service.read_attachment(user.actor, attachment_id)
-    fallback = "".join(
-        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
-    )
-    disposition = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-    )
-    # Always a download, never rendered in our origin (an uploaded HTML file stays inert).
-    headers = {"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"}
-    return Response(content, media_type="application/octet-stream", headers=headers)
+def download(
+    request: Request, attachment_id: str, user: CurrentUser, service: ServiceDep
+) -> Response:
+    """A file the requester may read: pictures and PDFs shown inline when their bytes
+    say so (`?download=1`: always a download), anything else downloaded
+    (`ui.file_response`: never rendered as a page in our origin)."""
+    filename, content_type, content = service.read_attachment(user.actor, attachment_id)
+    wanted = request.query_params.get("download") == "1"
+    return file_response(filename, content_type, content, download=wanted)
