@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import png_image
+from tests.helpers import pdf_document, png_image
 from tests.ui.browser.conftest import demo_server, sized_page
 from tests.ui.browser.test_csp import _sign_in
 
@@ -68,3 +68,49 @@ def test_an_agents_picture_shows_inline_to_the_requester(
         expect(portal.locator("#reply-files-help")).to_contain_text("Accepted: .png")
         portal.locator("#conversation").scroll_into_view_if_needed()
         portal.screenshot(path=str(screenshots / "portal-reply-picture.png"), full_page=True)
+
+
+def test_a_pdf_on_a_reply_opens_in_the_browsers_viewer(
+    browser: Any, files_server: str, tmp_path: Path
+) -> None:
+    """A PDF is shown, not downloaded: the link opens a tab that Chromium's PDF viewer
+    draws (its frame is there), under the same `Content-Security-Policy: sandbox` as
+    pictures."""
+    from playwright.sync_api import expect
+
+    invoice = tmp_path / "invoice.pdf"
+    invoice.write_bytes(pdf_document("Invoice 2026-12"))
+    with sized_page(browser, files_server, "desktop", 15_000) as desk:
+        _sign_in(desk, AGENT)
+        desk.goto("/desk/queues/my_teams")
+        first = desk.locator("table.queue tbody tr a").first
+        key = first.inner_text()
+        first.click()
+        desk.wait_for_url(re.compile(rf"/desk/tickets/{key}$"))
+        desk.locator("#reply-body").fill("The invoice you asked for.")
+        desk.locator("#reply-files").set_input_files(str(invoice))
+        desk.locator("#reply").get_by_role("button", name="Send").click()
+        expect(desk.locator("#timeline")).to_contain_text("invoice.pdf")
+
+    with sized_page(browser, files_server, "desktop", 15_000) as portal:
+        _sign_in(portal, REQUESTER)
+        portal.goto(f"/portal/tickets/{key}")
+        downloads: list[Any] = []
+        portal.context.on("download", lambda download: downloads.append(download))
+        link = portal.locator("#conversation a", has_text="invoice.pdf").first
+        with portal.context.expect_page() as opened:
+            link.click()
+        tab = opened.value
+        tab.wait_for_load_state("load", timeout=15_000)
+        assert tab.evaluate("document.contentType") == "application/pdf"
+        assert re.search(r"/portal/attachments/[^/?]+$", tab.url), tab.url
+        assert downloads == []
+        assert portal.request.get(tab.url).headers["content-security-policy"] == "sandbox"
+        # Chromium's PDF viewer draws the document in a frame of its own.
+        viewer = lambda: [f.url for f in tab.frames if f.url.startswith("chrome-extension://")]  # noqa: E731
+        for _ in range(50):
+            if viewer():
+                break
+            tab.wait_for_timeout(100)
+        assert viewer(), [f.url for f in tab.frames]
+        tab.close()
