@@ -58,11 +58,13 @@ from gongdan.engine.lifecycle.versions import VersionRecord, version_files, vers
 from gongdan.engine.outbox.delivery import (
     Attempt,
     Channels,
+    Job,
     LogNotifier,
     Notification,
     Notifier,
     WebhookCall,
     WebhookSender,
+    notification_for,
 )
 from gongdan.engine.outbox.mail_log import (
     MailLog,
@@ -75,6 +77,7 @@ from gongdan.engine.outbox.mail_log import (
     thread_root,
     ticket_for_message_ids,
 )
+from gongdan.engine.outbox.mail_reads import MailReads, read_mail_batch
 from gongdan.engine.outbox.relay import (
     DEFAULT_LEASE,
     deliver,
@@ -176,7 +179,9 @@ __all__ = [
     "LinkInfo",
     "LiveConfig",
     "LogNotifier",
+    "Job",
     "MailLog",
+    "MailReads",
     "Notification",
     "Notifier",
     "OpenedFile",
@@ -222,6 +227,8 @@ __all__ = [
     "find_job",
     "find_people",
     "is_our_message",
+    "notification_for",
+    "read_mail_batch",
     "is_short_search",
     "lease_from_env",
     "list_mail",

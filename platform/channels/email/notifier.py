@@ -24,7 +24,7 @@ import re
 import smtplib
 import ssl
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
@@ -39,15 +39,15 @@ from gongdan.channels.email.settings import SmtpSettings, base_url
 from gongdan.channels.email.templates import mail_templates
 from gongdan.engine import (
     Database,
+    Job,
     LogNotifier,
     MailLog,
+    MailReads,
     Notification,
     Notifier,
     Person,
-    TicketService,
-    is_our_message,
-    people_of_ticket,
-    thread_root,
+    notification_for,
+    read_mail_batch,
     utc_now,
 )
 
@@ -85,33 +85,31 @@ class SmtpNotifier:
         self._local = threading.local()
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self, jobs: Sequence[Job] = ()) -> Iterator[None]:
         """Send the notifications of one outbox batch (`engine.outbox.relay.deliver_batch`)
-        over one SMTP connection, opened at the first mail and closed at the end, with
-        the bundle, its compiled templates and the ticket service taken once."""
+        over one SMTP connection, opened at the first mail and closed at the end. The
+        mails of `jobs` (the batch's rows) are composed here, before the first is sent,
+        from one read of everything they need (`engine.read_mail_batch`); `send` then
+        only sends them (and logs each as it goes)."""
         if getattr(self._local, "batch", None) is not None:
             yield
             return
-        self._local.batch = _Batch()
+        batch = self._local.batch = _Batch()
         try:
+            notifications = [n for job in jobs if (n := notification_for(job)) is not None]
+            if notifications:
+                try:
+                    batch.prepared = self.compose(notifications)
+                except Exception:  # the database: each `send` tries again on its own
+                    log.exception("composing the mails of a batch failed")
             yield
         finally:
-            batch, self._local.batch = self._local.batch, None
+            self._local.batch = None
             batch.close()
 
     def _batch(self) -> _Batch | None:
         found: _Batch | None = getattr(self._local, "batch", None)
         return found
-
-    def _service(self) -> tuple[Bundle, TicketService]:
-        batch = self._batch()
-        if batch is not None and batch.service is not None:
-            return batch.service.bundle, batch.service
-        bundle = self.bundle()
-        service = TicketService(self.db, bundle)
-        if batch is not None:
-            batch.service = service
-        return bundle, service
 
     def send(self, notification: Notification) -> None:
         if notification.topic in ACCOUNT_TOPICS:  # about an account, not a ticket
@@ -123,24 +121,68 @@ class SmtpNotifier:
         key = (notification.ticket or {}).get("key")
         if not key:
             return
-        bundle, service = self._service()
+        batch = self._batch()
+        composed = batch.prepared.pop(notification.delivery_id, None) if batch else None
+        if composed is None:  # not composed with a batch: read for this one alone
+            composed = self.compose([notification]).get(notification.delivery_id, [])
+        if isinstance(composed, Exception):
+            raise composed
+        if composed:
+            self.send_all(str(key), composed)
+
+    def compose(
+        self, notifications: Sequence[Notification]
+    ) -> dict[int, list[tuple[Person, EmailMessage]] | Exception]:
+        """The mails of each notification about a ticket (by delivery id), not yet
+        sent: every recipient's, in their language and time zone, with their view of
+        the ticket, but for those an earlier attempt sent already. Everything is read
+        in one read transaction (`engine.read_mail_batch`) with a few statements for
+        the whole batch. A notification that cannot be composed (a template failing
+        at run time) gets its exception instead, for its `send` to raise."""
+        about = [(n, str(k)) for n in notifications if (k := (n.ticket or {}).get("key"))]
+        if not about:
+            return {}
+        bundle = self.bundle()
         templates = mail_templates(bundle)
-        requesters = people_of_ticket(self.db, str(key), "requester")
-        if not requesters or requesters[0].actor is None:
-            return
-        messages = []
-        for template_id, person in audience(notification, bundle, templates, self.db):
-            message_id = message_id_for(notification.delivery_id, person.email, self.sender)
-            if is_our_message(self.db, message_id):
-                continue  # sent by an earlier attempt of this delivery
-            message = self._compose(
-                service, bundle, template_id, person, requesters[0], str(key), notification
+        emails = [e for n, _ in about for e in n.recipients]
+        out: dict[int, list[tuple[Person, EmailMessage]] | Exception] = {}
+        with read_mail_batch(self.db, bundle, [k for _, k in about], emails) as reads:
+            planned: list[tuple[Notification, str, Person, list[tuple[str | None, Person]]]] = []
+            for notification, key in about:
+                try:
+                    requesters = reads.people_of_ticket(key, "requester")
+                    if not requesters or requesters[0].actor is None:
+                        out[notification.delivery_id] = []
+                        continue
+                    who = audience(notification, bundle, templates, reads)
+                except Exception as error:
+                    out[notification.delivery_id] = error
+                    continue
+                planned.append((notification, key, requesters[0], who))
+            sent = reads.sent(
+                message_id_for(n.delivery_id, p.email, self.sender)
+                for n, _, _, who in planned
+                for _, p in who
             )
-            if message is not None:
-                message["Message-ID"] = message_id
-                messages.append((person, message))
-        if messages:
-            self.send_all(str(key), messages)
+            for notification, key, requester, who in planned:
+                messages = []
+                try:
+                    for template_id, person in who:
+                        message_id = message_id_for(notification.delivery_id, person.email, self.sender)
+                        if message_id in sent:
+                            continue  # sent by an earlier attempt of this delivery
+                        message = self._compose(
+                            reads, bundle, template_id, person, requester, key, notification
+                        )
+                        if message is not None:
+                            message["Message-ID"] = message_id
+                            messages.append((person, message))
+                            reads.composed(key, message_id)
+                except Exception as error:
+                    out[notification.delivery_id] = error
+                    continue
+                out[notification.delivery_id] = messages
+        return out
 
     @property
     def sender(self) -> str:
@@ -148,7 +190,7 @@ class SmtpNotifier:
 
     def _compose(
         self,
-        service: TicketService,
+        reads: MailReads,
         bundle: Bundle,
         template_id: str | None,
         person: Person,
@@ -157,13 +199,13 @@ class SmtpNotifier:
         notification: Notification,
     ) -> EmailMessage | None:
         assert requester.actor is not None  # noqa: S101 - checked by the caller
-        view = reader_for(service, person, key, requester.actor)
+        view = reader_for(reads, person, key, requester.actor)
         if view is None:
             return None
         actor, record = view
         context = template_context(
             bundle=bundle,
-            service=service,
+            reads=reads,
             person=person,
             actor=actor,
             record=record,
@@ -180,7 +222,7 @@ class SmtpNotifier:
         message["To"] = formataddr((" ".join(person.name.split()), person.email))
         message["Subject"] = subject
         message["Date"] = formatdate(localtime=False, usegmt=True)
-        root = thread_root(self.db, key)
+        root = reads.thread_root(key)
         if root:
             message["In-Reply-To"] = root
             message["References"] = root
@@ -248,11 +290,12 @@ class SmtpNotifier:
 
 
 class _Batch:
-    """What one batch of notifications shares: the SMTP connection and the service."""
+    """What one batch of notifications shares: the SMTP connection, and the mails
+    composed for it (by delivery id)."""
 
     def __init__(self) -> None:
         self.client: smtplib.SMTP | None = None
-        self.service: TicketService | None = None
+        self.prepared: dict[int, list[tuple[Person, EmailMessage]] | Exception] = {}
 
     def close(self) -> None:
         client, self.client = self.client, None

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from gongdan.engine.accounts.users import actor_for, add_user, user_timezone
@@ -94,27 +94,29 @@ class MailLog:
     ) -> int:
         """Log one mail in or out (at the clock's time now); returns its row id."""
         with begin_write(self.db, NO_BUNDLE, Actor.system(), self.clock()) as ctx:
-            session = ctx.session
+            # One statement: the ticket's id is looked up inside the INSERT.
             ticket_id = (
-                session.scalar(select(Ticket.id).where(Ticket.key == ticket_key))
+                select(Ticket.id).where(Ticket.key == ticket_key).scalar_subquery()
                 if ticket_key
                 else None
             )
-            row = MailMessage(
-                message_id=message_id[:998],
-                direction=direction,
-                ticket_id=ticket_id,
-                comment_id=comment_id,
-                sender=sender[:254],
-                recipients=[r[:254] for r in recipients][:100],
-                subject=subject[:998],
-                status=status,
-                reason=reason[:4000] if reason else None,
-                at=ctx.now,
+            inserted = ctx.session.execute(
+                insert(MailMessage)
+                .values(
+                    message_id=message_id[:998],
+                    direction=direction,
+                    ticket_id=ticket_id,
+                    comment_id=comment_id,
+                    sender=sender[:254],
+                    recipients=[r[:254] for r in recipients][:100],
+                    subject=subject[:998],
+                    status=status,
+                    reason=reason[:4000] if reason else None,
+                    at=ctx.now,
+                )
+                .returning(MailMessage.id)
             )
-            session.add(row)
-            session.flush()
-            return row.id
+            return int(inserted.scalar_one())
 
     def ensure_requester(self, email: str, *, name: str | None, language: str) -> Person:
         """The user writing in from `email` (`ensure_requester`)."""
