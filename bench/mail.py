@@ -69,10 +69,13 @@ def free_port() -> int:
 class Counter:
     def __init__(self, db: Database) -> None:
         self.statements = self.transactions = 0
+        self.texts: dict[str, int] = {}
 
         @event.listens_for(db.engine, "before_cursor_execute")
-        def _statement(*_: Any) -> None:
+        def _statement(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
             self.statements += 1
+            head = " ".join(statement.split())[:110]
+            self.texts[head] = self.texts.get(head, 0) + 1
 
         @event.listens_for(db.engine, "begin")
         def _begin(*_: Any) -> None:
@@ -96,7 +99,7 @@ def run(url: str, bundle: Any, port: int, batch: int, profile: bool) -> dict[str
     notifier = SmtpNotifier(db, lambda: bundle, settings, environ={})
     channels = channels_for(notifier)
     counter = Counter(db)
-    profiler = cProfile.Profile() if profile else None
+    profiler = cProfile.Profile(time.process_time) if profile else None
     started, cpu = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
@@ -118,6 +121,8 @@ def run(url: str, bundle: Any, port: int, batch: int, profile: bool) -> dict[str
         )
     db.dispose()
     if profiler:
+        for text, count in sorted(counter.texts.items(), key=lambda x: -x[1])[:25]:
+            print(f"{count:6d}  {text}")
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
     mails = mails or 1

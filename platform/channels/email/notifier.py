@@ -26,7 +26,11 @@ import ssl
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from email.message import EmailMessage
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import formataddr, formatdate
 
 from gongdan.bundle.compiled import Bundle
@@ -132,7 +136,7 @@ class SmtpNotifier:
 
     def compose(
         self, notifications: Sequence[Notification]
-    ) -> dict[int, list[tuple[Person, EmailMessage]] | Exception]:
+    ) -> dict[int, list[tuple[Person, Message]] | Exception]:
         """The mails of each notification about a ticket (by delivery id), not yet
         sent: every recipient's, in their language and time zone, with their view of
         the ticket, but for those an earlier attempt sent already. Everything is read
@@ -145,7 +149,7 @@ class SmtpNotifier:
         bundle = self.bundle()
         templates = mail_templates(bundle)
         emails = [e for n, _ in about for e in n.recipients]
-        out: dict[int, list[tuple[Person, EmailMessage]] | Exception] = {}
+        out: dict[int, list[tuple[Person, Message]] | Exception] = {}
         with read_mail_batch(self.db, bundle, [k for _, k in about], emails) as reads:
             planned: list[tuple[Notification, str, Person, list[tuple[str | None, Person]]]] = []
             for notification, key in about:
@@ -197,7 +201,7 @@ class SmtpNotifier:
         requester: Person,
         key: str,
         notification: Notification,
-    ) -> EmailMessage | None:
+    ) -> Message | None:
         assert requester.actor is not None  # noqa: S101 - checked by the caller
         view = reader_for(reads, person, key, requester.actor)
         if view is None:
@@ -216,11 +220,14 @@ class SmtpNotifier:
         subject = rendered.subject
         if not KEY_IN_SUBJECT.search(subject):
             subject = f"[{key}] {subject}"
-        message = EmailMessage()
+        # Built with the `email` package's compat32 classes: the same mail as an
+        # `EmailMessage` would make, at a fraction of its CPU (its header objects and
+        # content manager cost ~3 ms a mail; issue 23).
+        message = MIMEMultipart("alternative")
         message["From"] = formataddr(("Gongdan", self.sender))
         # A display name is one line: a name with a line break must not add headers.
-        message["To"] = formataddr((" ".join(person.name.split()), person.email))
-        message["Subject"] = subject
+        message["To"] = formataddr((" ".join(person.name.split()), person.email), "utf-8")
+        message["Subject"] = _header(subject)
         message["Date"] = formatdate(localtime=False, usegmt=True)
         root = reads.thread_root(key)
         if root:
@@ -232,13 +239,12 @@ class SmtpNotifier:
         message["Auto-Submitted"] = "auto-generated"
         message["X-Auto-Response-Suppress"] = "All"
         message["X-Gongdan-Ticket"] = key
-        message.set_content(rendered.body, charset="utf-8")
-        message.add_alternative(text_to_html(rendered.body, rendered.locale), subtype="html")
-        # After both: set_content drops Content-* headers, add_alternative moves them.
+        message.attach(_text(rendered.body, "plain"))
+        message.attach(_text(text_to_html(rendered.body, rendered.locale), "html"))
         message["Content-Language"] = rendered.locale
         return message
 
-    def send_all(self, key: str | None, messages: list[tuple[Person, EmailMessage]]) -> None:
+    def send_all(self, key: str | None, messages: list[tuple[Person, Message]]) -> None:
         """Send `messages` over one SMTP connection (the batch's, inside `batch`) and
         log each (`key`: the ticket they are about, None for mail about an account)."""
         batch = self._batch()
@@ -273,7 +279,7 @@ class SmtpNotifier:
         return client
 
     def _send_over(
-        self, client: smtplib.SMTP, key: str | None, messages: list[tuple[Person, EmailMessage]]
+        self, client: smtplib.SMTP, key: str | None, messages: list[tuple[Person, Message]]
     ) -> None:
         for person, message in messages:
             client.send_message(message, from_addr=self.sender, to_addrs=[person.email])
@@ -295,7 +301,7 @@ class _Batch:
 
     def __init__(self) -> None:
         self.client: smtplib.SMTP | None = None
-        self.prepared: dict[int, list[tuple[Person, EmailMessage]] | Exception] = {}
+        self.prepared: dict[int, list[tuple[Person, Message]] | Exception] = {}
 
     def close(self) -> None:
         client, self.client = self.client, None
@@ -304,6 +310,22 @@ class _Batch:
                 client.quit()
             except (smtplib.SMTPException, OSError):
                 client.close()
+
+
+# Text parts in UTF-8, quoted-printable: ASCII stays readable in the raw mail.
+_UTF8 = Charset("utf-8")
+_UTF8.body_encoding = QP
+
+
+def _text(text: str, subtype: str) -> Message:
+    part = MIMENonMultipart("text", subtype)
+    part.set_payload(text, _UTF8)
+    return part
+
+
+def _header(value: str) -> str | Header:
+    """A header value, encoded (RFC 2047) when it is not plain ASCII."""
+    return value if value.isascii() else Header(value, "utf-8")
 
 
 def _reply_address(bundle: Bundle, type_id: str) -> str | None:

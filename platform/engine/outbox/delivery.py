@@ -209,13 +209,14 @@ def read_jobs(ctx: UnitOfWork, rows: Sequence[Outbox], *, logs_only: bool = Fals
         and not (logs_only and _event_notification(row.topic))
     }
     tickets: dict[str, Ticket] = {}
+    users: list[User] = []  # held here: the session's identity map only holds them weakly
     if keys:
         found = list(session.scalars(select(Ticket).where(Ticket.key.in_(sorted(keys)))))
         tickets = {t.key: t for t in found}
         people = {t.requester_id for t in found} | {t.assignee_id for t in found}
         people.discard(None)
         if people:  # into the session's identity map: `session.get` finds them
-            list(session.scalars(select(User).where(User.id.in_(sorted(people)))))
+            users = list(session.scalars(select(User).where(User.id.in_(sorted(people)))))
     jobs = []
     for row in rows:
         key = ticket_key(row.payload or {})
@@ -234,6 +235,7 @@ def read_jobs(ctx: UnitOfWork, rows: Sequence[Outbox], *, logs_only: bool = Fals
         jobs.append(
             Job(row.id, row.topic, payload, row.created_at, row.attempts, ticket, recipients)
         )
+    del users  # (kept until every job was read)
     return jobs
 
 

@@ -4,9 +4,9 @@ Every mail in or out is a row: sent notifications (their Message-ID threads repl
 and marks our own messages, for loop protection), and what intake did with each mail
 it received (accepted, ignored, rejected, with the reason). The mail channel itself
 (`gongdan.channels.email`) never writes SQL: it reads through these functions and
-writes through `MailLog`, whose methods are units of work (`unit_of_work.begin_write`):
-the log row, and the requester account made for an address that writes in for the
-first time.
+writes through `MailLog`, whose methods are each one transaction (`unit_of_work.begin_write`,
+or one INSERT for a log row): the log row, and the requester account made for an address
+that writes in for the first time.
 """
 
 from __future__ import annotations
@@ -93,14 +93,15 @@ class MailLog:
         reason: str | None = None,
     ) -> int:
         """Log one mail in or out (at the clock's time now); returns its row id."""
-        with begin_write(self.db, NO_BUNDLE, Actor.system(), self.clock()) as ctx:
-            # One statement: the ticket's id is looked up inside the INSERT.
-            ticket_id = (
-                select(Ticket.id).where(Ticket.key == ticket_key).scalar_subquery()
-                if ticket_key
-                else None
-            )
-            inserted = ctx.session.execute(
+        # One statement in its own transaction (the ticket's id looked up inside the
+        # INSERT), with no session: a mail sent is logged at once, at little cost.
+        ticket_id = (
+            select(Ticket.id).where(Ticket.key == ticket_key).scalar_subquery()
+            if ticket_key
+            else None
+        )
+        with self.db.engine.begin() as connection:
+            inserted = connection.execute(
                 insert(MailMessage)
                 .values(
                     message_id=message_id[:998],
@@ -112,7 +113,7 @@ class MailLog:
                     subject=subject[:998],
                     status=status,
                     reason=reason[:4000] if reason else None,
-                    at=ctx.now,
+                    at=self.clock(),
                 )
                 .returning(MailMessage.id)
             )
