@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from gongdan.engine.accounts.users import actor_for, add_user, user_timezone
@@ -73,6 +73,18 @@ class MailRecord:
     at: datetime
 
 
+# A log row; its ticket's id is read inside the INSERT (NULL for no key).
+_LOG_INSERT = (
+    insert(MailMessage)
+    .values(
+        ticket_id=select(Ticket.id)
+        .where(Ticket.key == bindparam("ticket_key"))
+        .scalar_subquery()
+    )
+    .returning(MailMessage.id)
+)
+
+
 class MailLog:
     """The mail channel's writes, each one unit of work by the system."""
 
@@ -95,27 +107,21 @@ class MailLog:
         """Log one mail in or out (at the clock's time now); returns its row id."""
         # One statement in its own transaction (the ticket's id looked up inside the
         # INSERT), with no session: a mail sent is logged at once, at little cost.
-        ticket_id = (
-            select(Ticket.id).where(Ticket.key == ticket_key).scalar_subquery()
-            if ticket_key
-            else None
-        )
         with self.db.engine.begin() as connection:
             inserted = connection.execute(
-                insert(MailMessage)
-                .values(
-                    message_id=message_id[:998],
-                    direction=direction,
-                    ticket_id=ticket_id,
-                    comment_id=comment_id,
-                    sender=sender[:254],
-                    recipients=[r[:254] for r in recipients][:100],
-                    subject=subject[:998],
-                    status=status,
-                    reason=reason[:4000] if reason else None,
-                    at=self.clock(),
-                )
-                .returning(MailMessage.id)
+                _LOG_INSERT,
+                {
+                    "ticket_key": ticket_key,
+                    "message_id": message_id[:998],
+                    "direction": direction,
+                    "comment_id": comment_id,
+                    "sender": sender[:254],
+                    "recipients": [r[:254] for r in recipients][:100],
+                    "subject": subject[:998],
+                    "status": status,
+                    "reason": reason[:4000] if reason else None,
+                    "at": self.clock(),
+                },
             )
             return int(inserted.scalar_one())
 
