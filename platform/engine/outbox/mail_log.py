@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from gongdan.engine.accounts.users import actor_for, add_user, user_timezone
-from gongdan.engine.store.database import Database
+from gongdan.engine.store.database import Database, DriverStatement
 from gongdan.engine.store.models import MailMessage, Membership, Ticket, TicketFollower, User
 from gongdan.engine.unit_of_work import NO_BUNDLE, UnitOfWork, begin_write, utc_now
 from gongdan.rules.workflow import Actor
@@ -74,15 +74,22 @@ class MailRecord:
 
 
 # A log row; its ticket's id is read inside the INSERT (NULL for no key).
-_LOG_INSERT = (
+_LOG_INSERT = DriverStatement(
     insert(MailMessage)
     .values(
         ticket_id=select(Ticket.id)
         .where(Ticket.key == bindparam("ticket_key"))
-        .scalar_subquery()
+        .scalar_subquery(),
+        **{
+            name: bindparam(name)
+            for name in (
+                "message_id", "direction", "comment_id", "sender", "recipients",
+                "subject", "status", "reason", "at",
+            )
+        },
     )
     .returning(MailMessage.id)
-)
+)  # fmt: skip
 
 
 class MailLog:
@@ -106,10 +113,10 @@ class MailLog:
     ) -> int:
         """Log one mail in or out (at the clock's time now); returns its row id."""
         # One statement in its own transaction (the ticket's id looked up inside the
-        # INSERT), with no session: a mail sent is logged at once, at little cost.
-        with self.db.engine.begin() as connection:
-            inserted = connection.execute(
-                _LOG_INSERT,
+        # INSERT), run on the driver: a mail sent is logged at once, at little cost.
+        with self.db.transaction() as session:
+            (row,) = _LOG_INSERT.rows(
+                session,
                 {
                     "ticket_key": ticket_key,
                     "message_id": message_id[:998],
@@ -123,7 +130,7 @@ class MailLog:
                     "at": self.clock(),
                 },
             )
-            return int(inserted.scalar_one())
+            return int(row[0])
 
     def ensure_requester(self, email: str, *, name: str | None, language: str) -> Person:
         """The user writing in from `email` (`ensure_requester`)."""

@@ -107,6 +107,7 @@ class MailReads:
         self._users: dict[int, User] = {}
         self._people: dict[str, Person] = {}  # active users by address
         self._prefs: dict[int, Preferences] = {}
+        self._ids: dict[str, int] = {}  # every user read, by address
         user_ids = {t.requester_id for t in tickets} | {t.assignee_id for t in tickets}
         user_ids |= {u for found in self._follows.values() for u in found}
         user_ids |= {u for found in self._members.values() for u in found}
@@ -160,6 +161,7 @@ class MailReads:
             self._prefs[row.user_id] = Preferences(bool(row.mail), frozenset(row.muted or ()))
         for user in new:
             self._users[user.id] = user
+            self._ids[user.email] = user.id
             if user.active:
                 actor = Actor(user.id, user.email, Role(user.role), frozenset(teams[user.id]))
                 self._people[user.email] = Person(
@@ -222,14 +224,8 @@ class MailReads:
             return set()
         wanted = {e.lower() for e in emails if e}
         self._load_users([], sorted(wanted))
-        by_email = {u.email: u.id for u in self._users.values()}
-        return {
-            e
-            for e in wanted
-            if e in by_email
-            and by_email[e] in self._prefs
-            and not self._prefs[by_email[e]].wants(kind)
-        }
+        prefs = [(e, self._prefs.get(self._ids.get(e, 0))) for e in wanted]
+        return {e for e, found in prefs if found is not None and not found.wants(kind)}
 
     def thread_root(self, key: str) -> str | None:
         """As `mail_log.thread_root`: the Message-ID of the first mail about the ticket
