@@ -5,7 +5,7 @@ PostgreSQL database (half of them with a staff reply, so `replied` and
 `follower_update` mails go out besides `created`), then delivers the whole outbox
 the way the in-process runner does (`deliver_due`, batches of `--batch`) through an
 `SmtpNotifier` to a local SMTP sink (aiosmtpd, in its own process so its CPU is not
-counted). Printed: mails sent, this process's CPU per mail, SQL statements and
+counted; the templates are compiled before, as at start-up). Printed: mails sent, this process's CPU per mail, SQL statements and
 transactions per mail, and the wall time. `--profile` adds a cProfile of the
 delivery (own time of the top functions).
 
@@ -40,6 +40,7 @@ from gongdan.bundle.loader import load_bundle
 from gongdan.channels import channels_for
 from gongdan.channels.email.notifier import SmtpNotifier
 from gongdan.channels.email.settings import SmtpSettings
+from gongdan.channels.email.templates import mail_templates
 from gongdan.engine.outbox.relay import deliver_due
 from gongdan.engine.service import TicketService, utc_now
 from gongdan.engine.store.database import Database
@@ -98,6 +99,7 @@ def run(url: str, bundle: Any, port: int, batch: int, profile: bool) -> dict[str
     settings = SmtpSettings("127.0.0.1", port, False, False, None, None, "desk@example.com")
     notifier = SmtpNotifier(db, lambda: bundle, settings, environ={})
     channels = channels_for(notifier)
+    mail_templates(bundle)  # compiled at start-up, as `notifier_from_env` does
     counter = Counter(db)
     profiler = cProfile.Profile(time.process_time) if profile else None
     started, cpu = time.perf_counter(), time.process_time()
