@@ -85,7 +85,9 @@ class Counter:
 
 def fill(db: Database, bundle: Any, tickets: int, seed: int) -> None:
     rnd = random.Random(seed)
-    admin, agents, requesters = engine_bench.setup_people(db, bundle, max(10, tickets // 3), utc_now())
+    admin, agents, requesters = engine_bench.setup_people(
+        db, bundle, max(10, tickets // 3), utc_now()
+    )
     service = TicketService(db, bundle)
     calls = engine_bench.create_workload(tickets, rnd, requesters, agents)
     for n, call in enumerate(calls):

@@ -27,14 +27,14 @@ import ssl
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import Message
-from email.policy import Compat32
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import Compat32
 from email.utils import formataddr, formatdate
+from typing import Any
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.channels.email.account import ACCOUNT_TOPICS, send_account_mail
@@ -175,7 +175,9 @@ class SmtpNotifier:
                 messages = []
                 try:
                     for template_id, person in who:
-                        message_id = message_id_for(notification.delivery_id, person.email, self.sender)
+                        message_id = message_id_for(
+                            notification.delivery_id, person.email, self.sender
+                        )
                         if message_id in sent:
                             continue  # sent by an earlier attempt of this delivery
                         message = self._compose(

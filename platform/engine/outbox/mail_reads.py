@@ -193,7 +193,9 @@ class MailReads:
         if who == "requester":
             user_ids = [ticket.requester_id]
         elif who in ("followers", "cc"):
-            user_ids = self._follows.get((ticket.id, "follower" if who == "followers" else "cc"), [])
+            user_ids = self._follows.get(
+                (ticket.id, "follower" if who == "followers" else "cc"), []
+            )
         elif ticket.assignee_id is not None:
             user_ids = [ticket.assignee_id]
         elif ticket.team_id is not None:
@@ -288,7 +290,9 @@ class MailReads:
             found = [c for c in found if c.public]
         self._load_users(sorted({c.author_id for c in found if c.author_id is not None}), [])
         return [
-            CommentRecord.build(c, ticket.key, self._users.get(c.author_id) if c.author_id else None)
+            CommentRecord.build(
+                c, ticket.key, self._users.get(c.author_id) if c.author_id else None
+            )
             for c in found
         ]
 
