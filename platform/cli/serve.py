@@ -71,8 +71,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _start_background(args: argparse.Namespace) -> subprocess.Popen[bytes] | None:
-    """With several web workers and no broker, the background work in one process of
-    its own (`gongdan background`), unless `--background threads` (`ui.background`)."""
+    """With several web workers, no broker and `--background process`, the background
+    work in one process of its own (`gongdan background`; `ui.background`)."""
     from gongdan.ui.background import BACKGROUND_ENV
 
     if os.environ.get("GONGDAN_BROKER_URL") or args.background != "process":
@@ -162,10 +162,10 @@ def add_serve_commands(commands: Any) -> list[argparse.ArgumentParser]:
     )
     serve.add_argument(
         "--background",
-        choices=("process", "threads"),
-        default="process",
+        choices=("threads", "process"),
+        default="threads",
         help="without a broker and with several workers: the outbox and scheduled jobs "
-        "in one process of their own (default) or in threads of each worker",
+        "in threads of each worker (default) or in one process of their own",
     )
     serve.set_defaults(handler=cmd_serve)
     background = commands.add_parser(

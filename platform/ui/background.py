@@ -2,13 +2,13 @@
 process of its own beside them (issue 23).
 
 Without `GONGDAN_BROKER_URL`, `gongdan serve` relays the outbox and runs the scheduled
-jobs itself (`engine.outbox.runner.InProcessRunner`). With one web worker, it does so
-in that worker's threads. With several (`serve --workers N`), the supervisor starts
-one more process for it, `gongdan background` (`GONGDAN_BACKGROUND=process` tells the
-web workers to leave the work to it): deliveries then never hold the web workers'
-interpreter lock, so a create waits on no mail being composed (measured with
-`bench/api.py --background process`). `GONGDAN_BACKGROUND=threads` keeps the work in
-the web workers' threads.
+jobs itself (`engine.outbox.runner.InProcessRunner`), by default in threads of each
+web worker. With `serve --workers N --background process`, the supervisor starts one
+more process for it, `gongdan background` (`GONGDAN_BACKGROUND=process` tells the web
+workers to leave the work to it): deliveries then never hold a web worker's
+interpreter lock. Measured on a loaded 2-core machine (`bench/api.py --background
+process`, relay23's note) it did not lower the creates' p95 — the cores, not the
+lock, were the limit there — so threads stay the default.
 
 The background process follows the active config version as the web workers do, and
 is woken by an adaptive poll (0.1-0.5 s; `engine.outbox.wakeup`): the writes happen

@@ -54,15 +54,21 @@ def _serve(
     return ran
 
 
-def test_with_several_workers_and_no_broker_one_process_does_the_background_work(
+def test_serve_background_process_starts_one_process_for_the_background_work(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    ran = _serve(monkeypatch, tmp_path)
+    ran = _serve(monkeypatch, tmp_path, "--background", "process")
     assert ran["background"][-1] == "background" and ran["terminated"]  # stopped with serve
     assert ran["workers_env"] == "process"  # the web workers leave the work to it
-    threads = _serve(monkeypatch, tmp_path, "--background", "threads")
+    threads = _serve(monkeypatch, tmp_path)  # the default: threads of each worker
     assert "background" not in threads and threads["workers_env"] == "threads"
-    celery = _serve(monkeypatch, tmp_path, GONGDAN_BROKER_URL="redis://127.0.0.1:6379/0")
+    celery = _serve(
+        monkeypatch,
+        tmp_path,
+        "--background",
+        "process",
+        GONGDAN_BROKER_URL="redis://127.0.0.1:6379/0",
+    )
     assert "background" not in celery  # `gongdan worker` does it
 
 
