@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gongdan.engine.accounts.users import actor_for, add_user, user_timezone
-from gongdan.engine.store.database import Database, DriverStatement
+from gongdan.engine.store.database import Database
+from gongdan.engine.store.mail import insert_mail_row
 from gongdan.engine.store.models import MailMessage, Membership, Ticket, TicketFollower, User
 from gongdan.engine.unit_of_work import NO_BUNDLE, UnitOfWork, begin_write, utc_now
 from gongdan.rules.workflow import Actor
@@ -73,25 +74,6 @@ class MailRecord:
     at: datetime
 
 
-# A log row; its ticket's id is read inside the INSERT (NULL for no key).
-_LOG_INSERT = DriverStatement(
-    insert(MailMessage)
-    .values(
-        ticket_id=select(Ticket.id)
-        .where(Ticket.key == bindparam("ticket_key"))
-        .scalar_subquery(),
-        **{
-            name: bindparam(name)
-            for name in (
-                "message_id", "direction", "comment_id", "sender", "recipients",
-                "subject", "status", "reason", "at",
-            )
-        },
-    )
-    .returning(MailMessage.id)
-)  # fmt: skip
-
-
 class MailLog:
     """The mail channel's writes, each one unit of work by the system."""
 
@@ -112,13 +94,13 @@ class MailLog:
         reason: str | None = None,
     ) -> int:
         """Log one mail in or out (at the clock's time now); returns its row id."""
-        # One statement in its own transaction (the ticket's id looked up inside the
-        # INSERT), run on the driver: a mail sent is logged at once, at little cost.
+        # One statement in its own transaction (`store.mail`): a mail sent is logged
+        # at once, at little cost.
         with self.db.transaction() as session:
-            (row,) = _LOG_INSERT.rows(
+            return insert_mail_row(
                 session,
+                ticket_key,
                 {
-                    "ticket_key": ticket_key,
                     "message_id": message_id[:998],
                     "direction": direction,
                     "comment_id": comment_id,
@@ -129,8 +111,9 @@ class MailLog:
                     "reason": reason[:4000] if reason else None,
                     "at": self.clock(),
                 },
+                # A mail we sent: its row need not wait for the disk (`store.mail`).
+                flush_wait=direction != "out",
             )
-            return int(row[0])
 
     def ensure_requester(self, email: str, *, name: str | None, language: str) -> Person:
         """The user writing in from `email` (`ensure_requester`)."""
