@@ -234,7 +234,8 @@ class SmtpNotifier:
         message["From"] = formataddr(("Gongdan", self.sender))
         # A display name is one line: a name with a line break must not add headers.
         message["To"] = formataddr((" ".join(person.name.split()), person.email), "utf-8")
-        message["Subject"] = _header(subject)
+        # (compat32 takes a `Header` as a value, which typeshed does not say.)
+        message["Subject"] = _header(subject)  # type: ignore[assignment]
         message["Date"] = formatdate(localtime=False, usegmt=True)
         root = reads.thread_root(key)
         if root:
