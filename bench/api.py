@@ -364,19 +364,9 @@ def start_server(args: argparse.Namespace, url: str) -> subprocess.Popen[bytes]:
 
 
 def start_background(args: argparse.Namespace, url: str) -> subprocess.Popen[bytes]:
-    """`gongdan background`, the process `gongdan serve --workers N` starts beside its
-    web workers when there is no broker (`ui.background`)."""
-    command = [str(Path(sys.executable).parent / "gongdan"), "--config", str(ROOT / "config"),
-               "background"]  # fmt: skip
-    if not Path(command[0]).exists():
-        command[0:1] = [sys.executable, "-m", "gongdan.cli"]
-    worker = subprocess.Popen(  # noqa: S603 - our own command
-        command, env=server_env(args, url), cwd=ROOT, start_new_session=True
-    )
-    time.sleep(1)
-    if worker.poll() is not None:
-        raise SystemExit(f"gongdan background exited with {worker.returncode}")
-    return worker
+    """`gongdan background`, the process `gongdan serve --workers N --background
+    process` starts beside its web workers when there is no broker (`ui.background`)."""
+    return start_gongdan(args, url, ["background"])
 
 
 def start_celery(args: argparse.Namespace, url: str) -> subprocess.Popen[bytes]:
@@ -385,18 +375,28 @@ def start_celery(args: argparse.Namespace, url: str) -> subprocess.Popen[bytes]:
     import redis
 
     redis.Redis.from_url(args.broker).flushdb()
+    beat = Path(tempfile.mkdtemp(prefix="gongdan-bench-")) / "beat"
+    return start_gongdan(
+        args, url, ["worker", "--", "--loglevel", "warning", "--schedule", str(beat)]
+    )
+
+
+def start_gongdan(
+    args: argparse.Namespace, url: str, arguments: list[str]
+) -> subprocess.Popen[bytes]:
+    """`gongdan --config config <arguments>` in a session of its own, with the
+    server's environment; exits the bench if it dies within a second."""
     command = [str(Path(sys.executable).parent / "gongdan"), "--config", str(ROOT / "config"),
-               "worker", "--", "--loglevel", "warning",
-               "--schedule", str(Path(tempfile.mkdtemp(prefix="gongdan-bench-")) / "beat")]  # fmt: skip
+               *arguments]  # fmt: skip
     if not Path(command[0]).exists():
         command[0:1] = [sys.executable, "-m", "gongdan.cli"]
-    worker = subprocess.Popen(  # noqa: S603 - our own command
+    process = subprocess.Popen(  # noqa: S603 - our own command
         command, env=server_env(args, url), cwd=ROOT, start_new_session=True
     )
     time.sleep(1)
-    if worker.poll() is not None:
-        raise SystemExit(f"gongdan worker exited with {worker.returncode}")
-    return worker
+    if process.poll() is not None:
+        raise SystemExit(f"gongdan {arguments[0]} exited with {process.returncode}")
+    return process
 
 
 def start_smtp_sink(port: int) -> subprocess.Popen[bytes]:
