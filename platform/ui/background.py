@@ -6,9 +6,11 @@ jobs itself (`engine.outbox.runner.InProcessRunner`), by default in threads of e
 web worker. With `serve --workers N --background process`, the supervisor starts one
 more process for it, `gongdan background` (`GONGDAN_BACKGROUND=process` tells the web
 workers to leave the work to it): deliveries then never hold a web worker's
-interpreter lock. Measured on a loaded 2-core machine (`bench/api.py --background
-process`, relay23's note) it did not lower the creates' p95 — the cores, not the
-lock, were the limit there — so threads stay the default.
+interpreter lock. Measured on a shared 2-core machine (`bench/api.py --background
+process`, relay23's note): at load 4-8 it served more creates with a lower p95
+(notifications logged), at load 10-13 fewer, and with mail one process's relay
+threads delivered fewer mails per second than the web workers' threads together
+(a backlog of seconds). So threads stay the default.
 
 The background process follows the active config version as the web workers do, and
 is woken by an adaptive poll (0.1-0.5 s; `engine.outbox.wakeup`): the writes happen
