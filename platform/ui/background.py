@@ -47,11 +47,20 @@ def background_in_workers(environ: Mapping[str, str] | None = None) -> bool:
     return not env.get("GONGDAN_BROKER_URL") and env.get(BACKGROUND_ENV) != "process"
 
 
-def embedded_runner(db: Database, live: LiveConfig, jobs: list[ScheduledJob]) -> InProcessRunner:
-    """The runner of the embedded background work: mail by SMTP when
-    GONGDAN_SMTP_URL is set, else notifications only logged."""
+# Relay threads of the background process: as many as two web workers have together
+# (a mail's SMTP round trips and its log row's commit are waits, not CPU).
+PROCESS_RELAYS = 4
+
+
+def embedded_runner(
+    db: Database, live: LiveConfig, jobs: list[ScheduledJob], relays: int = 2
+) -> InProcessRunner:
+    """The runner of the embedded background work (`relays` relay threads): mail by
+    SMTP when GONGDAN_SMTP_URL is set, else notifications only logged."""
     notifier = notifier_from_env(db, live.current)
-    return InProcessRunner(db, live.current, channels=channels_for(notifier), jobs=jobs)
+    return InProcessRunner(
+        db, live.current, channels=channels_for(notifier), jobs=jobs, workers=relays
+    )
 
 
 def run_background(
@@ -69,7 +78,7 @@ def run_background(
     db = Database(database_url)
     live = start_config(db, config_dir, checks=check_templates)
     live.start()
-    runner = embedded_runner(db, live, jobs)
+    runner = embedded_runner(db, live, jobs, PROCESS_RELAYS)
     runner.start()
     log.info("background work started (outbox relay and scheduled jobs)")
     try:
