@@ -7,7 +7,9 @@ an API token. The app is served by uvicorn in a child process: `--workers` (2) w
 processes, the httptools parser, uvloop. By default it is the full app as `gongdan serve
 --workers 2` runs it (`gongdan.ui.app.create_app`), with its background work as users
 run it: `--background in-process` (no broker: each web worker's runner delivers the
-outbox) or `--background celery` (a `gongdan worker` on `--broker`, Redis). `--smtp`
+outbox in its threads), `--background process` (no broker: one `gongdan background`
+process beside the web workers delivers, as `gongdan serve --workers N` runs it) or
+`--background celery` (a `gongdan worker` on `--broker`, Redis). `--smtp`
 mails the notifications to a local SMTP server (an aiosmtpd sink) instead of only
 logging them. `--api-only` is the old mode: the API router alone, nothing delivered.
 
@@ -46,7 +48,7 @@ of creates, drained within 2 s), p95 <= 60 ms, delivery CPU <= 1 ms per logged
 notification and <= 2 ms per mail. Nothing here asserts; it prints and exits 0.
 
     .venv/bin/python bench/api.py [--creates N] [--warmup N] [--clients N] [--workers N]
-        [--rounds N] [--background in-process|celery] [--smtp] [--api-only]
+        [--rounds N] [--background in-process|process|celery] [--smtp] [--api-only]
         [--requesters N] [--in-process N] [--port P] [--database NAME] [--postgres-url URL]
 """
 
@@ -330,6 +332,9 @@ def server_env(args: argparse.Namespace, url: str) -> dict[str, str]:
         env["GONGDAN_BROKER_URL"] = args.broker
     else:
         env.pop("GONGDAN_BROKER_URL", None)
+    env.pop("GONGDAN_BACKGROUND", None)
+    if args.background == "process" and not args.api_only:
+        env["GONGDAN_BACKGROUND"] = "process"  # the web workers leave it to `gongdan background`
     if args.smtp_port:
         env["GONGDAN_SMTP_URL"] = f"smtp://127.0.0.1:{args.smtp_port}"
     return env
@@ -358,24 +363,40 @@ def start_server(args: argparse.Namespace, url: str) -> subprocess.Popen[bytes]:
     raise SystemExit("uvicorn did not answer within 60 s")
 
 
+def start_background(args: argparse.Namespace, url: str) -> subprocess.Popen[bytes]:
+    """`gongdan background`, the process `gongdan serve --workers N --background
+    process` starts beside its web workers when there is no broker (`ui.background`)."""
+    return start_gongdan(args, url, ["background"])
+
+
 def start_celery(args: argparse.Namespace, url: str) -> subprocess.Popen[bytes]:
     """`gongdan worker` (Celery with beat, its default pool and concurrency) as users
     run it, on the bench's broker; its queue emptied first."""
     import redis
 
     redis.Redis.from_url(args.broker).flushdb()
+    beat = Path(tempfile.mkdtemp(prefix="gongdan-bench-")) / "beat"
+    return start_gongdan(
+        args, url, ["worker", "--", "--loglevel", "warning", "--schedule", str(beat)]
+    )
+
+
+def start_gongdan(
+    args: argparse.Namespace, url: str, arguments: list[str]
+) -> subprocess.Popen[bytes]:
+    """`gongdan --config config <arguments>` in a session of its own, with the
+    server's environment; exits the bench if it dies within a second."""
     command = [str(Path(sys.executable).parent / "gongdan"), "--config", str(ROOT / "config"),
-               "worker", "--", "--loglevel", "warning",
-               "--schedule", str(Path(tempfile.mkdtemp(prefix="gongdan-bench-")) / "beat")]  # fmt: skip
+               *arguments]  # fmt: skip
     if not Path(command[0]).exists():
         command[0:1] = [sys.executable, "-m", "gongdan.cli"]
-    worker = subprocess.Popen(  # noqa: S603 - our own command
+    process = subprocess.Popen(  # noqa: S603 - our own command
         command, env=server_env(args, url), cwd=ROOT, start_new_session=True
     )
     time.sleep(1)
-    if worker.poll() is not None:
-        raise SystemExit(f"gongdan worker exited with {worker.returncode}")
-    return worker
+    if process.poll() is not None:
+        raise SystemExit(f"gongdan {arguments[0]} exited with {process.returncode}")
+    return process
 
 
 def start_smtp_sink(port: int) -> subprocess.Popen[bytes]:
@@ -651,7 +672,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--background",
-        choices=("in-process", "celery"),
+        choices=("in-process", "process", "celery"),
         default="in-process",
         help="who delivers the outbox: the web workers' runner, or `gongdan worker`",
     )
@@ -701,6 +722,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         server = start_server(args, url)
         if not args.api_only and args.background == "celery":
             worker = start_celery(args, url)
+        if not args.api_only and args.background == "process":
+            worker = start_background(args, url)
         base = f"http://127.0.0.1:{args.port}"
         app = "API router alone, nothing delivered" if args.api_only else "full app"
         delivery = (
@@ -828,7 +851,7 @@ def timed_round(
     if not args.api_only and out.get("rows"):
         if worker is not None:
             out["delivery_ms"] = worker_cpu / out["rows"] * 1000
-            print(f"  delivery CPU (the Celery worker's processes): "
+            print(f"  delivery CPU (the {args.background} worker's processes): "
                   f"{out['delivery_ms']:.2f} ms per outbox row")  # fmt: skip
         elif totals["delivered"]:
             out["delivery_ms"] = totals["delivery_cpu_s"] / totals["delivered"] * 1000

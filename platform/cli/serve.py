@@ -1,9 +1,11 @@
-"""`gongdan serve` and `gongdan worker`: run the web platform and the Celery worker."""
+"""`gongdan serve`, `gongdan background` and `gongdan worker`: run the web platform,
+its background work without a broker, and the Celery worker."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from typing import Any
 
@@ -46,17 +48,53 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app.state.db.dispose()
     os.environ["GONGDAN_CONFIG_DIR"] = str(args.config)
     os.environ["GONGDAN_DATABASE_URL"] = database_url()
-    uvicorn.run(
-        "gongdan.ui.app:serve_app",
-        factory=True,
-        workers=args.workers,
-        host=args.host,
-        port=args.port,
-        log_level="info",
-        timeout_worker_healthcheck=worker_healthcheck_seconds(),
-        **proxies,
-    )
+    background = _start_background(args)
+    try:
+        uvicorn.run(
+            "gongdan.ui.app:serve_app",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level="info",
+            timeout_worker_healthcheck=worker_healthcheck_seconds(),
+            **proxies,
+        )
+    finally:
+        if background is not None:
+            background.terminate()  # it finishes the batches under way
+            try:
+                background.wait(40)
+            except subprocess.TimeoutExpired:
+                background.kill()
     return 0
+
+
+def _start_background(args: argparse.Namespace) -> subprocess.Popen[bytes] | None:
+    """With several web workers, no broker and `--background process`, the background
+    work in one process of its own (`gongdan background`; `ui.background`)."""
+    from gongdan.ui.background import BACKGROUND_ENV
+
+    if os.environ.get("GONGDAN_BROKER_URL") or args.background != "process":
+        os.environ[BACKGROUND_ENV] = "threads"
+        return None
+    os.environ[BACKGROUND_ENV] = "process"  # the web workers leave it to that process
+    command = [sys.executable, "-m", "gongdan.cli", "--config", str(args.config), "background"]
+    return subprocess.Popen(command)  # noqa: S603 - our own interpreter and module
+
+
+def cmd_background(args: argparse.Namespace) -> int:
+    """`gongdan background`: relay the outbox and run the scheduled jobs in this
+    process (what `serve --workers N` starts beside its web workers)."""
+    from gongdan.ui.app import background_jobs
+    from gongdan.ui.background import run_background
+
+    try:
+        return run_background(args.config, database_url(), background_jobs())
+    except ConfigError as error:
+        for issue in error.issues:
+            print(issue, file=sys.stderr)
+        return 1
 
 
 def _first_run_hint(*, demo: bool) -> None:
@@ -122,7 +160,19 @@ def add_serve_commands(commands: Any) -> list[argparse.ArgumentParser]:
     serve.add_argument(
         "--workers", type=int, default=1, help="worker processes (default 1; PostgreSQL for more)"
     )
+    serve.add_argument(
+        "--background",
+        choices=("threads", "process"),
+        default="threads",
+        help="without a broker and with several workers: the outbox and scheduled jobs "
+        "in threads of each worker (default) or in one process of their own",
+    )
     serve.set_defaults(handler=cmd_serve)
+    background = commands.add_parser(
+        "background",
+        help="relay the outbox and run the scheduled jobs (no broker; `serve` starts it)",
+    )
+    background.set_defaults(handler=cmd_background)
 
     worker = commands.add_parser(
         "worker",
@@ -130,4 +180,4 @@ def add_serve_commands(commands: Any) -> list[argparse.ArgumentParser]:
     )
     # Everything after `worker` goes to celery (e.g. --concurrency 4): see `main`.
     worker.set_defaults(handler=cmd_worker, celery_args=[])
-    return [serve, worker]
+    return [serve, worker, background]

@@ -58,11 +58,13 @@ from gongdan.engine.lifecycle.versions import VersionRecord, version_files, vers
 from gongdan.engine.outbox.delivery import (
     Attempt,
     Channels,
+    Job,
     LogNotifier,
     Notification,
     Notifier,
     WebhookCall,
     WebhookSender,
+    notification_for,
 )
 from gongdan.engine.outbox.mail_log import (
     MailLog,
@@ -75,6 +77,7 @@ from gongdan.engine.outbox.mail_log import (
     thread_root,
     ticket_for_message_ids,
 )
+from gongdan.engine.outbox.mail_reads import MailReads, read_mail_batch
 from gongdan.engine.outbox.relay import (
     DEFAULT_LEASE,
     deliver,
@@ -181,10 +184,12 @@ __all__ = [
     "FileStatus",
     "FolderStatus",
     "InProcessRunner",
+    "Job",
     "LinkInfo",
     "LiveConfig",
     "LogNotifier",
     "MailLog",
+    "MailReads",
     "Notification",
     "Notifier",
     "OpenedFile",
@@ -238,12 +243,14 @@ __all__ = [
     "migrate_tickets",
     "muted_people",
     "news_kind",
+    "notification_for",
     "people_of_ticket",
     "plan_against",
     "plan_bundle",
     "portal_types",
     "promote",
     "promote_folder",
+    "read_mail_batch",
     "recent_actor",
     "relay_batch",
     "relay_once",

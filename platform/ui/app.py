@@ -31,15 +31,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from gongdan.bundle.compiled import Bundle
-from gongdan.channels import channels_for
 from gongdan.channels.email.imap import poll_from_env
-from gongdan.channels.email.notifier import notifier_from_env
 from gongdan.channels.email.templates import check_templates
 from gongdan.engine import (
     SCHEDULED_JOBS,
     AccountService,
     Database,
-    InProcessRunner,
     LiveConfig,
     ScheduledJob,
     TicketService,
@@ -47,6 +44,7 @@ from gongdan.engine import (
     start_config,
 )
 from gongdan.ui.api import api_router
+from gongdan.ui.background import background_in_workers, embedded_runner
 from gongdan.ui.bodylimit import BodyLimit
 from gongdan.ui.deps import BundleDep, DatabaseDep
 from gongdan.ui.errors import install_error_handlers, refuse_csrf, refuse_too_large
@@ -83,20 +81,15 @@ API_DOCS = """<!doctype html>
 @asynccontextmanager
 async def run_background_work(app: FastAPI) -> AsyncIterator[None]:
     """Without a broker (`GONGDAN_BROKER_URL` unset), relay the outbox and run the
-    scheduled jobs in this process; with one, the Celery worker does it."""
+    scheduled jobs in this process; with one, the Celery worker does it; with
+    `GONGDAN_BACKGROUND=process`, the `gongdan background` process does."""
     limit_worker_threads()
     live: LiveConfig = app.state.live
     live.start()  # follow the database's active version (and watch the folder)
     runner = None
-    if not os.environ.get("GONGDAN_BROKER_URL"):
-        # Mail by SMTP when GONGDAN_SMTP_URL is set, else notifications are logged.
-        notifier = notifier_from_env(app.state.db, live.current)
-        runner = InProcessRunner(
-            app.state.db,
-            live.current,
-            channels=channels_for(notifier),
-            jobs=background_jobs(),
-        )
+    # (Not with a broker, nor beside a `gongdan background` process: `ui.background`.)
+    if background_in_workers():
+        runner = embedded_runner(app.state.db, live, background_jobs())
         runner.start()
     app.state.runner = runner
     try:

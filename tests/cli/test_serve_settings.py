@@ -4,6 +4,8 @@ headers are believed only from the configured proxies."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +17,59 @@ from gongdan.cli.serve import WORKER_HEALTHCHECK_SECONDS
 from tests.bundles import EXAMPLE
 
 
-def _serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> dict[str, Any]:
+class Started:
+    """Stands for the `gongdan background` process `serve` starts (`subprocess.Popen`)."""
+
+    def __init__(self, command: list[str], ran: dict[str, Any]) -> None:
+        ran["background"], self.ran = command, ran
+        # What the web workers (started after it, inheriting it) are told.
+        ran["background_env"] = os.environ.get("GONGDAN_BACKGROUND")
+
+    def terminate(self) -> None:
+        self.ran["terminated"] = True
+
+    def wait(self, timeout: float | None = None) -> int:
+        return 0
+
+
+def _serve(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *options: str, **env: str
+) -> dict[str, Any]:
     ran: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: ran.update(kwargs))
+
+    def run(*args: Any, **kwargs: Any) -> None:
+        ran.update(kwargs, workers_env=os.environ.get("GONGDAN_BACKGROUND"))
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(subprocess, "Popen", lambda command, **_: Started(command, ran))
     monkeypatch.setenv("GONGDAN_DATABASE_URL", f"sqlite:///{tmp_path / 'gongdan.db'}")
     monkeypatch.setenv("GONGDAN_CONFIG_DIR", str(EXAMPLE))  # `serve` sets it: restored after
+    monkeypatch.delenv("GONGDAN_BROKER_URL", raising=False)
+    # (Set first, so that what `serve` writes there is undone after the test.)
+    monkeypatch.setenv("GONGDAN_BACKGROUND", "")
+    monkeypatch.delenv("GONGDAN_BACKGROUND")
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert main(["serve", "--config", str(EXAMPLE), "--workers", "2"]) == 0
+    assert main(["serve", "--config", str(EXAMPLE), "--workers", "2", *options]) == 0
     return ran
+
+
+def test_serve_background_process_starts_one_process_for_the_background_work(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    ran = _serve(monkeypatch, tmp_path, "--background", "process")
+    assert ran["background"][-1] == "background" and ran["terminated"]  # stopped with serve
+    assert ran["workers_env"] == "process"  # the web workers leave the work to it
+    threads = _serve(monkeypatch, tmp_path)  # the default: threads of each worker
+    assert "background" not in threads and threads["workers_env"] == "threads"
+    celery = _serve(
+        monkeypatch,
+        tmp_path,
+        "--background",
+        "process",
+        GONGDAN_BROKER_URL="redis://127.0.0.1:6379/0",
+    )
+    assert "background" not in celery  # `gongdan worker` does it
 
 
 def test_workers_get_a_health_check_that_fits_a_slow_start(

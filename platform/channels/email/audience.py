@@ -31,15 +31,7 @@ from collections.abc import Iterable
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.channels.email.templates import MailTemplates
-from gongdan.engine import (
-    Database,
-    Notification,
-    Person,
-    find_people,
-    muted_people,
-    news_kind,
-    people_of_ticket,
-)
+from gongdan.engine import MailReads, Notification, Person, news_kind
 from gongdan.rules.actions import Action
 from gongdan.rules.workflow import WorkflowDef
 from gongdan.vocabulary import StateCategory
@@ -48,9 +40,10 @@ __all__ = ["audience"]
 
 
 def audience(
-    notification: Notification, bundle: Bundle, templates: MailTemplates, db: Database
+    notification: Notification, bundle: Bundle, templates: MailTemplates, reads: MailReads
 ) -> list[tuple[str | None, Person]]:
-    """(template id, recipient) of every mail a notification sends."""
+    """(template id, recipient) of every mail a notification sends (`reads`: the
+    batch's people and tickets, `engine.read_mail_batch`)."""
     key = str((notification.ticket or {}).get("key") or "")
     topic = notification.topic
     out: list[tuple[str | None, Person]]
@@ -58,18 +51,18 @@ def audience(
         template = notification.template
         if topic == "survey" and (template is None or template.startswith("survey:")):
             template = "survey"
-        out = [(template, p) for p in find_people(db, notification.recipients)]
+        out = [(template, p) for p in reads.find_people(notification.recipients)]
     else:
-        template, people = _event(notification, bundle, db, key)
+        template, people = _event(notification, bundle, reads, key)
         out = [(template, p) for p in people] if template and templates.has(template) else []
         if templates.has(FOLLOWER_TEMPLATE) and topic in _FOLLOWED:
             told = {p.email for _, p in out} | {str(notification.payload.get("by") or "")}
             out += [
                 (FOLLOWER_TEMPLATE, p)
-                for p in people_of_ticket(db, key, "followers")
+                for p in reads.people_of_ticket(key, "followers")
                 if p.email not in told
             ]
-    muted = muted_people(db, [p.email for _, p in out], news_kind(topic, notification.payload))
+    muted = reads.muted([p.email for _, p in out], news_kind(topic, notification.payload))
     return [(t, p) for t, p in out if p.email not in muted]
 
 
@@ -78,23 +71,23 @@ FOLLOWER_TEMPLATE = "follower_update"
 _FOLLOWED = frozenset({"comment.added", "comment.note", "ticket.transitioned"})
 
 
-def _requester_and_cc(db: Database, key: str) -> list[Person]:
+def _requester_and_cc(reads: MailReads, key: str) -> list[Person]:
     """The requester and the colleagues copied in: they hear the same public news."""
-    return people_of_ticket(db, key, "requester") + people_of_ticket(db, key, "cc")
+    return reads.people_of_ticket(key, "requester") + reads.people_of_ticket(key, "cc")
 
 
 def _event(
-    notification: Notification, bundle: Bundle, db: Database, key: str
+    notification: Notification, bundle: Bundle, reads: MailReads, key: str
 ) -> tuple[str | None, list[Person]]:
     topic, payload, ticket = notification.topic, notification.payload, notification.ticket or {}
     if topic == "ticket.created":
-        return "created", _requester_and_cc(db, key)
+        return "created", _requester_and_cc(reads, key)
     if topic == "comment.added":
         author = str(payload.get("by") or "")
         if payload.get("by_staff"):
-            return "replied", [p for p in _requester_and_cc(db, key) if p.email != author]
-        requester = {p.email for p in people_of_ticket(db, key, "requester")}
-        agents = [p for p in people_of_ticket(db, key, "agents") if p.email not in requester]
+            return "replied", [p for p in _requester_and_cc(reads, key) if p.email != author]
+        requester = {p.email for p in reads.people_of_ticket(key, "requester")}
+        agents = [p for p in reads.people_of_ticket(key, "agents") if p.email not in requester]
         return "requester_replied", agents
     if topic == "ticket.transitioned":
         workflow = _workflow(bundle, str(ticket.get("type") or ""))
@@ -103,11 +96,11 @@ def _event(
             return None, []
         if _notifies(workflow.on_enter.get(state.id, ()), ("requester",)):
             return None, []
-        return "resolved", _requester_and_cc(db, key)
+        return "resolved", _requester_and_cc(reads, key)
     if topic == "sla.warning":
         if _sla_notifies(bundle, str(payload.get("target") or "")):
             return None, []
-        return "sla_warning", people_of_ticket(db, key, "agents")
+        return "sla_warning", reads.people_of_ticket(key, "agents")
     return None, []
 
 

@@ -1,9 +1,9 @@
 """What a notification template sees, built for ONE recipient.
 
-Everything is read through `TicketService` as that recipient (or, for an address
-without an account or a user who may not see the ticket, as the ticket's requester):
-the same permission scoping as the web and the API, so a requester's mail never holds
-an internal field or an internal note.
+Everything is read as that recipient (or, for an address without an account or a
+user who may not see the ticket, as the ticket's requester) from the batch's reads
+(`engine.read_mail_batch`), with the same permission scoping as the web and the API,
+so a requester's mail never holds an internal field or an internal note.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from typing import Any
 
 from gongdan.bundle.compiled import Bundle
 from gongdan.bundle.zones import format_when, reader_zone
-from gongdan.engine import CommentRecord, Person, TicketRecord, TicketService, find_people
-from gongdan.errors import NotFound
+from gongdan.engine import CommentRecord, MailReads, Person, TicketRecord
 from gongdan.rules.workflow import Actor
 from gongdan.vocabulary import Role
 
@@ -44,22 +43,15 @@ def localised(label: Any, language: str) -> str:
 
 
 def reader_for(
-    service: TicketService, person: Person, key: str, requester: Actor
+    reads: MailReads, person: Person, key: str, requester: Actor
 ) -> tuple[Actor, TicketRecord] | None:
     """The actor whose view of `key` the mail to `person` shows, and that view: the
     person's own, else the requester's (public) view. None if the ticket is gone."""
-    for actor in (person.actor, requester):
-        if actor is None:
-            continue
-        try:
-            return actor, service.get_ticket(actor, key)
-        except NotFound:
-            continue
-    return None
+    return reads.view(key, (person.actor, requester))
 
 
 def _comment(
-    service: TicketService,
+    reads: MailReads,
     actor: Actor,
     record: TicketRecord,
     comment_id: int | None,
@@ -67,7 +59,7 @@ def _comment(
 ) -> CommentRecord | None:
     """The comment the mail is about: the one named (a reply), or the one written
     with the change that sent the mail. Only among those `actor` may read."""
-    comments = service.list_comments(actor, record.key)
+    comments = reads.comments(actor, record.key)
     if comment_id is not None:
         return next((c for c in comments if c.id == comment_id), None)
     if changed_at is None:
@@ -79,7 +71,7 @@ def _comment(
 def template_context(
     *,
     bundle: Bundle,
-    service: TicketService,
+    reads: MailReads,
     person: Person,
     actor: Actor,
     record: TicketRecord,
@@ -91,19 +83,19 @@ def template_context(
     ticket_type = bundle.ticket_types.get(record.type)
     workflow = bundle.workflows.get(ticket_type.workflow) if ticket_type else None
     state = workflow.states.get(record.state) if workflow else None
-    names = {p.email: p.name for p in find_people(service.db, [record.requester])}
-    assignee = find_people(service.db, [record.assignee]) if record.assignee else []
+    names = {p.email: p.name for p in reads.find_people([record.requester])}
+    assignee = reads.find_people([record.assignee]) if record.assignee else []
     staff = actor.is_staff and actor.role is not Role.SYSTEM
     url = f"{base_url}/tickets/{record.key}" if staff else f"{base_url}/portal/tickets/{record.key}"
     comment_id = payload.get("comment")
     comment = _comment(
-        service,
+        reads,
         actor,
         record,
         int(str(comment_id)) if str(comment_id or "").isdigit() else None,
         record.updated_at,
     )
-    author = find_people(service.db, [comment.author]) if comment and comment.author else []
+    author = reads.find_people([comment.author]) if comment and comment.author else []
     fields = {
         (f.id): localised(f.label, language) or f.id
         for f in (ticket_type.fields if ticket_type else ())

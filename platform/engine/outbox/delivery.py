@@ -41,6 +41,7 @@ __all__ = [
     "describe",
     "handler_for",
     "logs_only",
+    "notification_for",
     "read_job",
     "read_jobs",
     "ticket_key",
@@ -208,13 +209,14 @@ def read_jobs(ctx: UnitOfWork, rows: Sequence[Outbox], *, logs_only: bool = Fals
         and not (logs_only and _event_notification(row.topic))
     }
     tickets: dict[str, Ticket] = {}
+    users: list[User] = []  # held here: the session's identity map only holds them weakly
     if keys:
         found = list(session.scalars(select(Ticket).where(Ticket.key.in_(sorted(keys)))))
         tickets = {t.key: t for t in found}
         people = {t.requester_id for t in found} | {t.assignee_id for t in found}
         people.discard(None)
         if people:  # into the session's identity map: `session.get` finds them
-            list(session.scalars(select(User).where(User.id.in_(sorted(people)))))
+            users = list(session.scalars(select(User).where(User.id.in_(sorted(people)))))
     jobs = []
     for row in rows:
         key = ticket_key(row.payload or {})
@@ -233,6 +235,7 @@ def read_jobs(ctx: UnitOfWork, rows: Sequence[Outbox], *, logs_only: bool = Fals
         jobs.append(
             Job(row.id, row.topic, payload, row.created_at, row.attempts, ticket, recipients)
         )
+    del users  # (kept until every job was read)
     return jobs
 
 
@@ -317,23 +320,40 @@ def _send_webhook(job: Job, channels: Channels) -> list[Attempt]:
     return [channels.webhooks.post(call)]
 
 
-def _send_notification(job: Job, channels: Channels) -> list[Attempt]:
+def notification_for(job: Job) -> Notification | None:
+    """The notification about a ticket that delivering `job` hands to the notifier
+    (None: the job is no such notification, or one nobody is to get). A notifier
+    that composes a batch's mails at once (`Channels.notifier.batch`) reads them all
+    with this before the first is sent."""
+    if handler_for(job.topic) is not _send_notification:
+        return None
     is_event = job.topic not in RECIPIENT_TOPICS
-    target = "subscribers" if is_event else str(job.payload.get("target"))
+    if not is_event and not job.recipients:
+        return None
+    return _notification(job)
+
+
+def _notification(job: Job) -> Notification:
+    is_event = job.topic not in RECIPIENT_TOPICS
     template = job.payload.get("template")
     if job.topic == "survey":
         template = template or f"survey:{job.payload.get('target')}"
-    notification = Notification(
+    return Notification(
         delivery_id=job.outbox_id,
         topic=job.topic,
         ticket=job.ticket,
-        target=target,
+        target="subscribers" if is_event else str(job.payload.get("target")),
         recipients=job.recipients,
         template=template,
         source=job.payload.get("source"),
         payload=job.payload,
     )
-    if not is_event and not job.recipients:
+
+
+def _send_notification(job: Job, channels: Channels) -> list[Attempt]:
+    notification = _notification(job)
+    target = str(notification.target)
+    if job.topic in RECIPIENT_TOPICS and not job.recipients:
         return [Attempt("notification", target, True, None, "nobody to notify")]
     try:
         channels.notifier.send(notification)

@@ -4,9 +4,9 @@ Every mail in or out is a row: sent notifications (their Message-ID threads repl
 and marks our own messages, for loop protection), and what intake did with each mail
 it received (accepted, ignored, rejected, with the reason). The mail channel itself
 (`gongdan.channels.email`) never writes SQL: it reads through these functions and
-writes through `MailLog`, whose methods are units of work (`unit_of_work.begin_write`):
-the log row, and the requester account made for an address that writes in for the
-first time.
+writes through `MailLog`, whose methods are each one transaction (`unit_of_work.begin_write`,
+or one INSERT for a log row): the log row, and the requester account made for an address
+that writes in for the first time.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from gongdan.engine.accounts.users import actor_for, add_user, user_timezone
 from gongdan.engine.store.database import Database
+from gongdan.engine.store.mail import insert_mail_row
 from gongdan.engine.store.models import MailMessage, Membership, Ticket, TicketFollower, User
 from gongdan.engine.unit_of_work import NO_BUNDLE, UnitOfWork, begin_write, utc_now
 from gongdan.rules.workflow import Actor
@@ -93,28 +94,26 @@ class MailLog:
         reason: str | None = None,
     ) -> int:
         """Log one mail in or out (at the clock's time now); returns its row id."""
-        with begin_write(self.db, NO_BUNDLE, Actor.system(), self.clock()) as ctx:
-            session = ctx.session
-            ticket_id = (
-                session.scalar(select(Ticket.id).where(Ticket.key == ticket_key))
-                if ticket_key
-                else None
+        # One statement in its own transaction (`store.mail`): a mail sent is logged
+        # at once, at little cost.
+        with self.db.transaction() as session:
+            return insert_mail_row(
+                session,
+                ticket_key,
+                {
+                    "message_id": message_id[:998],
+                    "direction": direction,
+                    "comment_id": comment_id,
+                    "sender": sender[:254],
+                    "recipients": [r[:254] for r in recipients][:100],
+                    "subject": subject[:998],
+                    "status": status,
+                    "reason": reason[:4000] if reason else None,
+                    "at": self.clock(),
+                },
+                # A mail we sent: its row need not wait for the disk (`store.mail`).
+                flush_wait=direction != "out",
             )
-            row = MailMessage(
-                message_id=message_id[:998],
-                direction=direction,
-                ticket_id=ticket_id,
-                comment_id=comment_id,
-                sender=sender[:254],
-                recipients=[r[:254] for r in recipients][:100],
-                subject=subject[:998],
-                status=status,
-                reason=reason[:4000] if reason else None,
-                at=ctx.now,
-            )
-            session.add(row)
-            session.flush()
-            return row.id
 
     def ensure_requester(self, email: str, *, name: str | None, language: str) -> Person:
         """The user writing in from `email` (`ensure_requester`)."""

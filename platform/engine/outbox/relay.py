@@ -425,7 +425,8 @@ def _run(
     outcomes: dict[int, Outcome] = {}
     last = time.monotonic()
     opener = getattr(channels.notifier, "batch", None)
-    with opener() if callable(opener) else nullcontext():
+    # (An `SmtpNotifier` composes the mails of all the jobs there, from one read.)
+    with opener(jobs) if callable(opener) else nullcontext():
         for job in jobs:
             if job.topic == "webhook":
                 continue

@@ -24,6 +24,7 @@ those means).
 - `tokens.py` (the bearer-token lookup): `read_token`, `mark_token_used`.
 - `reports.py`: `without_jit` (a report read on PostgreSQL), `claim_report_mailing`
   (a mailed report's due instant, claimed once).
+- `mail.py`: `insert_mail_row` (a mail log row, the ticket's id found inside the INSERT).
 - `token_events.py` (PostgreSQL): `TokenEventListener`, LISTEN for the token changes
   migration 0015's triggers notify.
 """

@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import smtplib
 from datetime import timedelta
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from gongdan.bundle.compiled import Bundle
+from gongdan.bundle.loader import load_bundle
 from gongdan.channels import channels_for
 from gongdan.channels.email.notifier import SmtpNotifier, message_id_for
 from gongdan.channels.email.settings import SmtpSettings
 from gongdan.engine.outbox.relay import DEFAULT_LEASE, deliver_due
 from gongdan.engine.service import TicketService, utc_now
 from gongdan.engine.store.database import Database
-from gongdan.engine.store.models import Outbox
-from tests.channels.email.conftest import OUR_ADDRESS, Inbox
+from gongdan.engine.store.models import Outbox, User
+from tests.channels.email.conftest import OUR_ADDRESS, Inbox, mail_bundle_dir
 from tests.factories import make_user
 
 REQUESTERS = [f"requester{n}@customer.cn" for n in range(5)]
@@ -135,3 +137,97 @@ def test_a_batch_reconnects_after_the_server_drops_it(
     assert later == {retry: "delivered"}
     assert len(received.messages) == len(ids)
     assert notifier.connections == 3  # the batch's, its reconnection, the retry's
+
+
+class Statements:
+    """Counts the SELECTs and the mail log INSERTs sent to the database."""
+
+    def __init__(self, db: Database) -> None:
+        self.selects = self.logged = 0
+        event.listen(db.engine, "before_cursor_execute", self._count)
+        self.db = db
+
+    def _count(self, _c: object, _cu: object, statement: str, *_: object) -> None:
+        text = statement.lstrip().upper()
+        self.selects += text.startswith("SELECT")
+        self.logged += text.startswith("INSERT INTO MAIL_MESSAGES")
+
+    def close(self) -> None:
+        event.remove(self.db.engine, "before_cursor_execute", self._count)
+
+
+def test_a_batch_of_mail_reads_the_same_few_statements_whatever_its_size(
+    db: Database, mail_service: TicketService, mail_bundle: Bundle, inbox: tuple[Inbox, int]
+) -> None:
+    received, port = inbox
+    counts = []
+    for size in (2, 6):
+        for n in range(size):
+            who = make_user(db, f"size{size}.{n}@customer.cn", "requester")
+            mail_service.create_ticket(
+                who, "incident", title="Jam", fields={"category": "hardware"}
+            )
+        counter = Statements(db)
+        try:
+            outcomes = deliver_due(
+                db, utc_now(), channels=channels_for(CountingNotifier(db, mail_bundle, port))
+            )
+        finally:
+            counter.close()
+        assert set(outcomes.values()) == {"delivered"} and len(outcomes) == size
+        assert counter.logged == size  # each mail logged as soon as it is sent
+        counts.append(counter.selects)
+    assert len(received.messages) == 8
+    # Three times the mails, not one statement more: before, ~25 a mail.
+    assert counts[0] == counts[1] <= 14
+
+
+def test_a_mail_that_cannot_be_composed_fails_only_its_own_row(
+    db: Database, tmp_path: Path, inbox: tuple[Inbox, int]
+) -> None:
+    received, port = inbox
+    failing = (
+        'kind: Template\nsubject: {en: "Got it"}\n'
+        "body: {en: \"{{ 1 // (0 if ticket.title == 'boom' else 1) }}\"}\n"
+    )
+    bundle = load_bundle(mail_bundle_dir(tmp_path, {"templates/created.yaml": failing}))
+    service = TicketService(db, bundle)
+    for n, title in enumerate(("fine", "boom", "also fine")):
+        who = make_user(db, f"r{n}@customer.cn", "requester")
+        service.create_ticket(who, "incident", title=title, fields={"category": "hardware"})
+
+    outcomes = deliver_due(db, utc_now(), channels=channels_for(CountingNotifier(db, bundle, port)))
+
+    with db.reading() as session:
+        rows = {r.id: r for r in session.scalars(select(Outbox))}
+    failed = [i for i, outcome in outcomes.items() if outcome != "delivered"]
+    assert len(failed) == 1 and outcomes[failed[0]] == "pending"
+    assert "ZeroDivisionError" in (rows[failed[0]].last_error or "")
+    assert sorted(str(m["To"]) for m in received.messages) == [
+        "r0 <r0@customer.cn>",
+        "r2 <r2@customer.cn>",
+    ]
+
+
+def test_one_batch_mails_each_recipient_in_their_own_language(
+    db: Database, mail_service: TicketService, mail_bundle: Bundle, inbox: tuple[Inbox, int]
+) -> None:
+    received, port = inbox
+    for address, language in (("wang@customer.cn", "zh-CN"), ("smith@customer.cn", "en")):
+        who = make_user(db, address, "requester")
+        with db.transaction() as session:
+            user = session.scalar(select(User).where(User.email == address))
+            assert user is not None
+            user.language = language
+        mail_service.create_ticket(
+            who, "incident", title="打印机卡纸", fields={"category": "hardware"}
+        )
+
+    deliver_due(db, utc_now(), channels=channels_for(CountingNotifier(db, mail_bundle, port)))
+
+    subjects = {
+        str(m["To"]).split("<")[-1].rstrip(">"): str(m["Subject"]) for m in received.messages
+    }
+    assert subjects["wang@customer.cn"].endswith("已收到：打印机卡纸")
+    assert subjects["smith@customer.cn"].endswith("We got it: 打印机卡纸")
+    assert {m["Content-Language"] for m in received.messages} == {"zh-CN", "en"}

@@ -204,19 +204,21 @@ def test_no_internal_note_or_field_in_a_requesters_mail(
 def mail_context_for_staff(db: Database, service: TicketService, key: str) -> str:
     from gongdan.channels.email.context import template_context
     from gongdan.engine.outbox.mail_log import find_people
+    from gongdan.engine.outbox.mail_reads import read_mail_batch
 
     (person,) = find_people(db, [AGENT])
     assert person.actor is not None
     record = service.get_ticket(person.actor, key)
-    context = template_context(
-        bundle=service.bundle,
-        service=service,
-        person=person,
-        actor=person.actor,
-        record=record,
-        payload={},
-        base_url="",
-    )
+    with read_mail_batch(db, service.bundle, [key]) as reads:
+        context = template_context(
+            bundle=service.bundle,
+            reads=reads,
+            person=person,
+            actor=person.actor,
+            record=record,
+            payload={},
+            base_url="",
+        )
     return "\n".join(f"{k}={v}" for k, v in context["ticket"]["fields"].items())
 
 

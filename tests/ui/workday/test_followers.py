@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from gongdan.bundle.loader import load_bundle
 from gongdan.channels.email.audience import audience
 from gongdan.channels.email.templates import mail_templates
-from gongdan.engine import Notification
+from gongdan.engine import Notification, read_mail_batch
 from gongdan.engine.store.models import User
 from gongdan.rules.workflow import Actor
 from gongdan.vocabulary import Role
@@ -36,7 +36,8 @@ def _who(web: Web, topic: str, key: str, **payload: object) -> list[tuple[str | 
     bundle = load_bundle(EXAMPLE)
     note = Notification(1, topic, {"key": key, "type": "it_incident"}, "subscribers", (), None,
                         None, {"ticket": key, **payload})  # fmt: skip
-    return [(t, p.email) for t, p in audience(note, bundle, mail_templates(bundle), web.db)]
+    with read_mail_batch(web.db, bundle, [key]) as reads:
+        return [(t, p.email) for t, p in audience(note, bundle, mail_templates(bundle), reads)]
 
 
 def test_an_agent_follows_and_unfollows_from_the_ticket_page(web: Web) -> None:
