@@ -94,11 +94,11 @@ class MailLog:
         reason: str | None = None,
     ) -> int:
         """Log one mail in or out (at the clock's time now); returns its row id."""
-        # One statement in its own transaction (`store.mail`): a mail sent is logged
-        # at once, at little cost.
-        with self.db.transaction() as session:
+        # One statement in its own write (`store.mail`): a mail sent is logged at once,
+        # at little cost (the unit of work has nothing else to flush).
+        with begin_write(self.db, NO_BUNDLE, Actor.system(), self.clock()) as ctx:
             return insert_mail_row(
-                session,
+                ctx.session,
                 ticket_key,
                 {
                     "message_id": message_id[:998],

@@ -31,6 +31,7 @@ from gongdan.engine.accounts.preferences import Preferences
 from gongdan.engine.accounts.users import user_timezone
 from gongdan.engine.outbox.mail_log import Person
 from gongdan.engine.reads.queries import select_comments
+from gongdan.engine.reads.ticket_page import files_of_comments
 from gongdan.engine.records import CommentRecord, TicketRecord
 from gongdan.engine.store.database import Database
 from gongdan.engine.store.models import (
@@ -102,6 +103,10 @@ class MailReads:
         self._comments: dict[int, list[Comment]] = defaultdict(list)
         for comment in select_comments(session, ids, Actor.system()) if ids else ():
             self._comments[comment.ticket_id].append(comment)
+        # Their files, which a reply's mail names with links.
+        self._files = files_of_comments(
+            session, [c.id for found in self._comments.values() for c in found]
+        )
         self._roots = self._thread_roots(ids)
         # Users: by id (ORM rows, which `ReadContext.user` finds) and as people.
         self._users: dict[int, User] = {}
@@ -285,13 +290,19 @@ class MailReads:
             self._roots.update(self._thread_roots([ticket.id]))
             for comment in select_comments(self.session, [ticket.id], Actor.system()):
                 self._comments[ticket.id].append(comment)
+            self._files.update(
+                files_of_comments(self.session, [c.id for c in self._comments[ticket.id]])
+            )
         found = self._comments[ticket.id]
         if actor.is_requester:
             found = [c for c in found if c.public]
         self._load_users(sorted({c.author_id for c in found if c.author_id is not None}), [])
         return [
             CommentRecord.build(
-                c, ticket.key, self._users.get(c.author_id) if c.author_id else None
+                c,
+                ticket.key,
+                self._users.get(c.author_id) if c.author_id else None,
+                self._files.get(c.id, ()),
             )
             for c in found
         ]

@@ -15,6 +15,7 @@ one per comment or event.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,6 +50,7 @@ __all__ = [
     "comment_files",
     "comments_of",
     "events_of",
+    "files_of_comments",
     "find_people",
     "links_of",
     "read_ticket_page",
@@ -163,21 +165,37 @@ def comments_of(
     if public_only:
         comments = [c for c in comments if c.public]
     ctx.preload_users(c.author_id for c in comments)
-    if attachments is None and comments:
-        rows = ctx.session.scalars(
-            select(Attachment)
-            .where(Attachment.comment_id.in_([c.id for c in comments]))
-            .order_by(Attachment.id)
-        )
-        attachments = [_attachment_record(row) for row in rows]
-    files: dict[int, list[AttachmentRecord]] = {}
-    for record in attachments or ():
-        if record.comment is not None:
-            files.setdefault(record.comment, []).append(record)
+    files = (
+        files_of_comments(ctx.session, [c.id for c in comments])
+        if attachments is None
+        else _by_comment(attachments)
+    )
     return [
-        CommentRecord.build(c, ticket.key, ctx.user(c.author_id), tuple(files.get(c.id, ())))
+        CommentRecord.build(c, ticket.key, ctx.user(c.author_id), files.get(c.id, ()))
         for c in comments
     ]
+
+
+def files_of_comments(
+    session: Session, comment_ids: Sequence[int]
+) -> dict[int, tuple[AttachmentRecord, ...]]:
+    """The files of each of `comment_ids`, oldest first, in one statement."""
+    if not comment_ids:
+        return {}
+    rows = session.scalars(
+        select(Attachment)
+        .where(Attachment.comment_id.in_(list(comment_ids)))
+        .order_by(Attachment.id)
+    )
+    return _by_comment(_attachment_record(row) for row in rows)
+
+
+def _by_comment(records: Iterable[AttachmentRecord]) -> dict[int, tuple[AttachmentRecord, ...]]:
+    files: dict[int, list[AttachmentRecord]] = {}
+    for record in records:
+        if record.comment is not None:
+            files.setdefault(record.comment, []).append(record)
+    return {comment: tuple(found) for comment, found in files.items()}
 
 
 def events_of(ctx: ReadContext, ticket: Ticket) -> list[EventRecord]:
@@ -218,10 +236,7 @@ def attachments_of(
 
 def comment_files(ctx: ReadContext, comment_id: int) -> tuple[AttachmentRecord, ...]:
     """The files of one comment, oldest first."""
-    rows = ctx.session.scalars(
-        select(Attachment).where(Attachment.comment_id == comment_id).order_by(Attachment.id)
-    )
-    return tuple(_attachment_record(r) for r in rows)
+    return files_of_comments(ctx.session, [comment_id]).get(comment_id, ())
 
 
 def _attachment_record(row: Attachment) -> AttachmentRecord:

@@ -608,6 +608,7 @@ def test_a_replys_files_are_named_with_links_in_its_mail_context(
     the portal's for a requester); the file of an internal note is never among them."""
     from gongdan.channels.email.context import template_context
     from gongdan.channels.email.templates import MailTemplates
+    from gongdan.engine import read_mail_batch
     from gongdan.engine.outbox.mail_log import find_people
 
     requester, agent = people(db)
@@ -627,11 +628,12 @@ def test_a_replys_files_are_named_with_links_in_its_mail_context(
     record = mail_service.get_ticket(person.actor, key)
 
     def context(comment_id: int) -> dict:  # type: ignore[type-arg]
-        return template_context(
-            bundle=mail_service.bundle, service=mail_service, person=person,
-            actor=person.actor, record=record, payload={"comment": comment_id},
-            base_url="https://desk.example.com",
-        )  # fmt: skip
+        with read_mail_batch(db, mail_service.bundle, [key]) as reads:
+            return template_context(
+                bundle=mail_service.bundle, reads=reads, person=person,
+                actor=person.actor, record=record, payload={"comment": comment_id},
+                base_url="https://desk.example.com",
+            )  # fmt: skip
 
     files = context(reply.id)["comment"]["files"]
     assert files == [

@@ -78,12 +78,12 @@ def _resolve(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> Mapping[str,
 def _shape(schema: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
     if "enum" in schema:
         return "choice", tuple(str(v) for v in schema["enum"])
-    kind = schema.get("type")
-    if kind == "boolean":
+    json_type = schema.get("type")  # JSON Schema's word, not a field type's
+    if json_type == "boolean":
         return "flag", ()
-    if kind == "array":
+    if json_type == "array":
         return "list", ()
-    if kind == "object" and not schema.get("properties"):
+    if json_type == "object" and not schema.get("properties"):
         return "pairs", ()
     return "text", ()
 
