@@ -87,29 +87,8 @@ Message = Annotated[str, Form(max_length=5000)]
 
 
 @router.post("/admin/files/review")
-def review_file(
-    request: Request,
-    user: AdminUser,
-    editor: EditorDep,
-    path: Path = "",
-    text: Text = "",
-    base: Base = "",
-    message: Message = "",
-    delete: Annotated[str, Form(max_length=10)] = "",
-    new: Annotated[str, Form(max_length=10)] = "",
-) -> Response:
-    page = (PAGE, _page_context(path, text, base, new=bool(new), delete=delete))
-    try:
-        change = _change(path, text, base, delete)
-    except ValidationFailed as error:
-        return _invalid_path(request, page, error)
-    return saving.review(
-        request, editor, [change], action="/admin/files/save", message=message, page=page
-    )
-
-
 @router.post("/admin/files/save")
-def save_file(
+def post_file(
     request: Request,
     user: AdminUser,
     editor: EditorDep,
@@ -120,11 +99,17 @@ def save_file(
     delete: Annotated[str, Form(max_length=10)] = "",
     new: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
+    """The review of a file's change (diff and plan), or its save: one form, posted to
+    either path."""
     page = (PAGE, _page_context(path, text, base, new=bool(new), delete=delete))
     try:
         change = _change(path, text, base, delete)
     except ValidationFailed as error:
         return _invalid_path(request, page, error)
+    if not request.url.path.endswith("/save"):
+        return saving.review(
+            request, editor, [change], action="/admin/files/save", message=message, page=page
+        )
     done = "/admin" if delete else f"/admin/files/{change.path}"
     return saving.save(
         request, editor, [change], user, message, action="/admin/files/save", page=page, done=done
