@@ -11,7 +11,7 @@ from gongdan.rules.conditions import FieldInfo
 from gongdan.ui.routes.admin.visual.actions import posted_actions, write_actions
 from gongdan.ui.routes.admin.visual.conditions import posted_tree, write_condition
 from gongdan.ui.routes.admin.visual.controls import Posted
-from gongdan.ui.routes.admin.visual.document import set_value
+from gongdan.ui.routes.admin.visual.document import set_posted, set_value
 from gongdan.ui.routes.admin.visual.ticket_type import edit_condition
 
 __all__ = ["EVENTS", "apply_automation", "new_automation"]
@@ -40,13 +40,7 @@ def new_automation(automation_id: str) -> str:
 def apply_automation(
     doc: CommentedMap, posted: Posted, op: str, infos: Mapping[str, FieldInfo]
 ) -> None:
-    for key in ("id", "on", "every"):
-        text = posted.text(key)
-        if text is not None:
-            set_value(doc, key, text)
-    label = posted.label("name", doc.get("name"))
-    if label is not ...:
-        set_value(doc, "name", label)
+    set_posted(doc, posted, ("id", "on", "every"))
     enabled = posted.flag("enabled")
     if enabled is not None:
         set_value(doc, "enabled", None if enabled else False)

@@ -24,6 +24,7 @@ from gongdan.bundle.edits import FileChange
 from gongdan.bundle.roundtrip import YamlFile, content_hash
 from gongdan.engine import ConfigEditor, EditIssue
 from gongdan.errors import ConfigError, ConfigIssue
+from gongdan.ui.routes.admin.visual.controls import Posted
 
 __all__ = [
     "Checked",
@@ -32,6 +33,7 @@ __all__ = [
     "content_hash",
     "flow",
     "read_draft",
+    "set_posted",
     "set_value",
 ]
 
@@ -133,6 +135,21 @@ def set_value(mapping: CommentedMap, key: str, value: Any, *, style: bool = True
                 old[name] = item
         return
     mapping[key] = flow(value) if style else value
+
+
+def set_posted(
+    doc: CommentedMap, posted: Posted, texts: tuple[str, ...], labels: tuple[str, ...] = ("name",)
+) -> None:
+    """Write a document's top-level text keys and bilingual labels as posted (those not
+    posted stay as they are)."""
+    for key in texts:
+        text = posted.text(key)
+        if text is not None:
+            set_value(doc, key, text)
+    for key in labels:
+        label = posted.label(key, doc.get(key))
+        if label is not ...:
+            set_value(doc, key, label)
 
 
 def _nested(value: Mapping[str, Any]) -> bool:

@@ -14,7 +14,7 @@ from gongdan.rules.conditions import FieldInfo
 from gongdan.ui.routes.admin.visual.actions import posted_actions, write_actions
 from gongdan.ui.routes.admin.visual.conditions import posted_tree, write_condition
 from gongdan.ui.routes.admin.visual.controls import Posted
-from gongdan.ui.routes.admin.visual.document import set_value
+from gongdan.ui.routes.admin.visual.document import set_posted, set_value
 from gongdan.ui.routes.admin.visual.ticket_type import edit_condition
 from gongdan.vocabulary import PRIORITIES
 
@@ -56,13 +56,7 @@ def new_calendar(calendar_id: str) -> str:
 def apply_sla_policy(
     doc: CommentedMap, posted: Posted, op: str, infos: Mapping[str, FieldInfo]
 ) -> None:
-    for key in ("id", "calendar"):
-        text = posted.text(key)
-        if text is not None:
-            set_value(doc, key, text)
-    label = posted.label("name", doc.get("name"))
-    if label is not ...:
-        set_value(doc, "name", label)
+    set_posted(doc, posted, ("id", "calendar"))
     targets = doc.get("targets")
     if not isinstance(targets, CommentedMap):
         targets = doc["targets"] = CommentedMap()
@@ -149,13 +143,7 @@ def _dates(text: str | None) -> list[str] | None:
 def apply_calendar(
     doc: CommentedMap, posted: Posted, op: str, infos: Mapping[str, FieldInfo]
 ) -> None:
-    for key in ("id", "timezone"):
-        text = posted.text(key)
-        if text is not None:
-            set_value(doc, key, text)
-    label = posted.label("name", doc.get("name"))
-    if label is not ...:
-        set_value(doc, "name", label)
+    set_posted(doc, posted, ("id", "timezone"))
     typed = {day: posted.items(f"hours.{day}") for day in WEEKDAYS}
     if all(v is not None for v in typed.values()):
         week = {day: v or [] for day, v in typed.items()}

@@ -26,7 +26,7 @@ from gongdan.ui.routes.admin.visual.conditions import (
     write_condition,
 )
 from gongdan.ui.routes.admin.visual.controls import Posted
-from gongdan.ui.routes.admin.visual.document import flow, set_value
+from gongdan.ui.routes.admin.visual.document import flow, set_posted, set_value
 
 __all__ = [
     "CONDITION_KEYS",
@@ -108,14 +108,7 @@ def apply_ticket_type(
     doc: CommentedMap, posted: Posted, op: str, infos: Mapping[str, FieldInfo]
 ) -> None:
     """Write the posted controls into `doc`, then apply the button `op` (if any)."""
-    for key in ("id", "key_prefix", "workflow", "sla"):
-        text = posted.text(key)
-        if text is not None:
-            set_value(doc, key, text)
-    for key in ("name", "description"):
-        label = posted.label(key, doc.get(key))
-        if label is not ...:
-            set_value(doc, key, label)
+    set_posted(doc, posted, ("id", "key_prefix", "workflow", "sla"), ("name", "description"))
     portal = posted.flag("portal")
     if portal is not None:
         set_value(doc, "portal", None if portal else False)

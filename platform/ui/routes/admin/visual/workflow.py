@@ -16,7 +16,7 @@ from gongdan.rules.conditions import FieldInfo
 from gongdan.ui.routes.admin.visual.actions import posted_actions, write_actions
 from gongdan.ui.routes.admin.visual.conditions import posted_tree, write_condition
 from gongdan.ui.routes.admin.visual.controls import Posted
-from gongdan.ui.routes.admin.visual.document import flow, set_value
+from gongdan.ui.routes.admin.visual.document import flow, set_posted, set_value
 from gongdan.ui.routes.admin.visual.ticket_type import edit_condition
 
 __all__ = ["apply_workflow", "new_workflow", "workflow_catalog"]
@@ -55,14 +55,7 @@ def workflow_catalog(doc: Mapping[str, Any], bundle: Bundle | None) -> dict[str,
 def apply_workflow(
     doc: CommentedMap, posted: Posted, op: str, infos: Mapping[str, FieldInfo]
 ) -> None:
-    for key in ("id", "initial"):
-        text = posted.text(key)
-        if text is not None:
-            set_value(doc, key, text)
-    for key in ("name", "description"):
-        label = posted.label(key, doc.get(key))
-        if label is not ...:
-            set_value(doc, key, label)
+    set_posted(doc, posted, ("id", "initial"), ("name", "description"))
     states = doc.get("states")
     renames: dict[str, str] = {}
     if isinstance(states, CommentedMap):
